@@ -1,0 +1,305 @@
+//! The command line, as clap types. The `ghl` subtree's shape is a contract other tools script
+//! against: change it only with a deprecation.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ghlsync",
+    version,
+    about = "Sync HighLevel (GHL) with peer apps, and inspect it all from a terminal."
+)]
+pub struct Cli {
+    /// Config file (default: ghlsync.toml in the XDG config dir).
+    #[arg(long, global = true, value_name = "PATH", env = "GHLSYNC_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log level or filter for the log file (error, warn, info, debug, trace, or RUST_LOG syntax).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Call the GHL API directly with the configured credentials (troubleshooting).
+    Ghl(GhlArgs),
+    /// Serve emulated GHL APIs on 127.0.0.1 with seeded data, rate limits and faults.
+    Sandbox(SandboxArgs),
+    /// Show or check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the config and secrets files are looked for.
+    Path,
+    /// Load and validate the config and secrets; print the result with secrets redacted.
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Seed for the generated data: the same seed gives the same records.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of seeded contacts.
+    #[arg(long, default_value_t = 2000)]
+    pub contacts: usize,
+    /// Burst limit as MAX/INTERVAL (e.g. 100/10s, 100/1s), or "off".
+    #[arg(long, default_value = "100/10s", value_name = "MAX/INTERVAL")]
+    pub rate_limit: String,
+    /// Daily request quota, or "off".
+    #[arg(long, default_value = "200000", value_name = "N")]
+    pub daily: String,
+    /// Fraction of API requests that fail with an injected fault (0.0 to 1.0).
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub fault_rate: f64,
+    /// Added latency per request, e.g. 5ms..50ms.
+    #[arg(long, value_name = "MIN..MAX")]
+    pub latency: Option<String>,
+    /// Lifetime of OAuth access tokens minted by /oauth/token, e.g. 24h, 30s.
+    #[arg(long, default_value = "86399s", value_name = "DURATION")]
+    pub token_ttl: String,
+    /// Write a ready ghlsync.toml pointing at this sandbox (secrets.toml, 0600, beside it).
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GhlArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Compact JSON on stdout (default: pretty when stdout is a terminal); errors as JSON on stderr.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: GhlCommand,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectionArgs {
+    /// GHL API base URL (default from config: https://services.leadconnectorhq.com).
+    #[arg(long, global = true, env = "GHLSYNC_GHL_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Sub-account (location) id.
+    #[arg(
+        long,
+        global = true,
+        env = "GHLSYNC_GHL_LOCATION_ID",
+        value_name = "ID"
+    )]
+    pub location: Option<String>,
+    /// Bearer token (Private Integration Token or access token). Prefer the env var: arguments
+    /// are visible to other users in `ps`.
+    #[arg(
+        long,
+        global = true,
+        env = "GHLSYNC_GHL_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GhlCommand {
+    /// Contacts.
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// Contact tags.
+    #[command(subcommand)]
+    Tag(TagCommand),
+    /// A contact's tasks.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// A contact's notes.
+    #[command(subcommand)]
+    Note(NoteCommand),
+    /// Appointments (calendar events).
+    #[command(subcommand)]
+    Appointment(AppointmentCommand),
+    /// Calendars.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+/// A JSON request body: inline JSON, `@FILE`, or `-` for stdin.
+#[derive(Debug, Clone, Args)]
+pub struct BodyArg {
+    #[arg(long, value_name = "JSON")]
+    pub body: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    Get {
+        id: String,
+    },
+    List {
+        #[arg(long)]
+        query: Option<String>,
+        /// Page size (1 to 100).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: u32,
+        /// Follow the cursor through every page.
+        #[arg(long)]
+        all: bool,
+    },
+    Search(BodyArg),
+    ByBusiness {
+        business_id: String,
+    },
+    #[command(group(clap::ArgGroup::new("key").required(true).args(["email", "phone"])))]
+    Duplicate {
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Create (locationId is filled in from config).
+    Create(BodyArg),
+    Update {
+        id: String,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+    Upsert(BodyArg),
+    Delete {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TagCommand {
+    Add {
+        id: String,
+        #[arg(required = true)]
+        tags: Vec<String>,
+    },
+    Remove {
+        id: String,
+        #[arg(required = true)]
+        tags: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    List {
+        contact_id: String,
+    },
+    Get {
+        contact_id: String,
+        task_id: String,
+    },
+    Create {
+        contact_id: String,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+    Update {
+        contact_id: String,
+        task_id: String,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+    /// Mark completed (or not completed with --undo).
+    Complete {
+        contact_id: String,
+        task_id: String,
+        #[arg(long)]
+        undo: bool,
+    },
+    Delete {
+        contact_id: String,
+        task_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoteCommand {
+    List {
+        contact_id: String,
+    },
+    Get {
+        contact_id: String,
+        note_id: String,
+    },
+    Create {
+        contact_id: String,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+    Update {
+        contact_id: String,
+        note_id: String,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+    Delete {
+        contact_id: String,
+        note_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppointmentCommand {
+    /// A contact's appointments.
+    List {
+        contact_id: String,
+    },
+    Get {
+        event_id: String,
+    },
+    /// Create (toNotify defaults to false: a sync never messages a customer).
+    Create(BodyArg),
+    Update {
+        event_id: String,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    List,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn duplicate_needs_email_or_phone() {
+        let parsed = Cli::try_parse_from(["ghlsync", "ghl", "contact", "duplicate"]);
+        assert!(parsed.is_err());
+        let parsed = Cli::try_parse_from([
+            "ghlsync",
+            "ghl",
+            "contact",
+            "duplicate",
+            "--phone",
+            "+15550100",
+        ]);
+        assert!(parsed.is_ok());
+    }
+
+    #[test]
+    fn list_limit_is_bounded() {
+        assert!(
+            Cli::try_parse_from(["ghlsync", "ghl", "contact", "list", "--limit", "101"]).is_err()
+        );
+    }
+}

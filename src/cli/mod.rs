@@ -1,0 +1,34 @@
+//! Command dispatch. Each subcommand family has its own module; this file only routes and maps
+//! failures to exit codes, so scripts can tell an auth problem from a missing record.
+
+pub mod args;
+mod config_cmd;
+mod connection;
+mod error;
+mod ghl_cmd;
+mod output;
+mod sandbox_cmd;
+
+pub use args::Cli;
+pub use error::CliError;
+
+use args::Command;
+
+/// Runs a parsed command line; returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Some(Command::Ghl(args)) => ghl_cmd::run(cli.config.as_deref(), args).await,
+        Some(Command::Sandbox(args)) => sandbox_cmd::run(args).await,
+        Some(Command::Config(command)) => config_cmd::run(cli.config.as_deref(), command),
+        // Until the console lands, the default is the demo sandbox, so a fresh checkout shows
+        // something real with one command.
+        None => sandbox_cmd::run_default().await,
+    };
+    match result {
+        Ok(()) => 0,
+        Err(err) => {
+            err.report();
+            err.exit_code()
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! `ghlsync sandbox`: serves the emulated APIs until Ctrl-C or SIGTERM.
+
+use super::CliError;
+use super::args::SandboxArgs;
+use crate::config::secrets::{SECRETS_FILE_NAME, Secrets};
+use crate::config::{AuthKind, Config, GhlSection};
+use crate::sandbox::{self, BurstLimit, RunningSandbox, SandboxOptions};
+use std::path::Path;
+
+pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
+    let options = options_from(&args)?;
+    let running = sandbox::start(options).await?;
+    if let Some(path) = &args.write_config {
+        write_config(&running, path)?;
+    }
+    announce(&running, args.write_config.as_deref());
+    wait_for_shutdown().await;
+    running.shutdown().await;
+    Ok(())
+}
+
+/// `ghlsync` with no subcommand, until the console lands: the sandbox with its defaults.
+pub async fn run_default() -> Result<(), CliError> {
+    println!(
+        "ghlsync demo: starting the built-in GHL sandbox (the console arrives in a later release)."
+    );
+    let running = sandbox::start(SandboxOptions::default()).await?;
+    announce(&running, None);
+    wait_for_shutdown().await;
+    running.shutdown().await;
+    Ok(())
+}
+
+fn options_from(args: &SandboxArgs) -> Result<SandboxOptions, CliError> {
+    let usage = |flag: &str, err: &dyn std::fmt::Display| CliError::Usage(format!("{flag}: {err}"));
+    let rate_limit = match args.rate_limit.as_str() {
+        "off" | "none" => None,
+        text => Some(text.parse::<BurstLimit>().map_err(|err| {
+            usage(
+                "--rate-limit (expected MAX/INTERVAL like 100/10s, or off)",
+                &err,
+            )
+        })?),
+    };
+    let daily_limit = match args.daily.as_str() {
+        "off" | "none" => None,
+        text => Some(
+            text.parse::<u64>()
+                .map_err(|err| usage("--daily (expected a number or off)", &err))?,
+        ),
+    };
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        return Err(CliError::Usage(format!(
+            "--fault-rate must be between 0.0 and 1.0, not {}",
+            args.fault_rate
+        )));
+    }
+    let latency = args
+        .latency
+        .as_deref()
+        .map(sandbox::parse_latency)
+        .transpose()
+        .map_err(|err| usage("--latency (expected MIN..MAX like 5ms..50ms)", &err))?;
+    let token_ttl = humantime::parse_duration(&args.token_ttl)
+        .map_err(|err| usage("--token-ttl (expected a duration like 24h or 30s)", &err))?;
+    Ok(SandboxOptions {
+        port: args.port,
+        seed: args.seed,
+        contacts: args.contacts,
+        rate_limit,
+        daily_limit,
+        fault_rate: args.fault_rate,
+        latency,
+        token_ttl,
+    })
+}
+
+/// Writes a ghlsync.toml pointing at the sandbox, with the token in a 0600 secrets.toml beside it.
+fn write_config(running: &RunningSandbox, path: &Path) -> Result<(), CliError> {
+    let config = Config {
+        ghl: GhlSection {
+            base_url: running.base_url.clone(),
+            location_id: Some(running.location_id.clone()),
+            auth: AuthKind::PrivateToken,
+            ..GhlSection::default()
+        },
+        source: None,
+    };
+    let text = format!(
+        "# Written by `ghlsync sandbox --write-config`: points at a sandbox on {}.\n{}",
+        running.base_url,
+        config.to_toml()
+    );
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
+            context: format!("creating {}", dir.display()),
+            source,
+        })?;
+    }
+    std::fs::write(path, text).map_err(|source| CliError::Io {
+        context: format!("writing {}", path.display()),
+        source,
+    })?;
+    let secrets = Secrets {
+        ghl_token: Some(running.token.clone()),
+        ghl_client_secret: Some(running.oauth_client_secret.clone()),
+    };
+    secrets.write(&crate::config::secrets::secrets_path(path))?;
+    Ok(())
+}
+
+/// The sandbox's token is printed on purpose: it is a loopback-only test credential, and printing
+/// it is what lets a person rehearse any ghlsync command against the sandbox.
+fn announce(running: &RunningSandbox, config: Option<&Path>) {
+    println!("GHL sandbox listening on {}", running.base_url);
+    println!("  location id:   {}", running.location_id);
+    println!("  token:         {}", running.token.expose());
+    println!("  oauth client:  {}", running.oauth_client_id);
+    println!("  admin:         {}/_sandbox/stats", running.base_url);
+    match config {
+        Some(path) => println!(
+            "  config:        {} (secrets in {} beside it)\n\nTry: ghlsync --config {} ghl contact list --limit 3",
+            path.display(),
+            SECRETS_FILE_NAME,
+            path.display()
+        ),
+        None => println!(
+            "\nTry: GHLSYNC_GHL_BASE_URL={} GHLSYNC_GHL_LOCATION_ID={} GHLSYNC_GHL_TOKEN=<token> ghlsync ghl contact list --limit 3",
+            running.base_url, running.location_id
+        ),
+    }
+    println!("Press Ctrl-C to stop.");
+}
+
+async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

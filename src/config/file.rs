@@ -1,0 +1,198 @@
+//! The `ghlsync.toml` schema. Unknown keys are errors (a typo must not silently fall back to a
+//! default), reported with file:line:column and the keys that are valid there.
+
+use super::error::{ConfigError, line_column};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE_NAME: &str = "ghlsync.toml";
+pub const DEFAULT_GHL_BASE_URL: &str = "https://services.leadconnectorhq.com";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub ghl: GhlSection,
+    /// The file this was read from, if any: relative paths in it resolve against its folder.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GhlSection {
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// The sub-account (location) id: 20 characters, from GHL's Settings → Business Profile.
+    #[serde(default)]
+    pub location_id: Option<String>,
+    #[serde(default)]
+    pub auth: AuthKind,
+    /// OAuth only: the marketplace app's client id (its secret comes from the secrets).
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// OAuth only: where the current token pair lives (default: XDG state dir).
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// Per-request timeout in seconds.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+impl Default for GhlSection {
+    fn default() -> Self {
+        GhlSection {
+            base_url: default_base_url(),
+            location_id: None,
+            auth: AuthKind::default(),
+            client_id: None,
+            token_file: None,
+            timeout_secs: default_timeout_secs(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthKind {
+    /// A Private Integration Token (`pit-…`), static.
+    #[default]
+    PrivateToken,
+    /// OAuth 2.0 access + refresh tokens of a marketplace app.
+    Oauth,
+}
+
+fn default_base_url() -> String {
+    DEFAULT_GHL_BASE_URL.to_string()
+}
+
+fn default_timeout_secs() -> u64 {
+    30
+}
+
+impl Config {
+    /// Reads and validates `path`. A missing file is `Ok(None)`: callers decide whether that
+    /// means demo mode or an error.
+    pub fn load(path: &Path) -> Result<Option<Config>, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let mut config = Config::parse(&text, path)?;
+        config.source = Some(path.to_path_buf());
+        Ok(Some(config))
+    }
+
+    /// Parses config text; `path` is only for messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|err| {
+            let (line, column) = err
+                .span()
+                .map_or((1, 1), |span| line_column(text, span.start));
+            ConfigError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: err.message().trim().to_string(),
+            }
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let base = url::Url::parse(&self.ghl.base_url).map_err(|err| {
+            invalid(format!(
+                "ghl.base_url {:?} is not a URL ({err}); expected e.g. {DEFAULT_GHL_BASE_URL:?}",
+                self.ghl.base_url
+            ))
+        })?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(invalid(format!(
+                "ghl.base_url must be http or https, not {:?}",
+                base.scheme()
+            )));
+        }
+        if let Some(location) = &self.ghl.location_id
+            && (location.trim().is_empty() || location.contains(char::is_whitespace))
+        {
+            return Err(invalid(format!(
+                "ghl.location_id {location:?} is not an id; copy it from GHL's Settings → Business Profile"
+            )));
+        }
+        if self.ghl.auth == AuthKind::Oauth && self.ghl.client_id.is_none() {
+            return Err(invalid(
+                "ghl.auth = \"oauth\" needs ghl.client_id (the marketplace app's client id)".into(),
+            ));
+        }
+        if self.ghl.timeout_secs == 0 {
+            return Err(invalid("ghl.timeout_secs must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The config as TOML, for `--write-config` and `ghlsync config show`. Holds no secrets.
+    pub fn to_toml(&self) -> String {
+        // A struct of plain strings, numbers and enums always serialises.
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/ghlsync.toml"))
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let config = parse("").unwrap();
+        assert_eq!(config.ghl.base_url, DEFAULT_GHL_BASE_URL);
+        assert_eq!(config.ghl.auth, AuthKind::PrivateToken);
+    }
+
+    #[test]
+    fn unknown_key_names_place_and_alternatives() {
+        let err = parse("[ghl]\nlocation_id = \"abc\"\nlocaton = 1\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("/etc/ghlsync.toml:3:1:"), "{text}");
+        assert!(text.contains("locaton"), "{text}");
+        assert!(text.contains("location_id"), "{text}");
+    }
+
+    #[test]
+    fn bad_auth_kind_lists_the_valid_ones() {
+        let err = parse("[ghl]\nauth = \"pat\"\n").unwrap_err().to_string();
+        assert!(err.contains(":2:8:"), "{err}");
+        assert!(
+            err.contains("private-token") && err.contains("oauth"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn oauth_needs_client_id() {
+        let err = parse("[ghl]\nauth = \"oauth\"\n").unwrap_err().to_string();
+        assert!(err.contains("client_id"), "{err}");
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let mut config = parse("[ghl]\nlocation_id = \"loc1\"\n").unwrap();
+        config.source = None;
+        let again = parse(&config.to_toml()).unwrap();
+        assert_eq!(again, config);
+    }
+}

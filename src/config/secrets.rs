@@ -1,0 +1,202 @@
+//! Secrets come from the environment or from `secrets.toml` beside the config. The file must not
+//! be readable by group or others; ghlsync refuses it otherwise rather than warn, because a warning
+//! in a service log is never read.
+
+use super::{ConfigError, Secret};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const SECRETS_FILE_NAME: &str = "secrets.toml";
+pub const ENV_GHL_TOKEN: &str = "GHLSYNC_GHL_TOKEN";
+pub const ENV_GHL_CLIENT_SECRET: &str = "GHLSYNC_GHL_CLIENT_SECRET";
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Secrets {
+    /// GHL Private Integration Token or a direct access token.
+    #[serde(default)]
+    pub ghl_token: Option<Secret>,
+    /// GHL OAuth app client secret.
+    #[serde(default)]
+    pub ghl_client_secret: Option<Secret>,
+}
+
+impl Secrets {
+    /// The secrets file beside `config_path`, then the environment on top (env wins, so an
+    /// operator can override one value without editing a file).
+    pub fn load(config_path: &Path) -> Result<Secrets, ConfigError> {
+        let file = secrets_path(config_path);
+        let mut secrets = Secrets::from_file(&file)?.unwrap_or_default();
+        if let Some(token) = non_empty_env(ENV_GHL_TOKEN) {
+            secrets.ghl_token = Some(token);
+        }
+        if let Some(secret) = non_empty_env(ENV_GHL_CLIENT_SECRET) {
+            secrets.ghl_client_secret = Some(secret);
+        }
+        Ok(secrets)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Option<Secrets>, ConfigError> {
+        let metadata = match std::fs::metadata(path) {
+            Ok(metadata) => metadata,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        check_private(path, &metadata)?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map(Some).map_err(|err| {
+            let (line, column) = err
+                .span()
+                .map_or((1, 1), |span| super::error::line_column(&text, span.start));
+            // toml quotes the offending value in some messages: keep only the message head so
+            // a mistyped secret is never echoed.
+            let message = err.message().lines().next().unwrap_or_default().to_string();
+            ConfigError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: redact_quoted(&message),
+            }
+        })
+    }
+
+    /// Writes a secrets file readable only by its owner (0600 from creation, not chmod after).
+    pub fn write(&self, path: &Path) -> Result<(), ConfigError> {
+        let mut text = String::new();
+        if let Some(token) = &self.ghl_token {
+            text.push_str(&format!("ghl_token = {}\n", toml_string(token.expose())));
+        }
+        if let Some(secret) = &self.ghl_client_secret {
+            text.push_str(&format!(
+                "ghl_client_secret = {}\n",
+                toml_string(secret.expose())
+            ));
+        }
+        write_private_file(path, text.as_bytes())
+    }
+}
+
+pub fn secrets_path(config_path: &Path) -> PathBuf {
+    config_path.parent().map_or_else(
+        || PathBuf::from(SECRETS_FILE_NAME),
+        |dir| dir.join(SECRETS_FILE_NAME),
+    )
+}
+
+fn non_empty_env(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+        .map(|value| Secret::new(value.trim()))
+}
+
+fn toml_string(value: &str) -> String {
+    toml::Value::String(value.to_string()).to_string()
+}
+
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for ch in message.chars() {
+        if ch == '`' || ch == '"' {
+            inside = !inside;
+            out.push(ch);
+            if inside {
+                out.push('…');
+            }
+        } else if !inside {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path, metadata: &std::fs::Metadata) -> Result<(), ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(ConfigError::InsecureSecretsFile {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path, _metadata: &std::fs::Metadata) -> Result<(), ConfigError> {
+    Ok(())
+}
+
+/// Creates or replaces `path` with mode 0600 from the first byte: write a temp file beside it,
+/// fsync, rename. A crash leaves either the old file or the new one, never half of one.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), ConfigError> {
+    use std::io::Write;
+    let write_err = |source| ConfigError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    // tempfile creates with 0600 on unix.
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+    temp.write_all(contents).map_err(write_err)?;
+    temp.as_file().sync_all().map_err(write_err)?;
+    temp.persist(path).map_err(|err| write_err(err.error))?;
+    if let Ok(dir_handle) = std::fs::File::open(dir) {
+        // Best effort: makes the rename itself durable; not every filesystem supports it.
+        let _ = dir_handle.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn group_readable_file_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SECRETS_FILE_NAME);
+        std::fs::write(&path, "ghl_token = \"pit-abc\"\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let err = Secrets::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        assert!(!err.contains("pit-abc"), "{err}");
+    }
+
+    #[test]
+    fn written_file_is_owner_only_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join(SECRETS_FILE_NAME);
+        let secrets = Secrets {
+            ghl_token: Some(Secret::new("pit-\"quoted\"")),
+            ghl_client_secret: None,
+        };
+        secrets.write(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(Secrets::from_file(&path).unwrap(), Some(secrets));
+    }
+
+    #[test]
+    fn parse_error_does_not_echo_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SECRETS_FILE_NAME);
+        write_private_file(&path, b"ghl_tokn = \"pit-leaky\"\n").unwrap();
+        let err = Secrets::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains(":1:1:"), "{err}");
+        assert!(!err.contains("pit-leaky"), "{err}");
+    }
+}

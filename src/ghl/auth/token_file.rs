@@ -1,0 +1,158 @@
+//! The OAuth token file: `{access_token, refresh_token, expires_at, scope, location_id}`, 0600,
+//! replaced atomically so a crash leaves either the old pair or the new one.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{DEFAULT_EXPIRES_IN, REFRESH_MARGIN_SECS};
+use crate::config::Secret;
+use crate::ghl::error::GhlError;
+use crate::ghl::models::TokenResponse;
+
+/// The token file: `{access_token, refresh_token, expires_at, scope, location_id}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StoredToken {
+    pub access_token: Secret,
+    pub refresh_token: Secret,
+    /// Unix seconds.
+    pub expires_at: i64,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub location_id: Option<String>,
+}
+
+/// The serialised form; `Secret` has no `Serialize`, so the two values leave it here, on purpose.
+#[derive(Serialize)]
+struct StoredTokenOut<'a> {
+    access_token: &'a str,
+    refresh_token: &'a str,
+    expires_at: i64,
+    scope: Option<&'a str>,
+    location_id: Option<&'a str>,
+}
+
+/// What an authorization-code exchange produced, without the secrets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenInfo {
+    pub expires_at: i64,
+    pub scope: Option<String>,
+    pub location_id: Option<String>,
+}
+
+impl StoredToken {
+    pub(super) fn expiring(&self, now: i64) -> bool {
+        self.expires_at - now < REFRESH_MARGIN_SECS
+    }
+
+    pub(super) fn info(&self) -> TokenInfo {
+        TokenInfo {
+            expires_at: self.expires_at,
+            scope: self.scope.clone(),
+            location_id: self.location_id.clone(),
+        }
+    }
+
+    pub(super) fn from_response(response: TokenResponse, previous: Option<&StoredToken>) -> Self {
+        let expires_in = response.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
+        StoredToken {
+            access_token: Secret::new(response.access_token),
+            refresh_token: match (response.refresh_token, previous) {
+                (Some(token), _) => Secret::new(token),
+                (None, Some(previous)) => previous.refresh_token.clone(),
+                (None, None) => Secret::default(),
+            },
+            expires_at: now_unix() + i64::try_from(expires_in).unwrap_or(i64::MAX / 2),
+            scope: response
+                .scope
+                .or_else(|| previous.and_then(|p| p.scope.clone())),
+            location_id: response
+                .location_id
+                .or_else(|| previous.and_then(|p| p.location_id.clone())),
+        }
+    }
+}
+
+pub(super) fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Read the token file. A missing file means nobody has logged in yet.
+pub fn load_token_file(path: &Path) -> Result<StoredToken, GhlError> {
+    let text = std::fs::read_to_string(path).map_err(|err| GhlError::Auth {
+        ctx: None,
+        status: None,
+        detail: if err.kind() == std::io::ErrorKind::NotFound {
+            format!("no OAuth token file at {}: run `ghlsync auth login` (or exchange an authorization code) first", path.display())
+        } else {
+            format!("cannot read the OAuth token file {}: {err}", path.display())
+        },
+    })?;
+    // Only the position is reported: serde's message could quote a value from the file.
+    serde_json::from_str(&text).map_err(|err| GhlError::Auth {
+        ctx: None,
+        status: None,
+        detail: format!(
+            "the OAuth token file {} is not a valid token file ({:?} error at line {} column {}): run `ghlsync auth login` again",
+            path.display(),
+            err.classify(),
+            err.line(),
+            err.column()
+        ),
+    })
+}
+
+/// Write the token file atomically: a 0600 temp file in the same directory, fsync, rename over
+/// the old file, fsync the directory. A crash leaves either the old pair or the new one.
+pub fn write_token_file(path: &Path, token: &StoredToken) -> std::io::Result<()> {
+    use std::io::Write;
+    let json = serde_json::to_vec_pretty(&StoredTokenOut {
+        access_token: token.access_token.expose(),
+        refresh_token: token.refresh_token.expose(),
+        expires_at: token.expires_at,
+        scope: token.scope.as_deref(),
+        location_id: token.location_id.as_deref(),
+    })?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".ghlsync-token-")
+        .tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Before any byte is written: the secret is never readable by others, not even briefly.
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    temp.write_all(&json)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|err| err.error)?;
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+pub(super) async fn write_token_file_async(
+    path: PathBuf,
+    token: StoredToken,
+) -> Result<(), GhlError> {
+    let shown = path.display().to_string();
+    let outcome = tokio::task::spawn_blocking(move || write_token_file(&path, &token)).await;
+    let detail = match outcome {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(err)) => err.to_string(),
+        Err(join) => join.to_string(),
+    };
+    Err(GhlError::Auth {
+        ctx: None,
+        status: None,
+        detail: format!(
+            "could not save the OAuth token file {shown}: {detail}; fix the directory, then run `ghlsync auth login` if the old refresh token no longer works"
+        ),
+    })
+}

@@ -1,0 +1,305 @@
+//! Contacts: the read model (`GetContectByIdSchema`, spelling theirs), the write DTOs and the
+//! response envelopes of every contact endpoint.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A contact as GHL returns it. Unknown fields are kept in `extra` so nothing is lost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Contact {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name_lower_case: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name_lower_case: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name_lower_case: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_lower_case: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnd: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnd_settings: Option<Value>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub contact_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_to: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_added: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_updated: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_fields: Vec<CustomFieldValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_id: Option<String>,
+    /// Everything else GHL sent (attributionSource, additionalEmails, …), kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A custom field value as GHL reads it back: `{id, value}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomFieldValue {
+    pub id: String,
+    #[serde(default)]
+    pub value: Value,
+}
+
+/// A custom field value as GHL accepts it on writes: `{id | key, field_value}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomFieldInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub field_value: Value,
+}
+
+/// One do-not-disturb channel setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DndChannel {
+    pub status: DndStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DndStatus {
+    Active,
+    Inactive,
+    Permanent,
+}
+
+/// `DndSettingsSchema`: per-channel DND on writes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DndSettings {
+    #[serde(rename = "Call", default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<DndChannel>,
+    #[serde(rename = "Email", default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<DndChannel>,
+    #[serde(rename = "SMS", default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<DndChannel>,
+    #[serde(rename = "WhatsApp", default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp: Option<DndChannel>,
+    #[serde(rename = "GMB", default, skip_serializing_if = "Option::is_none")]
+    pub gmb: Option<DndChannel>,
+    #[serde(rename = "FB", default, skip_serializing_if = "Option::is_none")]
+    pub fb: Option<DndChannel>,
+}
+
+/// Fields common to create, update and upsert. Expanded by macro so that each DTO stays a plain
+/// struct: `unknown_properties` needs the full field list, which `flatten` would hide.
+macro_rules! contact_write_dto {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* #[serde(default, skip_serializing_if = "Option::is_none")] pub $field: $ty,)*
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub first_name: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub last_name: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub name: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub email: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub phone: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub address1: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub city: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub state: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub postal_code: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub website: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub timezone: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub dnd: Option<bool>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub dnd_settings: Option<DndSettings>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub inbound_dnd_settings: Option<Value>,
+            /// Overwrites all tags on update and upsert; prefer the tag endpoints for edits.
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub tags: Option<Vec<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub custom_fields: Option<Vec<CustomFieldInput>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub source: Option<String>,
+            /// A string in one of GHL's accepted date forms, or an object.
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub date_of_birth: Option<Value>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub country: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")] pub assigned_to: Option<String>,
+        }
+    };
+}
+
+contact_write_dto!(
+    /// `CreateContactDto` (`POST /contacts/`).
+    CreateContactDto {
+        location_id: Option<String>,
+        gender: Option<String>,
+        company_name: Option<String>,
+    }
+);
+
+contact_write_dto!(
+    /// `UpdateContactDto` (`PUT /contacts/:id`): no `locationId`, no `companyName`.
+    UpdateContactDto {}
+);
+
+contact_write_dto!(
+    /// `UpsertContactDto` (`POST /contacts/upsert`).
+    UpsertContactDto {
+        location_id: Option<String>,
+        gender: Option<String>,
+        company_name: Option<String>,
+        create_new_if_duplicate_allowed: Option<bool>,
+    }
+);
+
+/// `{contact}`: get, create (201), update (with `succeded`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactEnvelope {
+    pub contact: Contact,
+    /// Present on update. GHL's spelling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succeded: Option<bool>,
+    #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// `GET /contacts/search/duplicate`: `{contact}` or `{contact: null}` when none matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateContactResponse {
+    #[serde(default)]
+    pub contact: Option<Contact>,
+    #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// `POST /contacts/upsert` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpsertContactResponse {
+    #[serde(rename = "new")]
+    pub is_new: bool,
+    pub contact: Contact,
+    #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// Paging cursor of the deprecated `GET /contacts/` (read by every real client).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactsMeta {
+    #[serde(default)]
+    pub total: Option<u64>,
+    #[serde(default)]
+    pub next_page_url: Option<String>,
+    #[serde(default)]
+    pub start_after_id: Option<String>,
+    #[serde(default)]
+    pub start_after: Option<i64>,
+    #[serde(default)]
+    pub current_page: Option<u64>,
+    #[serde(default)]
+    pub next_page: Option<u64>,
+    #[serde(default)]
+    pub prev_page: Option<u64>,
+}
+
+/// `GET /contacts/` and `GET /contacts/business/:id`: `{contacts, count, meta?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactList {
+    pub contacts: Vec<Contact>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<ContactsMeta>,
+    #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// `POST /contacts/search`: `{contacts, total, traceId}`; each contact carries `searchAfter`
+/// (kept in its `extra`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactSearchResponse {
+    pub contacts: Vec<Contact>,
+    #[serde(default)]
+    pub total: u64,
+    #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// The search body. The spec's `SearchBodyV2DTO` is empty; these are the documented fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContactSearchBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_after: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+}
+
+/// `{succeded}` from deletes. GHL's spelling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Succeded {
+    pub succeded: bool,
+    #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// `TagsDTO`: body of tag add/remove, and their answer `{tags}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagsDto {
+    pub tags: Vec<String>,
+}
+
+/// Answer of the tag endpoints: the contact's tags after the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagsResponse {
+    pub tags: Vec<String>,
+    #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}

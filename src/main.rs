@@ -1,0 +1,35 @@
+use clap::Parser;
+use ghlsync::cli::Cli;
+use ghlsync::config::paths::Dirs;
+
+fn main() {
+    let cli = Cli::parse();
+    // Logs go to a file in the XDG state dir; without one we still run, just unlogged.
+    let _log_guard = match Dirs::discover() {
+        Ok(dirs) => match ghlsync::logging::init(&dirs.log_dir(), cli.log_level.as_deref()) {
+            Ok(guard) => Some(guard),
+            Err(err) => {
+                eprintln!("warning: {err}; continuing without a log file");
+                None
+            }
+        },
+        Err(err) => {
+            eprintln!("warning: {err}; continuing without a log file");
+            None
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(ghlsync::cli::run(cli));
+    drop(runtime);
+    drop(_log_guard);
+    std::process::exit(code);
+}

@@ -1,0 +1,280 @@
+//! Injected faults: the failures a GHL client meets in production, on demand.
+//!
+//! A fault is chosen per request on API routes (never admin, never `/oauth/token`), either from
+//! the one-shot `next` queue (deterministic, what tests use) or at random with `rate`.
+//! `create422` and `dropAfter` run the handler first, so the write *happens* and the client is
+//! told otherwise, which is the ambiguous-create case of GoHighLevel/highlevel-api-docs#64.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::errors::ApiError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FaultKind {
+    Status500,
+    Status502,
+    Status503,
+    /// nginx's HTML 502 page, `text/html`.
+    Html502,
+    /// Sleep `slowMs`, then answer normally.
+    Slow,
+    /// Close the connection without a response; the handler does not run.
+    Drop,
+    /// Run the handler, then close the connection without a response.
+    DropAfter,
+    /// `POST /contacts/` only: create the contact, then answer 422.
+    Create422,
+    /// 200 with an HTML page (a proxy's interstitial): not in the random set.
+    Html200,
+    /// 200 with truncated JSON: not in the random set.
+    Malformed,
+}
+
+/// The random set (`kinds` default). `html200` and `malformed` are opt-in.
+pub const ALL_KINDS: &[FaultKind] = &[
+    FaultKind::Status500,
+    FaultKind::Status502,
+    FaultKind::Status503,
+    FaultKind::Html502,
+    FaultKind::Slow,
+    FaultKind::Drop,
+    FaultKind::DropAfter,
+    FaultKind::Create422,
+];
+
+pub const CREATE_CONTACT: (&str, &str) = ("POST", "/contacts/");
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueuedFault {
+    /// `"*"`, `"METHOD /route/:template"`, `"METHOD *"` or just `"/route/:template"`.
+    pub route: String,
+    pub kind: FaultKind,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Faults {
+    pub rate: f64,
+    pub kinds: Vec<FaultKind>,
+    pub next: VecDeque<QueuedFault>,
+    pub slow_ms: u64,
+}
+
+/// Body of `POST /_sandbox/faults`; absent fields stay as they are, `next` replaces the queue.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultsUpdate {
+    pub rate: Option<f64>,
+    pub kinds: Option<Vec<FaultKind>>,
+    pub next: Option<Vec<QueuedFault>>,
+    pub slow_ms: Option<u64>,
+}
+
+impl Faults {
+    pub fn new(rate: f64) -> Self {
+        Faults {
+            rate: rate.clamp(0.0, 1.0),
+            kinds: ALL_KINDS.to_vec(),
+            next: VecDeque::new(),
+            slow_ms: 2000,
+        }
+    }
+
+    pub fn update(&mut self, update: FaultsUpdate) {
+        if let Some(rate) = update.rate {
+            self.rate = if rate.is_finite() {
+                rate.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+        }
+        if let Some(kinds) = update.kinds {
+            self.kinds = kinds;
+        }
+        if let Some(next) = update.next {
+            self.next = next.into();
+        }
+        if let Some(ms) = update.slow_ms {
+            self.slow_ms = ms;
+        }
+    }
+
+    pub fn slow(&self) -> Duration {
+        Duration::from_millis(self.slow_ms)
+    }
+
+    /// The fault for this request, if any: queued one-shots first, then the random rate.
+    pub fn choose(&mut self, method: &str, route: &str) -> Option<FaultKind> {
+        let applies =
+            |kind: FaultKind| kind != FaultKind::Create422 || (method, route) == CREATE_CONTACT;
+        if let Some(pos) = self
+            .next
+            .iter()
+            .position(|q| applies(q.kind) && route_matches(&q.route, method, route))
+        {
+            return self.next.remove(pos).map(|q| q.kind);
+        }
+        if self.rate <= 0.0 {
+            return None;
+        }
+        let mut rng = rand::rng();
+        if !rng.random_bool(self.rate) {
+            return None;
+        }
+        let choices: Vec<FaultKind> = self.kinds.iter().copied().filter(|k| applies(*k)).collect();
+        (!choices.is_empty()).then(|| choices[rng.random_range(0..choices.len())])
+    }
+}
+
+/// Accepts axum's `{param}` and GHL-doc `:param` spellings alike.
+pub fn normalize_route(route: &str) -> String {
+    let mut out = String::with_capacity(route.len());
+    let mut in_brace = false;
+    for c in route.chars() {
+        match c {
+            '{' => {
+                in_brace = true;
+                out.push(':');
+            }
+            '}' if in_brace => in_brace = false,
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn route_matches(pattern: &str, method: &str, route: &str) -> bool {
+    let same_route = |p: &str| {
+        p == "*" || normalize_route(p).trim_end_matches('/') == route.trim_end_matches('/')
+    };
+    let pattern = pattern.trim();
+    match pattern.split_once(char::is_whitespace) {
+        Some((m, r)) => (m == "*" || m.eq_ignore_ascii_case(method)) && same_route(r.trim()),
+        None => same_route(pattern),
+    }
+}
+
+const NGINX_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+const HTML_200: &str = "<!DOCTYPE html>\n<html><head><title>Just a moment...</title></head>\
+<body><p>Checking your browser before accessing services.leadconnectorhq.com.</p></body></html>\n";
+
+const MALFORMED: &str = r#"{"contacts":[{"id":"sx6wyHhbFdRXh302LLNR","firstName":"Tru"#;
+
+/// The response of a fault that replaces the handler, or `None` for slow/after-the-fact kinds.
+pub fn replacement(kind: FaultKind) -> Option<Response> {
+    let json = |status: StatusCode, message: &str, error: &'static str| {
+        ApiError::new(status, message, Some(error)).into_response()
+    };
+    match kind {
+        FaultKind::Status500 => Some(json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error",
+            "Internal Server Error",
+        )),
+        FaultKind::Status502 => Some(json(StatusCode::BAD_GATEWAY, "Bad Gateway", "Bad Gateway")),
+        FaultKind::Status503 => Some(json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            "Service Unavailable",
+        )),
+        FaultKind::Html502 => Some(
+            (
+                StatusCode::BAD_GATEWAY,
+                [(header::CONTENT_TYPE, "text/html")],
+                NGINX_502,
+            )
+                .into_response(),
+        ),
+        FaultKind::Html200 => Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                HTML_200,
+            )
+                .into_response(),
+        ),
+        FaultKind::Malformed => Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                MALFORMED,
+            )
+                .into_response(),
+        ),
+        FaultKind::Drop => Some(dropped()),
+        FaultKind::Slow | FaultKind::DropAfter | FaultKind::Create422 => None,
+    }
+}
+
+/// A response whose body fails before its first byte: hyper then aborts the connection, so the
+/// client sees a dropped connection rather than a status.
+pub fn dropped() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox fault: connection dropped"))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    response.extensions_mut().insert(Dropped);
+    response
+}
+
+/// Marks a dropped response so stats record it as status 0.
+#[derive(Clone, Copy, Debug)]
+pub struct Dropped;
+
+pub fn create_422() -> Response {
+    ApiError::unprocessable(vec!["Unprocessable Entity".into()]).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_faults_match_templates_once() {
+        let mut f = Faults::new(0.0);
+        f.update(FaultsUpdate {
+            rate: None,
+            kinds: None,
+            next: Some(vec![
+                QueuedFault {
+                    route: "POST /contacts/".into(),
+                    kind: FaultKind::Create422,
+                },
+                QueuedFault {
+                    route: "GET /contacts/{contactId}".into(),
+                    kind: FaultKind::Status502,
+                },
+            ]),
+            slow_ms: None,
+        });
+        assert_eq!(f.choose("GET", "/contacts/"), None);
+        assert_eq!(
+            f.choose("GET", "/contacts/:contactId"),
+            Some(FaultKind::Status502)
+        );
+        assert_eq!(f.choose("GET", "/contacts/:contactId"), None);
+        assert_eq!(f.choose("POST", "/contacts/"), Some(FaultKind::Create422));
+        assert!(f.next.is_empty());
+    }
+
+    #[test]
+    fn create422_never_applies_elsewhere() {
+        let mut f = Faults::new(1.0);
+        f.kinds = vec![FaultKind::Create422];
+        assert_eq!(f.choose("GET", "/contacts/"), None);
+        assert_eq!(f.choose("POST", "/contacts/"), Some(FaultKind::Create422));
+        assert!(route_matches("*", "DELETE", "/x"));
+        assert!(route_matches("* /x", "DELETE", "/x"));
+        assert!(!route_matches("GET /x", "DELETE", "/x"));
+    }
+}

@@ -1,0 +1,281 @@
+//! An emulated GHL API v2 on 127.0.0.1: seeded data, tokens and scopes, GHL's rate-limit headers
+//! and 429s, injected faults, and an admin surface under `/_sandbox/`.
+//!
+//! It follows `../shared/ghl-api/` (the official OpenAPI files), not the client's assumptions:
+//! wrapping keys, status codes, the `succeded` spelling, 422 arrays for unknown properties.
+
+mod auth;
+mod body;
+mod errors;
+mod faults;
+mod ids;
+mod limits;
+mod pipeline;
+mod routes;
+mod seed;
+mod seed_data;
+mod seed_records;
+mod state;
+mod stats;
+mod store;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post, put};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Secret;
+
+pub use faults::{FaultKind, QueuedFault};
+pub use limits::{BurstLimit, WindowKind};
+
+use auth::{ALL_SCOPES, TokenStore, scopes_of};
+use limits::Limiter;
+use routes::{admin, appointments, contacts, notes, oauth, queries, tasks};
+use state::AppState;
+
+#[derive(Clone, Debug)]
+pub struct SandboxOptions {
+    /// 0 = ephemeral.
+    pub port: u16,
+    pub seed: u64,
+    pub contacts: usize,
+    /// `None` = no burst limit (headers still sent).
+    pub rate_limit: Option<BurstLimit>,
+    /// `None` = no daily quota (headers still sent).
+    pub daily_limit: Option<u64>,
+    /// Probability in 0..=1 that an API request meets a random fault.
+    pub fault_rate: f64,
+    /// Sleep uniformly in `[min, max]` before each non-admin response.
+    pub latency: Option<(Duration, Duration)>,
+    /// Lifetime of access tokens minted by `/oauth/token` and `/_sandbox/tokens`.
+    pub token_ttl: Duration,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            port: 0,
+            seed: 42,
+            contacts: 2000,
+            rate_limit: Some(BurstLimit::default()),
+            daily_limit: Some(200_000),
+            fault_rate: 0.0,
+            latency: None,
+            token_ttl: Duration::from_secs(86_399),
+        }
+    }
+}
+
+/// `"MIN..MAX"` such as `"5ms..50ms"`; a single duration means a fixed latency.
+pub fn parse_latency(s: &str) -> Result<(Duration, Duration), String> {
+    let parse = |part: &str| {
+        humantime::parse_duration(part.trim())
+            .map_err(|e| format!("latency {s:?}: bad duration {part:?}: {e}"))
+    };
+    let (min, max) = match s.split_once("..") {
+        Some((min, max)) => (parse(min)?, parse(max)?),
+        None => {
+            let d = parse(s)?;
+            (d, d)
+        }
+    };
+    if min > max {
+        return Err(format!("latency {s:?}: MIN is greater than MAX"));
+    }
+    Ok((min, max))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot bind the sandbox to {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the sandbox's bound address: {0}")]
+    LocalAddr(#[source] std::io::Error),
+}
+
+pub struct RunningSandbox {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base_url: String,
+    pub location_id: String,
+    /// Every scope, for `location_id`, valid for a year.
+    pub token: Secret,
+    pub oauth_client_id: String,
+    pub oauth_client_secret: Secret,
+    /// A valid (single-use) refresh token for `location_id`, every scope.
+    pub refresh_token: Secret,
+    addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server task.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+}
+
+const PRINTED_TOKEN_TTL: Duration = Duration::from_secs(365 * 86_400);
+
+pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
+    let requested = SocketAddr::from(([127, 0, 0, 1], opts.port));
+    let listener = tokio::net::TcpListener::bind(requested)
+        .await
+        .map_err(|source| SandboxError::Bind {
+            addr: requested,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(SandboxError::LocalAddr)?;
+    let base_url = format!("http://{addr}");
+    let ids = seed::identities(opts.seed);
+    let started = std::time::Instant::now();
+    let data = seed::data(&ids, opts.seed, opts.contacts, seed_anchor_ms());
+    tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
+    let mut tokens = TokenStore::default();
+    let all = scopes_of(ALL_SCOPES);
+    tokens.insert_access(
+        ids.access_token.clone(),
+        &ids.location_id,
+        all.clone(),
+        PRINTED_TOKEN_TTL,
+    );
+    tokens.insert_refresh(ids.refresh_token.clone(), &ids.location_id, all);
+    let state = Arc::new(AppState {
+        base_url: base_url.clone(),
+        data: Mutex::new(data),
+        tokens: Mutex::new(tokens),
+        limiter: Mutex::new(Limiter::new(opts.rate_limit, opts.daily_limit)),
+        faults: Mutex::new(faults::Faults::new(opts.fault_rate)),
+        stats: Mutex::default(),
+        oauth_delay_ms: AtomicU64::new(0),
+        allow_duplicates: AtomicBool::new(false),
+        ids: ids.clone(),
+        opts,
+    });
+    let app = router(state);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        // Dropping the RunningSandbox also closes the channel, which stops the server too.
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "sandbox server stopped");
+        }
+    });
+    Ok(RunningSandbox {
+        base_url,
+        location_id: ids.location_id,
+        token: Secret::new(ids.access_token),
+        oauth_client_id: ids.client_id,
+        oauth_client_secret: Secret::new(ids.client_secret),
+        refresh_token: Secret::new(ids.refresh_token),
+        addr,
+        shutdown: tx,
+        task,
+    })
+}
+
+/// Seeded dates are relative to today's UTC midnight: recent-looking data, yet the same seed
+/// gives the same data all day.
+pub(crate) fn seed_anchor_ms() -> i64 {
+    let now = store::now_ms();
+    now - now.rem_euclid(86_400_000)
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/contacts/", get(queries::list).post(contacts::create))
+        .route("/contacts", get(queries::list).post(contacts::create))
+        .route("/contacts/search", post(queries::search))
+        .route("/contacts/search/duplicate", get(queries::duplicate))
+        .route("/contacts/business/{businessId}", get(queries::by_business))
+        .route("/contacts/upsert", post(contacts::upsert))
+        .route(
+            "/contacts/{contactId}",
+            get(contacts::get_one)
+                .put(contacts::update)
+                .delete(contacts::delete),
+        )
+        .route(
+            "/contacts/{contactId}/tags",
+            post(contacts::add_tags).delete(contacts::remove_tags),
+        )
+        .route(
+            "/contacts/{contactId}/tasks",
+            get(tasks::list).post(tasks::create),
+        )
+        .route(
+            "/contacts/{contactId}/tasks/{taskId}",
+            get(tasks::get_one).put(tasks::update).delete(tasks::delete),
+        )
+        .route(
+            "/contacts/{contactId}/tasks/{taskId}/completed",
+            put(tasks::completed),
+        )
+        .route(
+            "/contacts/{contactId}/notes",
+            get(notes::list).post(notes::create),
+        )
+        .route(
+            "/contacts/{contactId}/notes/{id}",
+            get(notes::get_one).put(notes::update).delete(notes::delete),
+        )
+        .route(
+            "/contacts/{contactId}/appointments",
+            get(appointments::for_contact),
+        )
+        .route("/calendars/", get(appointments::calendars))
+        .route("/calendars", get(appointments::calendars))
+        .route("/calendars/events/appointments", post(appointments::create))
+        .route(
+            "/calendars/events/appointments/{eventId}",
+            get(appointments::get_one).put(appointments::update),
+        )
+        .route_layer(from_fn_with_state(state.clone(), pipeline::api));
+    let oauth = Router::new()
+        .route("/oauth/token", post(oauth::token))
+        .route_layer(from_fn_with_state(state.clone(), pipeline::plain));
+    let admin = Router::new()
+        .route("/_sandbox/stats", get(admin::stats))
+        .route("/_sandbox/info", get(admin::info))
+        .route("/_sandbox/reset", post(admin::reset))
+        .route("/_sandbox/tokens", post(admin::tokens))
+        .route("/_sandbox/auth-codes", post(admin::auth_codes))
+        .route(
+            "/_sandbox/faults",
+            get(admin::get_faults).post(admin::set_faults),
+        )
+        .route(
+            "/_sandbox/limits",
+            get(admin::get_limits).post(admin::set_limits),
+        )
+        .route("/_sandbox/oauth-delay", post(admin::oauth_delay))
+        .route("/_sandbox/settings", post(admin::settings))
+        .route("/_sandbox/contacts/count", get(admin::contact_count));
+    api.merge(oauth)
+        .merge(admin)
+        .fallback(pipeline::not_found)
+        .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests;

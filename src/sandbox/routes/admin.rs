@@ -1,0 +1,241 @@
+//! `/_sandbox/*`: no auth, not rate limited, not faulted, not counted in stats.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use crate::sandbox::auth::{ALL_SCOPES, scopes_of};
+use crate::sandbox::body::JsonBody;
+use crate::sandbox::errors::{ApiError, ApiResult, ok};
+use crate::sandbox::faults::FaultsUpdate;
+use crate::sandbox::limits::{BurstLimit, WindowKind};
+use crate::sandbox::state::{AppState, lock};
+use crate::sandbox::{seed, seed_anchor_ms};
+
+fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+    serde_json::from_value(body).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// Tells "absent" (keep) from `null` (turn off).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn primary_count(st: &AppState) -> usize {
+    lock(&st.data).count_in(&st.ids.location_id)
+}
+
+pub async fn stats(State(st): State<Arc<AppState>>) -> Json<Value> {
+    let contacts = primary_count(&st);
+    Json(lock(&st.stats).to_json(contacts))
+}
+
+pub async fn info(State(st): State<Arc<AppState>>) -> Json<Value> {
+    let ids = &st.ids;
+    let calendars: Vec<Value> = lock(&st.data)
+        .calendars
+        .iter()
+        .map(|c| json!({"id": c.id, "name": c.name, "locationId": c.location_id}))
+        .collect();
+    let custom_fields: Vec<Value> = ids
+        .custom_fields
+        .iter()
+        .map(|(id, key)| json!({"id": id, "key": key}))
+        .collect();
+    Json(json!({
+        "baseUrl": st.base_url,
+        "locationId": ids.location_id,
+        "otherLocationId": ids.other_location_id,
+        "companyId": ids.company_id,
+        "userIds": ids.user_ids,
+        "clientId": ids.client_id,
+        "calendars": calendars,
+        "customFields": custom_fields,
+        "scopes": ALL_SCOPES,
+        "seed": st.opts.seed,
+    }))
+}
+
+/// Re-seeds the data and clears counters and the fault queue. Tokens, runtime limits and fault
+/// rates stay as they are.
+pub async fn reset(State(st): State<Arc<AppState>>) -> Json<Value> {
+    let fresh = seed::data(&st.ids, st.opts.seed, st.opts.contacts, seed_anchor_ms());
+    *lock(&st.data) = fresh;
+    *lock(&st.stats) = Default::default();
+    lock(&st.limiter).clear_counters();
+    lock(&st.faults).next.clear();
+    Json(json!({"reset": true, "contacts": primary_count(&st)}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TokenRequest {
+    scopes: Option<Vec<String>>,
+    ttl_ms: Option<u64>,
+    location_id: Option<String>,
+}
+
+pub async fn tokens(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
+    let request: TokenRequest = parse(body)?;
+    let scopes = request
+        .scopes
+        .map_or_else(|| scopes_of(ALL_SCOPES), |s| scopes_of(&s));
+    let ttl = request
+        .ttl_ms
+        .map_or(st.opts.token_ttl, Duration::from_millis);
+    let location = request
+        .location_id
+        .unwrap_or_else(|| st.ids.location_id.clone());
+    let minted = lock(&st.tokens).mint(&location, scopes, ttl);
+    let scope: Vec<&str> = minted.scopes.iter().map(String::as_str).collect();
+    ok(
+        StatusCode::OK,
+        json!({
+            "access_token": minted.access_token,
+            "refresh_token": minted.refresh_token,
+            "expires_in": minted.expires_in.as_secs(),
+            "locationId": minted.location_id,
+            "scope": scope.join(" "),
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CodeRequest {
+    scopes: Option<Vec<String>>,
+    location_id: Option<String>,
+}
+
+pub async fn auth_codes(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
+    let request: CodeRequest = parse(body)?;
+    let scopes = request
+        .scopes
+        .map_or_else(|| scopes_of(ALL_SCOPES), |s| scopes_of(&s));
+    let location = request
+        .location_id
+        .unwrap_or_else(|| st.ids.location_id.clone());
+    let code = lock(&st.tokens).mint_code(&location, scopes);
+    ok(
+        StatusCode::OK,
+        json!({"code": code, "locationId": location}),
+    )
+}
+
+pub async fn get_faults(State(st): State<Arc<AppState>>) -> ApiResult {
+    ok(StatusCode::OK, &*lock(&st.faults))
+}
+
+pub async fn set_faults(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
+    let update: FaultsUpdate = parse(body)?;
+    let mut faults = lock(&st.faults);
+    faults.update(update);
+    ok(StatusCode::OK, &*faults)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LimitsUpdate {
+    #[serde(default, deserialize_with = "present")]
+    max: Option<Option<u32>>,
+    interval_ms: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    daily: Option<Option<u64>>,
+    window: Option<String>,
+}
+
+fn limits_json(st: &AppState) -> Value {
+    let limiter = lock(&st.limiter);
+    json!({
+        "max": limiter.burst.map(|b| b.max),
+        "intervalMs": limiter.burst.map(|b| b.interval.as_millis() as u64),
+        "daily": limiter.daily,
+        "window": if limiter.kind == WindowKind::Fixed { "fixed" } else { "sliding" },
+    })
+}
+
+pub async fn get_limits(State(st): State<Arc<AppState>>) -> ApiResult {
+    ok(StatusCode::OK, limits_json(&st))
+}
+
+/// `{"max":100,"intervalMs":1000,"daily":200000,"window":"fixed"}`; `null` turns a limit off,
+/// an absent field keeps it. Counters restart so a test starts from a full window.
+pub async fn set_limits(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
+    let update: LimitsUpdate = parse(body)?;
+    {
+        let mut limiter = lock(&st.limiter);
+        let interval = update
+            .interval_ms
+            .map(Duration::from_millis)
+            .or(limiter.burst.map(|b| b.interval))
+            .unwrap_or(BurstLimit::default().interval);
+        if interval.is_zero() {
+            return Err(ApiError::bad_request("intervalMs must be positive"));
+        }
+        let max = match update.max {
+            Some(max) => max,
+            None => limiter.burst.map(|b| b.max),
+        };
+        if max == Some(0) {
+            return Err(ApiError::bad_request("max must be positive"));
+        }
+        limiter.burst = max.map(|max| BurstLimit { max, interval });
+        if let Some(daily) = update.daily {
+            limiter.daily = daily;
+        }
+        match update.window.as_deref() {
+            None => {}
+            Some("fixed") => limiter.kind = WindowKind::Fixed,
+            Some("sliding") => limiter.kind = WindowKind::Sliding,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "window must be fixed or sliding, not {other}"
+                )));
+            }
+        }
+        limiter.clear_counters();
+    }
+    ok(StatusCode::OK, limits_json(&st))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Delay {
+    ms: u64,
+}
+
+pub async fn oauth_delay(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
+    let delay: Delay = parse(body)?;
+    st.oauth_delay_ms.store(delay.ms, Ordering::Relaxed);
+    ok(StatusCode::OK, json!({"ms": delay.ms}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Settings {
+    allow_duplicate_contacts: Option<bool>,
+}
+
+pub async fn settings(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
+    let settings: Settings = parse(body)?;
+    if let Some(allow) = settings.allow_duplicate_contacts {
+        st.allow_duplicates.store(allow, Ordering::Relaxed);
+    }
+    ok(
+        StatusCode::OK,
+        json!({"allowDuplicateContacts": st.allow_duplicates.load(Ordering::Relaxed)}),
+    )
+}
+
+pub async fn contact_count(State(st): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({"locationId": st.ids.location_id, "count": primary_count(&st)}))
+}

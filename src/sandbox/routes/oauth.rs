@@ -1,0 +1,131 @@
+//! `POST /oauth/token`: form-encoded, authorization-code and refresh-token grants.
+//!
+//! Error bodies carry both the OAuth pair (`error`, `error_description`) and the NestJS
+//! `statusCode`/`message`, since GHL's exact shape for a refused grant is undocumented.
+//! The sandbox is stricter than a NestJS body parser on one point: a body that is not
+//! `application/x-www-form-urlencoded` is refused, because the spec says form and a client that
+//! sends JSON should find out here.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::ghl::models::{TokenRequestForm, unknown_properties};
+use crate::sandbox::auth::GrantError;
+use crate::sandbox::body::read_limited;
+use crate::sandbox::errors::ApiError;
+use crate::sandbox::state::{AppState, lock};
+
+fn oauth_error(error: &'static str, description: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, description, Some(error))
+        .with("error_description", json!(description))
+}
+
+pub async fn token(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    match grant(&st, req).await {
+        Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn grant(st: &AppState, req: Request) -> Result<Value, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Err(ApiError::bad_request(
+            "Content-Type must be application/x-www-form-urlencoded",
+        ));
+    }
+    let bytes = read_limited(req).await?;
+    let form: Map<String, Value> = url::form_urlencoded::parse(&bytes)
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    let mut problems: Vec<String> =
+        unknown_properties::<TokenRequestForm>(&Value::Object(form.clone()))
+            .into_iter()
+            .map(|p| format!("property {p} should not exist"))
+            .collect();
+    let field = |name: &str| {
+        form.get(name)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    for name in ["client_id", "client_secret", "grant_type"] {
+        if field(name).is_none() {
+            problems.push(format!("{name} must be a string"));
+        }
+    }
+    let grant_type = field("grant_type").unwrap_or_default();
+    let refresh = match grant_type {
+        "refresh_token" => true,
+        "authorization_code" => false,
+        "" => true,
+        _ => {
+            problems.push(
+                "grant_type must be one of the following values: authorization_code, refresh_token"
+                    .into(),
+            );
+            true
+        }
+    };
+    let secret_field = if refresh { "refresh_token" } else { "code" };
+    if !grant_type.is_empty() && field(secret_field).is_none() {
+        problems.push(format!("{secret_field} must be a string"));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::unprocessable(problems));
+    }
+    if field("client_id") != Some(st.ids.client_id.as_str())
+        || field("client_secret") != Some(st.ids.client_secret.as_str())
+    {
+        return Err(oauth_error(
+            "invalid_client",
+            "Invalid client: client credentials are invalid",
+        ));
+    }
+    let secret = field(secret_field).unwrap_or_default();
+    let minted = lock(&st.tokens).redeem(refresh, secret, st.opts.token_ttl);
+    let minted = match minted {
+        Ok(minted) => minted,
+        Err(why) => {
+            if refresh {
+                lock(&st.stats).refreshes_rejected += 1;
+            }
+            let what = if refresh {
+                "refresh token"
+            } else {
+                "authorization code"
+            };
+            let reason = match why {
+                GrantError::Unknown | GrantError::Used => "is invalid",
+                GrantError::Expired => "has expired",
+            };
+            return Err(oauth_error(
+                "invalid_grant",
+                &format!("Invalid grant: {what} {reason}"),
+            ));
+        }
+    };
+    if refresh {
+        lock(&st.stats).refreshes += 1;
+    }
+    let scope: Vec<&str> = minted.scopes.iter().map(String::as_str).collect();
+    Ok(json!({
+        "access_token": minted.access_token,
+        "token_type": "Bearer",
+        "expires_in": minted.expires_in.as_secs(),
+        "refresh_token": minted.refresh_token,
+        "scope": scope.join(" "),
+        "userType": "Location",
+        "locationId": minted.location_id,
+        "companyId": st.ids.company_id,
+        "userId": st.ids.user_ids.first(),
+    }))
+}

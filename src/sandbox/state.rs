@@ -1,0 +1,35 @@
+//! Everything the handlers share. Each part has its own `std::sync::Mutex`, held only for the
+//! synchronous work of one request and never across an `.await`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Mutex, MutexGuard};
+
+use super::SandboxOptions;
+use super::auth::TokenStore;
+use super::faults::Faults;
+use super::limits::Limiter;
+use super::seed::Identities;
+use super::stats::Stats;
+use super::store::Store;
+
+pub struct AppState {
+    pub opts: SandboxOptions,
+    pub base_url: String,
+    pub ids: Identities,
+    pub data: Mutex<Store>,
+    pub tokens: Mutex<TokenStore>,
+    pub limiter: Mutex<Limiter>,
+    pub faults: Mutex<Faults>,
+    pub stats: Mutex<Stats>,
+    pub oauth_delay_ms: AtomicU64,
+    /// The location's "Allow Duplicate Contact" setting (off, as on a new GHL location).
+    pub allow_duplicates: AtomicBool,
+}
+
+/// A poisoned lock means a handler panicked mid-update; the sandbox keeps serving the data as
+/// it is rather than failing every later request.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,336 @@
+//! The `ghlsync` binary end to end: config, secrets, `ghl` subcommands, exit codes, logs.
+
+mod common;
+
+use common::{Harness, total_in};
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Output;
+
+/// Runs the binary with an isolated XDG environment under `home`.
+async fn ghlsync(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_DATA_HOME", home.join("data"));
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().await.expect("binary runs")
+}
+
+fn sandbox_env(h: &Harness) -> Vec<(&'static str, String)> {
+    vec![
+        ("GHLSYNC_GHL_BASE_URL", h.sandbox.base_url.clone()),
+        ("GHLSYNC_GHL_LOCATION_ID", h.sandbox.location_id.clone()),
+        ("GHLSYNC_GHL_TOKEN", h.sandbox.token.expose().to_string()),
+    ]
+}
+
+fn as_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn contact_list_prints_compact_json() {
+    let h = Harness::start(40).await;
+    let home = tempfile::tempdir().unwrap();
+    let env = sandbox_env(&h);
+    let out = ghlsync(
+        home.path(),
+        &as_refs(&env),
+        &["ghl", "contact", "list", "--limit", "3", "--json"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.trim().lines().count(), 1, "compact: one line");
+    let body: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(body["contacts"].as_array().unwrap().len(), 3);
+
+    let out = ghlsync(
+        home.path(),
+        &as_refs(&env),
+        &["ghl", "contact", "list", "--all", "--limit", "15"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["count"], 40);
+}
+
+#[tokio::test]
+async fn an_unknown_body_field_is_refused_locally_naming_it() {
+    let h = Harness::start(5).await;
+    let home = tempfile::tempdir().unwrap();
+    let env = sandbox_env(&h);
+    h.reset_counters().await;
+    let out = ghlsync(
+        home.path(),
+        &as_refs(&env),
+        &[
+            "ghl",
+            "contact",
+            "create",
+            "--body",
+            r#"{"firstName":"Ann","additionalEmails":[{"email":"a@b.co"}]}"#,
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "validation exit code; stderr: {}",
+        text(&out.stderr)
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("additionalEmails"), "{stderr}");
+    assert!(stderr.contains("CreateContactDto"), "{stderr}");
+    assert_eq!(total_in(&h.stats().await), 0, "no request was sent");
+}
+
+#[tokio::test]
+async fn create_fills_the_location_and_tasks_round_trip() {
+    let h = Harness::start(5).await;
+    let home = tempfile::tempdir().unwrap();
+    let env = sandbox_env(&h);
+    let out = ghlsync(
+        home.path(),
+        &as_refs(&env),
+        &[
+            "ghl",
+            "contact",
+            "create",
+            "--json",
+            "--body",
+            r#"{"firstName":"Cli","email":"cli@example.org"}"#,
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = created["contact"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        created["contact"]["locationId"],
+        h.sandbox.location_id.as_str()
+    );
+
+    let out = ghlsync(
+        home.path(),
+        &as_refs(&env),
+        &[
+            "ghl",
+            "task",
+            "create",
+            &id,
+            "--json",
+            "--body",
+            r#"{"title":"t","dueDate":"2026-12-01T00:00:00Z","completed":false}"#,
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let task: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let task_id = task["task"]["id"].as_str().unwrap();
+    let out = ghlsync(
+        home.path(),
+        &as_refs(&env),
+        &["ghl", "task", "complete", &id, task_id, "--json"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let done: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(done["task"]["completed"], true);
+}
+
+#[tokio::test]
+async fn a_missing_record_exits_7_with_a_json_error() {
+    let h = Harness::start(5).await;
+    let home = tempfile::tempdir().unwrap();
+    let env = sandbox_env(&h);
+    let out = ghlsync(
+        home.path(),
+        &as_refs(&env),
+        &["ghl", "contact", "get", "nosuchcontact0000000", "--json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    let first_line = text(&out.stderr)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let error: Value = serde_json::from_str(&first_line).unwrap();
+    assert_eq!(error["error"]["class"], "not_found");
+    assert_eq!(error["error"]["status"], 404);
+    assert!(error["error"]["traceId"].is_string());
+}
+
+#[tokio::test]
+async fn secrets_never_reach_logs_stdout_or_stderr() {
+    let h = Harness::start(5).await;
+    let home = tempfile::tempdir().unwrap();
+    let env = sandbox_env(&h);
+    let token = h.sandbox.token.expose().to_string();
+    let ok = ghlsync(
+        home.path(),
+        &as_refs(&env),
+        &[
+            "--log-level",
+            "trace",
+            "ghl",
+            "contact",
+            "list",
+            "--limit",
+            "2",
+        ],
+    )
+    .await;
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let bad_token = "pit-11111111-2222-3333-4444-555555555555";
+    let mut bad_env = env.clone();
+    bad_env[2].1 = bad_token.to_string();
+    let bad = ghlsync(
+        home.path(),
+        &as_refs(&bad_env),
+        &["--log-level", "trace", "ghl", "contact", "list"],
+    )
+    .await;
+    assert_eq!(
+        bad.status.code(),
+        Some(4),
+        "auth exit code: {}",
+        text(&bad.stderr)
+    );
+
+    let mut logs = String::new();
+    let log_dir = home.path().join("state/ghlsync/logs");
+    for entry in std::fs::read_dir(&log_dir).expect("log dir exists") {
+        logs.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(
+        logs.contains("/contacts/"),
+        "trace logs record requests: {logs:.300}"
+    );
+    for secret in [token.as_str(), bad_token] {
+        assert!(!logs.contains(secret), "secret in log file");
+        for out in [&ok, &bad] {
+            assert!(!text(&out.stdout).contains(secret) && !text(&out.stderr).contains(secret));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_bad_config_names_file_line_column_and_alternatives() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("ghlsync.toml");
+    std::fs::write(&config, "[ghl]\nlocation_id = \"abc\"\nlocaton = \"x\"\n").unwrap();
+    let out = ghlsync(
+        home.path(),
+        &[],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "ghl",
+            "contact",
+            "list",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}:3:1", config.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("location_id") && stderr.contains("base_url"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_world_readable_secrets_file_is_refused_with_the_fix() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("ghlsync.toml");
+    std::fs::write(&config, "[ghl]\nlocation_id = \"abc\"\n").unwrap();
+    let secrets = home.path().join("secrets.toml");
+    std::fs::write(&secrets, "ghl_token = \"pit-secret-value\"\n").unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = ghlsync(
+        home.path(),
+        &[],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "ghl",
+            "contact",
+            "list",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+    assert!(!stderr.contains("pit-secret-value"));
+}
+
+#[tokio::test]
+async fn sandbox_write_config_gives_a_ready_config() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("rehearsal/ghlsync.toml");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .args([
+            "sandbox",
+            "--contacts",
+            "25",
+            "--write-config",
+            config.to_str().unwrap(),
+        ])
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let secrets = home.path().join("rehearsal/secrets.toml");
+    for _ in 0..200 {
+        if secrets.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let mode = std::fs::metadata(&secrets)
+        .expect("secrets written")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let out = ghlsync(
+        home.path(),
+        &[],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "ghl",
+            "contact",
+            "list",
+            "--all",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["count"], 25);
+    child.kill().await.unwrap();
+}

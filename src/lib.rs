@@ -5,4 +5,5 @@ pub mod cli;
 pub mod config;
 pub mod ghl;
 pub mod logging;
+pub mod private_file;
 pub mod sandbox;

@@ -119,45 +119,22 @@ fn redact_quoted(message: &str) -> String {
     out
 }
 
-#[cfg(unix)]
 fn check_private(path: &Path, metadata: &std::fs::Metadata) -> Result<(), ConfigError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = metadata.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(ConfigError::InsecureSecretsFile {
+    match crate::private_file::loose_mode(metadata) {
+        Some(mode) => Err(ConfigError::InsecureSecretsFile {
             path: path.to_path_buf(),
             mode,
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-#[cfg(not(unix))]
-fn check_private(_path: &Path, _metadata: &std::fs::Metadata) -> Result<(), ConfigError> {
-    Ok(())
-}
-
-/// Creates or replaces `path` with mode 0600 from the first byte: write a temp file beside it,
-/// fsync, rename. A crash leaves either the old file or the new one, never half of one.
+/// Creates or replaces a secrets-holding file, owner-only from the first byte.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), ConfigError> {
-    use std::io::Write;
-    let write_err = |source| ConfigError::Write {
+    crate::private_file::write_atomic(path, contents).map_err(|source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty());
-    let dir = dir.unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(write_err)?;
-    // tempfile creates with 0600 on unix.
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
-    temp.write_all(contents).map_err(write_err)?;
-    temp.as_file().sync_all().map_err(write_err)?;
-    temp.persist(path).map_err(|err| write_err(err.error))?;
-    if let Ok(dir_handle) = std::fs::File::open(dir) {
-        // Best effort: makes the rename itself durable; not every filesystem supports it.
-        let _ = dir_handle.sync_all();
-    }
-    Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -35,6 +35,21 @@ fn token_file_round_trips_with_mode_0600_and_no_leftovers() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_group_readable_token_file_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.json");
+    write_token_file(&path, &token("access-secret-1", 1_700_000_000)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = load_token_file(&path).unwrap_err();
+    assert_eq!(err.class(), crate::ghl::ErrorClass::Auth);
+    let text = err.to_string();
+    assert!(text.contains("chmod 600"), "{text}");
+    assert!(!text.contains("access-secret-1"), "{text}");
+}
+
 #[test]
 fn missing_token_file_says_to_log_in() {
     let err = load_token_file(Path::new("/nonexistent/ghlsync/token.json")).unwrap_err();
@@ -46,9 +61,9 @@ fn missing_token_file_says_to_log_in() {
 fn broken_token_file_error_does_not_quote_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("token.json");
-    std::fs::write(
+    crate::private_file::write_atomic(
         &path,
-        r#"{"access_token": 12345678901234, "refresh_token": "r"}"#,
+        br#"{"access_token": 12345678901234, "refresh_token": "r"}"#,
     )
     .unwrap();
     let err = load_token_file(&path).unwrap_err().to_string();

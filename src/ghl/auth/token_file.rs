@@ -89,6 +89,20 @@ pub fn load_token_file(path: &Path) -> Result<StoredToken, GhlError> {
             format!("cannot read the OAuth token file {}: {err}", path.display())
         },
     })?;
+    if let Some(mode) = std::fs::metadata(path)
+        .ok()
+        .and_then(|metadata| crate::private_file::loose_mode(&metadata))
+    {
+        return Err(GhlError::Auth {
+            ctx: None,
+            status: None,
+            detail: format!(
+                "the OAuth token file {} is readable by group or others (mode {mode:o}); it holds secrets, so ghlsync refuses it. Fix with: chmod 600 {}",
+                path.display(),
+                path.display()
+            ),
+        });
+    }
     // Only the position is reported: serde's message could quote a value from the file.
     serde_json::from_str(&text).map_err(|err| GhlError::Auth {
         ctx: None,
@@ -103,10 +117,9 @@ pub fn load_token_file(path: &Path) -> Result<StoredToken, GhlError> {
     })
 }
 
-/// Write the token file atomically: a 0600 temp file in the same directory, fsync, rename over
-/// the old file, fsync the directory. A crash leaves either the old pair or the new one.
+/// Write the token file atomically and owner-only (see `crate::private_file`): a crash leaves
+/// either the old pair or the new one.
 pub fn write_token_file(path: &Path, token: &StoredToken) -> std::io::Result<()> {
-    use std::io::Write;
     let json = serde_json::to_vec_pretty(&StoredTokenOut {
         access_token: token.access_token.expose(),
         refresh_token: token.refresh_token.expose(),
@@ -114,27 +127,7 @@ pub fn write_token_file(path: &Path, token: &StoredToken) -> std::io::Result<()>
         scope: token.scope.as_deref(),
         location_id: token.location_id.as_deref(),
     })?;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".ghlsync-token-")
-        .tempfile_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Before any byte is written: the secret is never readable by others, not even briefly.
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    temp.write_all(&json)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|err| err.error)?;
-    #[cfg(unix)]
-    std::fs::File::open(dir)?.sync_all()?;
-    Ok(())
+    crate::private_file::write_atomic(path, &json)
 }
 
 pub(super) async fn write_token_file_async(

@@ -3,7 +3,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod ghl;
 pub mod logging;
+pub mod peers;
 pub mod private_file;
 pub mod sandbox;
+pub mod store;
+pub mod sync;

@@ -14,6 +14,9 @@ pub struct Cli {
     /// Config file (default: ghlsync.toml in the XDG config dir).
     #[arg(long, global = true, value_name = "PATH", env = "GHLSYNC_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The store directory (default: [store] path in the config, else the XDG data dir).
+    #[arg(long, global = true, value_name = "PATH", env = "GHLSYNC_STORE")]
+    pub store: Option<PathBuf>,
     /// Log level or filter for the log file (error, warn, info, debug, trace, or RUST_LOG syntax).
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -30,6 +33,158 @@ pub enum Command {
     /// Show or check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run one sync between a peer and GHL.
+    Sync(SyncArgs),
+    /// The failed-sync queue: list, show, retry, skip, resolve.
+    #[command(subcommand)]
+    Failures(FailuresCommand),
+    /// The sync log: one line per record outcome.
+    Log(LogArgs),
+    /// Cursors, queue sizes, last runs and rate-limit state.
+    Status(StatusArgs),
+    /// Check a mapping file, or preview it on a real record.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
+    /// Back up, restore or export the store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The peer app.
+    #[arg(long, default_value = "repsly")]
+    pub peer: String,
+    /// Only these entities (contact, task, note, appointment); repeatable.
+    #[arg(long = "entity", value_name = "E")]
+    pub entities: Vec<String>,
+    /// Print the plan (create / update / delete / skip with field diffs) and write nothing anywhere.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop after N writes.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Read everything from the start, ignoring cursors (unchanged records still cost nothing).
+    #[arg(long)]
+    pub full: bool,
+    /// Print the run report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Which {
+    /// Operation ids.
+    pub ids: Vec<u64>,
+    /// Every operation whose last error has this class (e.g. validation, transient, auth).
+    #[arg(long, value_name = "CLASS", conflicts_with = "ids")]
+    pub class: Option<String>,
+    /// Every operation in the queue.
+    #[arg(long, conflicts_with_all = ["ids", "class"])]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FailuresCommand {
+    /// The queue, grouped by error class.
+    List {
+        #[arg(long, default_value = "repsly")]
+        peer: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One operation in full: payload, source record, last error.
+    Show {
+        id: u64,
+        #[arg(long, default_value = "repsly")]
+        peer: String,
+    },
+    /// Retry now, with the current mapping (default) or the original payload.
+    Retry {
+        #[command(flatten)]
+        which: Which,
+        #[arg(long)]
+        original: bool,
+        #[arg(long, default_value = "repsly")]
+        peer: String,
+    },
+    /// Give up on them (they stay in the log).
+    Skip {
+        #[command(flatten)]
+        which: Which,
+        #[arg(long, default_value = "repsly")]
+        peer: String,
+    },
+    /// Mark them fixed by hand.
+    Resolve {
+        #[command(flatten)]
+        which: Which,
+        #[arg(long, default_value = "repsly")]
+        peer: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Entries to show from the end.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Keep printing new entries as they are written.
+    #[arg(long)]
+    pub follow: bool,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Export the whole log as CSV instead.
+    #[arg(long, conflicts_with_all = ["json", "follow"])]
+    pub csv: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, default_value = "repsly")]
+    pub peer: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// Validate a mapping file (default: the one in force for the peer).
+    Check {
+        file: Option<PathBuf>,
+        #[arg(long, default_value = "repsly")]
+        peer: String,
+    },
+    /// Apply a mapping to one real record and show before/after per field.
+    Preview {
+        /// The peer record's id (Repsly: the client Code).
+        #[arg(long)]
+        id: String,
+        #[arg(long, default_value = "contact")]
+        entity: String,
+        file: Option<PathBuf>,
+        #[arg(long, default_value = "repsly")]
+        peer: String,
+    },
+    /// Print the built-in default mapping of a peer.
+    Default {
+        #[arg(long, default_value = "repsly")]
+        peer: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Write a backup file (owner-only).
+    Backup { path: PathBuf },
+    /// Restore a backup into the store path, which must not hold a store yet.
+    Restore { path: PathBuf },
+    /// Print every record as JSON Lines.
+    Export {
+        #[arg(long, required = true)]
+        jsonl: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

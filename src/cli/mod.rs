@@ -4,10 +4,17 @@
 pub mod args;
 mod config_cmd;
 mod connection;
+pub mod engine_setup;
 mod error;
+mod failures_cmd;
 mod ghl_cmd;
+mod log_cmd;
+mod mapping_cmd;
 mod output;
 mod sandbox_cmd;
+mod status_cmd;
+mod store_cmd;
+mod sync_cmd;
 
 pub use args::Cli;
 pub use error::CliError;
@@ -20,6 +27,24 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Ghl(args)) => ghl_cmd::run(cli.config.as_deref(), args).await,
         Some(Command::Sandbox(args)) => sandbox_cmd::run(args).await,
         Some(Command::Config(command)) => config_cmd::run(cli.config.as_deref(), command),
+        Some(Command::Sync(args)) => {
+            sync_cmd::run(cli.config.as_deref(), cli.store.as_deref(), args).await
+        }
+        Some(Command::Failures(command)) => {
+            failures_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command).await
+        }
+        Some(Command::Log(args)) => {
+            log_cmd::run(cli.config.as_deref(), cli.store.as_deref(), args).await
+        }
+        Some(Command::Status(args)) => {
+            status_cmd::run(cli.config.as_deref(), cli.store.as_deref(), args).await
+        }
+        Some(Command::Mapping(command)) => {
+            mapping_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command).await
+        }
+        Some(Command::Store(command)) => {
+            store_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command)
+        }
         // Until the console lands, the default is the demo sandbox, so a fresh checkout shows
         // something real with one command.
         None => sandbox_cmd::run_default().await,

@@ -84,12 +84,19 @@ fn write_config(running: &RunningSandbox, path: &Path) -> Result<(), CliError> {
             auth: AuthKind::PrivateToken,
             ..GhlSection::default()
         },
-        source: None,
+        ..Config::default()
     };
     let text = format!(
-        "# Written by `ghlsync sandbox --write-config`: points at a sandbox on {}.\n{}",
+        "# Written by `ghlsync sandbox --write-config`: points at a sandbox on {}.\n{}\n\
+         [store]\npath = {}\n\n\
+         [peers.repsly.connection]\nbase_url = {}\nusername = {}\n\
+         # The sandbox answers at once: no pacing, quick import polling.\n\
+         min_request_interval_ms = 0\nimport_poll_interval_ms = 20\n",
         running.base_url,
-        config.to_toml()
+        config.to_toml(),
+        toml_string(&path.with_file_name("store").display().to_string()),
+        toml_string(&running.repsly_base_url),
+        toml_string(&running.repsly_username),
     );
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
@@ -104,9 +111,14 @@ fn write_config(running: &RunningSandbox, path: &Path) -> Result<(), CliError> {
     let secrets = Secrets {
         ghl_token: Some(running.token.clone()),
         ghl_client_secret: Some(running.oauth_client_secret.clone()),
+        repsly_password: Some(running.repsly_password.clone()),
     };
     secrets.write(&crate::config::secrets::secrets_path(path))?;
     Ok(())
+}
+
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
 }
 
 /// The sandbox's token is printed on purpose: it is a loopback-only test credential, and printing
@@ -116,6 +128,10 @@ fn announce(running: &RunningSandbox, config: Option<&Path>) {
     println!("  location id:   {}", running.location_id);
     println!("  token:         {}", running.token.expose());
     println!("  oauth client:  {}", running.oauth_client_id);
+    println!(
+        "  repsly:        {} (user {})",
+        running.repsly_base_url, running.repsly_username
+    );
     println!("  admin:         {}/_sandbox/stats", running.base_url);
     match config {
         Some(path) => println!(

@@ -13,9 +13,48 @@ pub const DEFAULT_GHL_BASE_URL: &str = "https://services.leadconnectorhq.com";
 pub struct Config {
     #[serde(default)]
     pub ghl: GhlSection,
+    #[serde(default, skip_serializing_if = "StoreSection::is_default")]
+    pub store: StoreSection,
+    /// Peer apps. Written by hand in `--write-config`: connector settings are read-only types.
+    #[serde(default, skip_serializing)]
+    pub peers: PeersSection,
     /// The file this was read from, if any: relative paths in it resolve against its folder.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// The sled store directory (default: `store` in the XDG data dir).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+}
+
+impl StoreSection {
+    fn is_default(&self) -> bool {
+        self == &StoreSection::default()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeersSection {
+    #[serde(default)]
+    pub repsly: Option<RepslyPeerSection>,
+}
+
+/// `[peers.repsly]`: `connection` (the connector), `sync` (flows, delete policies, tag rules) and
+/// the mapping file (default: the built-in `assets/mappings/repsly.toml`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepslyPeerSection {
+    #[serde(default)]
+    pub connection: crate::peers::repsly::RepslySettings,
+    #[serde(default)]
+    pub sync: crate::sync::SyncSettings,
+    #[serde(default)]
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

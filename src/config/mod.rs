@@ -8,7 +8,7 @@ mod secret;
 pub mod secrets;
 
 pub use error::ConfigError;
-pub use file::{AuthKind, Config, GhlSection};
+pub use file::{AuthKind, Config, GhlSection, PeersSection, RepslyPeerSection, StoreSection};
 pub use secret::Secret;
 
 use std::path::{Path, PathBuf};

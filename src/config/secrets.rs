@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 pub const SECRETS_FILE_NAME: &str = "secrets.toml";
 pub const ENV_GHL_TOKEN: &str = "GHLSYNC_GHL_TOKEN";
 pub const ENV_GHL_CLIENT_SECRET: &str = "GHLSYNC_GHL_CLIENT_SECRET";
+pub const ENV_REPSLY_PASSWORD: &str = "GHLSYNC_REPSLY_PASSWORD";
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +20,9 @@ pub struct Secrets {
     /// GHL OAuth app client secret.
     #[serde(default)]
     pub ghl_client_secret: Option<Secret>,
+    /// Repsly API password.
+    #[serde(default)]
+    pub repsly_password: Option<Secret>,
 }
 
 impl Secrets {
@@ -32,6 +36,9 @@ impl Secrets {
         }
         if let Some(secret) = non_empty_env(ENV_GHL_CLIENT_SECRET) {
             secrets.ghl_client_secret = Some(secret);
+        }
+        if let Some(secret) = non_empty_env(ENV_REPSLY_PASSWORD) {
+            secrets.repsly_password = Some(secret);
         }
         Ok(secrets)
     }
@@ -77,6 +84,12 @@ impl Secrets {
         if let Some(secret) = &self.ghl_client_secret {
             text.push_str(&format!(
                 "ghl_client_secret = {}\n",
+                toml_string(secret.expose())
+            ));
+        }
+        if let Some(secret) = &self.repsly_password {
+            text.push_str(&format!(
+                "repsly_password = {}\n",
                 toml_string(secret.expose())
             ));
         }
@@ -160,6 +173,7 @@ mod tests {
         let secrets = Secrets {
             ghl_token: Some(Secret::new("pit-\"quoted\"")),
             ghl_client_secret: None,
+            repsly_password: Some(Secret::new("r-pass")),
         };
         secrets.write(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;

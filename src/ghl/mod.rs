@@ -9,7 +9,7 @@ pub mod error;
 pub mod limiter;
 pub mod models;
 pub mod retry;
-mod transport;
+pub(crate) mod transport;
 
 pub use auth::{
     AuthSettings, StoredToken, TokenInfo, exchange_code, load_token_file, write_token_file,

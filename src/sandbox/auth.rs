@@ -286,22 +286,21 @@ mod tests {
 
     #[test]
     fn policies_by_route() {
-        assert_eq!(
-            policy(&Method::GET, "/contacts/:contactId").scopes,
-            CONTACTS_READ
-        );
-        assert_eq!(
-            policy(&Method::POST, "/contacts/search").scopes,
-            CONTACTS_READ
-        );
-        assert_eq!(policy(&Method::POST, "/contacts/").scopes, CONTACTS_WRITE);
+        for (method, route, scopes) in [
+            (Method::GET, "/contacts/:contactId", CONTACTS_READ),
+            (Method::POST, "/contacts/search", CONTACTS_READ),
+            (Method::POST, "/contacts/", CONTACTS_WRITE),
+            (
+                Method::PUT,
+                "/calendars/events/appointments/:eventId",
+                EVENTS_WRITE,
+            ),
+        ] {
+            assert_eq!(policy(&method, route).scopes, scopes, "{method} {route}");
+        }
         assert_eq!(
             policy(&Method::GET, "/calendars/").version,
             CALENDARS_API_VERSION
-        );
-        assert_eq!(
-            policy(&Method::PUT, "/calendars/events/appointments/:eventId").scopes,
-            EVENTS_WRITE
         );
     }
 }

@@ -11,6 +11,7 @@ mod faults;
 mod ids;
 mod limits;
 mod pipeline;
+pub mod repsly;
 mod routes;
 mod seed;
 mod seed_data;
@@ -32,13 +33,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Secret;
+use crate::ghl::models::{Note, Task};
 
 pub use faults::{FaultKind, QueuedFault};
 pub use limits::{BurstLimit, WindowKind};
 
 use auth::{ALL_SCOPES, TokenStore, scopes_of};
 use limits::Limiter;
-use routes::{admin, appointments, contacts, notes, oauth, queries, tasks};
+use routes::{admin, appointments, children, contacts, notes, oauth, queries, tasks};
 use state::AppState;
 
 #[derive(Clone, Debug)]
@@ -115,6 +117,11 @@ pub struct RunningSandbox {
     pub oauth_client_secret: Secret,
     /// A valid (single-use) refresh token for `location_id`, every scope.
     pub refresh_token: Secret,
+    /// `{base_url}/repsly/v3`: the emulated Repsly API v3 on the same server.
+    pub repsly_base_url: String,
+    /// Repsly's HTTP Basic credentials (deterministic from the seed).
+    pub repsly_username: String,
+    pub repsly_password: Secret,
     addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
@@ -147,6 +154,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
     let ids = seed::identities(opts.seed);
     let started = std::time::Instant::now();
     let data = seed::data(&ids, opts.seed, opts.contacts, seed_anchor_ms());
+    let repsly = repsly::RepslyState::new(&data, &ids.location_id, opts.seed, seed_anchor_ms());
     tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
     let mut tokens = TokenStore::default();
     let all = scopes_of(ALL_SCOPES);
@@ -167,8 +175,12 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         oauth_delay_ms: AtomicU64::new(0),
         allow_duplicates: AtomicBool::new(false),
         ids: ids.clone(),
+        repsly,
         opts,
     });
+    let repsly_base_url = format!("{base_url}{}", repsly::PREFIX);
+    let repsly_username = state.repsly.username.clone();
+    let repsly_password = state.repsly.password.clone();
     let app = router(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -187,6 +199,9 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         oauth_client_id: ids.client_id,
         oauth_client_secret: Secret::new(ids.client_secret),
         refresh_token: Secret::new(ids.refresh_token),
+        repsly_base_url,
+        repsly_username,
+        repsly_password,
         addr,
         shutdown: tx,
         task,
@@ -220,11 +235,13 @@ fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/contacts/{contactId}/tasks",
-            get(tasks::list).post(tasks::create),
+            get(children::list::<Task>).post(tasks::create),
         )
         .route(
             "/contacts/{contactId}/tasks/{taskId}",
-            get(tasks::get_one).put(tasks::update).delete(tasks::delete),
+            get(children::get_one::<Task>)
+                .put(tasks::update)
+                .delete(children::delete::<Task>),
         )
         .route(
             "/contacts/{contactId}/tasks/{taskId}/completed",
@@ -232,11 +249,13 @@ fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/contacts/{contactId}/notes",
-            get(notes::list).post(notes::create),
+            get(children::list::<Note>).post(notes::create),
         )
         .route(
             "/contacts/{contactId}/notes/{id}",
-            get(notes::get_one).put(notes::update).delete(notes::delete),
+            get(children::get_one::<Note>)
+                .put(notes::update)
+                .delete(children::delete::<Note>),
         )
         .route(
             "/contacts/{contactId}/appointments",
@@ -272,6 +291,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/_sandbox/contacts/count", get(admin::contact_count));
     api.merge(oauth)
         .merge(admin)
+        .merge(repsly::admin_router())
+        .nest(repsly::PREFIX, repsly::router(state.clone()))
         .fallback(pipeline::not_found)
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .with_state(state)

@@ -30,6 +30,14 @@ pub fn route_name(matched: Option<&MatchedPath>) -> String {
     }
 }
 
+/// The request's method and route (what its stats are recorded under), once the configured
+/// latency has passed.
+async fn arrive(st: &AppState, method: &Method, matched: Option<&MatchedPath>) -> (Method, String) {
+    let route = route_name(matched);
+    latency(st).await;
+    (method.clone(), route)
+}
+
 async fn latency(st: &AppState) {
     if let Some((min, max)) = st.opts.latency {
         let pause = if max > min {
@@ -56,9 +64,7 @@ pub async fn api(
     req: Request,
     next: Next,
 ) -> Response {
-    let method = req.method().clone();
-    let route = route_name(matched.as_ref());
-    latency(&st).await;
+    let (method, route) = arrive(&st, req.method(), matched.as_ref()).await;
     let response = guarded(&st, &method, &route, req, next).await;
     record(&st, &method, &route, &response);
     response
@@ -136,9 +142,7 @@ pub async fn plain(
     req: Request,
     next: Next,
 ) -> Response {
-    let method = req.method().clone();
-    let route = route_name(matched.as_ref());
-    latency(&st).await;
+    let (method, route) = arrive(&st, req.method(), matched.as_ref()).await;
     let delay = st.oauth_delay_ms.load(Ordering::Relaxed);
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;

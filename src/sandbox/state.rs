@@ -8,6 +8,7 @@ use super::SandboxOptions;
 use super::auth::TokenStore;
 use super::faults::Faults;
 use super::limits::Limiter;
+use super::repsly::RepslyState;
 use super::seed::Identities;
 use super::stats::Stats;
 use super::store::Store;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub oauth_delay_ms: AtomicU64,
     /// The location's "Allow Duplicate Contact" setting (off, as on a new GHL location).
     pub allow_duplicates: AtomicBool,
+    /// The emulated Repsly API (`/repsly/v3`), seeded from `data`.
+    pub repsly: RepslyState,
 }
 
 /// A poisoned lock means a handler panicked mid-update; the sandbox keeps serving the data as

@@ -4,6 +4,8 @@
 use ghlsync::config::Secret;
 use ghlsync::ghl::{AuthSettings, ClientSettings, GhlClient, RetryPolicy};
 use ghlsync::sandbox::{self, RunningSandbox, SandboxOptions};
+pub mod sync;
+
 use serde_json::{Value, json};
 use std::time::Duration;
 

@@ -36,7 +36,9 @@ fn primary_count(st: &AppState) -> usize {
 
 pub async fn stats(State(st): State<Arc<AppState>>) -> Json<Value> {
     let contacts = primary_count(&st);
-    Json(lock(&st.stats).to_json(contacts))
+    let mut stats = lock(&st.stats).to_json(contacts);
+    stats["repsly"] = st.repsly.counts();
+    Json(stats)
 }
 
 pub async fn info(State(st): State<Arc<AppState>>) -> Json<Value> {
@@ -68,7 +70,10 @@ pub async fn info(State(st): State<Arc<AppState>>) -> Json<Value> {
 /// Re-seeds the data and clears counters and the fault queue. Tokens, runtime limits and fault
 /// rates stay as they are.
 pub async fn reset(State(st): State<Arc<AppState>>) -> Json<Value> {
-    let fresh = seed::data(&st.ids, st.opts.seed, st.opts.contacts, seed_anchor_ms());
+    let anchor = seed_anchor_ms();
+    let fresh = seed::data(&st.ids, st.opts.seed, st.opts.contacts, anchor);
+    st.repsly
+        .reseed(&fresh, &st.ids.location_id, st.opts.seed, anchor);
     *lock(&st.data) = fresh;
     *lock(&st.stats) = Default::default();
     lock(&st.limiter).clear_counters();

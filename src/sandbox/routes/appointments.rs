@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde_json::{Map, Value, json};
@@ -26,7 +26,7 @@ use crate::sandbox::seed::{fmt_event_time, location_offset};
 use crate::sandbox::state::{AppState, lock};
 use crate::sandbox::store::{ApptRec, Store, parse_iso};
 
-use super::{query_location, query_map};
+use super::{LocatedQuery, lock_contact};
 
 const MEETING_TYPES: &[&str] = &[
     "custom", "zoom", "gmeet", "phone", "address", "ms_teams", "google",
@@ -118,8 +118,7 @@ pub async fn for_contact(
     Extension(caller): Extension<Caller>,
     Path(contact_id): Path<String>,
 ) -> ApiResult {
-    let store = lock(&st.data);
-    store.owned(&contact_id, &caller.location_id)?;
+    let store = lock_contact(&st, &caller, &contact_id)?;
     let events = store
         .appts_by_contact
         .get(&contact_id)
@@ -139,11 +138,8 @@ pub async fn for_contact(
 
 pub async fn calendars(
     State(st): State<Arc<AppState>>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
+    LocatedQuery(q, location): LocatedQuery,
 ) -> ApiResult {
-    let q = query_map(raw.as_deref());
-    let location = query_location(&q, &caller)?;
     let group = q.get("groupId").filter(|g| !g.is_empty());
     let store = lock(&st.data);
     let calendars = store

@@ -27,6 +27,8 @@ use crate::sandbox::seed::Identities;
 use crate::sandbox::state::{AppState, lock};
 use crate::sandbox::store::{ContactRec, Store, fmt_ms, now_ms};
 
+use super::lock_contact;
+
 const CONTACT_RULES: &[Rule] = &[
     req("locationId", Kind::Str),
     opt("firstName", Kind::Str),
@@ -193,10 +195,28 @@ fn new_contact(
     contact
 }
 
-fn body_location(dto: &UpsertContactDto, caller: &Caller) -> Result<String, ApiError> {
+/// `{contact}`, with `succeded` on update.
+fn answer(status: StatusCode, contact: Contact, succeded: Option<bool>) -> ApiResult {
+    ok(
+        status,
+        ContactEnvelope {
+            contact,
+            succeded,
+            trace_id: None,
+        },
+    )
+}
+
+/// [`parse_write`] for a body that names the contact's location (create, upsert), which must
+/// be the token's.
+fn parse_located<T: DeserializeOwned>(
+    body: &Value,
+    caller: &Caller,
+) -> Result<(UpsertContactDto, String), ApiError> {
+    let dto = parse_write::<T>(body)?;
     let location = dto.location_id.clone().unwrap_or_default();
     check_location(caller, &location)?;
-    Ok(location)
+    Ok((dto, location))
 }
 
 pub async fn get_one(
@@ -206,14 +226,7 @@ pub async fn get_one(
 ) -> ApiResult {
     let store = lock(&st.data);
     let rec = store.owned(&id, &caller.location_id)?;
-    ok(
-        StatusCode::OK,
-        ContactEnvelope {
-            contact: rec.contact.clone(),
-            succeded: None,
-            trace_id: None,
-        },
-    )
+    answer(StatusCode::OK, rec.contact.clone(), None)
 }
 
 pub async fn create(
@@ -221,8 +234,7 @@ pub async fn create(
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
-    let dto = parse_write::<CreateContactDto>(&body)?;
-    let location = body_location(&dto, &caller)?;
+    let (dto, location) = parse_located::<CreateContactDto>(&body, &caller)?;
     let mut store = lock(&st.data);
     if !st.allow_duplicates.load(Ordering::Relaxed)
         && let Some((rec, field)) =
@@ -231,14 +243,7 @@ pub async fn create(
         return Err(duplicate_error(rec, field));
     }
     let contact = new_contact(&mut store, &location, &dto, &st.ids);
-    ok(
-        StatusCode::CREATED,
-        ContactEnvelope {
-            contact,
-            succeded: None,
-            trace_id: None,
-        },
-    )
+    answer(StatusCode::CREATED, contact, None)
 }
 
 pub async fn update(
@@ -248,8 +253,7 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> ApiResult {
     let dto = parse_write::<UpdateContactDto>(&body)?;
-    let mut store = lock(&st.data);
-    store.owned(&id, &caller.location_id)?;
+    let mut store = lock_contact(&st, &caller, &id)?;
     if !st.allow_duplicates.load(Ordering::Relaxed) {
         let found = store.find_duplicate(
             &caller.location_id,
@@ -263,14 +267,7 @@ pub async fn update(
     }
     let rec = store.owned_mut(&id, &caller.location_id)?;
     apply(&mut rec.contact, &dto, &st.ids, false);
-    ok(
-        StatusCode::OK,
-        ContactEnvelope {
-            contact: rec.contact.clone(),
-            succeded: Some(true),
-            trace_id: None,
-        },
-    )
+    answer(StatusCode::OK, rec.contact.clone(), Some(true))
 }
 
 pub async fn upsert(
@@ -278,8 +275,7 @@ pub async fn upsert(
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
-    let dto = parse_write::<UpsertContactDto>(&body)?;
-    let location = body_location(&dto, &caller)?;
+    let (dto, location) = parse_located::<UpsertContactDto>(&body, &caller)?;
     let mut store = lock(&st.data);
     let allow_new = dto.create_new_if_duplicate_allowed == Some(true)
         && st.allow_duplicates.load(Ordering::Relaxed);
@@ -320,8 +316,7 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let mut store = lock(&st.data);
-    store.owned(&id, &caller.location_id)?;
+    let mut store = lock_contact(&st, &caller, &id)?;
     store.remove_contact(&id);
     ok(
         StatusCode::OK,

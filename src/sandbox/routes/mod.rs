@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod appointments;
+pub mod children;
 pub mod contacts;
 pub mod notes;
 pub mod oauth;
@@ -11,9 +12,46 @@ pub mod search_filters;
 pub mod tasks;
 
 use std::collections::HashMap;
+use std::sync::MutexGuard;
+
+use axum::Extension;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 
 use super::auth::{Caller, check_location};
 use super::errors::ApiError;
+use super::state::{AppState, lock};
+use super::store::Store;
+
+/// The store, locked, once `contact_id` is known to be a contact of the caller's location:
+/// 404 when it is missing, 403 when it belongs to another location.
+pub fn lock_contact<'a>(
+    st: &'a AppState,
+    caller: &Caller,
+    contact_id: &str,
+) -> Result<MutexGuard<'a, Store>, ApiError> {
+    let store = lock(&st.data);
+    store.owned(contact_id, &caller.location_id)?;
+    Ok(store)
+}
+
+/// The query parameters of a request that must name the token's location, and that location
+/// (see [`query_location`]).
+pub struct LocatedQuery(pub HashMap<String, String>, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for LocatedQuery {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Extension(caller) = Extension::<Caller>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let params = query_map(parts.uri.query());
+        let location = query_location(&params, &caller).map_err(IntoResponse::into_response)?;
+        Ok(LocatedQuery(params, location))
+    }
+}
 
 /// Query parameters, decoded like NestJS does (`+` is a space, `%2B` is a plus). Never fails.
 pub fn query_map(raw: Option<&str>) -> HashMap<String, String> {

@@ -7,7 +7,7 @@ use std::cmp::Reverse;
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -22,7 +22,7 @@ use crate::sandbox::state::{AppState, lock};
 use crate::sandbox::store::{ContactRec, Key, phone_digits};
 
 use super::search_filters::Filter;
-use super::{query_int, query_location, query_map};
+use super::{LocatedQuery, query_int};
 
 /// `query`: case-insensitive substring of name, email, phone or company; digits also match the
 /// phone whatever its punctuation.
@@ -57,11 +57,8 @@ fn key_of(rec: &ContactRec) -> Key {
 
 pub async fn list(
     State(st): State<Arc<AppState>>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
+    LocatedQuery(q, location): LocatedQuery,
 ) -> ApiResult {
-    let q = query_map(raw.as_deref());
-    let location = query_location(&q, &caller)?;
     let limit = query_int(&q, "limit", 20, 1, 100)? as usize;
     let start_after = q
         .get("startAfter")
@@ -261,11 +258,8 @@ pub async fn search(
 
 pub async fn duplicate(
     State(st): State<Arc<AppState>>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
+    LocatedQuery(q, location): LocatedQuery,
 ) -> ApiResult {
-    let q = query_map(raw.as_deref());
-    let location = query_location(&q, &caller)?;
     let store = lock(&st.data);
     let email = q.get("email").map(String::as_str);
     let number = q.get("number").map(String::as_str);
@@ -284,12 +278,9 @@ pub async fn duplicate(
 
 pub async fn by_business(
     State(st): State<Arc<AppState>>,
-    Extension(caller): Extension<Caller>,
     Path(business_id): Path<String>,
-    RawQuery(raw): RawQuery,
+    LocatedQuery(q, location): LocatedQuery,
 ) -> ApiResult {
-    let q = query_map(raw.as_deref());
-    let location = query_location(&q, &caller)?;
     let limit = query_int(&q, "limit", 25, 1, 100)? as usize;
     let skip = query_int(&q, "skip", 0, 0, i64::MAX)? as usize;
     let query = q.get("query").cloned().unwrap_or_default();

@@ -1,0 +1,160 @@
+//! Builds the in-process engine for `sync`, `failures`, `status` and `log`: config + secrets →
+//! store, GHL client, peer, mapping. One place, so every command sees the same setup.
+
+use super::CliError;
+use super::args::ConnectionArgs;
+use super::connection;
+use crate::config::paths::Dirs;
+use crate::config::secrets::{ENV_REPSLY_PASSWORD, Secrets};
+use crate::config::{Config, ConfigError, config_path};
+use crate::engine::{EngineHandle, start_in_process};
+use crate::ghl::GhlClient;
+use crate::peers::Peer;
+use crate::peers::repsly::RepslyPeer;
+use crate::store::Store;
+use crate::sync::SyncContext;
+use crate::sync::mapping::Mapping;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub const SUPPORTED_PEERS: &[&str] = &["repsly"];
+
+/// The store directory: `--store`, else `[store] path`, else `store` in the XDG data dir.
+pub fn store_path(explicit: Option<&Path>, config: &Config) -> Result<PathBuf, CliError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = &config.store.path {
+        return Ok(path.clone());
+    }
+    Ok(Dirs::discover()?.data_dir.join("store"))
+}
+
+pub fn load_config(explicit: Option<&Path>) -> Result<(PathBuf, Config), CliError> {
+    let path = config_path(explicit)?;
+    let config = Config::load(&path)?.ok_or_else(|| {
+        CliError::Usage(format!(
+            "no config at {}; write one (see README, Configuration) or rehearse with `ghlsync sandbox --write-config {}`",
+            path.display(),
+            path.display()
+        ))
+    })?;
+    Ok((path, config))
+}
+
+pub fn open_store(explicit: Option<&Path>, config: &Config) -> Result<Store, CliError> {
+    let path = store_path(explicit, config)?;
+    Store::open(&path).map_err(|err| CliError::Usage(err.to_string()))
+}
+
+/// The mapping in force: the file named in config, else the newest version saved in the store
+/// (the console's editor saves there), else the built-in default.
+pub fn mapping_for(
+    peer: &str,
+    config: &Config,
+    store: Option<&Store>,
+) -> Result<Mapping, CliError> {
+    let file = match peer {
+        "repsly" => config.peers.repsly.as_ref().and_then(|p| p.mapping.clone()),
+        _ => None,
+    };
+    if let Some(file) = file {
+        let file = resolve(&file, config);
+        return Mapping::load(&file).map_err(|err| CliError::Usage(err.to_string()));
+    }
+    if let Some(saved) = store
+        .map(|s| s.mapping_versions(peer))
+        .transpose()
+        .map_err(|err| CliError::Usage(err.to_string()))?
+        .and_then(|versions| versions.into_iter().last())
+    {
+        return Mapping::parse(
+            &saved.text,
+            &format!("{peer} mapping v{} (saved in the store)", saved.version),
+        )
+        .map_err(|err| CliError::Usage(err.to_string()));
+    }
+    Mapping::builtin(peer)
+        .ok_or_else(|| CliError::Usage(format!("no built-in mapping for peer {peer:?}")))
+}
+
+/// Relative paths in the config resolve against the config file's folder.
+fn resolve(path: &Path, config: &Config) -> PathBuf {
+    match (&config.source, path.is_relative()) {
+        (Some(source), true) => source
+            .parent()
+            .map_or_else(|| path.to_path_buf(), |dir| dir.join(path)),
+        _ => path.to_path_buf(),
+    }
+}
+
+pub fn peer(name: &str, config_path: &Path, config: &Config) -> Result<Arc<dyn Peer>, CliError> {
+    match name {
+        "repsly" => {
+            let section = config.peers.repsly.clone().ok_or_else(|| {
+                CliError::Usage(format!(
+                    "no [peers.repsly] section in {}",
+                    config_path.display()
+                ))
+            })?;
+            let mut settings = section.connection;
+            settings.password = Secrets::load(config_path)?.repsly_password.ok_or_else(|| {
+                ConfigError::MissingSecret {
+                    name: ENV_REPSLY_PASSWORD,
+                    hint: format!(
+                        "set {ENV_REPSLY_PASSWORD} or put repsly_password in {} (mode 0600)",
+                        crate::config::secrets::secrets_path(config_path).display()
+                    ),
+                }
+            })?;
+            let peer = RepslyPeer::new(settings).map_err(|err| CliError::Usage(err.to_string()))?;
+            Ok(Arc::new(peer))
+        }
+        other => Err(CliError::Usage(format!(
+            "unknown peer {other:?}; ghlsync knows {}",
+            SUPPORTED_PEERS.join(", ")
+        ))),
+    }
+}
+
+/// Everything a sync needs, for `peer`.
+pub fn context(
+    explicit_config: Option<&Path>,
+    store: Option<&Path>,
+    peer_name: &str,
+) -> Result<SyncContext, CliError> {
+    let (path, config) = load_config(explicit_config)?;
+    let settings = connection::client_settings(Some(&path), &ConnectionArgs::default())?;
+    let ghl = GhlClient::new(settings)?;
+    let store = open_store(store, &config)?;
+    let mapping = mapping_for(peer_name, &config, Some(&store))?;
+    let sync_settings = match peer_name {
+        "repsly" => config
+            .peers
+            .repsly
+            .as_ref()
+            .map(|p| p.sync.clone())
+            .unwrap_or_default(),
+        _ => Default::default(),
+    };
+    Ok(SyncContext {
+        peer: peer(peer_name, &path, &config)?,
+        store,
+        ghl,
+        mapping,
+        settings: sync_settings,
+        events: None,
+    })
+}
+
+pub fn engine(
+    explicit_config: Option<&Path>,
+    store: Option<&Path>,
+    peer_name: &str,
+) -> Result<EngineHandle, CliError> {
+    Ok(start_in_process(context(
+        explicit_config,
+        store,
+        peer_name,
+    )?))
+}

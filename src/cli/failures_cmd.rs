@@ -1,0 +1,187 @@
+//! `ghlsync failures …`: the failed queue from the command line.
+
+use super::CliError;
+use super::args::{FailuresCommand, Which};
+use super::engine_setup;
+use super::output::print_json;
+use crate::engine::{Command, EngineHandle, Reply};
+use crate::ghl::ErrorClass;
+use crate::sync::{RetryMode, Selection};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub async fn run(
+    config: Option<&Path>,
+    store: Option<&Path>,
+    command: FailuresCommand,
+) -> Result<(), CliError> {
+    let peer = match &command {
+        FailuresCommand::List { peer, .. }
+        | FailuresCommand::Show { peer, .. }
+        | FailuresCommand::Retry { peer, .. }
+        | FailuresCommand::Skip { peer, .. }
+        | FailuresCommand::Resolve { peer, .. } => peer.clone(),
+    };
+    let engine = engine_setup::engine(config, store, &peer)?;
+    let result = dispatch(&engine, command).await;
+    let _ = engine.call(Command::Shutdown).await;
+    result
+}
+
+async fn call(engine: &EngineHandle, command: Command) -> Result<Reply, CliError> {
+    match engine
+        .call(command)
+        .await
+        .map_err(|err| CliError::Usage(err.to_string()))?
+    {
+        Reply::Error { class, message } => Err(CliError::Usage(format!("[{class}] {message}"))),
+        reply => Ok(reply),
+    }
+}
+
+async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(), CliError> {
+    match command {
+        FailuresCommand::List { json, .. } => {
+            let Reply::FailedQueue { operations } = call(engine, Command::FailedQueue).await?
+            else {
+                return Err(CliError::Usage("unexpected engine reply".into()));
+            };
+            if json {
+                return print_json(&operations, true);
+            }
+            if operations.is_empty() {
+                println!("The failed queue is empty.");
+                return Ok(());
+            }
+            let mut by_class: BTreeMap<String, Vec<_>> = BTreeMap::new();
+            for op in operations {
+                let class = op
+                    .error
+                    .as_ref()
+                    .map_or("unknown", |e| e.class.as_str())
+                    .to_string();
+                by_class.entry(class).or_default().push(op);
+            }
+            for (class, ops) in by_class {
+                println!("{class} ({})", ops.len());
+                for op in ops {
+                    let message = op
+                        .error
+                        .as_ref()
+                        .map(|e| e.message.as_str())
+                        .unwrap_or_default();
+                    println!(
+                        "  {:>6}  {:<15} {:<7} {:<11} {:<20} attempts {}  {}",
+                        op.id,
+                        op.state.name(),
+                        op.action.as_str(),
+                        op.kind.as_str(),
+                        op.source_id,
+                        op.attempts,
+                        truncate(message, 80)
+                    );
+                }
+            }
+            Ok(())
+        }
+        FailuresCommand::Show { id, .. } => {
+            let Reply::FailedQueue { operations } = call(engine, Command::FailedQueue).await?
+            else {
+                return Err(CliError::Usage("unexpected engine reply".into()));
+            };
+            let op = operations
+                .into_iter()
+                .find(|op| op.id == id)
+                .ok_or_else(|| {
+                    CliError::Usage(format!("operation {id} is not in the failed queue"))
+                })?;
+            print_json(&op, false)
+        }
+        FailuresCommand::Retry {
+            which, original, ..
+        } => {
+            let mode = if original {
+                RetryMode::OriginalPayload
+            } else {
+                RetryMode::CurrentMapping
+            };
+            let reply = call(
+                engine,
+                Command::Retry {
+                    selection: selection(&which)?,
+                    mode,
+                },
+            )
+            .await?;
+            let Reply::Retried { report } = reply else {
+                return Err(CliError::Usage("unexpected engine reply".into()));
+            };
+            println!(
+                "retried: {} succeeded, {} failed again, {} not claimed (someone else has them, or not retryable)",
+                report.succeeded.len(),
+                report.failed.len(),
+                report.not_claimed.len()
+            );
+            if report.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::Usage(format!(
+                    "still failing: {:?}",
+                    report.failed
+                )))
+            }
+        }
+        FailuresCommand::Skip { which, .. } => close(engine, &which, false).await,
+        FailuresCommand::Resolve { which, .. } => close(engine, &which, true).await,
+    }
+}
+
+async fn close(engine: &EngineHandle, which: &Which, resolved: bool) -> Result<(), CliError> {
+    let reply = call(
+        engine,
+        Command::Close {
+            selection: selection(which)?,
+            resolved,
+        },
+    )
+    .await?;
+    match reply {
+        Reply::Closed { ids } => {
+            println!(
+                "{} {} operation(s): {ids:?}",
+                if resolved { "resolved" } else { "skipped" },
+                ids.len()
+            );
+            Ok(())
+        }
+        _ => Err(CliError::Usage("unexpected engine reply".into())),
+    }
+}
+
+pub fn selection(which: &Which) -> Result<Selection, CliError> {
+    if which.all {
+        return Ok(Selection::All);
+    }
+    if let Some(class) = &which.class {
+        let parsed: ErrorClass = serde_json::from_value(serde_json::Value::from(class.as_str())).map_err(|_| {
+            CliError::Usage(format!(
+                "unknown error class {class:?}; expected rate_limited, transient, ambiguous, auth, scope_or_config, validation, not_found or decode"
+            ))
+        })?;
+        return Ok(Selection::Class(parsed));
+    }
+    if which.ids.is_empty() {
+        return Err(CliError::Usage(
+            "name operation ids, or --class CLASS, or --all".into(),
+        ));
+    }
+    Ok(Selection::Ids(which.ids.clone()))
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}

@@ -1,0 +1,77 @@
+//! `ghlsync mapping check|preview|default`.
+
+use super::CliError;
+use super::args::MappingCommand;
+use super::engine_setup;
+use crate::peers::EntityKind;
+use crate::sync::mapping::{Mapping, preview, render_preview};
+use std::path::Path;
+
+pub async fn run(
+    config: Option<&Path>,
+    store: Option<&Path>,
+    command: MappingCommand,
+) -> Result<(), CliError> {
+    match command {
+        MappingCommand::Default { peer } => {
+            let text = Mapping::builtin_text(&peer)
+                .ok_or_else(|| CliError::Usage(format!("no built-in mapping for {peer:?}")))?;
+            print!("{text}");
+            Ok(())
+        }
+        MappingCommand::Check { file, peer } => {
+            let mapping = load(config, store, &peer, file.as_deref())?;
+            let rules: usize = mapping.entities().map(|e| e.rules().len()).sum();
+            let entities: Vec<&str> = mapping.entities().map(|e| e.kind().as_str()).collect();
+            println!(
+                "mapping OK: {} ({} rules for {})",
+                peer,
+                rules,
+                entities.join(", ")
+            );
+            Ok(())
+        }
+        MappingCommand::Preview {
+            id,
+            entity,
+            file,
+            peer,
+        } => {
+            let kind: EntityKind = entity.parse().map_err(CliError::Usage)?;
+            let mapping = load(config, store, &peer, file.as_deref())?;
+            let entity_mapping = mapping
+                .entity(kind)
+                .ok_or_else(|| CliError::Usage(format!("the mapping has no [{kind}] section")))?;
+            let (path, loaded) = engine_setup::load_config(config)?;
+            let connector = engine_setup::peer(&peer, &path, &loaded)?;
+            let record = connector
+                .get(kind, &id)
+                .await
+                .map_err(|err| CliError::Usage(err.to_string()))?
+                .ok_or_else(|| CliError::Usage(format!("{peer} has no {kind} {id:?}")))?;
+            println!("{peer} {kind} {id} mapped to GHL:\n");
+            print!("{}", render_preview(&preview(entity_mapping, &record)));
+            Ok(())
+        }
+    }
+}
+
+/// A file given on the command line is checked as it stands; otherwise the mapping in force.
+fn load(
+    config: Option<&Path>,
+    store: Option<&Path>,
+    peer: &str,
+    file: Option<&Path>,
+) -> Result<Mapping, CliError> {
+    if let Some(file) = file {
+        return Mapping::load(file).map_err(|err| CliError::Usage(err.to_string()));
+    }
+    match engine_setup::load_config(config) {
+        Ok((_, loaded)) => {
+            let opened = engine_setup::open_store(store, &loaded).ok();
+            engine_setup::mapping_for(peer, &loaded, opened.as_ref())
+        }
+        Err(_) => Mapping::builtin(peer)
+            .ok_or_else(|| CliError::Usage(format!("no built-in mapping for {peer:?}"))),
+    }
+}

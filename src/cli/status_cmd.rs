@@ -1,0 +1,75 @@
+//! `ghlsync status`: what the engine knows about itself.
+
+use super::CliError;
+use super::args::StatusArgs;
+use super::engine_setup;
+use super::output::print_json;
+use crate::engine::{Command, Reply};
+use std::path::Path;
+
+pub async fn run(
+    config: Option<&Path>,
+    store: Option<&Path>,
+    args: StatusArgs,
+) -> Result<(), CliError> {
+    let engine = engine_setup::engine(config, store, &args.peer)?;
+    let reply = engine
+        .call(Command::Status)
+        .await
+        .map_err(|err| CliError::Usage(err.to_string()))?;
+    let _ = engine.call(Command::Shutdown).await;
+    let Reply::Status { status } = reply else {
+        return Err(CliError::Usage(format!(
+            "unexpected engine reply: {reply:?}"
+        )));
+    };
+    if args.json {
+        return print_json(&status, true);
+    }
+    println!(
+        "peer {}  location {}  store {}",
+        status.peer, status.location_id, status.store_path
+    );
+    println!("\ncursors");
+    if status.cursors.is_empty() {
+        println!("  (none yet: the first run reads everything)");
+    }
+    for (key, cursor) in &status.cursors {
+        println!("  {key:<28} {cursor}");
+    }
+    println!("\nqueue");
+    for (state, count) in &status.queue {
+        println!("  {state:<16} {count}");
+    }
+    println!("\nlast runs");
+    for run in &status.last_runs {
+        let total: u64 = run.counts.values().sum();
+        let failed: u64 = run
+            .counts
+            .iter()
+            .filter(|(k, _)| k.ends_with("/failed") || k.ends_with("/retrying"))
+            .map(|(_, v)| v)
+            .sum();
+        println!(
+            "  {:>6}  {}  {:<8} {:>7} records  {:>5} failed{}",
+            run.id,
+            run.started_at.format("%Y-%m-%d %H:%M:%S"),
+            run.trigger,
+            total,
+            failed,
+            if run.dry_run { "  (dry run)" } else { "" }
+        );
+    }
+    let rate = &status.rate_limit;
+    println!(
+        "\nrate limit  {} per {} ms, daily remaining {}  (this process: {} requests, {} 429s)",
+        rate.max,
+        rate.interval_ms,
+        rate.daily_remaining
+            .map_or("unknown".to_string(), |d| d.to_string()),
+        rate.requests_sent,
+        rate.rate_limited_seen
+    );
+    println!("sync log entries  {}", status.log_entries);
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! The running engine: owns the store, the GHL client and the peer; takes `Command`s and answers
+//! with `Reply`s, and streams record outcomes as `Event::Log`. Front ends (CLI, console, later the
+//! service socket) hold an `EngineHandle` and never touch sled or HTTP themselves.
+
+pub mod protocol;
+
+pub use protocol::{Command, Envelope, Event, RateLimitState, Reply, Status};
+
+use crate::sync::{SyncContext, SyncError, failed, run_sync};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
+
+/// How many live events a slow subscriber may fall behind before it skips ahead.
+const EVENT_BUFFER: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+/// The front ends' only door into the engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    commands: mpsc::Sender<(Envelope, oneshot::Sender<Reply>)>,
+    events: broadcast::Sender<Event>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl EngineHandle {
+    /// Sends a command and waits for its reply.
+    pub async fn call(&self, command: Command) -> Result<Reply, EngineError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (reply_to, reply) = oneshot::channel();
+        self.commands
+            .send((Envelope { id, command }, reply_to))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        reply.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Live events from now on (bounded; a lagging reader loses the oldest).
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+}
+
+/// Starts the engine in this process. The context's log events are forwarded to subscribers.
+pub fn start_in_process(mut ctx: SyncContext) -> EngineHandle {
+    let (events, _) = broadcast::channel(EVENT_BUFFER);
+    let (log_tx, mut log_rx) = broadcast::channel(EVENT_BUFFER);
+    ctx.events = Some(log_tx);
+    let forward = events.clone();
+    tokio::spawn(async move {
+        loop {
+            match log_rx.recv().await {
+                Ok(entry) => {
+                    let _ = forward.send(Event::Log { entry });
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    let (commands, mut inbox) = mpsc::channel::<(Envelope, oneshot::Sender<Reply>)>(64);
+    let ctx = Arc::new(ctx);
+    // Writers (runs, retries, closes) go one at a time; reads answer at once.
+    let writer = Arc::new(Mutex::new(()));
+    let replies = events.clone();
+    tokio::spawn(async move {
+        while let Some((envelope, reply_to)) = inbox.recv().await {
+            if matches!(envelope.command, Command::Shutdown) {
+                let _ = reply_to.send(Reply::Done);
+                break;
+            }
+            let (ctx, writer, replies) = (ctx.clone(), writer.clone(), replies.clone());
+            tokio::spawn(async move {
+                let reply = handle(&ctx, &writer, envelope.command).await;
+                let _ = replies.send(Event::Reply {
+                    id: envelope.id,
+                    reply: reply.clone(),
+                });
+                let _ = reply_to.send(reply);
+            });
+        }
+    });
+    EngineHandle {
+        commands,
+        events,
+        next_id: Arc::new(AtomicU64::new(1)),
+    }
+}
+
+async fn handle(ctx: &SyncContext, writer: &Mutex<()>, command: Command) -> Reply {
+    let result: Result<Reply, SyncError> = async {
+        Ok(match command {
+            Command::Sync { options } => {
+                let _turn = writer.lock().await;
+                Reply::Run {
+                    report: run_sync(ctx, &options).await?,
+                }
+            }
+            Command::Retry { selection, mode } => {
+                let _turn = writer.lock().await;
+                Reply::Retried {
+                    report: failed::retry(ctx, &selection, mode, "manual").await?,
+                }
+            }
+            Command::Close {
+                selection,
+                resolved,
+            } => {
+                let _turn = writer.lock().await;
+                Reply::Closed {
+                    ids: failed::close(ctx, &selection, resolved, "manual")?,
+                }
+            }
+            Command::FailedQueue => Reply::FailedQueue {
+                operations: ctx.store.failed_queue()?,
+            },
+            Command::Status => Reply::Status {
+                status: Box::new(status(ctx)?),
+            },
+            Command::LogTail { limit } => Reply::Log {
+                entries: ctx.store.log_tail(limit)?,
+            },
+            Command::Shutdown => Reply::Done,
+        })
+    }
+    .await;
+    result.unwrap_or_else(|err| Reply::Error {
+        class: match &err {
+            SyncError::Ghl(ghl) => ghl.class().as_str().to_string(),
+            SyncError::Peer(peer) => peer.class().as_str().to_string(),
+            SyncError::Mapping(_) | SyncError::NoMapping { .. } => "config".to_string(),
+            SyncError::Store(_) => "store".to_string(),
+        },
+        message: err.to_string(),
+    })
+}
+
+fn status(ctx: &SyncContext) -> Result<Status, SyncError> {
+    let mut queue = std::collections::BTreeMap::new();
+    for state in ["in_flight", "retry_scheduled", "failed", "dead"] {
+        queue.insert(state.to_string(), ctx.store.operations_in(state)?.len());
+    }
+    let limiter = ctx.ghl.limiter_state();
+    Ok(Status {
+        peer: ctx.peer_name().to_string(),
+        location_id: ctx.ghl.location_id().to_string(),
+        cursors: ctx.store.cursors()?,
+        queue,
+        last_runs: ctx.store.runs(10)?,
+        rate_limit: RateLimitState {
+            max: limiter.max,
+            interval_ms: limiter.interval.as_millis() as u64,
+            tokens: limiter.tokens,
+            daily_limit: limiter.daily_limit,
+            daily_remaining: limiter.daily_remaining,
+            requests_sent: limiter.requests_sent,
+            rate_limited_seen: limiter.rate_limited_seen,
+        },
+        store_path: ctx.store.path().display().to_string(),
+        log_entries: ctx.store.log_len(),
+    })
+}

@@ -1,0 +1,121 @@
+//! Peer apps behind one trait. Each connector declares what it can do per entity, reads changes
+//! as pages behind an opaque cursor, and writes by its natural upsert key.
+
+pub mod model;
+pub mod repsly;
+
+pub use model::{EntityKind, PeerRecord, WriteOutcome};
+
+use serde::{Deserialize, Serialize};
+
+/// How a peer exposes changes of one entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeDetection {
+    /// An opaque cursor (timestamp or last id) that only moves forward.
+    Cursor,
+    /// A rolling date window re-read each run and diffed locally.
+    PollWindow,
+    /// The whole list each run, diffed by content hash.
+    FullListing,
+    /// Changes arrive pushed to ghlsync.
+    InboundWebhook,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityCapability {
+    pub kind: EntityKind,
+    pub read: bool,
+    pub write: bool,
+    pub changes: ChangeDetection,
+}
+
+/// One page of changes. `next_cursor` is saved only after every record on the page is committed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangePage {
+    pub records: Vec<PeerRecord>,
+    /// Where the next read starts; `None` keeps the current cursor.
+    pub next_cursor: Option<String>,
+    /// True when the peer has nothing after this page.
+    pub done: bool,
+}
+
+/// Every peer failure, classified like GHL's so the failed queue treats both sides alike.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    #[error("{peer} {operation}: {detail}")]
+    Transient {
+        peer: String,
+        operation: String,
+        detail: String,
+    },
+    #[error(
+        "{peer} {operation}: the outcome is unknown ({detail}); look the record up before retrying"
+    )]
+    Ambiguous {
+        peer: String,
+        operation: String,
+        detail: String,
+    },
+    #[error(
+        "{peer} {operation}: authentication failed ({detail}); check the API username and password"
+    )]
+    Auth {
+        peer: String,
+        operation: String,
+        detail: String,
+    },
+    #[error("{peer} {operation}: rejected: {detail}")]
+    Validation {
+        peer: String,
+        operation: String,
+        detail: String,
+    },
+    #[error("{peer} {operation}: not found: {detail}")]
+    NotFound {
+        peer: String,
+        operation: String,
+        detail: String,
+    },
+    #[error("{peer} {operation}: could not understand the answer: {detail}")]
+    Decode {
+        peer: String,
+        operation: String,
+        detail: String,
+    },
+    #[error("{peer}: {detail}")]
+    Unsupported { peer: String, detail: String },
+}
+
+impl PeerError {
+    pub fn class(&self) -> crate::ghl::ErrorClass {
+        use crate::ghl::ErrorClass;
+        match self {
+            PeerError::Transient { .. } => ErrorClass::Transient,
+            PeerError::Ambiguous { .. } => ErrorClass::Ambiguous,
+            PeerError::Auth { .. } => ErrorClass::Auth,
+            PeerError::Validation { .. } => ErrorClass::Validation,
+            PeerError::NotFound { .. } => ErrorClass::NotFound,
+            PeerError::Decode { .. } => ErrorClass::Decode,
+            PeerError::Unsupported { .. } => ErrorClass::ScopeOrConfig,
+        }
+    }
+}
+
+/// A peer app. Object-safe (`Box<dyn Peer>`), so connectors can be chosen from config.
+#[async_trait::async_trait]
+pub trait Peer: Send + Sync {
+    /// Short lowercase name used in keys and logs ("repsly").
+    fn name(&self) -> &str;
+    fn capabilities(&self) -> Vec<EntityCapability>;
+    /// Reads the page of changes of `kind` after `cursor` (`None` = from the beginning).
+    async fn fetch_changes(
+        &self,
+        kind: EntityKind,
+        cursor: Option<&str>,
+    ) -> Result<ChangePage, PeerError>;
+    /// Reads one record by its peer id; `Ok(None)` when the peer has no such record.
+    async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<PeerRecord>, PeerError>;
+    /// Creates or updates a record by its natural key (in `record.id` / `record.fields`).
+    async fn upsert(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError>;
+}

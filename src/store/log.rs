@@ -1,0 +1,112 @@
+//! The sync log and run history. The log is keyed by time, so the newest entries are a reverse
+//! scan and retention is a range delete.
+
+use super::keys::log_key;
+use super::records::{LogEntry, RunRecord};
+use super::{Store, StoreError, codec};
+
+impl Store {
+    /// Appends one entry; returns its key (time + sequence), usable as a "since" marker.
+    pub fn append_log(&self, entry: &LogEntry) -> Result<[u8; 16], StoreError> {
+        let key = log_key(entry.at.timestamp_millis(), self.db.generate_id()?);
+        self.synclog.insert(key, codec::encode(entry)?)?;
+        Ok(key)
+    }
+
+    /// The newest `limit` entries, oldest first.
+    pub fn log_tail(&self, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        let mut entries = self
+            .synclog
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|item| {
+                let (key, value) = item?;
+                codec::decode("synclog", &key, &value)
+            })
+            .collect::<Result<Vec<LogEntry>, StoreError>>()?;
+        entries.reverse();
+        Ok(entries)
+    }
+
+    /// Entries strictly after `after` (a key from `append_log`, or None for all), oldest first.
+    pub fn log_after(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<([u8; 16], LogEntry)>, StoreError> {
+        let range = match after {
+            Some(key) => self
+                .synclog
+                .range::<&[u8], _>((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded)),
+            None => self.synclog.iter(),
+        };
+        range
+            .take(limit)
+            .map(|item| {
+                let (key, value) = item?;
+                let mut fixed = [0u8; 16];
+                if key.len() == 16 {
+                    fixed.copy_from_slice(&key);
+                }
+                Ok((fixed, codec::decode("synclog", &key, &value)?))
+            })
+            .collect()
+    }
+
+    pub fn log_len(&self) -> usize {
+        self.synclog.len()
+    }
+
+    /// Retention: drops entries older than `max_age`, then the oldest beyond `max_entries`.
+    /// Returns how many were removed.
+    pub fn prune_log(
+        &self,
+        max_age: chrono::Duration,
+        max_entries: usize,
+    ) -> Result<usize, StoreError> {
+        let cutoff = log_key((chrono::Utc::now() - max_age).timestamp_millis(), 0);
+        let mut removed = 0;
+        let old: Vec<_> = self
+            .synclog
+            .range(..cutoff)
+            .keys()
+            .collect::<Result<_, _>>()?;
+        for key in old {
+            self.synclog.remove(key)?;
+            removed += 1;
+        }
+        let excess = self.synclog.len().saturating_sub(max_entries);
+        let oldest: Vec<_> = self
+            .synclog
+            .iter()
+            .keys()
+            .take(excess)
+            .collect::<Result<_, _>>()?;
+        for key in oldest {
+            self.synclog.remove(key)?;
+            removed += 1;
+        }
+        self.flush()?;
+        Ok(removed)
+    }
+
+    pub fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        self.runs
+            .insert(run.id.to_be_bytes(), codec::encode(run)?)?;
+        self.flush()
+    }
+
+    /// The newest `limit` runs, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        self.runs
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|item| {
+                let (key, value) = item?;
+                codec::decode("runs", &key, &value)
+            })
+            .collect()
+    }
+}

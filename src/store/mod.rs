@@ -1,0 +1,310 @@
+//! The embedded store (sled 0.34.7): ghlsync's durable state. Opened once per process, by the
+//! engine only. Trees and key layouts are listed in ARCHITECTURE.md ("The store").
+//!
+//! Rules (sync-design.md §4.9): every value carries a version byte; flush at every point that
+//! guards an external side effect (intent, commit, cursor advance); no HTTP and no UI work inside
+//! a transaction; nobody subscribes to trees (the console gets events from the engine instead).
+
+mod backup;
+pub mod codec;
+mod error;
+mod keys;
+mod log;
+mod ops;
+pub mod records;
+
+pub use error::StoreError;
+pub use keys::{entity_key, entity_prefix};
+pub use ops::Commit;
+pub use records::*;
+
+use crate::peers::EntityKind;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+/// Schema version this release writes. Bump with a migration in `migrate`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub(crate) const TREE_NAMES: [&str; 10] = [
+    "meta",
+    "idmap",
+    "idmap_rev",
+    "baselines",
+    "ops",
+    "ops_by_state",
+    "cursors",
+    "mappings",
+    "runs",
+    "synclog",
+];
+
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    meta: sled::Tree,
+    idmap: sled::Tree,
+    idmap_rev: sled::Tree,
+    baselines: sled::Tree,
+    ops: sled::Tree,
+    ops_by_state: sled::Tree,
+    cursors: sled::Tree,
+    mappings: sled::Tree,
+    runs: sled::Tree,
+    synclog: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`: a directory readable by its owner only.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        create_private_dir(path)?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(64 * 1024 * 1024)
+            // A backstop only: every commit point flushes explicitly.
+            .flush_every_ms(Some(500))
+            .open()
+            .map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        restrict_files(path)?;
+        let tree = |name: &str| db.open_tree(name);
+        let store = Store {
+            meta: tree("meta")?,
+            idmap: tree("idmap")?,
+            idmap_rev: tree("idmap_rev")?,
+            baselines: tree("baselines")?,
+            ops: tree("ops")?,
+            ops_by_state: tree("ops_by_state")?,
+            cursors: tree("cursors")?,
+            mappings: tree("mappings")?,
+            runs: tree("runs")?,
+            synclog: tree("synclog")?,
+            path: path.to_path_buf(),
+            db,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let found = match self.meta.get("schema_version")? {
+            Some(bytes) => codec::decode::<u32>("meta", b"schema_version", &bytes)?,
+            None => 0,
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        // Version 0 is a new store; future migrations go here as `if found < N { … }` steps,
+        // each in one transaction with the version bump.
+        if found < SCHEMA_VERSION {
+            self.meta
+                .insert("schema_version", codec::encode(&SCHEMA_VERSION)?)?;
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.get(&self.meta, "meta", b"schema_version")
+            .map(|v| v.unwrap_or(0))
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        name: &str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        tree.get(key)?
+            .map(|bytes| codec::decode(name, key, &bytes))
+            .transpose()
+    }
+
+    fn put<T: Serialize>(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), StoreError> {
+        tree.insert(key, codec::encode(value)?)?;
+        Ok(())
+    }
+
+    // ---- id mappings, baselines, cursors -------------------------------------------------
+
+    pub fn link(
+        &self,
+        peer: &str,
+        kind: EntityKind,
+        peer_id: &str,
+    ) -> Result<Option<IdLink>, StoreError> {
+        self.get(&self.idmap, "idmap", &entity_key(peer, kind, peer_id))
+    }
+
+    /// The peer id linked to a GHL id.
+    pub fn peer_id_for(
+        &self,
+        peer: &str,
+        kind: EntityKind,
+        ghl_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.get(
+            &self.idmap_rev,
+            "idmap_rev",
+            &entity_key(peer, kind, ghl_id),
+        )
+    }
+
+    pub fn links(&self, peer: &str, kind: EntityKind) -> Result<Vec<(String, IdLink)>, StoreError> {
+        let prefix = entity_prefix(peer, kind);
+        self.idmap
+            .scan_prefix(&prefix)
+            .map(|item| {
+                let (key, value) = item?;
+                let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+                Ok((id, codec::decode("idmap", &key, &value)?))
+            })
+            .collect()
+    }
+
+    pub fn baseline(
+        &self,
+        peer: &str,
+        kind: EntityKind,
+        peer_id: &str,
+    ) -> Result<Option<Baseline>, StoreError> {
+        self.get(
+            &self.baselines,
+            "baselines",
+            &entity_key(peer, kind, peer_id),
+        )
+    }
+
+    pub fn cursor(&self, peer: &str, kind: EntityKind) -> Result<Option<String>, StoreError> {
+        self.get(&self.cursors, "cursors", &entity_prefix(peer, kind))
+    }
+
+    /// Saves a cursor durably. Call only after every record of its page is committed or queued.
+    pub fn set_cursor(&self, peer: &str, kind: EntityKind, cursor: &str) -> Result<(), StoreError> {
+        self.put(&self.cursors, &entity_prefix(peer, kind), &cursor)?;
+        self.flush()
+    }
+
+    pub fn clear_cursor(&self, peer: &str, kind: EntityKind) -> Result<(), StoreError> {
+        self.cursors.remove(entity_prefix(peer, kind))?;
+        self.flush()
+    }
+
+    pub fn cursors(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.cursors
+            .iter()
+            .map(|item| {
+                let (key, value) = item?;
+                Ok((
+                    codec::printable_key(&key),
+                    codec::decode("cursors", &key, &value)?,
+                ))
+            })
+            .collect()
+    }
+
+    // ---- mapping versions -------------------------------------------------------------------
+
+    /// Saves a new version of a peer's mapping text; returns its version number.
+    pub fn save_mapping(
+        &self,
+        peer: &str,
+        text: &str,
+        fingerprint: &str,
+    ) -> Result<u32, StoreError> {
+        let next = self
+            .mapping_versions(peer)?
+            .last()
+            .map_or(1, |v| v.version + 1);
+        let version = MappingVersion {
+            version: next,
+            text: text.to_string(),
+            saved_at: chrono::Utc::now(),
+            fingerprint: fingerprint.to_string(),
+        };
+        self.put(&self.mappings, &keys::mapping_key(peer, next), &version)?;
+        self.flush()?;
+        Ok(next)
+    }
+
+    pub fn mapping_versions(&self, peer: &str) -> Result<Vec<MappingVersion>, StoreError> {
+        let prefix = keys::mapping_prefix(peer);
+        self.mappings
+            .scan_prefix(&prefix)
+            .map(|item| {
+                let (key, value) = item?;
+                codec::decode("mappings", &key, &value)
+            })
+            .collect()
+    }
+}
+
+fn create_private_dir(path: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(path).map_err(|source| StoreError::Io {
+        context: format!("creating the store directory {}", path.display()),
+        source,
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(
+            |source| StoreError::Io {
+                context: format!("restricting {} to its owner", path.display()),
+                source,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// sled creates its files with the process umask; the store holds customer data, so owner-only.
+fn restrict_files(dir: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let entries = std::fs::read_dir(dir).map_err(|source| StoreError::Io {
+            context: format!("listing {}", dir.display()),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let mode = if path.is_dir() { 0o700 } else { 0o600 };
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode));
+            if path.is_dir() {
+                restrict_files(&path)?;
+            }
+        }
+    }
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,221 @@
+//! The operation lifecycle's durable steps (sync-design.md §2.8). Each function is one sled
+//! transaction followed by a flush; none of them does I/O beyond the store.
+
+use super::keys::{entity_key, log_key, op_key, state_key};
+use super::records::{Baseline, IdLink, LogEntry, OpState, Operation};
+use super::{Store, StoreError, codec};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+/// What a successful write commits together: the operation's end, the id link, the new baseline
+/// and the log entry — all or nothing.
+pub struct Commit<'a> {
+    pub op: &'a Operation,
+    /// `(peer_id, ghl_id)` to link.
+    pub link: Option<(&'a str, &'a str)>,
+    /// Baseline to store under the op's peer/kind and this peer id.
+    pub baseline: Option<(&'a str, &'a Baseline)>,
+    pub log: &'a LogEntry,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn abort(err: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(err)
+}
+
+/// Writes `op` and moves its `ops_by_state` entry; a `Done` operation leaves the `ops` tree (its
+/// story stays in the sync log).
+fn write_op(ops: &TransactionalTree, index: &TransactionalTree, op: &Operation) -> TxResult<()> {
+    let key = op_key(op.id);
+    if let Some(old) = ops.get(key)? {
+        let old: Operation = codec::decode("ops", &key, &old).map_err(abort)?;
+        index.remove(state_key(old.state.name(), op.id))?;
+    }
+    if op.state == OpState::Done {
+        ops.remove(&key)?;
+    } else {
+        ops.insert(&key, codec::encode(op).map_err(abort)?)?;
+        index.insert(state_key(op.state.name(), op.id), &[])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    pub fn new_op_id(&self) -> Result<u64, StoreError> {
+        // generate_id starts at 0; 0 is kept free so "no operation" never collides with one.
+        Ok(self.db.generate_id()? + 1)
+    }
+
+    /// Step 1: the intent is durable before the request leaves.
+    pub fn record_intent(&self, op: &Operation) -> Result<(), StoreError> {
+        (&self.ops, &self.ops_by_state).transaction(|(ops, index)| write_op(ops, index, op))?;
+        self.flush()
+    }
+
+    /// Step 3: after a 2xx, everything the write established, in one transaction.
+    pub fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
+        let op = commit.op;
+        let log_key = log_key(commit.log.at.timestamp_millis(), self.db.generate_id()?);
+        let log_value = codec::encode(commit.log)?;
+        (
+            &self.ops,
+            &self.ops_by_state,
+            &self.idmap,
+            &self.idmap_rev,
+            &self.baselines,
+            &self.synclog,
+        )
+            .transaction(|(ops, index, idmap, idmap_rev, baselines, synclog)| {
+                write_op(ops, index, op)?;
+                if let Some((peer_id, ghl_id)) = commit.link {
+                    let link = IdLink {
+                        ghl_id: ghl_id.to_string(),
+                        linked_at: commit.log.at,
+                    };
+                    idmap.insert(
+                        entity_key(&op.peer, op.kind, peer_id),
+                        codec::encode(&link).map_err(abort)?,
+                    )?;
+                    idmap_rev.insert(
+                        entity_key(&op.peer, op.kind, ghl_id),
+                        codec::encode(&peer_id).map_err(abort)?,
+                    )?;
+                }
+                if let Some((peer_id, baseline)) = commit.baseline {
+                    baselines.insert(
+                        entity_key(&op.peer, op.kind, peer_id),
+                        codec::encode(baseline).map_err(abort)?,
+                    )?;
+                }
+                synclog.insert(&log_key, log_value.clone())?;
+                Ok(())
+            })?;
+        self.flush()
+    }
+
+    /// Any other state change (retry scheduled, failed, dead, skipped, resolved), with its log
+    /// entry when there is one.
+    pub fn update_operation(
+        &self,
+        op: &Operation,
+        log: Option<&LogEntry>,
+    ) -> Result<(), StoreError> {
+        let log_key = log_key(
+            chrono::Utc::now().timestamp_millis(),
+            self.db.generate_id()?,
+        );
+        let log_value = log.map(codec::encode).transpose()?;
+        (&self.ops, &self.ops_by_state, &self.synclog).transaction(|(ops, index, synclog)| {
+            write_op(ops, index, op)?;
+            if let Some(value) = &log_value {
+                synclog.insert(&log_key, value.clone())?;
+            }
+            Ok(())
+        })?;
+        self.flush()
+    }
+
+    /// Records a baseline without an operation: a record found already equal on both sides.
+    pub fn set_baseline(
+        &self,
+        peer: &str,
+        kind: crate::peers::EntityKind,
+        peer_id: &str,
+        baseline: &Baseline,
+    ) -> Result<(), StoreError> {
+        self.baselines
+            .insert(entity_key(peer, kind, peer_id), codec::encode(baseline)?)?;
+        Ok(())
+    }
+
+    /// Links ids without an operation (a record matched by key on both sides).
+    pub fn set_link(
+        &self,
+        peer: &str,
+        kind: crate::peers::EntityKind,
+        peer_id: &str,
+        ghl_id: &str,
+    ) -> Result<(), StoreError> {
+        let link = IdLink {
+            ghl_id: ghl_id.to_string(),
+            linked_at: chrono::Utc::now(),
+        };
+        (&self.idmap, &self.idmap_rev).transaction(|(idmap, idmap_rev)| {
+            idmap.insert(
+                entity_key(peer, kind, peer_id),
+                codec::encode(&link).map_err(abort)?,
+            )?;
+            idmap_rev.insert(
+                entity_key(peer, kind, ghl_id),
+                codec::encode(&peer_id).map_err(abort)?,
+            )?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Claims an operation for `owner` if it is in one of `from` states, atomically: a person
+    /// and the scheduler can never both run it. Returns the claimed operation, or None if
+    /// someone else moved it first.
+    pub fn claim(
+        &self,
+        id: u64,
+        from: &[&str],
+        owner: &str,
+    ) -> Result<Option<Operation>, StoreError> {
+        let now = chrono::Utc::now();
+        let claimed = (&self.ops, &self.ops_by_state).transaction(|(ops, index)| {
+            let key = op_key(id);
+            let Some(bytes) = ops.get(key)? else {
+                return Err(abort(StoreError::NoSuchOperation(id)));
+            };
+            let mut op: Operation = codec::decode("ops", &key, &bytes).map_err(abort)?;
+            if !from.contains(&op.state.name()) {
+                return Ok(None);
+            }
+            op.state = OpState::InFlight {
+                owner: owner.to_string(),
+                since: now,
+            };
+            op.updated_at = now;
+            write_op(ops, index, &op)?;
+            Ok(Some(op))
+        })?;
+        self.flush()?;
+        Ok(claimed)
+    }
+
+    pub fn operation(&self, id: u64) -> Result<Option<Operation>, StoreError> {
+        self.get(&self.ops, "ops", &op_key(id))
+    }
+
+    /// Operations in one state (by index), oldest first.
+    pub fn operations_in(&self, state: &str) -> Result<Vec<Operation>, StoreError> {
+        let prefix = format!("{state}/").into_bytes();
+        let mut found = Vec::new();
+        for item in self.ops_by_state.scan_prefix(&prefix) {
+            let (key, _) = item?;
+            let Some(id_bytes) = key
+                .get(prefix.len()..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            else {
+                continue;
+            };
+            if let Some(op) = self.operation(u64::from_be_bytes(id_bytes))? {
+                found.push(op);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every operation in the failed queue (retry scheduled, failed, dead).
+    pub fn failed_queue(&self) -> Result<Vec<Operation>, StoreError> {
+        let mut all = Vec::new();
+        for state in ["retry_scheduled", "failed", "dead"] {
+            all.extend(self.operations_in(state)?);
+        }
+        all.sort_by_key(|op| op.id);
+        Ok(all)
+    }
+}

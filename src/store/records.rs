@@ -1,0 +1,239 @@
+//! The values the store keeps: the schema of ghlsync's durable state. Each type's tree and key
+//! layout is in ARCHITECTURE.md ("The store").
+
+use crate::ghl::ErrorClass;
+use crate::peers::EntityKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Which way a record travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    ToGhl,
+    ToPeer,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ToGhl => "to_ghl",
+            Direction::ToPeer => "to_peer",
+        }
+    }
+}
+
+/// What a write does on the target side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    /// Delete policy "tag": mark instead of delete.
+    Tag,
+    Skip,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Tag => "tag",
+            Action::Skip => "skip",
+        }
+    }
+}
+
+/// The lifecycle of `sync-design.md` §2.8.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum OpState {
+    /// Intent persisted; the request may be in flight. Found at start-up, it means "reconcile".
+    InFlight {
+        owner: String,
+        since: DateTime<Utc>,
+    },
+    /// Waiting for `next_at` on the retry ladder.
+    RetryScheduled {
+        next_at: DateTime<Utc>,
+    },
+    /// Needs a person: no automatic retry.
+    Failed,
+    /// Past the attempt/age cap: manual only.
+    Dead,
+    Done,
+    Skipped,
+    Resolved,
+}
+
+impl OpState {
+    /// The short name used in the `ops_by_state` index and on screens.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OpState::InFlight { .. } => "in_flight",
+            OpState::RetryScheduled { .. } => "retry_scheduled",
+            OpState::Failed => "failed",
+            OpState::Dead => "dead",
+            OpState::Done => "done",
+            OpState::Skipped => "skipped",
+            OpState::Resolved => "resolved",
+        }
+    }
+
+    /// States that belong in the failed queue.
+    pub fn is_open_failure(&self) -> bool {
+        matches!(
+            self,
+            OpState::RetryScheduled { .. } | OpState::Failed | OpState::Dead
+        )
+    }
+}
+
+/// The last error an operation met.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpError {
+    pub class: ErrorClass,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// One outbound write, persisted before it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    pub id: u64,
+    pub peer: String,
+    pub kind: EntityKind,
+    pub direction: Direction,
+    pub action: Action,
+    /// The record's id on the side it came from.
+    pub source_id: String,
+    /// The record's id on the target side, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    /// For children: the parent's id on the target side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_parent_id: Option<String>,
+    /// Exactly what is (or was) sent.
+    pub payload: Value,
+    /// The source record as read, so a retry can re-map it with the current mapping.
+    pub source: Value,
+    /// Which mapping produced `payload`.
+    pub mapping_fingerprint: String,
+    pub state: OpState,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<OpError>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<u64>,
+}
+
+/// A link between a peer record and its GHL twin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdLink {
+    pub ghl_id: String,
+    pub linked_at: DateTime<Utc>,
+}
+
+/// What both sides looked like after the last successful sync of a record: the base of the
+/// three-way comparison that makes unchanged records free and detects conflicts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Hash of the peer record's mapped (GHL-side) fields at the last sync.
+    pub peer_hash: String,
+    /// Hash of the GHL record's mapped (GHL-side) fields at the last sync.
+    pub ghl_hash: String,
+    /// The GHL-side field values agreed at the last sync (for per-field conflict decisions).
+    pub fields: serde_json::Map<String, Value>,
+    pub synced_at: DateTime<Utc>,
+}
+
+/// One record outcome in the sync log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub at: DateTime<Utc>,
+    pub trigger: String,
+    pub peer: String,
+    pub direction: Direction,
+    pub kind: EntityKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ghl_id: Option<String>,
+    pub action: Action,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<ErrorClass>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub duration_ms: u64,
+    /// Field → [before, after] for what changed.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub diff: serde_json::Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Unchanged,
+    Conflict,
+    Failed,
+    Retrying,
+    /// Already waiting in the failed queue; not sent again this run.
+    Queued,
+    DryRun,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Conflict => "conflict",
+            Outcome::Failed => "failed",
+            Outcome::Retrying => "retrying",
+            Outcome::Queued => "queued",
+            Outcome::DryRun => "dry_run",
+        }
+    }
+}
+
+/// One sync run: when, why, and counts by action × outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: u64,
+    pub trigger: String,
+    pub peer: String,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// "create/ok" → count.
+    pub counts: std::collections::BTreeMap<String, u64>,
+    pub dry_run: bool,
+}
+
+/// A saved mapping version (the editor's undo history).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingVersion {
+    pub version: u32,
+    pub text: String,
+    pub saved_at: DateTime<Utc>,
+    pub fingerprint: String,
+}

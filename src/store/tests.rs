@@ -1,0 +1,238 @@
+use super::*;
+use crate::ghl::ErrorClass;
+use chrono::Utc;
+use serde_json::json;
+
+fn op(store: &Store, state: OpState) -> Operation {
+    Operation {
+        id: store.new_op_id().unwrap(),
+        peer: "repsly".into(),
+        kind: EntityKind::Contact,
+        direction: Direction::ToGhl,
+        action: Action::Create,
+        source_id: "C-1".into(),
+        target_id: None,
+        target_parent_id: None,
+        payload: json!({"email": "a@b.co"}),
+        source: json!({"Code": "C-1"}),
+        mapping_fingerprint: "m1".into(),
+        state,
+        attempts: 1,
+        error: None,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+        run_id: None,
+    }
+}
+
+fn log(action: Action, outcome: Outcome) -> LogEntry {
+    LogEntry {
+        at: Utc::now(),
+        trigger: "test".into(),
+        peer: "repsly".into(),
+        direction: Direction::ToGhl,
+        kind: EntityKind::Contact,
+        peer_id: Some("C-1".into()),
+        ghl_id: Some("G1".into()),
+        action,
+        outcome,
+        error_class: None,
+        status: Some(200),
+        trace_id: None,
+        message: None,
+        duration_ms: 3,
+        diff: Default::default(),
+        op_id: None,
+        run_id: None,
+    }
+}
+
+fn in_flight() -> OpState {
+    OpState::InFlight {
+        owner: "engine".into(),
+        since: Utc::now(),
+    }
+}
+
+#[test]
+fn intent_then_commit_links_both_ways_and_retires_the_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let mut operation = op(&store, in_flight());
+    store.record_intent(&operation).unwrap();
+    assert_eq!(store.operations_in("in_flight").unwrap().len(), 1);
+
+    operation.state = OpState::Done;
+    let baseline = Baseline {
+        peer_hash: "p".into(),
+        ghl_hash: "g".into(),
+        fields: Default::default(),
+        synced_at: Utc::now(),
+    };
+    store
+        .commit(&ops::Commit {
+            op: &operation,
+            link: Some(("C-1", "G1")),
+            baseline: Some(("C-1", &baseline)),
+            log: &log(Action::Create, Outcome::Ok),
+        })
+        .unwrap();
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+    assert!(
+        store.operation(operation.id).unwrap().is_none(),
+        "done ops leave the ops tree"
+    );
+    assert_eq!(
+        store
+            .link("repsly", EntityKind::Contact, "C-1")
+            .unwrap()
+            .unwrap()
+            .ghl_id,
+        "G1"
+    );
+    assert_eq!(
+        store
+            .peer_id_for("repsly", EntityKind::Contact, "G1")
+            .unwrap()
+            .as_deref(),
+        Some("C-1")
+    );
+    assert_eq!(
+        store
+            .baseline("repsly", EntityKind::Contact, "C-1")
+            .unwrap(),
+        Some(baseline)
+    );
+    assert_eq!(store.log_tail(10).unwrap().len(), 1);
+}
+
+#[test]
+fn a_claim_succeeds_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut failed = op(&store, OpState::Failed);
+    failed.error = Some(OpError {
+        class: ErrorClass::Validation,
+        status: Some(422),
+        message: "bad email".into(),
+        trace_id: None,
+    });
+    store.update_operation(&failed, None).unwrap();
+    assert_eq!(store.failed_queue().unwrap().len(), 1);
+    let first = store.claim(failed.id, &["failed"], "tui").unwrap();
+    let second = store.claim(failed.id, &["failed"], "scheduler").unwrap();
+    assert!(first.is_some());
+    assert!(
+        second.is_none(),
+        "the second claimant sees it already taken"
+    );
+    assert!(store.failed_queue().unwrap().is_empty());
+    assert!(matches!(
+        store.claim(999_999, &["failed"], "x"),
+        Err(StoreError::NoSuchOperation(_))
+    ));
+}
+
+#[test]
+fn cursors_mappings_runs_and_log_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .set_cursor("repsly", EntityKind::Contact, "12345")
+        .unwrap();
+    assert_eq!(
+        store
+            .cursor("repsly", EntityKind::Contact)
+            .unwrap()
+            .as_deref(),
+        Some("12345")
+    );
+    assert_eq!(store.save_mapping("repsly", "a", "f1").unwrap(), 1);
+    assert_eq!(store.save_mapping("repsly", "b", "f2").unwrap(), 2);
+    assert_eq!(store.mapping_versions("repsly").unwrap()[1].text, "b");
+    for _ in 0..5 {
+        store.append_log(&log(Action::Update, Outcome::Ok)).unwrap();
+    }
+    assert_eq!(store.prune_log(chrono::Duration::days(30), 3).unwrap(), 2);
+    assert_eq!(store.log_len(), 3);
+    let first = store.log_after(None, 1).unwrap();
+    assert_eq!(store.log_after(Some(&first[0].0), 10).unwrap().len(), 2);
+}
+
+#[test]
+fn a_corrupt_value_names_tree_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .idmap
+        .insert(
+            entity_key("repsly", EntityKind::Contact, "C-9"),
+            &[1, b'{'][..],
+        )
+        .unwrap();
+    let err = store
+        .link("repsly", EntityKind::Contact, "C-9")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("idmap") && err.contains("repsly/contact/C-9"),
+        "{err}"
+    );
+}
+
+#[test]
+fn store_files_are_owner_only_and_backup_restores_byte_for_byte() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    {
+        let store = Store::open(&path).unwrap();
+        store
+            .set_link("repsly", EntityKind::Contact, "C-1", "G1")
+            .unwrap();
+        store.set_cursor("repsly", EntityKind::Note, "77").unwrap();
+        let backup = dir.path().join("backup.jsonl");
+        assert!(store.backup(&backup).unwrap() >= 4);
+        assert_eq!(
+            std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let restored = dir.path().join("restored");
+        Store::restore(&backup, &restored).unwrap();
+        let copy = Store::open(&restored).unwrap();
+        assert_eq!(
+            copy.link("repsly", EntityKind::Contact, "C-1")
+                .unwrap()
+                .unwrap()
+                .ghl_id,
+            "G1"
+        );
+        assert_eq!(
+            copy.cursor("repsly", EntityKind::Note).unwrap().as_deref(),
+            Some("77")
+        );
+        let mut export = Vec::new();
+        assert!(copy.export_jsonl(&mut export).unwrap() >= 4);
+        assert!(
+            String::from_utf8(export)
+                .unwrap()
+                .contains("\"repsly/contact/C-1\"")
+        );
+        assert!(
+            Store::restore(&backup, &restored).is_err(),
+            "never restores over a store"
+        );
+    }
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    for entry in std::fs::read_dir(&path).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_file() {
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode & 0o077, 0, "{} is {mode:o}", entry.path().display());
+        }
+    }
+    // Reopens after a clean drop.
+    Store::open(&path).unwrap();
+}

@@ -1,0 +1,360 @@
+//! Contacts both ways (flows 1, 4, 5 and 7). A record costs a request only when its mapped
+//! content differs from the baseline; when both sides changed, the three-way merge decides per
+//! field and the conflict is logged.
+
+use super::context::SyncError;
+use super::execute::{Bookkeeping, Outbound};
+use super::hash::{diff, hash_fields};
+use super::merge::merge;
+use super::run::Run;
+use super::send::{project, restrict};
+use super::settings::DeletePolicy;
+use crate::peers::{EntityKind, PeerRecord};
+use crate::store::{Action, Baseline, Direction, Outcome};
+use serde_json::{Map, Value, json};
+
+const KIND: EntityKind = EntityKind::Contact;
+
+impl Run<'_> {
+    /// One peer contact from a change page.
+    pub(super) async fn peer_contact(&mut self, record: PeerRecord) -> Result<(), SyncError> {
+        let ctx = self.ctx;
+        let peer = ctx.peer_name().to_string();
+        let entity = ctx.entity(KIND)?;
+        let link = ctx.store.link(&peer, KIND, &record.id)?;
+        if !record.active {
+            return self
+                .peer_contact_deleted(&record, link.map(|l| l.ghl_id))
+                .await;
+        }
+        let mapped = entity.to_ghl(&record);
+        let peer_fields = mapped.fields;
+        let baseline = ctx.store.baseline(&peer, KIND, &record.id)?;
+        if baseline
+            .as_ref()
+            .is_some_and(|b| b.peer_hash == hash_fields(&peer_fields))
+        {
+            self.count(Action::Skip, Outcome::Unchanged);
+            if let Some(link) = link {
+                self.handled_ghl.insert(link.ghl_id);
+            }
+            return Ok(());
+        }
+        let keys = self.ghl_keys(KIND)?;
+        let source = serde_json::to_value(&record).unwrap_or(Value::Null);
+        let Some(link) = link else {
+            if !peer_fields.contains_key("email") && !peer_fields.contains_key("phone") {
+                return self.local_failure(
+                    &record,
+                    "no usable email or phone to match the contact in GHL; fix the record or the mapping",
+                );
+            }
+            let book = Bookkeeping {
+                peer_id: Some(record.id.clone()),
+                peer_fields: peer_fields.clone(),
+                ghl_keys: keys.clone(),
+                diff: diff(&Map::new(), &peer_fields),
+                ..Bookkeeping::default()
+            };
+            let sent = self
+                .write(Outbound {
+                    kind: KIND,
+                    direction: Direction::ToGhl,
+                    action: Action::Create,
+                    source_id: record.id.clone(),
+                    target_id: None,
+                    target_parent_id: None,
+                    payload: Value::Object(peer_fields),
+                    source,
+                    book,
+                })
+                .await?;
+            if let Some(sent) = sent {
+                self.handled_ghl.insert(sent.target_id);
+            }
+            return Ok(());
+        };
+        self.handled_ghl.insert(link.ghl_id.clone());
+        let ghl_now = self
+            .ghl_snapshot
+            .get(&link.ghl_id)
+            .map(|record| project(record, &keys));
+        let both_changed = match (&baseline, &ghl_now) {
+            (Some(b), Some(now)) => hash_fields(now) != b.ghl_hash,
+            _ => false,
+        };
+        if both_changed && let (Some(base), Some(now)) = (&baseline, &ghl_now) {
+            return self
+                .merge_both(record, peer_fields, base, now, &link.ghl_id)
+                .await;
+        }
+        // Only the peer changed: send the fields that differ from the agreed state.
+        let before = baseline
+            .as_ref()
+            .map(|b| b.fields.clone())
+            .unwrap_or_default();
+        let changed = changed_fields(&peer_fields, &before);
+        let book = Bookkeeping {
+            peer_id: Some(record.id.clone()),
+            peer_fields: peer_fields.clone(),
+            ghl_keys: keys,
+            diff: diff(
+                &restrict(&before, &changed.keys().cloned().collect::<Vec<_>>()),
+                &changed,
+            ),
+            ..Bookkeeping::default()
+        };
+        self.write(Outbound {
+            kind: KIND,
+            direction: Direction::ToGhl,
+            action: Action::Update,
+            source_id: record.id.clone(),
+            target_id: Some(link.ghl_id),
+            target_parent_id: None,
+            payload: Value::Object(changed),
+            source,
+            book,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Both sides changed since the last sync: merge per field, write each side what it lacks.
+    async fn merge_both(
+        &mut self,
+        record: PeerRecord,
+        peer_fields: Map<String, Value>,
+        base: &Baseline,
+        ghl_now: &Map<String, Value>,
+        ghl_id: &str,
+    ) -> Result<(), SyncError> {
+        let ctx = self.ctx;
+        let entity = ctx.entity(KIND)?;
+        let keys = self.ghl_keys(KIND)?;
+        let ghl_updated = self
+            .ghl_snapshot
+            .get(ghl_id)
+            .and_then(|r| r.get("dateUpdated"))
+            .and_then(Value::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc));
+        // Without a peer clock, the change we are looking at now is the later one.
+        let peer_is_newer = match (record.updated_at, ghl_updated) {
+            (Some(peer), Some(ghl)) => peer >= ghl,
+            _ => true,
+        };
+        let merged = merge(
+            &base.fields,
+            &restrict(&peer_fields, &keys),
+            ghl_now,
+            |field| entity.authority(field),
+            peer_is_newer,
+        );
+        let conflicts = json!(merged.conflicts);
+        let outcome = if merged.conflicts.is_empty() {
+            Outcome::Ok
+        } else {
+            Outcome::Conflict
+        };
+        let mut report = diff(ghl_now, &merged.agreed);
+        report.insert("conflicts".into(), conflicts);
+        let source = serde_json::to_value(&record).unwrap_or(Value::Null);
+        // The peer will map to the agreed fields plus what only it knows (custom fields).
+        let mut agreed_peer_side = peer_fields.clone();
+        agreed_peer_side.extend(merged.agreed.clone());
+        if !merged.to_ghl.is_empty() {
+            self.write(Outbound {
+                kind: KIND,
+                direction: Direction::ToGhl,
+                action: Action::Update,
+                source_id: record.id.clone(),
+                target_id: Some(ghl_id.to_string()),
+                target_parent_id: None,
+                payload: Value::Object(merged.to_ghl.clone()),
+                source: source.clone(),
+                book: Bookkeeping {
+                    peer_id: Some(record.id.clone()),
+                    peer_fields: if merged.to_peer.is_empty() {
+                        peer_fields.clone()
+                    } else {
+                        agreed_peer_side.clone()
+                    },
+                    ghl_keys: keys.clone(),
+                    diff: report.clone(),
+                    outcome: Some(outcome),
+                    ..Bookkeeping::default()
+                },
+            })
+            .await?;
+        }
+        if !merged.to_peer.is_empty() && ctx.settings.contacts.to_peer {
+            let mut ghl_json = self
+                .ghl_snapshot
+                .get(ghl_id)
+                .cloned()
+                .unwrap_or(Value::Null);
+            if let Some(map) = ghl_json.as_object_mut() {
+                map.extend(merged.agreed.clone());
+            }
+            let peer_payload = entity.to_peer(&ghl_json).fields;
+            self.write(Outbound {
+                kind: KIND,
+                direction: Direction::ToPeer,
+                action: Action::Update,
+                source_id: ghl_id.to_string(),
+                target_id: Some(record.id.clone()),
+                target_parent_id: None,
+                payload: Value::Object(peer_payload),
+                source: ghl_json,
+                book: Bookkeeping {
+                    peer_id: Some(record.id.clone()),
+                    peer_fields: agreed_peer_side,
+                    ghl_fields: Some(merged.agreed.clone()),
+                    ghl_keys: keys,
+                    diff: report,
+                    outcome: Some(outcome),
+                },
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn peer_contact_deleted(
+        &mut self,
+        record: &PeerRecord,
+        ghl_id: Option<String>,
+    ) -> Result<(), SyncError> {
+        let policy = self.ctx.settings.contacts.delete_policy;
+        let Some(ghl_id) = ghl_id.filter(|_| policy != DeletePolicy::Ignore) else {
+            self.count(Action::Skip, Outcome::Unchanged);
+            return Ok(());
+        };
+        self.handled_ghl.insert(ghl_id.clone());
+        let (action, payload) = match policy {
+            DeletePolicy::Mirror => (Action::Delete, Value::Null),
+            _ => (
+                Action::Tag,
+                json!({"tags": [self.ctx.settings.deleted_tag]}),
+            ),
+        };
+        if self.tombstone_seen(KIND, &record.id)? {
+            self.count(Action::Skip, Outcome::Unchanged);
+            return Ok(());
+        }
+        let mut inactive = Map::new();
+        inactive.insert("active".into(), Value::Bool(false));
+        self.write(Outbound {
+            kind: KIND,
+            direction: Direction::ToGhl,
+            action,
+            source_id: record.id.clone(),
+            target_id: Some(ghl_id),
+            target_parent_id: None,
+            payload,
+            source: serde_json::to_value(record).unwrap_or(Value::Null),
+            // No peer id: the tombstone marker below is the record's baseline from now on.
+            book: Bookkeeping {
+                diff: inactive,
+                ..Bookkeeping::default()
+            },
+        })
+        .await?;
+        // Mark the tombstone as handled, so the next run does not tag or delete again.
+        self.mark_tombstone(KIND, &record.id)?;
+        Ok(())
+    }
+
+    /// GHL contacts that changed since their baseline (or are new) go to the peer (flow 4).
+    pub(super) async fn ghl_contacts_to_peer(&mut self) -> Result<(), SyncError> {
+        let ctx = self.ctx;
+        if !ctx.settings.contacts.to_peer {
+            return Ok(());
+        }
+        let peer = ctx.peer_name().to_string();
+        let entity = ctx.entity(KIND)?;
+        let keys = self.ghl_keys(KIND)?;
+        let snapshot: Vec<(String, Value)> = self
+            .ghl_snapshot
+            .iter()
+            .filter(|(id, _)| !self.handled_ghl.contains(*id))
+            .map(|(id, record)| (id.clone(), record.clone()))
+            .collect();
+        for (ghl_id, record) in snapshot {
+            if self.limit_reached() {
+                break;
+            }
+            let ghl_fields = project(&record, &keys);
+            let peer_id = ctx.store.peer_id_for(&peer, KIND, &ghl_id)?;
+            let baseline = match &peer_id {
+                Some(id) => ctx.store.baseline(&peer, KIND, id)?,
+                None => None,
+            };
+            // Deactivated in the peer: GHL's later edits are not sent to a record that is gone.
+            if let Some(id) = &peer_id
+                && self.tombstone_seen(KIND, id)?
+            {
+                self.count(Action::Skip, Outcome::Unchanged);
+                continue;
+            }
+            if baseline
+                .as_ref()
+                .is_some_and(|b| b.ghl_hash == hash_fields(&ghl_fields))
+            {
+                self.count(Action::Skip, Outcome::Unchanged);
+                continue;
+            }
+            let mapped = entity.to_peer(&record);
+            let target = peer_id.clone().unwrap_or_else(|| ghl_id.clone());
+            // What the peer record will map back to once written: the baseline's peer side.
+            let echo = entity.to_ghl(&PeerRecord {
+                kind: KIND,
+                id: target.clone(),
+                parent_id: None,
+                updated_at: None,
+                active: true,
+                fields: mapped.fields.clone(),
+                raw: Value::Null,
+            });
+            let before = baseline.map(|b| b.fields).unwrap_or_default();
+            self.write(Outbound {
+                kind: KIND,
+                direction: Direction::ToPeer,
+                action: if peer_id.is_some() {
+                    Action::Update
+                } else {
+                    Action::Create
+                },
+                source_id: ghl_id.clone(),
+                target_id: Some(target.clone()),
+                target_parent_id: None,
+                payload: Value::Object(mapped.fields),
+                source: record,
+                book: Bookkeeping {
+                    peer_id: Some(target),
+                    peer_fields: echo.fields,
+                    diff: diff(&before, &ghl_fields),
+                    ghl_fields: Some(ghl_fields),
+                    ghl_keys: keys.clone(),
+                    outcome: None,
+                },
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Mapped fields whose value differs from the agreed state (custom fields always travel when
+/// present: they cannot be compared with a GHL read).
+fn changed_fields(
+    peer_fields: &Map<String, Value>,
+    before: &Map<String, Value>,
+) -> Map<String, Value> {
+    let now = super::hash::normalise(peer_fields);
+    peer_fields
+        .iter()
+        .filter(|(key, _)| key.as_str() == "customFields" || before.get(*key) != now.get(*key))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}

@@ -1,0 +1,374 @@
+//! Every outbound write goes through here, once: intent persisted and flushed, the request sent,
+//! then one transaction commits link + baseline + log + operation end (sync-design.md §2.8).
+//! An outcome that is unknown is reconciled by lookup before anything is sent again.
+
+use super::context::{SyncContext, SyncError};
+use super::send::{SendError, Sent, reconcile, send};
+use crate::ghl::ErrorClass;
+use crate::store::{
+    Action, Baseline, Commit, Direction, LogEntry, OpError, OpState, Operation, Outcome,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value};
+
+/// The retry ladder across runs (Zapier-like), then Dead.
+const LADDER_MINUTES: [i64; 5] = [5, 30, 60, 180, 360];
+const MAX_ATTEMPTS: u32 = 10;
+const MAX_AGE_HOURS: i64 = 24;
+
+/// A write to perform, before it becomes an `Operation`.
+pub struct Outbound {
+    pub kind: crate::peers::EntityKind,
+    pub direction: Direction,
+    pub action: Action,
+    pub source_id: String,
+    pub target_id: Option<String>,
+    pub target_parent_id: Option<String>,
+    pub payload: Value,
+    /// The source record as read (PeerRecord or GHL record JSON).
+    pub source: Value,
+    /// The peer id the link and baseline are kept under.
+    pub book: Bookkeeping,
+}
+
+/// What the commit records besides the operation: where the link and baseline live, and what
+/// both sides look like afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct Bookkeeping {
+    /// The peer id the link and baseline are kept under.
+    pub peer_id: Option<String>,
+    /// GHL-side fields the peer record maps to (the baseline's peer hash).
+    pub peer_fields: Map<String, Value>,
+    /// GHL-side fields as GHL will hold them, when known before sending (GHL → peer writes).
+    pub ghl_fields: Option<Map<String, Value>>,
+    /// The GHL fields a read can be compared on (the mapping's standard GHL fields).
+    pub ghl_keys: Vec<String>,
+    pub diff: Map<String, Value>,
+    pub outcome: Option<Outcome>,
+}
+
+/// How a write ended, for the run's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Ok,
+    Retrying,
+    Failed,
+}
+
+pub struct Executor<'a> {
+    pub ctx: &'a SyncContext,
+    pub trigger: &'a str,
+    pub run_id: Option<u64>,
+    pub owner: &'a str,
+}
+
+impl Executor<'_> {
+    /// Persists the intent and runs a new operation.
+    pub async fn run(&self, out: Outbound) -> Result<(Ended, Option<Sent>), SyncError> {
+        let now = Utc::now();
+        let op = Operation {
+            id: self.ctx.store.new_op_id()?,
+            peer: self.ctx.peer_name().to_string(),
+            kind: out.kind,
+            direction: out.direction,
+            action: out.action,
+            source_id: out.source_id.clone(),
+            target_id: out.target_id.clone(),
+            target_parent_id: out.target_parent_id.clone(),
+            payload: out.payload.clone(),
+            source: out.source.clone(),
+            mapping_fingerprint: self.ctx.mapping.fingerprint(),
+            state: OpState::InFlight {
+                owner: self.owner.to_string(),
+                since: now,
+            },
+            attempts: 0,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            run_id: self.run_id,
+        };
+        self.attempt(op, out.book).await
+    }
+
+    /// An operation found in flight (a crash, a kill): look it up on the target first, and
+    /// commit what is there; only if nothing is there, send it again.
+    pub async fn resume(
+        &self,
+        op: Operation,
+        book: Bookkeeping,
+    ) -> Result<(Ended, Option<Sent>), SyncError> {
+        if let Ok(Some(found)) = reconcile(self.ctx, &op).await {
+            let mut done = op;
+            done.attempts += 1;
+            self.commit(done, book, &found, 0)?;
+            return Ok((Ended::Ok, Some(found)));
+        }
+        self.attempt(op, book).await
+    }
+
+    /// One attempt of an operation the caller already owns (new, claimed for retry, or found
+    /// in flight at start-up when `reconcile_first`).
+    pub async fn attempt(
+        &self,
+        mut op: Operation,
+        book: Bookkeeping,
+    ) -> Result<(Ended, Option<Sent>), SyncError> {
+        op.attempts += 1;
+        op.updated_at = Utc::now();
+        op.state = OpState::InFlight {
+            owner: self.owner.to_string(),
+            since: op.updated_at,
+        };
+        self.ctx.store.record_intent(&op)?;
+        let started = std::time::Instant::now();
+        let mut result = send(self.ctx, &op).await;
+        if let Err(SendError::Failed(err)) = &result
+            && err.class == ErrorClass::Ambiguous
+        {
+            // The target may hold the record already: adopt it rather than create a twin.
+            result = match reconcile(self.ctx, &op).await {
+                Ok(Some(found)) => Ok(found),
+                Ok(None) => {
+                    tracing::info!(
+                        op = op.id,
+                        "ambiguous create not found on lookup; sending again"
+                    );
+                    send(self.ctx, &op).await
+                }
+                Err(lookup) => Err(lookup),
+            };
+        }
+        let duration_ms = started.elapsed().as_millis() as u64;
+        match result {
+            Ok(sent) => {
+                self.commit(op, book, &sent, duration_ms)?;
+                Ok((Ended::Ok, Some(sent)))
+            }
+            Err(SendError::Failed(err)) => {
+                let ended = self.record_failure(op, err, book.peer_id, duration_ms)?;
+                Ok((ended, None))
+            }
+        }
+    }
+
+    fn commit(
+        &self,
+        mut op: Operation,
+        book: Bookkeeping,
+        sent: &Sent,
+        duration_ms: u64,
+    ) -> Result<(), SyncError> {
+        let Bookkeeping {
+            peer_id,
+            peer_fields,
+            ghl_fields,
+            ghl_keys,
+            diff,
+            outcome,
+        } = book;
+        let outcome = outcome.unwrap_or(Outcome::Ok);
+        op.state = OpState::Done;
+        op.target_id = Some(sent.target_id.clone());
+        op.error = None;
+        let (ghl_id, link_peer_id) = match op.direction {
+            Direction::ToGhl => (Some(sent.target_id.clone()), peer_id.clone()),
+            Direction::ToPeer => (Some(op.source_id.clone()), Some(sent.target_id.clone())),
+        };
+        let from_answer = sent
+            .ghl_record
+            .as_ref()
+            .map(|record| super::send::project(record, &ghl_keys));
+        let baseline = from_answer
+            .as_ref()
+            .or(ghl_fields.as_ref())
+            .map(|ghl_fields| Baseline {
+                peer_hash: super::hash::hash_fields(
+                    sent.peer_fields.as_ref().unwrap_or(&peer_fields),
+                ),
+                ghl_hash: super::hash::hash_fields(ghl_fields),
+                fields: super::hash::normalise(ghl_fields),
+                synced_at: Utc::now(),
+            });
+        let entry = self.log_entry(
+            &op,
+            link_peer_id.clone(),
+            ghl_id.clone(),
+            outcome,
+            None,
+            duration_ms,
+            diff,
+        );
+        let link = match (&link_peer_id, &ghl_id) {
+            (Some(p), Some(g)) if op.action != Action::Delete => Some((p.as_str(), g.as_str())),
+            _ => None,
+        };
+        let baseline_ref = match (&link_peer_id, &baseline) {
+            (Some(p), Some(b)) => Some((p.as_str(), b)),
+            _ => None,
+        };
+        self.ctx.store.commit(&Commit {
+            op: &op,
+            link,
+            baseline: baseline_ref,
+            log: &entry,
+        })?;
+        self.ctx.announce(&entry);
+        Ok(())
+    }
+
+    fn record_failure(
+        &self,
+        mut op: Operation,
+        err: OpError,
+        peer_id: Option<String>,
+        duration_ms: u64,
+    ) -> Result<Ended, SyncError> {
+        let now = Utc::now();
+        let (state, ended, outcome) = next_state(&op, &err, now);
+        op.state = state;
+        op.error = Some(err.clone());
+        op.updated_at = now;
+        let ghl_id = match op.direction {
+            Direction::ToGhl => op.target_id.clone(),
+            Direction::ToPeer => Some(op.source_id.clone()),
+        };
+        let entry = self.log_entry(
+            &op,
+            peer_id,
+            ghl_id,
+            outcome,
+            Some(&err),
+            duration_ms,
+            Map::new(),
+        );
+        self.ctx.store.update_operation(&op, Some(&entry))?;
+        self.ctx.announce(&entry);
+        Ok(ended)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn log_entry(
+        &self,
+        op: &Operation,
+        peer_id: Option<String>,
+        ghl_id: Option<String>,
+        outcome: Outcome,
+        err: Option<&OpError>,
+        duration_ms: u64,
+        diff: Map<String, Value>,
+    ) -> LogEntry {
+        LogEntry {
+            at: Utc::now(),
+            trigger: self.trigger.to_string(),
+            peer: op.peer.clone(),
+            direction: op.direction,
+            kind: op.kind,
+            peer_id,
+            ghl_id,
+            action: op.action,
+            outcome,
+            error_class: err.map(|e| e.class),
+            status: err.and_then(|e| e.status),
+            trace_id: err.and_then(|e| e.trace_id.clone()),
+            message: err.map(|e| e.message.clone()),
+            duration_ms,
+            diff,
+            op_id: Some(op.id),
+            run_id: self.run_id,
+        }
+    }
+}
+
+/// Where a failed attempt goes: the ladder for transient trouble, the failed queue for what a
+/// person must fix, Dead past the caps. Auth and scope problems wait on the ladder too: they are
+/// fixed once for the whole location, and then every queued row should go through on its own.
+fn next_state(op: &Operation, err: &OpError, now: DateTime<Utc>) -> (OpState, Ended, Outcome) {
+    let too_old = now - op.created_at > Duration::hours(MAX_AGE_HOURS);
+    if op.attempts >= MAX_ATTEMPTS || too_old {
+        return (OpState::Dead, Ended::Failed, Outcome::Failed);
+    }
+    match err.class {
+        ErrorClass::RateLimited
+        | ErrorClass::Transient
+        | ErrorClass::Ambiguous
+        | ErrorClass::Auth
+        | ErrorClass::ScopeOrConfig => {
+            let step = (op.attempts.saturating_sub(1) as usize).min(LADDER_MINUTES.len() - 1);
+            (
+                OpState::RetryScheduled {
+                    next_at: now + Duration::minutes(LADDER_MINUTES[step]),
+                },
+                Ended::Retrying,
+                Outcome::Retrying,
+            )
+        }
+        ErrorClass::Validation | ErrorClass::NotFound | ErrorClass::Decode => {
+            (OpState::Failed, Ended::Failed, Outcome::Failed)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::peers::EntityKind;
+    use serde_json::json;
+
+    fn op(attempts: u32, age_hours: i64) -> Operation {
+        let now = Utc::now();
+        Operation {
+            id: 1,
+            peer: "repsly".into(),
+            kind: EntityKind::Contact,
+            direction: Direction::ToGhl,
+            action: Action::Create,
+            source_id: "C-1".into(),
+            target_id: None,
+            target_parent_id: None,
+            payload: json!({}),
+            source: json!({}),
+            mapping_fingerprint: "f".into(),
+            state: OpState::Failed,
+            attempts,
+            error: None,
+            created_at: now - Duration::hours(age_hours),
+            updated_at: now,
+            run_id: None,
+        }
+    }
+
+    fn err(class: ErrorClass) -> OpError {
+        OpError {
+            class,
+            status: None,
+            message: "x".into(),
+            trace_id: None,
+        }
+    }
+
+    #[test]
+    fn transient_climbs_the_ladder_validation_fails_and_caps_make_it_dead() {
+        let now = Utc::now();
+        match next_state(&op(1, 0), &err(ErrorClass::Transient), now).0 {
+            OpState::RetryScheduled { next_at } => assert_eq!((next_at - now).num_minutes(), 5),
+            other => panic!("{other:?}"),
+        }
+        match next_state(&op(3, 0), &err(ErrorClass::RateLimited), now).0 {
+            OpState::RetryScheduled { next_at } => assert_eq!((next_at - now).num_minutes(), 60),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            next_state(&op(1, 0), &err(ErrorClass::Validation), now).0,
+            OpState::Failed
+        );
+        assert_eq!(
+            next_state(&op(10, 0), &err(ErrorClass::Transient), now).0,
+            OpState::Dead
+        );
+        assert_eq!(
+            next_state(&op(2, 25), &err(ErrorClass::Transient), now).0,
+            OpState::Dead
+        );
+    }
+}

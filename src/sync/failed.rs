@@ -1,0 +1,235 @@
+//! The failed queue: operations waiting on the retry ladder, failed ones waiting for a person,
+//! dead ones. Retries keep the operation's id (so reconciliation still applies) and are claimed
+//! by compare-and-swap, so a person and the scheduler never run the same one twice.
+
+use super::context::{SyncContext, SyncError};
+use super::execute::{Bookkeeping, Ended, Executor};
+use crate::ghl::ErrorClass;
+use crate::peers::{EntityKind, PeerRecord};
+use crate::store::{Action, Direction, LogEntry, OpState, Operation, Outcome};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryMode {
+    /// Map the source record again with the mapping as it is now (after a fix).
+    CurrentMapping,
+    /// Send exactly what was sent before.
+    OriginalPayload,
+}
+
+/// Which operations a manual action applies to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    Ids(Vec<u64>),
+    Class(ErrorClass),
+    All,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RetryReport {
+    pub succeeded: Vec<u64>,
+    pub failed: Vec<u64>,
+    /// Claimed by someone else first, or not in a retryable state.
+    pub not_claimed: Vec<u64>,
+}
+
+const RETRYABLE: [&str; 3] = ["retry_scheduled", "failed", "dead"];
+
+pub fn select(ctx: &SyncContext, selection: &Selection) -> Result<Vec<Operation>, SyncError> {
+    let queue = ctx.store.failed_queue()?;
+    Ok(match selection {
+        Selection::All => queue,
+        Selection::Ids(ids) => queue
+            .into_iter()
+            .filter(|op| ids.contains(&op.id))
+            .collect(),
+        Selection::Class(class) => queue
+            .into_iter()
+            .filter(|op| op.error.as_ref().is_some_and(|e| e.class == *class))
+            .collect(),
+    })
+}
+
+/// Manual retry of a selection (the console's and `ghlsync failures retry`'s path).
+pub async fn retry(
+    ctx: &SyncContext,
+    selection: &Selection,
+    mode: RetryMode,
+    owner: &str,
+) -> Result<RetryReport, SyncError> {
+    let exec = Executor {
+        ctx,
+        trigger: "manual_retry",
+        run_id: None,
+        owner,
+    };
+    let mut report = RetryReport::default();
+    for op in select(ctx, selection)? {
+        let Some(mut claimed) = ctx.store.claim(op.id, &RETRYABLE, owner)? else {
+            report.not_claimed.push(op.id);
+            continue;
+        };
+        // A manual retry starts the ladder again.
+        claimed.attempts = 0;
+        claimed.created_at = Utc::now();
+        let book = rebuild(ctx, &mut claimed, mode)?;
+        match exec.attempt(claimed, book).await?.0 {
+            Ended::Ok => report.succeeded.push(op.id),
+            _ => report.failed.push(op.id),
+        }
+    }
+    Ok(report)
+}
+
+/// Scheduled retries whose time has come (run at the start of every sync run).
+pub async fn retry_due(ctx: &SyncContext, exec: &Executor<'_>) -> Result<usize, SyncError> {
+    let now = Utc::now();
+    let mut retried = 0;
+    for op in ctx.store.operations_in("retry_scheduled")? {
+        let due = matches!(op.state, OpState::RetryScheduled { next_at } if next_at <= now);
+        if !due {
+            continue;
+        }
+        let Some(mut claimed) = ctx.store.claim(op.id, &["retry_scheduled"], exec.owner)? else {
+            continue;
+        };
+        let book = rebuild(ctx, &mut claimed, RetryMode::CurrentMapping)?;
+        exec.attempt(claimed, book).await?;
+        retried += 1;
+    }
+    Ok(retried)
+}
+
+/// Operations left in flight by a crash: reconcile each before anything else is sent.
+pub async fn recover_in_flight(ctx: &SyncContext, exec: &Executor<'_>) -> Result<usize, SyncError> {
+    let stranded = ctx.store.operations_in("in_flight")?;
+    for mut op in stranded.iter().cloned() {
+        let book = rebuild(ctx, &mut op, RetryMode::OriginalPayload)?;
+        exec.resume(op, book).await?;
+    }
+    Ok(stranded.len())
+}
+
+/// Skip (won't fix) or resolve (fixed by hand) a selection; returns the ids changed.
+pub fn close(
+    ctx: &SyncContext,
+    selection: &Selection,
+    resolved: bool,
+    owner: &str,
+) -> Result<Vec<u64>, SyncError> {
+    let mut closed = Vec::new();
+    for op in select(ctx, selection)? {
+        let Some(mut claimed) = ctx.store.claim(op.id, &RETRYABLE, owner)? else {
+            continue;
+        };
+        claimed.state = if resolved {
+            OpState::Resolved
+        } else {
+            OpState::Skipped
+        };
+        claimed.updated_at = Utc::now();
+        let entry = LogEntry {
+            at: claimed.updated_at,
+            trigger: owner.to_string(),
+            peer: claimed.peer.clone(),
+            direction: claimed.direction,
+            kind: claimed.kind,
+            peer_id: Some(claimed.source_id.clone()),
+            ghl_id: claimed.target_id.clone(),
+            action: Action::Skip,
+            outcome: Outcome::Ok,
+            error_class: None,
+            status: None,
+            trace_id: None,
+            message: Some(
+                if resolved {
+                    "marked resolved"
+                } else {
+                    "skipped"
+                }
+                .into(),
+            ),
+            duration_ms: 0,
+            diff: Map::new(),
+            op_id: Some(claimed.id),
+            run_id: None,
+        };
+        ctx.store.update_operation(&claimed, Some(&entry))?;
+        ctx.announce(&entry);
+        closed.push(claimed.id);
+    }
+    Ok(closed)
+}
+
+/// Refreshes what an operation needs from the store and the mapping: target and parent ids that
+/// may have been linked since, and (for `CurrentMapping`) the payload mapped anew.
+fn rebuild(
+    ctx: &SyncContext,
+    op: &mut Operation,
+    mode: RetryMode,
+) -> Result<Bookkeeping, SyncError> {
+    let peer = op.peer.clone();
+    let keys = ctx.ghl_keys(op.kind).unwrap_or_default();
+    if op.direction == Direction::ToPeer {
+        if mode == RetryMode::CurrentMapping
+            && let Some(entity) = ctx.mapping.entity(op.kind)
+            && op.source.is_object()
+        {
+            op.payload = Value::Object(entity.to_peer(&op.source).fields);
+            op.mapping_fingerprint = ctx.mapping.fingerprint();
+        }
+        return Ok(Bookkeeping {
+            peer_id: op.target_id.clone(),
+            ghl_fields: op
+                .source
+                .as_object()
+                .map(|_| super::send::project(&op.source, &keys)),
+            ghl_keys: keys,
+            ..Bookkeeping::default()
+        });
+    }
+    let record: Option<PeerRecord> = serde_json::from_value(op.source.clone()).ok();
+    if op.action != Action::Tag {
+        if op.target_id.is_none() {
+            op.target_id = ctx
+                .store
+                .link(&peer, op.kind, &op.source_id)?
+                .map(|l| l.ghl_id);
+            if op.target_id.is_some() && op.action == Action::Create {
+                op.action = Action::Update;
+            }
+        }
+        if op.kind != EntityKind::Contact
+            && op.target_parent_id.is_none()
+            && let Some(parent) = record.as_ref().and_then(|r| r.parent_id.clone())
+        {
+            op.target_parent_id = ctx
+                .store
+                .link(&peer, EntityKind::Contact, &parent)?
+                .map(|l| l.ghl_id);
+        }
+    }
+    let mut peer_fields = Map::new();
+    if let (Some(record), Some(entity)) = (&record, ctx.mapping.entity(op.kind))
+        && op.action != Action::Tag
+    {
+        peer_fields = entity.to_ghl(record).fields;
+        if let Some(calendar) = op.payload.get("calendarId") {
+            peer_fields.entry("calendarId").or_insert(calendar.clone());
+        }
+        if mode == RetryMode::CurrentMapping || op.payload.is_null() {
+            op.payload = Value::Object(peer_fields.clone());
+            op.mapping_fingerprint = ctx.mapping.fingerprint();
+        }
+    }
+    Ok(Bookkeeping {
+        peer_id: (op.action != Action::Tag).then(|| op.source_id.clone()),
+        peer_fields,
+        ghl_keys: keys,
+        ..Bookkeeping::default()
+    })
+}

@@ -1,0 +1,92 @@
+//! Content hashes of GHL-side field maps. Two maps that mean the same (keys in another order,
+//! tags in another order) hash the same, so "unchanged" costs zero requests and echoes of our own
+//! writes are recognised.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// The comparable form: keys sorted (serde_json maps keep insertion order here), tag lists
+/// sorted, nulls and empty strings dropped (GHL omits empty fields on read).
+pub fn normalise(fields: &Map<String, Value>) -> Map<String, Value> {
+    let mut keys: Vec<&String> = fields.keys().collect();
+    keys.sort();
+    let mut out = Map::new();
+    for key in keys {
+        let value = &fields[key];
+        let value = match (key.as_str(), value) {
+            (_, Value::Null) => continue,
+            (_, Value::String(text)) if text.is_empty() => continue,
+            ("tags", Value::Array(items)) => {
+                let mut tags: Vec<String> = items
+                    .iter()
+                    .filter_map(|t| t.as_str().map(|s| s.trim().to_lowercase()))
+                    .collect();
+                tags.sort();
+                tags.dedup();
+                Value::from(tags)
+            }
+            ("customFields", Value::Array(items)) => {
+                let mut entries = items.clone();
+                entries.sort_by_key(|entry| entry.to_string());
+                Value::Array(entries)
+            }
+            (_, Value::Object(inner)) => Value::Object(normalise(inner)),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    out
+}
+
+pub fn hash_fields(fields: &Map<String, Value>) -> String {
+    let canonical = Value::Object(normalise(fields)).to_string();
+    let digest = Sha256::digest(canonical.as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Field → [before, after] for every field that differs.
+pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<String, Value> {
+    let (before, after) = (normalise(before), normalise(after));
+    let mut out = Map::new();
+    for (key, new) in &after {
+        let old = before.get(key).cloned().unwrap_or(Value::Null);
+        if &old != new {
+            out.insert(key.clone(), Value::Array(vec![old, new.clone()]));
+        }
+    }
+    for (key, old) in &before {
+        if !after.contains_key(key) {
+            out.insert(key.clone(), Value::Array(vec![old.clone(), Value::Null]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn order_case_of_tags_and_empty_fields_do_not_change_the_hash() {
+        let a = map(json!({"email": "a@b.co", "tags": ["VIP", "ny"], "city": ""}));
+        let b = map(json!({"tags": ["ny", "vip"], "email": "a@b.co", "phone": null}));
+        assert_eq!(hash_fields(&a), hash_fields(&b));
+        let c = map(json!({"email": "a@b.co", "tags": ["ny"]}));
+        assert_ne!(hash_fields(&a), hash_fields(&c));
+    }
+
+    #[test]
+    fn diff_lists_changed_added_and_removed_fields() {
+        let before = map(json!({"email": "a@b.co", "city": "Oslo"}));
+        let after = map(json!({"email": "a@b.co", "city": "Bergen", "phone": "+4712345678"}));
+        let d = diff(&before, &after);
+        assert_eq!(d["city"], json!(["Oslo", "Bergen"]));
+        assert_eq!(d["phone"], json!([null, "+4712345678"]));
+        assert!(!d.contains_key("email"));
+    }
+}

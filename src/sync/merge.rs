@@ -1,0 +1,127 @@
+//! Field-level three-way merge for two-way contacts (sync-design.md §3): a field changed on one
+//! side only takes that side; a field changed on both sides is a conflict decided by the field's
+//! authority (peer, GHL, or the later update), and every conflict is reported with both values.
+
+use super::hash::normalise;
+use super::mapping::Authority;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conflict {
+    pub field: String,
+    pub base: Value,
+    pub peer: Value,
+    pub ghl: Value,
+    pub rule: String,
+    pub winner: &'static str,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Merged {
+    /// Fields GHL must change to (GHL field names).
+    pub to_ghl: Map<String, Value>,
+    /// Fields the peer must change to (GHL field names; the mapping turns them into peer fields).
+    pub to_peer: Map<String, Value>,
+    /// The agreed state of every field.
+    pub agreed: Map<String, Value>,
+    pub conflicts: Vec<Conflict>,
+}
+
+pub fn merge(
+    base: &Map<String, Value>,
+    peer: &Map<String, Value>,
+    ghl: &Map<String, Value>,
+    authority: impl Fn(&str) -> Authority,
+    peer_is_newer: bool,
+) -> Merged {
+    let (base, peer, ghl) = (normalise(base), normalise(peer), normalise(ghl));
+    let keys: BTreeSet<&String> = peer.keys().chain(ghl.keys()).collect();
+    let mut merged = Merged::default();
+    for key in keys {
+        let b = base.get(key).cloned().unwrap_or(Value::Null);
+        let p = peer.get(key).cloned().unwrap_or(Value::Null);
+        let g = ghl.get(key).cloned().unwrap_or(Value::Null);
+        let agreed = if p == g || g == b {
+            p.clone()
+        } else if p == b {
+            g.clone()
+        } else {
+            let rule = authority(key);
+            let (winner, value) = match rule {
+                Authority::Peer => ("peer", p.clone()),
+                Authority::Ghl => ("ghl", g.clone()),
+                Authority::Latest if peer_is_newer => ("peer", p.clone()),
+                Authority::Latest => ("ghl", g.clone()),
+            };
+            merged.conflicts.push(Conflict {
+                field: key.clone(),
+                base: b,
+                peer: p.clone(),
+                ghl: g.clone(),
+                rule: format!("{rule:?}").to_lowercase(),
+                winner,
+            });
+            value
+        };
+        if agreed != g {
+            merged.to_ghl.insert(key.clone(), agreed.clone());
+        }
+        if agreed != p {
+            merged.to_peer.insert(key.clone(), agreed.clone());
+        }
+        if !agreed.is_null() {
+            merged.agreed.insert(key.clone(), agreed);
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn one_sided_changes_flow_and_two_sided_changes_follow_authority() {
+        let base = map(json!({"city": "Oslo", "phone": "+471", "email": "a@b.co", "website": "x"}));
+        let peer =
+            map(json!({"city": "Bergen", "phone": "+472", "email": "a@b.co", "website": "x"}));
+        let ghl =
+            map(json!({"city": "Oslo", "phone": "+473", "email": "new@b.co", "website": "x"}));
+        let authority = |field: &str| {
+            if field == "phone" {
+                Authority::Peer
+            } else {
+                Authority::Latest
+            }
+        };
+        let merged = merge(&base, &peer, &ghl, authority, false);
+        assert_eq!(
+            merged.to_ghl,
+            map(json!({"city": "Bergen", "phone": "+472"}))
+        );
+        assert_eq!(merged.to_peer, map(json!({"email": "new@b.co"})));
+        assert_eq!(merged.conflicts.len(), 1);
+        assert_eq!(merged.conflicts[0].field, "phone");
+        assert_eq!(merged.conflicts[0].winner, "peer");
+        assert_eq!(merged.conflicts[0].rule, "peer");
+    }
+
+    #[test]
+    fn latest_decides_when_no_side_is_authoritative() {
+        let base = map(json!({"city": "Oslo"}));
+        let peer = map(json!({"city": "Bergen"}));
+        let ghl = map(json!({"city": "Tromsø"}));
+        let newer_peer = merge(&base, &peer, &ghl, |_| Authority::Latest, true);
+        assert_eq!(newer_peer.to_ghl["city"], "Bergen");
+        let newer_ghl = merge(&base, &peer, &ghl, |_| Authority::Latest, false);
+        assert_eq!(newer_ghl.to_peer["city"], "Tromsø");
+        assert!(newer_ghl.to_ghl.is_empty());
+    }
+}

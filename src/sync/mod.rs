@@ -1,0 +1,20 @@
+//! The sync engine's logic: mapping, planning against baselines, the operation lifecycle,
+//! conflicts, echo suppression, the failed queue and runs. Pure where it can be; the only I/O is
+//! through `SyncContext` (store, GHL client, peer).
+
+mod children;
+mod contacts;
+pub mod context;
+pub mod execute;
+pub mod failed;
+pub mod hash;
+pub mod mapping;
+pub mod merge;
+pub mod run;
+pub mod send;
+pub mod settings;
+
+pub use context::{SyncContext, SyncError};
+pub use failed::{RetryMode, RetryReport, Selection};
+pub use run::{PlannedChange, RunOptions, RunReport, run_sync};
+pub use settings::SyncSettings;

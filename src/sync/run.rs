@@ -1,0 +1,403 @@
+//! One sync run for one peer: recover and retry what is due, snapshot GHL contacts, walk the
+//! peer's change pages (cursor saved only after its page is committed), send GHL's changes back,
+//! then the children. `--dry-run` walks the same path and writes nothing anywhere.
+
+use super::context::{SyncContext, SyncError};
+use super::execute::{Ended, Executor, Outbound};
+use super::send::Sent;
+use crate::ghl::ErrorClass;
+use crate::peers::{ChangeDetection, EntityKind};
+use crate::store::{
+    Action, Baseline, Direction, LogEntry, OpError, OpState, Operation, Outcome, RunRecord,
+};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Pages read per entity at most in one run (a runaway cursor must not loop forever).
+const MAX_PAGES: usize = 100_000;
+/// Baseline marker of a tombstone already handled.
+const TOMBSTONE: &str = "inactive";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunOptions {
+    pub trigger: String,
+    pub dry_run: bool,
+    /// Stop after this many writes (planned writes in a dry run).
+    pub limit: Option<usize>,
+    /// Read everything again from the start (cursors ignored; baselines still skip unchanged).
+    pub full: bool,
+    /// Entities to sync; empty = all enabled.
+    pub entities: Vec<EntityKind>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            trigger: "manual".into(),
+            dry_run: false,
+            limit: None,
+            full: false,
+            entities: Vec::new(),
+        }
+    }
+}
+
+/// A write a dry run would have made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedChange {
+    pub kind: EntityKind,
+    pub direction: Direction,
+    pub action: Action,
+    pub source_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    pub diff: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub run: RunRecord,
+    pub plan: Vec<PlannedChange>,
+}
+
+pub struct Run<'a> {
+    pub(super) ctx: &'a SyncContext,
+    pub(super) options: &'a RunOptions,
+    pub(super) dry_run: bool,
+    pub(super) record: RunRecord,
+    /// GHL contacts this run already reconciled with the peer.
+    pub(super) handled_ghl: HashSet<String>,
+    /// GHL contacts as listed at the start of the run, by id.
+    pub(super) ghl_snapshot: HashMap<String, Value>,
+    pub(super) calendar_id: Option<String>,
+    pub(super) plan: Vec<PlannedChange>,
+    /// Operations already in the failed queue, by what they write: a record whose write failed
+    /// waits for its queued operation instead of getting a new one every run.
+    open: HashMap<(Direction, EntityKind, String), Operation>,
+    writes: usize,
+}
+
+pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunReport, SyncError> {
+    let id = ctx.store.new_op_id()?;
+    let mut run = Run {
+        ctx,
+        options,
+        dry_run: options.dry_run,
+        record: RunRecord {
+            id,
+            trigger: options.trigger.clone(),
+            peer: ctx.peer_name().to_string(),
+            started_at: Utc::now(),
+            ended_at: None,
+            counts: BTreeMap::new(),
+            dry_run: options.dry_run,
+        },
+        handled_ghl: HashSet::new(),
+        ghl_snapshot: HashMap::new(),
+        calendar_id: ctx.settings.calendar_id.clone(),
+        plan: Vec::new(),
+        open: HashMap::new(),
+        writes: 0,
+    };
+    if !run.dry_run {
+        ctx.store.put_run(&run.record)?;
+        super::failed::recover_in_flight(ctx, &run.executor()).await?;
+        super::failed::retry_due(ctx, &run.executor()).await?;
+    }
+    for op in ctx.store.failed_queue()? {
+        run.open
+            .insert((op.direction, op.kind, op.source_id.clone()), op);
+    }
+    let result = run.steps().await;
+    run.record.ended_at = Some(Utc::now());
+    if !run.dry_run {
+        ctx.store.put_run(&run.record)?;
+    }
+    result?;
+    Ok(RunReport {
+        run: run.record,
+        plan: run.plan,
+    })
+}
+
+impl<'a> Run<'a> {
+    fn wants(&self, kind: EntityKind) -> bool {
+        (self.options.entities.is_empty() || self.options.entities.contains(&kind))
+            && self.ctx.mapping.entity(kind).is_some()
+            && {
+                let flow = self.ctx.settings.flow(kind);
+                flow.to_ghl || flow.to_peer
+            }
+    }
+
+    async fn steps(&mut self) -> Result<(), SyncError> {
+        if self.wants(EntityKind::Contact) {
+            // One request per 100 contacts: the base for conflict detection and flow 4.
+            for contact in self
+                .ctx
+                .ghl
+                .with_priority(crate::ghl::Priority::Bulk)
+                .list_all_contacts(None, 100, MAX_PAGES)
+                .await?
+            {
+                if let Ok(json) = serde_json::to_value(&contact) {
+                    self.ghl_snapshot.insert(contact.id.clone(), json);
+                }
+            }
+            if self.ctx.settings.contacts.to_ghl {
+                self.peer_pages(EntityKind::Contact).await?;
+            }
+            self.ghl_contacts_to_peer().await?;
+        }
+        let children = [EntityKind::Note, EntityKind::Task, EntityKind::Appointment];
+        if children
+            .iter()
+            .any(|k| self.wants(*k) && self.ctx.settings.flow(*k).to_ghl)
+        {
+            if self.wants(EntityKind::Appointment) && self.calendar_id.is_none() {
+                self.calendar_id = self
+                    .ctx
+                    .ghl
+                    .list_calendars()
+                    .await?
+                    .calendars
+                    .into_iter()
+                    .find(|c| c.is_active != Some(false))
+                    .map(|c| c.id);
+            }
+            for kind in children {
+                if self.wants(kind) && self.ctx.settings.flow(kind).to_ghl {
+                    self.peer_pages(kind).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks one entity's change pages from its cursor.
+    async fn peer_pages(&mut self, kind: EntityKind) -> Result<(), SyncError> {
+        let ctx = self.ctx;
+        let peer = ctx.peer_name().to_string();
+        let readable = ctx
+            .peer
+            .capabilities()
+            .into_iter()
+            .any(|cap| cap.kind == kind && cap.read);
+        if !readable {
+            return Ok(());
+        }
+        let uses_cursor = ctx
+            .peer
+            .capabilities()
+            .into_iter()
+            .any(|cap| cap.kind == kind && cap.changes == ChangeDetection::Cursor);
+        let mut cursor = if self.options.full || !uses_cursor {
+            None
+        } else {
+            ctx.store.cursor(&peer, kind)?
+        };
+        for _ in 0..MAX_PAGES {
+            let page = ctx.peer.fetch_changes(kind, cursor.as_deref()).await?;
+            for record in page.records {
+                if self.limit_reached() {
+                    return Ok(());
+                }
+                if kind == EntityKind::Contact {
+                    self.peer_contact(record).await?;
+                } else {
+                    self.peer_child(record).await?;
+                }
+            }
+            if let Some(next) = page.next_cursor {
+                // Every record of the page is committed or durably queued by now.
+                if !self.dry_run && uses_cursor {
+                    ctx.store.set_cursor(&peer, kind, &next)?;
+                }
+                cursor = Some(next);
+            }
+            if page.done {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn executor(&self) -> Executor<'a> {
+        Executor {
+            ctx: self.ctx,
+            trigger: "sync",
+            run_id: Some(self.record.id),
+            owner: "engine",
+        }
+    }
+
+    pub(super) fn count(&mut self, action: Action, outcome: Outcome) {
+        *self
+            .record
+            .counts
+            .entry(format!("{}/{}", action.as_str(), outcome.as_str()))
+            .or_default() += 1;
+    }
+
+    pub(super) fn limit_reached(&self) -> bool {
+        self.options.limit.is_some_and(|limit| self.writes >= limit)
+    }
+
+    pub(super) fn ghl_keys(&self, kind: EntityKind) -> Result<Vec<String>, SyncError> {
+        self.ctx.ghl_keys(kind)
+    }
+
+    /// True when the record already waits in the failed queue with this very payload; a changed
+    /// payload supersedes the queued operation (it is skipped, and the new one goes out).
+    fn already_queued(
+        &mut self,
+        direction: Direction,
+        kind: EntityKind,
+        source_id: &str,
+        payload: &Value,
+    ) -> Result<bool, SyncError> {
+        let key = (direction, kind, source_id.to_string());
+        let Some(queued) = self.open.get(&key) else {
+            return Ok(false);
+        };
+        if &queued.payload == payload || payload.is_null() {
+            return Ok(true);
+        }
+        if !self.dry_run {
+            let id = queued.id;
+            super::failed::close(
+                self.ctx,
+                &super::Selection::Ids(vec![id]),
+                false,
+                "superseded",
+            )?;
+        }
+        self.open.remove(&key);
+        Ok(false)
+    }
+
+    /// Sends one write (or plans it, in a dry run).
+    pub(super) async fn write(&mut self, out: Outbound) -> Result<Option<Sent>, SyncError> {
+        if self.already_queued(out.direction, out.kind, &out.source_id, &out.payload)? {
+            self.count(out.action, Outcome::Queued);
+            return Ok(None);
+        }
+        self.writes += 1;
+        if self.dry_run {
+            self.count(out.action, Outcome::DryRun);
+            self.plan.push(PlannedChange {
+                kind: out.kind,
+                direction: out.direction,
+                action: out.action,
+                source_id: out.source_id,
+                target_id: out.target_id,
+                diff: out.book.diff,
+            });
+            return Ok(None);
+        }
+        let action = out.action;
+        let outcome = out.book.outcome.unwrap_or(Outcome::Ok);
+        let (ended, sent) = self.executor().run(out).await?;
+        match ended {
+            Ended::Ok => self.count(action, outcome),
+            Ended::Retrying => self.count(action, Outcome::Retrying),
+            Ended::Failed => self.count(action, Outcome::Failed),
+        }
+        Ok(sent)
+    }
+
+    /// A record that cannot be sent at all: straight to the failed queue, no request.
+    pub(super) fn local_failure(
+        &mut self,
+        record: &crate::peers::PeerRecord,
+        message: &str,
+    ) -> Result<(), SyncError> {
+        let (kind, peer_id) = (record.kind, record.id.as_str());
+        if self.already_queued(Direction::ToGhl, kind, peer_id, &Value::Null)? {
+            self.count(Action::Create, Outcome::Queued);
+            return Ok(());
+        }
+        self.count(Action::Create, Outcome::Failed);
+        if self.dry_run {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let error = OpError {
+            class: ErrorClass::Validation,
+            status: None,
+            message: message.to_string(),
+            trace_id: None,
+        };
+        let op = Operation {
+            id: self.ctx.store.new_op_id()?,
+            peer: self.ctx.peer_name().to_string(),
+            kind,
+            direction: Direction::ToGhl,
+            action: Action::Create,
+            source_id: peer_id.to_string(),
+            target_id: None,
+            target_parent_id: None,
+            payload: Value::Null,
+            source: serde_json::to_value(record).unwrap_or(Value::Null),
+            mapping_fingerprint: self.ctx.mapping.fingerprint(),
+            state: OpState::Failed,
+            attempts: 0,
+            error: Some(error.clone()),
+            created_at: now,
+            updated_at: now,
+            run_id: Some(self.record.id),
+        };
+        let entry = LogEntry {
+            at: now,
+            trigger: "sync".into(),
+            peer: op.peer.clone(),
+            direction: Direction::ToGhl,
+            kind,
+            peer_id: Some(peer_id.to_string()),
+            ghl_id: None,
+            action: Action::Create,
+            outcome: Outcome::Failed,
+            error_class: Some(ErrorClass::Validation),
+            status: None,
+            trace_id: None,
+            message: Some(message.to_string()),
+            duration_ms: 0,
+            diff: Map::new(),
+            op_id: Some(op.id),
+            run_id: Some(self.record.id),
+        };
+        self.ctx.store.update_operation(&op, Some(&entry))?;
+        self.ctx.announce(&entry);
+        Ok(())
+    }
+
+    pub(super) fn tombstone_seen(
+        &self,
+        kind: EntityKind,
+        peer_id: &str,
+    ) -> Result<bool, SyncError> {
+        Ok(self
+            .ctx
+            .store
+            .baseline(self.ctx.peer_name(), kind, peer_id)?
+            .is_some_and(|b| b.peer_hash == TOMBSTONE))
+    }
+
+    pub(super) fn mark_tombstone(&self, kind: EntityKind, peer_id: &str) -> Result<(), SyncError> {
+        if self.dry_run {
+            return Ok(());
+        }
+        let seen = Baseline {
+            peer_hash: TOMBSTONE.into(),
+            ghl_hash: String::new(),
+            fields: Map::new(),
+            synced_at: Utc::now(),
+        };
+        self.ctx
+            .store
+            .set_baseline(self.ctx.peer_name(), kind, peer_id, &seen)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,335 @@
+//! The one place an operation becomes a request: by entity, direction and action. Payloads are
+//! checked against the GHL DTO here, so a mapping that produces a field GHL would refuse fails
+//! locally as a validation error instead of costing a request.
+
+use super::context::SyncContext;
+use crate::ghl::models::{
+    AppointmentCreateDto, AppointmentEditDto, CreateTaskParams, NotesDto, UpdateContactDto,
+    UpdateNoteDto, UpdateTaskBody, UpsertContactDto,
+};
+use crate::ghl::{ErrorClass, GhlError};
+use crate::peers::{EntityKind, PeerError, PeerRecord};
+use crate::store::{Action, Direction, OpError, Operation};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// A write that reached its target.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub target_id: String,
+    /// The GHL record as GHL answered (GHL-side writes that return one).
+    pub ghl_record: Option<Value>,
+    /// The peer record, read back after a peer write, mapped to GHL fields: the baseline's peer
+    /// side is what the peer really holds, not what we think we sent.
+    pub peer_fields: Option<Map<String, Value>>,
+}
+
+pub enum SendError {
+    Failed(OpError),
+}
+
+impl From<GhlError> for SendError {
+    fn from(err: GhlError) -> Self {
+        SendError::Failed(OpError {
+            class: err.class(),
+            status: err.status(),
+            message: err.to_string(),
+            trace_id: err.trace_id().map(str::to_string),
+        })
+    }
+}
+
+impl From<PeerError> for SendError {
+    fn from(err: PeerError) -> Self {
+        SendError::Failed(OpError {
+            class: err.class(),
+            status: None,
+            message: err.to_string(),
+            trace_id: None,
+        })
+    }
+}
+
+fn local(class: ErrorClass, message: String) -> SendError {
+    SendError::Failed(OpError {
+        class,
+        status: None,
+        message,
+        trace_id: None,
+    })
+}
+
+fn dto<T: DeserializeOwned>(payload: &Value, name: &str) -> Result<T, SendError> {
+    let unknown = crate::ghl::models::unknown_properties::<T>(payload);
+    if !unknown.is_empty() {
+        return Err(local(
+            ErrorClass::Validation,
+            format!(
+                "the mapping produced {} which {name} does not accept; fix the mapping",
+                unknown.join(", ")
+            ),
+        ));
+    }
+    serde_json::from_value(payload.clone()).map_err(|err| {
+        local(
+            ErrorClass::Validation,
+            format!("the mapped record does not fit {name}: {err}"),
+        )
+    })
+}
+
+fn required<'a>(value: &'a Option<String>, what: &str) -> Result<&'a str, SendError> {
+    value.as_deref().ok_or_else(|| {
+        local(
+            ErrorClass::Validation,
+            format!("no {what}: the parent record is not synced yet"),
+        )
+    })
+}
+
+/// Projects a GHL record (as JSON) onto `keys`.
+pub fn project(record: &Value, keys: &[String]) -> Map<String, Value> {
+    keys.iter()
+        .filter_map(|key| record.get(key).map(|value| (key.clone(), value.clone())))
+        .collect()
+}
+
+/// Restricts mapped GHL-side fields to `keys` (what a GHL read can be compared with).
+pub fn restrict(fields: &Map<String, Value>, keys: &[String]) -> Map<String, Value> {
+    keys.iter()
+        .filter_map(|key| fields.get(key).map(|value| (key.clone(), value.clone())))
+        .collect()
+}
+
+fn sent_ghl(id: String, record: &impl serde::Serialize, _payload: &Value) -> Sent {
+    Sent {
+        target_id: id,
+        ghl_record: serde_json::to_value(record).ok(),
+        peer_fields: None,
+    }
+}
+
+pub async fn send(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendError> {
+    match op.direction {
+        Direction::ToGhl => send_to_ghl(ctx, op).await,
+        Direction::ToPeer => send_to_peer(ctx, op).await,
+    }
+}
+
+async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendError> {
+    let ghl = &ctx.ghl;
+    let payload = &op.payload;
+    match (op.kind, op.action) {
+        (EntityKind::Contact, Action::Create) => {
+            let mut dto: UpsertContactDto = dto(payload, "UpsertContactDto")?;
+            dto.location_id
+                .get_or_insert_with(|| ghl.location_id().to_string());
+            let answer = ghl.upsert_contact(&dto).await?;
+            Ok(sent_ghl(
+                answer.contact.id.clone(),
+                &answer.contact,
+                payload,
+            ))
+        }
+        (EntityKind::Contact, Action::Update) => {
+            let id = required(&op.target_id, "GHL contact id")?;
+            let dto: UpdateContactDto = dto(payload, "UpdateContactDto")?;
+            let answer = ghl.update_contact(id, &dto).await?;
+            Ok(sent_ghl(
+                answer.contact.id.clone(),
+                &answer.contact,
+                payload,
+            ))
+        }
+        (EntityKind::Contact, Action::Tag) => {
+            let id = required(&op.target_id, "GHL contact id")?;
+            let tags: Vec<String> =
+                serde_json::from_value(payload.get("tags").cloned().unwrap_or_default())
+                    .unwrap_or_default();
+            ghl.add_tags(id, &tags).await?;
+            Ok(Sent {
+                target_id: id.to_string(),
+                ghl_record: None,
+                peer_fields: None,
+            })
+        }
+        (kind, Action::Delete) => {
+            let id = required(&op.target_id, "GHL id")?;
+            let result = match kind {
+                EntityKind::Contact => ghl.delete_contact(id).await.map(|_| ()),
+                EntityKind::Task => ghl
+                    .delete_task(required(&op.target_parent_id, "GHL contact id")?, id)
+                    .await
+                    .map(|_| ()),
+                EntityKind::Note => ghl
+                    .delete_note(required(&op.target_parent_id, "GHL contact id")?, id)
+                    .await
+                    .map(|_| ()),
+                EntityKind::Appointment => {
+                    // No delete in the contract we use: cancel, which GHL shows and keeps.
+                    let cancel = AppointmentEditDto {
+                        appointment_status: Some("cancelled".into()),
+                        to_notify: Some(false),
+                        ..AppointmentEditDto::default()
+                    };
+                    ghl.update_appointment(id, &cancel).await.map(|_| ())
+                }
+            };
+            match result {
+                // Deleting what is already gone is done.
+                Err(err) if err.class() == ErrorClass::NotFound => {}
+                other => other?,
+            }
+            Ok(Sent {
+                target_id: id.to_string(),
+                ghl_record: None,
+                peer_fields: None,
+            })
+        }
+        (EntityKind::Task, Action::Create) => {
+            let parent = required(&op.target_parent_id, "GHL contact id")?;
+            let params: CreateTaskParams = dto(payload, "CreateTaskParams")?;
+            let task = ghl.create_task(parent, &params).await?.task;
+            Ok(sent_ghl(task.id.clone(), &task, payload))
+        }
+        (EntityKind::Task, Action::Update) => {
+            let parent = required(&op.target_parent_id, "GHL contact id")?;
+            let id = required(&op.target_id, "GHL task id")?;
+            let body: UpdateTaskBody = dto(payload, "UpdateTaskBody")?;
+            let task = ghl.update_task(parent, id, &body).await?.task;
+            Ok(sent_ghl(task.id.clone(), &task, payload))
+        }
+        (EntityKind::Note, Action::Create) => {
+            let parent = required(&op.target_parent_id, "GHL contact id")?;
+            let note_dto: NotesDto = dto(payload, "NotesDTO")?;
+            let note = ghl.create_note(parent, &note_dto).await?.note;
+            Ok(sent_ghl(note.id.clone(), &note, payload))
+        }
+        (EntityKind::Note, Action::Update) => {
+            let parent = required(&op.target_parent_id, "GHL contact id")?;
+            let id = required(&op.target_id, "GHL note id")?;
+            let body: UpdateNoteDto = dto(payload, "UpdateNoteDTO")?;
+            let note = ghl.update_note(parent, id, &body).await?.note;
+            Ok(sent_ghl(note.id.clone(), &note, payload))
+        }
+        (EntityKind::Appointment, Action::Create) => {
+            let parent = required(&op.target_parent_id, "GHL contact id")?;
+            let mut with_ids = payload.clone();
+            if let Some(map) = with_ids.as_object_mut() {
+                map.insert("contactId".into(), Value::from(parent));
+                map.entry("locationId")
+                    .or_insert_with(|| Value::from(ghl.location_id()));
+            }
+            let mut create: AppointmentCreateDto = dto(&with_ids, "AppointmentCreateSchema")?;
+            create.to_notify = Some(false);
+            let event = ghl.create_appointment(&create).await?;
+            Ok(sent_ghl(event.id.clone(), &event, payload))
+        }
+        (EntityKind::Appointment, Action::Update) => {
+            let id = required(&op.target_id, "GHL appointment id")?;
+            let mut edit: AppointmentEditDto = dto(payload, "AppointmentEditSchema")?;
+            edit.to_notify = Some(false);
+            let event = ghl.update_appointment(id, &edit).await?;
+            Ok(sent_ghl(event.id.clone(), &event, payload))
+        }
+        (kind, action) => Err(local(
+            ErrorClass::ScopeOrConfig,
+            format!("ghlsync cannot {} a {kind} in GHL", action.as_str()),
+        )),
+    }
+}
+
+async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendError> {
+    let id = op.target_id.clone().unwrap_or_else(|| op.source_id.clone());
+    let record = PeerRecord {
+        kind: op.kind,
+        id,
+        parent_id: None,
+        updated_at: None,
+        active: op.action != Action::Delete,
+        fields: op.payload.as_object().cloned().unwrap_or_default(),
+        raw: Value::Null,
+    };
+    let outcome = ctx.peer.upsert(&record).await?;
+    // Read the write back: peers normalise and add fields, and the baseline must hold what the
+    // next read will see, or the next run would take our own write for a change (an echo).
+    let written = match ctx.peer.get(op.kind, &outcome.id).await {
+        Ok(Some(back)) => ctx
+            .mapping
+            .entity(op.kind)
+            .map(|entity| entity.to_ghl(&back).fields),
+        _ => None,
+    };
+    Ok(Sent {
+        target_id: outcome.id,
+        ghl_record: None,
+        peer_fields: written,
+    })
+}
+
+/// After an ambiguous outcome: does the target hold the record already? Creates of children are
+/// matched by content (GHL has no idempotency keys); upserts are safe to repeat, so they answer
+/// "not found" and are simply sent again.
+pub async fn reconcile(ctx: &SyncContext, op: &Operation) -> Result<Option<Sent>, SendError> {
+    if op.direction != Direction::ToGhl || op.action != Action::Create {
+        return Ok(None);
+    }
+    let Some(parent) = op.target_parent_id.as_deref() else {
+        return Ok(None);
+    };
+    let text = |key: &str| {
+        op.payload
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let same_instant = |a: Option<&Value>, b: Option<String>| match (a.and_then(Value::as_str), b) {
+        (Some(a), Some(b)) => instant(a).is_some() && instant(a) == instant(&b),
+        _ => false,
+    };
+    match op.kind {
+        EntityKind::Task => {
+            let tasks = ctx.ghl.list_tasks(parent).await?.tasks;
+            let found = tasks.into_iter().find(|task| {
+                Some(&task.title) == text("title").as_ref()
+                    && same_instant(op.payload.get("dueDate"), task.due_date.clone())
+            });
+            Ok(found.map(|task| sent_ghl(task.id.clone(), &task, &op.payload)))
+        }
+        EntityKind::Note => {
+            let notes = ctx.ghl.list_notes(parent).await?.notes;
+            let found = notes
+                .into_iter()
+                .find(|note| Some(&note.body) == text("body").as_ref());
+            Ok(found.map(|note| sent_ghl(note.id.clone(), &note, &op.payload)))
+        }
+        EntityKind::Appointment => {
+            let events = ctx.ghl.list_contact_appointments(parent).await?.events;
+            let found = events.into_iter().find(|event| {
+                event.calendar_id == text("calendarId")
+                    && event.title == text("title")
+                    && same_instant(
+                        op.payload.get("startTime"),
+                        event
+                            .start_time
+                            .as_ref()
+                            .and_then(|v| v.as_str().map(str::to_string)),
+                    )
+            });
+            Ok(found.map(|event| sent_ghl(event.id.clone(), &event, &op.payload)))
+        }
+        EntityKind::Contact => Ok(None),
+    }
+}
+
+/// Parses the date forms GHL uses (ISO with zone, or "2021-07-16 11:00:00" in UTC).
+fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+                .ok()
+                .map(|at| at.and_utc())
+        })
+}

@@ -1,0 +1,94 @@
+//! Sync harness: the GHL and Repsly sandboxes over loopback, a real sled store in a temp dir.
+#![allow(dead_code)]
+
+use super::Harness;
+use ghlsync::peers::repsly::{RepslyPeer, RepslySettings};
+use ghlsync::store::Store;
+use ghlsync::sync::mapping::Mapping;
+use ghlsync::sync::{RunOptions, RunReport, SyncContext, SyncSettings, run_sync};
+use std::sync::Arc;
+
+pub struct SyncHarness {
+    pub h: Harness,
+    pub dir: tempfile::TempDir,
+    pub ctx: SyncContext,
+}
+
+impl SyncHarness {
+    pub async fn start(contacts: usize) -> SyncHarness {
+        SyncHarness::with(contacts, SyncSettings::default(), None).await
+    }
+
+    pub async fn with(
+        contacts: usize,
+        settings: SyncSettings,
+        mapping: Option<Mapping>,
+    ) -> SyncHarness {
+        let h = Harness::start(contacts).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("store")).expect("store opens");
+        let ctx = context(&h, store, settings, mapping);
+        SyncHarness { h, dir, ctx }
+    }
+
+    pub async fn run(&self) -> RunReport {
+        run_sync(&self.ctx, &RunOptions::default())
+            .await
+            .expect("run completes")
+    }
+
+    /// Writes (non-GET requests) the sandbox counted so far, GHL and Repsly together.
+    pub async fn writes(&self) -> u64 {
+        let stats = self.h.stats().await;
+        stats["requests"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .filter(|r| r["method"] != "GET")
+                    .filter_map(|r| r["count"].as_u64())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// A context over the same store and sandbox with another mapping (a person's fix).
+    pub fn with_mapping(&self, mapping: Mapping) -> SyncContext {
+        context(
+            &self.h,
+            self.ctx.store.clone(),
+            self.ctx.settings.clone(),
+            Some(mapping),
+        )
+    }
+}
+
+pub fn repsly_settings(h: &Harness) -> RepslySettings {
+    RepslySettings {
+        base_url: h.sandbox.repsly_base_url.clone(),
+        username: h.sandbox.repsly_username.clone(),
+        password: h.sandbox.repsly_password.clone(),
+        min_request_interval_ms: 0,
+        import_poll_interval_ms: 5,
+        ..RepslySettings::default()
+    }
+}
+
+fn context(
+    h: &Harness,
+    store: Store,
+    settings: SyncSettings,
+    mapping: Option<Mapping>,
+) -> SyncContext {
+    SyncContext {
+        store,
+        ghl: h.client(),
+        peer: Arc::new(RepslyPeer::new(repsly_settings(h)).expect("repsly peer")),
+        mapping: mapping.unwrap_or_else(|| Mapping::builtin("repsly").expect("built-in mapping")),
+        settings,
+        events: None,
+    }
+}
+
+pub fn count(report: &RunReport, key: &str) -> u64 {
+    report.run.counts.get(key).copied().unwrap_or(0)
+}

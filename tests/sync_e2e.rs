@@ -1,0 +1,266 @@
+//! The sync engine end to end over loopback: GHL and Repsly sandboxes, a real sled store.
+
+mod common;
+
+use common::count_in;
+use common::sync::{SyncHarness, count};
+use ghlsync::peers::EntityKind;
+use ghlsync::store::Outcome;
+use ghlsync::sync::mapping::Mapping;
+use ghlsync::sync::settings::DeletePolicy;
+use ghlsync::sync::{RetryMode, RunOptions, Selection, SyncSettings, failed, run_sync};
+use serde_json::json;
+
+#[tokio::test]
+async fn initial_import_moves_all_four_entities_and_a_second_run_writes_nothing() {
+    let s = SyncHarness::start(200).await;
+    let first = s.run().await;
+    let stats = s.h.stats().await;
+    assert!(
+        count_in(&stats, "POST", "/contacts/upsert", Some(200)) > 50,
+        "{stats}"
+    );
+    assert!(count_in(&stats, "POST", "/contacts/:contactId/notes", Some(201)) > 10);
+    assert!(count_in(&stats, "POST", "/contacts/:contactId/tasks", Some(201)) > 0);
+    assert!(count_in(&stats, "POST", "/calendars/events/appointments", Some(200)) > 0);
+    assert_eq!(
+        stats["appointmentsCreated"]["toNotifyTrueOrAbsent"], 0,
+        "a sync never notifies"
+    );
+    assert!(count(&first, "create/ok") > 100, "{:?}", first.run.counts);
+    let peer = s.ctx.peer_name().to_string();
+    assert!(
+        !s.ctx
+            .store
+            .links(&peer, EntityKind::Contact)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !s.ctx
+            .store
+            .links(&peer, EntityKind::Note)
+            .unwrap()
+            .is_empty()
+    );
+
+    // Echo suppression and baselines: what the first run wrote on both sides is not news.
+    let writes = s.writes().await;
+    let second = s.run().await;
+    assert_eq!(
+        s.writes().await,
+        writes,
+        "an incremental run after no change writes nothing: {:?}",
+        second.run.counts
+    );
+    assert_eq!(count(&second, "create/ok") + count(&second, "update/ok"), 0);
+}
+
+#[tokio::test]
+async fn a_dry_run_plans_but_writes_nothing_anywhere() {
+    let s = SyncHarness::start(80).await;
+    let report = run_sync(
+        &s.ctx,
+        &RunOptions {
+            dry_run: true,
+            ..RunOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!report.plan.is_empty());
+    assert!(
+        report
+            .plan
+            .iter()
+            .any(|c| c.kind == EntityKind::Contact && !c.diff.is_empty())
+    );
+    assert_eq!(s.writes().await, 0, "no write request");
+    let peer = s.ctx.peer_name();
+    assert!(
+        s.ctx
+            .store
+            .links(peer, EntityKind::Contact)
+            .unwrap()
+            .is_empty(),
+        "no link stored"
+    );
+    assert!(
+        s.ctx
+            .store
+            .cursor(peer, EntityKind::Contact)
+            .unwrap()
+            .is_none(),
+        "no cursor stored"
+    );
+    assert!(s.ctx.store.runs(5).unwrap().is_empty(), "no run recorded");
+}
+
+/// Picks a linked contact: (Repsly code, GHL id).
+fn linked(s: &SyncHarness) -> (String, String) {
+    s.ctx
+        .store
+        .links(s.ctx.peer_name(), EntityKind::Contact)
+        .unwrap()
+        .into_iter()
+        .find(|(code, _)| code.starts_with("C-"))
+        .map(|(code, link)| (code, link.ghl_id))
+        .expect("a linked Repsly-born contact")
+}
+
+#[tokio::test]
+async fn edits_on_both_sides_merge_by_the_mapping_and_the_conflict_is_logged() {
+    let s = SyncHarness::start(120).await;
+    s.run().await;
+    let (code, ghl_id) = linked(&s);
+    // GHL changes the website (peer side untouched) and both sides change the city.
+    let update = ghlsync::ghl::models::UpdateContactDto {
+        city: Some("Tromsø".into()),
+        website: Some("https://ghl.example".into()),
+        ..Default::default()
+    };
+    s.ctx.ghl.update_contact(&ghl_id, &update).await.unwrap();
+    s.h.admin_post("repsly/clients", json!({"Code": code, "City": "Bergen"}))
+        .await;
+
+    let report = s.run().await;
+    assert_eq!(
+        count(&report, "update/conflict"),
+        2,
+        "{:?}",
+        report.run.counts
+    );
+    let log = s.ctx.store.log_tail(50).unwrap();
+    let conflict = log
+        .iter()
+        .find(|e| e.outcome == Outcome::Conflict && e.peer_id.as_deref() == Some(code.as_str()))
+        .expect("conflict logged");
+    let conflicts = conflict.diff["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0]["field"], "city");
+    assert_eq!(conflicts[0]["peer"], "Bergen");
+    assert_eq!(conflicts[0]["ghl"], "Tromsø");
+    // "latest": the peer change is the one this run observed last.
+    assert_eq!(conflicts[0]["winner"], "peer");
+    let ghl_now = s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact;
+    assert_eq!(ghl_now.city.as_deref(), Some("Bergen"));
+    assert_eq!(
+        ghl_now.website.as_deref(),
+        Some("https://ghl.example"),
+        "one-sided GHL change kept"
+    );
+    let peer_now = s
+        .ctx
+        .peer
+        .get(EntityKind::Contact, &code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        peer_now.fields["Website"], "https://ghl.example",
+        "and sent to the peer"
+    );
+
+    let writes = s.writes().await;
+    s.run().await;
+    assert_eq!(s.writes().await, writes, "converged: nothing more to write");
+}
+
+async fn deactivate_with(policy: DeletePolicy) -> (SyncHarness, String, String) {
+    let mut settings = SyncSettings::default();
+    settings.contacts.delete_policy = policy;
+    let s = SyncHarness::with(60, settings, None).await;
+    s.run().await;
+    let (code, ghl_id) = linked(&s);
+    s.h.admin_post("repsly/clients", json!({"Code": code, "Active": false}))
+        .await;
+    s.run().await;
+    (s, code, ghl_id)
+}
+
+#[tokio::test]
+async fn delete_policy_ignore_leaves_ghl_alone() {
+    let (s, _, ghl_id) = deactivate_with(DeletePolicy::Ignore).await;
+    let contact = s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact;
+    assert!(!contact.tags.contains(&"deleted-in-peer".to_string()));
+}
+
+#[tokio::test]
+async fn delete_policy_tag_tags_once() {
+    let (s, _, ghl_id) = deactivate_with(DeletePolicy::Tag).await;
+    let contact = s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact;
+    assert!(
+        contact.tags.contains(&"deleted-in-peer".to_string()),
+        "{:?}",
+        contact.tags
+    );
+    let writes = s.writes().await;
+    s.run().await;
+    assert_eq!(s.writes().await, writes, "the tombstone is handled once");
+}
+
+#[tokio::test]
+async fn delete_policy_mirror_deletes_in_ghl() {
+    let (s, _, ghl_id) = deactivate_with(DeletePolicy::Mirror).await;
+    let err = s.ctx.ghl.get_contact(&ghl_id).await.unwrap_err();
+    assert_eq!(err.class(), ghlsync::ghl::ErrorClass::NotFound);
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_queued_once_and_a_retry_after_a_mapping_fix_succeeds() {
+    let s = SyncHarness::start(150).await;
+    s.run().await;
+    // GHL contacts without a company cannot become Repsly clients: Name is required there.
+    let queue = s.ctx.store.failed_queue().unwrap();
+    let nameless: Vec<u64> = queue
+        .iter()
+        .filter(|op| {
+            op.error
+                .as_ref()
+                .is_some_and(|e| e.message.contains("Name"))
+        })
+        .map(|op| op.id)
+        .collect();
+    assert!(
+        !nameless.is_empty(),
+        "the seed has GHL contacts without a company"
+    );
+    // They wait in the queue: the next run does not pile up new attempts.
+    let again = s.run().await;
+    assert_eq!(
+        s.ctx.store.failed_queue().unwrap().len(),
+        queue.len(),
+        "{:?}",
+        again.run.counts
+    );
+
+    // The fix a person makes: Name falls back to the contact's name when there is no company.
+    let text = Mapping::builtin_text("repsly").unwrap().replacen(
+        "peer = \"Name\"                            # the place / account name; required by Repsly imports\nghl = \"companyName\"\ndirection = \"both\"\nauthority = \"peer\"",
+        "peer = \"Name\"\nghl = [\"companyName\", \"firstName\", \"lastName\"]\ndirection = \"to_peer\"\ntransforms = [{ join = \" \" }]\n\n[[contact.field]]\npeer = \"Name\"\nghl = \"companyName\"\ndirection = \"to_ghl\"",
+        1,
+    );
+    let fixed = Mapping::parse(&text, "fixed.toml").expect("the fixed mapping parses");
+    let ctx = s.with_mapping(fixed);
+    let report = failed::retry(
+        &ctx,
+        &Selection::Ids(nameless.clone()),
+        RetryMode::CurrentMapping,
+        "test",
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.succeeded.len(), nameless.len(), "{report:?}");
+    let remaining = s.ctx.store.failed_queue().unwrap();
+    assert!(remaining.iter().all(|op| !nameless.contains(&op.id)));
+    // A second claim of the same ids finds nothing to do.
+    let twice = failed::retry(
+        &ctx,
+        &Selection::Ids(nameless.clone()),
+        RetryMode::CurrentMapping,
+        "test",
+    )
+    .await
+    .unwrap();
+    assert!(twice.succeeded.is_empty() && twice.failed.is_empty());
+}

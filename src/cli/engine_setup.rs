@@ -7,7 +7,7 @@ use super::connection;
 use crate::config::paths::Dirs;
 use crate::config::secrets::{ENV_REPSLY_PASSWORD, Secrets};
 use crate::config::{Config, ConfigError, config_path};
-use crate::engine::{EngineHandle, start_in_process};
+use crate::engine::{EngineHandle, EngineOptions, start_in_process};
 use crate::ghl::GhlClient;
 use crate::peers::Peer;
 use crate::peers::repsly::RepslyPeer;
@@ -152,9 +152,20 @@ pub fn engine(
     store: Option<&Path>,
     peer_name: &str,
 ) -> Result<EngineHandle, CliError> {
-    Ok(start_in_process(context(
-        explicit_config,
-        store,
-        peer_name,
-    )?))
+    let (_, config) = load_config(explicit_config)?;
+    let defaults = EngineOptions::default();
+    let options = EngineOptions {
+        log_max_age: config
+            .store
+            .log_max_age_days
+            .map_or(defaults.log_max_age, |days| {
+                chrono::Duration::days(i64::from(days))
+            }),
+        log_max_entries: config
+            .store
+            .log_max_entries
+            .unwrap_or(defaults.log_max_entries),
+    };
+    let ctx = context(explicit_config, store, peer_name)?;
+    Ok(start_in_process(ctx, options))
 }

@@ -29,6 +29,12 @@ pub struct StoreSection {
     /// The sled store directory (default: `store` in the XDG data dir).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
+    /// Sync log retention: entries older than this many days are dropped after each run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_max_age_days: Option<u32>,
+    /// Sync log retention: at most this many entries are kept (oldest dropped first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_max_entries: Option<usize>,
 }
 
 impl StoreSection {

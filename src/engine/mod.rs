@@ -20,6 +20,22 @@ pub enum EngineError {
     Stopped,
 }
 
+/// How the engine looks after the store.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    pub log_max_age: chrono::Duration,
+    pub log_max_entries: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            log_max_age: chrono::Duration::days(30),
+            log_max_entries: 1_000_000,
+        }
+    }
+}
+
 /// The front ends' only door into the engine.
 #[derive(Clone)]
 pub struct EngineHandle {
@@ -47,7 +63,7 @@ impl EngineHandle {
 }
 
 /// Starts the engine in this process. The context's log events are forwarded to subscribers.
-pub fn start_in_process(mut ctx: SyncContext) -> EngineHandle {
+pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineHandle {
     let (events, _) = broadcast::channel(EVENT_BUFFER);
     let (log_tx, mut log_rx) = broadcast::channel(EVENT_BUFFER);
     ctx.events = Some(log_tx);
@@ -76,7 +92,7 @@ pub fn start_in_process(mut ctx: SyncContext) -> EngineHandle {
             }
             let (ctx, writer, replies) = (ctx.clone(), writer.clone(), replies.clone());
             tokio::spawn(async move {
-                let reply = handle(&ctx, &writer, envelope.command).await;
+                let reply = handle(&ctx, &writer, envelope.command, options).await;
                 let _ = replies.send(Event::Reply {
                     id: envelope.id,
                     reply: reply.clone(),
@@ -92,14 +108,25 @@ pub fn start_in_process(mut ctx: SyncContext) -> EngineHandle {
     }
 }
 
-async fn handle(ctx: &SyncContext, writer: &Mutex<()>, command: Command) -> Reply {
+async fn handle(
+    ctx: &SyncContext,
+    writer: &Mutex<()>,
+    command: Command,
+    options: EngineOptions,
+) -> Reply {
     let result: Result<Reply, SyncError> = async {
         Ok(match command {
-            Command::Sync { options } => {
+            Command::Sync { options: run } => {
                 let _turn = writer.lock().await;
-                Reply::Run {
-                    report: run_sync(ctx, &options).await?,
+                let report = run_sync(ctx, &run).await?;
+                // Retention after each run, while the writer's turn is still held.
+                let pruned = ctx
+                    .store
+                    .prune_log(options.log_max_age, options.log_max_entries)?;
+                if pruned > 0 {
+                    tracing::info!(pruned, "sync log retention");
                 }
+                Reply::Run { report }
             }
             Command::Retry { selection, mode } => {
                 let _turn = writer.lock().await;

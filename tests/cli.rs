@@ -334,3 +334,137 @@ async fn sandbox_write_config_gives_a_ready_config() {
     assert_eq!(body["count"], 25);
     child.kill().await.unwrap();
 }
+
+/// Starts `ghlsync sandbox --write-config` as a child and waits for its config.
+async fn sandbox_child(home: &Path, contacts: &str) -> (tokio::process::Child, std::path::PathBuf) {
+    let config = home.join("rehearsal/ghlsync.toml");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .args([
+            "sandbox",
+            "--contacts",
+            contacts,
+            "--rate-limit",
+            "off",
+            "--write-config",
+            config.to_str().unwrap(),
+        ])
+        .env("XDG_STATE_HOME", home.join("state"))
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let secrets = home.join("rehearsal/secrets.toml");
+    for _ in 0..400 {
+        if secrets.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(secrets.exists(), "sandbox wrote its config");
+    (child, config)
+}
+
+#[tokio::test]
+async fn the_sync_commands_work_end_to_end_through_the_binary() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, config) = sandbox_child(home.path(), "60").await;
+    let cfg = config.to_str().unwrap();
+    let run = |args: Vec<&'static str>| {
+        let home = home.path().to_path_buf();
+        let mut full = vec!["--config", cfg];
+        full.extend(args);
+        let full: Vec<String> = full.into_iter().map(String::from).collect();
+        async move {
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            ghlsync(&home, &[], &refs).await
+        }
+    };
+
+    let dry = run(vec!["sync", "--dry-run", "--json"]).await;
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let plan: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert!(plan["plan"].as_array().unwrap().len() > 20);
+    assert_eq!(plan["run"]["dry_run"], true);
+
+    let real = run(vec!["sync"]).await;
+    assert!(real.status.success(), "{}", text(&real.stderr));
+    let table = text(&real.stdout);
+    assert!(table.contains("create") && table.contains("ok"), "{table}");
+
+    let again = run(vec!["sync", "--json"]).await;
+    let report: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let counts = report["run"]["counts"].as_object().unwrap();
+    assert!(
+        !counts.contains_key("create/ok") && !counts.contains_key("update/ok"),
+        "{counts:?}"
+    );
+
+    let status = run(vec!["status", "--json"]).await;
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["last_runs"].as_array().unwrap().len(), 2);
+
+    let failures = run(vec!["failures", "list", "--json"]).await;
+    assert!(failures.status.success());
+    let queue: Value = serde_json::from_slice(&failures.stdout).unwrap();
+    if let Some(first) = queue.as_array().and_then(|q| q.first()) {
+        let id = first["id"].to_string();
+        let id: &'static str = Box::leak(id.into_boxed_str());
+        let skipped = run(vec!["failures", "skip", id]).await;
+        assert!(skipped.status.success(), "{}", text(&skipped.stderr));
+        assert!(
+            text(&skipped.stdout).contains("skipped 1"),
+            "{}",
+            text(&skipped.stdout)
+        );
+    }
+
+    let log = run(vec!["log", "--json", "--limit", "5"]).await;
+    assert!(log.status.success());
+    assert_eq!(text(&log.stdout).lines().count(), 5);
+    let csv = run(vec!["log", "--csv"]).await;
+    assert!(text(&csv.stdout).starts_with("at,trigger,peer,direction,entity"));
+
+    let export = run(vec!["store", "export", "--jsonl"]).await;
+    assert!(
+        text(&export.stdout)
+            .lines()
+            .any(|l| l.contains("\"tree\":\"idmap\""))
+    );
+    let backup = home.path().join("backup.jsonl");
+    let backed = run(vec![
+        "store",
+        "backup",
+        Box::leak(backup.display().to_string().into_boxed_str()),
+    ])
+    .await;
+    assert!(backed.status.success(), "{}", text(&backed.stderr));
+
+    // Preview the mapping on a real Repsly client.
+    let code = text(&export.stdout)
+        .lines()
+        .find_map(|l| {
+            let v: Value = serde_json::from_str(l).ok()?;
+            let key = v["key"].as_str()?;
+            (v["tree"] == "idmap").then(|| {
+                key.strip_prefix("repsly/contact/C-")
+                    .map(|rest| format!("C-{rest}"))
+            })?
+        })
+        .expect("a linked Repsly client");
+    let code: &'static str = Box::leak(code.into_boxed_str());
+    let preview = run(vec!["mapping", "preview", "--id", code]).await;
+    assert!(preview.status.success(), "{}", text(&preview.stderr));
+    assert!(
+        text(&preview.stdout).contains("email"),
+        "{}",
+        text(&preview.stdout)
+    );
+    let check = run(vec!["mapping", "check"]).await;
+    assert!(
+        text(&check.stdout).starts_with("mapping OK"),
+        "{}",
+        text(&check.stdout)
+    );
+    child.kill().await.unwrap();
+}

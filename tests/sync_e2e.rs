@@ -264,3 +264,27 @@ async fn a_permanent_failure_is_queued_once_and_a_retry_after_a_mapping_fix_succ
     .unwrap();
     assert!(twice.succeeded.is_empty() && twice.failed.is_empty());
 }
+
+#[tokio::test]
+async fn a_company_name_change_reaches_ghl_although_put_cannot_carry_it() {
+    let s = SyncHarness::start(60).await;
+    s.run().await;
+    let (code, ghl_id) = linked(&s);
+    s.h.admin_post(
+        "repsly/clients",
+        json!({"Code": code, "Name": "Renamed Traders Ltd"}),
+    )
+    .await;
+    let report = s.run().await;
+    assert_eq!(count(&report, "update/ok"), 1, "{:?}", report.run.counts);
+    let contact = s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact;
+    assert_eq!(contact.company_name.as_deref(), Some("Renamed Traders Ltd"));
+    assert!(
+        s.ctx
+            .store
+            .failed_queue()
+            .unwrap()
+            .iter()
+            .all(|op| op.source_id != code)
+    );
+}

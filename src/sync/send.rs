@@ -133,13 +133,7 @@ async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErro
         }
         (EntityKind::Contact, Action::Update) => {
             let id = required(&op.target_id, "GHL contact id")?;
-            let dto: UpdateContactDto = dto(payload, "UpdateContactDto")?;
-            let answer = ghl.update_contact(id, &dto).await?;
-            Ok(sent_ghl(
-                answer.contact.id.clone(),
-                &answer.contact,
-                payload,
-            ))
+            update_contact(ctx, id, payload).await
         }
         (EntityKind::Contact, Action::Tag) => {
             let id = required(&op.target_id, "GHL contact id")?;
@@ -237,6 +231,68 @@ async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErro
             format!("ghlsync cannot {} a {kind} in GHL", action.as_str()),
         )),
     }
+}
+
+/// Fields GHL accepts on upsert but not on `PUT /contacts/:id` (UpdateContactDto lacks them).
+const UPSERT_ONLY: [&str; 2] = ["companyName", "gender"];
+
+/// A contact update: PUT for what PUT accepts; what only upsert accepts goes through upsert keyed
+/// by the contact's own email (or phone), and GHL must answer with the same contact — otherwise
+/// its duplicate rules matched someone else and nothing is claimed as done.
+async fn update_contact(ctx: &SyncContext, id: &str, payload: &Value) -> Result<Sent, SendError> {
+    let ghl = &ctx.ghl;
+    let mut put = payload.as_object().cloned().unwrap_or_default();
+    let mut upsert_only = Map::new();
+    for key in UPSERT_ONLY {
+        if let Some(value) = put.remove(key) {
+            upsert_only.insert(key.to_string(), value);
+        }
+    }
+    let mut latest = None;
+    if !put.is_empty() || upsert_only.is_empty() {
+        let dto: UpdateContactDto = dto(&Value::Object(put), "UpdateContactDto")?;
+        latest = Some(ghl.update_contact(id, &dto).await?.contact);
+    }
+    if !upsert_only.is_empty() {
+        let current = match latest.take() {
+            Some(contact) => contact,
+            None => ghl.get_contact(id).await?.contact,
+        };
+        let mut body = upsert_only;
+        match (&current.email, &current.phone) {
+            (Some(email), _) if !email.is_empty() => {
+                body.insert("email".into(), Value::from(email.clone()))
+            }
+            (_, Some(phone)) if !phone.is_empty() => {
+                body.insert("phone".into(), Value::from(phone.clone()))
+            }
+            _ => {
+                return Err(local(
+                    ErrorClass::Validation,
+                    format!(
+                        "GHL contact {id} has no email or phone, so its {} cannot be updated (PUT does not accept it)",
+                        UPSERT_ONLY.join("/")
+                    ),
+                ));
+            }
+        };
+        let mut upsert: UpsertContactDto = dto(&Value::Object(body), "UpsertContactDto")?;
+        upsert.location_id = Some(ghl.location_id().to_string());
+        let answer = ghl.upsert_contact(&upsert).await?;
+        if answer.contact.id != id {
+            return Err(local(
+                ErrorClass::Validation,
+                format!(
+                    "GHL matched contact {} instead of {id} when updating its company name; GHL holds duplicates of this email/phone — merge them in GHL, then retry",
+                    answer.contact.id
+                ),
+            ));
+        }
+        latest = Some(answer.contact);
+    }
+    let contact =
+        latest.ok_or_else(|| local(ErrorClass::Decode, "GHL answered no contact".into()))?;
+    Ok(sent_ghl(contact.id.clone(), &contact, payload))
 }
 
 async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendError> {

@@ -288,3 +288,41 @@ async fn a_company_name_change_reaches_ghl_although_put_cannot_carry_it() {
             .all(|op| op.source_id != code)
     );
 }
+
+#[tokio::test]
+async fn activity_tags_the_contact_by_the_tag_rules() {
+    let mut settings = SyncSettings::default();
+    settings.tag_rules = vec![ghlsync::sync::settings::TagRule {
+        when: ghlsync::sync::settings::Activity::NoteAdded,
+        tag: "repsly-note".into(),
+    }];
+    let s = SyncHarness::with(60, settings, None).await;
+    s.run().await;
+    let (code, ghl_id) = linked(&s);
+    s.h.admin_post(
+        "repsly/notes",
+        json!({"ClientCode": code, "Note": "Asked for a quote"}),
+    )
+    .await;
+    let report = s.run().await;
+    assert_eq!(
+        count(&report, "create/ok"),
+        1,
+        "the note: {:?}",
+        report.run.counts
+    );
+    assert_eq!(
+        count(&report, "tag/ok"),
+        1,
+        "and the tag: {:?}",
+        report.run.counts
+    );
+    let contact = s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact;
+    assert!(
+        contact.tags.contains(&"repsly-note".to_string()),
+        "{:?}",
+        contact.tags
+    );
+    let notes = s.ctx.ghl.list_notes(&ghl_id).await.unwrap().notes;
+    assert!(notes.iter().any(|n| n.body == "Asked for a quote"));
+}

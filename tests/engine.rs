@@ -77,3 +77,115 @@ async fn commands_answer_and_record_outcomes_stream_live() {
         "a stopped engine says so"
     );
 }
+
+#[tokio::test]
+async fn the_console_queries_and_mapping_versions() {
+    let s = SyncHarness::start(60).await;
+    s.run().await;
+    let ctx = ghlsync::sync::SyncContext {
+        store: s.ctx.store.clone(),
+        ghl: s.ctx.ghl.clone(),
+        peer: s.ctx.peer.clone(),
+        mapping: s.ctx.mapping.clone(),
+        settings: s.ctx.settings.clone(),
+        events: None,
+    };
+    let engine = start_in_process(ctx, EngineOptions::default());
+
+    let Reply::Contacts { rows } = engine.call(Command::Contacts).await.unwrap() else {
+        panic!("contacts");
+    };
+    use ghlsync::engine::RowState;
+    assert!(
+        rows.iter()
+            .any(|r| r.state == RowState::Synced && r.ghl_id.is_some())
+    );
+    let linked = rows
+        .iter()
+        .find(|r| r.peer_id.starts_with("C-") && r.state == RowState::Synced)
+        .expect("a synced Repsly contact");
+
+    let reply = engine
+        .call(Command::ContactDetail {
+            peer_id: linked.peer_id.clone(),
+        })
+        .await
+        .unwrap();
+    let Reply::ContactDetail { detail } = reply else {
+        panic!("detail: {reply:?}");
+    };
+    assert!(
+        detail.peer.is_some() && detail.ghl.is_some(),
+        "{:?}",
+        detail.problems
+    );
+    assert!(detail.preview.iter().any(|row| row.target == "email"));
+    assert!(!detail.history.is_empty(), "the contact's log entries");
+
+    let Reply::Mapping { text, versions, .. } = engine.call(Command::Mapping).await.unwrap() else {
+        panic!("mapping");
+    };
+    assert!(text.contains("[contact]") && versions.is_empty());
+    let broken = text.replacen("direction = \"both\"", "direction = \"sideways\"", 1);
+    let Reply::MappingChecked { problem } = engine
+        .call(Command::MappingCheck {
+            text: broken.clone(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("check");
+    };
+    let problem = problem.expect("a bad direction is reported");
+    assert!(
+        problem.line.is_some() && problem.message.contains("sideways"),
+        "{problem:?}"
+    );
+    assert!(matches!(
+        engine
+            .call(Command::SaveMapping { text: broken })
+            .await
+            .unwrap(),
+        Reply::Error { .. }
+    ));
+
+    let edited = format!("{text}\n# edited in the console\n");
+    let reply = engine
+        .call(Command::MappingPreview {
+            text: edited.clone(),
+            peer_id: linked.peer_id.clone(),
+        })
+        .await
+        .unwrap();
+    let Reply::MappingPreview { rows, problem } = reply else {
+        panic!("preview");
+    };
+    assert!(problem.is_none() && !rows.is_empty());
+    assert!(matches!(
+        engine
+            .call(Command::SaveMapping {
+                text: edited.clone()
+            })
+            .await
+            .unwrap(),
+        Reply::MappingSaved { version: 1 }
+    ));
+    let Reply::Mapping { text: now, .. } = engine.call(Command::Mapping).await.unwrap() else {
+        panic!("mapping");
+    };
+    assert_eq!(now, edited, "the saved mapping is in force");
+    assert!(matches!(
+        engine.call(Command::UndoMapping).await.unwrap(),
+        Reply::MappingSaved { version: 2 }
+    ));
+    let Reply::Mapping {
+        text: undone,
+        versions,
+        ..
+    } = engine.call(Command::Mapping).await.unwrap()
+    else {
+        panic!("mapping");
+    };
+    assert_eq!(undone, text, "undo goes back to the previous text");
+    assert_eq!(versions.len(), 2);
+}

@@ -2,14 +2,19 @@
 //! with `Reply`s, and streams record outcomes as `Event::Log`. Front ends (CLI, console, later the
 //! service socket) hold an `EngineHandle` and never touch sled or HTTP themselves.
 
+mod mapping_ops;
 pub mod protocol;
+mod queries;
 
-pub use protocol::{Command, Envelope, Event, RateLimitState, Reply, Status};
+pub use protocol::{
+    Command, ContactDetail, ContactRow, Envelope, Event, MappingProblem, RateLimitState, Reply,
+    RowState, Status,
+};
 
 use crate::sync::{SyncContext, SyncError, failed, run_sync};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
+use tokio::sync::{Mutex, RwLock, broadcast, mpsc, oneshot};
 
 /// How many live events a slow subscriber may fall behind before it skips ahead.
 const EVENT_BUFFER: usize = 4096;
@@ -80,8 +85,9 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
         }
     });
     let (commands, mut inbox) = mpsc::channel::<(Envelope, oneshot::Sender<Reply>)>(64);
-    let ctx = Arc::new(ctx);
-    // Writers (runs, retries, closes) go one at a time; reads answer at once.
+    // Swappable: saving a mapping puts a new context in force between writes.
+    let ctx = Arc::new(RwLock::new(Arc::new(ctx)));
+    // Writers (runs, retries, closes, mapping saves) go one at a time; reads answer at once.
     let writer = Arc::new(Mutex::new(()));
     let replies = events.clone();
     tokio::spawn(async move {
@@ -109,11 +115,13 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
 }
 
 async fn handle(
-    ctx: &SyncContext,
+    shared: &RwLock<Arc<SyncContext>>,
     writer: &Mutex<()>,
     command: Command,
     options: EngineOptions,
 ) -> Reply {
+    let ctx_now = shared.read().await.clone();
+    let ctx = ctx_now.as_ref();
     let result: Result<Reply, SyncError> = async {
         Ok(match command {
             Command::Sync { options: run } => {
@@ -152,6 +160,31 @@ async fn handle(
             Command::LogTail { limit } => Reply::Log {
                 entries: ctx.store.log_tail(limit)?,
             },
+            Command::Contacts => Reply::Contacts {
+                rows: queries::contacts(ctx)?,
+            },
+            Command::ContactDetail { peer_id } => Reply::ContactDetail {
+                detail: Box::new(queries::contact_detail(ctx, &peer_id).await?),
+            },
+            Command::Mapping => mapping_ops::current(ctx)?,
+            Command::MappingCheck { text } => mapping_ops::check(ctx, &text),
+            Command::MappingPreview { text, peer_id } => {
+                mapping_ops::preview_on(ctx, &text, &peer_id).await?
+            }
+            Command::SaveMapping { text } => {
+                let _turn = writer.lock().await;
+                save_and_swap(shared, &text).await?
+            }
+            Command::UndoMapping => {
+                let _turn = writer.lock().await;
+                match mapping_ops::previous_text(ctx)? {
+                    Some(text) => save_and_swap(shared, &text).await?,
+                    None => Reply::Error {
+                        class: "config".into(),
+                        message: "no earlier mapping version to go back to".into(),
+                    },
+                }
+            }
             Command::Shutdown => Reply::Done,
         })
     }
@@ -164,6 +197,21 @@ async fn handle(
             SyncError::Store(_) => "store".to_string(),
         },
         message: err.to_string(),
+    })
+}
+
+/// Saves mapping text as a new version and puts it in force (runs already going keep theirs).
+async fn save_and_swap(shared: &RwLock<Arc<SyncContext>>, text: &str) -> Result<Reply, SyncError> {
+    let current = shared.read().await.clone();
+    Ok(match mapping_ops::save(&current, text)? {
+        Ok((version, mapping)) => {
+            *shared.write().await = Arc::new(mapping_ops::with_mapping(&current, mapping));
+            Reply::MappingSaved { version }
+        }
+        Err(problem) => Reply::Error {
+            class: "validation".into(),
+            message: problem.message,
+        },
     })
 }
 

@@ -1,7 +1,10 @@
 //! The engine protocol: commands in, events out, as serde enums so the in-process channel and the
 //! Unix-socket transport (for attaching to `ghlsync run`) carry the same values.
 
-use crate::store::{LogEntry, Operation, RunRecord};
+use crate::ghl::models::{Appointment, Note, Task};
+use crate::peers::PeerRecord;
+use crate::store::{LogEntry, MappingVersion, Operation, RunRecord};
+use crate::sync::mapping::FieldPreview;
 use crate::sync::{RetryMode, RetryReport, RunOptions, RunReport, Selection};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +36,29 @@ pub enum Command {
     LogTail {
         limit: usize,
     },
+    /// Every contact the store knows, with its sync state (the console's list).
+    Contacts,
+    /// One contact in full: both records, the mapped difference, history, children.
+    ContactDetail {
+        peer_id: String,
+    },
+    /// The mapping in force and its saved versions.
+    Mapping,
+    /// Validates mapping text without saving it.
+    MappingCheck {
+        text: String,
+    },
+    /// Applies mapping text to one real peer contact.
+    MappingPreview {
+        text: String,
+        peer_id: String,
+    },
+    /// Validates, saves as a new version, and puts it in force for the next write.
+    SaveMapping {
+        text: String,
+    },
+    /// Puts the previous saved version back in force (as a new version).
+    UndoMapping,
     /// Stop after the current command.
     Shutdown,
 }
@@ -40,14 +66,101 @@ pub enum Command {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reply")]
 pub enum Reply {
-    Run { report: RunReport },
-    Retried { report: RetryReport },
-    Closed { ids: Vec<u64> },
-    FailedQueue { operations: Vec<Operation> },
-    Status { status: Box<Status> },
-    Log { entries: Vec<LogEntry> },
+    Run {
+        report: RunReport,
+    },
+    Retried {
+        report: RetryReport,
+    },
+    Closed {
+        ids: Vec<u64>,
+    },
+    FailedQueue {
+        operations: Vec<Operation>,
+    },
+    Status {
+        status: Box<Status>,
+    },
+    Log {
+        entries: Vec<LogEntry>,
+    },
+    Contacts {
+        rows: Vec<ContactRow>,
+    },
+    ContactDetail {
+        detail: Box<ContactDetail>,
+    },
+    Mapping {
+        text: String,
+        origin: String,
+        versions: Vec<MappingVersion>,
+    },
+    MappingChecked {
+        problem: Option<MappingProblem>,
+    },
+    MappingPreview {
+        rows: Vec<FieldPreview>,
+        problem: Option<MappingProblem>,
+    },
+    MappingSaved {
+        version: u32,
+    },
     Done,
-    Error { class: String, message: String },
+    Error {
+        class: String,
+        message: String,
+    },
+}
+
+/// One line of the console's contact list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactRow {
+    pub peer_id: String,
+    pub ghl_id: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub state: RowState,
+    pub last_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowState {
+    Synced,
+    /// Waiting on the retry ladder.
+    Queued,
+    /// In the failed queue for a person.
+    Failed,
+    Conflict,
+    /// Known to the store but not linked to a GHL contact.
+    Unlinked,
+}
+
+/// Everything the console's contact detail shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContactDetail {
+    pub peer_id: String,
+    pub ghl_id: Option<String>,
+    pub peer: Option<PeerRecord>,
+    pub ghl: Option<serde_json::Value>,
+    /// The mapping applied to the peer record, field by field.
+    pub preview: Vec<FieldPreview>,
+    /// This record's sync log entries, oldest first.
+    pub history: Vec<LogEntry>,
+    pub tasks: Vec<Task>,
+    pub notes: Vec<Note>,
+    pub appointments: Vec<Appointment>,
+    /// Problems reading either side (shown, not fatal).
+    pub problems: Vec<String>,
+}
+
+/// A mapping error's position, for the editor to point at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingProblem {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
 }
 
 /// Everything `ghlsync status` and the console's status screen show.

@@ -36,6 +36,7 @@ pub(crate) fn compile(doc: FileDoc, src: Source<'_>) -> Result<Mapping, MappingE
         }
     }
     Ok(Mapping {
+        text: src.text.to_string(),
         peer: peer.to_string(),
         origin: src.origin.to_string(),
         entities,

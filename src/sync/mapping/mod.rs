@@ -52,6 +52,9 @@ pub struct Mapping {
     /// Where it was read from (a path, or "assets/mappings/<peer>.toml (built-in)").
     #[serde(skip)]
     pub origin: String,
+    /// The text it was parsed from (the console's editor starts from it).
+    #[serde(skip)]
+    text: String,
     entities: BTreeMap<EntityKind, EntityMapping>,
 }
 
@@ -61,6 +64,11 @@ impl Mapping {
         let src = error::Source { text, origin };
         let doc: file::FileDoc = toml::from_str(text).map_err(|err| src.parse_error(&err))?;
         compile::compile(doc, src)
+    }
+
+    /// The text this mapping was parsed from.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     /// Reads and parses a mapping file.

@@ -1,7 +1,7 @@
 //! Preview: a mapping applied to one real record, one row per rule with the value before and
 //! after, so a mapping change can be checked before it touches any data.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::EntityMapping;
@@ -10,7 +10,7 @@ use super::rules::FieldRule;
 use crate::peers::PeerRecord;
 
 /// One rule on one record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldPreview {
     /// Where the value comes from: peer field(s) for [`preview`], GHL field(s) for
     /// [`preview_to_peer`], or `= value` for a constant.

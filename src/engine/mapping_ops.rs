@@ -1,0 +1,104 @@
+//! Mapping edits from the console: check, preview on a real record, save as a new version (and
+//! put in force), undo to the previous version. Saved versions live in the store's `mappings` tree.
+
+use super::protocol::{MappingProblem, Reply};
+use crate::peers::EntityKind;
+use crate::sync::mapping::{Mapping, MappingError, preview};
+use crate::sync::{SyncContext, SyncError};
+
+pub fn problem(err: &MappingError) -> MappingProblem {
+    let (line, column) = err
+        .position()
+        .map_or((None, None), |(l, c)| (Some(l), Some(c)));
+    MappingProblem {
+        line,
+        column,
+        message: err.to_string(),
+    }
+}
+
+fn parse(ctx: &SyncContext, text: &str) -> Result<Mapping, MappingError> {
+    Mapping::parse(text, &format!("{} mapping (editor)", ctx.peer_name()))
+}
+
+pub fn current(ctx: &SyncContext) -> Result<Reply, SyncError> {
+    Ok(Reply::Mapping {
+        text: ctx.mapping.text().to_string(),
+        origin: ctx.mapping.origin.clone(),
+        versions: ctx.store.mapping_versions(ctx.peer_name())?,
+    })
+}
+
+pub fn check(ctx: &SyncContext, text: &str) -> Reply {
+    Reply::MappingChecked {
+        problem: parse(ctx, text).err().map(|err| problem(&err)),
+    }
+}
+
+pub async fn preview_on(ctx: &SyncContext, text: &str, peer_id: &str) -> Result<Reply, SyncError> {
+    let mapping = match parse(ctx, text) {
+        Ok(mapping) => mapping,
+        Err(err) => {
+            return Ok(Reply::MappingPreview {
+                rows: Vec::new(),
+                problem: Some(problem(&err)),
+            });
+        }
+    };
+    let record = ctx.peer.get(EntityKind::Contact, peer_id).await?;
+    let rows = match (record, mapping.entity(EntityKind::Contact)) {
+        (Some(record), Some(entity)) => preview(entity, &record),
+        (None, _) => {
+            return Ok(Reply::MappingPreview {
+                rows: Vec::new(),
+                problem: Some(MappingProblem {
+                    line: None,
+                    column: None,
+                    message: format!("{} has no contact {peer_id:?}", ctx.peer_name()),
+                }),
+            });
+        }
+        (_, None) => Vec::new(),
+    };
+    Ok(Reply::MappingPreview {
+        rows,
+        problem: None,
+    })
+}
+
+/// A new context with `mapping` in force (the rest shared), for the engine to swap in.
+pub fn with_mapping(ctx: &SyncContext, mapping: Mapping) -> SyncContext {
+    SyncContext {
+        store: ctx.store.clone(),
+        ghl: ctx.ghl.clone(),
+        peer: ctx.peer.clone(),
+        mapping,
+        settings: ctx.settings.clone(),
+        events: ctx.events.clone(),
+    }
+}
+
+/// Validates and saves `text`; returns the new version and the mapping to put in force.
+pub fn save(
+    ctx: &SyncContext,
+    text: &str,
+) -> Result<Result<(u32, Mapping), MappingProblem>, SyncError> {
+    let mapping = match parse(ctx, text) {
+        Ok(mapping) => mapping,
+        Err(err) => return Ok(Err(problem(&err))),
+    };
+    let version = ctx
+        .store
+        .save_mapping(ctx.peer_name(), text, &mapping.fingerprint())?;
+    Ok(Ok((version, mapping)))
+}
+
+/// The text of the version before the newest one (the in-force text when nothing is saved).
+pub fn previous_text(ctx: &SyncContext) -> Result<Option<String>, SyncError> {
+    let versions = ctx.store.mapping_versions(ctx.peer_name())?;
+    Ok(match versions.len() {
+        0 => None,
+        1 => Mapping::builtin_text(ctx.peer_name()).map(str::to_string),
+        n => versions.get(n - 2).map(|v| v.text.clone()),
+    })
+}

@@ -8,6 +8,7 @@ mod secret;
 pub mod secrets;
 
 pub use error::ConfigError;
+pub(crate) use error::line_column;
 pub use file::{AuthKind, Config, GhlSection, PeersSection, RepslyPeerSection, StoreSection};
 pub use secret::Secret;
 

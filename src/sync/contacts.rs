@@ -30,17 +30,25 @@ impl Run<'_> {
         let mapped = entity.to_ghl(&record);
         let peer_fields = mapped.fields;
         let baseline = ctx.store.baseline(&peer, KIND, &record.id)?;
-        if baseline
+        let keys = self.ghl_keys(KIND)?;
+        if let Some(base) = baseline
             .as_ref()
-            .is_some_and(|b| b.peer_hash == hash_fields(&peer_fields))
+            .filter(|b| b.peer_hash == hash_fields(&peer_fields))
         {
             self.count(Action::Skip, Outcome::Unchanged);
+            // Unchanged on the peer side; a GHL change since the baseline is still news, and
+            // flow 4 sends it (marking the contact handled here would hold it back a run).
             if let Some(link) = link {
-                self.handled_ghl.insert(link.ghl_id);
+                let ghl_changed = self
+                    .ghl_snapshot
+                    .get(&link.ghl_id)
+                    .is_some_and(|now| hash_fields(&project(now, &keys)) != base.ghl_hash);
+                if !ghl_changed {
+                    self.handled_ghl.insert(link.ghl_id);
+                }
             }
             return Ok(());
         }
-        let keys = self.ghl_keys(KIND)?;
         let source = serde_json::to_value(&record).unwrap_or(Value::Null);
         let Some(link) = link else {
             if !peer_fields.contains_key("email") && !peer_fields.contains_key("phone") {
@@ -70,7 +78,11 @@ impl Run<'_> {
                 })
                 .await?;
             if let Some(sent) = sent {
-                self.handled_ghl.insert(sent.target_id);
+                self.handled_ghl.insert(sent.target_id.clone());
+                if let Some(answer) = sent.ghl_record {
+                    self.fill_peer_gaps(&record, &sent.target_id, answer, &keys)
+                        .await?;
+                }
             }
             return Ok(());
         };
@@ -217,6 +229,61 @@ impl Run<'_> {
             })
             .await?;
         }
+        Ok(())
+    }
+
+    /// After an upsert adopted an existing GHL contact: GHL may hold two-way fields the peer
+    /// record lacks (the peer's value was empty, or one the mapping could not convert, and empty
+    /// values are never sent to GHL). The baseline just taken from GHL's answer would call that
+    /// agreed, and nothing would ever send it back; so the peer gets GHL's side now, as flow 4
+    /// would send a changed GHL contact.
+    async fn fill_peer_gaps(
+        &mut self,
+        record: &PeerRecord,
+        ghl_id: &str,
+        answer: Value,
+        keys: &[String],
+    ) -> Result<(), SyncError> {
+        let ctx = self.ctx;
+        if !ctx.settings.contacts.to_peer {
+            return Ok(());
+        }
+        let entity = ctx.entity(KIND)?;
+        let mapped = entity.to_peer(&answer);
+        let echo = entity.to_ghl(&PeerRecord {
+            kind: KIND,
+            id: record.id.clone(),
+            parent_id: None,
+            updated_at: None,
+            active: true,
+            fields: mapped.fields.clone(),
+            raw: Value::Null,
+        });
+        let now = restrict(&entity.to_ghl(record).fields, keys);
+        let then = restrict(&echo.fields, keys);
+        if hash_fields(&now) == hash_fields(&then) {
+            return Ok(());
+        }
+        let ghl_fields = project(&answer, keys);
+        self.write(Outbound {
+            kind: KIND,
+            direction: Direction::ToPeer,
+            action: Action::Update,
+            source_id: ghl_id.to_string(),
+            target_id: Some(record.id.clone()),
+            target_parent_id: None,
+            payload: Value::Object(mapped.fields),
+            source: answer,
+            book: Bookkeeping {
+                peer_id: Some(record.id.clone()),
+                peer_fields: echo.fields,
+                diff: diff(&now, &then),
+                ghl_fields: Some(ghl_fields),
+                ghl_keys: keys.to_vec(),
+                outcome: None,
+            },
+        })
+        .await?;
         Ok(())
     }
 

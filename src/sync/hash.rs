@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// The comparable form: keys sorted (serde_json maps keep insertion order here), tag lists
-/// sorted, nulls and empty strings dropped (GHL omits empty fields on read).
+/// sorted, nulls, empty strings and empty lists dropped (GHL omits empty fields on read, but
+/// answers `"tags": []` for a contact without tags, which a peer maps to no field at all).
 pub fn normalise(fields: &Map<String, Value>) -> Map<String, Value> {
     let mut keys: Vec<&String> = fields.keys().collect();
     keys.sort();
@@ -16,11 +17,16 @@ pub fn normalise(fields: &Map<String, Value>) -> Map<String, Value> {
         let value = match (key.as_str(), value) {
             (_, Value::Null) => continue,
             (_, Value::String(text)) if text.is_empty() => continue,
+            (_, Value::Array(items)) if items.is_empty() => continue,
             ("tags", Value::Array(items)) => {
                 let mut tags: Vec<String> = items
                     .iter()
                     .filter_map(|t| t.as_str().map(|s| s.trim().to_lowercase()))
+                    .filter(|t| !t.is_empty())
                     .collect();
+                if tags.is_empty() {
+                    continue;
+                }
                 tags.sort();
                 tags.dedup();
                 Value::from(tags)
@@ -76,6 +82,11 @@ mod tests {
         let a = map(json!({"email": "a@b.co", "tags": ["VIP", "ny"], "city": ""}));
         let b = map(json!({"tags": ["ny", "vip"], "email": "a@b.co", "phone": null}));
         assert_eq!(hash_fields(&a), hash_fields(&b));
+        let untagged = map(json!({"email": "a@b.co", "tags": []}));
+        assert_eq!(
+            hash_fields(&untagged),
+            hash_fields(&map(json!({"email": "a@b.co"})))
+        );
         let c = map(json!({"email": "a@b.co", "tags": ["ny"]}));
         assert_ne!(hash_fields(&a), hash_fields(&c));
     }

@@ -346,36 +346,79 @@ pub async fn reconcile(ctx: &SyncContext, op: &Operation) -> Result<Option<Sent>
     match op.kind {
         EntityKind::Task => {
             let tasks = ctx.ghl.list_tasks(parent).await?.tasks;
-            let found = tasks.into_iter().find(|task| {
-                Some(&task.title) == text("title").as_ref()
-                    && same_instant(op.payload.get("dueDate"), task.due_date.clone())
-            });
+            let found = first_unlinked(
+                ctx,
+                op,
+                tasks,
+                |task| &task.id,
+                |task| {
+                    Some(&task.title) == text("title").as_ref()
+                        && same_instant(op.payload.get("dueDate"), task.due_date.clone())
+                },
+            )?;
             Ok(found.map(|task| sent_ghl(task.id.clone(), &task, &op.payload)))
         }
         EntityKind::Note => {
             let notes = ctx.ghl.list_notes(parent).await?.notes;
-            let found = notes
-                .into_iter()
-                .find(|note| Some(&note.body) == text("body").as_ref());
+            let found = first_unlinked(
+                ctx,
+                op,
+                notes,
+                |note| &note.id,
+                |note| Some(&note.body) == text("body").as_ref(),
+            )?;
             Ok(found.map(|note| sent_ghl(note.id.clone(), &note, &op.payload)))
         }
         EntityKind::Appointment => {
             let events = ctx.ghl.list_contact_appointments(parent).await?.events;
-            let found = events.into_iter().find(|event| {
-                event.calendar_id == text("calendarId")
-                    && event.title == text("title")
-                    && same_instant(
-                        op.payload.get("startTime"),
-                        event
-                            .start_time
-                            .as_ref()
-                            .and_then(|v| v.as_str().map(str::to_string)),
-                    )
-            });
+            let found = first_unlinked(
+                ctx,
+                op,
+                events,
+                |event| &event.id,
+                |event| {
+                    event.calendar_id == text("calendarId")
+                        && event.title == text("title")
+                        && same_instant(
+                            op.payload.get("startTime"),
+                            event
+                                .start_time
+                                .as_ref()
+                                .and_then(|v| v.as_str().map(str::to_string)),
+                        )
+                },
+            )?;
             Ok(found.map(|event| sent_ghl(event.id.clone(), &event, &op.payload)))
         }
         EntityKind::Contact => Ok(None),
     }
+}
+
+/// The first of `found` that `matches` and is not linked to another peer record yet. Children
+/// that look alike are common (two notes with one stock phrase, two tasks of one visit): one
+/// already linked belongs to its own record, and adopting it would lose this one.
+fn first_unlinked<T>(
+    ctx: &SyncContext,
+    op: &Operation,
+    found: Vec<T>,
+    id: impl Fn(&T) -> &String,
+    matches: impl Fn(&T) -> bool,
+) -> Result<Option<T>, SendError> {
+    for item in found.into_iter().filter(|item| matches(item)) {
+        let owner = ctx
+            .store
+            .peer_id_for(&op.peer, op.kind, id(&item))
+            .map_err(|err| {
+                local(
+                    ErrorClass::Transient,
+                    format!("reading the id links before adopting a record: {err}"),
+                )
+            })?;
+        if owner.is_none_or(|owner| owner == op.source_id) {
+            return Ok(Some(item));
+        }
+    }
+    Ok(None)
 }
 
 /// Parses the date forms GHL uses (ISO with zone, or "2021-07-16 11:00:00" in UTC).

@@ -84,16 +84,5 @@ fn shape_hint(message: &str) -> &'static str {
     }
 }
 
-/// Converts a byte offset in `text` to a 1-based (line, column), counting columns in characters.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    // `get` fails only off a char boundary; toml spans are always on one, the fallback is moot.
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |tail| tail.chars().count())
-        + 1;
-    (line, column)
-}
+/// One conversion of a byte offset to line and column, shared with the config loader.
+pub(crate) use crate::config::line_column;

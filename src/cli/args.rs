@@ -26,6 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The terminal console (the default with no subcommand); demo mode without a config.
+    Console(ConsoleArgs),
     /// Call the GHL API directly with the configured credentials (troubleshooting).
     Ghl(GhlArgs),
     /// Serve emulated GHL APIs on 127.0.0.1 with seeded data, rate limits and faults.
@@ -48,6 +50,25 @@ pub enum Command {
     /// Back up, restore or export the store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Check the console keymap, or print the default one.
+    #[command(subcommand)]
+    Keymap(KeymapCommand),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConsoleArgs {
+    /// Hide and refuse every write action (sync, retry, skip, resolve, mapping save/undo).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Demo mode with a temporary store, deleted on exit.
+    #[arg(long)]
+    pub ephemeral: bool,
+    /// Demo mode (in-process sandboxes) even when a configuration exists.
+    #[arg(long)]
+    pub demo: bool,
+    /// The peer app.
+    #[arg(long, default_value = "repsly")]
+    pub peer: String,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +206,17 @@ pub enum StoreCommand {
         #[arg(long, required = true)]
         jsonl: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeymapCommand {
+    /// Validate a keymap file layered over the default; exit 3 if it has warnings.
+    Check {
+        /// The keymap (default: keymap.toml in the XDG config dir, beside ghlsync.toml).
+        file: Option<PathBuf>,
+    },
+    /// Print the built-in default keymap.
+    Default,
 }
 
 #[derive(Debug, Subcommand)]

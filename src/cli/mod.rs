@@ -4,10 +4,12 @@
 pub mod args;
 mod config_cmd;
 mod connection;
+mod console_cmd;
 pub mod engine_setup;
 mod error;
 mod failures_cmd;
 mod ghl_cmd;
+mod keymap_cmd;
 mod log_cmd;
 mod mapping_cmd;
 mod output;
@@ -45,9 +47,20 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Store(command)) => {
             store_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command)
         }
-        // Until the console lands, the default is the demo sandbox, so a fresh checkout shows
-        // something real with one command.
-        None => sandbox_cmd::run_default().await,
+        Some(Command::Keymap(command)) => keymap_cmd::run(command),
+        Some(Command::Console(args)) => {
+            console_cmd::run(cli.config.as_deref(), cli.store.as_deref(), args).await
+        }
+        // The console is the default, so a fresh checkout shows something real with one
+        // command (demo mode when there is no configuration).
+        None => {
+            console_cmd::run(
+                cli.config.as_deref(),
+                cli.store.as_deref(),
+                Default::default(),
+            )
+            .await
+        }
     };
     match result {
         Ok(()) => 0,

@@ -19,18 +19,6 @@ pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `ghlsync` with no subcommand, until the console lands: the sandbox with its defaults.
-pub async fn run_default() -> Result<(), CliError> {
-    println!(
-        "ghlsync demo: starting the built-in GHL sandbox (the console arrives in a later release)."
-    );
-    let running = sandbox::start(SandboxOptions::default()).await?;
-    announce(&running, None);
-    wait_for_shutdown().await;
-    running.shutdown().await;
-    Ok(())
-}
-
 fn options_from(args: &SandboxArgs) -> Result<SandboxOptions, CliError> {
     let usage = |flag: &str, err: &dyn std::fmt::Display| CliError::Usage(format!("{flag}: {err}"));
     let rate_limit = match args.rate_limit.as_str() {

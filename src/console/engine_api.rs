@@ -1,0 +1,8 @@
+//! The engine types the console reads, in one place, so the console's dependence on the
+//! protocol is visible at a glance.
+
+pub use crate::engine::protocol::{
+    Command, ContactDetail, ContactRow, Event, MappingProblem, RateLimitState, Reply, RowState,
+    Status,
+};
+pub use crate::sync::mapping::FieldPreview;

@@ -1,0 +1,144 @@
+//! What flows into `update` (`Msg`) and what comes out (`Effect`). Requests to the engine are
+//! named here, not as raw `Command`s, so the reducer states intent and the runner owns the one
+//! translation to the protocol (and back, as `Answer`).
+
+use crate::console::action::Action;
+use crate::console::engine_api::{ContactDetail, ContactRow, FieldPreview, MappingProblem, Status};
+use crate::store::{LogEntry, MappingVersion, Operation};
+use crate::sync::{RetryMode, RetryReport, RunReport, Selection};
+use crossterm::event::KeyEvent;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Action(Action),
+    /// A key no binding claimed, for text input (prompt, mapping editor).
+    Text(KeyEvent),
+    /// Bracketed paste: inserted as text, never run as keys.
+    Paste(String),
+    Resize(u16, u16),
+    /// Keys typed so far of an unfinished chord ("" when none).
+    PendingKeys(String),
+    /// A keymap problem to show once.
+    Warning(String),
+    Answer(Answer),
+    /// One record outcome, live.
+    Log(LogEntry),
+}
+
+/// A request to the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Contacts,
+    ContactDetail {
+        peer_id: String,
+    },
+    FailedQueue,
+    Status,
+    LogTail {
+        limit: usize,
+    },
+    SyncNow,
+    Retry {
+        selection: Selection,
+        mode: RetryMode,
+    },
+    Close {
+        selection: Selection,
+        resolved: bool,
+    },
+    Mapping,
+    MappingCheck {
+        generation: u64,
+        text: String,
+    },
+    MappingPreview {
+        generation: u64,
+        text: String,
+        peer_id: String,
+    },
+    SaveMapping {
+        text: String,
+    },
+    UndoMapping,
+}
+
+impl Request {
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Request::SyncNow
+                | Request::Retry { .. }
+                | Request::Close { .. }
+                | Request::SaveMapping { .. }
+                | Request::UndoMapping
+        )
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Request::Contacts => "contacts",
+            Request::ContactDetail { .. } => "contact detail",
+            Request::FailedQueue => "failed queue",
+            Request::Status => "status",
+            Request::LogTail { .. } => "log",
+            Request::SyncNow => "sync",
+            Request::Retry { .. } => "retry",
+            Request::Close { .. } => "close",
+            Request::Mapping => "mapping",
+            Request::MappingCheck { .. } => "mapping check",
+            Request::MappingPreview { .. } => "mapping preview",
+            Request::SaveMapping { .. } => "save mapping",
+            Request::UndoMapping => "undo mapping",
+        }
+    }
+}
+
+/// The engine's answer, in the console's terms.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Contacts(Vec<ContactRow>),
+    Detail(Box<ContactDetail>),
+    FailedQueue(Vec<Operation>),
+    Status(Box<Status>),
+    Log(Vec<LogEntry>),
+    Ran(Box<RunReport>),
+    Retried(RetryReport),
+    Closed {
+        ids: Vec<u64>,
+        resolved: bool,
+    },
+    Mapping {
+        text: String,
+        origin: String,
+        versions: Vec<MappingVersion>,
+    },
+    MappingChecked {
+        generation: u64,
+        problem: Option<MappingProblem>,
+    },
+    MappingPreview {
+        generation: u64,
+        rows: Vec<FieldPreview>,
+        problem: Option<MappingProblem>,
+    },
+    MappingSaved {
+        version: u32,
+        undo: bool,
+    },
+    /// The engine refused or failed the request.
+    Failed {
+        request: &'static str,
+        class: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Call(Request),
+    Quit,
+    /// Ctrl-Z: leave the terminal, stop, and come back on `fg`.
+    Suspend,
+    /// Repaint everything (after a resume, or when the screen got garbled).
+    ClearScreen,
+}

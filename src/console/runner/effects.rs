@@ -1,0 +1,124 @@
+//! The one translation between the console's `Request`/`Answer` and the engine protocol, and
+//! the executor that runs a request on a task and posts the answer back as a `Msg`. Headless
+//! tests use `perform` directly, with no terminal.
+
+use crate::console::engine_api::{Command, Reply};
+use crate::console::msg::{Answer, Msg, Request};
+use crate::engine::EngineHandle;
+use crate::sync::RunOptions;
+use tokio::sync::mpsc::UnboundedSender;
+
+pub fn command_for(request: &Request) -> Command {
+    match request.clone() {
+        Request::Contacts => Command::Contacts,
+        Request::ContactDetail { peer_id } => Command::ContactDetail { peer_id },
+        Request::FailedQueue => Command::FailedQueue,
+        Request::Status => Command::Status,
+        Request::LogTail { limit } => Command::LogTail { limit },
+        Request::SyncNow => Command::Sync {
+            options: RunOptions {
+                trigger: "console".into(),
+                ..RunOptions::default()
+            },
+        },
+        Request::Retry { selection, mode } => Command::Retry { selection, mode },
+        Request::Close {
+            selection,
+            resolved,
+        } => Command::Close {
+            selection,
+            resolved,
+        },
+        Request::Mapping => Command::Mapping,
+        Request::MappingCheck { text, .. } => Command::MappingCheck { text },
+        Request::MappingPreview { text, peer_id, .. } => Command::MappingPreview { text, peer_id },
+        Request::SaveMapping { text } => Command::SaveMapping { text },
+        Request::UndoMapping => Command::UndoMapping,
+    }
+}
+
+pub fn answer_for(request: &Request, reply: Reply) -> Answer {
+    let unexpected = |reply: &Reply| Answer::Failed {
+        request: request.label(),
+        class: "protocol".into(),
+        message: format!("unexpected reply {reply:?}")
+            .chars()
+            .take(200)
+            .collect(),
+    };
+    match (request, reply) {
+        (_, Reply::Error { class, message }) => Answer::Failed {
+            request: request.label(),
+            class,
+            message,
+        },
+        (_, Reply::Contacts { rows }) => Answer::Contacts(rows),
+        (_, Reply::ContactDetail { detail }) => Answer::Detail(detail),
+        (_, Reply::FailedQueue { operations }) => Answer::FailedQueue(operations),
+        (_, Reply::Status { status }) => Answer::Status(status),
+        (_, Reply::Log { entries }) => Answer::Log(entries),
+        (_, Reply::Run { report }) => Answer::Ran(Box::new(report)),
+        (_, Reply::Retried { report }) => Answer::Retried(report),
+        (Request::Close { resolved, .. }, Reply::Closed { ids }) => Answer::Closed {
+            ids,
+            resolved: *resolved,
+        },
+        (
+            _,
+            Reply::Mapping {
+                text,
+                origin,
+                versions,
+            },
+        ) => Answer::Mapping {
+            text,
+            origin,
+            versions,
+        },
+        (Request::MappingCheck { generation, .. }, Reply::MappingChecked { problem }) => {
+            Answer::MappingChecked {
+                generation: *generation,
+                problem,
+            }
+        }
+        (Request::MappingPreview { generation, .. }, Reply::MappingPreview { rows, problem }) => {
+            Answer::MappingPreview {
+                generation: *generation,
+                rows,
+                problem,
+            }
+        }
+        (Request::UndoMapping, Reply::MappingSaved { version }) => Answer::MappingSaved {
+            version,
+            undo: true,
+        },
+        (_, Reply::MappingSaved { version }) => Answer::MappingSaved {
+            version,
+            undo: false,
+        },
+        (_, other) => unexpected(&other),
+    }
+}
+
+/// Runs one request against the engine and returns the answer (for tests and the runner).
+pub async fn perform(engine: &EngineHandle, request: &Request) -> Answer {
+    match engine.call(command_for(request)).await {
+        Ok(reply) => answer_for(request, reply),
+        Err(err) => Answer::Failed {
+            request: request.label(),
+            class: "engine".into(),
+            message: err.to_string(),
+        },
+    }
+}
+
+/// Runs a request on its own task; the answer comes back on `answers`. Writes (a sync may take
+/// minutes) never block the screen.
+pub fn spawn(engine: &EngineHandle, request: Request, answers: &UnboundedSender<Msg>) {
+    let (engine, answers) = (engine.clone(), answers.clone());
+    tokio::spawn(async move {
+        let answer = perform(&engine, &request).await;
+        // The receiver is gone only when the console is quitting.
+        let _ = answers.send(Msg::Answer(answer));
+    });
+}

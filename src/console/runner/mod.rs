@@ -1,0 +1,183 @@
+//! The one place with side effects: the terminal, input, the engine, signals. It waits on
+//! events (no tick: idle costs nothing), folds everything queued into the state through
+//! `update`, performs the effects, and draws once per batch, at most ~60 times a second.
+
+pub mod effects;
+pub mod keys;
+pub mod terminal;
+
+use crate::console::keymap::{Key, Keymap};
+use crate::console::msg::{Effect, Msg};
+use crate::console::state::AppState;
+use crate::console::update::{init, update};
+use crate::console::views::render;
+use crate::engine::{EngineHandle, Event};
+use futures::StreamExt;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+/// The shortest gap between two frames: a log streaming 100 events/s costs ≤ 60 frames/s.
+const FRAME_FLOOR: Duration = Duration::from_millis(16);
+/// Messages folded into one frame at most, so a flood cannot starve the screen.
+const BATCH_MAX: usize = 2_000;
+
+/// What ended the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    /// SIGHUP or SIGTERM: the terminal is restored and the process should end.
+    Signal,
+    /// The input stream closed (the terminal went away).
+    InputClosed,
+}
+
+/// What the loop does with an effect, apart from engine calls.
+enum Control {
+    Continue,
+    Quit,
+}
+
+fn perform(
+    effect: Effect,
+    engine: &EngineHandle,
+    answers: &mpsc::UnboundedSender<Msg>,
+    terminal: &mut terminal::Term,
+) -> std::io::Result<Control> {
+    match effect {
+        Effect::Call(request) => effects::spawn(engine, request, answers),
+        Effect::Quit => return Ok(Control::Quit),
+        Effect::Suspend => terminal::suspend(terminal)?,
+        Effect::ClearScreen => terminal.clear()?,
+    }
+    Ok(Control::Continue)
+}
+
+pub async fn run(
+    engine: EngineHandle,
+    mut state: AppState,
+    keymap: Keymap,
+    warnings: Vec<String>,
+    sync_at_once: bool,
+) -> std::io::Result<Exit> {
+    let mut terminal = terminal::enter()?;
+    let result = event_loop(
+        &engine,
+        &mut state,
+        &keymap,
+        warnings,
+        sync_at_once,
+        &mut terminal,
+    )
+    .await;
+    terminal::restore();
+    result
+}
+
+async fn event_loop(
+    engine: &EngineHandle,
+    state: &mut AppState,
+    keymap: &Keymap,
+    warnings: Vec<String>,
+    sync_at_once: bool,
+    terminal: &mut terminal::Term,
+) -> std::io::Result<Exit> {
+    let (answers, mut answer_rx) = mpsc::unbounded_channel::<Msg>();
+    let mut engine_events = engine.subscribe();
+    let mut input = crossterm::event::EventStream::new();
+    let mut signals = Signals::new()?;
+    let mut pending: Vec<Key> = Vec::new();
+    let size = terminal.size()?;
+    state.size = (size.width, size.height);
+
+    let mut batch: Vec<Msg> = warnings.into_iter().map(Msg::Warning).collect();
+    for effect in init(state, sync_at_once) {
+        if let Control::Quit = perform(effect, engine, &answers, terminal)? {
+            return Ok(Exit::Quit);
+        }
+    }
+    // The first frame goes out at once: time to first frame is what a person notices.
+    terminal::draw(terminal, |frame| render(state, frame))?;
+    let mut last_frame = Instant::now();
+    loop {
+        if batch.is_empty() {
+            tokio::select! {
+                event = input.next() => match event {
+                    Some(Ok(event)) => batch.extend(keys::messages(keymap, state, &mut pending, event)),
+                    Some(Err(err)) => return Err(err),
+                    None => return Ok(Exit::InputClosed),
+                },
+                Some(msg) = answer_rx.recv() => batch.push(msg),
+                event = engine_events.recv() => match event {
+                    Ok(Event::Log { entry }) => batch.push(Msg::Log(entry)),
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(skipped)) => batch.push(Msg::Warning(format!(
+                        "the live log skipped {skipped} entries (the stored log has them all)"
+                    ))),
+                    Err(RecvError::Closed) => batch.push(Msg::Warning("the engine stopped".into())),
+                },
+                _ = signals.next() => return Ok(Exit::Signal),
+            }
+            // Coalesce: wait out the frame floor, then take everything that queued meanwhile.
+            let since = last_frame.elapsed();
+            if since < FRAME_FLOOR {
+                tokio::time::sleep(FRAME_FLOOR - since).await;
+            }
+            while batch.len() < BATCH_MAX {
+                match answer_rx.try_recv() {
+                    Ok(msg) => batch.push(msg),
+                    Err(_) => break,
+                }
+            }
+            while batch.len() < BATCH_MAX {
+                match engine_events.try_recv() {
+                    Ok(Event::Log { entry }) => batch.push(Msg::Log(entry)),
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        for msg in batch.drain(..) {
+            for effect in update(state, msg) {
+                if let Control::Quit = perform(effect, engine, &answers, terminal)? {
+                    return Ok(Exit::Quit);
+                }
+            }
+        }
+        terminal::draw(terminal, |frame| render(state, frame))?;
+        last_frame = Instant::now();
+    }
+}
+
+/// SIGHUP (the SSH session dropped) and SIGTERM end the console cleanly.
+struct Signals {
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                hangup: signal(SignalKind::hangup())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.hangup.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}

@@ -1,0 +1,95 @@
+//! Entering and leaving the terminal, exactly once each way, from every exit path: normal
+//! quit, error, panic (hook), SIGHUP/SIGTERM, and around Ctrl-Z. A flag makes `restore`
+//! idempotent so the panic hook and the normal path never both write (tui-notes §4.7).
+
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste};
+use crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{cursor, execute};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::{Stdout, Write, stdout};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static ENTERED: AtomicBool = AtomicBool::new(false);
+static PANIC_HOOK: Once = Once::new();
+
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Raw mode, alternate screen, bracketed paste; mouse stays off (k9s: optional, off by default).
+pub fn enter() -> std::io::Result<Term> {
+    install_panic_hook();
+    enable_raw_mode()?;
+    ENTERED.store(true, Ordering::SeqCst);
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    terminal.clear()?;
+    Ok(terminal)
+}
+
+/// Puts the terminal back as the shell had it. Safe to call any number of times.
+pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut out = stdout();
+    // Each step is attempted even if one fails: a half-restored terminal is worse.
+    let _ = execute!(
+        out,
+        EndSynchronizedUpdate,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+fn install_panic_hook() {
+    PANIC_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // Restore first, so the panic message lands on the normal screen, readable.
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+/// Draws one frame inside a synchronized update, so a slow link never shows half a frame.
+pub fn draw(terminal: &mut Term, render: impl FnOnce(&mut ratatui::Frame)) -> std::io::Result<()> {
+    execute!(stdout(), BeginSynchronizedUpdate)?;
+    let result = terminal.draw(render).map(|_| ());
+    execute!(stdout(), EndSynchronizedUpdate)?;
+    result
+}
+
+/// Ctrl-Z: leave the terminal, stop the process as the shell expects, and come back on `fg`.
+pub fn suspend(terminal: &mut Term) -> std::io::Result<()> {
+    restore();
+    #[cfg(unix)]
+    // SAFETY: raise() only sends a signal to this process; SIGTSTP's default action stops it
+    // and the call returns after SIGCONT.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    enable_raw_mode()?;
+    ENTERED.store(true, Ordering::SeqCst);
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )?;
+    // Whatever the shell printed meanwhile is on screen: repaint everything.
+    terminal.clear()
+}

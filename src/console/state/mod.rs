@@ -1,0 +1,241 @@
+//! Everything the console shows, in one owned value. `update` changes it; views only read it.
+//! Nothing in here does I/O, so any state can be built from fixtures and rendered in a test.
+
+pub mod contacts;
+pub mod failures;
+pub mod log;
+pub mod mapping;
+pub mod prompt;
+
+pub use contacts::{ContactSort, ContactsState};
+pub use failures::FailuresState;
+pub use log::{LogFilter, LogState};
+pub use mapping::MappingState;
+pub use prompt::{PromptKind, PromptState};
+
+use crate::console::engine_api::{ContactDetail, Status};
+use crate::console::theme::Theme;
+use crate::sync::{RetryMode, Selection};
+
+/// A place in the console; the stack of them is the breadcrumb trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Contacts,
+    Detail,
+    Tasks,
+    Notes,
+    Appointments,
+    Mapping,
+    SyncLog,
+    Failures,
+    Status,
+}
+
+impl Screen {
+    /// The keymap layer holding this screen's bindings.
+    pub fn layer(self) -> &'static str {
+        match self {
+            Screen::Contacts => "contacts",
+            Screen::Detail => "detail",
+            Screen::Tasks => "tasks",
+            Screen::Notes => "notes",
+            Screen::Appointments => "appointments",
+            Screen::Mapping => "mapping",
+            Screen::SyncLog => "sync_log",
+            Screen::Failures => "failures",
+            Screen::Status => "status",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Contacts => "Contacts",
+            Screen::Detail => "Contact",
+            Screen::Tasks => "Tasks",
+            Screen::Notes => "Notes",
+            Screen::Appointments => "Appointments",
+            Screen::Mapping => "Mapping",
+            Screen::SyncLog => "Sync log",
+            Screen::Failures => "Failures",
+            Screen::Status => "Status",
+        }
+    }
+
+    /// Top-level screens replace the stack; the others push onto it.
+    pub fn is_top_level(self) -> bool {
+        matches!(
+            self,
+            Screen::Contacts
+                | Screen::SyncLog
+                | Screen::Failures
+                | Screen::Status
+                | Screen::Mapping
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// In-process sandboxes with seeded data: nothing real is touched.
+    Sandbox,
+    Live,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncPhase {
+    Idle,
+    Running,
+    /// The last run ended with an error (the message is shown in the header).
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlashLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub level: FlashLevel,
+    pub text: String,
+}
+
+/// A write waiting for a yes in the confirm popup.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingWrite {
+    Retry {
+        selection: Selection,
+        mode: RetryMode,
+    },
+    Close {
+        selection: Selection,
+        resolved: bool,
+    },
+    SaveMapping,
+    UndoMapping,
+    DiscardMapping,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub question: String,
+    pub write: PendingWrite,
+    /// Cancel is focused by default: Enter alone never does the dangerous thing (k9s #146).
+    pub yes_focused: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    Help {
+        scroll: u16,
+    },
+    Confirm(Confirm),
+    /// The selected log entry in full (request, response, traceId).
+    LogDetail,
+    /// The selected failed operation in full.
+    FailureDetail,
+}
+
+/// One keymap layer's bindings, as the help popup and the footer hints list them. Built from
+/// the keymap at start-up (write actions left out under `--read-only`), so help never drifts
+/// from what the keys do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpSection {
+    pub layer: String,
+    pub bindings: Vec<HelpBinding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpBinding {
+    pub keys: String,
+    pub action: String,
+    pub desc: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DetailState {
+    pub peer_id: Option<String>,
+    pub detail: Option<Box<ContactDetail>>,
+    pub scroll: u16,
+    /// Selection in the tasks / notes / appointments lists.
+    pub child_selected: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub stack: Vec<Screen>,
+    pub contacts: ContactsState,
+    pub detail: DetailState,
+    pub log: LogState,
+    pub failures: FailuresState,
+    pub status: Option<Box<Status>>,
+    pub mapping: MappingState,
+    pub popup: Option<Popup>,
+    pub prompt: Option<PromptState>,
+    pub flash: Option<Flash>,
+    pub theme: Theme,
+    pub read_only: bool,
+    pub mode: Mode,
+    pub peer: String,
+    pub location: String,
+    pub sync: SyncPhase,
+    pub help: Vec<HelpSection>,
+    /// Keys typed so far of a multi-key chord, shown in the footer.
+    pub pending_keys: String,
+    pub size: (u16, u16),
+    pub quitting: bool,
+}
+
+impl AppState {
+    pub fn new(mode: Mode, peer: &str, read_only: bool, theme: Theme) -> AppState {
+        AppState {
+            stack: vec![Screen::Contacts],
+            contacts: ContactsState::default(),
+            detail: DetailState::default(),
+            log: LogState::default(),
+            failures: FailuresState::default(),
+            status: None,
+            mapping: MappingState::default(),
+            popup: None,
+            prompt: None,
+            flash: None,
+            theme,
+            read_only,
+            mode,
+            peer: peer.to_string(),
+            location: String::new(),
+            sync: SyncPhase::Idle,
+            help: Vec::new(),
+            pending_keys: String::new(),
+            size: (80, 24),
+            quitting: false,
+        }
+    }
+
+    pub fn screen(&self) -> Screen {
+        // The stack is never empty: `pop` keeps the root (see update::go_back).
+        self.stack.last().copied().unwrap_or(Screen::Contacts)
+    }
+
+    pub fn flash(&mut self, level: FlashLevel, text: impl Into<String>) {
+        self.flash = Some(Flash {
+            level,
+            text: text.into(),
+        });
+    }
+
+    /// Open failures (retry_scheduled + failed + dead) as the engine last reported them.
+    pub fn open_failures(&self) -> usize {
+        if self.failures.loaded {
+            return self.failures.operations.len();
+        }
+        self.status.as_ref().map_or(0, |status| {
+            ["retry_scheduled", "failed", "dead"]
+                .iter()
+                .filter_map(|state| status.queue.get(*state))
+                .sum()
+        })
+    }
+}

@@ -1,0 +1,320 @@
+//! Deterministic data for snapshots and reducer tests: fixed times, ids and text, no engine.
+
+use crate::console::engine_api::{
+    ContactDetail, ContactRow, FieldPreview, RateLimitState, RowState, Status,
+};
+use crate::console::help::help_sections;
+use crate::console::keymap::Keymap;
+use crate::console::state::{AppState, Mode};
+use crate::console::theme::Theme;
+use crate::ghl::ErrorClass;
+use crate::ghl::models::{Appointment, Note, Task};
+use crate::peers::{EntityKind, PeerRecord};
+use crate::store::{Action, Direction, LogEntry, OpError, OpState, Operation, Outcome, RunRecord};
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{Map, json};
+
+pub fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_780_000_000 + seconds, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+const NAMES: [&str; 10] = [
+    "Acme Hardware",
+    "Bluebird Café",
+    "Corner Pharmacy",
+    "Delta Foods",
+    "Evergreen Market",
+    "Fox & Sons",
+    "Green Grocer",
+    "Harbor Deli",
+    "Iris Florist",
+    "Juniper Bakery",
+];
+
+pub fn contact_rows() -> Vec<ContactRow> {
+    (0..30)
+        .map(|i| {
+            let state = match i % 7 {
+                0 => RowState::Failed,
+                3 => RowState::Conflict,
+                5 => RowState::Unlinked,
+                6 => RowState::Queued,
+                _ => RowState::Synced,
+            };
+            ContactRow {
+                peer_id: format!("C{:04}", 1000 + i),
+                ghl_id: (state != RowState::Unlinked).then(|| format!("ghl{:06}", 500 + i)),
+                name: format!("{} #{i}", NAMES[i as usize % NAMES.len()]),
+                email: Some(format!("owner{i}@example.com")),
+                phone: (i % 2 == 0).then(|| format!("+1 555 01{i:02}")),
+                state,
+                last_at: Some(at(i * 60)),
+            }
+        })
+        .collect()
+}
+
+pub fn contact_detail() -> ContactDetail {
+    let mut fields = Map::new();
+    fields.insert("Code".into(), json!("C1000"));
+    fields.insert("Name".into(), json!("Acme Hardware #0"));
+    fields.insert("Email".into(), json!("owner0@example.com"));
+    fields.insert("Phone".into(), json!("+1 555 0100"));
+    fields.insert("City".into(), json!("Springfield"));
+    let preview = vec![
+        preview_row(
+            "Name",
+            "companyName",
+            json!("Acme Hardware #0"),
+            Some(json!("Acme Hardware #0")),
+            None,
+        ),
+        preview_row(
+            "Email",
+            "email",
+            json!("owner0@example.com"),
+            Some(json!("owner0@example.com")),
+            None,
+        ),
+        preview_row(
+            "Phone",
+            "phone",
+            json!("555 0100"),
+            None,
+            Some("not a valid phone number"),
+        ),
+        preview_row(
+            "City",
+            "city",
+            json!("Springfield"),
+            Some(json!("Springfield")),
+            None,
+        ),
+    ];
+    ContactDetail {
+        peer_id: "C1000".into(),
+        ghl_id: Some("ghl000500".into()),
+        peer: Some(PeerRecord {
+            kind: EntityKind::Contact,
+            id: "C1000".into(),
+            parent_id: None,
+            updated_at: Some(at(0)),
+            active: true,
+            fields,
+            raw: json!({}),
+        }),
+        ghl: Some(json!({
+            "id": "ghl000500",
+            "companyName": "Acme Hardware #0",
+            "email": "owner0@example.com",
+            "city": "Shelbyville",
+        })),
+        preview,
+        history: log_entries().into_iter().take(4).collect(),
+        tasks: vec![
+            Task {
+                id: "t1".into(),
+                title: "Restock shelf".into(),
+                body: Some("Aisle 4".into()),
+                due_date: Some("2026-06-01T10:00:00Z".into()),
+                completed: false,
+                ..Task::default()
+            },
+            Task {
+                id: "t2".into(),
+                title: "Collect invoice".into(),
+                due_date: Some("2026-05-20T09:00:00Z".into()),
+                completed: true,
+                ..Task::default()
+            },
+        ],
+        notes: vec![Note {
+            id: "n1".into(),
+            body: "Prefers morning visits.".into(),
+            date_added: Some("2026-05-01T08:00:00Z".into()),
+            ..Note::default()
+        }],
+        appointments: vec![Appointment {
+            id: "a1".into(),
+            title: Some("Quarterly review".into()),
+            appointment_status: Some("confirmed".into()),
+            start_time: Some(json!("2026-06-03T14:00:00Z")),
+            end_time: Some(json!("2026-06-03T15:00:00Z")),
+            ..Appointment::default()
+        }],
+        problems: Vec::new(),
+    }
+}
+
+fn preview_row(
+    source: &str,
+    target: &str,
+    before: serde_json::Value,
+    after: Option<serde_json::Value>,
+    problem: Option<&str>,
+) -> FieldPreview {
+    FieldPreview {
+        source: source.into(),
+        target: target.into(),
+        before,
+        after,
+        problem: problem.map(str::to_string),
+    }
+}
+
+pub fn log_entry(i: i64, outcome: Outcome) -> LogEntry {
+    let failed = outcome == Outcome::Failed;
+    LogEntry {
+        at: at(i),
+        trigger: "manual".into(),
+        peer: "repsly".into(),
+        direction: if i % 5 == 4 {
+            Direction::ToPeer
+        } else {
+            Direction::ToGhl
+        },
+        kind: if i % 3 == 2 {
+            EntityKind::Task
+        } else {
+            EntityKind::Contact
+        },
+        peer_id: Some(format!("C{:04}", 1000 + i % 30)),
+        ghl_id: (!failed).then(|| format!("ghl{:06}", 500 + i % 30)),
+        action: if i % 4 == 0 {
+            Action::Create
+        } else {
+            Action::Update
+        },
+        outcome,
+        error_class: failed.then_some(ErrorClass::Validation),
+        status: failed.then_some(422),
+        trace_id: failed.then(|| format!("trace-{i:04}")),
+        message: failed.then(|| "Name is required".into()),
+        duration_ms: 12,
+        diff: Map::new(),
+        op_id: Some(100 + i as u64),
+        run_id: Some(1),
+    }
+}
+
+pub fn log_entries() -> Vec<LogEntry> {
+    (0..40)
+        .map(|i| {
+            let outcome = match i % 6 {
+                0 => Outcome::Failed,
+                1 | 2 => Outcome::Ok,
+                3 => Outcome::Unchanged,
+                4 => Outcome::Conflict,
+                _ => Outcome::Retrying,
+            };
+            log_entry(i, outcome)
+        })
+        .collect()
+}
+
+pub fn operation(id: u64, class: ErrorClass, source: &str) -> Operation {
+    Operation {
+        id,
+        peer: "repsly".into(),
+        kind: EntityKind::Contact,
+        direction: Direction::ToGhl,
+        action: Action::Create,
+        source_id: source.into(),
+        target_id: None,
+        target_parent_id: None,
+        payload: json!({"companyName": "", "email": "x@example.com"}),
+        source: json!({"Code": source, "Name": ""}),
+        mapping_fingerprint: "abc".into(),
+        state: OpState::Failed,
+        attempts: 1,
+        error: Some(OpError {
+            class,
+            status: Some(422),
+            message: "Name is required".into(),
+            trace_id: Some(format!("trace-{id}")),
+        }),
+        created_at: at(id as i64),
+        updated_at: at(id as i64 + 5),
+        run_id: Some(1),
+    }
+}
+
+pub fn operations() -> Vec<Operation> {
+    vec![
+        operation(7, ErrorClass::Validation, "C1000"),
+        operation(8, ErrorClass::Validation, "C1007"),
+        operation(9, ErrorClass::Transient, "C1014"),
+        operation(3, ErrorClass::Auth, "C1021"),
+        operation(12, ErrorClass::Validation, "C1028"),
+    ]
+}
+
+pub fn status() -> Status {
+    let mut queue = std::collections::BTreeMap::new();
+    for (name, n) in [
+        ("dead", 0),
+        ("failed", 5),
+        ("in_flight", 0),
+        ("retry_scheduled", 1),
+    ] {
+        queue.insert(name.to_string(), n);
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    counts.insert("create/ok".to_string(), 1990);
+    counts.insert("create/failed".to_string(), 10);
+    Status {
+        peer: "repsly".into(),
+        location_id: "loc-sandbox-1".into(),
+        cursors: vec![("repsly/contact".into(), "2026-05-28T12:00:00Z".into())],
+        queue,
+        last_runs: vec![RunRecord {
+            id: 1,
+            trigger: "manual".into(),
+            peer: "repsly".into(),
+            started_at: at(0),
+            ended_at: Some(at(90)),
+            counts,
+            dry_run: false,
+        }],
+        rate_limit: RateLimitState {
+            max: 100,
+            interval_ms: 10_000,
+            tokens: 64.0,
+            daily_limit: Some(200_000),
+            daily_remaining: Some(150_000),
+            requests_sent: 4_321,
+            rate_limited_seen: 2,
+        },
+        store_path: "/tmp/store".into(),
+        log_entries: 4_000,
+    }
+}
+
+pub const MAPPING_TEXT: &str =
+    "[contact]\nmatch = [\"email\"]\n\n[[contact.field]]\npeer = \"Name\"\nghl = \"companyName\"\n";
+
+/// A console with every screen's data loaded, on the contacts screen.
+pub fn loaded_state() -> AppState {
+    let mut state = AppState::new(Mode::Sandbox, "repsly", false, Theme::colour());
+    state.location = "loc-sandbox-1".into();
+    state.help = help_sections(&Keymap::builtin().0, false);
+    state.contacts.replace(contact_rows());
+    state.detail.peer_id = Some("C1000".into());
+    state.detail.detail = Some(Box::new(contact_detail()));
+    for entry in log_entries() {
+        state.log.push(entry);
+    }
+    state.failures.replace(operations());
+    state.status = Some(Box::new(status()));
+    state.mapping.load(
+        MAPPING_TEXT.into(),
+        "built-in repsly mapping".into(),
+        Vec::new(),
+    );
+    state.mapping.checked = true;
+    state.mapping.preview = contact_detail().preview;
+    state.mapping.preview_peer_id = Some("C1000".into());
+    state
+}

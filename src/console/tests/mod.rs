@@ -1,0 +1,5 @@
+//! Console tests that need no engine: fixtures, render snapshots, style assertions.
+
+pub(crate) mod fixtures;
+mod snapshots;
+mod styles;

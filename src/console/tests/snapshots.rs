@@ -1,0 +1,147 @@
+//! Every screen and popup, rendered from fixtures at 80×24 (the SSH floor) and 120×40.
+
+use super::fixtures::loaded_state;
+use crate::console::action::{Action, FocusTarget, PromptKind, Screen as Tab};
+use crate::console::msg::Msg;
+use crate::console::state::{AppState, Popup, Screen};
+use crate::console::update::update;
+use crate::console::views::render;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+pub fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| render(state, frame))
+        .expect("draw into the test backend");
+    terminal
+}
+
+fn snapshot(name: &str, state: &AppState) {
+    for (width, height) in [(80, 24), (120, 40)] {
+        let mut state = state.clone();
+        state.size = (width, height);
+        let terminal = draw(&state, width, height);
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), terminal.backend());
+    }
+}
+
+fn on(screen: Screen) -> AppState {
+    let mut state = loaded_state();
+    state.stack = match screen {
+        Screen::Detail => vec![Screen::Contacts, Screen::Detail],
+        Screen::Tasks | Screen::Notes | Screen::Appointments => {
+            vec![Screen::Contacts, Screen::Detail, screen]
+        }
+        other => vec![other],
+    };
+    state
+}
+
+#[test]
+fn screens() {
+    for (name, screen) in [
+        ("contacts", Screen::Contacts),
+        ("detail", Screen::Detail),
+        ("tasks", Screen::Tasks),
+        ("notes", Screen::Notes),
+        ("appointments", Screen::Appointments),
+        ("mapping", Screen::Mapping),
+        ("sync_log", Screen::SyncLog),
+        ("failures", Screen::Failures),
+        ("status", Screen::Status),
+    ] {
+        snapshot(name, &on(screen));
+    }
+}
+
+#[test]
+fn contacts_filtered_and_sorted() {
+    let mut state = on(Screen::Contacts);
+    update(&mut state, Msg::Action(Action::Prompt(PromptKind::Filter)));
+    update(&mut state, Msg::Paste("bakery".into()));
+    snapshot("contacts_filter_prompt", &state);
+    update(&mut state, Msg::Action(Action::Select));
+    update(&mut state, Msg::Action(Action::SortNext));
+    snapshot("contacts_filtered_by_state", &state);
+}
+
+#[test]
+fn log_variants() {
+    let mut state = on(Screen::SyncLog);
+    state.log.set_filter("outcome:failed");
+    state.log.wrap = true;
+    state.log.follow = false;
+    snapshot("sync_log_filtered_paused", &state);
+}
+
+#[test]
+fn mapping_editing_with_problem() {
+    let mut state = on(Screen::Mapping);
+    state.mapping.editing = true;
+    state.mapping.problem = Some(crate::console::engine_api::MappingProblem {
+        line: Some(5),
+        column: Some(7),
+        message: "unknown GHL field \"companyNme\"".into(),
+    });
+    snapshot("mapping_problem", &state);
+}
+
+#[test]
+fn popups() {
+    let mut state = on(Screen::Failures);
+    update(&mut state, Msg::Action(Action::Help));
+    snapshot("popup_help", &state);
+
+    let mut state = on(Screen::Failures);
+    update(
+        &mut state,
+        Msg::Action(Action::Retry {
+            target: crate::console::action::RetryTarget::Class(crate::ghl::ErrorClass::Validation),
+            original: false,
+        }),
+    );
+    assert!(matches!(state.popup, Some(Popup::Confirm(_))));
+    snapshot("popup_confirm", &state);
+
+    let mut state = on(Screen::SyncLog);
+    state.log.selected = state.log.visible().len() - 4;
+    update(&mut state, Msg::Action(Action::LogDetail));
+    snapshot("popup_log_detail", &state);
+
+    let mut state = on(Screen::Failures);
+    update(&mut state, Msg::Action(Action::Select));
+    snapshot("popup_failure_detail", &state);
+
+    let mut state = on(Screen::Contacts);
+    update(&mut state, Msg::Action(Action::Prompt(PromptKind::Command)));
+    update(&mut state, Msg::Paste("retry class auth".into()));
+    snapshot("prompt_command", &state);
+}
+
+#[test]
+fn read_only_and_flash() {
+    let mut state = on(Screen::Failures);
+    state.read_only = true;
+    state.help =
+        crate::console::help::help_sections(&crate::console::keymap::Keymap::builtin().0, true);
+    update(&mut state, Msg::Action(Action::SyncNow));
+    snapshot("read_only_refusal", &state);
+}
+
+#[test]
+fn empty_console() {
+    let state = AppState::new(
+        crate::console::state::Mode::Live,
+        "repsly",
+        false,
+        crate::console::theme::Theme::colour(),
+    );
+    snapshot("empty_contacts", &state);
+    let mut state = state;
+    update(
+        &mut state,
+        Msg::Action(Action::Focus(FocusTarget::Screen(Tab::Status))),
+    );
+    snapshot("empty_status", &state);
+}

@@ -1,0 +1,81 @@
+//! Snapshots are colour-blind (ratatui#1402): these check the selection and status colours.
+
+use super::fixtures::loaded_state;
+use super::snapshots::draw;
+use crate::console::state::Screen;
+use crate::console::theme::Theme;
+use ratatui::style::{Color, Modifier};
+
+/// The first cell on screen whose row contains `needle`, with its row text.
+fn find_row(terminal: &ratatui::Terminal<ratatui::backend::TestBackend>, needle: &str) -> u16 {
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .find(|&y| {
+            let row: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            row.contains(needle)
+        })
+        .unwrap_or_else(|| panic!("{needle:?} not on screen"))
+}
+
+#[test]
+fn selected_contact_row_is_highlighted_and_moves() {
+    let mut state = loaded_state();
+    let first = state
+        .contacts
+        .selected_row()
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
+    let terminal = draw(&state, 80, 24);
+    let y = find_row(&terminal, &first);
+    let cell = &terminal.backend().buffer()[(20, y)];
+    assert_eq!(
+        cell.bg,
+        Color::Cyan,
+        "selected row has the selection background"
+    );
+
+    state.contacts.move_by(1);
+    let terminal = draw(&state, 80, 24);
+    let cell = &terminal.backend().buffer()[(20, y)];
+    assert_ne!(cell.bg, Color::Cyan, "the old row lost the highlight");
+    let cell = &terminal.backend().buffer()[(20, y + 1)];
+    assert_eq!(cell.bg, Color::Cyan, "the next row has it");
+}
+
+#[test]
+fn state_badges_use_status_colours() {
+    let mut state = loaded_state();
+    state.contacts.move_by(5); // keep the selection off the rows under test
+    let terminal = draw(&state, 120, 40);
+    let buffer = terminal.backend().buffer();
+    let badge = |word: &str| {
+        let y = find_row(&terminal, word);
+        // The STATE column starts right after the border.
+        buffer[(1, y)].fg
+    };
+    assert_eq!(badge("C1001"), Color::Green, "synced is green");
+    assert_eq!(badge("C1007"), Color::Red, "failed is red");
+    assert_eq!(badge("C1006"), Color::Yellow, "queued is yellow");
+}
+
+#[test]
+fn monochrome_theme_marks_selection_without_colour() {
+    let mut state = loaded_state();
+    state.theme = Theme::monochrome();
+    state.stack = vec![Screen::Failures];
+    let terminal = draw(&state, 80, 24);
+    let buffer = terminal.backend().buffer();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            let cell = &buffer[(x, y)];
+            assert!(
+                matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+                "no colour at {x},{y} under NO_COLOR"
+            );
+        }
+    }
+    let y = find_row(&terminal, "C1021"); // the first operation: auth sorts first
+    assert!(buffer[(3, y)].modifier.contains(Modifier::REVERSED));
+}

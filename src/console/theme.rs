@@ -1,0 +1,122 @@
+//! Colours. Only the 16 named ANSI colours: they are short on the wire and right on every
+//! terminal, with or without truecolor (tui-notes §3). `NO_COLOR` gives a monochrome theme that
+//! marks state with modifiers instead, so nothing depends on colour alone.
+
+use ratatui::style::{Color, Modifier, Style};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub mono: bool,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Theme::colour()
+    }
+}
+
+impl Theme {
+    pub fn colour() -> Theme {
+        Theme { mono: false }
+    }
+
+    pub fn monochrome() -> Theme {
+        Theme { mono: true }
+    }
+
+    /// Monochrome when `NO_COLOR` is set to anything non-empty (no-color.org).
+    pub fn from_env() -> Theme {
+        match std::env::var_os("NO_COLOR") {
+            Some(value) if !value.is_empty() => Theme::monochrome(),
+            _ => Theme::colour(),
+        }
+    }
+
+    fn fg(&self, colour: Color) -> Style {
+        if self.mono {
+            Style::default()
+        } else {
+            Style::default().fg(colour)
+        }
+    }
+
+    pub fn text(&self) -> Style {
+        Style::default()
+    }
+
+    pub fn dim(&self) -> Style {
+        if self.mono {
+            Style::default()
+        } else {
+            Style::default().fg(Color::DarkGray)
+        }
+    }
+
+    pub fn title(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn border(&self) -> Style {
+        self.dim()
+    }
+
+    /// The selected row: reversed in both themes so it shows on any background.
+    pub fn selected(&self) -> Style {
+        if self.mono {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD)
+        }
+    }
+
+    /// Rows marked for a batch action.
+    pub fn marked(&self) -> Style {
+        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn ok(&self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    pub fn warn(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    pub fn error(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn info(&self) -> Style {
+        self.fg(Color::Blue)
+    }
+
+    pub fn key(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+
+    /// The SANDBOX / LIVE / READ-ONLY badges.
+    pub fn badge(&self, kind: Badge) -> Style {
+        if self.mono {
+            return Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD);
+        }
+        let bg = match kind {
+            Badge::Sandbox => Color::Yellow,
+            Badge::Live => Color::Red,
+            Badge::ReadOnly => Color::Blue,
+        };
+        Style::default()
+            .fg(Color::Black)
+            .bg(bg)
+            .add_modifier(Modifier::BOLD)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Badge {
+    Sandbox,
+    Live,
+    ReadOnly,
+}

@@ -1,0 +1,197 @@
+//! The engine's answers and live log events, folded into the state.
+
+use crate::console::engine_api::RowState;
+use crate::console::msg::{Answer, Effect, Request};
+use crate::console::state::{AppState, FlashLevel, Screen, SyncPhase};
+use crate::peers::EntityKind;
+use crate::store::{LogEntry, Outcome};
+
+/// After a write, everything it may have changed is read again.
+fn refresh_after_write() -> Vec<Effect> {
+    vec![
+        Effect::Call(Request::FailedQueue),
+        Effect::Call(Request::Contacts),
+        Effect::Call(Request::Status),
+    ]
+}
+
+pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
+    match answer {
+        Answer::Contacts(rows) => state.contacts.replace(rows),
+        Answer::Detail(detail) => {
+            // A slow answer for a contact no longer on screen is dropped.
+            if state.detail.peer_id.as_deref() == Some(detail.peer_id.as_str()) {
+                state.detail.detail = Some(detail);
+            }
+        }
+        Answer::FailedQueue(operations) => state.failures.replace(operations),
+        Answer::Status(status) => {
+            state.location = status.location_id.clone();
+            state.peer = status.peer.clone();
+            state.status = Some(status);
+        }
+        Answer::Log(entries) => state.log.replace(entries),
+        Answer::Ran(report) => {
+            state.sync = SyncPhase::Idle;
+            let counts = &report.run.counts;
+            let sum = |outcome: &str| -> u64 {
+                counts
+                    .iter()
+                    .filter(|(key, _)| key.ends_with(&format!("/{outcome}")))
+                    .map(|(_, n)| n)
+                    .sum()
+            };
+            state.flash(
+                FlashLevel::Info,
+                format!(
+                    "sync {} done: {} ok, {} unchanged, {} failed",
+                    report.run.id,
+                    sum("ok"),
+                    sum("unchanged"),
+                    sum("failed")
+                ),
+            );
+            let mut effects = refresh_after_write();
+            if let Some(peer_id) = state.detail.peer_id.clone() {
+                effects.push(Effect::Call(Request::ContactDetail { peer_id }));
+            }
+            return effects;
+        }
+        Answer::Retried(report) => {
+            let level = if report.failed.is_empty() {
+                FlashLevel::Info
+            } else {
+                FlashLevel::Warn
+            };
+            state.flash(
+                level,
+                format!(
+                    "retried: {} succeeded, {} failed, {} not claimed",
+                    report.succeeded.len(),
+                    report.failed.len(),
+                    report.not_claimed.len()
+                ),
+            );
+            state.failures.marked.clear();
+            return refresh_after_write();
+        }
+        Answer::Closed { ids, resolved } => {
+            let verb = if resolved { "resolved" } else { "skipped" };
+            state.flash(
+                FlashLevel::Info,
+                format!("{verb} {} operation(s)", ids.len()),
+            );
+            state.failures.marked.clear();
+            return refresh_after_write();
+        }
+        Answer::Mapping {
+            text,
+            origin,
+            versions,
+        } => {
+            // Never clobber unsaved edits with a reload.
+            if !state.mapping.is_dirty() {
+                state.mapping.load(text, origin, versions);
+                return super::input::mapping_check(state);
+            }
+            state.mapping.versions = versions;
+        }
+        Answer::MappingChecked {
+            generation,
+            problem,
+        } => {
+            if generation == state.mapping.generation {
+                state.mapping.problem = problem;
+                state.mapping.checked = true;
+            }
+        }
+        Answer::MappingPreview {
+            generation,
+            rows,
+            problem,
+        } => {
+            if generation == state.mapping.generation {
+                state.mapping.problem = problem;
+                state.mapping.preview = rows;
+                state.mapping.checked = true;
+            }
+        }
+        Answer::MappingSaved { version, undo } => {
+            let what = if undo { "restored" } else { "saved as" };
+            state.flash(
+                FlashLevel::Info,
+                format!("mapping {what} version {version}"),
+            );
+            // The saved text is now the baseline; reload to pick up versions and origin.
+            state.mapping.saved_text = state.mapping.text();
+            if undo {
+                state.mapping.loaded = false;
+                state.mapping.saved_text.clear();
+                state.mapping.editor = Default::default();
+            }
+            return vec![Effect::Call(Request::Mapping)];
+        }
+        Answer::Failed {
+            request,
+            class,
+            message,
+        } => {
+            if request == "sync" {
+                state.sync = SyncPhase::Failed(message.clone());
+            }
+            if request == "contact detail" && state.screen() == Screen::Detail {
+                state.detail.peer_id = None;
+            }
+            state.flash(
+                FlashLevel::Error,
+                format!("{request} failed ({class}): {message}"),
+            );
+        }
+    }
+    Vec::new()
+}
+
+pub fn on_log(state: &mut AppState, entry: LogEntry) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    // Keep the contact's badge live while a run goes, without re-reading the whole list.
+    if entry.kind == EntityKind::Contact {
+        if let Some(peer_id) = &entry.peer_id {
+            let new_state = match entry.outcome {
+                Outcome::Ok | Outcome::Unchanged => Some(RowState::Synced),
+                Outcome::Failed | Outcome::Retrying => Some(RowState::Failed),
+                Outcome::Conflict => Some(RowState::Conflict),
+                Outcome::Queued => Some(RowState::Queued),
+                Outcome::DryRun => None,
+            };
+            if let Some(new_state) = new_state {
+                match state
+                    .contacts
+                    .rows
+                    .iter_mut()
+                    .find(|row| &row.peer_id == peer_id)
+                {
+                    Some(row) => {
+                        row.state = new_state;
+                        row.last_at = Some(entry.at);
+                        if row.ghl_id.is_none() {
+                            row.ghl_id = entry.ghl_id.clone();
+                        }
+                    }
+                    // A contact the list has not seen: reload it, one request at a time.
+                    None if !state.contacts.refreshing => {
+                        state.contacts.refreshing = true;
+                        effects.push(Effect::Call(Request::Contacts));
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    // A new failure: the header count and the failures screen follow, one reload at a time.
+    if matches!(entry.outcome, Outcome::Failed | Outcome::Retrying) && !state.failures.refreshing {
+        state.failures.refreshing = true;
+        effects.push(Effect::Call(Request::FailedQueue));
+    }
+    state.log.push(entry);
+    effects
+}

@@ -1,0 +1,171 @@
+//! The reducer: `update(&mut AppState, Msg) -> Vec<Effect>`. Pure — no I/O, no clock, no
+//! randomness — so every behaviour of the console is testable by feeding messages and looking
+//! at the state and the effects. The runner performs the effects.
+
+mod answers;
+mod input;
+mod navigation;
+mod writes;
+
+use crate::console::action::{Action, PromptKind};
+use crate::console::msg::{Effect, Msg, Request};
+use crate::console::state::{AppState, FlashLevel, Popup, PromptState, Screen};
+
+pub use navigation::enter_screen;
+
+/// How many log entries to load at start-up (the live stream adds to them).
+pub const LOG_TAIL_ON_START: usize = 500;
+
+/// The requests the console makes when it opens, and a first sync in demo mode.
+pub fn init(state: &mut AppState, sync_at_once: bool) -> Vec<Effect> {
+    let mut effects = vec![
+        Effect::Call(Request::Contacts),
+        Effect::Call(Request::LogTail {
+            limit: LOG_TAIL_ON_START,
+        }),
+        Effect::Call(Request::Status),
+        Effect::Call(Request::FailedQueue),
+    ];
+    if sync_at_once && !state.read_only {
+        effects.extend(writes::sync_now(state));
+    }
+    effects
+}
+
+pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Action(action) => on_action(state, action),
+        Msg::Text(key) => input::on_key(state, key),
+        Msg::Paste(text) => input::on_paste(state, &text),
+        Msg::Resize(width, height) => {
+            state.size = (width, height);
+            Vec::new()
+        }
+        Msg::PendingKeys(keys) => {
+            state.pending_keys = keys;
+            Vec::new()
+        }
+        Msg::Warning(text) => {
+            state.flash(FlashLevel::Warn, text);
+            Vec::new()
+        }
+        Msg::Answer(answer) => answers::on_answer(state, answer),
+        Msg::Log(entry) => answers::on_log(state, entry),
+    }
+}
+
+fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
+    if action.is_write() && state.read_only {
+        state.flash(
+            FlashLevel::Warn,
+            format!("read-only: \"{action}\" is disabled (started with --read-only)"),
+        );
+        return Vec::new();
+    }
+    // The confirm popup owns the keyboard: only its answers (and quitting) get through.
+    if let Some(Popup::Confirm(_)) = &state.popup {
+        return writes::on_confirm_key(state, action);
+    }
+    match action {
+        Action::Quit => {
+            state.quitting = true;
+            vec![Effect::Quit]
+        }
+        Action::Help => {
+            state.popup = match state.popup {
+                Some(Popup::Help { .. }) => None,
+                _ => Some(Popup::Help { scroll: 0 }),
+            };
+            Vec::new()
+        }
+        Action::Prompt(kind) => open_prompt(state, kind),
+        Action::Focus(target) => navigation::focus(state, target),
+        Action::Move(motion) => {
+            navigation::move_cursor(state, motion);
+            Vec::new()
+        }
+        Action::Select => navigation::select(state),
+        Action::Back => navigation::back(state),
+        Action::ToggleMark => {
+            if state.screen() == Screen::Failures {
+                state.failures.toggle_mark();
+            }
+            Vec::new()
+        }
+        Action::SyncNow => writes::sync_now(state),
+        Action::Retry { target, original } => writes::retry(state, target, original),
+        Action::Skip => writes::close(state, false),
+        Action::Resolve => writes::close(state, true),
+        Action::LogFollowToggle => {
+            state.log.follow = !state.log.follow;
+            if state.log.follow {
+                state.log.select_last();
+            }
+            Vec::new()
+        }
+        Action::LogWrapToggle => {
+            state.log.wrap = !state.log.wrap;
+            Vec::new()
+        }
+        Action::LogTimestampsToggle => {
+            state.log.timestamps = !state.log.timestamps;
+            Vec::new()
+        }
+        Action::LogClear => {
+            state.log.entries.clear();
+            state.log.selected = 0;
+            Vec::new()
+        }
+        Action::LogDetail => {
+            if state.log.selected_entry().is_some() {
+                state.popup = Some(Popup::LogDetail);
+            }
+            Vec::new()
+        }
+        Action::MappingEdit => navigation::edit_mapping(state),
+        Action::MappingSave => writes::confirm_or_run(state, writes::save_mapping_write()),
+        Action::MappingUndo => writes::confirm_or_run(state, writes::undo_mapping_write()),
+        Action::MappingDiscard => writes::discard_mapping(state),
+        Action::MappingPreview => input::mapping_check(state),
+        Action::SortNext => {
+            state.contacts.cycle_sort();
+            Vec::new()
+        }
+        Action::SortReverse => {
+            state.contacts.toggle_reverse();
+            Vec::new()
+        }
+        Action::Suspend => vec![Effect::Suspend],
+        Action::Redraw => vec![Effect::ClearScreen],
+        Action::Noop | Action::ConfirmYes | Action::ConfirmNo => Vec::new(),
+    }
+}
+
+fn open_prompt(state: &mut AppState, kind: PromptKind) -> Vec<Effect> {
+    let current = match (kind, state.screen()) {
+        (PromptKind::Filter, Screen::Contacts) => state.contacts.filter.clone(),
+        (PromptKind::Filter, Screen::SyncLog) => state.log.filter_text.clone(),
+        (PromptKind::Filter, screen) => {
+            state.flash(
+                FlashLevel::Info,
+                format!("{} has no filter; try :contacts or :log", screen.title()),
+            );
+            return Vec::new();
+        }
+        (PromptKind::Command, _) => String::new(),
+    };
+    state.prompt = Some(PromptState::new(kind, &current));
+    Vec::new()
+}
+
+/// Applies the filter prompt's text to the screen it belongs to, as the user types.
+fn apply_filter(state: &mut AppState, text: &str) {
+    match state.screen() {
+        Screen::Contacts => state.contacts.set_filter(text),
+        Screen::SyncLog => state.log.set_filter(text),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;

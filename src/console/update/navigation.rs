@@ -1,0 +1,233 @@
+//! Moving around: screens, the breadcrumb stack, cursors, Enter and Esc.
+
+use super::{apply_filter, input};
+use crate::console::action::{FocusTarget, Motion, PromptKind, Screen as Tab};
+use crate::console::msg::{Effect, Request};
+use crate::console::state::{AppState, FlashLevel, Popup, Screen};
+
+fn screen_of(tab: Tab) -> Screen {
+    match tab {
+        Tab::Contacts => Screen::Contacts,
+        Tab::Tasks => Screen::Tasks,
+        Tab::Notes => Screen::Notes,
+        Tab::Appointments => Screen::Appointments,
+        Tab::Mapping => Screen::Mapping,
+        Tab::SyncLog => Screen::SyncLog,
+        Tab::Failures => Screen::Failures,
+        Tab::Status => Screen::Status,
+    }
+}
+
+fn tab_of(screen: Screen) -> Tab {
+    match screen {
+        Screen::Contacts | Screen::Detail => Tab::Contacts,
+        Screen::Tasks => Tab::Tasks,
+        Screen::Notes => Tab::Notes,
+        Screen::Appointments => Tab::Appointments,
+        Screen::Mapping => Tab::Mapping,
+        Screen::SyncLog => Tab::SyncLog,
+        Screen::Failures => Tab::Failures,
+        Screen::Status => Tab::Status,
+    }
+}
+
+pub fn focus(state: &mut AppState, target: FocusTarget) -> Vec<Effect> {
+    let current = tab_of(state.screen());
+    let tab = match target {
+        FocusTarget::Screen(tab) => tab,
+        FocusTarget::Next => current.next(),
+        FocusTarget::Prev => current.prev(),
+    };
+    let screen = screen_of(tab);
+    state.popup = None;
+    state.prompt = None;
+    if screen.is_top_level() {
+        state.stack = vec![screen];
+        return enter_screen(state, screen);
+    }
+    // Tasks, notes and appointments belong to a contact: Contacts › Contact › Tasks.
+    state.stack = vec![Screen::Contacts, Screen::Detail, screen];
+    state.detail.child_selected = 0;
+    enter_screen(state, screen)
+}
+
+/// What a screen needs from the engine when it comes into view.
+pub fn enter_screen(state: &mut AppState, screen: Screen) -> Vec<Effect> {
+    match screen {
+        Screen::Contacts => vec![Effect::Call(Request::Contacts)],
+        Screen::Failures => vec![Effect::Call(Request::FailedQueue)],
+        Screen::Status => vec![Effect::Call(Request::Status)],
+        Screen::SyncLog => Vec::new(),
+        Screen::Mapping if !state.mapping.loaded => vec![Effect::Call(Request::Mapping)],
+        Screen::Mapping => Vec::new(),
+        Screen::Detail | Screen::Tasks | Screen::Notes | Screen::Appointments => {
+            let Some(row) = state.contacts.selected_row() else {
+                state.flash(FlashLevel::Info, "select a contact first");
+                state.stack = vec![Screen::Contacts];
+                return Vec::new();
+            };
+            let peer_id = row.peer_id.clone();
+            if state.detail.peer_id.as_deref() == Some(peer_id.as_str())
+                && state.detail.detail.is_some()
+            {
+                return Vec::new();
+            }
+            state.detail.peer_id = Some(peer_id.clone());
+            state.detail.detail = None;
+            state.detail.scroll = 0;
+            vec![Effect::Call(Request::ContactDetail { peer_id })]
+        }
+    }
+}
+
+/// Rows a page-up/down moves: the body height less header, footer and table chrome.
+fn page(state: &AppState) -> isize {
+    state.size.1.saturating_sub(8).max(1) as isize
+}
+
+pub fn move_cursor(state: &mut AppState, motion: Motion) {
+    let delta = match motion {
+        Motion::Up => -1,
+        Motion::Down => 1,
+        Motion::PageUp => -page(state),
+        Motion::PageDown => page(state),
+        Motion::Top => isize::MIN / 2,
+        Motion::Bottom => isize::MAX / 2,
+    };
+    if let Some(Popup::Help { scroll }) = &mut state.popup {
+        *scroll = scroll.saturating_add_signed(delta.clamp(-1000, 1000) as i16);
+        return;
+    }
+    if state.popup.is_some() {
+        return;
+    }
+    match state.screen() {
+        Screen::Contacts => state.contacts.move_by(delta),
+        Screen::SyncLog => {
+            state.log.move_by(delta);
+            if motion == Motion::Bottom {
+                state.log.follow = true;
+            }
+        }
+        Screen::Failures => state.failures.move_by(delta),
+        Screen::Detail => {
+            state.detail.scroll = state
+                .detail
+                .scroll
+                .saturating_add_signed(delta.clamp(-1000, 1000) as i16);
+        }
+        Screen::Tasks | Screen::Notes | Screen::Appointments => {
+            let len = child_len(state);
+            state.detail.child_selected = state
+                .detail
+                .child_selected
+                .saturating_add_signed(delta)
+                .min(len.saturating_sub(1));
+        }
+        Screen::Mapping => {
+            // Outside editing, the cursor keys scroll the preview of the contact list: move
+            // the selected contact so the preview follows it.
+            state.contacts.move_by(delta);
+        }
+        Screen::Status => {}
+    }
+}
+
+fn child_len(state: &AppState) -> usize {
+    let Some(detail) = &state.detail.detail else {
+        return 0;
+    };
+    match state.screen() {
+        Screen::Tasks => detail.tasks.len(),
+        Screen::Notes => detail.notes.len(),
+        Screen::Appointments => detail.appointments.len(),
+        _ => 0,
+    }
+}
+
+/// Enter: submit the prompt, open the row under the cursor.
+pub fn select(state: &mut AppState) -> Vec<Effect> {
+    if state.prompt.is_some() {
+        return input::submit_prompt(state);
+    }
+    match &state.popup {
+        Some(Popup::Help { .. } | Popup::LogDetail | Popup::FailureDetail) => {
+            state.popup = None;
+            return Vec::new();
+        }
+        Some(Popup::Confirm(_)) | None => {}
+    }
+    match state.screen() {
+        Screen::Contacts => {
+            if state.contacts.selected_row().is_none() {
+                return Vec::new();
+            }
+            state.stack.push(Screen::Detail);
+            enter_screen(state, Screen::Detail)
+        }
+        Screen::SyncLog => {
+            if state.log.selected_entry().is_some() {
+                state.popup = Some(Popup::LogDetail);
+            }
+            Vec::new()
+        }
+        Screen::Failures => {
+            if state.failures.selected_op().is_some() {
+                state.popup = Some(Popup::FailureDetail);
+            }
+            Vec::new()
+        }
+        Screen::Mapping if !state.mapping.editing => edit_mapping(state),
+        _ => Vec::new(),
+    }
+}
+
+/// Esc: close the innermost thing — popup, prompt, editing, filter, then one breadcrumb.
+pub fn back(state: &mut AppState) -> Vec<Effect> {
+    if state.popup.take().is_some() {
+        return Vec::new();
+    }
+    if let Some(prompt) = state.prompt.take() {
+        if prompt.kind == PromptKind::Filter {
+            apply_filter(state, &prompt.before);
+        }
+        return Vec::new();
+    }
+    if state.mapping.editing && state.screen() == Screen::Mapping {
+        state.mapping.editing = false;
+        return Vec::new();
+    }
+    match state.screen() {
+        Screen::Contacts if !state.contacts.filter.is_empty() => {
+            state.contacts.set_filter("");
+            return Vec::new();
+        }
+        Screen::SyncLog if !state.log.filter_text.is_empty() => {
+            state.log.set_filter("");
+            return Vec::new();
+        }
+        _ => {}
+    }
+    if state.stack.len() > 1 {
+        state.stack.pop();
+        let screen = state.screen();
+        return enter_screen(state, screen);
+    }
+    if state.screen() != Screen::Contacts {
+        state.stack = vec![Screen::Contacts];
+        return enter_screen(state, Screen::Contacts);
+    }
+    Vec::new()
+}
+
+pub fn edit_mapping(state: &mut AppState) -> Vec<Effect> {
+    if state.screen() != Screen::Mapping {
+        state.stack = vec![Screen::Mapping];
+        let mut effects = enter_screen(state, Screen::Mapping);
+        state.mapping.editing = true;
+        effects.extend(input::mapping_check(state));
+        return effects;
+    }
+    state.mapping.editing = true;
+    Vec::new()
+}

@@ -1,0 +1,204 @@
+//! Actions that change something: sync, retry, skip, resolve, save and undo the mapping.
+//! Dangerous ones go through the confirm popup first, with Cancel focused.
+
+use crate::console::action::{Action, Motion, RetryTarget};
+use crate::console::msg::{Effect, Request};
+use crate::console::state::{
+    AppState, Confirm, FlashLevel, PendingWrite, Popup, Screen, SyncPhase,
+};
+use crate::sync::{RetryMode, Selection};
+
+pub fn sync_now(state: &mut AppState) -> Vec<Effect> {
+    if state.sync == SyncPhase::Running {
+        state.flash(FlashLevel::Info, "a sync is already running");
+        return Vec::new();
+    }
+    state.sync = SyncPhase::Running;
+    state.flash(FlashLevel::Info, "sync started");
+    vec![Effect::Call(Request::SyncNow)]
+}
+
+/// The failed operations "the selection" means on the current screen.
+fn selected_ids(state: &AppState) -> Vec<u64> {
+    match state.screen() {
+        Screen::Failures => state.failures.target_ids(),
+        // On a contact, the contact's own open failures.
+        Screen::Contacts | Screen::Detail => {
+            let peer_id = match state.screen() {
+                Screen::Detail => state.detail.peer_id.clone(),
+                _ => state.contacts.selected_row().map(|row| row.peer_id.clone()),
+            };
+            let Some(peer_id) = peer_id else {
+                return Vec::new();
+            };
+            state
+                .failures
+                .operations
+                .iter()
+                .filter(|op| op.source_id == peer_id)
+                .map(|op| op.id)
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub fn retry(state: &mut AppState, target: RetryTarget, original: bool) -> Vec<Effect> {
+    let mode = if original {
+        RetryMode::OriginalPayload
+    } else {
+        state.failures.retry_mode
+    };
+    let (selection, question) = match target {
+        RetryTarget::Selected => {
+            let ids = selected_ids(state);
+            if ids.is_empty() {
+                state.flash(FlashLevel::Info, "nothing to retry here");
+                return Vec::new();
+            }
+            let question = format!("Retry {} operation(s)?", ids.len());
+            (Selection::Ids(ids), question)
+        }
+        RetryTarget::Class(class) => (
+            Selection::Class(class),
+            format!("Retry every failure of class {}?", class.as_str()),
+        ),
+        RetryTarget::All => (Selection::All, "Retry every failure?".to_string()),
+    };
+    let write = PendingWrite::Retry { selection, mode };
+    let action = Action::Retry { target, original };
+    if action.is_dangerous() {
+        ask(state, question, write)
+    } else {
+        run(state, write)
+    }
+}
+
+pub fn close(state: &mut AppState, resolved: bool) -> Vec<Effect> {
+    let ids = selected_ids(state);
+    if ids.is_empty() {
+        state.flash(FlashLevel::Info, "select a failure first (:failures)");
+        return Vec::new();
+    }
+    let verb = if resolved { "Mark resolved" } else { "Skip" };
+    let question = format!("{verb} {} operation(s)?", ids.len());
+    ask(
+        state,
+        question,
+        PendingWrite::Close {
+            selection: Selection::Ids(ids),
+            resolved,
+        },
+    )
+}
+
+pub fn save_mapping_write() -> PendingWrite {
+    PendingWrite::SaveMapping
+}
+
+pub fn undo_mapping_write() -> PendingWrite {
+    PendingWrite::UndoMapping
+}
+
+pub fn discard_mapping(state: &mut AppState) -> Vec<Effect> {
+    if !state.mapping.is_dirty() {
+        state.flash(FlashLevel::Info, "no unsaved changes");
+        return Vec::new();
+    }
+    ask(
+        state,
+        "Discard unsaved mapping changes?".to_string(),
+        PendingWrite::DiscardMapping,
+    )
+}
+
+/// Save and undo always confirm (they change what every later sync writes).
+pub fn confirm_or_run(state: &mut AppState, write: PendingWrite) -> Vec<Effect> {
+    if !state.mapping.loaded {
+        state.flash(FlashLevel::Info, "open the mapping editor first (:mapping)");
+        return Vec::new();
+    }
+    let question = match &write {
+        PendingWrite::SaveMapping if !state.mapping.is_dirty() => {
+            state.flash(FlashLevel::Info, "no changes to save");
+            return Vec::new();
+        }
+        PendingWrite::SaveMapping if state.mapping.problem.is_some() => {
+            state.flash(FlashLevel::Error, "fix the mapping error before saving");
+            return Vec::new();
+        }
+        PendingWrite::SaveMapping => "Save the mapping as a new version?".to_string(),
+        _ => "Go back to the previous mapping version?".to_string(),
+    };
+    ask(state, question, write)
+}
+
+fn ask(state: &mut AppState, question: String, write: PendingWrite) -> Vec<Effect> {
+    state.popup = Some(Popup::Confirm(Confirm {
+        question,
+        write,
+        yes_focused: false,
+    }));
+    Vec::new()
+}
+
+/// Keys while the confirm popup is open.
+pub fn on_confirm_key(state: &mut AppState, action: Action) -> Vec<Effect> {
+    let Some(Popup::Confirm(confirm)) = &mut state.popup else {
+        return Vec::new();
+    };
+    match action {
+        Action::ConfirmYes => {}
+        Action::Select if confirm.yes_focused => {}
+        Action::Select | Action::ConfirmNo | Action::Back => {
+            state.popup = None;
+            state.flash(FlashLevel::Info, "cancelled");
+            return Vec::new();
+        }
+        Action::Move(Motion::Up | Motion::Down) | Action::Focus(_) => {
+            confirm.yes_focused = !confirm.yes_focused;
+            return Vec::new();
+        }
+        Action::Quit => {
+            state.quitting = true;
+            return vec![Effect::Quit];
+        }
+        _ => return Vec::new(),
+    }
+    let write = confirm.write.clone();
+    state.popup = None;
+    run(state, write)
+}
+
+fn run(state: &mut AppState, write: PendingWrite) -> Vec<Effect> {
+    let request = match write {
+        PendingWrite::Retry { selection, mode } => Request::Retry { selection, mode },
+        PendingWrite::Close {
+            selection,
+            resolved,
+        } => Request::Close {
+            selection,
+            resolved,
+        },
+        PendingWrite::SaveMapping => Request::SaveMapping {
+            text: state.mapping.text(),
+        },
+        PendingWrite::UndoMapping => Request::UndoMapping,
+        PendingWrite::DiscardMapping => {
+            let text = state.mapping.saved_text.clone();
+            let origin = state.mapping.origin.clone();
+            let versions = std::mem::take(&mut state.mapping.versions);
+            state.mapping.load(text, origin, versions);
+            state.flash(FlashLevel::Info, "changes discarded");
+            return Vec::new();
+        }
+    };
+    // Under --read-only nothing reaches here (on_action refuses writes), but a confirm opened
+    // before cannot exist either: the check is cheap insurance.
+    if state.read_only && request.is_write() {
+        state.flash(FlashLevel::Warn, "read-only: refused");
+        return Vec::new();
+    }
+    state.flash(FlashLevel::Info, format!("{}…", request.label()));
+    vec![Effect::Call(request)]
+}

@@ -1,0 +1,239 @@
+//! One contact: the id mapping and last outcome, the mapped difference per field (peer value,
+//! what the mapping makes of it, what GHL has now), the recent history, and what hangs off it.
+//! Wide terminals also get the raw peer and GHL records side by side; narrow ones stack.
+
+use super::util::{block, clip, date_time, opt, value_text};
+use crate::console::engine_api::{ContactDetail, FieldPreview};
+use crate::console::state::AppState;
+use crate::console::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table};
+use serde_json::Value;
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let Some(detail) = &state.detail.detail else {
+        let title = format!(" Contact {} ", opt(state.detail.peer_id.as_deref()));
+        let outer = block(title, theme);
+        let inner = outer.inner(area);
+        frame.render_widget(outer, area);
+        frame.render_widget(Paragraph::new(" loading…").style(theme.dim()), inner);
+        return;
+    };
+    let wide = area.width >= 100 && area.height >= 30;
+    let history_height = if area.height >= 30 { 8 } else { 5 };
+    let summary_height = if detail.problems.is_empty() { 4 } else { 5 };
+    let [summary, middle, history] = Layout::vertical([
+        Constraint::Length(summary_height),
+        Constraint::Fill(1),
+        Constraint::Length(history_height),
+    ])
+    .areas(area);
+    render_summary(detail, theme, frame, summary);
+    if wide {
+        let [records, diff] =
+            Layout::vertical([Constraint::Percentage(45), Constraint::Fill(1)]).areas(middle);
+        let [peer, ghl] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(records);
+        render_record(" Peer record ", peer_fields(detail), theme, frame, peer);
+        render_record(" GHL record ", ghl_fields(detail), theme, frame, ghl);
+        render_diff(state, detail, frame, diff);
+    } else {
+        render_diff(state, detail, frame, middle);
+    }
+    render_history(detail, theme, frame, history);
+}
+
+fn render_summary(detail: &ContactDetail, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let name = detail
+        .preview
+        .iter()
+        .find(|row| row.target == "name" || row.target == "companyName")
+        .and_then(|row| row.after.as_ref())
+        .map(value_text)
+        .unwrap_or_default();
+    let last = detail.history.last();
+    let outcome = last.map_or("never synced".to_string(), |entry| {
+        format!(
+            "{} {} at {}",
+            entry.action.as_str(),
+            entry.outcome.as_str(),
+            date_time(&entry.at)
+        )
+    });
+    let outcome_style = match last.map(|entry| entry.outcome.as_str()) {
+        Some("failed" | "retrying") => theme.error(),
+        Some("conflict" | "queued") => theme.warn(),
+        Some(_) => theme.ok(),
+        None => theme.dim(),
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(" peer id ", theme.dim()),
+            Span::raw(detail.peer_id.clone()),
+            Span::styled("  ⇄  GHL id ", theme.dim()),
+            Span::raw(opt(detail.ghl_id.as_deref()).to_string()),
+        ]),
+        Line::from(vec![
+            Span::styled(" last    ", theme.dim()),
+            Span::styled(outcome, outcome_style),
+            Span::styled(
+                format!(
+                    "   tasks {}  notes {}  appointments {}",
+                    detail.tasks.len(),
+                    detail.notes.len(),
+                    detail.appointments.len()
+                ),
+                theme.dim(),
+            ),
+        ]),
+    ];
+    if !detail.problems.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(" {}", detail.problems.join("; ")),
+            theme.error(),
+        )));
+    }
+    let outer = block(format!(" Contact {} ", clip(&name, 40)), theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn peer_fields(detail: &ContactDetail) -> Vec<(String, String)> {
+    detail.peer.as_ref().map_or_else(Vec::new, |record| {
+        record
+            .fields
+            .iter()
+            .map(|(key, value)| (key.clone(), value_text(value)))
+            .collect()
+    })
+}
+
+fn ghl_fields(detail: &ContactDetail) -> Vec<(String, String)> {
+    match &detail.ghl {
+        Some(Value::Object(map)) => map
+            .iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(key, value)| (key.clone(), value_text(value)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn render_record(
+    title: &str,
+    fields: Vec<(String, String)>,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let outer = block(title.to_string(), theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    if fields.is_empty() {
+        frame.render_widget(Paragraph::new(" (none)").style(theme.dim()), inner);
+        return;
+    }
+    let key_width = 18;
+    let value_width = usize::from(inner.width).saturating_sub(key_width + 2);
+    let lines: Vec<Line> = fields
+        .into_iter()
+        .map(|(key, value)| {
+            Line::from(vec![
+                Span::styled(format!(" {:<17}", clip(&key, 17)), theme.dim()),
+                Span::raw(clip(&value, value_width)),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// GHL's current value for a mapping target (`customFields.x` style paths are followed).
+fn ghl_value(detail: &ContactDetail, target: &str) -> Option<String> {
+    let mut value = detail.ghl.as_ref()?;
+    for part in target.split('.') {
+        value = value.get(part)?;
+    }
+    Some(value_text(value))
+}
+
+fn render_diff(state: &AppState, detail: &ContactDetail, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let outer = block(" Mapped fields: peer → GHL ".to_string(), theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let column = usize::from(inner.width.saturating_sub(20) / 3).max(6);
+    let rows = detail
+        .preview
+        .iter()
+        .skip(usize::from(state.detail.scroll))
+        .map(|row| diff_row(detail, row, column, theme));
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(2),
+            Constraint::Length(16),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(["", "FIELD", "MAPPED (PEER)", "GHL NOW"]).style(theme.dim()));
+    frame.render_widget(table, inner);
+}
+
+fn diff_row<'a>(
+    detail: &ContactDetail,
+    row: &FieldPreview,
+    width: usize,
+    theme: &Theme,
+) -> Row<'a> {
+    let mapped = row.after.as_ref().map(value_text).unwrap_or_default();
+    let current = ghl_value(detail, &row.target).unwrap_or_default();
+    let (mark, style) = if row.problem.is_some() {
+        ("!", theme.error())
+    } else if mapped == current {
+        ("=", theme.dim())
+    } else {
+        ("≠", theme.warn())
+    };
+    let mapped_text = match &row.problem {
+        Some(problem) => format!("{} ({problem})", value_text(&row.before)),
+        None => mapped,
+    };
+    Row::new([
+        Line::from(Span::styled(mark, style)),
+        Line::from(clip(&row.target, 16)),
+        Line::from(Span::styled(clip(&mapped_text, width * 2), style)),
+        Line::from(clip(&current, width * 2)),
+    ])
+}
+
+fn render_history(detail: &ContactDetail, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let outer = block(" History ".to_string(), theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let height = usize::from(inner.height);
+    let lines: Vec<Line> = detail
+        .history
+        .iter()
+        .rev()
+        .take(height)
+        .map(|entry| {
+            let style = super::log::outcome_style(entry.outcome, theme);
+            Line::from(vec![
+                Span::styled(format!(" {} ", date_time(&entry.at)), theme.dim()),
+                Span::styled(format!("{:<10}", entry.outcome.as_str()), style),
+                Span::raw(format!(
+                    "{} {} {}",
+                    entry.direction.as_str(),
+                    entry.action.as_str(),
+                    entry.message.as_deref().unwrap_or("")
+                )),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}

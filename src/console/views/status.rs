@@ -1,0 +1,149 @@
+//! Status: rate-limit gauges, requests and errors per second (from the live log), cursors,
+//! queue sizes and the last runs.
+
+use super::util::{block, date_time};
+use crate::console::state::AppState;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Gauge, Paragraph, Sparkline};
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let Some(status) = &state.status else {
+        let outer = block(" Status ".to_string(), theme);
+        let inner = outer.inner(area);
+        frame.render_widget(outer, area);
+        frame.render_widget(Paragraph::new(" loading…").style(theme.dim()), inner);
+        return;
+    };
+    let [limits, rates, rest] = Layout::vertical([
+        Constraint::Length(4),
+        Constraint::Length(5),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+
+    let rate = &status.rate_limit;
+    let outer = block(
+        format!(
+            " Rate limit · {} sent · {} × 429 ",
+            rate.requests_sent, rate.rate_limited_seen
+        ),
+        theme,
+    );
+    let inner = outer.inner(limits);
+    frame.render_widget(outer, limits);
+    let [burst, daily] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
+    let burst_ratio = if rate.max == 0 {
+        0.0
+    } else {
+        (rate.tokens / f64::from(rate.max)).clamp(0.0, 1.0)
+    };
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(theme.ok())
+            .ratio(burst_ratio)
+            .label(format!(
+                "burst {:.0}/{} per {} ms",
+                rate.tokens.max(0.0),
+                rate.max,
+                rate.interval_ms
+            )),
+        burst,
+    );
+    let (daily_ratio, daily_label) = match (rate.daily_remaining, rate.daily_limit) {
+        (Some(remaining), Some(limit)) if limit > 0 => (
+            (remaining as f64 / limit as f64).clamp(0.0, 1.0),
+            format!("daily {remaining}/{limit} left"),
+        ),
+        _ => (0.0, "daily quota unknown".to_string()),
+    };
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(theme.info())
+            .ratio(daily_ratio)
+            .label(daily_label),
+        daily,
+    );
+
+    let (requests, errors) = state
+        .log
+        .rate_series(usize::from(rates.width.saturating_sub(2)));
+    let peak = requests.iter().max().copied().unwrap_or(0);
+    let outer = block(format!(" Writes/s (peak {peak}) · errors/s "), theme);
+    let inner = outer.inner(rates);
+    frame.render_widget(outer, rates);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(inner);
+    frame.render_widget(Sparkline::default().data(&requests).style(theme.ok()), top);
+    frame.render_widget(
+        Sparkline::default().data(&errors).style(theme.error()),
+        bottom,
+    );
+
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Fill(1)]).areas(rest);
+    let mut lines = vec![Line::from(Span::styled(" queue", theme.title()))];
+    for (name, count) in &status.queue {
+        let style = if *count > 0 && name != "in_flight" {
+            theme.error()
+        } else {
+            theme.text()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {name:<16}"), theme.dim()),
+            Span::styled(count.to_string(), style),
+        ]));
+    }
+    lines.push(Line::from(Span::styled(" cursors", theme.title())));
+    for (name, value) in &status.cursors {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {name:<16}"), theme.dim()),
+            Span::raw(value.clone()),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(" log entries ", theme.dim()),
+        Span::raw(status.log_entries.to_string()),
+    ]));
+    let outer = block(" Store ".to_string(), theme);
+    let inner = outer.inner(left);
+    frame.render_widget(outer, left);
+    frame.render_widget(Paragraph::new(lines), inner);
+
+    let lines: Vec<Line> = status
+        .last_runs
+        .iter()
+        .map(|run| {
+            let total: u64 = run.counts.values().sum();
+            let failed: u64 = run
+                .counts
+                .iter()
+                .filter(|(key, _)| key.ends_with("/failed"))
+                .map(|(_, n)| n)
+                .sum();
+            let ended = run
+                .ended_at
+                .as_ref()
+                .map_or("running".to_string(), date_time);
+            Line::from(vec![
+                Span::styled(format!(" #{:<4}", run.id), theme.dim()),
+                Span::raw(format!("{:<8} {ended} {total:>6} records ", run.trigger)),
+                Span::styled(
+                    format!("{failed} failed"),
+                    if failed > 0 {
+                        theme.error()
+                    } else {
+                        theme.ok()
+                    },
+                ),
+            ])
+        })
+        .collect();
+    let outer = block(" Last runs ".to_string(), theme);
+    let inner = outer.inner(right);
+    frame.render_widget(outer, right);
+    frame.render_widget(Paragraph::new(lines), inner);
+}

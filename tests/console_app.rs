@@ -1,0 +1,153 @@
+//! The console's app loop without a terminal: a real engine over the sandboxes, messages fed
+//! to `update`, effects performed by the runner's own executor (`runner::effects::perform`).
+
+mod common;
+
+use common::Harness;
+use common::sync::repsly_settings;
+use ghlsync::console::action::{Action, FocusTarget, RetryTarget, Screen as Tab};
+use ghlsync::console::msg::{Effect, Msg};
+use ghlsync::console::runner::effects::perform;
+use ghlsync::console::state::{AppState, Mode, Screen, SyncPhase};
+use ghlsync::console::theme::Theme;
+use ghlsync::console::update::{init, update};
+use ghlsync::engine::{EngineHandle, EngineOptions, Event, start_in_process};
+use ghlsync::peers::repsly::RepslyPeer;
+use ghlsync::store::Store;
+use ghlsync::sync::SyncContext;
+use ghlsync::sync::mapping::Mapping;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+struct App {
+    state: AppState,
+    engine: EngineHandle,
+    events: broadcast::Receiver<Event>,
+    quit: bool,
+}
+
+impl App {
+    /// Performs effects until none are left, feeding each answer and any live log events back.
+    async fn run(&mut self, effects: Vec<Effect>) {
+        let mut queue: VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::Call(request) => {
+                    let answer = perform(&self.engine, &request).await;
+                    self.drain_events();
+                    queue.extend(update(&mut self.state, Msg::Answer(answer)));
+                }
+                Effect::Quit => self.quit = true,
+                Effect::Suspend | Effect::ClearScreen => {}
+            }
+        }
+    }
+
+    fn drain_events(&mut self) {
+        while let Ok(event) = self.events.try_recv() {
+            if let Event::Log { entry } = event {
+                // Reloads these trigger are performed by the next `run`.
+                let _ = update(&mut self.state, Msg::Log(entry));
+            }
+        }
+    }
+
+    async fn act(&mut self, action: Action) {
+        let effects = update(&mut self.state, Msg::Action(action));
+        self.run(effects).await;
+    }
+}
+
+async fn start(h: &Harness, dir: &tempfile::TempDir) -> App {
+    let store = Store::open(&dir.path().join("store")).expect("store opens");
+    let ctx = SyncContext {
+        store,
+        ghl: h.client(),
+        peer: Arc::new(RepslyPeer::new(repsly_settings(h)).expect("repsly peer")),
+        mapping: Mapping::builtin("repsly").expect("built-in mapping"),
+        settings: Default::default(),
+        events: None,
+    };
+    let engine = start_in_process(ctx, EngineOptions::default());
+    App {
+        state: AppState::new(Mode::Sandbox, "repsly", false, Theme::monochrome()),
+        events: engine.subscribe(),
+        engine,
+        quit: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped() {
+    let h = Harness::start(300).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = start(&h, &dir).await;
+
+    // Start-up as in demo mode: load everything, sync at once.
+    let effects = init(&mut app.state, true);
+    app.run(effects).await;
+    assert_eq!(app.state.sync, SyncPhase::Idle, "the first run ended");
+    assert!(
+        app.state.contacts.rows.len() >= 250,
+        "the contacts list filled: {}",
+        app.state.contacts.rows.len()
+    );
+    assert!(!app.state.log.entries.is_empty(), "the live log moved");
+    assert!(app.state.status.is_some());
+    let failures = app.state.failures.operations.len();
+    assert!(failures > 0, "the seed's dirty data fails somewhere");
+
+    // Open a contact: the detail comes back with both records.
+    app.act(Action::Focus(FocusTarget::Screen(Tab::Contacts)))
+        .await;
+    app.act(Action::Select).await;
+    assert_eq!(app.state.screen(), Screen::Detail);
+    let detail = app.state.detail.detail.as_ref().expect("detail loaded");
+    assert!(detail.peer.is_some(), "the peer record is shown");
+
+    // Retry the first failure: the round trip completes and the queue is read again.
+    app.act(Action::Focus(FocusTarget::Screen(Tab::Failures)))
+        .await;
+    let id = app
+        .state
+        .failures
+        .selected_op()
+        .map(|op| op.id)
+        .expect("a failure");
+    app.act(Action::Retry {
+        target: RetryTarget::Selected,
+        original: false,
+    })
+    .await;
+    let flash = app.state.flash.clone().expect("a result flash");
+    assert!(flash.text.starts_with("retried:"), "{}", flash.text);
+
+    // Skip it (dangerous: confirm first), and it leaves the queue.
+    let still_there = app
+        .state
+        .failures
+        .operations
+        .iter()
+        .position(|op| op.id == id);
+    if let Some(index) = still_there {
+        app.state.failures.selected = index;
+        app.act(Action::Skip).await;
+        app.act(Action::ConfirmYes).await;
+        assert!(
+            app.state.failures.operations.iter().all(|op| op.id != id),
+            "skipped operation left the queue"
+        );
+    }
+
+    // The mapping editor loads the mapping in force and the engine checks it.
+    app.act(Action::Focus(FocusTarget::Screen(Tab::Mapping)))
+        .await;
+    assert!(app.state.mapping.loaded);
+    assert!(app.state.mapping.checked, "the engine answered the check");
+    assert_eq!(app.state.mapping.problem, None);
+
+    app.act(Action::Quit).await;
+    assert!(app.quit);
+    let _ = app.engine.call(ghlsync::engine::Command::Shutdown).await;
+}

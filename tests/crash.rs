@@ -574,7 +574,7 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
         updated_at: now,
         run_id: None,
     };
-    store.record_intent(&op).unwrap();
+    store.record_intent(&op).await.unwrap();
 
     s.run().await;
     assert!(store.operations_in("in_flight").unwrap().is_empty());

@@ -182,8 +182,11 @@ impl GhlClient {
                 body,
             };
             let secrets = inner.tokens.secrets();
-            let trace_id = body_trace_id(&answer.body);
-            tracing::debug!(method = %ctx.method, path = %ctx.path, status, elapsed_ms, attempt, trace_id = trace_id.as_deref().unwrap_or(""), "ghl request");
+            // Reading the trace id costs a pass over the body: only when the line is kept.
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                let trace_id = body_trace_id(&answer.body);
+                tracing::debug!(method = %ctx.method, path = %ctx.path, status, elapsed_ms, attempt, trace_id = trace_id.as_deref().unwrap_or(""), "ghl request");
+            }
             if (200..300).contains(&status) {
                 return decode(&ctx, &answer, call.wrapping_key, &secrets);
             }

@@ -7,6 +7,7 @@
 
 mod backup;
 pub mod codec;
+mod durable;
 mod error;
 mod keys;
 mod log;
@@ -53,6 +54,8 @@ pub struct Store {
     mappings: sled::Tree,
     runs: sled::Tree,
     synclog: sled::Tree,
+    /// Shared by every clone: concurrent writers share fsyncs (`durable.rs`).
+    group: std::sync::Arc<durable::GroupFlush>,
 }
 
 impl std::fmt::Debug for Store {
@@ -88,6 +91,7 @@ impl Store {
             mappings: tree("mappings")?,
             runs: tree("runs")?,
             synclog: tree("synclog")?,
+            group: Default::default(),
             path: path.to_path_buf(),
             db,
         };

@@ -1,5 +1,7 @@
 //! The operation lifecycle's durable steps (sync-design.md §2.8). Each function is one sled
-//! transaction followed by a flush; none of them does I/O beyond the store.
+//! transaction followed by a flush (the intent shares its flush with concurrent writers:
+//! `durable.rs`; the commit rides on the next one, see `commit`); none of them does I/O beyond
+//! the store.
 
 use super::keys::{entity_key, log_key, op_key, state_key};
 use super::records::{Baseline, IdLink, LogEntry, OpState, Operation};
@@ -29,7 +31,12 @@ fn abort(err: StoreError) -> ConflictableTransactionError<StoreError> {
 fn write_op(ops: &TransactionalTree, index: &TransactionalTree, op: &Operation) -> TxResult<()> {
     let key = op_key(op.id);
     if let Some(old) = ops.get(key)? {
-        let old: Operation = codec::decode("ops", &key, &old).map_err(abort)?;
+        /// Only the old state is needed; payload and source are skipped, not built.
+        #[derive(serde::Deserialize)]
+        struct StateOnly {
+            state: OpState,
+        }
+        let old: StateOnly = codec::decode("ops", &key, &old).map_err(abort)?;
         index.remove(state_key(old.state.name(), op.id))?;
     }
     if op.state == OpState::Done {
@@ -48,12 +55,16 @@ impl Store {
     }
 
     /// Step 1: the intent is durable before the request leaves.
-    pub fn record_intent(&self, op: &Operation) -> Result<(), StoreError> {
+    pub async fn record_intent(&self, op: &Operation) -> Result<(), StoreError> {
         (&self.ops, &self.ops_by_state).transaction(|(ops, index)| write_op(ops, index, op))?;
-        self.flush()
+        self.durable().await
     }
 
-    /// Step 3: after a 2xx, everything the write established, in one transaction.
+    /// Step 3: after a 2xx, everything the write established, in one transaction. It is not
+    /// flushed on its own: it becomes durable with the next flush (the next intent's, the
+    /// cursor's, sled's 500 ms backstop). Until then the flushed intent stands for it, and an
+    /// intent found in flight after a crash is reconciled by lookup before anything is resent —
+    /// so a lost commit costs a lookup, never a duplicate.
     pub fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
         let op = commit.op;
         let log_key = log_key(commit.log.at.timestamp_millis(), self.db.generate_id()?);
@@ -91,7 +102,7 @@ impl Store {
                 synclog.insert(&log_key, log_value.clone())?;
                 Ok(())
             })?;
-        self.flush()
+        Ok(())
     }
 
     /// Any other state change (retry scheduled, failed, dead, skipped, resolved), with its log

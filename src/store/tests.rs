@@ -54,13 +54,13 @@ fn in_flight() -> OpState {
     }
 }
 
-#[test]
-fn intent_then_commit_links_both_ways_and_retires_the_operation() {
+#[tokio::test]
+async fn intent_then_commit_links_both_ways_and_retires_the_operation() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let mut operation = op(&store, in_flight());
-    store.record_intent(&operation).unwrap();
+    store.record_intent(&operation).await.unwrap();
     assert_eq!(store.operations_in("in_flight").unwrap().len(), 1);
 
     operation.state = OpState::Done;

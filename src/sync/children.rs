@@ -12,7 +12,7 @@ use crate::store::{Action, Direction, Outcome};
 use serde_json::{Map, Value, json};
 
 impl Run<'_> {
-    pub(super) async fn peer_child(&mut self, record: PeerRecord) -> Result<(), SyncError> {
+    pub(super) async fn peer_child(&self, record: PeerRecord) -> Result<(), SyncError> {
         let ctx = self.ctx;
         let kind = record.kind;
         let peer = ctx.peer_name().to_string();
@@ -90,7 +90,7 @@ impl Run<'_> {
 
     /// Flow 6: activity on a contact tags it in GHL.
     async fn apply_tag_rules(
-        &mut self,
+        &self,
         activity: Activity,
         record: &PeerRecord,
         parent: &str,
@@ -127,7 +127,7 @@ impl Run<'_> {
     }
 
     async fn child_deleted(
-        &mut self,
+        &self,
         record: &PeerRecord,
         ghl_id: Option<String>,
         parent: Option<String>,

@@ -6,6 +6,7 @@ use super::context::SyncError;
 use super::execute::{Bookkeeping, Outbound};
 use super::hash::{diff, hash_fields};
 use super::merge::merge;
+use super::pages::Arrival;
 use super::run::Run;
 use super::send::{project, restrict};
 use super::settings::DeletePolicy;
@@ -17,17 +18,16 @@ const KIND: EntityKind = EntityKind::Contact;
 
 impl Run<'_> {
     /// One peer contact from a change page.
-    pub(super) async fn peer_contact(&mut self, record: PeerRecord) -> Result<(), SyncError> {
+    pub(super) async fn peer_contact(&self, arrival: Arrival) -> Result<(), SyncError> {
         let ctx = self.ctx;
         let peer = ctx.peer_name().to_string();
-        let entity = ctx.entity(KIND)?;
+        let Arrival { record, mapped } = arrival;
         let link = ctx.store.link(&peer, KIND, &record.id)?;
-        if !record.active {
+        let Some(mapped) = mapped.filter(|_| record.active) else {
             return self
                 .peer_contact_deleted(&record, link.map(|l| l.ghl_id))
                 .await;
-        }
-        let mapped = entity.to_ghl(&record);
+        };
         let peer_fields = mapped.fields;
         let baseline = ctx.store.baseline(&peer, KIND, &record.id)?;
         let keys = self.ghl_keys(KIND)?;
@@ -44,7 +44,7 @@ impl Run<'_> {
                     .get(&link.ghl_id)
                     .is_some_and(|now| hash_fields(&project(now, &keys)) != base.ghl_hash);
                 if !ghl_changed {
-                    self.handled_ghl.insert(link.ghl_id);
+                    self.handled(link.ghl_id);
                 }
             }
             return Ok(());
@@ -78,7 +78,7 @@ impl Run<'_> {
                 })
                 .await?;
             if let Some(sent) = sent {
-                self.handled_ghl.insert(sent.target_id.clone());
+                self.handled(sent.target_id.clone());
                 if let Some(answer) = sent.ghl_record {
                     self.fill_peer_gaps(&record, &sent.target_id, answer, &keys)
                         .await?;
@@ -86,7 +86,7 @@ impl Run<'_> {
             }
             return Ok(());
         };
-        self.handled_ghl.insert(link.ghl_id.clone());
+        self.handled(link.ghl_id.clone());
         let ghl_now = self
             .ghl_snapshot
             .get(&link.ghl_id)
@@ -133,7 +133,7 @@ impl Run<'_> {
 
     /// Both sides changed since the last sync: merge per field, write each side what it lacks.
     async fn merge_both(
-        &mut self,
+        &self,
         record: PeerRecord,
         peer_fields: Map<String, Value>,
         base: &Baseline,
@@ -238,7 +238,7 @@ impl Run<'_> {
     /// agreed, and nothing would ever send it back; so the peer gets GHL's side now, as flow 4
     /// would send a changed GHL contact.
     async fn fill_peer_gaps(
-        &mut self,
+        &self,
         record: &PeerRecord,
         ghl_id: &str,
         answer: Value,
@@ -288,7 +288,7 @@ impl Run<'_> {
     }
 
     async fn peer_contact_deleted(
-        &mut self,
+        &self,
         record: &PeerRecord,
         ghl_id: Option<String>,
     ) -> Result<(), SyncError> {
@@ -297,7 +297,7 @@ impl Run<'_> {
             self.count(Action::Skip, Outcome::Unchanged);
             return Ok(());
         };
-        self.handled_ghl.insert(ghl_id.clone());
+        self.handled(ghl_id.clone());
         let (action, payload) = match policy {
             DeletePolicy::Mirror => (Action::Delete, Value::Null),
             _ => (
@@ -333,7 +333,7 @@ impl Run<'_> {
     }
 
     /// GHL contacts that changed since their baseline (or are new) go to the peer (flow 4).
-    pub(super) async fn ghl_contacts_to_peer(&mut self) -> Result<(), SyncError> {
+    pub(super) async fn ghl_contacts_to_peer(&self) -> Result<(), SyncError> {
         let ctx = self.ctx;
         if !ctx.settings.contacts.to_peer {
             return Ok(());
@@ -344,7 +344,7 @@ impl Run<'_> {
         let snapshot: Vec<(String, Value)> = self
             .ghl_snapshot
             .iter()
-            .filter(|(id, _)| !self.handled_ghl.contains(*id))
+            .filter(|(id, _)| !self.is_handled(id))
             .map(|(id, record)| (id.clone(), record.clone()))
             .collect();
         for (ghl_id, record) in snapshot {

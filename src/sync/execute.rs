@@ -120,7 +120,7 @@ impl Executor<'_> {
             owner: self.owner.to_string(),
             since: op.updated_at,
         };
-        self.ctx.store.record_intent(&op)?;
+        self.ctx.store.record_intent(&op).await?;
         let started = std::time::Instant::now();
         let mut result = send(self.ctx, &op).await;
         if let Err(SendError::Failed(err)) = &result

@@ -10,6 +10,7 @@ pub mod failed;
 pub mod hash;
 pub mod mapping;
 pub mod merge;
+mod pages;
 pub mod run;
 pub mod send;
 pub mod settings;

@@ -6,7 +6,7 @@ use super::context::{SyncContext, SyncError};
 use super::execute::{Ended, Executor, Outbound};
 use super::send::Sent;
 use crate::ghl::ErrorClass;
-use crate::peers::{ChangeDetection, EntityKind};
+use crate::peers::EntityKind;
 use crate::store::{
     Action, Baseline, Direction, LogEntry, OpError, OpState, Operation, Outcome, RunRecord,
 };
@@ -14,9 +14,10 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Pages read per entity at most in one run (a runaway cursor must not loop forever).
-const MAX_PAGES: usize = 100_000;
+pub(super) const MAX_PAGES: usize = 100_000;
 /// Baseline marker of a tombstone already handled.
 const TOMBSTONE: &str = "inactive";
 
@@ -66,13 +67,21 @@ pub struct Run<'a> {
     pub(super) ctx: &'a SyncContext,
     pub(super) options: &'a RunOptions,
     pub(super) dry_run: bool,
-    pub(super) record: RunRecord,
-    /// GHL contacts this run already reconciled with the peer.
-    pub(super) handled_ghl: HashSet<String>,
+    pub(super) run_id: u64,
     /// GHL contacts as listed at the start of the run, by id.
     pub(super) ghl_snapshot: HashMap<String, Value>,
     pub(super) calendar_id: Option<String>,
-    pub(super) plan: Vec<PlannedChange>,
+    /// What the run's records change as they go. A page's records are handled concurrently
+    /// (`pages.rs`), so this sits behind a lock that is never held across an `.await`.
+    tally: Mutex<Tally>,
+}
+
+/// The run's mutable bookkeeping.
+struct Tally {
+    record: RunRecord,
+    /// GHL contacts this run already reconciled with the peer.
+    handled_ghl: HashSet<String>,
+    plan: Vec<PlannedChange>,
     /// Operations already in the failed queue, by what they write: a record whose write failed
     /// waits for its queued operation instead of getting a new one every run.
     open: HashMap<(Direction, EntityKind, String), Operation>,
@@ -81,48 +90,64 @@ pub struct Run<'a> {
 
 pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunReport, SyncError> {
     let id = ctx.store.new_op_id()?;
+    let record = RunRecord {
+        id,
+        trigger: options.trigger.clone(),
+        peer: ctx.peer_name().to_string(),
+        started_at: Utc::now(),
+        ended_at: None,
+        counts: BTreeMap::new(),
+        dry_run: options.dry_run,
+    };
     let mut run = Run {
         ctx,
         options,
         dry_run: options.dry_run,
-        record: RunRecord {
-            id,
-            trigger: options.trigger.clone(),
-            peer: ctx.peer_name().to_string(),
-            started_at: Utc::now(),
-            ended_at: None,
-            counts: BTreeMap::new(),
-            dry_run: options.dry_run,
-        },
-        handled_ghl: HashSet::new(),
+        run_id: id,
         ghl_snapshot: HashMap::new(),
         calendar_id: ctx.settings.calendar_id.clone(),
-        plan: Vec::new(),
-        open: HashMap::new(),
-        writes: 0,
+        tally: Mutex::new(Tally {
+            record,
+            handled_ghl: HashSet::new(),
+            plan: Vec::new(),
+            open: HashMap::new(),
+            writes: 0,
+        }),
     };
     if !run.dry_run {
-        ctx.store.put_run(&run.record)?;
+        ctx.store.put_run(&run.tally().record)?;
         super::failed::recover_in_flight(ctx, &run.executor()).await?;
         super::failed::retry_due(ctx, &run.executor()).await?;
     }
     for op in ctx.store.failed_queue()? {
-        run.open
+        run.tally()
+            .open
             .insert((op.direction, op.kind, op.source_id.clone()), op);
     }
     let result = run.steps().await;
-    run.record.ended_at = Some(Utc::now());
-    if !run.dry_run {
-        ctx.store.put_run(&run.record)?;
+    let tally = run
+        .tally
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    let mut record = tally.record;
+    record.ended_at = Some(Utc::now());
+    if !options.dry_run {
+        ctx.store.put_run(&record)?;
     }
     result?;
     Ok(RunReport {
-        run: run.record,
-        plan: run.plan,
+        run: record,
+        plan: tally.plan,
     })
 }
 
 impl<'a> Run<'a> {
+    fn tally(&self) -> MutexGuard<'_, Tally> {
+        // A panic while the lock was held cannot leave the counts half-written in a way that
+        // matters more than losing the run: keep going with what is there.
+        self.tally.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn wants(&self, kind: EntityKind) -> bool {
         (self.options.entities.is_empty() || self.options.entities.contains(&kind))
             && self.ctx.mapping.entity(kind).is_some()
@@ -176,65 +201,18 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Walks one entity's change pages from its cursor.
-    async fn peer_pages(&mut self, kind: EntityKind) -> Result<(), SyncError> {
-        let ctx = self.ctx;
-        let peer = ctx.peer_name().to_string();
-        let readable = ctx
-            .peer
-            .capabilities()
-            .into_iter()
-            .any(|cap| cap.kind == kind && cap.read);
-        if !readable {
-            return Ok(());
-        }
-        let uses_cursor = ctx
-            .peer
-            .capabilities()
-            .into_iter()
-            .any(|cap| cap.kind == kind && cap.changes == ChangeDetection::Cursor);
-        let mut cursor = if self.options.full || !uses_cursor {
-            None
-        } else {
-            ctx.store.cursor(&peer, kind)?
-        };
-        for _ in 0..MAX_PAGES {
-            let page = ctx.peer.fetch_changes(kind, cursor.as_deref()).await?;
-            for record in page.records {
-                if self.limit_reached() {
-                    return Ok(());
-                }
-                if kind == EntityKind::Contact {
-                    self.peer_contact(record).await?;
-                } else {
-                    self.peer_child(record).await?;
-                }
-            }
-            if let Some(next) = page.next_cursor {
-                // Every record of the page is committed or durably queued by now.
-                if !self.dry_run && uses_cursor {
-                    ctx.store.set_cursor(&peer, kind, &next)?;
-                }
-                cursor = Some(next);
-            }
-            if page.done {
-                break;
-            }
-        }
-        Ok(())
-    }
-
     pub(super) fn executor(&self) -> Executor<'a> {
         Executor {
             ctx: self.ctx,
             trigger: "sync",
-            run_id: Some(self.record.id),
+            run_id: Some(self.run_id),
             owner: "engine",
         }
     }
 
-    pub(super) fn count(&mut self, action: Action, outcome: Outcome) {
+    pub(super) fn count(&self, action: Action, outcome: Outcome) {
         *self
+            .tally()
             .record
             .counts
             .entry(format!("{}/{}", action.as_str(), outcome.as_str()))
@@ -242,7 +220,18 @@ impl<'a> Run<'a> {
     }
 
     pub(super) fn limit_reached(&self) -> bool {
-        self.options.limit.is_some_and(|limit| self.writes >= limit)
+        self.options
+            .limit
+            .is_some_and(|limit| self.tally().writes >= limit)
+    }
+
+    /// GHL contact `ghl_id` is reconciled with the peer by this run (flow 4 leaves it alone).
+    pub(super) fn handled(&self, ghl_id: String) {
+        self.tally().handled_ghl.insert(ghl_id);
+    }
+
+    pub(super) fn is_handled(&self, ghl_id: &str) -> bool {
+        self.tally().handled_ghl.contains(ghl_id)
     }
 
     pub(super) fn ghl_keys(&self, kind: EntityKind) -> Result<Vec<String>, SyncError> {
@@ -252,21 +241,24 @@ impl<'a> Run<'a> {
     /// True when the record already waits in the failed queue with this very payload; a changed
     /// payload supersedes the queued operation (it is skipped, and the new one goes out).
     fn already_queued(
-        &mut self,
+        &self,
         direction: Direction,
         kind: EntityKind,
         source_id: &str,
         payload: &Value,
     ) -> Result<bool, SyncError> {
         let key = (direction, kind, source_id.to_string());
-        let Some(queued) = self.open.get(&key) else {
+        let mut tally = self.tally();
+        let Some(queued) = tally.open.get(&key) else {
             return Ok(false);
         };
         if &queued.payload == payload || payload.is_null() {
             return Ok(true);
         }
+        let id = queued.id;
+        tally.open.remove(&key);
+        drop(tally);
         if !self.dry_run {
-            let id = queued.id;
             super::failed::close(
                 self.ctx,
                 &super::Selection::Ids(vec![id]),
@@ -274,20 +266,19 @@ impl<'a> Run<'a> {
                 "superseded",
             )?;
         }
-        self.open.remove(&key);
         Ok(false)
     }
 
     /// Sends one write (or plans it, in a dry run).
-    pub(super) async fn write(&mut self, out: Outbound) -> Result<Option<Sent>, SyncError> {
+    pub(super) async fn write(&self, out: Outbound) -> Result<Option<Sent>, SyncError> {
         if self.already_queued(out.direction, out.kind, &out.source_id, &out.payload)? {
             self.count(out.action, Outcome::Queued);
             return Ok(None);
         }
-        self.writes += 1;
+        self.tally().writes += 1;
         if self.dry_run {
             self.count(out.action, Outcome::DryRun);
-            self.plan.push(PlannedChange {
+            self.tally().plan.push(PlannedChange {
                 kind: out.kind,
                 direction: out.direction,
                 action: out.action,
@@ -310,7 +301,7 @@ impl<'a> Run<'a> {
 
     /// A record that cannot be sent at all: straight to the failed queue, no request.
     pub(super) fn local_failure(
-        &mut self,
+        &self,
         record: &crate::peers::PeerRecord,
         message: &str,
     ) -> Result<(), SyncError> {
@@ -347,7 +338,7 @@ impl<'a> Run<'a> {
             error: Some(error.clone()),
             created_at: now,
             updated_at: now,
-            run_id: Some(self.record.id),
+            run_id: Some(self.run_id),
         };
         let entry = LogEntry {
             at: now,
@@ -366,7 +357,7 @@ impl<'a> Run<'a> {
             duration_ms: 0,
             diff: Map::new(),
             op_id: Some(op.id),
-            run_id: Some(self.record.id),
+            run_id: Some(self.run_id),
         };
         self.ctx.store.update_operation(&op, Some(&entry))?;
         self.ctx.announce(&entry);

@@ -29,8 +29,19 @@ fn content_type(headers: &HeaderMap) -> String {
 }
 
 pub(super) fn body_trace_id(body: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    value.get("traceId")?.as_str().map(str::to_string)
+    /// Only the trace id; every other field is skipped without being built.
+    #[derive(serde::Deserialize)]
+    struct Traced {
+        #[serde(rename = "traceId")]
+        trace_id: Option<String>,
+    }
+    serde_json::from_slice::<Traced>(body).ok()?.trace_id
+}
+
+/// Whether the body is an object with `key` at its top level (values are skipped, not built).
+fn has_key(body: &[u8], key: &str) -> bool {
+    serde_json::from_slice::<std::collections::HashMap<String, serde::de::IgnoredAny>>(body)
+        .is_ok_and(|map| map.contains_key(key))
 }
 
 fn exposed(secrets: &[Secret]) -> Vec<&str> {
@@ -44,6 +55,13 @@ pub(super) fn decode<T: DeserializeOwned>(
     key: Option<&str>,
     secrets: &[Secret],
 ) -> Result<T, GhlError> {
+    // Most answers have the expected shape: read them straight into `T`. Only when that fails
+    // is the body read again through `Value`, to name what is wrong.
+    if key.is_none_or(|key| has_key(&answer.body, key))
+        && let Ok(decoded) = serde_json::from_slice::<T>(&answer.body)
+    {
+        return Ok(decoded);
+    }
     let decode_error = |detail: String, trace_id: Option<String>| {
         GhlError::Decode(Box::new(DecodeError {
             ctx: ctx.clone(),

@@ -35,12 +35,15 @@ pub(crate) fn compile(doc: FileDoc, src: Source<'_>) -> Result<Mapping, MappingE
             entities.insert(kind, compile_entity(kind, entity, src)?);
         }
     }
-    Ok(Mapping {
+    let mut mapping = Mapping {
         text: src.text.to_string(),
         peer: peer.to_string(),
         origin: src.origin.to_string(),
         entities,
-    })
+        fingerprint: String::new(),
+    };
+    mapping.fingerprint = mapping.compute_fingerprint();
+    Ok(mapping)
 }
 
 fn compile_entity(

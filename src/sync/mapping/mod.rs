@@ -56,6 +56,10 @@ pub struct Mapping {
     #[serde(skip)]
     text: String,
     entities: BTreeMap<EntityKind, EntityMapping>,
+    /// Computed once at parse: every operation records it, and hashing the whole compiled
+    /// mapping per operation cost more than the rest of mapping a record.
+    #[serde(skip)]
+    fingerprint: String,
 }
 
 impl Mapping {
@@ -116,6 +120,10 @@ impl Mapping {
     /// A stable hash of the normalised mapping: comments, layout and key order do not change it,
     /// any change of meaning does. Stored with each payload to tell which mapping produced it.
     pub fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    fn compute_fingerprint(&self) -> String {
         // Serialising the compiled form cannot fail: every map key is a string or a unit enum.
         let canonical = serde_json::to_string(self).unwrap_or_default();
         format!("{:016x}", fnv1a64(canonical.as_bytes()))

@@ -1,0 +1,226 @@
+//! Walking a peer's change pages. The records of one page are written concurrently, in lanes:
+//! records that could touch the same GHL record (same peer id, email, phone or linked GHL id)
+//! share a lane and go one after another, so two of them can never race to create the same
+//! contact; lanes run side by side. The cursor moves past a page only once every lane of it has
+//! committed or durably queued its records.
+
+use super::context::SyncError;
+use super::mapping::MappedRecord;
+use super::run::{MAX_PAGES, Run};
+use crate::peers::{ChangeDetection, EntityKind, PeerRecord};
+use futures::TryStreamExt;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Lanes in flight at once. Each holds at most one request; GHL's own limit (10 per second per
+/// location) is enforced by the client's limiter, so this only bounds memory and sockets.
+const LANES: usize = 16;
+
+/// A record as it arrives, with its GHL-side fields when it is a live contact (mapped once:
+/// lane keys and the write both need them).
+pub(super) struct Arrival {
+    pub record: PeerRecord,
+    pub mapped: Option<MappedRecord>,
+}
+
+impl Run<'_> {
+    /// Walks one entity's change pages from its cursor.
+    pub(super) async fn peer_pages(&self, kind: EntityKind) -> Result<(), SyncError> {
+        let ctx = self.ctx;
+        let peer = ctx.peer_name().to_string();
+        let capabilities = ctx.peer.capabilities();
+        let of_kind = || capabilities.iter().filter(|cap| cap.kind == kind);
+        if !of_kind().any(|cap| cap.read) {
+            return Ok(());
+        }
+        let uses_cursor = of_kind().any(|cap| cap.changes == ChangeDetection::Cursor);
+        let mut cursor = if self.options.full || !uses_cursor {
+            None
+        } else {
+            ctx.store.cursor(&peer, kind)?
+        };
+        for _ in 0..MAX_PAGES {
+            let page = ctx.peer.fetch_changes(kind, cursor.as_deref()).await?;
+            self.page(kind, page.records).await?;
+            if self.limit_reached() {
+                // The page may be partly done: read it again next run (baselines skip the rest).
+                return Ok(());
+            }
+            if let Some(next) = page.next_cursor {
+                // Every record of the page is committed or durably queued by now.
+                if !self.dry_run && uses_cursor {
+                    ctx.store.set_cursor(&peer, kind, &next)?;
+                }
+                cursor = Some(next);
+            }
+            if page.done {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn page(&self, kind: EntityKind, records: Vec<PeerRecord>) -> Result<(), SyncError> {
+        let entity = self.ctx.entity(kind)?;
+        let mut arrivals = Vec::with_capacity(records.len());
+        for record in records {
+            let mapped =
+                (kind == EntityKind::Contact && record.active).then(|| entity.to_ghl(&record));
+            arrivals.push(Arrival { record, mapped });
+        }
+        let mut keyed = Vec::with_capacity(arrivals.len());
+        for arrival in arrivals {
+            let keys = self.lane_keys(&arrival)?;
+            keyed.push((arrival, keys));
+        }
+        // A dry run's plan and a `--limit` are easier to read and exact when sequential.
+        let width = if self.dry_run || self.options.limit.is_some() {
+            1
+        } else {
+            LANES
+        };
+        futures::stream::iter(lanes(keyed).into_iter().map(Ok))
+            .try_for_each_concurrent(width, |lane| self.lane(lane))
+            .await
+    }
+
+    async fn lane(&self, lane: Vec<Arrival>) -> Result<(), SyncError> {
+        for arrival in lane {
+            if self.limit_reached() {
+                return Ok(());
+            }
+            if arrival.record.kind == EntityKind::Contact {
+                self.peer_contact(arrival).await?;
+            } else {
+                self.peer_child(arrival.record).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What a record could collide on with another record of its page.
+    fn lane_keys(&self, arrival: &Arrival) -> Result<Vec<String>, SyncError> {
+        let record = &arrival.record;
+        let mut keys = vec![format!("id:{}", record.id)];
+        if let Some(mapped) = &arrival.mapped {
+            if let Some(email) = mapped.fields.get("email").and_then(Value::as_str) {
+                keys.push(format!("email:{}", email.trim().to_lowercase()));
+            }
+            if let Some(phone) = mapped.fields.get("phone").and_then(Value::as_str) {
+                let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+                keys.push(format!("phone:{digits}"));
+            }
+        }
+        if record.kind == EntityKind::Contact
+            && let Some(link) =
+                self.ctx
+                    .store
+                    .link(self.ctx.peer_name(), record.kind, &record.id)?
+        {
+            keys.push(format!("ghl:{}", link.ghl_id));
+        }
+        Ok(keys)
+    }
+}
+
+/// Groups items into lanes: items that share any key end up in the same lane, in their original
+/// order; lanes are ordered by their first item.
+pub(super) fn lanes<T>(items: Vec<(T, Vec<String>)>) -> Vec<Vec<T>> {
+    // Union-find over item indices, joined through the keys they share.
+    let mut parent: Vec<usize> = (0..items.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for (i, (_, keys)) in items.iter().enumerate() {
+        for key in keys {
+            if let Some(&other) = owner.get(key.as_str()) {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, other));
+                // The earlier item's root stays the root, so a lane keeps its first item's place.
+                parent[a.max(b)] = a.min(b);
+            } else {
+                owner.insert(key, i);
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..items.len()).map(|i| root(&mut parent, i)).collect();
+    let mut lane_of_root: HashMap<usize, usize> = HashMap::new();
+    let mut lanes: Vec<Vec<T>> = Vec::new();
+    for ((item, _), root) in items.into_iter().zip(roots) {
+        let lane = *lane_of_root.entry(root).or_insert_with(|| {
+            lanes.push(Vec::new());
+            lanes.len() - 1
+        });
+        lanes[lane].push(item);
+    }
+    lanes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lanes;
+    use proptest::prelude::*;
+
+    fn keyed(spec: &[(u32, &[&str])]) -> Vec<(u32, Vec<String>)> {
+        spec.iter()
+            .map(|(id, keys)| (*id, keys.iter().map(|k| k.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn records_sharing_a_key_share_a_lane_in_order_others_run_apart() {
+        let got = lanes(keyed(&[
+            (1, &["email:a", "phone:1"]),
+            (2, &["email:b"]),
+            (3, &["phone:1"]),
+            (4, &["email:c", "email:b"]),
+            (5, &["email:c"]),
+            (6, &["email:d"]),
+        ]));
+        assert_eq!(got, vec![vec![1, 3], vec![2, 4, 5], vec![6]]);
+    }
+
+    #[test]
+    fn a_record_joining_two_lanes_merges_them() {
+        let got = lanes(keyed(&[
+            (1, &["a"]),
+            (2, &["b"]),
+            (3, &["a", "b"]),
+            (4, &["c"]),
+        ]));
+        assert_eq!(got, vec![vec![1, 2, 3], vec![4]]);
+    }
+
+    proptest! {
+        /// Every item lands in exactly one lane, lanes keep the input order, and no key is held
+        /// by two lanes.
+        #[test]
+        fn lanes_partition_and_separate_keys(spec in prop::collection::vec(prop::collection::vec(0u8..12, 0..3), 0..40)) {
+            let items: Vec<(usize, Vec<String>)> = spec
+                .iter()
+                .enumerate()
+                .map(|(i, keys)| (i, keys.iter().map(|k| k.to_string()).collect()))
+                .collect();
+            let got = lanes(items.clone());
+            let mut seen: Vec<usize> = got.iter().flatten().copied().collect();
+            for lane in &got {
+                prop_assert!(lane.windows(2).all(|w| w[0] < w[1]));
+            }
+            seen.sort();
+            prop_assert_eq!(seen, (0..items.len()).collect::<Vec<_>>());
+            let mut key_lane = std::collections::HashMap::new();
+            for (lane_no, lane) in got.iter().enumerate() {
+                for i in lane {
+                    for key in &items[*i].1 {
+                        let first = *key_lane.entry(key.clone()).or_insert(lane_no);
+                        prop_assert_eq!(first, lane_no);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -151,33 +151,8 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         })?;
     let addr = listener.local_addr().map_err(SandboxError::LocalAddr)?;
     let base_url = format!("http://{addr}");
-    let ids = seed::identities(opts.seed);
-    let started = std::time::Instant::now();
-    let data = seed::data(&ids, opts.seed, opts.contacts, seed_anchor_ms());
-    let repsly = repsly::RepslyState::new(&data, &ids.location_id, opts.seed, seed_anchor_ms());
-    tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
-    let mut tokens = TokenStore::default();
-    let all = scopes_of(ALL_SCOPES);
-    tokens.insert_access(
-        ids.access_token.clone(),
-        &ids.location_id,
-        all.clone(),
-        PRINTED_TOKEN_TTL,
-    );
-    tokens.insert_refresh(ids.refresh_token.clone(), &ids.location_id, all);
-    let state = Arc::new(AppState {
-        base_url: base_url.clone(),
-        data: Mutex::new(data),
-        tokens: Mutex::new(tokens),
-        limiter: Mutex::new(Limiter::new(opts.rate_limit, opts.daily_limit)),
-        faults: Mutex::new(faults::Faults::new(opts.fault_rate)),
-        stats: Mutex::default(),
-        oauth_delay_ms: AtomicU64::new(0),
-        allow_duplicates: AtomicBool::new(false),
-        ids: ids.clone(),
-        repsly,
-        opts,
-    });
+    let state = Arc::new(new_state(opts, base_url.clone()));
+    let ids = state.ids.clone();
     let repsly_base_url = format!("{base_url}{}", repsly::PREFIX);
     let repsly_username = state.repsly.username.clone();
     let repsly_password = state.repsly.password.clone();
@@ -206,6 +181,37 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         shutdown: tx,
         task,
     })
+}
+
+/// The seeded state of a sandbox serving at `base_url`.
+fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
+    let ids = seed::identities(opts.seed);
+    let started = std::time::Instant::now();
+    let data = seed::data(&ids, opts.seed, opts.contacts, seed_anchor_ms());
+    let repsly = repsly::RepslyState::new(&data, &ids.location_id, opts.seed, seed_anchor_ms());
+    tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
+    let mut tokens = TokenStore::default();
+    let all = scopes_of(ALL_SCOPES);
+    tokens.insert_access(
+        ids.access_token.clone(),
+        &ids.location_id,
+        all.clone(),
+        PRINTED_TOKEN_TTL,
+    );
+    tokens.insert_refresh(ids.refresh_token.clone(), &ids.location_id, all);
+    AppState {
+        base_url,
+        data: Mutex::new(data),
+        tokens: Mutex::new(tokens),
+        limiter: Mutex::new(Limiter::new(opts.rate_limit, opts.daily_limit)),
+        faults: Mutex::new(faults::Faults::new(opts.fault_rate)),
+        stats: Mutex::default(),
+        oauth_delay_ms: AtomicU64::new(0),
+        allow_duplicates: AtomicBool::new(false),
+        ids,
+        repsly,
+        opts,
+    }
 }
 
 /// Seeded dates are relative to today's UTC midnight: recent-looking data, yet the same seed

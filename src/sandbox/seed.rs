@@ -94,7 +94,7 @@ pub fn data(ids: &Identities, seed: u64, contacts: usize, anchor_ms: i64) -> Sto
         created: Vec::with_capacity(contacts),
         store: Store::default(),
     };
-    g.store.contacts.reserve(contacts + 8);
+    g.store.reserve_contacts(contacts + 8);
     let main_calendars = g.calendars(&ids.location_id, CALENDARS);
     let other_calendars = g.calendars(&ids.other_location_id, &CALENDARS[..1]);
     let batch_start = contacts / 20;
@@ -203,7 +203,7 @@ impl Gen<'_> {
                     0 => None,
                     n => {
                         let k = self.rng.random_range(0..n);
-                        self.store.contacts.get(&self.created[k])
+                        self.store.contact(&self.created[k])
                     }
                 };
                 let earlier = earlier.filter(|r| {
@@ -307,7 +307,7 @@ mod tests {
         let b = data(&identities(42), 42, 300, ANCHOR);
         let first = |s: &Store, loc: &str| s.walk(loc, None).next().map(|r| r.contact.clone());
         assert_eq!(first(&a, &a_ids.location_id), first(&b, &a_ids.location_id));
-        assert_eq!(a.contacts.len(), 305);
+        assert_eq!(a.contacts().len(), 305);
         assert_eq!(a.count_in(&a_ids.location_id), 300);
         let c_ids = identities(7);
         assert_ne!(a_ids.location_id, c_ids.location_id);
@@ -321,14 +321,14 @@ mod tests {
         let store = data(&ids, 42, 10_000, ANCHOR);
         println!("seeded 10k contacts in {:?}", started.elapsed());
         let mut per_ms = std::collections::HashMap::<i64, usize>::new();
-        for rec in store.contacts.values() {
+        for rec in store.contacts() {
             *per_ms.entry(rec.added_ms).or_default() += 1;
         }
         assert!(
             per_ms.values().any(|n| *n > 100),
             "a bulk import larger than a page"
         );
-        let long = store.contacts.values().filter(|r| {
+        let long = store.contacts().filter(|r| {
             r.contact
                 .company_name
                 .as_ref()
@@ -336,11 +336,9 @@ mod tests {
         });
         assert!(long.count() > 0);
         assert!(
-            store.contacts.values().any(|r| r
-                .contact
-                .email
-                .as_deref()
-                .is_some_and(|e| e.ends_with('@')))
+            store
+                .contacts()
+                .any(|r| r.contact.email.as_deref().is_some_and(|e| e.ends_with('@')))
         );
         assert!(!store.tasks.is_empty() && !store.notes.is_empty() && !store.appts.is_empty());
     }

@@ -14,9 +14,21 @@ use crate::ghl::models::{Appointment, Calendar, Contact, Note, Task};
 
 use super::errors::ApiError;
 
+mod index;
+
+use index::{ContactIndex, Filing, email_key, phone_key};
+
+/// A contact and its walk-order timestamp. Only the store hands out `&mut` to the contact (see
+/// [`Store::edit_contact`]), so its order and email/phone filings cannot go stale.
 pub struct ContactRec {
     pub contact: Contact,
     pub added_ms: i64,
+}
+
+impl ContactRec {
+    pub fn key(&self) -> Key {
+        (Reverse(self.added_ms), self.contact.id.clone())
+    }
 }
 
 pub struct ApptRec {
@@ -30,8 +42,9 @@ pub type Key = (Reverse<i64>, String);
 
 #[derive(Default)]
 pub struct Store {
-    pub contacts: HashMap<String, ContactRec>,
+    contacts: HashMap<String, ContactRec>,
     order: HashMap<String, BTreeSet<Key>>,
+    index: ContactIndex,
     pub tasks: HashMap<String, Vec<Task>>,
     pub notes: HashMap<String, Vec<Note>>,
     pub appts: HashMap<String, ApptRec>,
@@ -40,30 +53,100 @@ pub struct Store {
 }
 
 impl Store {
+    /// Files `key` under `filing`: the location's walk order and the duplicate index.
+    fn file(&mut self, filing: &Filing, key: &Key) {
+        match self.order.get_mut(&filing.location) {
+            Some(set) => {
+                set.insert(key.clone());
+            }
+            None => {
+                self.order
+                    .insert(filing.location.clone(), BTreeSet::from([key.clone()]));
+            }
+        }
+        self.index.add(filing, key);
+    }
+
+    fn unfile(&mut self, filing: &Filing, key: &Key) {
+        if let Some(set) = self.order.get_mut(&filing.location) {
+            set.remove(key);
+        }
+        self.index.remove(filing, key);
+    }
+
+    /// Adds (or replaces) the contact with `rec`'s id.
     pub fn insert_contact(&mut self, rec: ContactRec) {
-        let location = rec.contact.location_id.clone().unwrap_or_default();
-        self.order
-            .entry(location)
-            .or_default()
-            .insert((Reverse(rec.added_ms), rec.contact.id.clone()));
+        // A replaced record must leave its old filings, or lookups would find a ghost.
+        self.take_contact(&rec.contact.id);
+        self.file(&Filing::of(&rec.contact), &rec.key());
         self.contacts.insert(rec.contact.id.clone(), rec);
+    }
+
+    fn take_contact(&mut self, id: &str) -> Option<ContactRec> {
+        let rec = self.contacts.remove(id)?;
+        self.unfile(&Filing::of(&rec.contact), &rec.key());
+        Some(rec)
     }
 
     /// Removes the contact with its tasks and notes; its appointments stay, as calendar events
     /// outlive the contact record in GHL.
     pub fn remove_contact(&mut self, id: &str) -> Option<ContactRec> {
-        let rec = self.contacts.remove(id)?;
-        let location = rec.contact.location_id.clone().unwrap_or_default();
-        if let Some(set) = self.order.get_mut(&location) {
-            set.remove(&(Reverse(rec.added_ms), rec.contact.id.clone()));
-        }
+        let rec = self.take_contact(id)?;
         self.tasks.remove(id);
         self.notes.remove(id);
         Some(rec)
     }
 
+    /// Changes the contact `id` of `location` (404 when missing, 403 when it belongs to another
+    /// location) through `edit`, then refiles it if its location, email or phone changed. The
+    /// one way to mutate a stored contact, so no path can forget the index. `edit` must not
+    /// change the id, which is the contact's key in the store.
+    pub fn edit_contact<R>(
+        &mut self,
+        id: &str,
+        location: &str,
+        edit: impl FnOnce(&mut Contact) -> R,
+    ) -> Result<R, ApiError> {
+        self.owned(id, location)?;
+        let rec = self
+            .contacts
+            .get_mut(id)
+            .ok_or_else(|| ApiError::not_found("Contact"))?;
+        let before = Filing::of(&rec.contact);
+        let out = edit(&mut rec.contact);
+        debug_assert_eq!(rec.contact.id, id, "an edit changed the contact's id");
+        let after = Filing::of(&rec.contact);
+        if after != before {
+            let key = rec.key();
+            self.unfile(&before, &key);
+            self.file(&after, &key);
+        }
+        Ok(out)
+    }
+
+    pub fn contact(&self, id: &str) -> Option<&ContactRec> {
+        self.contacts.get(id)
+    }
+
+    /// Every contact of every location, in no particular order.
+    pub fn contacts(&self) -> impl ExactSizeIterator<Item = &ContactRec> {
+        self.contacts.values()
+    }
+
+    pub fn reserve_contacts(&mut self, additional: usize) {
+        self.contacts.reserve(additional);
+    }
+
     pub fn count_in(&self, location: &str) -> usize {
         self.order.get(location).map_or(0, BTreeSet::len)
+    }
+
+    /// How many contacts of `location` a walk from `cursor` would yield, without visiting the
+    /// records themselves.
+    pub fn count_after(&self, location: &str, cursor: Option<Key>) -> usize {
+        self.order.get(location).map_or(0, |set| {
+            set.range((lower(cursor), Bound::Unbounded)).count()
+        })
     }
 
     /// Contacts of `location` in walk order, strictly after `cursor`.
@@ -72,10 +155,7 @@ impl Store {
         location: &str,
         cursor: Option<Key>,
     ) -> impl Iterator<Item = &'a ContactRec> + 'a {
-        let lower = match cursor {
-            Some(key) => Bound::Excluded(key),
-            None => Bound::Unbounded,
-        };
+        let lower = lower(cursor);
         self.order
             .get(location)
             .into_iter()
@@ -96,15 +176,9 @@ impl Store {
         Ok(rec)
     }
 
-    pub fn owned_mut(&mut self, id: &str, location: &str) -> Result<&mut ContactRec, ApiError> {
-        self.owned(id, location)?;
-        self.contacts
-            .get_mut(id)
-            .ok_or_else(|| ApiError::not_found("Contact"))
-    }
-
     /// Duplicate rule of a location that disallows duplicates: email case-insensitively first,
-    /// then phone by its digits.
+    /// then phone by its digits. Among several matches the first in walk order wins (newest
+    /// `dateAdded`, then smallest id), as a walk of the location would find it.
     pub fn find_duplicate(
         &self,
         location: &str,
@@ -112,25 +186,21 @@ impl Store {
         phone: Option<&str>,
         except: Option<&str>,
     ) -> Option<(&ContactRec, &'static str)> {
-        let candidates = || {
-            self.walk(location, None)
-                .filter(move |rec| Some(rec.contact.id.as_str()) != except)
-        };
-        if let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) {
-            let found = candidates().find(|rec| {
-                rec.contact
-                    .email
-                    .as_deref()
-                    .is_some_and(|e| e.trim().eq_ignore_ascii_case(email))
-            });
-            if let Some(rec) = found {
-                return Some((rec, "email"));
-            }
+        let found = |id: Option<&str>| id.and_then(|id| self.contacts.get(id));
+        if let Some(email) = email.and_then(email_key)
+            && let Some(rec) = found(self.index.by_email(location, &email, except))
+        {
+            return Some((rec, "email"));
         }
-        let digits = phone.map(phone_digits).filter(|d| d.len() >= 7)?;
-        candidates()
-            .find(|rec| rec.contact.phone.as_deref().map(phone_digits).as_deref() == Some(&digits))
-            .map(|rec| (rec, "phone"))
+        let digits = phone.and_then(phone_key)?;
+        found(self.index.by_phone(location, &digits, except)).map(|rec| (rec, "phone"))
+    }
+}
+
+fn lower(cursor: Option<Key>) -> Bound<Key> {
+    match cursor {
+        Some(key) => Bound::Excluded(key),
+        None => Bound::Unbounded,
     }
 }
 
@@ -176,56 +246,4 @@ pub fn utc() -> FixedOffset {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn store_with(times: &[i64]) -> Store {
-        let mut store = Store::default();
-        for (i, ms) in times.iter().enumerate() {
-            let contact = Contact {
-                id: format!("c{i:03}"),
-                location_id: Some("L".into()),
-                ..Contact::default()
-            };
-            store.insert_contact(ContactRec {
-                contact,
-                added_ms: *ms,
-            });
-        }
-        store
-    }
-
-    #[test]
-    fn paging_with_tied_timestamps_has_no_gap_and_no_repeat() {
-        // 3 items per page over runs of equal milliseconds that straddle page boundaries.
-        let times = [5, 5, 5, 5, 5, 4, 4, 9, 9, 9, 9, 1, 5, 5, 0, 9, 9];
-        let store = store_with(&times);
-        let mut seen = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page: Vec<&ContactRec> = store.walk("L", cursor.clone()).take(3).collect();
-            let Some(last) = page.last() else { break };
-            cursor = Some((Reverse(last.added_ms), last.contact.id.clone()));
-            seen.extend(page.iter().map(|r| (r.added_ms, r.contact.id.clone())));
-        }
-        assert_eq!(seen.len(), times.len());
-        let mut expected = seen.clone();
-        expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        expected.dedup();
-        assert_eq!(
-            seen, expected,
-            "newest first, id ascending on ties, each once"
-        );
-        assert_eq!(store.walk("other", None).count(), 0);
-    }
-
-    #[test]
-    fn iso_parsing_is_lenient_like_class_validator() {
-        assert!(parse_iso("2021-07-08T02:30:00.000Z", utc()).is_some());
-        assert!(parse_iso("2021-07-08T02:30:00+05:30", utc()).is_some());
-        assert!(parse_iso("2021-07-08T02:30:00", utc()).is_some());
-        assert!(parse_iso("2021-07-08", utc()).is_some());
-        assert!(parse_iso("tomorrow", utc()).is_none());
-        assert_eq!(fmt_ms(0), "1970-01-01T00:00:00.000Z");
-    }
-}
+mod tests;

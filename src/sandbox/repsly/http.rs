@@ -1,8 +1,7 @@
 //! What every Repsly request goes through, and Repsly's (ASP.NET Web API on IIS) error bodies.
 //!
-//! Order: latency, HTTP Basic auth (401), an injected fault from the sandbox's shared queue or
-//! rate, the handler, then the shared stats (method, route template, status). No rate-limit
-//! headers: Repsly documents none.
+//! Requests go through the sandbox's one pipeline (latency, faults, stats); what is Repsly's own
+//! is the [`Repsly`] gate: Basic auth and the error pages.
 
 use std::sync::Arc;
 
@@ -10,12 +9,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rand::Rng;
 use serde_json::{Value, json};
 
-use crate::sandbox::faults::{self, Dropped, FaultKind};
-use crate::sandbox::pipeline::route_name;
-use crate::sandbox::state::{AppState, lock};
+use crate::sandbox::faults::{self, FaultKind};
+use crate::sandbox::pipeline::{self, Gate, record};
+use crate::sandbox::state::AppState;
 
 /// HTTP.sys's own page for a request it cannot read: what Repsly sends for malformed input.
 const BAD_REQUEST_HTML: &str = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n\
@@ -173,24 +171,26 @@ fn replacement(kind: FaultKind) -> Option<Response> {
     }
 }
 
-async fn latency(st: &AppState) {
-    if let Some((min, max)) = st.opts.latency {
-        let pause = if max > min {
-            rand::rng().random_range(min..=max)
-        } else {
-            min
-        };
-        tokio::time::sleep(pause).await;
-    }
-}
+/// Repsly: HTTP Basic auth (401 with a challenge), Web API's and IIS's error bodies for faults,
+/// and no rate-limit headers (Repsly documents none).
+pub struct Repsly;
 
-fn record(st: &AppState, method: &Method, route: &str, response: &Response) {
-    let status = if response.extensions().get::<Dropped>().is_some() {
-        0
-    } else {
-        response.status().as_u16()
-    };
-    lock(&st.stats).record(method.as_str(), route, status);
+impl Gate for Repsly {
+    type Pass = ();
+
+    fn admit(st: &AppState, _: &Method, _: &str, req: &mut Request) -> Result<(), Box<Response>> {
+        let authorised = basic_credentials(req.headers())
+            .is_some_and(|(u, p)| u == st.repsly.username && p == st.repsly.password.expose());
+        if authorised {
+            Ok(())
+        } else {
+            Err(Box::new(denied()))
+        }
+    }
+
+    fn replacement(kind: FaultKind) -> Option<Response> {
+        replacement(kind)
+    }
 }
 
 /// The middleware of every `/repsly/v3/*` route.
@@ -200,44 +200,7 @@ pub async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
-    let method = req.method().clone();
-    let route = route_name(matched.as_ref());
-    latency(&st).await;
-    let response = guarded(&st, &method, &route, req, next).await;
-    record(&st, &method, &route, &response);
-    response
-}
-
-async fn guarded(
-    st: &AppState,
-    method: &Method,
-    route: &str,
-    req: Request,
-    next: Next,
-) -> Response {
-    let authorised = basic_credentials(req.headers())
-        .is_some_and(|(u, p)| u == st.repsly.username && p == st.repsly.password.expose());
-    if !authorised {
-        return denied();
-    }
-    let (fault, slow) = {
-        let mut faults = lock(&st.faults);
-        (faults.choose(method.as_str(), route), faults.slow())
-    };
-    if let Some(kind) = fault {
-        lock(&st.stats).fault(&format!("{kind:?}"));
-    }
-    if fault == Some(FaultKind::Slow) {
-        tokio::time::sleep(slow).await;
-    }
-    if let Some(replaced) = fault.and_then(replacement) {
-        return replaced;
-    }
-    let response = next.run(req).await;
-    match fault {
-        Some(FaultKind::DropAfter) => faults::dropped(),
-        _ => response,
-    }
+    pipeline::run::<Repsly>(&st, matched.as_ref(), req, next).await
 }
 
 /// Web API's 404 for a path under `/repsly/v3` that no route matches.

@@ -347,8 +347,7 @@ mod tests {
             figures.overlapping + figures.repsly_only
         );
         let ghl_emails: std::collections::HashSet<String> = ghl
-            .contacts
-            .values()
+            .contacts()
             .filter_map(|r| r.contact.email.as_deref().map(str::to_lowercase))
             .collect();
         let shared = data

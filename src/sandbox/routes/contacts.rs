@@ -15,149 +15,20 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::ghl::models::{
-    Contact, ContactEnvelope, CreateContactDto, CustomFieldValue, Succeded, TagsDto, TagsResponse,
-    UpdateContactDto, UpsertContactDto, UpsertContactResponse,
+    Contact, ContactEnvelope, CreateContactDto, Succeded, TagsDto, TagsResponse, UpdateContactDto,
+    UpsertContactDto, UpsertContactResponse,
 };
 
 use crate::sandbox::auth::{Caller, check_location};
-use crate::sandbox::body::{JsonBody, Kind, Rule, opt, req, validate};
+use crate::sandbox::body::{JsonBody, Kind, req, validate};
 use crate::sandbox::errors::{ApiError, ApiResult, ok};
 use crate::sandbox::ids;
 use crate::sandbox::seed::Identities;
 use crate::sandbox::state::{AppState, lock};
 use crate::sandbox::store::{ContactRec, Store, fmt_ms, now_ms};
 
+use super::contact_write::{apply, normalize_tags, parse_write};
 use super::lock_contact;
-
-const CONTACT_RULES: &[Rule] = &[
-    req("locationId", Kind::Str),
-    opt("firstName", Kind::Str),
-    opt("lastName", Kind::Str),
-    opt("name", Kind::Str),
-    opt("email", Kind::Str),
-    opt("phone", Kind::Str),
-    opt("address1", Kind::Str),
-    opt("city", Kind::Str),
-    opt("state", Kind::Str),
-    opt("postalCode", Kind::Str),
-    opt("website", Kind::Str),
-    opt("timezone", Kind::Str),
-    opt("dnd", Kind::Bool),
-    opt("dndSettings", Kind::Object),
-    opt("inboundDndSettings", Kind::Object),
-    opt("tags", Kind::StrArray),
-    opt("customFields", Kind::Array),
-    opt("source", Kind::Str),
-    opt("country", Kind::Str),
-    opt("assignedTo", Kind::Str),
-    opt("gender", Kind::Str),
-    opt("companyName", Kind::Str),
-    opt("createNewIfDuplicateAllowed", Kind::Bool),
-    opt("dateOfBirth", Kind::Any),
-];
-
-/// Validates against the endpoint's DTO `T`, then reads the body as the widest DTO (upsert's),
-/// which every contact write body is a subset of.
-fn parse_write<T: DeserializeOwned>(body: &Value) -> Result<UpsertContactDto, ApiError> {
-    validate::<T>(body, CONTACT_RULES)?;
-    serde_json::from_value(body.clone()).map_err(|e| ApiError::unprocessable(vec![e.to_string()]))
-}
-
-pub fn normalize_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for tag in tags {
-        let tag = tag.trim().to_lowercase();
-        if !tag.is_empty() && !out.contains(&tag) {
-            out.push(tag);
-        }
-    }
-    out
-}
-
-fn non_empty(value: &Option<String>) -> Option<Option<String>> {
-    value.as_ref().map(|v| (!v.is_empty()).then(|| v.clone()))
-}
-
-fn apply(contact: &mut Contact, dto: &UpsertContactDto, ids: &Identities, drop_phone: bool) {
-    let set = |field: &mut Option<String>, value: &Option<String>| {
-        if let Some(v) = non_empty(value) {
-            *field = v;
-        }
-    };
-    set(&mut contact.first_name, &dto.first_name);
-    set(&mut contact.last_name, &dto.last_name);
-    let name_only = dto.first_name.is_none() && dto.last_name.is_none();
-    if let Some(name) = dto
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| name_only && !n.is_empty())
-    {
-        let (first, last) = name.split_once(' ').unwrap_or((name, ""));
-        contact.first_name = Some(first.to_string());
-        contact.last_name = (!last.is_empty()).then(|| last.trim().to_string());
-    }
-    let full = [contact.first_name.as_deref(), contact.last_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    contact.name = (!full.is_empty()).then_some(full.clone());
-    contact.first_name_lower_case = contact.first_name.as_ref().map(|s| s.to_lowercase());
-    contact.last_name_lower_case = contact.last_name.as_ref().map(|s| s.to_lowercase());
-    contact.full_name_lower_case = (!full.is_empty()).then(|| full.to_lowercase());
-    set(&mut contact.email, &dto.email);
-    contact.email_lower_case = contact.email.as_ref().map(|e| e.to_lowercase());
-    if !drop_phone {
-        set(&mut contact.phone, &dto.phone);
-    }
-    set(&mut contact.address1, &dto.address1);
-    set(&mut contact.city, &dto.city);
-    set(&mut contact.state, &dto.state);
-    set(&mut contact.postal_code, &dto.postal_code);
-    set(&mut contact.website, &dto.website);
-    set(&mut contact.timezone, &dto.timezone);
-    set(&mut contact.source, &dto.source);
-    set(&mut contact.country, &dto.country);
-    set(&mut contact.assigned_to, &dto.assigned_to);
-    set(&mut contact.company_name, &dto.company_name);
-    if let Some(dnd) = dto.dnd {
-        contact.dnd = Some(dnd);
-    }
-    if let Some(settings) = &dto.dnd_settings {
-        contact.dnd_settings = serde_json::to_value(settings).ok();
-    }
-    if let Some(inbound) = &dto.inbound_dnd_settings {
-        contact
-            .extra
-            .insert("inboundDndSettings".into(), inbound.clone());
-    }
-    if let Some(gender) = &dto.gender {
-        contact.extra.insert("gender".into(), json!(gender));
-    }
-    if let Some(dob) = &dto.date_of_birth {
-        contact.date_of_birth = Some(dob.clone());
-    }
-    if let Some(tags) = &dto.tags {
-        contact.tags = normalize_tags(tags);
-    }
-    for input in dto.custom_fields.iter().flatten() {
-        let known = ids.custom_fields.iter().find(|(id, key)| {
-            input.id.as_deref() == Some(id.as_str())
-                || input
-                    .key
-                    .as_deref()
-                    .is_some_and(|k| k == key || Some(k) == key.strip_prefix("contact."))
-        });
-        let Some((id, _)) = known else { continue };
-        contact.custom_fields.retain(|f| &f.id != id);
-        contact.custom_fields.push(CustomFieldValue {
-            id: id.clone(),
-            value: input.field_value.clone(),
-        });
-    }
-    contact.date_updated = Some(fmt_ms(now_ms()));
-}
 
 fn duplicate_error(rec: &ContactRec, field: &str) -> ApiError {
     let meta = json!({
@@ -265,9 +136,11 @@ pub async fn update(
             return Err(duplicate_error(rec, field));
         }
     }
-    let rec = store.owned_mut(&id, &caller.location_id)?;
-    apply(&mut rec.contact, &dto, &st.ids, false);
-    answer(StatusCode::OK, rec.contact.clone(), Some(true))
+    let contact = store.edit_contact(&id, &caller.location_id, |contact| {
+        apply(contact, &dto, &st.ids, false);
+        contact.clone()
+    })?;
+    answer(StatusCode::OK, contact, Some(true))
 }
 
 pub async fn upsert(
@@ -295,9 +168,11 @@ pub async fn upsert(
     };
     let (is_new, contact) = match matched {
         Some((id, drop_phone)) => {
-            let rec = store.owned_mut(&id, &location)?;
-            apply(&mut rec.contact, &dto, &st.ids, drop_phone);
-            (false, rec.contact.clone())
+            let contact = store.edit_contact(&id, &location, |contact| {
+                apply(contact, &dto, &st.ids, drop_phone);
+                contact.clone()
+            })?;
+            (false, contact)
         }
         None => (true, new_contact(&mut store, &location, &dto, &st.ids)),
     };
@@ -339,14 +214,15 @@ pub async fn add_tags(
 ) -> ApiResult {
     let dto = tags_body(&body)?;
     let mut store = lock(&st.data);
-    let rec = store.owned_mut(&id, &caller.location_id)?;
-    let contact = &mut rec.contact;
-    contact.tags = normalize_tags(contact.tags.iter().chain(dto.tags.iter()));
-    contact.date_updated = Some(fmt_ms(now_ms()));
+    let tags = store.edit_contact(&id, &caller.location_id, |contact| {
+        contact.tags = normalize_tags(contact.tags.iter().chain(dto.tags.iter()));
+        contact.date_updated = Some(fmt_ms(now_ms()));
+        contact.tags.clone()
+    })?;
     ok(
         StatusCode::CREATED,
         TagsResponse {
-            tags: contact.tags.clone(),
+            tags,
             trace_id: None,
         },
     )
@@ -361,15 +237,15 @@ pub async fn remove_tags(
     let dto = tags_body(&body)?;
     let gone = normalize_tags(&dto.tags);
     let mut store = lock(&st.data);
-    let rec = store.owned_mut(&id, &caller.location_id)?;
-    rec.contact
-        .tags
-        .retain(|t| !gone.contains(&t.to_lowercase()));
-    rec.contact.date_updated = Some(fmt_ms(now_ms()));
+    let tags = store.edit_contact(&id, &caller.location_id, |contact| {
+        contact.tags.retain(|t| !gone.contains(&t.to_lowercase()));
+        contact.date_updated = Some(fmt_ms(now_ms()));
+        contact.tags.clone()
+    })?;
     ok(
         StatusCode::OK,
         TagsResponse {
-            tags: rec.contact.tags.clone(),
+            tags,
             trace_id: None,
         },
     )

@@ -4,7 +4,10 @@
 pub mod admin;
 pub mod appointments;
 pub mod children;
+mod contact_write;
 pub mod contacts;
+#[cfg(test)]
+mod contacts_timing;
 pub mod notes;
 pub mod oauth;
 pub mod queries;

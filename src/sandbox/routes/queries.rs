@@ -51,10 +51,6 @@ pub fn text_match(contact: &Contact, query: &str) -> bool {
                 .is_some_and(|p| phone_digits(p).contains(&digits)))
 }
 
-fn key_of(rec: &ContactRec) -> Key {
-    (Reverse(rec.added_ms), rec.contact.id.clone())
-}
-
 pub async fn list(
     State(st): State<Arc<AppState>>,
     LocatedQuery(q, location): LocatedQuery,
@@ -79,18 +75,29 @@ pub async fn list(
             let rec = store
                 .owned(&id, &location)
                 .map_err(|_| ApiError::bad_request("startAfterId is invalid"))?;
-            Some(key_of(rec))
+            Some(rec.key())
         }
         // "~" sorts after every alphanumeric id: the page starts strictly older than `ms`.
         (Some(ms), None) => Some((Reverse(ms), "~".to_string())),
         (None, None) => None,
     };
     let matching = |rec: &&ContactRec| text_match(&rec.contact, &query);
-    let total = store.walk(&location, None).filter(matching).count();
+    // Without a query every contact matches: count from the order alone, not record by record.
+    let unfiltered = query.trim().is_empty();
+    let (total, remaining) = if unfiltered {
+        let remaining = store.count_after(&location, cursor.clone());
+        (store.count_in(&location), remaining)
+    } else {
+        let total = store.walk(&location, None).filter(matching).count();
+        let remaining = store
+            .walk(&location, cursor.clone())
+            .filter(matching)
+            .count();
+        (total, remaining)
+    };
     let mut after = store.walk(&location, cursor).filter(matching);
     let page: Vec<&ContactRec> = after.by_ref().take(limit).collect();
     let more = after.next().is_some();
-    let remaining = page.len() + usize::from(more) + after.count();
     let before = total.saturating_sub(remaining);
     let current_page = (before / limit + 1) as u64;
     let last = page.last().map(|r| (r.added_ms, r.contact.id.clone()));
@@ -227,9 +234,9 @@ pub async fn search(
     let start = match &cursor {
         Some(c) => matching.partition_point(|r| {
             if ascending {
-                key_of(r) >= *c
+                r.key() >= *c
             } else {
-                key_of(r) <= *c
+                r.key() <= *c
             }
         }),
         None => (page - 1) * limit,

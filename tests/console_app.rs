@@ -5,10 +5,10 @@ mod common;
 
 use common::Harness;
 use common::sync::repsly_settings;
-use ghlsync::console::action::{Action, FocusTarget, RetryTarget, Screen as Tab};
+use ghlsync::console::action::{Action, FocusTarget, RetryTarget};
 use ghlsync::console::msg::{Effect, Msg};
 use ghlsync::console::runner::effects::perform;
-use ghlsync::console::state::{AppState, Mode, Screen, SyncPhase};
+use ghlsync::console::state::{AppState, ChildScope, Mode, Screen, SyncPhase};
 use ghlsync::console::theme::Theme;
 use ghlsync::console::update::{init, update};
 use ghlsync::engine::{EngineHandle, EngineOptions, Event, start_in_process};
@@ -99,15 +99,41 @@ async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped()
     assert!(failures > 0, "the seed's dirty data fails somewhere");
 
     // Open a contact: the detail comes back with both records.
-    app.act(Action::Focus(FocusTarget::Screen(Tab::Contacts)))
+    app.act(Action::Focus(FocusTarget::Screen(Screen::Contacts)))
         .await;
     app.act(Action::Select).await;
     assert_eq!(app.state.screen(), Screen::Detail);
     let detail = app.state.detail.detail.as_ref().expect("detail loaded");
     assert!(detail.peer.is_some(), "the peer record is shown");
 
+    // Every contact's tasks (the engine's children query), each row naming its contact.
+    app.act(Action::Focus(FocusTarget::Screen(Screen::Tasks)))
+        .await;
+    assert_eq!(app.state.children.scope, ChildScope::Contact);
+    app.act(Action::ChildrenScopeToggle).await;
+    assert_eq!(app.state.stack, vec![Screen::Tasks]);
+    let tasks = &app.state.children.tasks;
+    assert!(
+        tasks.loaded && !tasks.rows.is_empty() && tasks.total >= tasks.rows.len(),
+        "tasks of all contacts: {} of {}",
+        tasks.rows.len(),
+        tasks.total
+    );
+    assert!(tasks.problems.is_empty(), "{:?}", tasks.problems);
+    let named = tasks
+        .rows
+        .iter()
+        .filter(|row| row.contact_name.is_some())
+        .count();
+    assert_eq!(named, tasks.rows.len(), "every task names its contact");
+    let contact = tasks.rows[0].contact_peer_id.clone();
+    // Enter on a task opens its contact.
+    app.act(Action::Select).await;
+    assert_eq!(app.state.screen(), Screen::Detail);
+    assert_eq!(app.state.detail.peer_id, contact);
+
     // Retry the first failure: the round trip completes and the queue is read again.
-    app.act(Action::Focus(FocusTarget::Screen(Tab::Failures)))
+    app.act(Action::Focus(FocusTarget::Screen(Screen::Failures)))
         .await;
     let id = app
         .state
@@ -141,7 +167,7 @@ async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped()
     }
 
     // The mapping editor loads the mapping in force and the engine checks it.
-    app.act(Action::Focus(FocusTarget::Screen(Tab::Mapping)))
+    app.act(Action::Focus(FocusTarget::Screen(Screen::Mapping)))
         .await;
     assert!(app.state.mapping.loaded);
     assert!(app.state.mapping.checked, "the engine answered the check");

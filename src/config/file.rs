@@ -18,6 +18,8 @@ pub struct Config {
     /// Peer apps. Written by hand in `--write-config`: connector settings are read-only types.
     #[serde(default, skip_serializing)]
     pub peers: PeersSection,
+    #[serde(default, skip_serializing_if = "ConsoleSection::is_default")]
+    pub console: ConsoleSection,
     /// The file this was read from, if any: relative paths in it resolve against its folder.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -40,6 +42,21 @@ pub struct StoreSection {
 impl StoreSection {
     fn is_default(&self) -> bool {
         self == &StoreSection::default()
+    }
+}
+
+/// `[console]`: how the console shows things.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSection {
+    /// The IANA zone every time on screen is shown in (default: the machine's zone, else UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+}
+
+impl ConsoleSection {
+    fn is_default(&self) -> bool {
+        self == &ConsoleSection::default()
     }
 }
 
@@ -183,6 +200,13 @@ impl Config {
         if self.ghl.timeout_secs == 0 {
             return Err(invalid("ghl.timeout_secs must be at least 1".into()));
         }
+        if let Some(zone) = &self.console.time_zone
+            && zone.trim().parse::<chrono_tz::Tz>().is_err()
+        {
+            return Err(invalid(format!(
+                "console.time_zone {zone:?} is not an IANA time zone; use e.g. \"America/New_York\" or \"UTC\""
+            )));
+        }
         Ok(())
     }
 
@@ -231,6 +255,23 @@ mod tests {
     fn oauth_needs_client_id() {
         let err = parse("[ghl]\nauth = \"oauth\"\n").unwrap_err().to_string();
         assert!(err.contains("client_id"), "{err}");
+    }
+
+    #[test]
+    fn console_time_zone_is_an_iana_name() {
+        let config = parse("[console]\ntime_zone = \"America/New_York\"\n").unwrap();
+        assert_eq!(
+            config.console.time_zone.as_deref(),
+            Some("America/New_York")
+        );
+        let err = parse("[console]\ntime_zone = \"Eastern\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Eastern") && err.contains("IANA"), "{err}");
+        let err = parse("[console]\ntimezone = \"UTC\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("time_zone"), "{err}");
     }
 
     #[test]

@@ -9,7 +9,9 @@ pub mod secrets;
 
 pub use error::ConfigError;
 pub(crate) use error::line_column;
-pub use file::{AuthKind, Config, GhlSection, PeersSection, RepslyPeerSection, StoreSection};
+pub use file::{
+    AuthKind, Config, ConsoleSection, GhlSection, PeersSection, RepslyPeerSection, StoreSection,
+};
 pub use secret::Secret;
 
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@ pub fn help_sections(keymap: &Keymap, read_only: bool) -> Vec<HelpSection> {
     Layer::ALL
         .iter()
         .map(|&layer| HelpSection {
-            layer: layer.as_str().to_string(),
+            layer,
             bindings: keymap
                 .bindings(layer)
                 .into_iter()

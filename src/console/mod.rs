@@ -1,7 +1,7 @@
 //! The console: what support staff see over SSH. TEA/Flux in the style of television and gitui
 //! (tui-notes §6):
 //!
-//! - `state/` owns everything on screen; `update.rs` is the only thing that changes it, as a pure
+//! - `state/` owns everything on screen; `update/` is the only thing that changes it, as a pure
 //!   `update(&mut AppState, Msg) -> Vec<Effect>`;
 //! - `views/` are pure render functions of the state, one per screen or popup;
 //! - `runner/` is the one place with side effects: the terminal, input, the engine, signals.
@@ -10,12 +10,14 @@
 //! reads): no console module opens sled or sends HTTP.
 
 pub mod action;
+pub mod clock;
 pub mod demo;
 pub mod engine_api;
 pub mod help;
 pub mod keymap;
 pub mod msg;
 pub mod runner;
+pub mod screen;
 pub mod state;
 pub mod theme;
 pub mod update;
@@ -68,20 +70,32 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
     } else {
         options.peer.clone()
     };
-    let config_exists = crate::config::config_path(options.config.as_deref())
-        .map(|path| path.exists())
-        .unwrap_or(false);
+    let config_path = crate::config::config_path(options.config.as_deref()).ok();
+    let config_exists = config_path.as_ref().is_some_and(|path| path.exists());
     let (keymap, keymap_warnings) = match Dirs::discover() {
         Ok(dirs) => Keymap::load(Some(&user_keymap_path(&dirs))),
         Err(_) => Keymap::builtin(),
     };
-    let warnings: Vec<String> = keymap_warnings.iter().map(ToString::to_string).collect();
+    let mut warnings: Vec<String> = keymap_warnings.iter().map(ToString::to_string).collect();
+    // The display zone: `[console] time_zone`, else this machine's, else UTC. A config that does
+    // not load is reported by the engine setup (live) or shown as a warning (demo).
+    let configured_zone = match config_path.as_deref().map(crate::config::Config::load) {
+        Some(Ok(Some(config))) => config.console.time_zone,
+        Some(Err(err)) => {
+            warnings.push(err.to_string());
+            None
+        }
+        _ => None,
+    };
+    let (zone, zone_warning) = clock::DisplayZone::resolve(configured_zone.as_deref());
+    warnings.extend(zone_warning);
 
     let (engine, mode, demo) = if options.demo || options.ephemeral || !config_exists {
         let demo = demo::start(demo::DemoOptions {
             ephemeral: options.ephemeral,
             store: options.store.clone(),
-            contacts: None,
+            data_dir: None,
+            contacts: demo_contacts(),
         })
         .await?;
         (demo.engine.clone(), Mode::Sandbox, Some(demo))
@@ -95,6 +109,7 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
         (engine, Mode::Live, None)
     };
     let mut state = AppState::new(mode, &peer, options.read_only, theme);
+    state.zone = zone;
     state.help = help::help_sections(&keymap, options.read_only);
     // Demo mode syncs at once so the log moves and some records fail, ready to be fixed.
     let sync_at_once = demo.is_some();
@@ -110,4 +125,13 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
             tokio::time::timeout(std::time::Duration::from_secs(2), demo.sandbox.shutdown()).await;
     }
     Ok(exit?)
+}
+
+/// `GHLSYNC_DEMO_CONTACTS=N` seeds a smaller (or larger) demo: a quick look, or the
+/// pseudo-terminal test, needs a first sync of seconds rather than minutes.
+fn demo_contacts() -> Option<usize> {
+    std::env::var("GHLSYNC_DEMO_CONTACTS")
+        .ok()
+        .and_then(|value| value.trim().parse().ok())
+        .filter(|&n| n > 0)
 }

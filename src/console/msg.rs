@@ -3,7 +3,10 @@
 //! translation to the protocol (and back, as `Answer`).
 
 use crate::console::action::Action;
-use crate::console::engine_api::{ContactDetail, ContactRow, FieldPreview, MappingProblem, Status};
+use crate::console::engine_api::{
+    ChildPage, ContactDetail, ContactRow, FieldPreview, MappingProblem, Status,
+};
+use crate::peers::EntityKind;
 use crate::store::{LogEntry, MappingVersion, Operation};
 use crate::sync::{RetryMode, RetryReport, RunReport, Selection};
 use crossterm::event::KeyEvent;
@@ -23,6 +26,8 @@ pub enum Msg {
     Answer(Answer),
     /// One record outcome, live.
     Log(LogEntry),
+    /// A second passed while the status screen is visible (the only timer: idle elsewhere).
+    Tick(chrono::DateTime<chrono::Utc>),
 }
 
 /// A request to the engine.
@@ -31,6 +36,12 @@ pub enum Request {
     Contacts,
     ContactDetail {
         peer_id: String,
+    },
+    /// A page of one kind's children across all contacts.
+    Children {
+        kind: EntityKind,
+        offset: usize,
+        limit: usize,
     },
     FailedQueue,
     Status,
@@ -78,6 +89,7 @@ impl Request {
         match self {
             Request::Contacts => "contacts",
             Request::ContactDetail { .. } => "contact detail",
+            Request::Children { .. } => "children",
             Request::FailedQueue => "failed queue",
             Request::Status => "status",
             Request::LogTail { .. } => "log",
@@ -98,6 +110,7 @@ impl Request {
 pub enum Answer {
     Contacts(Vec<ContactRow>),
     Detail(Box<ContactDetail>),
+    Children(ChildPage),
     FailedQueue(Vec<Operation>),
     Status(Box<Status>),
     Log(Vec<LogEntry>),

@@ -7,8 +7,8 @@ pub mod protocol;
 mod queries;
 
 pub use protocol::{
-    Command, ContactDetail, ContactRow, Envelope, Event, MappingProblem, RateLimitState, Reply,
-    RowState, Status,
+    ChildPage, ChildRow, Command, ContactDetail, ContactRow, Envelope, Event, MappingProblem,
+    RateLimitState, Reply, RowState, Status,
 };
 
 use crate::sync::{SyncContext, SyncError, failed, run_sync};
@@ -89,6 +89,8 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
     let ctx = Arc::new(RwLock::new(Arc::new(ctx)));
     // Writers (runs, retries, closes, mapping saves) go one at a time; reads answer at once.
     let writer = Arc::new(Mutex::new(()));
+    // Which contact each child belongs to, learned from the peer once and kept (queries.rs).
+    let parents = Arc::new(Mutex::new(queries::ParentIndex::default()));
     let replies = events.clone();
     tokio::spawn(async move {
         while let Some((envelope, reply_to)) = inbox.recv().await {
@@ -97,8 +99,9 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
                 break;
             }
             let (ctx, writer, replies) = (ctx.clone(), writer.clone(), replies.clone());
+            let parents = parents.clone();
             tokio::spawn(async move {
-                let reply = handle(&ctx, &writer, envelope.command, options).await;
+                let reply = handle(&ctx, &writer, &parents, envelope.command, options).await;
                 let _ = replies.send(Event::Reply {
                     id: envelope.id,
                     reply: reply.clone(),
@@ -117,6 +120,7 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
 async fn handle(
     shared: &RwLock<Arc<SyncContext>>,
     writer: &Mutex<()>,
+    parents: &Mutex<queries::ParentIndex>,
     command: Command,
     options: EngineOptions,
 ) -> Reply {
@@ -165,6 +169,13 @@ async fn handle(
             },
             Command::ContactDetail { peer_id } => Reply::ContactDetail {
                 detail: Box::new(queries::contact_detail(ctx, &peer_id).await?),
+            },
+            Command::Children {
+                kind,
+                offset,
+                limit,
+            } => Reply::Children {
+                page: queries::children(ctx, parents, kind, offset, limit).await?,
             },
             Command::Mapping => mapping_ops::current(ctx)?,
             Command::MappingCheck { text } => mapping_ops::check(ctx, &text),

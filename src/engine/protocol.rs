@@ -2,7 +2,7 @@
 //! Unix-socket transport (for attaching to `ghlsync run`) carry the same values.
 
 use crate::ghl::models::{Appointment, Note, Task};
-use crate::peers::PeerRecord;
+use crate::peers::{EntityKind, PeerRecord};
 use crate::store::{LogEntry, MappingVersion, Operation, RunRecord};
 use crate::sync::mapping::FieldPreview;
 use crate::sync::{RetryMode, RetryReport, RunOptions, RunReport, Selection};
@@ -41,6 +41,13 @@ pub enum Command {
     /// One contact in full: both records, the mapped difference, history, children.
     ContactDetail {
         peer_id: String,
+    },
+    /// Tasks, notes or appointments of every contact, one page at a time, each with the contact
+    /// it belongs to (the console's "all contacts" scope).
+    Children {
+        kind: EntityKind,
+        offset: usize,
+        limit: usize,
     },
     /// The mapping in force and its saved versions.
     Mapping,
@@ -89,6 +96,9 @@ pub enum Reply {
     },
     ContactDetail {
         detail: Box<ContactDetail>,
+    },
+    Children {
+        page: ChildPage,
     },
     Mapping {
         text: String,
@@ -153,6 +163,42 @@ pub struct ContactDetail {
     pub appointments: Vec<Appointment>,
     /// Problems reading either side (shown, not fatal).
     pub problems: Vec<String>,
+}
+
+/// One page of a kind's children across all contacts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildPage {
+    pub kind: EntityKind,
+    /// Index of `rows[0]` in the whole ordered list.
+    pub offset: usize,
+    /// How many there are in all.
+    pub total: usize,
+    pub rows: Vec<ChildRow>,
+    /// Problems finding the owning contacts (shown, not fatal).
+    pub problems: Vec<String>,
+}
+
+/// A task, note or appointment as the store last synced it. Ordered by `at` (tasks,
+/// appointments: soonest first) or by `synced_at` (notes: newest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildRow {
+    pub peer_id: String,
+    pub ghl_id: Option<String>,
+    /// The owning contact's peer id and display name, when known.
+    pub contact_peer_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    /// Due date (tasks) or start (appointments).
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// End (appointments).
+    pub end: Option<chrono::DateTime<chrono::Utc>>,
+    /// Tasks only.
+    pub completed: Option<bool>,
+    /// Appointments only (`confirmed`, `cancelled`, …).
+    pub status: Option<String>,
+    pub state: RowState,
+    pub synced_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A mapping error's position, for the editor to point at.

@@ -1,5 +1,10 @@
-//! Read-only answers for the console: the contact list and one contact in full. They read the
-//! store and, for the detail, both APIs (three GHL requests and one peer request per detail).
+//! Read-only answers for the console: the contact list, one contact in full, and children
+//! across all contacts (`children.rs`). They read the store and, for the detail, both APIs
+//! (three GHL requests and one peer request per detail).
+
+mod children;
+
+pub use children::{ParentIndex, children};
 
 use super::protocol::{ContactDetail, ContactRow, RowState};
 use crate::peers::EntityKind;

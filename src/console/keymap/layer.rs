@@ -1,7 +1,8 @@
 //! Layers (one per screen or popup) and the ordered chord table of one layer.
 
 use super::key::{Key, display_sequence};
-use crate::console::action::{Action, Screen};
+use crate::console::action::Action;
+use crate::console::screen::Screen;
 use std::fmt;
 use std::str::FromStr;
 
@@ -67,10 +68,12 @@ impl Layer {
     }
 }
 
+/// The one mapping from screens to their layers (the names are the same on both sides).
 impl From<Screen> for Layer {
     fn from(screen: Screen) -> Layer {
         match screen {
             Screen::Contacts => Layer::Contacts,
+            Screen::Detail => Layer::Detail,
             Screen::Tasks => Layer::Tasks,
             Screen::Notes => Layer::Notes,
             Screen::Appointments => Layer::Appointments,

@@ -143,7 +143,7 @@ fn the_default_has_the_k9s_and_vim_conventions() {
         assert_eq!(k.resolve(layer, none, key("<S-Tab>")), act("focus prev"));
         assert_eq!(k.resolve(layer, none, key("<C-z>")), act("suspend"));
     }
-    for (i, screen) in Screen::ALL.into_iter().enumerate() {
+    for (i, screen) in Screen::TABS.into_iter().enumerate() {
         let digit = char::from_digit(i as u32 + 1, 10).unwrap();
         assert_eq!(
             k.resolve(Layer::Status, none, Key::char(digit)),
@@ -159,10 +159,27 @@ fn the_default_has_the_k9s_and_vim_conventions() {
     assert_eq!(k.resolve(f, none, key("x")), act("sync:skip --selected"));
     assert_eq!(k.resolve(f, none, key("X")), act("sync:resolve --selected"));
     assert_eq!(k.resolve(f, none, key("<Space>")), act("toggle_mark"));
+    assert_eq!(
+        k.resolve(f, none, key("R")),
+        act("sync:retry --selected-class")
+    );
     assert!(matches!(
         k.resolve(f, none, key("R")),
-        Resolution::Action(a) if matches!(a[..], [Action::Retry { target: RetryTarget::All | RetryTarget::Class(_), .. }])
+        Resolution::Action(a) if matches!(a[..], [Action::Retry { target: RetryTarget::SelectedClass, .. }])
     ));
+    // Every children screen switches between one contact and all contacts with `a`.
+    for layer in [Layer::Tasks, Layer::Notes, Layer::Appointments] {
+        assert_eq!(
+            k.resolve(layer, none, key("a")),
+            act("children:scope --toggle")
+        );
+    }
+    // Up/Down in the prompt walk its history.
+    assert_eq!(k.resolve(Layer::Prompt, none, key("<Up>")), act("move up"));
+    assert_eq!(
+        k.resolve(Layer::Prompt, none, key("<Down>")),
+        act("move down")
+    );
     let m = Layer::Mapping;
     assert_eq!(k.resolve(m, none, key("e")), act("mapping:edit"));
     assert_eq!(k.resolve(m, none, key("<C-s>")), act("mapping:save"));

@@ -12,6 +12,15 @@ pub fn command_for(request: &Request) -> Command {
     match request.clone() {
         Request::Contacts => Command::Contacts,
         Request::ContactDetail { peer_id } => Command::ContactDetail { peer_id },
+        Request::Children {
+            kind,
+            offset,
+            limit,
+        } => Command::Children {
+            kind,
+            offset,
+            limit,
+        },
         Request::FailedQueue => Command::FailedQueue,
         Request::Status => Command::Status,
         Request::LogTail { limit } => Command::LogTail { limit },
@@ -54,6 +63,7 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
         },
         (_, Reply::Contacts { rows }) => Answer::Contacts(rows),
         (_, Reply::ContactDetail { detail }) => Answer::Detail(detail),
+        (_, Reply::Children { page }) => Answer::Children(page),
         (_, Reply::FailedQueue { operations }) => Answer::FailedQueue(operations),
         (_, Reply::Status { status }) => Answer::Status(status),
         (_, Reply::Log { entries }) => Answer::Log(entries),

@@ -16,17 +16,7 @@ pub fn layer(state: &AppState) -> Layer {
     if state.prompt.is_some() {
         return Layer::Prompt;
     }
-    match state.screen() {
-        Screen::Contacts => Layer::Contacts,
-        Screen::Detail => Layer::Detail,
-        Screen::Tasks => Layer::Tasks,
-        Screen::Notes => Layer::Notes,
-        Screen::Appointments => Layer::Appointments,
-        Screen::Mapping => Layer::Mapping,
-        Screen::SyncLog => Layer::SyncLog,
-        Screen::Failures => Layer::Failures,
-        Screen::Status => Layer::Status,
-    }
+    Layer::from(state.screen())
 }
 
 /// Keys that are text while typing: anything without Ctrl/Alt, except Esc (always "back").

@@ -1,6 +1,7 @@
 //! The one place with side effects: the terminal, input, the engine, signals. It waits on
-//! events (no tick: idle costs nothing), folds everything queued into the state through
-//! `update`, performs the effects, and draws once per batch, at most ~60 times a second.
+//! events, folds everything queued into the state through `update`, performs the effects, and
+//! draws once per batch, at most ~60 times a second. The only timer is the status screen's
+//! 1 Hz refresh, armed while that screen is visible: anywhere else, idle costs nothing.
 
 pub mod effects;
 pub mod keys;
@@ -9,7 +10,7 @@ pub mod terminal;
 use crate::console::keymap::{Key, Keymap};
 use crate::console::msg::{Effect, Msg};
 use crate::console::state::AppState;
-use crate::console::update::{init, update};
+use crate::console::update::{init, update, wants_ticks};
 use crate::console::views::render;
 use crate::engine::{EngineHandle, Event};
 use futures::StreamExt;
@@ -21,6 +22,8 @@ use tokio::sync::mpsc;
 const FRAME_FLOOR: Duration = Duration::from_millis(16);
 /// Messages folded into one frame at most, so a flood cannot starve the screen.
 const BATCH_MAX: usize = 2_000;
+/// How often the status screen refreshes while visible.
+const STATUS_REFRESH: Duration = Duration::from_secs(1);
 
 /// What ended the loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,8 +102,21 @@ async fn event_loop(
     // The first frame goes out at once: time to first frame is what a person notices.
     terminal::draw(terminal, |frame| render(state, frame))?;
     let mut last_frame = Instant::now();
+    // When the next status refresh is due; `None` (no timer at all) off the status screen.
+    let mut next_tick: Option<tokio::time::Instant> = None;
     loop {
+        next_tick = match (wants_ticks(state), next_tick) {
+            (false, _) => None,
+            (true, None) => Some(tokio::time::Instant::now() + STATUS_REFRESH),
+            (true, due) => due,
+        };
         if batch.is_empty() {
+            let tick = async {
+                match next_tick {
+                    Some(due) => tokio::time::sleep_until(due).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
             tokio::select! {
                 event = input.next() => match event {
                     Some(Ok(event)) => batch.extend(keys::messages(keymap, state, &mut pending, event)),
@@ -117,6 +133,10 @@ async fn event_loop(
                     Err(RecvError::Closed) => batch.push(Msg::Warning("the engine stopped".into())),
                 },
                 _ = signals.next() => return Ok(Exit::Signal),
+                _ = tick => {
+                    batch.push(Msg::Tick(chrono::Utc::now()));
+                    next_tick = Some(tokio::time::Instant::now() + STATUS_REFRESH);
+                }
             }
             // Coalesce: wait out the frame floor, then take everything that queued meanwhile.
             let since = last_frame.elapsed();

@@ -141,6 +141,23 @@ impl ContactsState {
             .and_then(|&index| self.rows.get(index))
     }
 
+    /// Puts the cursor on a contact, clearing a filter that hides it; false when unknown.
+    pub fn select_peer(&mut self, peer_id: &str) -> bool {
+        let Some(index) = self.rows.iter().position(|row| row.peer_id == peer_id) else {
+            return false;
+        };
+        if !self.visible.contains(&index) {
+            self.set_filter("");
+        }
+        match self.visible.iter().position(|&i| i == index) {
+            Some(position) => {
+                self.selected = position;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn move_by(&mut self, delta: isize) {
         let last = self.visible.len().saturating_sub(1);
         self.selected = self.selected.saturating_add_signed(delta).min(last);

@@ -154,9 +154,11 @@ impl LogState {
         }
     }
 
-    /// The newest `width` seconds of requests and errors, one slot per second, oldest first.
-    pub fn rate_series(&self, width: usize) -> (Vec<u64>, Vec<u64>) {
-        let Some((&last, _)) = self.rates.last_key_value() else {
+    /// The `width` seconds up to `now` (else up to the newest entry) of requests and errors,
+    /// one slot per second, oldest first: with `now` the line moves on through quiet seconds.
+    pub fn rate_series(&self, width: usize, now: Option<i64>) -> (Vec<u64>, Vec<u64>) {
+        let newest = self.rates.last_key_value().map(|(&second, _)| second);
+        let Some(last) = newest.max(now) else {
             return (vec![0; width], vec![0; width]);
         };
         let first = last - width as i64 + 1;

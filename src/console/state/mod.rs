@@ -1,78 +1,27 @@
 //! Everything the console shows, in one owned value. `update` changes it; views only read it.
 //! Nothing in here does I/O, so any state can be built from fixtures and rendered in a test.
 
+pub mod children;
 pub mod contacts;
 pub mod failures;
 pub mod log;
 pub mod mapping;
 pub mod prompt;
 
+pub use children::{ChildScope, ChildrenState};
 pub use contacts::{ContactSort, ContactsState};
 pub use failures::FailuresState;
 pub use log::{LogFilter, LogState};
 pub use mapping::MappingState;
-pub use prompt::{PromptKind, PromptState};
+pub use prompt::{PromptHistory, PromptKind, PromptState};
 
+pub use crate::console::screen::Screen;
+
+use crate::console::clock::DisplayZone;
 use crate::console::engine_api::{ContactDetail, Status};
+use crate::console::keymap::Layer;
 use crate::console::theme::Theme;
 use crate::sync::{RetryMode, Selection};
-
-/// A place in the console; the stack of them is the breadcrumb trail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Screen {
-    Contacts,
-    Detail,
-    Tasks,
-    Notes,
-    Appointments,
-    Mapping,
-    SyncLog,
-    Failures,
-    Status,
-}
-
-impl Screen {
-    /// The keymap layer holding this screen's bindings.
-    pub fn layer(self) -> &'static str {
-        match self {
-            Screen::Contacts => "contacts",
-            Screen::Detail => "detail",
-            Screen::Tasks => "tasks",
-            Screen::Notes => "notes",
-            Screen::Appointments => "appointments",
-            Screen::Mapping => "mapping",
-            Screen::SyncLog => "sync_log",
-            Screen::Failures => "failures",
-            Screen::Status => "status",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Screen::Contacts => "Contacts",
-            Screen::Detail => "Contact",
-            Screen::Tasks => "Tasks",
-            Screen::Notes => "Notes",
-            Screen::Appointments => "Appointments",
-            Screen::Mapping => "Mapping",
-            Screen::SyncLog => "Sync log",
-            Screen::Failures => "Failures",
-            Screen::Status => "Status",
-        }
-    }
-
-    /// Top-level screens replace the stack; the others push onto it.
-    pub fn is_top_level(self) -> bool {
-        matches!(
-            self,
-            Screen::Contacts
-                | Screen::SyncLog
-                | Screen::Failures
-                | Screen::Status
-                | Screen::Mapping
-        )
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -143,7 +92,7 @@ pub enum Popup {
 /// from what the keys do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HelpSection {
-    pub layer: String,
+    pub layer: Layer,
     pub bindings: Vec<HelpBinding>,
 }
 
@@ -159,8 +108,6 @@ pub struct DetailState {
     pub peer_id: Option<String>,
     pub detail: Option<Box<ContactDetail>>,
     pub scroll: u16,
-    /// Selection in the tasks / notes / appointments lists.
-    pub child_selected: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -168,14 +115,23 @@ pub struct AppState {
     pub stack: Vec<Screen>,
     pub contacts: ContactsState,
     pub detail: DetailState,
+    pub children: ChildrenState,
     pub log: LogState,
     pub failures: FailuresState,
     pub status: Option<Box<Status>>,
+    /// A status request is in flight: the 1 Hz refresh never stacks them up.
+    pub status_pending: bool,
+    /// The wall clock at the last tick (only while the status screen is visible), so the
+    /// sparkline moves on with time even when nothing is logged.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
     pub mapping: MappingState,
     pub popup: Option<Popup>,
     pub prompt: Option<PromptState>,
+    pub history: PromptHistory,
     pub flash: Option<Flash>,
     pub theme: Theme,
+    /// The zone every time on screen is shown in.
+    pub zone: DisplayZone,
     pub read_only: bool,
     pub mode: Mode,
     pub peer: String,
@@ -194,14 +150,19 @@ impl AppState {
             stack: vec![Screen::Contacts],
             contacts: ContactsState::default(),
             detail: DetailState::default(),
+            children: ChildrenState::default(),
             log: LogState::default(),
             failures: FailuresState::default(),
             status: None,
+            status_pending: false,
+            now: None,
             mapping: MappingState::default(),
             popup: None,
             prompt: None,
+            history: PromptHistory::default(),
             flash: None,
             theme,
+            zone: DisplayZone::default(),
             read_only,
             mode,
             peer: peer.to_string(),

@@ -1,7 +1,8 @@
 //! Deterministic data for snapshots and reducer tests: fixed times, ids and text, no engine.
 
+use crate::console::clock::DisplayZone;
 use crate::console::engine_api::{
-    ContactDetail, ContactRow, FieldPreview, RateLimitState, RowState, Status,
+    ChildPage, ChildRow, ContactDetail, ContactRow, FieldPreview, RateLimitState, RowState, Status,
 };
 use crate::console::help::help_sections;
 use crate::console::keymap::Keymap;
@@ -292,6 +293,49 @@ pub fn status() -> Status {
     }
 }
 
+/// A page of every contact's children: due or start times spread over days, contacts from
+/// the contact list, one row waiting in the failed queue.
+pub fn child_page(kind: EntityKind) -> ChildPage {
+    let rows: Vec<ChildRow> = (0..12_i64)
+        .map(|i| {
+            let contact = contact_rows()[(i as usize * 4) % 30].clone();
+            let (title, body) = match kind {
+                EntityKind::Task => (format!("Visit task {i}"), Some("Audit".to_string())),
+                EntityKind::Note => (format!("Rep {i}"), Some(format!("Called about order {i}."))),
+                _ => (
+                    "Repsly visit".to_string(),
+                    Some("Check shelf placement.".to_string()),
+                ),
+            };
+            ChildRow {
+                peer_id: format!("SCH-{i:06}"),
+                ghl_id: Some(format!("ghlchild{i:04}")),
+                contact_peer_id: Some(contact.peer_id),
+                contact_name: Some(contact.name),
+                title: Some(title),
+                body,
+                at: (kind != EntityKind::Note).then(|| at(i * 7_200)),
+                end: (kind == EntityKind::Appointment).then(|| at(i * 7_200 + 1_800)),
+                completed: (kind == EntityKind::Task).then_some(i % 3 == 0),
+                status: (kind == EntityKind::Appointment).then(|| "confirmed".to_string()),
+                state: if i == 5 {
+                    RowState::Failed
+                } else {
+                    RowState::Synced
+                },
+                synced_at: Some(at(50_000 - i * 60)),
+            }
+        })
+        .collect();
+    ChildPage {
+        kind,
+        offset: 0,
+        total: 340,
+        rows,
+        problems: Vec::new(),
+    }
+}
+
 pub const MAPPING_TEXT: &str =
     "[contact]\nmatch = [\"email\"]\n\n[[contact.field]]\npeer = \"Name\"\nghl = \"companyName\"\n";
 
@@ -299,6 +343,8 @@ pub const MAPPING_TEXT: &str =
 pub fn loaded_state() -> AppState {
     let mut state = AppState::new(Mode::Sandbox, "repsly", false, Theme::colour());
     state.location = "loc-sandbox-1".into();
+    // Not UTC, so every snapshot shows times converted to the display zone.
+    state.zone = DisplayZone::named("America/New_York").unwrap_or_default();
     state.help = help_sections(&Keymap::builtin().0, false);
     state.contacts.replace(contact_rows());
     state.detail.peer_id = Some("C1000".into());
@@ -307,6 +353,9 @@ pub fn loaded_state() -> AppState {
         state.log.push(entry);
     }
     state.failures.replace(operations());
+    for kind in [EntityKind::Task, EntityKind::Note, EntityKind::Appointment] {
+        state.children.all_mut(kind).apply(child_page(kind));
+    }
     state.status = Some(Box::new(status()));
     state.mapping.load(
         MAPPING_TEXT.into(),

@@ -1,7 +1,7 @@
 //! Every screen and popup, rendered from fixtures at 80×24 (the SSH floor) and 120×40.
 
 use super::fixtures::loaded_state;
-use crate::console::action::{Action, FocusTarget, PromptKind, Screen as Tab};
+use crate::console::action::{Action, FocusTarget, PromptKind};
 use crate::console::msg::Msg;
 use crate::console::state::{AppState, Popup, Screen};
 use crate::console::update::update;
@@ -56,6 +56,58 @@ fn screens() {
 }
 
 #[test]
+fn children_of_all_contacts() {
+    for (name, screen) in [
+        ("tasks_all", Screen::Tasks),
+        ("notes_all", Screen::Notes),
+        ("appointments_all", Screen::Appointments),
+    ] {
+        let mut state = on(screen);
+        update(&mut state, Msg::Action(Action::ChildrenScopeToggle));
+        assert_eq!(
+            state.stack,
+            vec![screen],
+            "all contacts is a top-level list"
+        );
+        // The toggle asked for the first page again; the fixture's page answers it.
+        let kind = crate::console::state::children::kind_of(screen).expect("a children screen");
+        state
+            .children
+            .all_mut(kind)
+            .apply(super::fixtures::child_page(kind));
+        update(
+            &mut state,
+            Msg::Action(Action::Move(crate::console::action::Motion::Down)),
+        );
+        snapshot(name, &state);
+    }
+}
+
+#[test]
+fn status_refreshing_and_prompt_history() {
+    let mut state = on(Screen::Status);
+    update(&mut state, Msg::Tick(super::fixtures::at(50)));
+    snapshot("status_refreshed", &state);
+
+    let mut state = on(Screen::Failures);
+    for line in ["contacts", "status", "failures"] {
+        update(&mut state, Msg::Action(Action::Prompt(PromptKind::Command)));
+        update(&mut state, Msg::Paste(line.into()));
+        update(&mut state, Msg::Action(Action::Select));
+    }
+    update(&mut state, Msg::Action(Action::Prompt(PromptKind::Command)));
+    update(
+        &mut state,
+        Msg::Action(Action::Move(crate::console::action::Motion::Up)),
+    );
+    update(
+        &mut state,
+        Msg::Action(Action::Move(crate::console::action::Motion::Up)),
+    );
+    snapshot("prompt_history_recalled", &state);
+}
+
+#[test]
 fn contacts_filtered_and_sorted() {
     let mut state = on(Screen::Contacts);
     update(&mut state, Msg::Action(Action::Prompt(PromptKind::Filter)));
@@ -104,6 +156,17 @@ fn popups() {
     assert!(matches!(state.popup, Some(Popup::Confirm(_))));
     snapshot("popup_confirm", &state);
 
+    let mut state = on(Screen::Failures);
+    update(
+        &mut state,
+        Msg::Action(Action::Retry {
+            target: crate::console::action::RetryTarget::SelectedClass,
+            original: false,
+        }),
+    );
+    assert!(matches!(state.popup, Some(Popup::Confirm(_))));
+    snapshot("popup_confirm_selected_class", &state);
+
     let mut state = on(Screen::SyncLog);
     state.log.selected = state.log.visible().len() - 4;
     update(&mut state, Msg::Action(Action::LogDetail));
@@ -141,7 +204,7 @@ fn empty_console() {
     let mut state = state;
     update(
         &mut state,
-        Msg::Action(Action::Focus(FocusTarget::Screen(Tab::Status))),
+        Msg::Action(Action::Focus(FocusTarget::Screen(Screen::Status))),
     );
     snapshot("empty_status", &state);
 }

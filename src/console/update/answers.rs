@@ -2,7 +2,7 @@
 
 use crate::console::engine_api::RowState;
 use crate::console::msg::{Answer, Effect, Request};
-use crate::console::state::{AppState, FlashLevel, Screen, SyncPhase};
+use crate::console::state::{AppState, ChildScope, FlashLevel, Screen, SyncPhase};
 use crate::peers::EntityKind;
 use crate::store::{LogEntry, Outcome};
 
@@ -24,8 +24,15 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
                 state.detail.detail = Some(detail);
             }
         }
+        Answer::Children(page) => {
+            let kind = page.kind;
+            state.children.all_mut(kind).apply(page);
+            // A short page near the cursor: ask for the next one straight away.
+            return super::children::load_more(state);
+        }
         Answer::FailedQueue(operations) => state.failures.replace(operations),
         Answer::Status(status) => {
+            state.status_pending = false;
             state.location = status.location_id.clone();
             state.peer = status.peer.clone();
             state.status = Some(status);
@@ -54,6 +61,10 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
             let mut effects = refresh_after_write();
             if let Some(peer_id) = state.detail.peer_id.clone() {
                 effects.push(Effect::Call(Request::ContactDetail { peer_id }));
+            }
+            let screen = state.screen();
+            if screen.is_children() && state.children.scope == ChildScope::All {
+                effects.extend(super::children::reload(state, screen));
             }
             return effects;
         }
@@ -138,6 +149,19 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
         } => {
             if request == "sync" {
                 state.sync = SyncPhase::Failed(message.clone());
+            }
+            if request == "status" {
+                state.status_pending = false;
+            }
+            if request == "children" {
+                // Which kind failed is not known here; none is loading any more.
+                for all in [
+                    &mut state.children.tasks,
+                    &mut state.children.notes,
+                    &mut state.children.appointments,
+                ] {
+                    all.loading = false;
+                }
             }
             if request == "contact detail" && state.screen() == Screen::Detail {
                 state.detail.peer_id = None;

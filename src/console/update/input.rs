@@ -2,7 +2,7 @@
 //! them; pastes always arrive here, so a pasted newline is text, never Enter.
 
 use super::{apply_filter, on_action};
-use crate::console::action::{PromptKind, parse_command};
+use crate::console::action::{Motion, PromptKind, parse_command};
 use crate::console::msg::{Effect, Request};
 use crate::console::state::{AppState, FlashLevel, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -74,10 +74,26 @@ pub fn on_paste(state: &mut AppState, text: &str) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Up/Down in the prompt: earlier lines of the same kind (the filter applies as recalled).
+pub fn recall(state: &mut AppState, motion: Motion) {
+    let Some(prompt) = state.prompt.as_mut() else {
+        return;
+    };
+    let history = state.history.entries(prompt.kind);
+    let changed = match motion {
+        Motion::Up | Motion::PageUp | Motion::Top => prompt.recall_older(history),
+        Motion::Down | Motion::PageDown | Motion::Bottom => prompt.recall_newer(history),
+    };
+    if changed {
+        live_filter(state);
+    }
+}
+
 pub fn submit_prompt(state: &mut AppState) -> Vec<Effect> {
     let Some(prompt) = state.prompt.take() else {
         return Vec::new();
     };
+    state.history.remember(prompt.kind, &prompt.input);
     match prompt.kind {
         PromptKind::Filter => {
             apply_filter(state, &prompt.input);

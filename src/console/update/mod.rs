@@ -3,6 +3,7 @@
 //! at the state and the effects. The runner performs the effects.
 
 mod answers;
+mod children;
 mod input;
 mod navigation;
 mod writes;
@@ -51,7 +52,24 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Answer(answer) => answers::on_answer(state, answer),
         Msg::Log(entry) => answers::on_log(state, entry),
+        Msg::Tick(now) => on_tick(state, now),
     }
+}
+
+/// The status screen's 1 Hz refresh. The runner only ticks while Status is on screen; a tick
+/// that arrives after leaving it (or while the last answer is outstanding) asks for nothing.
+fn on_tick(state: &mut AppState, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect> {
+    state.now = Some(now);
+    if state.screen() != Screen::Status || state.status_pending {
+        return Vec::new();
+    }
+    state.status_pending = true;
+    vec![Effect::Call(Request::Status)]
+}
+
+/// Whether the runner should tick: only while the status screen is what a person sees.
+pub fn wants_ticks(state: &AppState) -> bool {
+    state.screen() == Screen::Status && !state.quitting
 }
 
 fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
@@ -80,12 +98,14 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::Prompt(kind) => open_prompt(state, kind),
         Action::Focus(target) => navigation::focus(state, target),
-        Action::Move(motion) => {
-            navigation::move_cursor(state, motion);
+        Action::Move(motion) if state.prompt.is_some() => {
+            input::recall(state, motion);
             Vec::new()
         }
+        Action::Move(motion) => navigation::move_cursor(state, motion),
         Action::Select => navigation::select(state),
         Action::Back => navigation::back(state),
+        Action::ChildrenScopeToggle => children::toggle_scope(state),
         Action::ToggleMark => {
             if state.screen() == Screen::Failures {
                 state.failures.toggle_mark();
@@ -127,14 +147,16 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::MappingUndo => writes::confirm_or_run(state, writes::undo_mapping_write()),
         Action::MappingDiscard => writes::discard_mapping(state),
         Action::MappingPreview => input::mapping_check(state),
-        Action::SortNext => {
+        // Only the contact list sorts; a user keymap binding these elsewhere does nothing.
+        Action::SortNext if state.screen() == Screen::Contacts => {
             state.contacts.cycle_sort();
             Vec::new()
         }
-        Action::SortReverse => {
+        Action::SortReverse if state.screen() == Screen::Contacts => {
             state.contacts.toggle_reverse();
             Vec::new()
         }
+        Action::SortNext | Action::SortReverse => Vec::new(),
         Action::Suspend => vec![Effect::Suspend],
         Action::Redraw => vec![Effect::ClearScreen],
         Action::Noop | Action::ConfirmYes | Action::ConfirmNo => Vec::new(),
@@ -169,3 +191,5 @@ fn apply_filter(state: &mut AppState, text: &str) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_scope;

@@ -1,53 +1,30 @@
 //! Moving around: screens, the breadcrumb stack, cursors, Enter and Esc.
 
-use super::{apply_filter, input};
-use crate::console::action::{FocusTarget, Motion, PromptKind, Screen as Tab};
+use super::{apply_filter, children, input};
+use crate::console::action::{FocusTarget, Motion, PromptKind};
 use crate::console::msg::{Effect, Request};
-use crate::console::state::{AppState, FlashLevel, Popup, Screen};
-
-fn screen_of(tab: Tab) -> Screen {
-    match tab {
-        Tab::Contacts => Screen::Contacts,
-        Tab::Tasks => Screen::Tasks,
-        Tab::Notes => Screen::Notes,
-        Tab::Appointments => Screen::Appointments,
-        Tab::Mapping => Screen::Mapping,
-        Tab::SyncLog => Screen::SyncLog,
-        Tab::Failures => Screen::Failures,
-        Tab::Status => Screen::Status,
-    }
-}
-
-fn tab_of(screen: Screen) -> Tab {
-    match screen {
-        Screen::Contacts | Screen::Detail => Tab::Contacts,
-        Screen::Tasks => Tab::Tasks,
-        Screen::Notes => Tab::Notes,
-        Screen::Appointments => Tab::Appointments,
-        Screen::Mapping => Tab::Mapping,
-        Screen::SyncLog => Tab::SyncLog,
-        Screen::Failures => Tab::Failures,
-        Screen::Status => Tab::Status,
-    }
-}
+use crate::console::state::{AppState, ChildScope, FlashLevel, Popup, Screen};
 
 pub fn focus(state: &mut AppState, target: FocusTarget) -> Vec<Effect> {
-    let current = tab_of(state.screen());
-    let tab = match target {
-        FocusTarget::Screen(tab) => tab,
+    let current = state.screen();
+    let screen = match target {
+        FocusTarget::Screen(screen) => screen,
         FocusTarget::Next => current.next(),
         FocusTarget::Prev => current.prev(),
     };
-    let screen = screen_of(tab);
     state.popup = None;
     state.prompt = None;
     if screen.is_top_level() {
         state.stack = vec![screen];
         return enter_screen(state, screen);
     }
-    // Tasks, notes and appointments belong to a contact: Contacts › Contact › Tasks.
-    state.stack = vec![Screen::Contacts, Screen::Detail, screen];
-    state.detail.child_selected = 0;
+    if screen == Screen::Detail {
+        state.stack = vec![Screen::Contacts, Screen::Detail];
+        return enter_screen(state, screen);
+    }
+    // Tasks, notes and appointments: Contacts › Contact › Tasks, or Tasks of everyone.
+    state.children.selected = 0;
+    state.stack = children::stack_for(state.children.scope, screen);
     enter_screen(state, screen)
 }
 
@@ -60,6 +37,23 @@ pub fn enter_screen(state: &mut AppState, screen: Screen) -> Vec<Effect> {
         Screen::SyncLog => Vec::new(),
         Screen::Mapping if !state.mapping.loaded => vec![Effect::Call(Request::Mapping)],
         Screen::Mapping => Vec::new(),
+        Screen::Tasks | Screen::Notes | Screen::Appointments
+            if state.children.scope == ChildScope::All =>
+        {
+            children::reload(state, screen)
+        }
+        Screen::Tasks | Screen::Notes | Screen::Appointments
+            if state.contacts.selected_row().is_none() =>
+        {
+            // No contact to show the children of: show everyone's rather than nothing.
+            state.flash(
+                FlashLevel::Info,
+                "no contact selected: showing all contacts",
+            );
+            state.children.scope = ChildScope::All;
+            state.stack = children::stack_for(ChildScope::All, screen);
+            children::reload(state, screen)
+        }
         Screen::Detail | Screen::Tasks | Screen::Notes | Screen::Appointments => {
             let Some(row) = state.contacts.selected_row() else {
                 state.flash(FlashLevel::Info, "select a contact first");
@@ -85,7 +79,7 @@ fn page(state: &AppState) -> isize {
     state.size.1.saturating_sub(8).max(1) as isize
 }
 
-pub fn move_cursor(state: &mut AppState, motion: Motion) {
+pub fn move_cursor(state: &mut AppState, motion: Motion) -> Vec<Effect> {
     let delta = match motion {
         Motion::Up => -1,
         Motion::Down => 1,
@@ -96,10 +90,10 @@ pub fn move_cursor(state: &mut AppState, motion: Motion) {
     };
     if let Some(Popup::Help { scroll }) = &mut state.popup {
         *scroll = scroll.saturating_add_signed(delta.clamp(-1000, 1000) as i16);
-        return;
+        return Vec::new();
     }
     if state.popup.is_some() {
-        return;
+        return Vec::new();
     }
     match state.screen() {
         Screen::Contacts => state.contacts.move_by(delta),
@@ -117,12 +111,13 @@ pub fn move_cursor(state: &mut AppState, motion: Motion) {
                 .saturating_add_signed(delta.clamp(-1000, 1000) as i16);
         }
         Screen::Tasks | Screen::Notes | Screen::Appointments => {
-            let len = child_len(state);
-            state.detail.child_selected = state
-                .detail
-                .child_selected
+            let len = children::len(state);
+            state.children.selected = state
+                .children
+                .selected
                 .saturating_add_signed(delta)
                 .min(len.saturating_sub(1));
+            return children::load_more(state);
         }
         Screen::Mapping => {
             // Outside editing, the cursor keys scroll the preview of the contact list: move
@@ -131,18 +126,7 @@ pub fn move_cursor(state: &mut AppState, motion: Motion) {
         }
         Screen::Status => {}
     }
-}
-
-fn child_len(state: &AppState) -> usize {
-    let Some(detail) = &state.detail.detail else {
-        return 0;
-    };
-    match state.screen() {
-        Screen::Tasks => detail.tasks.len(),
-        Screen::Notes => detail.notes.len(),
-        Screen::Appointments => detail.appointments.len(),
-        _ => 0,
-    }
+    Vec::new()
 }
 
 /// Enter: submit the prompt, open the row under the cursor.
@@ -178,6 +162,9 @@ pub fn select(state: &mut AppState) -> Vec<Effect> {
             Vec::new()
         }
         Screen::Mapping if !state.mapping.editing => edit_mapping(state),
+        screen if screen.is_children() && state.children.scope == ChildScope::All => {
+            children::open_contact(state, screen)
+        }
         _ => Vec::new(),
     }
 }

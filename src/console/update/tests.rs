@@ -1,7 +1,7 @@
 //! Reducer tests: messages in, state and effects out. No engine, no terminal.
 
 use super::{init, update};
-use crate::console::action::{Action, FocusTarget, Motion, PromptKind, RetryTarget, Screen as Tab};
+use crate::console::action::{Action, FocusTarget, Motion, PromptKind, RetryTarget};
 use crate::console::engine_api::MappingProblem;
 use crate::console::msg::{Answer, Effect, Msg, Request};
 use crate::console::state::{AppState, FlashLevel, Popup, Screen, SyncPhase};
@@ -184,7 +184,10 @@ fn enter_opens_a_contact_and_esc_comes_back() {
             peer_id: peer_id.unwrap_or_default()
         }]
     );
-    act(&mut state, Action::Focus(FocusTarget::Screen(Tab::Tasks)));
+    act(
+        &mut state,
+        Action::Focus(FocusTarget::Screen(Screen::Tasks)),
+    );
     assert_eq!(
         state.stack,
         vec![Screen::Contacts, Screen::Detail, Screen::Tasks]
@@ -236,7 +239,10 @@ fn a_failed_entry_turns_the_contact_badge_red() {
 #[test]
 fn mapping_edits_are_checked_and_stale_answers_dropped() {
     let mut state = loaded_state();
-    act(&mut state, Action::Focus(FocusTarget::Screen(Tab::Mapping)));
+    act(
+        &mut state,
+        Action::Focus(FocusTarget::Screen(Screen::Mapping)),
+    );
     act(&mut state, Action::MappingEdit);
     assert!(state.mapping.editing);
     let effects = update(&mut state, Msg::Paste("# note\r\n".into()));
@@ -279,7 +285,10 @@ fn mapping_edits_are_checked_and_stale_answers_dropped() {
 #[test]
 fn saving_the_mapping_confirms_then_sends_the_text() {
     let mut state = loaded_state();
-    act(&mut state, Action::Focus(FocusTarget::Screen(Tab::Mapping)));
+    act(
+        &mut state,
+        Action::Focus(FocusTarget::Screen(Screen::Mapping)),
+    );
     act(&mut state, Action::MappingEdit);
     update(&mut state, Msg::Paste("# fixed\n".into()));
     act(&mut state, Action::MappingSave);

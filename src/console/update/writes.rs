@@ -59,6 +59,33 @@ pub fn retry(state: &mut AppState, target: RetryTarget, original: bool) -> Vec<E
             let question = format!("Retry {} operation(s)?", ids.len());
             (Selection::Ids(ids), question)
         }
+        RetryTarget::SelectedClass => {
+            let class = match state.screen() {
+                Screen::Failures => state
+                    .failures
+                    .selected_op()
+                    .and_then(|op| op.error.as_ref())
+                    .map(|error| error.class),
+                _ => None,
+            };
+            let Some(class) = class else {
+                state.flash(
+                    FlashLevel::Info,
+                    "select a failure first (:failures); its class is retried",
+                );
+                return Vec::new();
+            };
+            let count = state
+                .failures
+                .operations
+                .iter()
+                .filter(|op| op.error.as_ref().is_some_and(|e| e.class == class))
+                .count();
+            (
+                Selection::Class(class),
+                format!("Retry every failure of class {} ({count})?", class.as_str()),
+            )
+        }
         RetryTarget::Class(class) => (
             Selection::Class(class),
             format!("Retry every failure of class {}?", class.as_str()),

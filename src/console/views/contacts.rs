@@ -1,7 +1,8 @@
 //! The contacts list: one row per contact with its sync-state badge. Columns drop, right to
 //! left, as the terminal narrows.
 
-use super::util::{block, clip, date_time, opt, scroll_offset};
+use super::util::{block, clip, opt, scroll_offset};
+use crate::console::clock::TimeStyle;
 use crate::console::engine_api::RowState;
 use crate::console::state::AppState;
 use crate::console::state::contacts::state_label;
@@ -81,9 +82,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             }
             if wide {
                 cells.push(Line::from(clip(opt(row.phone.as_deref()), 16)));
-                cells.push(Line::from(
-                    row.last_at.as_ref().map_or("—".into(), date_time),
-                ));
+                cells.push(Line::from(row.last_at.as_ref().map_or("—".into(), |at| {
+                    state.zone.format(at, TimeStyle::DateTime)
+                })));
             }
             let style = if selected {
                 theme.selected()

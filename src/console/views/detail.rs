@@ -2,7 +2,8 @@
 //! what the mapping makes of it, what GHL has now), the recent history, and what hangs off it.
 //! Wide terminals also get the raw peer and GHL records side by side; narrow ones stack.
 
-use super::util::{block, clip, date_time, opt, value_text};
+use super::util::{block, clip, opt, value_text};
+use crate::console::clock::{DisplayZone, TimeStyle};
 use crate::console::engine_api::{ContactDetail, FieldPreview};
 use crate::console::state::AppState;
 use crate::console::theme::Theme;
@@ -31,7 +32,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Constraint::Length(history_height),
     ])
     .areas(area);
-    render_summary(detail, theme, frame, summary);
+    render_summary(detail, &state.zone, theme, frame, summary);
     if wide {
         let [records, diff] =
             Layout::vertical([Constraint::Percentage(45), Constraint::Fill(1)]).areas(middle);
@@ -43,10 +44,16 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     } else {
         render_diff(state, detail, frame, middle);
     }
-    render_history(detail, theme, frame, history);
+    render_history(detail, &state.zone, theme, frame, history);
 }
 
-fn render_summary(detail: &ContactDetail, theme: &Theme, frame: &mut Frame, area: Rect) {
+fn render_summary(
+    detail: &ContactDetail,
+    zone: &DisplayZone,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let name = detail
         .preview
         .iter()
@@ -60,7 +67,7 @@ fn render_summary(detail: &ContactDetail, theme: &Theme, frame: &mut Frame, area
             "{} {} at {}",
             entry.action.as_str(),
             entry.outcome.as_str(),
-            date_time(&entry.at)
+            zone.format(&entry.at, TimeStyle::DateTime)
         )
     });
     let outcome_style = match last.map(|entry| entry.outcome.as_str()) {
@@ -211,7 +218,13 @@ fn diff_row<'a>(
     ])
 }
 
-fn render_history(detail: &ContactDetail, theme: &Theme, frame: &mut Frame, area: Rect) {
+fn render_history(
+    detail: &ContactDetail,
+    zone: &DisplayZone,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let outer = block(" History ".to_string(), theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
@@ -224,7 +237,10 @@ fn render_history(detail: &ContactDetail, theme: &Theme, frame: &mut Frame, area
         .map(|entry| {
             let style = super::log::outcome_style(entry.outcome, theme);
             Line::from(vec![
-                Span::styled(format!(" {} ", date_time(&entry.at)), theme.dim()),
+                Span::styled(
+                    format!(" {} ", zone.format(&entry.at, TimeStyle::DateTime)),
+                    theme.dim(),
+                ),
                 Span::styled(format!("{:<10}", entry.outcome.as_str()), style),
                 Span::raw(format!(
                     "{} {} {}",

@@ -1,6 +1,7 @@
 //! The failed queue grouped by error class: a header row per class, then its operations.
 
-use super::util::{block, clip, date_time, opt, scroll_offset};
+use super::util::{block, clip, opt, scroll_offset};
+use crate::console::clock::TimeStyle;
 use crate::console::state::AppState;
 use crate::console::state::failures::class_of;
 use crate::sync::RetryMode;
@@ -84,7 +85,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         ];
         if wide {
             cells.push(Line::from(op.attempts.to_string()));
-            cells.push(Line::from(date_time(&op.updated_at)));
+            cells.push(Line::from(
+                state.zone.format(&op.updated_at, TimeStyle::DateTime),
+            ));
             cells.push(Line::from(clip(
                 opt(error.and_then(|e| e.trace_id.as_deref())),
                 14,

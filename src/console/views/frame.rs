@@ -1,10 +1,11 @@
 //! The header (location, peer, mode badge, sync state, breadcrumbs) and the footer (prompt,
 //! flash line or key hints), k9s-style.
 
+use crate::console::keymap::Layer;
 use crate::console::state::{AppState, FlashLevel, Mode, SyncPhase};
 use crate::console::theme::Badge;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -43,11 +44,27 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
         },
     ));
     let crumbs: Vec<&str> = state.stack.iter().map(|screen| screen.title()).collect();
-    let second = Line::from(vec![
-        Span::styled(format!(" {}", crumbs.join(" › ")), theme.title()),
-        Span::styled("   ? help  : command  / filter", theme.dim()),
-    ]);
-    frame.render_widget(Paragraph::new(vec![Line::from(spans), second]), area);
+    let crumbs = format!(" {}", crumbs.join(" › "));
+    // Right: the zone every time on screen is in. The key hints give way to it when narrow.
+    let zone = format!("times {} ", state.zone.name());
+    const HINTS: &str = "   ? help  : command  / filter";
+    let width = usize::from(area.width);
+    let used = crumbs.chars().count() + zone.chars().count();
+    let mut second = vec![Span::styled(crumbs, theme.title())];
+    if used + HINTS.chars().count() < width {
+        second.push(Span::styled(HINTS, theme.dim()));
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(spans), Line::from(second)]),
+        area,
+    );
+    if used < width && area.height >= 2 {
+        let row = Rect::new(area.x, area.y + 1, area.width, 1);
+        frame.render_widget(
+            Paragraph::new(Span::styled(zone, theme.dim())).alignment(Alignment::Right),
+            row,
+        );
+    }
 }
 
 pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
@@ -86,7 +103,7 @@ pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
 
 /// The current layer's bindings from the keymap, as many as fit.
 fn hints(state: &AppState, width: u16) -> String {
-    let layer = state.screen().layer();
+    let layer = Layer::from(state.screen());
     let mut out = String::new();
     let bindings = state
         .help

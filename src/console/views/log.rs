@@ -1,6 +1,7 @@
 //! The live sync log: one line per record outcome, newest at the bottom while following.
 
-use super::util::{block, scroll_offset, time};
+use super::util::{block, scroll_offset};
+use crate::console::clock::{DisplayZone, TimeStyle};
 use crate::console::state::AppState;
 use crate::console::theme::Theme;
 use crate::store::{LogEntry, Outcome};
@@ -19,10 +20,17 @@ pub fn outcome_style(outcome: Outcome, theme: &Theme) -> Style {
     }
 }
 
-pub fn entry_line<'a>(entry: &LogEntry, timestamps: bool, theme: &Theme) -> Line<'a> {
+pub fn entry_line<'a>(
+    entry: &LogEntry,
+    timestamps: Option<&DisplayZone>,
+    theme: &Theme,
+) -> Line<'a> {
     let mut spans = Vec::with_capacity(8);
-    if timestamps {
-        spans.push(Span::styled(format!("{} ", time(&entry.at)), theme.dim()));
+    if let Some(zone) = timestamps {
+        spans.push(Span::styled(
+            format!("{} ", zone.format(&entry.at, TimeStyle::Time)),
+            theme.dim(),
+        ));
     }
     spans.push(Span::styled(
         format!("{:<9} ", entry.outcome.as_str()),
@@ -90,7 +98,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .take(height)
         .filter_map(|(position, &index)| {
             let entry = log.entries.get(index)?;
-            let line = entry_line(entry, log.timestamps, theme);
+            let line = entry_line(entry, log.timestamps.then_some(&state.zone), theme);
             Some(if position == selected {
                 line.style(theme.selected())
             } else {

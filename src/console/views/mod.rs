@@ -30,9 +30,9 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     match state.screen() {
         Screen::Contacts => contacts::render(state, frame, body),
         Screen::Detail => detail::render(state, frame, body),
-        Screen::Tasks => children::tasks(state, frame, body),
-        Screen::Notes => children::notes(state, frame, body),
-        Screen::Appointments => children::appointments(state, frame, body),
+        Screen::Tasks | Screen::Notes | Screen::Appointments => {
+            children::render(state, frame, body)
+        }
         Screen::Mapping => mapping::render(state, frame, body),
         Screen::SyncLog => log::render(state, frame, body),
         Screen::Failures => failures::render(state, frame, body),

@@ -2,7 +2,9 @@
 //! behind a log line or a failed operation (secret-looking fields redacted).
 
 use super::log::outcome_style;
-use super::util::{block, centered, date_time, opt};
+use super::util::{block, centered, opt};
+use crate::console::clock::TimeStyle;
+use crate::console::keymap::Layer;
 use crate::console::state::{AppState, Confirm, Popup};
 use crate::console::theme::Theme;
 use ratatui::Frame;
@@ -25,18 +27,18 @@ fn help(state: &AppState, scroll: u16, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let popup = centered(area, 76, area.height.saturating_sub(2).max(8));
     frame.render_widget(Clear, popup);
-    let layer = state.screen().layer();
+    let layer = Layer::from(state.screen());
     // This screen's keys first, then the global ones, then the rest.
     let mut sections: Vec<_> = state.help.iter().collect();
-    sections.sort_by_key(|section| match section.layer.as_str() {
+    sections.sort_by_key(|section| match section.layer {
         l if l == layer => 0,
-        "global" => 1,
+        Layer::Global => 1,
         _ => 2,
     });
     let mut lines = Vec::new();
     for section in sections {
         lines.push(Line::from(Span::styled(
-            format!(" {}", section.layer),
+            format!(" {}", section.layer.as_str()),
             theme.title(),
         )));
         for binding in &section.bindings {
@@ -155,7 +157,11 @@ fn log_detail(state: &AppState, frame: &mut Frame, area: Rect) {
                 entry.action.as_str()
             )),
         ]),
-        field("at", date_time(&entry.at), theme),
+        field(
+            "at",
+            state.zone.format(&entry.at, TimeStyle::DateTime),
+            theme,
+        ),
         field(
             "ids",
             format!(
@@ -230,7 +236,11 @@ fn failure_detail(state: &AppState, frame: &mut Frame, area: Rect) {
             format!("{} after {} attempt(s)", op.state.name(), op.attempts),
             theme,
         ),
-        field("updated", date_time(&op.updated_at), theme),
+        field(
+            "updated",
+            state.zone.format(&op.updated_at, TimeStyle::DateTime),
+            theme,
+        ),
         Line::from(vec![
             Span::styled(" error      ", theme.dim()),
             Span::styled(

@@ -1,7 +1,8 @@
 //! Status: rate-limit gauges, requests and errors per second (from the live log), cursors,
 //! queue sizes and the last runs.
 
-use super::util::{block, date_time};
+use super::util::block;
+use crate::console::clock::{TimeStyle, ZoneSource};
 use crate::console::state::AppState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -25,9 +26,13 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     .areas(area);
 
     let rate = &status.rate_limit;
+    // The refresh time shows the screen is live (it is read again every second while shown).
+    let refreshed = state.now.as_ref().map_or(String::new(), |now| {
+        format!("· at {} ", state.zone.format(now, TimeStyle::Time))
+    });
     let outer = block(
         format!(
-            " Rate limit · {} sent · {} × 429 ",
+            " Rate limit · {} sent · {} × 429 {refreshed}",
             rate.requests_sent, rate.rate_limited_seen
         ),
         theme,
@@ -68,9 +73,10 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         daily,
     );
 
-    let (requests, errors) = state
-        .log
-        .rate_series(usize::from(rates.width.saturating_sub(2)));
+    let (requests, errors) = state.log.rate_series(
+        usize::from(rates.width.saturating_sub(2)),
+        state.now.map(|now| now.timestamp()),
+    );
     let peak = requests.iter().max().copied().unwrap_or(0);
     let outer = block(format!(" Writes/s (peak {peak}) · errors/s "), theme);
     let inner = outer.inner(rates);
@@ -124,10 +130,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 .filter(|(key, _)| key.ends_with("/failed"))
                 .map(|(_, n)| n)
                 .sum();
-            let ended = run
-                .ended_at
-                .as_ref()
-                .map_or("running".to_string(), date_time);
+            let ended = run.ended_at.as_ref().map_or("running".to_string(), |at| {
+                state.zone.format(at, TimeStyle::DateTime)
+            });
             Line::from(vec![
                 Span::styled(format!(" #{:<4}", run.id), theme.dim()),
                 Span::raw(format!("{:<8} {ended} {total:>6} records ", run.trigger)),
@@ -142,7 +147,17 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             ])
         })
         .collect();
-    let outer = block(" Last runs ".to_string(), theme);
+    let source = match state.zone.source {
+        ZoneSource::Config => "configured",
+        ZoneSource::Local => "local",
+        ZoneSource::Fallback => "default",
+    };
+    // The zone the times are in; where it came from too, when the panel is wide enough.
+    let mut title = format!(" Last runs · {} ({source}) ", state.zone.name());
+    if title.chars().count() + 2 > usize::from(right.width) {
+        title = format!(" Last runs · {} ", state.zone.name());
+    }
+    let outer = block(title, theme);
     let inner = outer.inner(right);
     frame.render_widget(outer, right);
     frame.render_widget(Paragraph::new(lines), inner);

@@ -1,7 +1,6 @@
 //! Small helpers shared by the views.
 
 use crate::console::theme::Theme;
-use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Block, Borders};
 
@@ -40,14 +39,6 @@ pub fn clip(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
-}
-
-pub fn time(at: &DateTime<Utc>) -> String {
-    at.format("%H:%M:%S").to_string()
-}
-
-pub fn date_time(at: &DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
 }
 
 pub fn opt(value: Option<&str>) -> &str {

@@ -1,0 +1,128 @@
+//! The `:` palette (k9s-style): commands with aliases, each resolved to an [`Action`].
+
+use super::{Action, CLASS_NAMES, FocusTarget, RetryTarget, Screen, parse_class};
+
+/// The `:` palette's commands, k9s-style: the first name is canonical, the rest are aliases.
+pub const COMMANDS: &[(&[&str], &str)] = &[
+    (&["contacts", "contact", "co"], "go to contacts"),
+    (&["tasks", "task", "ta"], "go to tasks"),
+    (&["notes", "note", "no"], "go to notes"),
+    (
+        &["appointments", "appointment", "appts", "appt", "ap"],
+        "go to appointments",
+    ),
+    (&["mapping", "mappings", "map"], "go to the mapping editor"),
+    (
+        &["log", "logs", "synclog", "sync_log"],
+        "go to the sync log",
+    ),
+    (&["failures", "failed", "fail", "fa"], "go to failed syncs"),
+    (&["status", "st"], "go to status"),
+    (&["sync now", "sync"], "run a sync now"),
+    (
+        &["retry selected", "retry"],
+        "retry the selected failures (add --original for the stored payload)",
+    ),
+    (
+        &["retry class CLASS"],
+        "retry every failure of an error class",
+    ),
+    (
+        &["retry selected-class"],
+        "retry every failure of the selected row's class",
+    ),
+    (&["retry all"], "retry every failure"),
+    (&["skip selected", "skip"], "skip the selected failures"),
+    (
+        &["resolve selected", "resolve"],
+        "mark the selected failures resolved",
+    ),
+    (&["help", "h", "?"], "show key help"),
+    (&["quit", "q", "q!", "qa"], "quit"),
+];
+
+fn command_list() -> String {
+    COMMANDS
+        .iter()
+        .map(|(names, _)| format!(":{}", names.join("|:")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses a `:` palette line (the leading `:` is optional). A line that is no palette command
+/// but is a valid action string (`:log:wrap --toggle`) runs that action.
+pub fn parse_command(line: &str) -> Result<Action, String> {
+    let line = line.trim();
+    let line = line.strip_prefix(':').unwrap_or(line).trim();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let Some((&head, rest)) = words.split_first() else {
+        return Err(format!("empty command; known commands: {}", command_list()));
+    };
+    let screen = |screen| Action::Focus(FocusTarget::Screen(screen));
+    let no_args = |action: Action| -> Result<Action, String> {
+        match rest.first() {
+            None => Ok(action),
+            Some(extra) => Err(format!(":{head} takes no argument (got {extra:?})")),
+        }
+    };
+    match head.to_ascii_lowercase().as_str() {
+        "contacts" | "contact" | "co" => no_args(screen(Screen::Contacts)),
+        "tasks" | "task" | "ta" => no_args(screen(Screen::Tasks)),
+        "notes" | "note" | "no" => no_args(screen(Screen::Notes)),
+        "appointments" | "appointment" | "appts" | "appt" | "ap" => {
+            no_args(screen(Screen::Appointments))
+        }
+        "mapping" | "mappings" | "map" => no_args(screen(Screen::Mapping)),
+        "log" | "logs" | "synclog" | "sync_log" => no_args(screen(Screen::SyncLog)),
+        "failures" | "failed" | "fail" | "fa" => no_args(screen(Screen::Failures)),
+        "status" | "st" => no_args(screen(Screen::Status)),
+        "help" | "h" | "?" => no_args(Action::Help),
+        "quit" | "q" | "q!" | "qa" => no_args(Action::Quit),
+        "sync" => match rest {
+            [] | ["now"] => Ok(Action::SyncNow),
+            _ => Err(format!(":sync takes \"now\" (got {:?})", rest.join(" "))),
+        },
+        "retry" => parse_retry(rest),
+        "skip" | "resolve" => match rest {
+            [] | ["selected"] => Ok(if head.eq_ignore_ascii_case("skip") {
+                Action::Skip
+            } else {
+                Action::Resolve
+            }),
+            _ => Err(format!(
+                ":{head} works on the selection only: \":{head} selected\""
+            )),
+        },
+        _ => line.parse::<Action>().map_err(|_| {
+            format!(
+                "unknown command {:?}; known commands: {}",
+                format!(":{line}"),
+                command_list()
+            )
+        }),
+    }
+}
+
+/// `:retry [selected] | class CLASS | all`, each with an optional `original`/`--original`.
+fn parse_retry(rest: &[&str]) -> Result<Action, String> {
+    let original = rest.iter().any(|w| *w == "original" || *w == "--original");
+    let rest: Vec<&str> = rest
+        .iter()
+        .copied()
+        .filter(|w| *w != "original" && *w != "--original")
+        .collect();
+    let target = match rest.as_slice() {
+        [] | ["selected"] => RetryTarget::Selected,
+        ["selected-class"] => RetryTarget::SelectedClass,
+        ["all"] => RetryTarget::All,
+        ["class", class] => RetryTarget::Class(parse_class(class)?),
+        ["class"] => return Err(format!(":retry class needs a class: {CLASS_NAMES}")),
+        _ => {
+            return Err(format!(
+                "unknown :retry form {:?}; use \":retry selected\", \":retry selected-class\", \":retry class CLASS\" or \":retry all\" (add \"original\" for the stored payload)",
+                rest.join(" ")
+            ));
+        }
+    };
+    Ok(Action::Retry { target, original })
+}

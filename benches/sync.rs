@@ -4,6 +4,7 @@
 //!
 //!     cargo bench --bench sync                  # defaults: 10,000 contacts, 1,500 rate-limited
 //!     cargo bench --bench sync -- 20000 3000    # CONTACTS LIMITED_CONTACTS
+//!     LANES=1 cargo bench --bench sync          # records written one at a time (default 16)
 //!
 //! Three measurements (issue 3's targets in brackets):
 //! 1. initial import, sandbox limits off: engine throughput [≥ 3,000 contacts/s: "the engine is
@@ -93,6 +94,9 @@ impl Bench {
         .expect("repsly peer");
         let mut settings = SyncSettings::default();
         settings.contacts.to_peer = false;
+        if let Some(lanes) = std::env::var("LANES").ok().and_then(|l| l.parse().ok()) {
+            settings.lanes = lanes;
+        }
         let ctx = SyncContext {
             store,
             ghl,

@@ -40,8 +40,11 @@ pub struct LimiterSettings {
     pub reserve: u32,
     /// Below this share of the daily limit, `Priority::Bulk` is refused.
     pub daily_reserve_fraction: f64,
-    /// Requests in flight at once.
+    /// Requests in flight at once, at most.
     pub max_concurrency: usize,
+    /// Below that, only as many as the rate needs (`rate × latency`, Little's law): more arrive
+    /// out of order around the server's window boundary and cost 429s. Off: always the maximum.
+    pub adaptive_concurrency: bool,
     /// With the daily quota at 0, one probe request is let through this often.
     pub daily_probe_every: Duration,
 }
@@ -54,6 +57,7 @@ impl Default for LimiterSettings {
             reserve: 2,
             daily_reserve_fraction: 0.10,
             max_concurrency: 8,
+            adaptive_concurrency: true,
             daily_probe_every: Duration::from_secs(15 * 60),
         }
     }

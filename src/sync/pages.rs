@@ -12,10 +12,6 @@ use futures::TryStreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Lanes in flight at once. Each holds at most one request; GHL's own limit (10 per second per
-/// location) is enforced by the client's limiter, so this only bounds memory and sockets.
-const LANES: usize = 16;
-
 /// A record as it arrives, with its GHL-side fields when it is a live contact (mapped once:
 /// lane keys and the write both need them).
 pub(super) struct Arrival {
@@ -77,7 +73,7 @@ impl Run<'_> {
         let width = if self.dry_run || self.options.limit.is_some() {
             1
         } else {
-            LANES
+            self.ctx.settings.lanes.max(1)
         };
         futures::stream::iter(lanes(keyed).into_iter().map(Ok))
             .try_for_each_concurrent(width, |lane| self.lane(lane))

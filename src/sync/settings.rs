@@ -25,6 +25,10 @@ pub struct SyncSettings {
     /// Tag written by the "tag" delete policy.
     #[serde(default = "default_deleted_tag")]
     pub deleted_tag: String,
+    /// Records of one change page written at once (lanes, `pages.rs`); 1 = one at a time. GHL's
+    /// rate limit is kept by the client's limiter whatever this is.
+    #[serde(default = "default_lanes")]
+    pub lanes: usize,
 }
 
 impl Default for SyncSettings {
@@ -37,8 +41,13 @@ impl Default for SyncSettings {
             calendar_id: None,
             tag_rules: Vec::new(),
             deleted_tag: default_deleted_tag(),
+            lanes: default_lanes(),
         }
     }
+}
+
+fn default_lanes() -> usize {
+    16
 }
 
 fn default_deleted_tag() -> String {

@@ -55,6 +55,8 @@ pub(super) struct State {
     next_probe_at: Option<Instant>,
     pub requests_sent: u64,
     pub rate_limited_seen: u64,
+    /// Smoothed time from a request's permit to its answer.
+    pub latency: Option<Duration>,
 }
 
 impl State {
@@ -77,6 +79,7 @@ impl State {
             next_probe_at: None,
             requests_sent: 0,
             rate_limited_seen: 0,
+            latency: None,
         };
         state.tokens = state.capacity(settings);
         state
@@ -147,6 +150,10 @@ impl State {
             WindowGate::WaitUntil(at) => return Decision::Wait(at),
             WindowGate::WaitForProbe(until) => return Decision::WaitForAnswer(until),
         };
+        if self.in_flight >= self.in_flight_cap(settings) {
+            // The deadline only guards against an answer that never wakes us.
+            return Decision::WaitForAnswer(now + self.interval / 10);
+        }
         if self.tokens < 1.0 {
             let missing = (1.0 - self.tokens) / self.refill_rate();
             return Decision::Wait(now + Duration::from_secs_f64(missing.max(0.000_001)));
@@ -163,6 +170,24 @@ impl State {
         Decision::Go {
             seq: self.sent_seq,
             sent_at: now,
+        }
+    }
+
+    /// Little's law: `rate × latency` requests in flight keep the pipe full. More buy nothing
+    /// where the rate is the bound, and they arrive at the server out of order, so the window
+    /// model cannot tell which request opened the server's window and a burst lands in a window
+    /// that is still spent (a 429 per window, measured with 8 in flight). So: twice what the
+    /// rate needs, at least one, at most the setting; the setting until a latency is known.
+    pub fn in_flight_cap(&self, settings: &LimiterSettings) -> u32 {
+        let most = u32::try_from(settings.max_concurrency.max(1)).unwrap_or(u32::MAX);
+        let Some(latency) = self.latency.filter(|_| settings.adaptive_concurrency) else {
+            return most;
+        };
+        let needed = (self.refill_rate() * latency.as_secs_f64() * 2.0).ceil();
+        if needed >= f64::from(most) {
+            most
+        } else {
+            (needed as u32).max(1)
         }
     }
 
@@ -213,6 +238,11 @@ impl State {
         settings: &LimiterSettings,
     ) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        let sample = received_at.saturating_duration_since(sent_at);
+        self.latency = Some(match self.latency {
+            None => sample,
+            Some(smoothed) => smoothed.mul_f64(0.8) + sample.mul_f64(0.2),
+        });
         self.refill(received_at, settings);
         if let Some(max) = headers.max.filter(|max| *max > 0) {
             self.max = max;

@@ -71,5 +71,19 @@ pub async fn run(
         rate.rate_limited_seen
     );
     println!("sync log entries  {}", status.log_entries);
+    let auth = &status.auth;
+    match (auth.method, auth.expires_at) {
+        (crate::ghl::AuthMethod::OAuth, Some(expires_at)) => {
+            let at = chrono::DateTime::from_timestamp(expires_at, 0)
+                .map_or_else(|| expires_at.to_string(), |at| at.to_rfc3339());
+            println!(
+                "GHL auth          OAuth, access token expires {at} (refreshed a minute before)"
+            );
+        }
+        (crate::ghl::AuthMethod::OAuth, None) => println!("GHL auth          OAuth"),
+        (crate::ghl::AuthMethod::StaticToken, _) => {
+            println!("GHL auth          token (no expiry known)")
+        }
+    }
     Ok(())
 }

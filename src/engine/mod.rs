@@ -68,10 +68,15 @@ impl EngineHandle {
 }
 
 /// Starts the engine in this process. The context's log events are forwarded to subscribers.
+/// A context that already has an `events` sender keeps it, so whoever holds a clone of it
+/// announces through the same path as a sync (`benches/console.rs` streams a steady log this
+/// way); without one, the engine makes its own.
 pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineHandle {
     let (events, _) = broadcast::channel(EVENT_BUFFER);
-    let (log_tx, mut log_rx) = broadcast::channel(EVENT_BUFFER);
-    ctx.events = Some(log_tx);
+    let mut log_rx = ctx
+        .events
+        .get_or_insert_with(|| broadcast::channel(EVENT_BUFFER).0)
+        .subscribe();
     let forward = events.clone();
     tokio::spawn(async move {
         loop {
@@ -249,5 +254,6 @@ fn status(ctx: &SyncContext) -> Result<Status, SyncError> {
         },
         store_path: ctx.store.path().display().to_string(),
         log_entries: ctx.store.log_len(),
+        auth: ctx.ghl.auth_info(),
     })
 }

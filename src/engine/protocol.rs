@@ -221,6 +221,8 @@ pub struct Status {
     pub rate_limit: RateLimitState,
     pub store_path: String,
     pub log_entries: usize,
+    #[serde(default)]
+    pub auth: crate::ghl::AuthInfo,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

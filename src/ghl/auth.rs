@@ -154,6 +154,25 @@ pub async fn exchange_code(
     Ok(token.info())
 }
 
+/// How the GHL client authenticates (what `ghlsync status` and the console show).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuthInfo {
+    pub method: AuthMethod,
+    /// Unix seconds; OAuth only (refreshed a minute before).
+    pub expires_at: Option<i64>,
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// A private integration token or a fixed access token: no expiry known.
+    #[default]
+    StaticToken,
+    /// OAuth with a refresh token: renewed before it expires.
+    OAuth,
+}
+
 /// The OAuth side of [`TokenSource`].
 pub(crate) struct OAuthTokens {
     http: reqwest::Client,
@@ -205,6 +224,25 @@ impl TokenSource {
                     current: Mutex::new(stored),
                     refresh_lock: tokio::sync::Mutex::new(()),
                 })))
+            }
+        }
+    }
+
+    /// How the client authenticates, for status screens: never the token itself.
+    pub(crate) fn info(&self) -> AuthInfo {
+        match self {
+            TokenSource::Static(_) => AuthInfo {
+                method: AuthMethod::StaticToken,
+                expires_at: None,
+                scope: None,
+            },
+            TokenSource::OAuth(oauth) => {
+                let current = oauth.current();
+                AuthInfo {
+                    method: AuthMethod::OAuth,
+                    expires_at: Some(current.expires_at),
+                    scope: current.scope,
+                }
             }
         }
     }

@@ -133,6 +133,10 @@ impl GhlClient {
     }
 
     /// The location's limiter as it stands: for status screens and benchmarks.
+    pub fn auth_info(&self) -> super::auth::AuthInfo {
+        self.inner.tokens.info()
+    }
+
     pub fn limiter_state(&self) -> LimiterSnapshot {
         self.inner.limiter.snapshot()
     }

@@ -12,7 +12,8 @@ pub mod retry;
 pub(crate) mod transport;
 
 pub use auth::{
-    AuthSettings, StoredToken, TokenInfo, exchange_code, load_token_file, write_token_file,
+    AuthInfo, AuthMethod, AuthSettings, StoredToken, TokenInfo, exchange_code, load_token_file,
+    write_token_file,
 };
 pub use body::parse_body;
 pub use client::{ClientSettings, DEFAULT_BASE_URL, GhlClient};

@@ -290,6 +290,11 @@ pub fn status() -> Status {
         },
         store_path: "/tmp/store".into(),
         log_entries: 4_000,
+        auth: crate::ghl::AuthInfo {
+            method: crate::ghl::AuthMethod::OAuth,
+            expires_at: Some(at(90).timestamp() + 3_600),
+            scope: None,
+        },
     }
 }
 

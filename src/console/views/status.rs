@@ -4,6 +4,7 @@
 use super::util::block;
 use crate::console::clock::{TimeStyle, ZoneSource};
 use crate::console::state::AppState;
+use crate::ghl::{AuthInfo, AuthMethod};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -114,6 +115,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Span::styled(" log entries ", theme.dim()),
         Span::raw(status.log_entries.to_string()),
     ]));
+    lines.push(auth_line(state, &status.auth));
     let outer = block(" Store ".to_string(), theme);
     let inner = outer.inner(left);
     frame.render_widget(outer, left);
@@ -161,4 +163,35 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let inner = outer.inner(right);
     frame.render_widget(outer, right);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// How GHL is reached: a static token (no expiry known) or OAuth with the token's expiry, and
+/// how long is left when the state knows the time. The token itself never reaches the screen.
+fn auth_line<'a>(state: &AppState, auth: &AuthInfo) -> Line<'a> {
+    let theme = &state.theme;
+    let text = match (auth.method, auth.expires_at) {
+        (AuthMethod::StaticToken, _) => "token (no expiry)".to_string(),
+        (AuthMethod::OAuth, None) => "OAuth".to_string(),
+        (AuthMethod::OAuth, Some(expires_at)) => {
+            let Some(at) = chrono::DateTime::from_timestamp(expires_at, 0) else {
+                return Line::from(Span::styled(
+                    " auth OAuth (expiry unreadable)",
+                    theme.error(),
+                ));
+            };
+            let when = state.zone.format(&at, TimeStyle::Time);
+            match state.now.map(|now| (at - now).num_minutes()) {
+                Some(left) if left < 0 => {
+                    return Line::from(vec![
+                        Span::styled(" auth ", theme.dim()),
+                        Span::styled(format!("OAuth, expired {when}"), theme.error()),
+                    ]);
+                }
+                // Short enough for the 80-column panel.
+                Some(left) => format!("OAuth, {left} min left"),
+                None => format!("OAuth, expires {when}"),
+            }
+        }
+    };
+    Line::from(vec![Span::styled(" auth ", theme.dim()), Span::raw(text)])
 }

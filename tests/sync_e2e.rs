@@ -43,6 +43,23 @@ async fn initial_import_moves_all_four_entities_and_a_second_run_writes_nothing(
             .unwrap()
             .is_empty()
     );
+    // Every child's link names its contact, and that contact is linked too: the console lists
+    // children across contacts from the store alone.
+    for kind in [EntityKind::Note, EntityKind::Task, EntityKind::Appointment] {
+        for (child, link) in s.ctx.store.links(&peer, kind).unwrap() {
+            let parent = link
+                .parent
+                .unwrap_or_else(|| panic!("{kind} {child} has no parent on its link"));
+            assert!(
+                s.ctx
+                    .store
+                    .link(&peer, EntityKind::Contact, &parent)
+                    .unwrap()
+                    .is_some(),
+                "{kind} {child}: parent {parent} is not a linked contact"
+            );
+        }
+    }
 
     // Echo suppression and baselines: what the first run wrote on both sides is not news.
     let writes = s.writes().await;

@@ -15,6 +15,8 @@ pub struct Commit<'a> {
     pub op: &'a Operation,
     /// `(peer_id, ghl_id)` to link.
     pub link: Option<(&'a str, &'a str)>,
+    /// The peer id of the contact a child record belongs to, kept on its link.
+    pub parent: Option<&'a str>,
     /// Baseline to store under the op's peer/kind and this peer id.
     pub baseline: Option<(&'a str, &'a Baseline)>,
     pub log: &'a LogEntry,
@@ -83,6 +85,7 @@ impl Store {
                     let link = IdLink {
                         ghl_id: ghl_id.to_string(),
                         linked_at: commit.log.at,
+                        parent: commit.parent.map(str::to_string),
                     };
                     idmap.insert(
                         entity_key(&op.peer, op.kind, peer_id),
@@ -151,6 +154,7 @@ impl Store {
         let link = IdLink {
             ghl_id: ghl_id.to_string(),
             linked_at: chrono::Utc::now(),
+            parent: None,
         };
         (&self.idmap, &self.idmap_rev).transaction(|(idmap, idmap_rev)| {
             idmap.insert(

@@ -141,6 +141,11 @@ pub struct Operation {
 pub struct IdLink {
     pub ghl_id: String,
     pub linked_at: DateTime<Utc>,
+    /// For tasks, notes and appointments: the peer id of the contact they belong to, so the
+    /// console can list children across contacts without asking the peer. Absent in links
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 /// What both sides looked like after the last successful sync of a record: the base of the

@@ -74,6 +74,7 @@ async fn intent_then_commit_links_both_ways_and_retires_the_operation() {
         .commit(&ops::Commit {
             op: &operation,
             link: Some(("C-1", "G1")),
+            parent: None,
             baseline: Some(("C-1", &baseline)),
             log: &log(Action::Create, Outcome::Ok),
         })

@@ -207,9 +207,14 @@ impl Executor<'_> {
             (Some(p), Some(b)) => Some((p.as_str(), b)),
             _ => None,
         };
+        // Children name their contact in the source record (a PeerRecord for peer → GHL).
+        let parent = (op.kind != crate::peers::EntityKind::Contact)
+            .then(|| op.source.get("parent_id").and_then(Value::as_str))
+            .flatten();
         self.ctx.store.commit(&Commit {
             op: &op,
             link,
+            parent,
             baseline: baseline_ref,
             log: &entry,
         })?;

@@ -2,10 +2,10 @@
 //!
 //! The rows come from the store: every child the sync linked to GHL, with the GHL-side fields
 //! of its baseline (what GHL holds as of the last sync), plus children whose first write waits
-//! in the failed queue. The store does not record which contact a child belongs to, but the
-//! peer's records name their parent, so the engine keeps a [`ParentIndex`] learned from the
-//! peer's change pages: filled the first time a page needs it, topped up when a page shows a
-//! child it has not seen, and kept for the engine's lifetime (a child never changes contact).
+//! in the failed queue. A child's link records the contact it belongs to; for links written
+//! before that was recorded, the engine keeps a [`ParentIndex`] learned from the peer's change
+//! pages: filled the first time a page on screen needs it, topped up when a page shows a child
+//! it has not seen, and kept for the engine's lifetime (a child never changes contact).
 
 use super::display_name;
 use crate::engine::protocol::{ChildPage, ChildRow, RowState};
@@ -144,6 +144,7 @@ fn all_rows(ctx: &SyncContext, kind: EntityKind) -> Result<Vec<ChildRow>, SyncEr
         seen.insert(peer_id.clone());
         let mut row = row_from_ghl_fields(kind, &peer_id, &fields);
         row.ghl_id = Some(link.ghl_id);
+        row.contact_peer_id = link.parent;
         row.state = open.get(&peer_id).copied().unwrap_or(RowState::Synced);
         row.synced_at = baseline.map(|b| b.synced_at);
         rows.push(row);

@@ -96,21 +96,19 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
     let writer = Arc::new(Mutex::new(()));
     // Which contact each child belongs to, learned from the peer once and kept (queries.rs).
     let parents = Arc::new(Mutex::new(queries::ParentIndex::default()));
-    let replies = events.clone();
     tokio::spawn(async move {
         while let Some((envelope, reply_to)) = inbox.recv().await {
             if matches!(envelope.command, Command::Shutdown) {
                 let _ = reply_to.send(Reply::Done);
                 break;
             }
-            let (ctx, writer, replies) = (ctx.clone(), writer.clone(), replies.clone());
+            let (ctx, writer) = (ctx.clone(), writer.clone());
             let parents = parents.clone();
             tokio::spawn(async move {
                 let reply = handle(&ctx, &writer, &parents, envelope.command, options).await;
-                let _ = replies.send(Event::Reply {
-                    id: envelope.id,
-                    reply: reply.clone(),
-                });
+                // The caller alone gets the reply. It is not also broadcast as `Event::Reply`
+                // (that framing is the socket transport's): every subscriber's `recv` would
+                // clone it — a contact list is 100k rows — for a reader that ignores it.
                 let _ = reply_to.send(reply);
             });
         }

@@ -8,7 +8,8 @@ use crate::sync::mapping::FieldPreview;
 use crate::sync::{RetryMode, RetryReport, RunOptions, RunReport, Selection};
 use serde::{Deserialize, Serialize};
 
-/// A request to the engine; `id` pairs it with its `Event::Reply`.
+/// A request to the engine; `id` pairs it with its `Event::Reply` where a transport frames
+/// replies as events (in process, `EngineHandle::call` returns the reply itself).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Envelope {
     pub id: u64,

@@ -57,13 +57,29 @@ pub struct ContactsState {
     pub filter: String,
     pub sort: ContactSort,
     pub reverse: bool,
-    /// Indices into `rows`, filtered and sorted.
+    /// Indices into `rows`, filtered and sorted: `order` less the rows the filter hides.
     pub visible: Vec<usize>,
     /// Index into `visible`.
     pub selected: usize,
     pub loaded: bool,
     /// A reload is in flight (live log entries for new contacts ask for at most one at a time).
     pub refreshing: bool,
+    /// Every row in the current sort and direction, so a filter change never sorts.
+    order: Vec<usize>,
+    /// Rows by a hash of their peer id, sorted by hash: a live log entry finds its row without
+    /// scanning the list.
+    by_id: Vec<(u64, usize)>,
+    /// What the filter searches: each row's name, peer id, GHL id, email and phone, lowercased
+    /// and separated by newlines (a filter word never holds whitespace, so it never matches
+    /// across two fields), in the order of `rows` (the engine's: by name), so a filter pass
+    /// reads it front to back.
+    search: String,
+    /// Each row's text in `search`, by index in `rows`: its start, the end of the name (the
+    /// name sort's key) and its end.
+    spans: Vec<(u32, u32, u32)>,
+    /// A row's state changed since `visible` was computed: the next filter change starts over
+    /// from `order` rather than narrowing `visible` (the state is part of what a filter matches).
+    stale: bool,
 }
 
 impl ContactsState {
@@ -72,67 +88,159 @@ impl ContactsState {
         self.rows = rows;
         self.loaded = true;
         self.refreshing = false;
-        self.recompute(keep);
+        self.index_rows();
+        self.resort();
+        self.refilter(false);
+        let keep = keep.and_then(|id| self.index_of(&id));
+        self.reselect(keep);
     }
 
     pub fn set_filter(&mut self, filter: &str) {
-        let keep = self.selected_row().map(|row| row.peer_id.clone());
+        let keep = self.selected_index();
+        let narrows = !self.stale && refines(&self.filter, filter);
         self.filter = filter.to_string();
-        self.recompute(keep);
+        self.refilter(narrows);
+        self.reselect(keep);
     }
 
     pub fn cycle_sort(&mut self) {
-        let keep = self.selected_row().map(|row| row.peer_id.clone());
+        let keep = self.selected_index();
         self.sort = self.sort.next();
-        self.recompute(keep);
+        self.resort();
+        self.refilter(false);
+        self.reselect(keep);
     }
 
     pub fn toggle_reverse(&mut self) {
-        let keep = self.selected_row().map(|row| row.peer_id.clone());
+        let keep = self.selected_index();
         self.reverse = !self.reverse;
-        self.recompute(keep);
+        self.resort();
+        self.refilter(false);
+        self.reselect(keep);
     }
 
-    fn recompute(&mut self, keep: Option<String>) {
-        let needle = self.filter.to_lowercase();
-        let words: Vec<&str> = needle.split_whitespace().collect();
-        let mut visible: Vec<usize> = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, row)| words.is_empty() || matches_all(row, &words))
-            .map(|(index, _)| index)
-            .collect();
+    /// One pass over new rows: the search text, each row's span in it, and the id index.
+    fn index_rows(&mut self) {
+        // Generous, then trimmed in place: growing by doubling would copy it and leave the
+        // old buffer behind in the heap.
+        let mut search = String::with_capacity(self.rows.len() * 128);
+        let mut spans = Vec::with_capacity(self.rows.len());
+        let mut by_id = Vec::with_capacity(self.rows.len());
+        for (index, row) in self.rows.iter().enumerate() {
+            spans.push(push_search_text(&mut search, row));
+            by_id.push((id_hash(&row.peer_id), index));
+        }
+        by_id.sort_unstable();
+        search.shrink_to_fit();
+        self.search = search;
+        self.spans = spans;
+        self.by_id = by_id;
+    }
+
+    /// `order`: every row, sorted. Runs when the rows or the sort change, never per keystroke.
+    fn resort(&mut self) {
         let rows = &self.rows;
+        let mut order: Vec<usize> = (0..rows.len()).collect();
         match self.sort {
-            ContactSort::Name => visible.sort_by(|&a, &b| {
-                rows[a]
-                    .name
-                    .to_lowercase()
-                    .cmp(&rows[b].name.to_lowercase())
-                    .then_with(|| rows[a].peer_id.cmp(&rows[b].peer_id))
-            }),
-            ContactSort::State => visible.sort_by(|&a, &b| {
+            ContactSort::Name => {
+                // The lowercase names are in the search text already: no string per row here.
+                let (search, spans) = (&self.search, &self.spans);
+                let key = |index: usize| {
+                    let (start, name_end, _) = spans[index];
+                    &search[start as usize..name_end as usize]
+                };
+                order.sort_by(|&a, &b| {
+                    key(a)
+                        .cmp(key(b))
+                        .then_with(|| rows[a].peer_id.cmp(&rows[b].peer_id))
+                });
+            }
+            ContactSort::State => order.sort_by(|&a, &b| {
                 state_rank(rows[a].state)
                     .cmp(&state_rank(rows[b].state))
                     .then_with(|| rows[a].name.cmp(&rows[b].name))
             }),
             ContactSort::Recent => {
-                visible.sort_by(|&a, &b| rows[b].last_at.cmp(&rows[a].last_at));
+                order.sort_by(|&a, &b| rows[b].last_at.cmp(&rows[a].last_at));
             }
         }
         if self.reverse {
-            visible.reverse();
+            order.reverse();
         }
-        self.visible = visible;
+        self.order = order;
+    }
+
+    /// `visible` for the current filter: from `order`, or (`narrow`: the filter only got more
+    /// specific) from what is visible now, which is already in order.
+    fn refilter(&mut self, narrow: bool) {
+        let needle = self.filter.to_lowercase();
+        let words: Vec<&str> = needle.split_whitespace().collect();
+        let from = if narrow {
+            std::mem::take(&mut self.visible)
+        } else {
+            self.order.clone()
+        };
+        self.visible = if words.is_empty() {
+            from
+        } else {
+            let (rows, search, spans) = (&self.rows, &self.search, &self.spans);
+            from.into_iter()
+                .filter(|&index| {
+                    let (start, _, end) = spans[index];
+                    let text = &search[start as usize..end as usize];
+                    let state = state_label(rows[index].state);
+                    words
+                        .iter()
+                        .all(|word| text.contains(word) || state.contains(word))
+                })
+                .collect()
+        };
+        self.stale = false;
+    }
+
+    /// Puts the cursor back on row `keep` if it is still visible, else keeps its position.
+    fn reselect(&mut self, keep: Option<usize>) {
         self.selected = keep
-            .and_then(|id| {
-                self.visible
-                    .iter()
-                    .position(|&index| self.rows[index].peer_id == id)
-            })
+            .and_then(|index| self.visible.iter().position(|&i| i == index))
             .unwrap_or(self.selected)
             .min(self.visible.len().saturating_sub(1));
+    }
+
+    fn selected_index(&self) -> Option<usize> {
+        self.visible.get(self.selected).copied()
+    }
+
+    /// The index in `rows` of a peer id.
+    fn index_of(&self, peer_id: &str) -> Option<usize> {
+        let hash = id_hash(peer_id);
+        let start = self.by_id.partition_point(|&(h, _)| h < hash);
+        self.by_id[start..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .map(|&(_, index)| index)
+            .find(|&index| self.rows[index].peer_id == peer_id)
+    }
+
+    /// Changes a row in place (a live log entry: its state, last sync, GHL id); false when no
+    /// row has this peer id. Its state may change, so the next filter change filters every row
+    /// again; a changed searchable field gets its text re-indexed.
+    pub fn update_row(&mut self, peer_id: &str, change: impl FnOnce(&mut ContactRow)) -> bool {
+        let Some(index) = self.index_of(peer_id) else {
+            return false;
+        };
+        change(&mut self.rows[index]);
+        self.stale = true;
+        let mut text = String::new();
+        let (_, name_end, _) = push_search_text(&mut text, &self.rows[index]);
+        if let Some(&(start, _, end)) = self.spans.get(index) {
+            if self.search.get(start as usize..end as usize) != Some(text.as_str()) {
+                // The old text stays behind until the rows are replaced.
+                let start = self.search.len() as u32;
+                self.search.push_str(&text);
+                self.spans[index] = (start, start + name_end, self.search.len() as u32);
+            }
+        }
+        true
     }
 
     pub fn selected_row(&self) -> Option<&ContactRow> {
@@ -143,7 +251,7 @@ impl ContactsState {
 
     /// Puts the cursor on a contact, clearing a filter that hides it; false when unknown.
     pub fn select_peer(&mut self, peer_id: &str) -> bool {
-        let Some(index) = self.rows.iter().position(|row| row.peer_id == peer_id) else {
+        let Some(index) = self.index_of(peer_id) else {
             return false;
         };
         if !self.visible.contains(&index) {
@@ -168,16 +276,236 @@ impl ContactsState {
     }
 }
 
-fn matches_all(row: &ContactRow, words: &[&str]) -> bool {
-    let haystack = format!(
-        "{} {} {} {} {} {}",
-        row.name,
-        row.peer_id,
-        row.ghl_id.as_deref().unwrap_or(""),
-        row.email.as_deref().unwrap_or(""),
-        row.phone.as_deref().unwrap_or(""),
-        state_label(row.state)
-    )
-    .to_lowercase();
-    words.iter().all(|word| haystack.contains(word))
+/// A fixed hash (no random keys: the reducer stays deterministic).
+fn id_hash(peer_id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    peer_id.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Whether every row `new` matches also matches `old`: each of the old filter's words is
+/// part of one of the new filter's (typing on, or adding a word).
+fn refines(old: &str, new: &str) -> bool {
+    let (old, new) = (old.to_lowercase(), new.to_lowercase());
+    let new_words: Vec<&str> = new.split_whitespace().collect();
+    old.split_whitespace()
+        .all(|word| new_words.iter().any(|new_word| new_word.contains(word)))
+}
+
+/// Appends a row's searchable fields, each lowercased as a whole, separated by newlines;
+/// returns where its text starts, where its name ends and where it ends.
+fn push_search_text(out: &mut String, row: &ContactRow) -> (u32, u32, u32) {
+    let start = out.len() as u32;
+    let mut name_end = start;
+    let fields = [
+        Some(row.name.as_str()),
+        Some(row.peer_id.as_str()),
+        row.ghl_id.as_deref(),
+        row.email.as_deref(),
+        row.phone.as_deref(),
+    ];
+    for (n, field) in fields.into_iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let field = field.unwrap_or("");
+        if field.is_ascii() {
+            let at = out.len();
+            out.push_str(field);
+            out[at..].make_ascii_lowercase();
+        } else {
+            out.push_str(&field.to_lowercase());
+        }
+        if n == 0 {
+            name_end = out.len() as u32;
+        }
+    }
+    (start, name_end, out.len() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(i: usize, name: &str, state: RowState) -> ContactRow {
+        ContactRow {
+            peer_id: format!("C{i:03}"),
+            ghl_id: (i % 5 != 0).then(|| format!("G{i:03}x")),
+            name: name.to_string(),
+            email: Some(format!(
+                "{}{i}@Example.com",
+                name.split(' ').next().unwrap_or("")
+            )),
+            phone: (i % 2 == 0).then(|| format!("+1 555 01{i:02}")),
+            state,
+            last_at: chrono::DateTime::from_timestamp(1_780_000_000 + (i as i64 * 37) % 500, 0),
+        }
+    }
+
+    fn rows() -> Vec<ContactRow> {
+        let names = [
+            "Ada Smith",
+            "ÉMILE Zola",
+            "bob smithers",
+            "Ada Smith",
+            "Zoë Ng",
+            "carl",
+        ];
+        let states = [
+            RowState::Synced,
+            RowState::Failed,
+            RowState::Queued,
+            RowState::Conflict,
+        ];
+        (0..60)
+            .map(|i| row(i, names[i % names.len()], states[i % states.len()]))
+            .collect()
+    }
+
+    /// What the list showed before it kept an order and a search text: one joined haystack
+    /// per row per filter change, then a sort of what matched.
+    fn reference(state: &ContactsState) -> Vec<usize> {
+        let needle = state.filter.to_lowercase();
+        let words: Vec<&str> = needle.split_whitespace().collect();
+        let rows = &state.rows;
+        let mut visible: Vec<usize> = (0..rows.len())
+            .filter(|&i| {
+                let row = &rows[i];
+                let haystack = format!(
+                    "{} {} {} {} {} {}",
+                    row.name,
+                    row.peer_id,
+                    row.ghl_id.as_deref().unwrap_or(""),
+                    row.email.as_deref().unwrap_or(""),
+                    row.phone.as_deref().unwrap_or(""),
+                    state_label(row.state)
+                )
+                .to_lowercase();
+                words.iter().all(|word| haystack.contains(word))
+            })
+            .collect();
+        match state.sort {
+            ContactSort::Name => visible.sort_by(|&a, &b| {
+                rows[a]
+                    .name
+                    .to_lowercase()
+                    .cmp(&rows[b].name.to_lowercase())
+                    .then_with(|| rows[a].peer_id.cmp(&rows[b].peer_id))
+            }),
+            ContactSort::State => visible.sort_by(|&a, &b| {
+                state_rank(rows[a].state)
+                    .cmp(&state_rank(rows[b].state))
+                    .then_with(|| rows[a].name.cmp(&rows[b].name))
+            }),
+            ContactSort::Recent => visible.sort_by(|&a, &b| rows[b].last_at.cmp(&rows[a].last_at)),
+        }
+        if state.reverse {
+            visible.reverse();
+        }
+        visible
+    }
+
+    #[test]
+    fn typing_narrows_and_every_filter_matches_a_full_recompute() {
+        let mut state = ContactsState::default();
+        state.replace(rows());
+        assert_eq!(state.visible, reference(&state));
+        let steps = [
+            "s",
+            "sm",
+            "smi",
+            "smith",
+            "smith ",
+            "smith a",
+            "smith ad",
+            "smith",
+            "smit",
+            "",
+            "É",
+            "émile",
+            "EMILE",
+            "zoë",
+            "ZOË",
+            "example.com",
+            "g01",
+            "fail",
+            "failed c0",
+            "  ",
+            "555 01",
+            "x",
+            "nothing-matches",
+            "c00",
+        ];
+        for sort in [ContactSort::Name, ContactSort::State, ContactSort::Recent] {
+            while state.sort != sort {
+                state.cycle_sort();
+            }
+            for reverse in [false, true] {
+                if state.reverse != reverse {
+                    state.toggle_reverse();
+                }
+                for filter in steps {
+                    state.set_filter(filter);
+                    assert_eq!(
+                        state.visible,
+                        reference(&state),
+                        "filter {filter:?}, sort {sort:?}, reverse {reverse}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_live_change_of_state_or_id_is_seen_by_the_next_filter() {
+        let mut state = ContactsState::default();
+        state.replace(rows());
+        state.set_filter("fail");
+        let before = state.visible.len();
+        // C004 is synced: a live entry fails it while "fail" is on screen.
+        assert!(state.update_row("C004", |row| row.state = RowState::Failed));
+        state.set_filter("faile");
+        assert_eq!(state.visible, reference(&state));
+        assert_eq!(state.visible.len(), before + 1);
+        // C005 has no GHL id yet; a live entry links it.
+        assert!(state.update_row("C005", |row| row.ghl_id = Some("NEWGHL7".into())));
+        state.set_filter("newghl");
+        assert_eq!(state.visible, reference(&state));
+        assert_eq!(
+            state.selected_row().map(|r| r.peer_id.as_str()),
+            Some("C005")
+        );
+        assert!(!state.update_row("C999", |row| row.state = RowState::Failed));
+    }
+
+    #[test]
+    fn the_cursor_follows_its_contact_through_filters_sorts_and_reloads() {
+        let mut state = ContactsState::default();
+        state.replace(rows());
+        assert!(state.select_peer("C013"));
+        state.set_filter("zola");
+        assert_eq!(
+            state.selected_row().map(|r| r.peer_id.as_str()),
+            Some("C013")
+        );
+        state.cycle_sort();
+        state.toggle_reverse();
+        assert_eq!(
+            state.selected_row().map(|r| r.peer_id.as_str()),
+            Some("C013")
+        );
+        // A filter that hides it: select_peer clears the filter.
+        state.set_filter("carl");
+        assert!(state.select_peer("C013"));
+        assert_eq!(state.filter, "");
+        let mut reloaded = rows();
+        reloaded.reverse();
+        state.replace(reloaded);
+        assert_eq!(
+            state.selected_row().map(|r| r.peer_id.as_str()),
+            Some("C013")
+        );
+        assert!(!state.select_peer("nobody"));
+    }
 }

@@ -180,7 +180,24 @@ impl LogState {
             .collect()
     }
 
+    /// How many entries pass the filter: without one, all of them, at no cost (a live entry
+    /// arrives many times a second).
+    pub fn visible_len(&self) -> usize {
+        if self.filter.is_empty() {
+            self.entries.len()
+        } else {
+            self.entries
+                .iter()
+                .filter(|entry| self.filter.matches(entry))
+                .count()
+        }
+    }
+
     pub fn selected_entry(&self) -> Option<&LogEntry> {
+        if self.filter.is_empty() {
+            let last = self.entries.len().checked_sub(1)?;
+            return self.entries.get(self.selected.min(last));
+        }
         let visible = self.visible();
         visible
             .get(self.selected.min(visible.len().saturating_sub(1)))
@@ -188,7 +205,7 @@ impl LogState {
     }
 
     pub fn select_last(&mut self) {
-        self.selected = self.visible().len().saturating_sub(1);
+        self.selected = self.visible_len().saturating_sub(1);
     }
 
     pub fn set_filter(&mut self, text: &str) {
@@ -199,7 +216,7 @@ impl LogState {
 
     /// Moves the selection; moving up pauses following, `follow` resumes it (k9s).
     pub fn move_by(&mut self, delta: isize) {
-        let len = self.visible().len();
+        let len = self.visible_len();
         if len == 0 {
             self.selected = 0;
             return;
@@ -208,5 +225,39 @@ impl LogState {
         if delta < 0 {
             self.follow = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::tests::fixtures::log_entry;
+
+    #[test]
+    fn the_selection_counts_only_what_the_filter_shows() {
+        let mut log = LogState::default();
+        for i in 0..10 {
+            let outcome = if i % 3 == 0 {
+                Outcome::Failed
+            } else {
+                Outcome::Ok
+            };
+            log.push(log_entry(i, outcome));
+        }
+        assert_eq!((log.visible_len(), log.selected), (10, 9), "following");
+        assert_eq!(log.selected_entry(), log.entries.back());
+        log.set_filter("outcome:failed");
+        assert_eq!(log.visible_len(), log.visible().len());
+        assert_eq!((log.visible_len(), log.selected), (4, 3));
+        assert_eq!(
+            log.selected_entry().map(|e| e.outcome),
+            Some(Outcome::Failed)
+        );
+        log.move_by(-10);
+        assert_eq!(log.selected_entry(), log.entries.front());
+        log.set_filter("");
+        log.move_by(-100);
+        assert_eq!((log.selected, log.follow), (0, false));
+        assert_eq!(log.selected_entry(), log.entries.front());
     }
 }

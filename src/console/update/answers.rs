@@ -188,25 +188,18 @@ pub fn on_log(state: &mut AppState, entry: LogEntry) -> Vec<Effect> {
                 Outcome::DryRun => None,
             };
             if let Some(new_state) = new_state {
-                match state
-                    .contacts
-                    .rows
-                    .iter_mut()
-                    .find(|row| &row.peer_id == peer_id)
-                {
-                    Some(row) => {
-                        row.state = new_state;
-                        row.last_at = Some(entry.at);
-                        if row.ghl_id.is_none() {
-                            row.ghl_id = entry.ghl_id.clone();
-                        }
+                let contacts = &mut state.contacts;
+                let found = contacts.update_row(peer_id, |row| {
+                    row.state = new_state;
+                    row.last_at = Some(entry.at);
+                    if row.ghl_id.is_none() {
+                        row.ghl_id = entry.ghl_id.clone();
                     }
+                });
+                if !found && !contacts.refreshing {
                     // A contact the list has not seen: reload it, one request at a time.
-                    None if !state.contacts.refreshing => {
-                        state.contacts.refreshing = true;
-                        effects.push(Effect::Call(Request::Contacts));
-                    }
-                    None => {}
+                    contacts.refreshing = true;
+                    effects.push(Effect::Call(Request::Contacts));
                 }
             }
         }

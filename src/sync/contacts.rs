@@ -21,8 +21,11 @@ impl Run<'_> {
     pub(super) async fn peer_contact(&self, arrival: Arrival) -> Result<(), SyncError> {
         let ctx = self.ctx;
         let peer = ctx.peer_name().to_string();
-        let Arrival { record, mapped } = arrival;
-        let link = ctx.store.link(&peer, KIND, &record.id)?;
+        let Arrival {
+            record,
+            mapped,
+            link,
+        } = arrival;
         let Some(mapped) = mapped.filter(|_| record.active) else {
             return self
                 .peer_contact_deleted(&record, link.map(|l| l.ghl_id))

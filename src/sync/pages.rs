@@ -8,15 +8,18 @@ use super::context::SyncError;
 use super::mapping::MappedRecord;
 use super::run::{MAX_PAGES, Run};
 use crate::peers::{ChangeDetection, EntityKind, PeerRecord};
+use crate::store::IdLink;
 use futures::TryStreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// A record as it arrives, with its GHL-side fields when it is a live contact (mapped once:
-/// lane keys and the write both need them).
+/// A record as it arrives. For contacts, its GHL-side fields when it is live and its id link:
+/// read once, as both the lane keys and the write need them (no other lane can link this peer
+/// id in the meantime).
 pub(super) struct Arrival {
     pub record: PeerRecord,
     pub mapped: Option<MappedRecord>,
+    pub link: Option<IdLink>,
 }
 
 impl Run<'_> {
@@ -58,15 +61,23 @@ impl Run<'_> {
 
     async fn page(&self, kind: EntityKind, records: Vec<PeerRecord>) -> Result<(), SyncError> {
         let entity = self.ctx.entity(kind)?;
-        let mut arrivals = Vec::with_capacity(records.len());
+        let mut keyed = Vec::with_capacity(records.len());
         for record in records {
-            let mapped =
-                (kind == EntityKind::Contact && record.active).then(|| entity.to_ghl(&record));
-            arrivals.push(Arrival { record, mapped });
-        }
-        let mut keyed = Vec::with_capacity(arrivals.len());
-        for arrival in arrivals {
-            let keys = self.lane_keys(&arrival)?;
+            let is_contact = kind == EntityKind::Contact;
+            let mapped = (is_contact && record.active).then(|| entity.to_ghl(&record));
+            let link = if is_contact {
+                self.ctx
+                    .store
+                    .link(self.ctx.peer_name(), kind, &record.id)?
+            } else {
+                None
+            };
+            let arrival = Arrival {
+                record,
+                mapped,
+                link,
+            };
+            let keys = lane_keys(&arrival);
             keyed.push((arrival, keys));
         }
         // A dry run's plan and a `--limit` are easier to read and exact when sequential.
@@ -93,30 +104,24 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
 
-    /// What a record could collide on with another record of its page.
-    fn lane_keys(&self, arrival: &Arrival) -> Result<Vec<String>, SyncError> {
-        let record = &arrival.record;
-        let mut keys = vec![format!("id:{}", record.id)];
-        if let Some(mapped) = &arrival.mapped {
-            if let Some(email) = mapped.fields.get("email").and_then(Value::as_str) {
-                keys.push(format!("email:{}", email.trim().to_lowercase()));
-            }
-            if let Some(phone) = mapped.fields.get("phone").and_then(Value::as_str) {
-                let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-                keys.push(format!("phone:{digits}"));
-            }
+/// What a record could collide on with another record of its page.
+fn lane_keys(arrival: &Arrival) -> Vec<String> {
+    let mut keys = vec![format!("id:{}", arrival.record.id)];
+    if let Some(mapped) = &arrival.mapped {
+        if let Some(email) = mapped.fields.get("email").and_then(Value::as_str) {
+            keys.push(format!("email:{}", email.trim().to_lowercase()));
         }
-        if record.kind == EntityKind::Contact
-            && let Some(link) =
-                self.ctx
-                    .store
-                    .link(self.ctx.peer_name(), record.kind, &record.id)?
-        {
-            keys.push(format!("ghl:{}", link.ghl_id));
+        if let Some(phone) = mapped.fields.get("phone").and_then(Value::as_str) {
+            let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+            keys.push(format!("phone:{digits}"));
         }
-        Ok(keys)
     }
+    if let Some(link) = &arrival.link {
+        keys.push(format!("ghl:{}", link.ghl_id));
+    }
+    keys
 }
 
 /// Groups items into lanes: items that share any key end up in the same lane, in their original

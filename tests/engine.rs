@@ -92,9 +92,15 @@ async fn the_console_queries_and_mapping_versions() {
     };
     let engine = start_in_process(ctx, EngineOptions::default());
 
-    let Reply::Contacts { rows } = engine.call(Command::Contacts).await.unwrap() else {
+    let Reply::Contacts { list } = engine
+        .call(Command::Contacts { limit: None })
+        .await
+        .unwrap()
+    else {
         panic!("contacts");
     };
+    assert!(list.complete);
+    let rows = list.rows;
     use ghlsync::engine::RowState;
     assert!(
         rows.iter()

@@ -187,8 +187,8 @@ mod tests {
     use crate::engine::{Command, Reply};
 
     async fn contacts(engine: &EngineHandle) -> usize {
-        match engine.call(Command::Contacts).await {
-            Ok(Reply::Contacts { rows }) => rows.len(),
+        match engine.call(Command::Contacts { limit: None }).await {
+            Ok(Reply::Contacts { list }) => list.rows.len(),
             other => panic!("contacts: {other:?}"),
         }
     }

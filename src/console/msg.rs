@@ -4,7 +4,7 @@
 
 use crate::console::action::Action;
 use crate::console::engine_api::{
-    ChildPage, ContactDetail, ContactRow, FieldPreview, MappingProblem, Status,
+    ChildPage, ContactDetail, ContactList, FieldPreview, MappingProblem, Status,
 };
 use crate::peers::EntityKind;
 use crate::store::{LogEntry, MappingVersion, Operation};
@@ -30,10 +30,16 @@ pub enum Msg {
     Tick(chrono::DateTime<chrono::Utc>),
 }
 
+/// How many contacts the console's first answer holds: more than any screen shows.
+pub const FIRST_CONTACTS: usize = 500;
+
 /// A request to the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    Contacts,
+    /// The contact list: the first `limit` rows, or all.
+    Contacts {
+        limit: Option<usize>,
+    },
     ContactDetail {
         peer_id: String,
     },
@@ -85,9 +91,22 @@ impl Request {
         )
     }
 
+    /// Every contact the store knows.
+    pub fn all_contacts() -> Request {
+        Request::Contacts { limit: None }
+    }
+
+    /// The first screens of the contact list, answered in a few milliseconds however many
+    /// contacts there are; the console asks for the rest once they are on screen.
+    pub fn first_contacts() -> Request {
+        Request::Contacts {
+            limit: Some(FIRST_CONTACTS),
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
-            Request::Contacts => "contacts",
+            Request::Contacts { .. } => "contacts",
             Request::ContactDetail { .. } => "contact detail",
             Request::Children { .. } => "children",
             Request::FailedQueue => "failed queue",
@@ -108,7 +127,7 @@ impl Request {
 /// The engine's answer, in the console's terms.
 #[derive(Debug, Clone)]
 pub enum Answer {
-    Contacts(Vec<ContactRow>),
+    Contacts(ContactList),
     Detail(Box<ContactDetail>),
     Children(ChildPage),
     FailedQueue(Vec<Operation>),

@@ -7,7 +7,7 @@ pub mod protocol;
 mod queries;
 
 pub use protocol::{
-    ChildPage, ChildRow, Command, ContactDetail, ContactRow, Envelope, Event, MappingProblem,
+    ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRow, Envelope, Event, MappingProblem,
     RateLimitState, Reply, RowState, Status,
 };
 
@@ -167,8 +167,8 @@ async fn handle(
             Command::LogTail { limit } => Reply::Log {
                 entries: ctx.store.log_tail(limit)?,
             },
-            Command::Contacts => Reply::Contacts {
-                rows: queries::contacts(ctx)?,
+            Command::Contacts { limit } => Reply::Contacts {
+                list: queries::contacts(ctx, limit)?,
             },
             Command::ContactDetail { peer_id } => Reply::ContactDetail {
                 detail: Box::new(queries::contact_detail(ctx, &peer_id).await?),

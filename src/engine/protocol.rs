@@ -37,8 +37,12 @@ pub enum Command {
     LogTail {
         limit: usize,
     },
-    /// Every contact the store knows, with its sync state (the console's list).
-    Contacts,
+    /// Contacts in name order with their sync state (the console's list): the first `limit`
+    /// (a first screenful, fast), or every one the store knows.
+    Contacts {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
     /// One contact in full: both records, the mapped difference, history, children.
     ContactDetail {
         peer_id: String,
@@ -93,7 +97,8 @@ pub enum Reply {
         entries: Vec<LogEntry>,
     },
     Contacts {
-        rows: Vec<ContactRow>,
+        #[serde(flatten)]
+        list: ContactList,
     },
     ContactDetail {
         detail: Box<ContactDetail>,
@@ -121,6 +126,14 @@ pub enum Reply {
         class: String,
         message: String,
     },
+}
+
+/// The console's contact list, or its first page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactList {
+    pub rows: Vec<ContactRow>,
+    /// False when `rows` is a first page and more contacts follow.
+    pub complete: bool,
 }
 
 /// One line of the console's contact list.

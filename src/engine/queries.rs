@@ -6,9 +6,9 @@ mod children;
 
 pub use children::{ParentIndex, children};
 
-use super::protocol::{ContactDetail, ContactRow, RowState};
+use super::protocol::{ContactDetail, ContactList, ContactRow, RowState};
 use crate::peers::EntityKind;
-use crate::store::OpState;
+use crate::store::{Direction, OpState, display_name, sort_name};
 use crate::sync::mapping::preview;
 use crate::sync::{SyncContext, SyncError};
 use serde_json::Value;
@@ -17,14 +17,12 @@ use std::collections::HashMap;
 /// How far back the detail looks for a record's history.
 const HISTORY_SCAN: usize = 20_000;
 
-/// Below this many linked contacts the list is built on the calling thread.
-const PARALLEL_FROM: usize = 4_096;
-
-/// Every contact the store knows, sorted by name (case-insensitively). With many contacts the
-/// baselines are read and decoded on all cores, in contiguous slices of the links (which come
-/// in id order), and the rows keep that order until the one sort at the end.
-pub fn contacts(ctx: &SyncContext) -> Result<Vec<ContactRow>, SyncError> {
-    let peer = ctx.peer_name().to_string();
+/// Contacts sorted by name (case-insensitively, then by peer id), with their sync state: the
+/// first `limit`, or all. Linked contacts come from the store's contact list, which is kept in
+/// that order (`store/contact_list.rs`), so a first page is a short scan; contacts whose first
+/// write failed are known only by their operation and are merged in by the same key.
+pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, SyncError> {
+    let peer = ctx.peer_name();
     let failed = ctx.store.failed_queue()?;
     let mut open: HashMap<String, RowState> = HashMap::new();
     for op in &failed {
@@ -36,68 +34,50 @@ pub fn contacts(ctx: &SyncContext) -> Result<Vec<ContactRow>, SyncError> {
             _ => RowState::Failed,
         };
         let id = match op.direction {
-            crate::store::Direction::ToGhl => op.source_id.clone(),
-            crate::store::Direction::ToPeer => op.target_id.clone().unwrap_or(op.source_id.clone()),
+            Direction::ToGhl => op.source_id.clone(),
+            Direction::ToPeer => op.target_id.clone().unwrap_or(op.source_id.clone()),
         };
         open.insert(id, state);
     }
-    let links = ctx.store.links(&peer, EntityKind::Contact)?;
-    let total = links.len();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let mut rows = if threads == 1 || links.len() < PARALLEL_FROM {
-        linked_rows(ctx, &peer, links, &open)?
-    } else {
-        let per_thread = links.len().div_ceil(threads);
-        let mut parts = Vec::with_capacity(threads);
-        let mut rest = links;
-        while rest.len() > per_thread {
-            let tail = rest.split_off(per_thread);
-            parts.push(rest);
-            rest = tail;
-        }
-        parts.push(rest);
-        let (peer, open) = (&peer, &open);
-        let built = std::thread::scope(|scope| {
-            let handles: Vec<_> = parts
-                .into_iter()
-                .map(|part| scope.spawn(move || linked_rows(ctx, peer, part, open)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect::<Vec<_>>()
+    // One more than asked for tells whether the list goes on.
+    let mut entries = ctx.store.contact_list(peer, limit.map(|n| n + 1))?;
+    let complete = limit.is_none_or(|n| entries.len() <= n);
+    if let Some(limit) = limit {
+        entries.truncate(limit);
+    }
+    let mut rows = Vec::with_capacity(entries.len() + open.len());
+    for entry in entries {
+        rows.push(ContactRow {
+            state: open.remove(&entry.peer_id).unwrap_or(RowState::Synced),
+            name: entry.name,
+            peer_id: entry.peer_id,
+            ghl_id: Some(entry.ghl_id),
+            email: entry.email,
+            phone: entry.phone,
+            last_at: entry.synced_at,
         });
-        // Sized once: the whole list is 100k rows, and doubling it would leave the old copy
-        // behind in the heap.
-        let mut rows = Vec::with_capacity(total + failed.len());
-        for part in built {
-            rows.extend(part?);
-        }
-        rows
-    };
-    // Linked contacts are listed above; what is left of `open` is known only by its operation.
-    // (The rows are still in id order here.)
-    open.retain(|id, _| {
-        rows.binary_search_by(|row| row.peer_id.as_str().cmp(id))
-            .is_err()
-    });
-    // Records whose first write failed: known only through their operation.
+    }
+    // What is left of `open` is either past this page or known only by its operation. Only
+    // unlinked contacts get rows of their own, and on a partial page only those that sort
+    // within it (the rest come with the full list).
+    let mut unlinked = Vec::new();
     for op in failed {
-        if op.kind != EntityKind::Contact || op.direction != crate::store::Direction::ToGhl {
+        if op.kind != EntityKind::Contact || op.direction != Direction::ToGhl {
             continue;
         }
         let Some(state) = open.remove(&op.source_id) else {
             continue;
         };
+        if ctx
+            .store
+            .link(peer, EntityKind::Contact, &op.source_id)?
+            .is_some()
+        {
+            continue;
+        }
         let fields = op.source.get("fields").cloned().unwrap_or(Value::Null);
         let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
-        rows.push(ContactRow {
+        unlinked.push(ContactRow {
             name: display_name(text("ContactName"), None, text("Name"), &op.source_id),
             peer_id: op.source_id.clone(),
             ghl_id: None,
@@ -107,60 +87,19 @@ pub fn contacts(ctx: &SyncContext) -> Result<Vec<ContactRow>, SyncError> {
             last_at: Some(op.updated_at),
         });
     }
-    // Stable, and each name lowercased once (not twice per comparison).
-    rows.sort_by_cached_key(|row| row.name.to_lowercase());
-    Ok(rows)
-}
-
-/// The rows of linked contacts, in the order of `links`: names and contact details from each
-/// baseline's GHL-side fields (moved out, not copied).
-fn linked_rows(
-    ctx: &SyncContext,
-    peer: &str,
-    links: Vec<(String, crate::store::IdLink)>,
-    open: &HashMap<String, RowState>,
-) -> Result<Vec<ContactRow>, SyncError> {
-    let mut rows = Vec::with_capacity(links.len());
-    for (peer_id, link) in links {
-        let (mut fields, last_at) = match ctx.store.baseline(peer, EntityKind::Contact, &peer_id)? {
-            Some(baseline) => (baseline.fields, Some(baseline.synced_at)),
-            None => Default::default(),
-        };
-        let mut text = |key: &str| match fields.remove(key) {
-            Some(Value::String(text)) => Some(text),
-            _ => None,
-        };
-        let (first, last, company) = (text("firstName"), text("lastName"), text("companyName"));
-        let (email, phone) = (text("email"), text("phone"));
-        rows.push(ContactRow {
-            state: open.get(&peer_id).copied().unwrap_or(RowState::Synced),
-            name: display_name(first, last, company, &peer_id),
-            peer_id,
-            ghl_id: Some(link.ghl_id),
-            email,
-            phone,
-            last_at,
+    if !complete {
+        let last = rows.last().map(|row| (sort_name(&row.name), row.peer_id.clone()));
+        unlinked.retain(|row| {
+            last.as_ref()
+                .is_some_and(|last| (sort_name(&row.name), row.peer_id.clone()) <= *last)
         });
     }
-    Ok(rows)
-}
-
-fn display_name(
-    first: Option<String>,
-    last: Option<String>,
-    company: Option<String>,
-    id: &str,
-) -> String {
-    let person = [first, last]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    match (person.trim().is_empty(), company) {
-        (false, _) => person.trim().to_string(),
-        (true, Some(company)) if !company.is_empty() => company,
-        _ => id.to_string(),
+    if !unlinked.is_empty() {
+        rows.extend(unlinked);
+        // Stable, and each name lowercased once (not twice per comparison).
+        rows.sort_by_cached_key(|row| (sort_name(&row.name), row.peer_id.clone()));
     }
+    Ok(ContactList { rows, complete })
 }
 
 pub async fn contact_detail(ctx: &SyncContext, peer_id: &str) -> Result<ContactDetail, SyncError> {
@@ -288,7 +227,8 @@ mod tests {
         }
     }
 
-    /// The list as it was built before it went parallel: one pass, a baseline read per link.
+    /// The list as it was built before the store kept it: one pass over the links, a baseline
+    /// read per link, one sort.
     fn reference(ctx: &SyncContext) -> Vec<ContactRow> {
         let mut open: HashMap<String, RowState> = HashMap::new();
         for op in ctx.store.failed_queue().unwrap() {
@@ -347,7 +287,7 @@ mod tests {
                 last_at: Some(op.updated_at),
             });
         }
-        rows.sort_by_key(|row| row.name.to_lowercase());
+        rows.sort_by_key(|row| (row.name.to_lowercase(), row.peer_id.clone()));
         rows
     }
 
@@ -409,10 +349,12 @@ mod tests {
     }
 
     #[test]
-    fn the_contact_list_is_the_same_built_on_one_thread_or_on_all() {
-        for linked in [40, PARALLEL_FROM + 123] {
+    fn the_contact_list_matches_links_and_baselines_whole_or_by_first_page() {
+        for linked in [40, 4_219] {
             let (_dir, ctx) = seeded(linked);
-            let rows = contacts(&ctx).unwrap();
+            let list = contacts(&ctx, None).unwrap();
+            assert!(list.complete);
+            let rows = list.rows;
             assert_eq!(rows, reference(&ctx), "{linked} linked contacts");
             assert_eq!(rows.len(), linked + 2, "two known only by their operation");
             let state = |id: &str| rows.iter().find(|r| r.peer_id == id).map(|r| r.state);
@@ -420,6 +362,65 @@ mod tests {
             assert_eq!(state("C00001"), Some(RowState::Synced));
             assert_eq!(state("U001"), Some(RowState::Queued), "the last op's state");
             assert_eq!(state("U002"), Some(RowState::Queued));
+            // A first page is the head of the whole list, unlinked contacts included.
+            for limit in [1, 7, 25, linked + 1] {
+                let page = contacts(&ctx, Some(limit)).unwrap();
+                assert!(!page.complete, "{limit} of {}", rows.len());
+                assert!(page.rows.len() >= limit.min(rows.len()));
+                assert_eq!(page.rows[..], rows[..page.rows.len()], "first {limit}");
+            }
+            let all = contacts(&ctx, Some(rows.len())).unwrap();
+            assert!(all.complete);
+            assert_eq!(all.rows, rows);
         }
+    }
+
+    #[test]
+    fn a_store_of_schema_1_gets_its_contact_list_built_when_opened() {
+        let (dir, ctx) = seeded(60);
+        let expected = contacts(&ctx, None).unwrap().rows;
+        let path = ctx.store.path().to_path_buf();
+        drop(ctx);
+        {
+            // What a schema-1 store looks like: no contact list trees' content.
+            let db = sled::open(&path).unwrap();
+            for tree in ["contact_list", "contact_list_keys"] {
+                db.open_tree(tree).unwrap().clear().unwrap();
+            }
+            db.open_tree("meta")
+                .unwrap()
+                .insert("schema_version", crate::store::codec::encode(&1u32).unwrap())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), crate::store::SCHEMA_VERSION);
+        let ctx = context(store);
+        assert_eq!(contacts(&ctx, None).unwrap().rows, expected);
+        drop(dir);
+    }
+
+    #[test]
+    fn a_renamed_contact_moves_in_the_list_and_leaves_no_old_entry() {
+        let (_dir, ctx) = seeded(10);
+        let before = contacts(&ctx, None).unwrap().rows;
+        let baseline = Baseline {
+            peer_hash: "p".into(),
+            ghl_hash: "g".into(),
+            fields: json!({"firstName": "Aaron", "lastName": "Aardvark"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            // The list keeps milliseconds.
+            synced_at: Utc.timestamp_opt(1_790_000_000, 0).single().unwrap(),
+        };
+        ctx.store
+            .set_baseline("repsly", EntityKind::Contact, "C00009", &baseline)
+            .unwrap();
+        let after = contacts(&ctx, None).unwrap().rows;
+        assert_eq!(after.len(), before.len());
+        assert_eq!(after[0].peer_id, "C00009");
+        assert_eq!(after[0].name, "Aaron Aardvark");
+        assert_eq!(after, reference(&ctx));
     }
 }

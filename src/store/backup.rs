@@ -45,6 +45,8 @@ impl Store {
             "mappings" => &self.mappings,
             "runs" => &self.runs,
             "synclog" => &self.synclog,
+            "contact_list" => &self.contact_list,
+            "contact_list_keys" => &self.contact_list_keys,
             _ => return None,
         })
     }

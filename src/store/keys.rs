@@ -36,8 +36,14 @@ pub fn log_key(at_ms: i64, seq: u64) -> [u8; 16] {
     key
 }
 
-pub fn mapping_prefix(peer: &str) -> Vec<u8> {
+/// `peer/` — the prefix of a peer's keys in trees that hold one kind only (mappings, the
+/// contact list).
+pub fn peer_prefix(peer: &str) -> Vec<u8> {
     format!("{peer}/").into_bytes()
+}
+
+pub fn mapping_prefix(peer: &str) -> Vec<u8> {
+    peer_prefix(peer)
 }
 
 pub fn mapping_key(peer: &str, version: u32) -> Vec<u8> {

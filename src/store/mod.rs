@@ -7,6 +7,7 @@
 
 mod backup;
 pub mod codec;
+mod contact_list;
 mod durable;
 mod error;
 mod keys;
@@ -14,6 +15,7 @@ mod log;
 mod ops;
 pub mod records;
 
+pub use contact_list::{ContactListEntry, display_name, sort_name};
 pub use error::StoreError;
 pub use keys::{entity_key, entity_prefix};
 pub use ops::Commit;
@@ -25,9 +27,9 @@ use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
 /// Schema version this release writes. Bump with a migration in `migrate`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-pub(crate) const TREE_NAMES: [&str; 10] = [
+pub(crate) const TREE_NAMES: [&str; 12] = [
     "meta",
     "idmap",
     "idmap_rev",
@@ -38,6 +40,8 @@ pub(crate) const TREE_NAMES: [&str; 10] = [
     "mappings",
     "runs",
     "synclog",
+    "contact_list",
+    "contact_list_keys",
 ];
 
 #[derive(Clone)]
@@ -54,6 +58,8 @@ pub struct Store {
     mappings: sled::Tree,
     runs: sled::Tree,
     synclog: sled::Tree,
+    contact_list: sled::Tree,
+    contact_list_keys: sled::Tree,
     /// Shared by every clone: concurrent writers share fsyncs (`durable.rs`).
     group: std::sync::Arc<durable::GroupFlush>,
 }
@@ -70,7 +76,7 @@ impl Store {
         create_private_dir(path)?;
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(64 * 1024 * 1024)
+            .cache_capacity(16 * 1024 * 1024)
             // A backstop only: every commit point flushes explicitly.
             .flush_every_ms(Some(500))
             .open()
@@ -91,6 +97,8 @@ impl Store {
             mappings: tree("mappings")?,
             runs: tree("runs")?,
             synclog: tree("synclog")?,
+            contact_list: tree("contact_list")?,
+            contact_list_keys: tree("contact_list_keys")?,
             group: Default::default(),
             path: path.to_path_buf(),
             db,
@@ -114,8 +122,13 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
-        // Version 0 is a new store; future migrations go here as `if found < N { … }` steps,
-        // each in one transaction with the version bump.
+        // Version 0 is a new store (nothing to convert). Each step below is idempotent and the
+        // version is bumped only after it, so a crash mid-migration repeats the step.
+        if (1..2).contains(&found) {
+            // 2: the contact list in name order (`contact_list.rs`), built from links and
+            // baselines.
+            self.rebuild_contact_list()?;
+        }
         if found < SCHEMA_VERSION {
             self.meta
                 .insert("schema_version", codec::encode(&SCHEMA_VERSION)?)?;

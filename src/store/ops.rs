@@ -3,7 +3,9 @@
 //! `durable.rs`; the commit rides on the next one, see `commit`); none of them does I/O beyond
 //! the store.
 
+use super::contact_list::ListTrees;
 use super::keys::{entity_key, log_key, op_key, state_key};
+use crate::peers::EntityKind;
 use super::records::{Baseline, IdLink, LogEntry, OpState, Operation};
 use super::{Store, StoreError, codec};
 use sled::Transactional;
@@ -78,8 +80,10 @@ impl Store {
             &self.idmap_rev,
             &self.baselines,
             &self.synclog,
+            &self.contact_list,
+            &self.contact_list_keys,
         )
-            .transaction(|(ops, index, idmap, idmap_rev, baselines, synclog)| {
+            .transaction(|(ops, index, idmap, idmap_rev, baselines, synclog, list, keys)| {
                 write_op(ops, index, op)?;
                 if let Some((peer_id, ghl_id)) = commit.link {
                     let link = IdLink {
@@ -103,6 +107,16 @@ impl Store {
                     )?;
                 }
                 synclog.insert(&log_key, log_value.clone())?;
+                let contact = commit.link.map(|(peer_id, _)| peer_id).or(commit.baseline.map(|(peer_id, _)| peer_id));
+                if let (EntityKind::Contact, Some(peer_id)) = (op.kind, contact) {
+                    let trees = ListTrees { list, keys, idmap, baselines };
+                    trees.refresh(
+                        &op.peer,
+                        peer_id,
+                        commit.link.map(|(_, ghl_id)| ghl_id),
+                        commit.baseline.map(|(_, baseline)| baseline),
+                    )?;
+                }
                 Ok(())
             })?;
         Ok(())
@@ -134,12 +148,26 @@ impl Store {
     pub fn set_baseline(
         &self,
         peer: &str,
-        kind: crate::peers::EntityKind,
+        kind: EntityKind,
         peer_id: &str,
         baseline: &Baseline,
     ) -> Result<(), StoreError> {
-        self.baselines
-            .insert(entity_key(peer, kind, peer_id), codec::encode(baseline)?)?;
+        let key = entity_key(peer, kind, peer_id);
+        let value = codec::encode(baseline)?;
+        (
+            &self.baselines,
+            &self.idmap,
+            &self.contact_list,
+            &self.contact_list_keys,
+        )
+            .transaction(|(baselines, idmap, list, keys)| {
+                baselines.insert(key.as_slice(), value.as_slice())?;
+                if kind == EntityKind::Contact {
+                    let trees = ListTrees { list, keys, idmap, baselines };
+                    trees.refresh(peer, peer_id, None, Some(baseline))?;
+                }
+                Ok(())
+            })?;
         Ok(())
     }
 
@@ -147,7 +175,7 @@ impl Store {
     pub fn set_link(
         &self,
         peer: &str,
-        kind: crate::peers::EntityKind,
+        kind: EntityKind,
         peer_id: &str,
         ghl_id: &str,
     ) -> Result<(), StoreError> {
@@ -156,17 +184,28 @@ impl Store {
             linked_at: chrono::Utc::now(),
             parent: None,
         };
-        (&self.idmap, &self.idmap_rev).transaction(|(idmap, idmap_rev)| {
-            idmap.insert(
-                entity_key(peer, kind, peer_id),
-                codec::encode(&link).map_err(abort)?,
-            )?;
-            idmap_rev.insert(
-                entity_key(peer, kind, ghl_id),
-                codec::encode(&peer_id).map_err(abort)?,
-            )?;
-            Ok(())
-        })?;
+        (
+            &self.idmap,
+            &self.idmap_rev,
+            &self.baselines,
+            &self.contact_list,
+            &self.contact_list_keys,
+        )
+            .transaction(|(idmap, idmap_rev, baselines, list, keys)| {
+                idmap.insert(
+                    entity_key(peer, kind, peer_id),
+                    codec::encode(&link).map_err(abort)?,
+                )?;
+                idmap_rev.insert(
+                    entity_key(peer, kind, ghl_id),
+                    codec::encode(&peer_id).map_err(abort)?,
+                )?;
+                if kind == EntityKind::Contact {
+                    let trees = ListTrees { list, keys, idmap, baselines };
+                    trees.refresh(peer, peer_id, Some(ghl_id), None)?;
+                }
+                Ok(())
+            })?;
         Ok(())
     }
 

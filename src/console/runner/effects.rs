@@ -10,7 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 pub fn command_for(request: &Request) -> Command {
     match request.clone() {
-        Request::Contacts => Command::Contacts,
+        Request::Contacts { limit } => Command::Contacts { limit },
         Request::ContactDetail { peer_id } => Command::ContactDetail { peer_id },
         Request::Children {
             kind,
@@ -61,7 +61,7 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
             class,
             message,
         },
-        (_, Reply::Contacts { rows }) => Answer::Contacts(rows),
+        (_, Reply::Contacts { list }) => Answer::Contacts(list),
         (_, Reply::ContactDetail { detail }) => Answer::Detail(detail),
         (_, Reply::Children { page }) => Answer::Children(page),
         (_, Reply::FailedQueue { operations }) => Answer::FailedQueue(operations),

@@ -62,6 +62,8 @@ pub struct ContactsState {
     /// Index into `visible`.
     pub selected: usize,
     pub loaded: bool,
+    /// `rows` is the whole list, not its first page (the rest is on its way).
+    pub complete: bool,
     /// A reload is in flight (live log entries for new contacts ask for at most one at a time).
     pub refreshing: bool,
     /// Every row in the current sort and direction, so a filter change never sorts.
@@ -83,10 +85,12 @@ pub struct ContactsState {
 }
 
 impl ContactsState {
-    pub fn replace(&mut self, rows: Vec<ContactRow>) {
+    /// New rows from the engine; `complete` is false while they are only the list's first page.
+    pub fn replace(&mut self, rows: Vec<ContactRow>, complete: bool) {
         let keep = self.selected_row().map(|row| row.peer_id.clone());
         self.rows = rows;
         self.loaded = true;
+        self.complete = complete;
         self.refreshing = false;
         self.index_rows();
         self.resort();
@@ -409,7 +413,7 @@ mod tests {
     #[test]
     fn typing_narrows_and_every_filter_matches_a_full_recompute() {
         let mut state = ContactsState::default();
-        state.replace(rows());
+        state.replace(rows(), true);
         assert_eq!(state.visible, reference(&state));
         let steps = [
             "s",
@@ -460,7 +464,7 @@ mod tests {
     #[test]
     fn a_live_change_of_state_or_id_is_seen_by_the_next_filter() {
         let mut state = ContactsState::default();
-        state.replace(rows());
+        state.replace(rows(), true);
         state.set_filter("fail");
         let before = state.visible.len();
         // C004 is synced: a live entry fails it while "fail" is on screen.
@@ -482,7 +486,7 @@ mod tests {
     #[test]
     fn the_cursor_follows_its_contact_through_filters_sorts_and_reloads() {
         let mut state = ContactsState::default();
-        state.replace(rows());
+        state.replace(rows(), true);
         assert!(state.select_peer("C013"));
         state.set_filter("zola");
         assert_eq!(
@@ -501,7 +505,7 @@ mod tests {
         assert_eq!(state.filter, "");
         let mut reloaded = rows();
         reloaded.reverse();
-        state.replace(reloaded);
+        state.replace(reloaded, true);
         assert_eq!(
             state.selected_row().map(|r| r.peer_id.as_str()),
             Some("C013")

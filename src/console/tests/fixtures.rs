@@ -351,7 +351,7 @@ pub fn loaded_state() -> AppState {
     // Not UTC, so every snapshot shows times converted to the display zone.
     state.zone = DisplayZone::named("America/New_York").unwrap_or_default();
     state.help = help_sections(&Keymap::builtin().0, false);
-    state.contacts.replace(contact_rows());
+    state.contacts.replace(contact_rows(), true);
     state.detail.peer_id = Some("C1000".into());
     state.detail.detail = Some(Box::new(contact_detail()));
     for entry in log_entries() {

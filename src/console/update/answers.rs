@@ -10,14 +10,21 @@ use crate::store::{LogEntry, Outcome};
 fn refresh_after_write() -> Vec<Effect> {
     vec![
         Effect::Call(Request::FailedQueue),
-        Effect::Call(Request::Contacts),
+        Effect::Call(Request::all_contacts()),
         Effect::Call(Request::Status),
     ]
 }
 
 pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
     match answer {
-        Answer::Contacts(rows) => state.contacts.replace(rows),
+        Answer::Contacts(list) => {
+            let complete = list.complete;
+            state.contacts.replace(list.rows, complete);
+            if !complete {
+                // The first page is on screen; the rest follows.
+                return vec![Effect::Call(Request::all_contacts())];
+            }
+        }
         Answer::Detail(detail) => {
             // A slow answer for a contact no longer on screen is dropped.
             if state.detail.peer_id.as_deref() == Some(detail.peer_id.as_str()) {
@@ -199,7 +206,7 @@ pub fn on_log(state: &mut AppState, entry: LogEntry) -> Vec<Effect> {
                 if !found && !contacts.refreshing {
                     // A contact the list has not seen: reload it, one request at a time.
                     contacts.refreshing = true;
-                    effects.push(Effect::Call(Request::Contacts));
+                    effects.push(Effect::Call(Request::all_contacts()));
                 }
             }
         }

@@ -20,7 +20,7 @@ pub const LOG_TAIL_ON_START: usize = 500;
 /// The requests the console makes when it opens, and a first sync in demo mode.
 pub fn init(state: &mut AppState, sync_at_once: bool) -> Vec<Effect> {
     let mut effects = vec![
-        Effect::Call(Request::Contacts),
+        Effect::Call(Request::first_contacts()),
         Effect::Call(Request::LogTail {
             limit: LOG_TAIL_ON_START,
         }),

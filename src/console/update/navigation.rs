@@ -31,7 +31,7 @@ pub fn focus(state: &mut AppState, target: FocusTarget) -> Vec<Effect> {
 /// What a screen needs from the engine when it comes into view.
 pub fn enter_screen(state: &mut AppState, screen: Screen) -> Vec<Effect> {
     match screen {
-        Screen::Contacts => vec![Effect::Call(Request::Contacts)],
+        Screen::Contacts => vec![Effect::Call(Request::all_contacts())],
         Screen::Failures => vec![Effect::Call(Request::FailedQueue)],
         Screen::Status => vec![Effect::Call(Request::Status)],
         Screen::SyncLog => Vec::new(),

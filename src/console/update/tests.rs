@@ -2,10 +2,11 @@
 
 use super::{init, update};
 use crate::console::action::{Action, FocusTarget, Motion, PromptKind, RetryTarget};
-use crate::console::engine_api::MappingProblem;
+use crate::console::engine_api::{ContactList, MappingProblem};
 use crate::console::msg::{Answer, Effect, Msg, Request};
-use crate::console::state::{AppState, FlashLevel, Popup, Screen, SyncPhase};
-use crate::console::tests::fixtures::{MAPPING_TEXT, loaded_state, log_entry};
+use crate::console::state::{AppState, FlashLevel, Mode, Popup, Screen, SyncPhase};
+use crate::console::theme::Theme;
+use crate::console::tests::fixtures::{MAPPING_TEXT, contact_rows, loaded_state, log_entry};
 use crate::ghl::ErrorClass;
 use crate::store::Outcome;
 use crate::sync::{RetryMode, Selection};
@@ -29,7 +30,7 @@ fn start_up_loads_everything_and_demo_syncs_at_once() {
     let mut state = loaded_state();
     let effects = init(&mut state, true);
     let requests = calls(&effects);
-    assert!(requests.contains(&&Request::Contacts));
+    assert!(requests.contains(&&Request::first_contacts()));
     assert!(requests.contains(&&Request::FailedQueue));
     assert!(requests.contains(&&Request::SyncNow));
     assert_eq!(state.sync, SyncPhase::Running);
@@ -220,7 +221,7 @@ fn a_log_entry_for_a_new_contact_reloads_the_list_once() {
     entry.peer_id = Some("C-NEW".into());
     let first = update(&mut state, Msg::Log(entry.clone()));
     let second = update(&mut state, Msg::Log(entry));
-    assert_eq!(calls(&first), vec![&Request::Contacts]);
+    assert_eq!(calls(&first), vec![&Request::all_contacts()]);
     assert!(second.is_empty(), "one reload in flight at a time");
 }
 
@@ -312,4 +313,32 @@ fn a_finished_run_goes_idle_and_refreshes() {
     assert!(effects.is_empty());
     assert_eq!(state.sync, SyncPhase::Failed("token refused".into()));
     assert_eq!(act(&mut state, Action::Quit), vec![Effect::Quit]);
+}
+
+#[test]
+fn a_first_page_of_contacts_is_shown_at_once_and_the_rest_asked_for() {
+    let mut state = AppState::new(Mode::Sandbox, "repsly", false, Theme::colour());
+    let mut rows = contact_rows();
+    let all = rows.len();
+    rows.truncate(2);
+    let first = update(
+        &mut state,
+        Msg::Answer(Answer::Contacts(ContactList {
+            rows,
+            complete: false,
+        })),
+    );
+    assert_eq!(calls(&first), vec![&Request::all_contacts()]);
+    assert!(state.contacts.loaded && !state.contacts.complete);
+    assert_eq!(state.contacts.visible.len(), 2);
+    let rest = update(
+        &mut state,
+        Msg::Answer(Answer::Contacts(ContactList {
+            rows: contact_rows(),
+            complete: true,
+        })),
+    );
+    assert!(rest.is_empty(), "nothing more to ask for: {rest:?}");
+    assert!(state.contacts.complete);
+    assert_eq!(state.contacts.rows.len(), all);
 }

@@ -121,7 +121,7 @@ fn enter_on_a_row_of_all_contacts_opens_that_contact() {
 #[test]
 fn without_a_selected_contact_the_children_screens_show_everyone() {
     let mut state = loaded_state();
-    state.contacts.replace(Vec::new());
+    state.contacts.replace(Vec::new(), true);
     let effects = act(
         &mut state,
         Action::Focus(FocusTarget::Screen(Screen::Tasks)),

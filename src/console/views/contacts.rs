@@ -27,9 +27,14 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let contacts = &state.contacts;
     let mut title = format!(
-        " Contacts {}/{} · sort {}{} ",
+        " Contacts {}/{}{} · sort {}{} ",
         contacts.visible.len(),
         contacts.rows.len(),
+        if contacts.loaded && !contacts.complete {
+            "+ loading"
+        } else {
+            ""
+        },
         contacts.sort.label(),
         if contacts.reverse { " ↑" } else { "" }
     );

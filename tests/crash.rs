@@ -19,7 +19,7 @@ use ghlsync::ghl::GhlClient;
 use ghlsync::ghl::models::{Contact, CreateContactDto};
 use ghlsync::peers::repsly::RepslyPeer;
 use ghlsync::peers::{EntityKind, Peer, PeerRecord};
-use ghlsync::store::{Action, Direction, OpState, Operation, Store};
+use ghlsync::store::{Action, Direction, OpState, Operation, Outcome, Store};
 use ghlsync::sync::mapping::Mapping;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -564,6 +564,7 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
         ),
         source: serde_json::to_value(&twin).unwrap(),
         mapping_fingerprint: s.ctx.mapping.fingerprint(),
+        planned_against: None,
         state: OpState::InFlight {
             owner: "engine".into(),
             since: now,
@@ -597,6 +598,123 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
         .filter(|n| n.body == body)
         .count();
     assert_eq!(same, 2, "both notes are in GHL, once each");
+}
+
+/// A write to Repsly planned from GHL's side (flow 4, a merge, a gap fill) whose run is killed
+/// after its intent is durable is found in flight at the next start. If someone edited the Repsly
+/// record in between, sending the stranded payload again would overwrite that edit with the
+/// older GHL values, and then both sides agree on the old value: the edit is gone for good. The
+/// stranded write must give way to the newer edit, which then reaches GHL; a stranded write
+/// whose record nobody touched still goes out.
+#[tokio::test]
+async fn a_stranded_write_to_the_peer_never_overwrites_a_later_peer_edit() {
+    let s = SyncHarness::start(120).await;
+    s.run().await;
+    let (store, peer_name) = (&s.ctx.store, s.ctx.peer_name());
+    let entity = s.ctx.mapping.entity(EntityKind::Contact).unwrap();
+    let clients = read_all(s.ctx.peer.as_ref(), EntityKind::Contact).await;
+    let linked: Vec<String> = editable_clients(&clients, &s.ctx.mapping)
+        .into_iter()
+        .filter(|code| {
+            store
+                .link(peer_name, EntityKind::Contact, code)
+                .unwrap()
+                .is_some()
+        })
+        .take(2)
+        .collect();
+    let [edited, untouched] = <[String; 2]>::try_from(linked).expect("two linked clients");
+
+    // The run that planned GHL's view of both contacts for Repsly is killed once their intents
+    // are on disk (whether the requests went out does not matter: the import is idempotent).
+    let strand = async |code: &str| {
+        let ghl_id = store
+            .link(peer_name, EntityKind::Contact, code)
+            .unwrap()
+            .unwrap()
+            .ghl_id;
+        let contact = s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact;
+        let ghl_json = serde_json::to_value(contact).unwrap();
+        let agreed = store
+            .baseline(peer_name, EntityKind::Contact, code)
+            .unwrap()
+            .expect("a synced client has a baseline");
+        let now = chrono::Utc::now();
+        let op = Operation {
+            id: store.new_op_id().unwrap(),
+            peer: peer_name.to_string(),
+            kind: EntityKind::Contact,
+            direction: Direction::ToPeer,
+            action: Action::Update,
+            source_id: ghl_id.clone(),
+            target_id: Some(code.to_string()),
+            target_parent_id: None,
+            payload: Value::Object(entity.to_peer(&ghl_json).fields),
+            source: ghl_json,
+            mapping_fingerprint: s.ctx.mapping.fingerprint(),
+            // Planned, as flow 4 plans, against the Repsly record the baseline says is there.
+            planned_against: Some(agreed.peer_hash),
+            state: OpState::InFlight {
+                owner: "engine".into(),
+                since: now,
+            },
+            attempts: 1,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            run_id: None,
+        };
+        store.record_intent(&op).await.unwrap();
+        (op.id, ghl_id)
+    };
+    let (edited_op, edited_ghl) = strand(&edited).await;
+    let (untouched_op, _) = strand(&untouched).await;
+
+    // Before the next start, someone edits one of the clients in Repsly.
+    let city = "Edited after the kill";
+    s.h.admin_post("repsly/clients", json!({"Code": edited, "City": city}))
+        .await;
+
+    s.run().await;
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+    let client = s
+        .ctx
+        .peer
+        .get(EntityKind::Contact, &edited)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        entity.to_ghl(&client).fields.get("city"),
+        Some(&json!(city)),
+        "the stranded write overwrote the Repsly edit"
+    );
+    let held = s
+        .ctx
+        .ghl
+        .get_contact(&edited_ghl)
+        .await
+        .unwrap()
+        .contact
+        .city;
+    assert_eq!(
+        held.as_deref(),
+        Some(city),
+        "the Repsly edit never reached GHL"
+    );
+    let ended = |op: u64| {
+        let log = store.log_after(None, usize::MAX).unwrap();
+        log.into_iter()
+            .filter(|(_, entry)| entry.op_id == Some(op))
+            .map(|(_, entry)| (entry.action, entry.outcome))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ended(edited_op), vec![(Action::Skip, Outcome::Ok)]);
+    assert_eq!(
+        ended(untouched_op),
+        vec![(Action::Update, Outcome::Ok)],
+        "a stranded write whose record nobody touched is sent"
+    );
 }
 
 /// Every record of `kind` Repsly holds now, read like the sync reads it.

@@ -549,6 +549,7 @@ fn failed_op(
         payload: json!({"phone": "+1555-01", "email": format!("shop{n}@example.com")}),
         source,
         mapping_fingerprint: "builtin-repsly".into(),
+        planned_against: None,
         state,
         attempts: 1 + (n % 5) as u32,
         error: Some(OpError {

@@ -213,6 +213,7 @@ mod tests {
             payload: json!({}),
             source: json!({"fields": {"ContactName": format!("Queued {source_id}"), "Email": "q@example.com"}}),
             mapping_fingerprint: "f".into(),
+            planned_against: None,
             state,
             attempts: 1,
             error: Some(OpError {

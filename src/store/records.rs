@@ -126,6 +126,12 @@ pub struct Operation {
     pub source: Value,
     /// Which mapping produced `payload`.
     pub mapping_fingerprint: String,
+    /// For an update of a peer record: the hash of that record (as GHL-side fields) the payload
+    /// was planned against. A write sent later than planned (found in flight after a crash, or
+    /// retried from the queue) goes out only if the record still hashes the same; otherwise it
+    /// would overwrite a newer peer edit with older GHL values. `None`: nothing to check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_against: Option<String>,
     pub state: OpState,
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]

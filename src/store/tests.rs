@@ -16,6 +16,7 @@ fn op(store: &Store, state: OpState) -> Operation {
         payload: json!({"email": "a@b.co"}),
         source: json!({"Code": "C-1"}),
         mapping_fingerprint: "m1".into(),
+        planned_against: None,
         state,
         attempts: 1,
         error: None,

@@ -223,6 +223,7 @@ impl Run<'_> {
                 source: ghl_json,
                 book: Bookkeeping {
                     peer_id: Some(record.id.clone()),
+                    planned_against: Some(hash_fields(&peer_fields)),
                     peer_fields: agreed_peer_side,
                     ghl_fields: Some(merged.agreed.clone()),
                     ghl_keys: keys,
@@ -262,7 +263,8 @@ impl Run<'_> {
             fields: mapped.fields.clone(),
             raw: Value::Null,
         });
-        let now = restrict(&entity.to_ghl(record).fields, keys);
+        let as_read = entity.to_ghl(record).fields;
+        let now = restrict(&as_read, keys);
         let then = restrict(&echo.fields, keys);
         if hash_fields(&now) == hash_fields(&then) {
             return Ok(());
@@ -284,6 +286,7 @@ impl Run<'_> {
                 ghl_fields: Some(ghl_fields),
                 ghl_keys: keys.to_vec(),
                 outcome: None,
+                planned_against: Some(hash_fields(&as_read)),
             },
         })
         .await?;
@@ -386,6 +389,9 @@ impl Run<'_> {
                 fields: mapped.fields.clone(),
                 raw: Value::Null,
             });
+            // Flow 4 does not read the peer record: it holds what the baseline says, or it
+            // would have come up in the pages as changed.
+            let planned_against = baseline.as_ref().map(|b| b.peer_hash.clone());
             let before = baseline.map(|b| b.fields).unwrap_or_default();
             self.write(Outbound {
                 kind: KIND,
@@ -407,6 +413,7 @@ impl Run<'_> {
                     ghl_fields: Some(ghl_fields),
                     ghl_keys: keys.clone(),
                     outcome: None,
+                    planned_against,
                 },
             })
             .await?;

@@ -45,6 +45,8 @@ pub struct Bookkeeping {
     pub ghl_keys: Vec<String>,
     pub diff: Map<String, Value>,
     pub outcome: Option<Outcome>,
+    /// Kept on the operation: see `Operation::planned_against`.
+    pub planned_against: Option<String>,
 }
 
 /// How a write ended, for the run's counts.
@@ -53,6 +55,8 @@ pub enum Ended {
     Ok,
     Retrying,
     Failed,
+    /// Not sent: the target changed after the write was planned (`Executor::send_if_current`).
+    Superseded,
 }
 
 pub struct Executor<'a> {
@@ -78,6 +82,7 @@ impl Executor<'_> {
             payload: out.payload.clone(),
             source: out.source.clone(),
             mapping_fingerprint: self.ctx.mapping.fingerprint(),
+            planned_against: out.book.planned_against.clone(),
             state: OpState::InFlight {
                 owner: self.owner.to_string(),
                 since: now,
@@ -104,7 +109,87 @@ impl Executor<'_> {
             self.commit(done, book, &found, 0)?;
             return Ok((Ended::Ok, Some(found)));
         }
-        self.attempt(op, book).await
+        self.send_if_current(op, book).await
+    }
+
+    /// An attempt of an operation planned in an earlier run (stranded in flight, or due on the
+    /// retry ladder). Its payload was computed from both records as they were then; if the
+    /// target record has changed since, sending it would overwrite that newer edit with older
+    /// values, and the baseline written afterwards would make the loss look agreed. Such an
+    /// operation is closed as superseded instead: the newer edit shows up as a change of its own,
+    /// and the run merges it with what this operation carried.
+    pub async fn send_if_current(
+        &self,
+        mut op: Operation,
+        book: Bookkeeping,
+    ) -> Result<(Ended, Option<Sent>), SyncError> {
+        match self.target_still_current(&op).await {
+            Ok(true) => self.attempt(op, book).await,
+            Ok(false) => {
+                self.supersede(op, book.peer_id)?;
+                Ok((Ended::Superseded, None))
+            }
+            Err(err) => {
+                // Not knowing is not permission to overwrite: the operation waits on the ladder.
+                op.attempts += 1;
+                let ended = self.record_failure(op, err, book.peer_id, 0)?;
+                Ok((ended, None))
+            }
+        }
+    }
+
+    /// Whether the target still holds what `op` was planned against, or already what `op` makes
+    /// it (its own earlier attempt landed; sending again changes nothing). True when the
+    /// operation recorded nothing to compare.
+    async fn target_still_current(&self, op: &Operation) -> Result<bool, OpError> {
+        let (Some(planned), Direction::ToPeer, Some(target)) = (
+            op.planned_against.as_deref(),
+            op.direction,
+            op.target_id.as_deref(),
+        ) else {
+            return Ok(true);
+        };
+        let Some(entity) = self.ctx.mapping.entity(op.kind) else {
+            return Ok(true);
+        };
+        let now = self.ctx.peer.get(op.kind, target).await.map_err(|err| {
+            let SendError::Failed(err) = SendError::from(err);
+            err
+        })?;
+        let Some(now) = now else {
+            return Ok(false);
+        };
+        let now = super::hash::hash_fields(&entity.to_ghl(&now).fields);
+        let written = entity.to_ghl(&crate::peers::PeerRecord {
+            kind: op.kind,
+            id: target.to_string(),
+            parent_id: None,
+            updated_at: None,
+            active: true,
+            fields: op.payload.as_object().cloned().unwrap_or_default(),
+            raw: Value::Null,
+        });
+        Ok(now == planned || now == super::hash::hash_fields(&written.fields))
+    }
+
+    fn supersede(&self, mut op: Operation, peer_id: Option<String>) -> Result<(), SyncError> {
+        op.state = OpState::Skipped;
+        op.updated_at = Utc::now();
+        op.error = None;
+        let ghl_id = match op.direction {
+            Direction::ToGhl => op.target_id.clone(),
+            Direction::ToPeer => Some(op.source_id.clone()),
+        };
+        let mut entry = self.log_entry(&op, peer_id, ghl_id, Outcome::Ok, None, 0, Map::new());
+        entry.action = Action::Skip;
+        entry.message = Some(
+            "superseded: the target record changed after this write was planned; \
+             the newer edit is synced instead"
+                .into(),
+        );
+        self.ctx.store.update_operation(&op, Some(&entry))?;
+        self.ctx.announce(&entry);
+        Ok(())
     }
 
     /// One attempt of an operation the caller already owns (new, claimed for retry, or found
@@ -166,6 +251,7 @@ impl Executor<'_> {
             ghl_keys,
             diff,
             outcome,
+            planned_against: _,
         } = book;
         let outcome = outcome.unwrap_or(Outcome::Ok);
         op.state = OpState::Done;
@@ -334,6 +420,7 @@ mod tests {
             payload: json!({}),
             source: json!({}),
             mapping_fingerprint: "f".into(),
+            planned_against: None,
             state: OpState::Failed,
             attempts,
             error: None,

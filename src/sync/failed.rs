@@ -98,7 +98,7 @@ pub async fn retry_due(ctx: &SyncContext, exec: &Executor<'_>) -> Result<usize, 
             continue;
         };
         let book = rebuild(ctx, &mut claimed, RetryMode::CurrentMapping)?;
-        exec.attempt(claimed, book).await?;
+        exec.send_if_current(claimed, book).await?;
         retried += 1;
     }
     Ok(retried)

@@ -295,6 +295,8 @@ impl<'a> Run<'a> {
             Ended::Ok => self.count(action, outcome),
             Ended::Retrying => self.count(action, Outcome::Retrying),
             Ended::Failed => self.count(action, Outcome::Failed),
+            // New operations are planned from the records as they are now: never stale.
+            Ended::Superseded => self.count(Action::Skip, Outcome::Unchanged),
         }
         Ok(sent)
     }
@@ -333,6 +335,7 @@ impl<'a> Run<'a> {
             payload: Value::Null,
             source: serde_json::to_value(record).unwrap_or(Value::Null),
             mapping_fingerprint: self.ctx.mapping.fingerprint(),
+            planned_against: None,
             state: OpState::Failed,
             attempts: 0,
             error: Some(error.clone()),

@@ -228,6 +228,7 @@ pub fn operation(id: u64, class: ErrorClass, source: &str) -> Operation {
         payload: json!({"companyName": "", "email": "x@example.com"}),
         source: json!({"Code": source, "Name": ""}),
         mapping_fingerprint: "abc".into(),
+        planned_against: None,
         state: OpState::Failed,
         attempts: 1,
         error: Some(OpError {

@@ -379,18 +379,20 @@ pub fn write(path: &Path, contacts: usize) -> Seeded {
     let started = Instant::now();
     for i in 0..contacts {
         let id = peer_id(i);
-        store
-            .set_link(PEER, EntityKind::Contact, &id, &ghl_id(i))
-            .expect("link");
         let baseline = Baseline {
             peer_hash: hash(i, 1),
             ghl_hash: hash(i, 2),
             fields: ghl_fields(i),
             synced_at: base + ChronoDuration::seconds(i as i64 % 86_400),
         };
+        // Baseline first: the link then files the contact in the list once, under its name
+        // (a sync's commit writes both in one transaction).
         store
             .set_baseline(PEER, EntityKind::Contact, &id, &baseline)
             .expect("baseline");
+        store
+            .set_link(PEER, EntityKind::Contact, &id, &ghl_id(i))
+            .expect("link");
     }
     let contacts_took = started.elapsed();
     for (kind, count) in [
@@ -480,12 +482,7 @@ pub fn write(path: &Path, contacts: usize) -> Seeded {
 }
 
 /// The `n`th failed operation: of linked contact `i`, else a first write never linked.
-fn failed_op(
-    store: &Store,
-    n: usize,
-    contact: Option<usize>,
-    base: DateTime<Utc>,
-) -> Operation {
+fn failed_op(store: &Store, n: usize, contact: Option<usize>, base: DateTime<Utc>) -> Operation {
     let (source_id, target_id, source) = match contact {
         Some(i) => (
             peer_id(i),

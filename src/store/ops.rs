@@ -5,9 +5,9 @@
 
 use super::contact_list::ListTrees;
 use super::keys::{entity_key, log_key, op_key, state_key};
-use crate::peers::EntityKind;
 use super::records::{Baseline, IdLink, LogEntry, OpState, Operation};
 use super::{Store, StoreError, codec};
+use crate::peers::EntityKind;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
@@ -83,42 +83,52 @@ impl Store {
             &self.contact_list,
             &self.contact_list_keys,
         )
-            .transaction(|(ops, index, idmap, idmap_rev, baselines, synclog, list, keys)| {
-                write_op(ops, index, op)?;
-                if let Some((peer_id, ghl_id)) = commit.link {
-                    let link = IdLink {
-                        ghl_id: ghl_id.to_string(),
-                        linked_at: commit.log.at,
-                        parent: commit.parent.map(str::to_string),
-                    };
-                    idmap.insert(
-                        entity_key(&op.peer, op.kind, peer_id),
-                        codec::encode(&link).map_err(abort)?,
-                    )?;
-                    idmap_rev.insert(
-                        entity_key(&op.peer, op.kind, ghl_id),
-                        codec::encode(&peer_id).map_err(abort)?,
-                    )?;
-                }
-                if let Some((peer_id, baseline)) = commit.baseline {
-                    baselines.insert(
-                        entity_key(&op.peer, op.kind, peer_id),
-                        codec::encode(baseline).map_err(abort)?,
-                    )?;
-                }
-                synclog.insert(&log_key, log_value.clone())?;
-                let contact = commit.link.map(|(peer_id, _)| peer_id).or(commit.baseline.map(|(peer_id, _)| peer_id));
-                if let (EntityKind::Contact, Some(peer_id)) = (op.kind, contact) {
-                    let trees = ListTrees { list, keys, idmap, baselines };
-                    trees.refresh(
-                        &op.peer,
-                        peer_id,
-                        commit.link.map(|(_, ghl_id)| ghl_id),
-                        commit.baseline.map(|(_, baseline)| baseline),
-                    )?;
-                }
-                Ok(())
-            })?;
+            .transaction(
+                |(ops, index, idmap, idmap_rev, baselines, synclog, list, keys)| {
+                    write_op(ops, index, op)?;
+                    if let Some((peer_id, ghl_id)) = commit.link {
+                        let link = IdLink {
+                            ghl_id: ghl_id.to_string(),
+                            linked_at: commit.log.at,
+                            parent: commit.parent.map(str::to_string),
+                        };
+                        idmap.insert(
+                            entity_key(&op.peer, op.kind, peer_id),
+                            codec::encode(&link).map_err(abort)?,
+                        )?;
+                        idmap_rev.insert(
+                            entity_key(&op.peer, op.kind, ghl_id),
+                            codec::encode(&peer_id).map_err(abort)?,
+                        )?;
+                    }
+                    if let Some((peer_id, baseline)) = commit.baseline {
+                        baselines.insert(
+                            entity_key(&op.peer, op.kind, peer_id),
+                            codec::encode(baseline).map_err(abort)?,
+                        )?;
+                    }
+                    synclog.insert(&log_key, log_value.clone())?;
+                    let contact = commit
+                        .link
+                        .map(|(peer_id, _)| peer_id)
+                        .or(commit.baseline.map(|(peer_id, _)| peer_id));
+                    if let (EntityKind::Contact, Some(peer_id)) = (op.kind, contact) {
+                        let trees = ListTrees {
+                            list,
+                            keys,
+                            idmap,
+                            baselines,
+                        };
+                        trees.refresh(
+                            &op.peer,
+                            peer_id,
+                            commit.link.map(|(_, ghl_id)| ghl_id),
+                            commit.baseline.map(|(_, baseline)| baseline),
+                        )?;
+                    }
+                    Ok(())
+                },
+            )?;
         Ok(())
     }
 
@@ -163,7 +173,12 @@ impl Store {
             .transaction(|(baselines, idmap, list, keys)| {
                 baselines.insert(key.as_slice(), value.as_slice())?;
                 if kind == EntityKind::Contact {
-                    let trees = ListTrees { list, keys, idmap, baselines };
+                    let trees = ListTrees {
+                        list,
+                        keys,
+                        idmap,
+                        baselines,
+                    };
                     trees.refresh(peer, peer_id, None, Some(baseline))?;
                 }
                 Ok(())
@@ -201,7 +216,12 @@ impl Store {
                     codec::encode(&peer_id).map_err(abort)?,
                 )?;
                 if kind == EntityKind::Contact {
-                    let trees = ListTrees { list, keys, idmap, baselines };
+                    let trees = ListTrees {
+                        list,
+                        keys,
+                        idmap,
+                        baselines,
+                    };
                     trees.refresh(peer, peer_id, Some(ghl_id), None)?;
                 }
                 Ok(())

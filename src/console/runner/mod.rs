@@ -4,6 +4,7 @@
 //! 1 Hz refresh, armed while that screen is visible: anywhere else, idle costs nothing.
 
 pub mod effects;
+mod heap;
 pub mod keys;
 pub mod terminal;
 
@@ -157,12 +158,17 @@ async fn event_loop(
                 }
             }
         }
+        let mut trim = false;
         for msg in batch.drain(..) {
+            trim |= heap::frees_a_large_list(&msg);
             for effect in update(state, msg) {
                 if let Control::Quit = perform(effect, engine, &answers, terminal)? {
                     return Ok(Exit::Quit);
                 }
             }
+        }
+        if trim {
+            heap::trim();
         }
         terminal::draw(terminal, |frame| render(state, frame))?;
         last_frame = Instant::now();

@@ -87,7 +87,12 @@ pub struct ContactsState {
 impl ContactsState {
     /// New rows from the engine; `complete` is false while they are only the list's first page.
     pub fn replace(&mut self, rows: Vec<ContactRow>, complete: bool) {
-        let keep = self.selected_row().map(|row| row.peer_id.clone());
+        // The selected contact stays selected through a reload, unless the cursor is on the
+        // first row: then it stays on the first row, so a list filling up during a sync reads
+        // from the top instead of following whichever contact arrived first.
+        let keep = (self.selected > 0)
+            .then(|| self.selected_row().map(|row| row.peer_id.clone()))
+            .flatten();
         self.rows = rows;
         self.loaded = true;
         self.complete = complete;
@@ -511,5 +516,19 @@ mod tests {
             Some("C013")
         );
         assert!(!state.select_peer("nobody"));
+    }
+
+    #[test]
+    fn a_cursor_on_the_first_row_stays_on_the_first_row_as_the_list_fills() {
+        let mut state = ContactsState::default();
+        let all = rows();
+        state.replace(all[all.len() - 1..].to_vec(), true);
+        assert_eq!(state.selected, 0);
+        state.replace(all.clone(), true);
+        assert_eq!(state.selected, 0);
+        assert_eq!(
+            state.selected_row().map(|r| r.peer_id.as_str()),
+            Some(all[state.visible[0]].peer_id.as_str())
+        );
     }
 }

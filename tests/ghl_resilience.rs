@@ -47,6 +47,7 @@ async fn a_401_triggers_one_refresh_and_one_retry_and_the_rotated_pair_is_persis
     // The file claims the token is fresh, so only the server's 401 can reveal it has expired.
     let (client, token_file) = oauth_client(&h, dir.path(), true).await;
     let before = std::fs::read_to_string(&token_file).unwrap();
+    assert_eq!(client.auth_info().last_unauthorized_at, None);
 
     let page = client
         .list_contacts_page(&Default::default())
@@ -58,6 +59,15 @@ async fn a_401_triggers_one_refresh_and_one_retry_and_the_rotated_pair_is_persis
     assert_eq!(stats["refreshes"], 1, "{stats}");
     assert_eq!(count_in(&stats, "GET", "/contacts/", Some(401)), 1);
     assert_eq!(count_in(&stats, "GET", "/contacts/", Some(200)), 1);
+    // The status screens say when GHL last refused the token, even though the retry healed it.
+    let refused = client
+        .auth_info()
+        .last_unauthorized_at
+        .expect("the 401 is recorded");
+    assert!(
+        (chrono::Utc::now().timestamp() - refused).abs() < 60,
+        "{refused}"
+    );
     let after = std::fs::read_to_string(&token_file).unwrap();
     assert_ne!(before, after, "rotated pair written to the token file");
     let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
@@ -138,6 +148,7 @@ async fn a_static_token_that_is_invalid_is_an_auth_error_without_the_token_in_it
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Auth, "{err}");
     assert_eq!(err.status(), Some(401));
+    assert!(client.auth_info().last_unauthorized_at.is_some());
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains("dead-beef"), "{shown}");
 }

@@ -85,5 +85,12 @@ pub async fn run(
             println!("GHL auth          token (no expiry known)")
         }
     }
+    match auth
+        .last_unauthorized_at
+        .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
+    {
+        Some(at) => println!("last GHL 401     {}", at.to_rfc3339()),
+        None => println!("last GHL 401     none since this process started"),
+    }
     Ok(())
 }

@@ -161,6 +161,10 @@ pub struct AuthInfo {
     /// Unix seconds; OAuth only (refreshed a minute before).
     pub expires_at: Option<i64>,
     pub scope: Option<String>,
+    /// Unix seconds of the last 401 GHL answered this process (a revoked or rotated token, a
+    /// refresh gone wrong); absent when there was none since it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_unauthorized_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -235,6 +239,7 @@ impl TokenSource {
                 method: AuthMethod::StaticToken,
                 expires_at: None,
                 scope: None,
+                last_unauthorized_at: None,
             },
             TokenSource::OAuth(oauth) => {
                 let current = oauth.current();
@@ -242,6 +247,7 @@ impl TokenSource {
                     method: AuthMethod::OAuth,
                     expires_at: Some(current.expires_at),
                     scope: current.scope,
+                    last_unauthorized_at: None,
                 }
             }
         }

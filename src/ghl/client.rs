@@ -58,6 +58,8 @@ pub(crate) struct ClientInner {
     pub(crate) tokens: TokenSource,
     pub(crate) limiter: Limiter,
     pub(crate) retry: RetryPolicy,
+    /// Unix seconds of the last 401 (0: none yet), for status screens.
+    pub(crate) last_unauthorized: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for GhlClient {
@@ -117,6 +119,7 @@ impl GhlClient {
             tokens,
             limiter: Limiter::new(settings.limiter.clone()),
             retry: settings.retry.clone(),
+            last_unauthorized: Default::default(),
         };
         Ok(GhlClient {
             inner: Arc::new(inner),
@@ -134,7 +137,14 @@ impl GhlClient {
 
     /// The location's limiter as it stands: for status screens and benchmarks.
     pub fn auth_info(&self) -> super::auth::AuthInfo {
-        self.inner.tokens.info()
+        let last = self
+            .inner
+            .last_unauthorized
+            .load(std::sync::atomic::Ordering::Relaxed);
+        super::auth::AuthInfo {
+            last_unauthorized_at: (last > 0).then_some(last),
+            ..self.inner.tokens.info()
+        }
     }
 
     pub fn limiter_state(&self) -> LimiterSnapshot {

@@ -221,6 +221,12 @@ impl GhlClient {
                 &secrets,
             );
             let unauthorized_token = status == 401 && error.class() == ErrorClass::Auth;
+            if unauthorized_token {
+                inner.last_unauthorized.store(
+                    chrono::Utc::now().timestamp(),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+            }
             if unauthorized_token && inner.tokens.can_refresh() && !refreshed {
                 refreshed = true;
                 inner

@@ -295,6 +295,7 @@ pub fn status() -> Status {
             method: crate::ghl::AuthMethod::OAuth,
             expires_at: Some(at(90).timestamp() + 3_600),
             scope: None,
+            last_unauthorized_at: Some(at(60).timestamp()),
         },
     }
 }

@@ -116,6 +116,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Span::raw(status.log_entries.to_string()),
     ]));
     lines.push(auth_line(state, &status.auth));
+    lines.push(unauthorized_line(state, &status.auth));
     let outer = block(" Store ".to_string(), theme);
     let inner = outer.inner(left);
     frame.render_widget(outer, left);
@@ -163,6 +164,29 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let inner = outer.inner(right);
     frame.render_widget(outer, right);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// When GHL last refused the token (401), so "is auth the problem?" has an answer on screen.
+fn unauthorized_line<'a>(state: &AppState, auth: &AuthInfo) -> Line<'a> {
+    let theme = &state.theme;
+    let at = auth
+        .last_unauthorized_at
+        .and_then(|at| chrono::DateTime::from_timestamp(at, 0));
+    let Some(at) = at else {
+        return Line::from(vec![
+            Span::styled(" last 401 ", theme.dim()),
+            Span::raw("none since start"),
+        ]);
+    };
+    let when = state.zone.format(&at, TimeStyle::Time);
+    let text = match state.now.map(|now| (now - at).num_minutes()) {
+        Some(ago) => format!("{when} ({ago} min ago)"),
+        None => when,
+    };
+    Line::from(vec![
+        Span::styled(" last 401 ", theme.dim()),
+        Span::styled(text, theme.warn()),
+    ])
 }
 
 /// How GHL is reached: a static token (no expiry known) or OAuth with the token's expiry, and

@@ -156,7 +156,21 @@ pub(super) struct ListTrees<'a> {
     pub baselines: &'a TransactionalTree,
 }
 
-impl ListTrees<'_> {
+impl<'a> ListTrees<'a> {
+    pub fn new(
+        list: &'a TransactionalTree,
+        keys: &'a TransactionalTree,
+        idmap: &'a TransactionalTree,
+        baselines: &'a TransactionalTree,
+    ) -> ListTrees<'a> {
+        ListTrees {
+            list,
+            keys,
+            idmap,
+            baselines,
+        }
+    }
+
     /// Brings one contact's entry up to date after its link or baseline changed. `ghl_id` and
     /// `baseline` are what this transaction writes; what it does not write is read back.
     pub fn refresh(

@@ -173,13 +173,12 @@ impl Store {
             .transaction(|(baselines, idmap, list, keys)| {
                 baselines.insert(key.as_slice(), value.as_slice())?;
                 if kind == EntityKind::Contact {
-                    let trees = ListTrees {
-                        list,
-                        keys,
-                        idmap,
-                        baselines,
-                    };
-                    trees.refresh(peer, peer_id, None, Some(baseline))?;
+                    ListTrees::new(list, keys, idmap, baselines).refresh(
+                        peer,
+                        peer_id,
+                        None,
+                        Some(baseline),
+                    )?;
                 }
                 Ok(())
             })?;
@@ -216,13 +215,12 @@ impl Store {
                     codec::encode(&peer_id).map_err(abort)?,
                 )?;
                 if kind == EntityKind::Contact {
-                    let trees = ListTrees {
-                        list,
-                        keys,
-                        idmap,
-                        baselines,
-                    };
-                    trees.refresh(peer, peer_id, Some(ghl_id), None)?;
+                    ListTrees::new(list, keys, idmap, baselines).refresh(
+                        peer,
+                        peer_id,
+                        Some(ghl_id),
+                        None,
+                    )?;
                 }
                 Ok(())
             })?;

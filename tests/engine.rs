@@ -52,6 +52,15 @@ async fn commands_answer_and_record_outcomes_stream_live() {
     };
     assert_eq!(status.peer, "repsly");
     assert_eq!(status.last_runs.len(), 1);
+    // The run talked to Repsly over loopback: its health says so.
+    assert_eq!(
+        status.peer_health.verdict(),
+        "ok",
+        "{:?}",
+        status.peer_health
+    );
+    assert!(status.peer_health.last_ok_at.is_some());
+    assert_eq!(status.rate_limit.paused_until_ms, None, "no 429 met");
     assert!(
         status
             .cursors

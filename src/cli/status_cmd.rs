@@ -85,6 +85,26 @@ pub async fn run(
             println!("GHL auth          token (no expiry known)")
         }
     }
+    let health = &status.peer_health;
+    match (&health.last_error, health.failures_in_a_row) {
+        (Some(error), failures) if failures > 0 => println!(
+            "peer {:<12} {} ({failures} in a row, this process): {error}",
+            status.peer,
+            health.verdict()
+        ),
+        _ => println!(
+            "peer {:<12} {} (this process)",
+            status.peer,
+            health.verdict()
+        ),
+    }
+    if let Some(until) = status
+        .rate_limit
+        .paused_until_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+    {
+        println!("GHL paused       by a 429 until {}", until.to_rfc3339());
+    }
     match auth
         .last_unauthorized_at
         .and_then(|at| chrono::DateTime::from_timestamp(at, 0))

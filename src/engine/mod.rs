@@ -249,9 +249,14 @@ fn status(ctx: &SyncContext) -> Result<Status, SyncError> {
             daily_remaining: limiter.daily_remaining,
             requests_sent: limiter.requests_sent,
             rate_limited_seen: limiter.rate_limited_seen,
+            paused_until_ms: limiter.blocked_until.and_then(|until| {
+                let left = until.checked_duration_since(tokio::time::Instant::now())?;
+                Some(chrono::Utc::now().timestamp_millis() + left.as_millis() as i64)
+            }),
         },
         store_path: ctx.store.path().display().to_string(),
         log_entries: ctx.store.log_len(),
         auth: ctx.ghl.auth_info(),
+        peer_health: ctx.peer.health(),
     })
 }

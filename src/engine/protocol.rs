@@ -237,6 +237,8 @@ pub struct Status {
     pub log_entries: usize,
     #[serde(default)]
     pub auth: crate::ghl::AuthInfo,
+    #[serde(default)]
+    pub peer_health: crate::peers::PeerHealth,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -248,6 +250,9 @@ pub struct RateLimitState {
     pub daily_remaining: Option<u64>,
     pub requests_sent: u64,
     pub rate_limited_seen: u64,
+    /// While a 429 holds every request back: when they may go again (unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_until_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

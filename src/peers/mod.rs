@@ -1,9 +1,11 @@
 //! Peer apps behind one trait. Each connector declares what it can do per entity, reads changes
 //! as pages behind an opaque cursor, and writes by its natural upsert key.
 
+pub mod health;
 pub mod model;
 pub mod repsly;
 
+pub use health::{HealthRecorder, PeerHealth};
 pub use model::{EntityKind, PeerRecord, WriteOutcome};
 
 use serde::{Deserialize, Serialize};
@@ -118,4 +120,8 @@ pub trait Peer: Send + Sync {
     async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<PeerRecord>, PeerError>;
     /// Creates or updates a record by its natural key (in `record.id` / `record.fields`).
     async fn upsert(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError>;
+    /// How the peer's API has been answering this process's calls.
+    fn health(&self) -> PeerHealth {
+        PeerHealth::default()
+    }
 }

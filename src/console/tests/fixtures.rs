@@ -288,6 +288,7 @@ pub fn status() -> Status {
             daily_remaining: Some(150_000),
             requests_sent: 4_321,
             rate_limited_seen: 2,
+            paused_until_ms: None,
         },
         store_path: "/tmp/store".into(),
         log_entries: 4_000,
@@ -296,6 +297,10 @@ pub fn status() -> Status {
             expires_at: Some(at(90).timestamp() + 3_600),
             scope: None,
             last_unauthorized_at: Some(at(60).timestamp()),
+        },
+        peer_health: crate::peers::PeerHealth {
+            last_ok_at: Some(at(80)),
+            ..Default::default()
         },
     }
 }

@@ -79,3 +79,44 @@ fn monochrome_theme_marks_selection_without_colour() {
     let y = find_row(&terminal, "C1021"); // the first operation: auth sorts first
     assert!(buffer[(3, y)].modifier.contains(Modifier::REVERSED));
 }
+
+#[test]
+fn a_429_pause_and_a_failing_peer_show_in_red_on_status() {
+    let mut state = loaded_state();
+    state.stack = vec![Screen::Status];
+    state.now = Some(super::fixtures::at(100));
+    let status = state.status.as_mut().expect("the fixture has a status");
+    status.rate_limit.paused_until_ms = Some(super::fixtures::at(130).timestamp_millis());
+    status.peer_health.failures_in_a_row = 3;
+    status.peer_health.last_error = Some("GET export/clients: HTTP 503".into());
+    let terminal = draw(&state, 80, 24);
+    let buffer = terminal.backend().buffer();
+    // The cell where `text` starts on screen.
+    let start_of = |text: &str| {
+        let y = find_row(&terminal, text);
+        let cells: Vec<&str> = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol())
+            .collect();
+        let first: Vec<String> = text.chars().map(String::from).collect();
+        let x = cells
+            .windows(first.len())
+            .position(|window| window.iter().zip(&first).all(|(a, b)| a == b))
+            .expect("on the row");
+        &buffer[(x as u16, y)]
+    };
+    assert_eq!(
+        start_of("paused by a 429").fg,
+        Color::Red,
+        "the pause is an error"
+    );
+    assert_eq!(
+        start_of("failing (3 in a row)").fg,
+        Color::Red,
+        "a failing peer is an error"
+    );
+
+    // Once the pause is over, the burst gauge is back.
+    state.now = Some(super::fixtures::at(200));
+    let terminal = draw(&state, 80, 24);
+    find_row(&terminal, "burst 64/100");
+}

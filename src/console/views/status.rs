@@ -1,10 +1,11 @@
-//! Status: rate-limit gauges, requests and errors per second (from the live log), cursors,
-//! queue sizes and the last runs.
+//! Status: rate-limit gauges (paused-until after a 429), requests and errors per second (from
+//! the live log), cursors, queue sizes, both APIs' connection state and the last runs.
 
 use super::util::block;
 use crate::console::clock::{TimeStyle, ZoneSource};
 use crate::console::state::AppState;
 use crate::ghl::{AuthInfo, AuthMethod};
+use crate::peers::PeerHealth;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -47,8 +48,20 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     } else {
         (rate.tokens / f64::from(rate.max)).clamp(0.0, 1.0)
     };
-    frame.render_widget(
-        Gauge::default()
+    let paused = rate
+        .paused_until_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .filter(|until| state.now.is_none_or(|now| *until > now));
+    let burst_gauge = match paused {
+        // A 429 holds every request back: that matters more than the bucket.
+        Some(until) => Gauge::default()
+            .gauge_style(theme.error())
+            .ratio(0.0)
+            .label(format!(
+                "paused by a 429 until {}",
+                state.zone.format(&until, TimeStyle::Time)
+            )),
+        None => Gauge::default()
             .gauge_style(theme.ok())
             .ratio(burst_ratio)
             .label(format!(
@@ -57,8 +70,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 rate.max,
                 rate.interval_ms
             )),
-        burst,
-    );
+    };
+    frame.render_widget(burst_gauge, burst);
     let (daily_ratio, daily_label) = match (rate.daily_remaining, rate.daily_limit) {
         (Some(remaining), Some(limit)) if limit > 0 => (
             (remaining as f64 / limit as f64).clamp(0.0, 1.0),
@@ -115,8 +128,6 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Span::styled(" log entries ", theme.dim()),
         Span::raw(status.log_entries.to_string()),
     ]));
-    lines.push(auth_line(state, &status.auth));
-    lines.push(unauthorized_line(state, &status.auth));
     let outer = block(" Store ".to_string(), theme);
     let inner = outer.inner(left);
     frame.render_widget(outer, left);
@@ -160,10 +171,52 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     if title.chars().count() + 2 > usize::from(right.width) {
         title = format!(" Last runs · {} ", state.zone.name());
     }
+    // Connections above the runs: both APIs' state stays in view at 80×24.
+    let [connections, runs] =
+        Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(right);
+    let outer = block(" Connections ".to_string(), theme);
+    let inner = outer.inner(connections);
+    frame.render_widget(outer, connections);
+    frame.render_widget(
+        Paragraph::new(vec![
+            auth_line(state, &status.auth),
+            unauthorized_line(state, &status.auth),
+            peer_line(state, &status.peer, &status.peer_health),
+        ]),
+        inner,
+    );
     let outer = block(title, theme);
-    let inner = outer.inner(right);
-    frame.render_widget(outer, right);
+    let inner = outer.inner(runs);
+    frame.render_widget(outer, runs);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// How the peer's API has been answering: ok with the last answer's time, or failing with the
+/// number of failures in a row and the last error (its whole text is in the sync log).
+fn peer_line<'a>(state: &AppState, peer: &str, health: &PeerHealth) -> Line<'a> {
+    let theme = &state.theme;
+    let label = Span::styled(format!(" {peer} "), theme.dim());
+    let time = |at: &chrono::DateTime<chrono::Utc>| state.zone.format(at, TimeStyle::Time);
+    match (health.failures_in_a_row, &health.last_error) {
+        (0, _) => {
+            let text = match &health.last_ok_at {
+                Some(at) => format!("ok, answered {}", time(at)),
+                None => health.verdict().to_string(),
+            };
+            Line::from(vec![label, Span::styled(text, theme.ok())])
+        }
+        (failures, error) => Line::from(vec![
+            label,
+            Span::styled(
+                format!(
+                    "{} ({failures} in a row): {}",
+                    health.verdict(),
+                    error.as_deref().unwrap_or("")
+                ),
+                theme.error(),
+            ),
+        ]),
+    }
 }
 
 /// When GHL last refused the token (401), so "is auth the problem?" has an answer on screen.

@@ -26,6 +26,8 @@ pub(crate) struct Http {
     min_interval: Duration,
     /// When the last request left; held across the pacing sleep so requests go one at a time.
     last_sent: Mutex<Option<Instant>>,
+    /// Every call's outcome, for the status screens.
+    pub(crate) health: crate::peers::HealthRecorder,
 }
 
 impl Http {
@@ -74,6 +76,7 @@ impl Http {
             retry: settings.retry.clone(),
             min_interval: Duration::from_millis(settings.min_request_interval_ms),
             last_sent: Mutex::new(None),
+            health: Default::default(),
         })
     }
 
@@ -97,6 +100,17 @@ impl Http {
     }
 
     async fn call(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Value>,
+    ) -> Result<Value, PeerError> {
+        let outcome = self.call_with_retries(method, segments, body).await;
+        self.health.record(&outcome);
+        outcome
+    }
+
+    async fn call_with_retries(
         &self,
         method: Method,
         segments: &[&str],

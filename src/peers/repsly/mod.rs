@@ -305,6 +305,10 @@ impl Peer for RepslyPeer {
             reference: Some(job),
         })
     }
+
+    fn health(&self) -> crate::peers::PeerHealth {
+        self.http.health.snapshot()
+    }
 }
 
 #[cfg(test)]

@@ -66,6 +66,10 @@ pub struct ConsoleArgs {
     /// Demo mode (in-process sandboxes) even when a configuration exists.
     #[arg(long)]
     pub demo: bool,
+    /// Capture the mouse: the wheel scrolls lists (off by default, so the terminal's own
+    /// selection and copy keep working over SSH).
+    #[arg(long)]
+    pub mouse: bool,
     /// The peer app.
     #[arg(long, default_value = "repsly")]
     pub peer: String,

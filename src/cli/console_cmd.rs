@@ -21,6 +21,7 @@ pub async fn run(
         read_only: args.read_only,
         ephemeral: args.ephemeral,
         demo: args.demo,
+        mouse: args.mouse,
     };
     match run_console(options).await {
         Ok(Exit::Quit | Exit::InputClosed) => Ok(()),

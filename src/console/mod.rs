@@ -57,6 +57,8 @@ pub struct ConsoleOptions {
     pub ephemeral: bool,
     /// Demo mode even when a configuration exists.
     pub demo: bool,
+    /// Capture the mouse (wheel scrolling); off by default.
+    pub mouse: bool,
 }
 
 /// Opens the console: demo mode without a configuration, else the configured engine in-process.
@@ -110,6 +112,7 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
     };
     let mut state = AppState::new(mode, &peer, options.read_only, theme);
     state.zone = zone;
+    state.mouse = options.mouse;
     state.help = help::help_sections(&keymap, options.read_only);
     // Demo mode syncs at once so the log moves and some records fail, ready to be fixed.
     let sync_at_once = demo.is_some();

@@ -1,10 +1,13 @@
 //! Terminal events → messages: the keymap decides what a key means in the current layer; keys
 //! it leaves free become text for the prompt or the editor.
 
+use crate::console::action::{Action, Motion};
 use crate::console::keymap::{Key, Keymap, Layer, Resolution};
 use crate::console::msg::Msg;
 use crate::console::state::{AppState, Popup, Screen};
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind,
+};
 
 /// The keymap layer for the current state: popup, then prompt, then the screen.
 pub fn layer(state: &AppState) -> Layer {
@@ -37,8 +40,26 @@ pub fn messages(
         TermEvent::Key(key) => key_messages(keymap, state, pending, key),
         TermEvent::Paste(text) => vec![Msg::Paste(text)],
         TermEvent::Resize(width, height) => vec![Msg::Resize(width, height)],
+        TermEvent::Mouse(mouse) => mouse_messages(state, mouse),
         _ => Vec::new(),
     }
+}
+
+/// Rows a wheel notch scrolls.
+const WHEEL_ROWS: usize = 3;
+
+/// The wheel moves the cursor of the list on screen, as `j`/`k` would; clicks are not used.
+/// While typing or with a popup open, the mouse does nothing.
+fn mouse_messages(state: &AppState, mouse: MouseEvent) -> Vec<Msg> {
+    if state.popup.is_some() || state.prompt.is_some() {
+        return Vec::new();
+    }
+    let motion = match mouse.kind {
+        MouseEventKind::ScrollDown => Motion::Down,
+        MouseEventKind::ScrollUp => Motion::Up,
+        _ => return Vec::new(),
+    };
+    vec![Msg::Action(Action::Move(motion)); WHEEL_ROWS]
 }
 
 fn key_messages(
@@ -95,5 +116,71 @@ fn key_messages(
             }
             msgs
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::tests::fixtures::loaded_state;
+    use crate::console::update::update;
+    use crossterm::event::{MouseButton, MouseEvent};
+
+    fn wheel(kind: MouseEventKind) -> TermEvent {
+        TermEvent::Mouse(MouseEvent {
+            kind,
+            column: 10,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        })
+    }
+
+    #[test]
+    fn the_wheel_moves_the_list_and_clicks_do_nothing() {
+        let (keymap, _) = Keymap::builtin();
+        let mut state = loaded_state();
+        let mut pending = Vec::new();
+        let down = messages(
+            &keymap,
+            &state,
+            &mut pending,
+            wheel(MouseEventKind::ScrollDown),
+        );
+        assert_eq!(down.len(), WHEEL_ROWS);
+        for msg in down {
+            update(&mut state, msg);
+        }
+        assert_eq!(state.contacts.selected, WHEEL_ROWS);
+        let up = messages(
+            &keymap,
+            &state,
+            &mut pending,
+            wheel(MouseEventKind::ScrollUp),
+        );
+        for msg in up {
+            update(&mut state, msg);
+        }
+        assert_eq!(state.contacts.selected, 0);
+        let click = wheel(MouseEventKind::Down(MouseButton::Left));
+        assert!(messages(&keymap, &state, &mut pending, click).is_empty());
+    }
+
+    #[test]
+    fn the_wheel_does_nothing_while_typing() {
+        let (keymap, _) = Keymap::builtin();
+        let mut state = loaded_state();
+        update(
+            &mut state,
+            Msg::Action(Action::Prompt(crate::console::action::PromptKind::Filter)),
+        );
+        assert!(state.prompt.is_some());
+        let mut pending = Vec::new();
+        let down = messages(
+            &keymap,
+            &state,
+            &mut pending,
+            wheel(MouseEventKind::ScrollDown),
+        );
+        assert!(down.is_empty());
     }
 }

@@ -64,7 +64,7 @@ pub async fn run(
     warnings: Vec<String>,
     sync_at_once: bool,
 ) -> std::io::Result<Exit> {
-    let mut terminal = terminal::enter()?;
+    let mut terminal = terminal::enter(state.mouse)?;
     let result = event_loop(
         &engine,
         &mut state,

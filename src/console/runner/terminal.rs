@@ -2,7 +2,9 @@
 //! quit, error, panic (hook), SIGHUP/SIGTERM, and around Ctrl-Z. A flag makes `restore`
 //! idempotent so the panic hook and the normal path never both write (tui-notes §4.7).
 
-use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
     disable_raw_mode, enable_raw_mode,
@@ -15,13 +17,26 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static ENTERED: AtomicBool = AtomicBool::new(false);
+/// `--mouse`: capture it again after a Ctrl-Z.
+static MOUSE: AtomicBool = AtomicBool::new(false);
 static PANIC_HOOK: Once = Once::new();
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
-/// Raw mode, alternate screen, bracketed paste; mouse stays off (k9s: optional, off by default).
-pub fn enter() -> std::io::Result<Term> {
+/// Raw mode, alternate screen, bracketed paste; the mouse only when asked for (k9s: optional,
+/// off by default, since capturing it takes the terminal's own selection away).
+pub fn enter(mouse: bool) -> std::io::Result<Term> {
     install_panic_hook();
+    MOUSE.store(mouse, Ordering::SeqCst);
+    take_over()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    terminal.clear()?;
+    Ok(terminal)
+}
+
+/// Raw mode, the alternate screen, bracketed paste and (if asked for) the mouse: at start and
+/// after a Ctrl-Z.
+fn take_over() -> std::io::Result<()> {
     enable_raw_mode()?;
     ENTERED.store(true, Ordering::SeqCst);
     execute!(
@@ -30,9 +45,10 @@ pub fn enter() -> std::io::Result<Term> {
         EnableBracketedPaste,
         cursor::Hide
     )?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
-    terminal.clear()?;
-    Ok(terminal)
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
 }
 
 /// Puts the terminal back as the shell had it. Safe to call any number of times.
@@ -82,14 +98,7 @@ pub fn suspend(terminal: &mut Term) -> std::io::Result<()> {
     unsafe {
         libc::raise(libc::SIGTSTP);
     }
-    enable_raw_mode()?;
-    ENTERED.store(true, Ordering::SeqCst);
-    execute!(
-        stdout(),
-        EnterAlternateScreen,
-        EnableBracketedPaste,
-        cursor::Hide
-    )?;
+    take_over()?;
     // Whatever the shell printed meanwhile is on screen: repaint everything.
     terminal.clear()
 }

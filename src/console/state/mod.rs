@@ -133,6 +133,8 @@ pub struct AppState {
     /// The zone every time on screen is shown in.
     pub zone: DisplayZone,
     pub read_only: bool,
+    /// The terminal captures the mouse (`--mouse`): the wheel scrolls.
+    pub mouse: bool,
     pub mode: Mode,
     pub peer: String,
     pub location: String,
@@ -164,6 +166,7 @@ impl AppState {
             theme,
             zone: DisplayZone::default(),
             read_only,
+            mouse: false,
             mode,
             peer: peer.to_string(),
             location: String::new(),

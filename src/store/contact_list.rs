@@ -74,9 +74,10 @@ pub fn display_name(
     }
 }
 
-/// The list's sort key for a name: what the console's name sort compares.
+/// The list's sort key for a name: what the console's name sort compares. A NUL (possible in
+/// a dirty GHL field) is dropped: the key uses it to end the name.
 pub fn sort_name(name: &str) -> String {
-    name.to_lowercase()
+    name.to_lowercase().replace('\0', "")
 }
 
 /// A `ContactListEntry` as `contact_list` stores it: the peer id is in the key.
@@ -275,5 +276,37 @@ impl Store {
         self.contact_list.apply_batch(list)?;
         self.contact_list_keys.apply_batch(keys)?;
         Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_with_a_nul_keeps_its_peer_id_readable_from_the_key() {
+        let key = list_key("repsly", &sort_name("Ada\0 Nul"), "C-1");
+        let value = encode_entry(ContactListEntry::new("C-1", "g1", None)).unwrap();
+        let entry = decode_entry(&key, &value).unwrap();
+        assert_eq!(entry.peer_id, "C-1");
+        assert_eq!(entry.ghl_id, "g1");
+        assert_eq!(entry.name, "C-1", "no baseline: the id stands for the name");
+    }
+
+    #[test]
+    fn a_corrupt_entry_is_an_error_naming_the_tree_and_key() {
+        let err = decode_entry(b"repsly/ada\0C-1", &[1, b'[']).unwrap_err();
+        let text = err.to_string();
+        // The key holds a NUL, so it is shown in hex ("repsly/ada" is 726570736c792f616461).
+        assert!(
+            text.contains("contact_list") && text.contains("726570736c792f616461"),
+            "{text}"
+        );
+        let err = decode_entry(
+            b"repsly/ada",
+            &codec::encode(&("g", "n", None::<String>, None::<String>, None::<i64>)).unwrap(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("no peer id"), "{err}");
     }
 }

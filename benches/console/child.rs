@@ -21,9 +21,8 @@ pub fn run(store_path: PathBuf) {
             EngineOptions::default(),
         );
         // SIGUSR1 from the parent starts the stream (no polling: idle must stay idle).
-        let mut go =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
-                .expect("SIGUSR1 handler");
+        let mut go = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+            .expect("SIGUSR1 handler");
         tokio::spawn(async move {
             if go.recv().await.is_some() {
                 stream(log_tx, contacts).await;
@@ -41,8 +40,7 @@ pub fn run(store_path: PathBuf) {
             std::fs::write(path, format!("{now} {rss:.1}")).expect("start time");
         }
         let exit = runner::run(engine.clone(), state, keymap, Vec::new(), false).await;
-        let _ =
-            tokio::time::timeout(Duration::from_secs(2), engine.call(Command::Shutdown)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), engine.call(Command::Shutdown)).await;
         if let Err(err) = exit {
             eprintln!("runner: {err}");
             std::process::exit(1);

@@ -125,22 +125,21 @@ pub fn measure(dir: &Path, store: &Path, contacts: usize, rows: usize) -> Figure
         }
     });
 
-    let wait =
-        |what: &str, child: &mut Box<dyn Child + Send + Sync>, test: &dyn Fn() -> bool| {
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while !test() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    fail(
-                        &format!("the console exited ({status:?}) waiting for {what}"),
-                        &screen,
-                    );
-                }
-                if Instant::now() > deadline {
-                    fail(&format!("timed out waiting for {what}"), &screen);
-                }
-                std::thread::sleep(Duration::from_millis(10));
+    let wait = |what: &str, child: &mut Box<dyn Child + Send + Sync>, test: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !test() {
+            if let Ok(Some(status)) = child.try_wait() {
+                fail(
+                    &format!("the console exited ({status:?}) waiting for {what}"),
+                    &screen,
+                );
             }
-        };
+            if Instant::now() > deadline {
+                fail(&format!("timed out waiting for {what}"), &screen);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
 
     // 1. Time to first frame.
     wait("the contact list", &mut child, &|| {
@@ -165,7 +164,9 @@ pub fn measure(dir: &Path, store: &Path, contacts: usize, rows: usize) -> Figure
             / 1e6
     };
     let first_frame_ms = since_start(populated);
-    wait("every contact", &mut child, &|| lock(&screen.whole).is_some());
+    wait("every contact", &mut child, &|| {
+        lock(&screen.whole).is_some()
+    });
     let whole_list_ms = since_start(lock(&screen.whole).expect("seen"));
     println!();
     println!(
@@ -227,7 +228,12 @@ pub fn measure(dir: &Path, store: &Path, contacts: usize, rows: usize) -> Figure
     );
     let mut busiest: Vec<(u64, &String)> = threads_after
         .iter()
-        .map(|(thread, ns)| (ns.saturating_sub(*threads_before.get(thread).unwrap_or(&0)), thread))
+        .map(|(thread, ns)| {
+            (
+                ns.saturating_sub(*threads_before.get(thread).unwrap_or(&0)),
+                thread,
+            )
+        })
         .filter(|(ns, _)| *ns > 0)
         .collect();
     busiest.sort_unstable_by(|a, b| b.cmp(a));

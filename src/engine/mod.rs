@@ -7,8 +7,8 @@ pub mod protocol;
 mod queries;
 
 pub use protocol::{
-    ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRow, Envelope, Event, MappingProblem,
-    RateLimitState, Reply, RowState, Status,
+    ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRow, Envelope, Event,
+    MappingProblem, RateLimitState, Reply, RowState, Status,
 };
 
 use crate::sync::{SyncContext, SyncError, failed, run_sync};

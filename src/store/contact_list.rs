@@ -81,13 +81,7 @@ pub fn sort_name(name: &str) -> String {
 
 /// A `ContactListEntry` as `contact_list` stores it: the peer id is in the key.
 #[derive(Serialize, Deserialize)]
-struct StoredEntry(
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-);
+struct StoredEntry(String, String, Option<String>, Option<String>, Option<i64>);
 
 impl StoredEntry {
     fn from_entry(entry: ContactListEntry) -> StoredEntry {
@@ -178,7 +172,8 @@ impl ListTrees<'_> {
             Some(id) => id,
             None => match self.idmap.get(&entity_key)? {
                 Some(bytes) => {
-                    let link: IdLink = codec::decode("idmap", &entity_key, &bytes).map_err(abort)?;
+                    let link: IdLink =
+                        codec::decode("idmap", &entity_key, &bytes).map_err(abort)?;
                     linked = link.ghl_id;
                     &linked
                 }
@@ -202,8 +197,7 @@ impl ListTrees<'_> {
         let name = sort_name(&entry.name);
         let keys_key = keys_key(peer, peer_id);
         if let Some(old) = self.keys.get(&keys_key)? {
-            let old: String =
-                codec::decode("contact_list_keys", &keys_key, &old).map_err(abort)?;
+            let old: String = codec::decode("contact_list_keys", &keys_key, &old).map_err(abort)?;
             if old != name {
                 self.list.remove(list_key(peer, &old, peer_id))?;
             }

@@ -5,8 +5,8 @@ use crate::console::action::{Action, FocusTarget, Motion, PromptKind, RetryTarge
 use crate::console::engine_api::{ContactList, MappingProblem};
 use crate::console::msg::{Answer, Effect, Msg, Request};
 use crate::console::state::{AppState, FlashLevel, Mode, Popup, Screen, SyncPhase};
-use crate::console::theme::Theme;
 use crate::console::tests::fixtures::{MAPPING_TEXT, contact_rows, loaded_state, log_entry};
+use crate::console::theme::Theme;
 use crate::ghl::ErrorClass;
 use crate::store::Outcome;
 use crate::sync::{RetryMode, Selection};

@@ -565,6 +565,7 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
         source: serde_json::to_value(&twin).unwrap(),
         mapping_fingerprint: s.ctx.mapping.fingerprint(),
         planned_against: None,
+        source_hash: None,
         state: OpState::InFlight {
             owner: "engine".into(),
             since: now,
@@ -654,6 +655,7 @@ async fn a_stranded_write_to_the_peer_never_overwrites_a_later_peer_edit() {
             mapping_fingerprint: s.ctx.mapping.fingerprint(),
             // Planned, as flow 4 plans, against the Repsly record the baseline says is there.
             planned_against: Some(agreed.peer_hash),
+            source_hash: None,
             state: OpState::InFlight {
                 owner: "engine".into(),
                 since: now,

@@ -480,12 +480,7 @@ pub fn write(path: &Path, contacts: usize) -> Seeded {
 }
 
 /// The `n`th failed operation: of linked contact `i`, else a first write never linked.
-fn failed_op(
-    store: &Store,
-    n: usize,
-    contact: Option<usize>,
-    base: DateTime<Utc>,
-) -> Operation {
+fn failed_op(store: &Store, n: usize, contact: Option<usize>, base: DateTime<Utc>) -> Operation {
     let (source_id, target_id, source) = match contact {
         Some(i) => (
             peer_id(i),
@@ -550,6 +545,7 @@ fn failed_op(
         source,
         mapping_fingerprint: "builtin-repsly".into(),
         planned_against: None,
+        source_hash: None,
         state,
         attempts: 1 + (n % 5) as u32,
         error: Some(OpError {

@@ -88,7 +88,9 @@ pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, 
         });
     }
     if !complete {
-        let last = rows.last().map(|row| (sort_name(&row.name), row.peer_id.clone()));
+        let last = rows
+            .last()
+            .map(|row| (sort_name(&row.name), row.peer_id.clone()));
         unlinked.retain(|row| {
             last.as_ref()
                 .is_some_and(|last| (sort_name(&row.name), row.peer_id.clone()) <= *last)
@@ -214,6 +216,7 @@ mod tests {
             source: json!({"fields": {"ContactName": format!("Queued {source_id}"), "Email": "q@example.com"}}),
             mapping_fingerprint: "f".into(),
             planned_against: None,
+            source_hash: None,
             state,
             attempts: 1,
             error: Some(OpError {
@@ -390,12 +393,18 @@ mod tests {
             }
             db.open_tree("meta")
                 .unwrap()
-                .insert("schema_version", crate::store::codec::encode(&1u32).unwrap())
+                .insert(
+                    "schema_version",
+                    crate::store::codec::encode(&1u32).unwrap(),
+                )
                 .unwrap();
             db.flush().unwrap();
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), crate::store::SCHEMA_VERSION);
+        assert_eq!(
+            store.schema_version().unwrap(),
+            crate::store::SCHEMA_VERSION
+        );
         let ctx = context(store);
         assert_eq!(contacts(&ctx, None).unwrap().rows, expected);
         drop(dir);

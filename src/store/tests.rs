@@ -17,6 +17,7 @@ fn op(store: &Store, state: OpState) -> Operation {
         source: json!({"Code": "C-1"}),
         mapping_fingerprint: "m1".into(),
         planned_against: None,
+        source_hash: None,
         state,
         attempts: 1,
         error: None,

@@ -5,9 +5,9 @@
 
 use super::contact_list::ListTrees;
 use super::keys::{entity_key, log_key, op_key, state_key};
-use crate::peers::EntityKind;
 use super::records::{Baseline, IdLink, LogEntry, OpState, Operation};
 use super::{Store, StoreError, codec};
+use crate::peers::EntityKind;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
@@ -30,6 +30,14 @@ fn abort(err: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(err)
 }
 
+/// Whether a state has entries in `ops_by_state`. In-flight operations have none: every write
+/// passes through that state (intent, then commit), and two index writes per operation cost more
+/// than the one scan of `ops` that asks for them (recovery at the start of a run, the status
+/// screen). `ops` holds only operations that are not done, so that scan is short.
+fn indexed(state: &OpState) -> bool {
+    !matches!(state, OpState::InFlight { .. } | OpState::Done)
+}
+
 /// Writes `op` and moves its `ops_by_state` entry; a `Done` operation leaves the `ops` tree (its
 /// story stays in the sync log).
 fn write_op(ops: &TransactionalTree, index: &TransactionalTree, op: &Operation) -> TxResult<()> {
@@ -41,13 +49,17 @@ fn write_op(ops: &TransactionalTree, index: &TransactionalTree, op: &Operation) 
             state: OpState,
         }
         let old: StateOnly = codec::decode("ops", &key, &old).map_err(abort)?;
-        index.remove(state_key(old.state.name(), op.id))?;
+        if indexed(&old.state) {
+            index.remove(state_key(old.state.name(), op.id))?;
+        }
     }
     if op.state == OpState::Done {
         ops.remove(&key)?;
     } else {
         ops.insert(&key, codec::encode(op).map_err(abort)?)?;
-        index.insert(state_key(op.state.name(), op.id), &[])?;
+        if indexed(&op.state) {
+            index.insert(state_key(op.state.name(), op.id), &[])?;
+        }
     }
     Ok(())
 }
@@ -83,42 +95,52 @@ impl Store {
             &self.contact_list,
             &self.contact_list_keys,
         )
-            .transaction(|(ops, index, idmap, idmap_rev, baselines, synclog, list, keys)| {
-                write_op(ops, index, op)?;
-                if let Some((peer_id, ghl_id)) = commit.link {
-                    let link = IdLink {
-                        ghl_id: ghl_id.to_string(),
-                        linked_at: commit.log.at,
-                        parent: commit.parent.map(str::to_string),
-                    };
-                    idmap.insert(
-                        entity_key(&op.peer, op.kind, peer_id),
-                        codec::encode(&link).map_err(abort)?,
-                    )?;
-                    idmap_rev.insert(
-                        entity_key(&op.peer, op.kind, ghl_id),
-                        codec::encode(&peer_id).map_err(abort)?,
-                    )?;
-                }
-                if let Some((peer_id, baseline)) = commit.baseline {
-                    baselines.insert(
-                        entity_key(&op.peer, op.kind, peer_id),
-                        codec::encode(baseline).map_err(abort)?,
-                    )?;
-                }
-                synclog.insert(&log_key, log_value.clone())?;
-                let contact = commit.link.map(|(peer_id, _)| peer_id).or(commit.baseline.map(|(peer_id, _)| peer_id));
-                if let (EntityKind::Contact, Some(peer_id)) = (op.kind, contact) {
-                    let trees = ListTrees { list, keys, idmap, baselines };
-                    trees.refresh(
-                        &op.peer,
-                        peer_id,
-                        commit.link.map(|(_, ghl_id)| ghl_id),
-                        commit.baseline.map(|(_, baseline)| baseline),
-                    )?;
-                }
-                Ok(())
-            })?;
+            .transaction(
+                |(ops, index, idmap, idmap_rev, baselines, synclog, list, keys)| {
+                    write_op(ops, index, op)?;
+                    if let Some((peer_id, ghl_id)) = commit.link {
+                        let link = IdLink {
+                            ghl_id: ghl_id.to_string(),
+                            linked_at: commit.log.at,
+                            parent: commit.parent.map(str::to_string),
+                        };
+                        idmap.insert(
+                            entity_key(&op.peer, op.kind, peer_id),
+                            codec::encode(&link).map_err(abort)?,
+                        )?;
+                        idmap_rev.insert(
+                            entity_key(&op.peer, op.kind, ghl_id),
+                            codec::encode(&peer_id).map_err(abort)?,
+                        )?;
+                    }
+                    if let Some((peer_id, baseline)) = commit.baseline {
+                        baselines.insert(
+                            entity_key(&op.peer, op.kind, peer_id),
+                            codec::encode(baseline).map_err(abort)?,
+                        )?;
+                    }
+                    synclog.insert(&log_key, log_value.clone())?;
+                    let contact = commit
+                        .link
+                        .map(|(peer_id, _)| peer_id)
+                        .or(commit.baseline.map(|(peer_id, _)| peer_id));
+                    if let (EntityKind::Contact, Some(peer_id)) = (op.kind, contact) {
+                        let trees = ListTrees {
+                            list,
+                            keys,
+                            idmap,
+                            baselines,
+                        };
+                        trees.refresh(
+                            &op.peer,
+                            peer_id,
+                            commit.link.map(|(_, ghl_id)| ghl_id),
+                            commit.baseline.map(|(_, baseline)| baseline),
+                        )?;
+                    }
+                    Ok(())
+                },
+            )?;
         Ok(())
     }
 
@@ -163,7 +185,12 @@ impl Store {
             .transaction(|(baselines, idmap, list, keys)| {
                 baselines.insert(key.as_slice(), value.as_slice())?;
                 if kind == EntityKind::Contact {
-                    let trees = ListTrees { list, keys, idmap, baselines };
+                    let trees = ListTrees {
+                        list,
+                        keys,
+                        idmap,
+                        baselines,
+                    };
                     trees.refresh(peer, peer_id, None, Some(baseline))?;
                 }
                 Ok(())
@@ -201,7 +228,12 @@ impl Store {
                     codec::encode(&peer_id).map_err(abort)?,
                 )?;
                 if kind == EntityKind::Contact {
-                    let trees = ListTrees { list, keys, idmap, baselines };
+                    let trees = ListTrees {
+                        list,
+                        keys,
+                        idmap,
+                        baselines,
+                    };
                     trees.refresh(peer, peer_id, Some(ghl_id), None)?;
                 }
                 Ok(())
@@ -246,6 +278,18 @@ impl Store {
 
     /// Operations in one state (by index), oldest first.
     pub fn operations_in(&self, state: &str) -> Result<Vec<Operation>, StoreError> {
+        if state == "in_flight" {
+            // Not indexed (`indexed`): scan the operations that are not done.
+            let mut found = Vec::new();
+            for item in self.ops.iter() {
+                let (key, value) = item?;
+                let op: Operation = codec::decode("ops", &key, &value)?;
+                if matches!(op.state, OpState::InFlight { .. }) {
+                    found.push(op);
+                }
+            }
+            return Ok(found);
+        }
         let prefix = format!("{state}/").into_bytes();
         let mut found = Vec::new();
         for item in self.ops_by_state.scan_prefix(&prefix) {

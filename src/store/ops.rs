@@ -38,16 +38,17 @@ fn indexed(state: &OpState) -> bool {
     !matches!(state, OpState::InFlight { .. } | OpState::Done)
 }
 
+/// Only the old state of a stored operation is needed; payload and source are skipped, not built.
+#[derive(serde::Deserialize)]
+struct StateOnly {
+    state: OpState,
+}
+
 /// Writes `op` and moves its `ops_by_state` entry; a `Done` operation leaves the `ops` tree (its
 /// story stays in the sync log).
 fn write_op(ops: &TransactionalTree, index: &TransactionalTree, op: &Operation) -> TxResult<()> {
     let key = op_key(op.id);
     if let Some(old) = ops.get(key)? {
-        /// Only the old state is needed; payload and source are skipped, not built.
-        #[derive(serde::Deserialize)]
-        struct StateOnly {
-            state: OpState,
-        }
         let old: StateOnly = codec::decode("ops", &key, &old).map_err(abort)?;
         if indexed(&old.state) {
             index.remove(state_key(old.state.name(), op.id))?;
@@ -64,6 +65,19 @@ fn write_op(ops: &TransactionalTree, index: &TransactionalTree, op: &Operation) 
     Ok(())
 }
 
+/// Removes a done operation: one read of its old value (for the index entry its state may
+/// have) instead of `write_op`'s read and then remove.
+fn end_op(ops: &TransactionalTree, index: &TransactionalTree, id: u64) -> TxResult<()> {
+    let key = op_key(id);
+    if let Some(old) = ops.remove(&key)? {
+        let old: StateOnly = codec::decode("ops", &key, &old).map_err(abort)?;
+        if indexed(&old.state) {
+            index.remove(state_key(old.state.name(), id))?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     pub fn new_op_id(&self) -> Result<u64, StoreError> {
         // generate_id starts at 0; 0 is kept free so "no operation" never collides with one.
@@ -73,6 +87,16 @@ impl Store {
     /// Step 1: the intent is durable before the request leaves.
     pub async fn record_intent(&self, op: &Operation) -> Result<(), StoreError> {
         (&self.ops, &self.ops_by_state).transaction(|(ops, index)| write_op(ops, index, op))?;
+        self.durable().await
+    }
+
+    /// `record_intent` for an operation whose id was just handed out by `new_op_id` and never
+    /// written: there is no earlier state to unindex, and an in-flight operation has no index
+    /// entry (`indexed`), so the intent is one insert into `ops` (atomic on its own) and needs no
+    /// transaction.
+    pub async fn record_new_intent(&self, op: &Operation) -> Result<(), StoreError> {
+        debug_assert!(matches!(op.state, OpState::InFlight { .. }));
+        self.ops.insert(op_key(op.id), codec::encode(op)?)?;
         self.durable().await
     }
 
@@ -97,7 +121,11 @@ impl Store {
         )
             .transaction(
                 |(ops, index, idmap, idmap_rev, baselines, synclog, list, keys)| {
-                    write_op(ops, index, op)?;
+                    if op.state == OpState::Done {
+                        end_op(ops, index, op.id)?;
+                    } else {
+                        write_op(ops, index, op)?;
+                    }
                     if let Some((peer_id, ghl_id)) = commit.link {
                         let link = IdLink {
                             ghl_id: ghl_id.to_string(),

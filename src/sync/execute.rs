@@ -133,7 +133,7 @@ impl Executor<'_> {
             updated_at: now,
             run_id: self.run_id,
         };
-        self.attempt_from(op, out.book, deferred).await
+        self.attempt_from(op, out.book, deferred, true).await
     }
 
     /// An operation found in flight (a crash, a kill): look it up on the target first, and
@@ -239,16 +239,18 @@ impl Executor<'_> {
         op: Operation,
         book: Bookkeeping,
     ) -> Result<(Ended, Option<Sent>), SyncError> {
-        self.attempt_from(op, book, None).await
+        self.attempt_from(op, book, None, false).await
     }
 
     /// `attempt`, with the source record kept beside the operation rather than in its intent
-    /// (`Source`): it joins the operation only if the attempt fails.
+    /// (`Source`): it joins the operation only if the attempt fails. `new`: the operation was
+    /// never written (its intent is a single insert, `Store::record_new_intent`).
     async fn attempt_from(
         &self,
         mut op: Operation,
         book: Bookkeeping,
         deferred: Option<Source>,
+        new: bool,
     ) -> Result<(Ended, Option<Sent>), SyncError> {
         op.attempts += 1;
         op.updated_at = Utc::now();
@@ -256,7 +258,11 @@ impl Executor<'_> {
             owner: self.owner.to_string(),
             since: op.updated_at,
         };
-        self.ctx.store.record_intent(&op).await?;
+        if new {
+            self.ctx.store.record_new_intent(&op).await?;
+        } else {
+            self.ctx.store.record_intent(&op).await?;
+        }
         let started = std::time::Instant::now();
         let mut result = send(self.ctx, &op).await;
         if let Err(SendError::Failed(err)) = &result

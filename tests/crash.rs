@@ -565,6 +565,7 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
         source: serde_json::to_value(&twin).unwrap(),
         mapping_fingerprint: s.ctx.mapping.fingerprint(),
         planned_against: None,
+        source_hash: None,
         state: OpState::InFlight {
             owner: "engine".into(),
             since: now,
@@ -654,6 +655,7 @@ async fn a_stranded_write_to_the_peer_never_overwrites_a_later_peer_edit() {
             mapping_fingerprint: s.ctx.mapping.fingerprint(),
             // Planned, as flow 4 plans, against the Repsly record the baseline says is there.
             planned_against: Some(agreed.peer_hash),
+            source_hash: None,
             state: OpState::InFlight {
                 owner: "engine".into(),
                 since: now,
@@ -714,6 +716,114 @@ async fn a_stranded_write_to_the_peer_never_overwrites_a_later_peer_edit() {
         ended(untouched_op),
         vec![(Action::Update, Outcome::Ok)],
         "a stranded write whose record nobody touched is sent"
+    );
+}
+
+/// A write to GHL keeps its source record out of its intent (only the hash of what it was
+/// planned from is there). Killed after the intent is durable, it is found in flight at the next
+/// start and the record is read again from Repsly; if someone edited it in between, that newer
+/// record must not pass for what the stranded payload carried: the stranded write finishes with
+/// its own payload, and the newer edit still reaches GHL in the same run.
+#[tokio::test]
+async fn a_stranded_write_to_ghl_does_not_take_a_later_peer_edit_for_its_own() {
+    let s = SyncHarness::start(120).await;
+    s.run().await;
+    let (store, peer_name) = (&s.ctx.store, s.ctx.peer_name());
+    let entity = s.ctx.mapping.entity(EntityKind::Contact).unwrap();
+    let clients = read_all(s.ctx.peer.as_ref(), EntityKind::Contact).await;
+    let code = editable_clients(&clients, &s.ctx.mapping)
+        .into_iter()
+        .find(|code| {
+            store
+                .link(peer_name, EntityKind::Contact, code)
+                .unwrap()
+                .is_some()
+        })
+        .expect("a linked client");
+    let ghl_id = store
+        .link(peer_name, EntityKind::Contact, &code)
+        .unwrap()
+        .unwrap()
+        .ghl_id;
+
+    // A first edit is planned and its intent made durable; then the run is killed.
+    let first = "First edit before the kill";
+    s.h.admin_post("repsly/clients", json!({"Code": code, "City": first}))
+        .await;
+    let planned = s
+        .ctx
+        .peer
+        .get(EntityKind::Contact, &code)
+        .await
+        .unwrap()
+        .unwrap();
+    let fields = entity.to_ghl(&planned).fields;
+    let now = chrono::Utc::now();
+    let op = Operation {
+        id: store.new_op_id().unwrap(),
+        peer: peer_name.to_string(),
+        kind: EntityKind::Contact,
+        direction: Direction::ToGhl,
+        action: Action::Update,
+        source_id: code.clone(),
+        target_id: Some(ghl_id.clone()),
+        target_parent_id: None,
+        payload: json!({"city": first}),
+        source: Value::Null,
+        mapping_fingerprint: s.ctx.mapping.fingerprint(),
+        planned_against: None,
+        source_hash: Some(ghlsync::sync::hash::hash_fields(&fields)),
+        state: OpState::InFlight {
+            owner: "engine".into(),
+            since: now,
+        },
+        attempts: 1,
+        error: None,
+        created_at: now,
+        updated_at: now,
+        run_id: None,
+    };
+    store.record_new_intent(&op).await.unwrap();
+
+    // Before the next start, a second edit.
+    let second = "Second edit after the kill";
+    s.h.admin_post("repsly/clients", json!({"Code": code, "City": second}))
+        .await;
+
+    s.run().await;
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+    let log = store.log_after(None, usize::MAX).unwrap();
+    let ended: Vec<_> = log
+        .iter()
+        .filter(|(_, entry)| entry.op_id == Some(op.id))
+        .map(|(_, entry)| (entry.action, entry.outcome))
+        .collect();
+    assert_eq!(
+        ended,
+        vec![(Action::Update, Outcome::Ok)],
+        "the stranded write finishes"
+    );
+    let held = s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact.city;
+    assert_eq!(
+        held.as_deref(),
+        Some(second),
+        "the second edit never reached GHL: the stranded write took it for its own"
+    );
+    let base = store
+        .baseline(peer_name, EntityKind::Contact, &code)
+        .unwrap()
+        .unwrap();
+    let now = s
+        .ctx
+        .peer
+        .get(EntityKind::Contact, &code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        base.peer_hash,
+        ghlsync::sync::hash::hash_fields(&entity.to_ghl(&now).fields),
+        "the baseline ends on the record Repsly holds"
     );
 }
 

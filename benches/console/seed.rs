@@ -547,6 +547,7 @@ fn failed_op(store: &Store, n: usize, contact: Option<usize>, base: DateTime<Utc
         source,
         mapping_fingerprint: "builtin-repsly".into(),
         planned_against: None,
+        source_hash: None,
         state,
         attempts: 1 + (n % 5) as u32,
         error: Some(OpError {

@@ -216,6 +216,7 @@ mod tests {
             source: json!({"fields": {"ContactName": format!("Queued {source_id}"), "Email": "q@example.com"}}),
             mapping_fingerprint: "f".into(),
             planned_against: None,
+            source_hash: None,
             state,
             attempts: 1,
             error: Some(OpError {

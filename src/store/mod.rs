@@ -104,7 +104,17 @@ impl Store {
             db,
         };
         store.migrate()?;
+        store.drop_in_flight_index()?;
         Ok(store)
+    }
+
+    /// Operations in flight are not indexed (`ops::indexed`); a store written before that may
+    /// still hold their index entries, which nothing would ever remove.
+    fn drop_in_flight_index(&self) -> Result<(), StoreError> {
+        for key in self.ops_by_state.scan_prefix(b"in_flight/").keys() {
+            self.ops_by_state.remove(key?)?;
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

@@ -30,24 +30,50 @@ fn abort(err: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(err)
 }
 
+/// Whether a state has entries in `ops_by_state`. In-flight operations have none: every write
+/// passes through that state (intent, then commit), and two index writes per operation cost more
+/// than the one scan of `ops` that asks for them (recovery at the start of a run, the status
+/// screen). `ops` holds only operations that are not done, so that scan is short.
+fn indexed(state: &OpState) -> bool {
+    !matches!(state, OpState::InFlight { .. } | OpState::Done)
+}
+
+/// Only the old state of a stored operation is needed; payload and source are skipped, not built.
+#[derive(serde::Deserialize)]
+struct StateOnly {
+    state: OpState,
+}
+
 /// Writes `op` and moves its `ops_by_state` entry; a `Done` operation leaves the `ops` tree (its
 /// story stays in the sync log).
 fn write_op(ops: &TransactionalTree, index: &TransactionalTree, op: &Operation) -> TxResult<()> {
     let key = op_key(op.id);
     if let Some(old) = ops.get(key)? {
-        /// Only the old state is needed; payload and source are skipped, not built.
-        #[derive(serde::Deserialize)]
-        struct StateOnly {
-            state: OpState,
-        }
         let old: StateOnly = codec::decode("ops", &key, &old).map_err(abort)?;
-        index.remove(state_key(old.state.name(), op.id))?;
+        if indexed(&old.state) {
+            index.remove(state_key(old.state.name(), op.id))?;
+        }
     }
     if op.state == OpState::Done {
         ops.remove(&key)?;
     } else {
         ops.insert(&key, codec::encode(op).map_err(abort)?)?;
-        index.insert(state_key(op.state.name(), op.id), &[])?;
+        if indexed(&op.state) {
+            index.insert(state_key(op.state.name(), op.id), &[])?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a done operation: one read of its old value (for the index entry its state may
+/// have) instead of `write_op`'s read and then remove.
+fn end_op(ops: &TransactionalTree, index: &TransactionalTree, id: u64) -> TxResult<()> {
+    let key = op_key(id);
+    if let Some(old) = ops.remove(&key)? {
+        let old: StateOnly = codec::decode("ops", &key, &old).map_err(abort)?;
+        if indexed(&old.state) {
+            index.remove(state_key(old.state.name(), id))?;
+        }
     }
     Ok(())
 }
@@ -61,6 +87,16 @@ impl Store {
     /// Step 1: the intent is durable before the request leaves.
     pub async fn record_intent(&self, op: &Operation) -> Result<(), StoreError> {
         (&self.ops, &self.ops_by_state).transaction(|(ops, index)| write_op(ops, index, op))?;
+        self.durable().await
+    }
+
+    /// `record_intent` for an operation whose id was just handed out by `new_op_id` and never
+    /// written: there is no earlier state to unindex, and an in-flight operation has no index
+    /// entry (`indexed`), so the intent is one insert into `ops` (atomic on its own) and needs no
+    /// transaction.
+    pub async fn record_new_intent(&self, op: &Operation) -> Result<(), StoreError> {
+        debug_assert!(matches!(op.state, OpState::InFlight { .. }));
+        self.ops.insert(op_key(op.id), codec::encode(op)?)?;
         self.durable().await
     }
 
@@ -85,7 +121,11 @@ impl Store {
         )
             .transaction(
                 |(ops, index, idmap, idmap_rev, baselines, synclog, list, keys)| {
-                    write_op(ops, index, op)?;
+                    if op.state == OpState::Done {
+                        end_op(ops, index, op.id)?;
+                    } else {
+                        write_op(ops, index, op)?;
+                    }
                     if let Some((peer_id, ghl_id)) = commit.link {
                         let link = IdLink {
                             ghl_id: ghl_id.to_string(),
@@ -113,13 +153,7 @@ impl Store {
                         .map(|(peer_id, _)| peer_id)
                         .or(commit.baseline.map(|(peer_id, _)| peer_id));
                     if let (EntityKind::Contact, Some(peer_id)) = (op.kind, contact) {
-                        let trees = ListTrees {
-                            list,
-                            keys,
-                            idmap,
-                            baselines,
-                        };
-                        trees.refresh(
+                        ListTrees::new(list, keys, idmap, baselines).refresh(
                             &op.peer,
                             peer_id,
                             commit.link.map(|(_, ghl_id)| ghl_id),
@@ -264,6 +298,18 @@ impl Store {
 
     /// Operations in one state (by index), oldest first.
     pub fn operations_in(&self, state: &str) -> Result<Vec<Operation>, StoreError> {
+        if state == "in_flight" {
+            // Not indexed (`indexed`): scan the operations that are not done.
+            let mut found = Vec::new();
+            for item in self.ops.iter() {
+                let (key, value) = item?;
+                let op: Operation = codec::decode("ops", &key, &value)?;
+                if matches!(op.state, OpState::InFlight { .. }) {
+                    found.push(op);
+                }
+            }
+            return Ok(found);
+        }
         let prefix = format!("{state}/").into_bytes();
         let mut found = Vec::new();
         for item in self.ops_by_state.scan_prefix(&prefix) {

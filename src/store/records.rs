@@ -122,7 +122,10 @@ pub struct Operation {
     pub target_parent_id: Option<String>,
     /// Exactly what is (or was) sent.
     pub payload: Value,
-    /// The source record as read, so a retry can re-map it with the current mapping.
+    /// The source record as read, so a retry can re-map it with the current mapping. Null (and
+    /// not written) in the intent of a peer → GHL write: it joins the operation when the
+    /// operation fails (`sync::execute::Source`).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub source: Value,
     /// Which mapping produced `payload`.
     pub mapping_fingerprint: String,
@@ -132,6 +135,12 @@ pub struct Operation {
     /// would overwrite a newer peer edit with older GHL values. `None`: nothing to check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned_against: Option<String>,
+    /// For a write whose intent leaves its source record out (`source` null): the hash of the
+    /// GHL-side fields that record mapped to when the payload was planned. An operation found in
+    /// flight after a crash takes the peer's record as its source again only if it still hashes
+    /// the same; a newer edit must not become the baseline of a write that did not carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_hash: Option<String>,
     pub state: OpState,
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -17,6 +17,7 @@ fn op(store: &Store, state: OpState) -> Operation {
         source: json!({"Code": "C-1"}),
         mapping_fingerprint: "m1".into(),
         planned_against: None,
+        source_hash: None,
         state,
         attempts: 1,
         error: None,
@@ -237,4 +238,46 @@ fn store_files_are_owner_only_and_backup_restores_byte_for_byte() {
     }
     // Reopens after a clean drop.
     Store::open(&path).unwrap();
+}
+
+#[tokio::test]
+async fn a_new_intent_is_found_in_flight_without_an_index_entry_and_leaves_at_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut operation = op(&store, in_flight());
+    operation.source = serde_json::Value::Null;
+    operation.source_hash = Some("h".into());
+    store.record_new_intent(&operation).await.unwrap();
+    let found = store.operations_in("in_flight").unwrap();
+    assert_eq!(
+        found,
+        vec![operation.clone()],
+        "the small intent reads back whole"
+    );
+    assert_eq!(store.ops_by_state.len(), 0, "in flight is not indexed");
+
+    // Failing moves it into the index; a retry claims it back out of it.
+    operation.state = OpState::Failed;
+    store.update_operation(&operation, None).unwrap();
+    assert_eq!(store.operations_in("failed").unwrap().len(), 1);
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+    let claimed = store
+        .claim(operation.id, &["failed"], "me")
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.ops_by_state.len(), 0);
+    assert_eq!(store.operations_in("in_flight").unwrap(), vec![claimed]);
+
+    operation.state = OpState::Done;
+    store
+        .commit(&ops::Commit {
+            op: &operation,
+            link: Some(("C-1", "G1")),
+            parent: None,
+            baseline: None,
+            log: &log(Action::Create, Outcome::Ok),
+        })
+        .unwrap();
+    assert!(store.operation(operation.id).unwrap().is_none());
+    assert_eq!(store.ops_by_state.len(), 0);
 }

@@ -3,7 +3,7 @@
 //! picks the parent up.
 
 use super::context::SyncError;
-use super::execute::{Bookkeeping, Outbound};
+use super::execute::{Bookkeeping, Outbound, Source};
 use super::hash::{diff, hash_fields};
 use super::run::Run;
 use super::settings::{Activity, DeletePolicy};
@@ -64,7 +64,7 @@ impl Run<'_> {
                 target_id: link.map(|l| l.ghl_id),
                 target_parent_id: parent.clone(),
                 payload: Value::Object(fields.clone()),
-                source: serde_json::to_value(&record).unwrap_or(Value::Null),
+                source: Source::peer(&record),
                 book: Bookkeeping {
                     peer_id: Some(record.id.clone()),
                     diff: diff(&before, &fields),
@@ -116,7 +116,7 @@ impl Run<'_> {
             target_id: Some(parent.to_string()),
             target_parent_id: None,
             payload: json!({ "tags": tags }),
-            source: serde_json::to_value(record).unwrap_or(Value::Null),
+            source: Source::peer(record),
             book: Bookkeeping {
                 diff: why,
                 ..Bookkeeping::default()
@@ -150,7 +150,7 @@ impl Run<'_> {
             target_id: Some(ghl_id),
             target_parent_id: parent,
             payload: Value::Null,
-            source: serde_json::to_value(record).unwrap_or(Value::Null),
+            source: Source::peer(record),
             book: Bookkeeping::default(),
         })
         .await?;

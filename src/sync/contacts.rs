@@ -3,7 +3,7 @@
 //! field and the conflict is logged.
 
 use super::context::SyncError;
-use super::execute::{Bookkeeping, Outbound};
+use super::execute::{Bookkeeping, Outbound, Source};
 use super::hash::{diff, hash_fields};
 use super::merge::merge;
 use super::pages::Arrival;
@@ -13,6 +13,7 @@ use super::settings::DeletePolicy;
 use crate::peers::{EntityKind, PeerRecord};
 use crate::store::{Action, Baseline, Direction, Outcome};
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 const KIND: EntityKind = EntityKind::Contact;
 
@@ -52,7 +53,8 @@ impl Run<'_> {
             }
             return Ok(());
         }
-        let source = serde_json::to_value(&record).unwrap_or(Value::Null);
+        let record = Arc::new(record);
+        let source = Source::Peer(record.clone());
         let Some(link) = link else {
             if !peer_fields.contains_key("email") && !peer_fields.contains_key("phone") {
                 return self.local_failure(
@@ -100,7 +102,7 @@ impl Run<'_> {
         };
         if both_changed && let (Some(base), Some(now)) = (&baseline, &ghl_now) {
             return self
-                .merge_both(record, peer_fields, base, now, &link.ghl_id)
+                .merge_both(&record, peer_fields, base, now, &link.ghl_id)
                 .await;
         }
         // Only the peer changed: send the fields that differ from the agreed state.
@@ -137,7 +139,7 @@ impl Run<'_> {
     /// Both sides changed since the last sync: merge per field, write each side what it lacks.
     async fn merge_both(
         &self,
-        record: PeerRecord,
+        record: &Arc<PeerRecord>,
         peer_fields: Map<String, Value>,
         base: &Baseline,
         ghl_now: &Map<String, Value>,
@@ -173,7 +175,7 @@ impl Run<'_> {
         };
         let mut report = diff(ghl_now, &merged.agreed);
         report.insert("conflicts".into(), conflicts);
-        let source = serde_json::to_value(&record).unwrap_or(Value::Null);
+        let source = Source::Peer(record.clone());
         // The peer will map to the agreed fields plus what only it knows (custom fields).
         let mut agreed_peer_side = peer_fields.clone();
         agreed_peer_side.extend(merged.agreed.clone());
@@ -220,7 +222,7 @@ impl Run<'_> {
                 target_id: Some(record.id.clone()),
                 target_parent_id: None,
                 payload: Value::Object(peer_payload),
-                source: ghl_json,
+                source: ghl_json.into(),
                 book: Bookkeeping {
                     peer_id: Some(record.id.clone()),
                     planned_against: Some(hash_fields(&peer_fields)),
@@ -278,7 +280,7 @@ impl Run<'_> {
             target_id: Some(record.id.clone()),
             target_parent_id: None,
             payload: Value::Object(mapped.fields),
-            source: answer,
+            source: answer.into(),
             book: Bookkeeping {
                 peer_id: Some(record.id.clone()),
                 peer_fields: echo.fields,
@@ -325,7 +327,7 @@ impl Run<'_> {
             target_id: Some(ghl_id),
             target_parent_id: None,
             payload,
-            source: serde_json::to_value(record).unwrap_or(Value::Null),
+            source: Source::peer(record),
             // No peer id: the tombstone marker below is the record's baseline from now on.
             book: Bookkeeping {
                 diff: inactive,
@@ -405,7 +407,7 @@ impl Run<'_> {
                 target_id: Some(target.clone()),
                 target_parent_id: None,
                 payload: Value::Object(mapped.fields),
-                source: record,
+                source: record.into(),
                 book: Bookkeeping {
                     peer_id: Some(target),
                     peer_fields: echo.fields,

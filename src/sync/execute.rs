@@ -10,6 +10,7 @@ use crate::store::{
 };
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// The retry ladder across runs (Zapier-like), then Dead.
 const LADDER_MINUTES: [i64; 5] = [5, 30, 60, 180, 360];
@@ -26,9 +27,39 @@ pub struct Outbound {
     pub target_parent_id: Option<String>,
     pub payload: Value,
     /// The source record as read (PeerRecord or GHL record JSON).
-    pub source: Value,
+    pub source: Source,
     /// The peer id the link and baseline are kept under.
     pub book: Bookkeeping,
+}
+
+/// The record a write was made from. A peer record stays out of the operation's intent: it is
+/// needed only once the operation fails (a retry "with the current mapping" maps it again), so
+/// it is written with the failure; an intent found in flight after a crash reads it again from
+/// the peer (`failed::recover_in_flight`). A GHL record (peer-bound writes) is kept in the
+/// operation from the start.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Json(Value),
+    Peer(Arc<crate::peers::PeerRecord>),
+}
+
+impl Source {
+    pub fn peer(record: &crate::peers::PeerRecord) -> Source {
+        Source::Peer(Arc::new(record.clone()))
+    }
+
+    fn to_value(&self) -> Value {
+        match self {
+            Source::Json(value) => value.clone(),
+            Source::Peer(record) => serde_json::to_value(&**record).unwrap_or(Value::Null),
+        }
+    }
+}
+
+impl From<Value> for Source {
+    fn from(value: Value) -> Source {
+        Source::Json(value)
+    }
 }
 
 /// What the commit records besides the operation: where the link and baseline live, and what
@@ -70,19 +101,28 @@ impl Executor<'_> {
     /// Persists the intent and runs a new operation.
     pub async fn run(&self, out: Outbound) -> Result<(Ended, Option<Sent>), SyncError> {
         let now = Utc::now();
+        let (source, source_hash, deferred) = match out.source {
+            Source::Json(value) => (value, None, None),
+            peer @ Source::Peer(_) => (
+                Value::Null,
+                Some(super::hash::hash_fields(&out.book.peer_fields)),
+                Some(peer),
+            ),
+        };
         let op = Operation {
             id: self.ctx.store.new_op_id()?,
             peer: self.ctx.peer_name().to_string(),
             kind: out.kind,
             direction: out.direction,
             action: out.action,
-            source_id: out.source_id.clone(),
-            target_id: out.target_id.clone(),
-            target_parent_id: out.target_parent_id.clone(),
-            payload: out.payload.clone(),
-            source: out.source.clone(),
+            source_id: out.source_id,
+            target_id: out.target_id,
+            target_parent_id: out.target_parent_id,
+            payload: out.payload,
+            source,
             mapping_fingerprint: self.ctx.mapping.fingerprint(),
             planned_against: out.book.planned_against.clone(),
+            source_hash,
             state: OpState::InFlight {
                 owner: self.owner.to_string(),
                 since: now,
@@ -93,7 +133,7 @@ impl Executor<'_> {
             updated_at: now,
             run_id: self.run_id,
         };
-        self.attempt(op, out.book).await
+        self.attempt_from(op, out.book, deferred, true).await
     }
 
     /// An operation found in flight (a crash, a kill): look it up on the target first, and
@@ -106,7 +146,7 @@ impl Executor<'_> {
         if let Ok(Some(found)) = reconcile(self.ctx, &op).await {
             let mut done = op;
             done.attempts += 1;
-            self.commit(done, book, &found, 0)?;
+            self.commit(done, book, &found, 0, None)?;
             return Ok((Ended::Ok, Some(found)));
         }
         self.send_if_current(op, book).await
@@ -132,7 +172,7 @@ impl Executor<'_> {
             Err(err) => {
                 // Not knowing is not permission to overwrite: the operation waits on the ladder.
                 op.attempts += 1;
-                let ended = self.record_failure(op, err, book.peer_id, 0)?;
+                let ended = self.record_failure(op, err, book.peer_id, 0, None)?;
                 Ok((ended, None))
             }
         }
@@ -196,8 +236,21 @@ impl Executor<'_> {
     /// in flight at start-up when `reconcile_first`).
     pub async fn attempt(
         &self,
+        op: Operation,
+        book: Bookkeeping,
+    ) -> Result<(Ended, Option<Sent>), SyncError> {
+        self.attempt_from(op, book, None, false).await
+    }
+
+    /// `attempt`, with the source record kept beside the operation rather than in its intent
+    /// (`Source`): it joins the operation only if the attempt fails. `new`: the operation was
+    /// never written (its intent is a single insert, `Store::record_new_intent`).
+    async fn attempt_from(
+        &self,
         mut op: Operation,
         book: Bookkeeping,
+        deferred: Option<Source>,
+        new: bool,
     ) -> Result<(Ended, Option<Sent>), SyncError> {
         op.attempts += 1;
         op.updated_at = Utc::now();
@@ -205,7 +258,11 @@ impl Executor<'_> {
             owner: self.owner.to_string(),
             since: op.updated_at,
         };
-        self.ctx.store.record_intent(&op).await?;
+        if new {
+            self.ctx.store.record_new_intent(&op).await?;
+        } else {
+            self.ctx.store.record_intent(&op).await?;
+        }
         let started = std::time::Instant::now();
         let mut result = send(self.ctx, &op).await;
         if let Err(SendError::Failed(err)) = &result
@@ -227,11 +284,12 @@ impl Executor<'_> {
         let duration_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok(sent) => {
-                self.commit(op, book, &sent, duration_ms)?;
+                self.commit(op, book, &sent, duration_ms, deferred.as_ref())?;
                 Ok((Ended::Ok, Some(sent)))
             }
             Err(SendError::Failed(err)) => {
-                let ended = self.record_failure(op, err, book.peer_id, duration_ms)?;
+                let ended =
+                    self.record_failure(op, err, book.peer_id, duration_ms, deferred.as_ref())?;
                 Ok((ended, None))
             }
         }
@@ -243,6 +301,7 @@ impl Executor<'_> {
         book: Bookkeeping,
         sent: &Sent,
         duration_ms: u64,
+        deferred: Option<&Source>,
     ) -> Result<(), SyncError> {
         let Bookkeeping {
             peer_id,
@@ -268,13 +327,18 @@ impl Executor<'_> {
         let baseline = from_answer
             .as_ref()
             .or(ghl_fields.as_ref())
-            .map(|ghl_fields| Baseline {
-                peer_hash: super::hash::hash_fields(
-                    sent.peer_fields.as_ref().unwrap_or(&peer_fields),
-                ),
-                ghl_hash: super::hash::hash_fields(ghl_fields),
-                fields: super::hash::normalise(ghl_fields),
-                synced_at: Utc::now(),
+            .map(|ghl_fields| {
+                let fields = super::hash::normalise(ghl_fields);
+                Baseline {
+                    peer_hash: match (&sent.peer_fields, &op.source_hash) {
+                        (Some(read_back), _) => super::hash::hash_fields(read_back),
+                        (None, Some(planned)) => planned.clone(),
+                        (None, None) => super::hash::hash_fields(&peer_fields),
+                    },
+                    ghl_hash: super::hash::hash_normalised(&fields),
+                    fields,
+                    synced_at: Utc::now(),
+                }
             });
         let entry = self.log_entry(
             &op,
@@ -295,7 +359,11 @@ impl Executor<'_> {
         };
         // Children name their contact in the source record (a PeerRecord for peer → GHL).
         let parent = (op.kind != crate::peers::EntityKind::Contact)
-            .then(|| op.source.get("parent_id").and_then(Value::as_str))
+            .then(|| match deferred {
+                Some(Source::Peer(record)) => record.parent_id.as_deref(),
+                Some(Source::Json(value)) => value.get("parent_id").and_then(Value::as_str),
+                None => op.source.get("parent_id").and_then(Value::as_str),
+            })
             .flatten();
         self.ctx.store.commit(&Commit {
             op: &op,
@@ -314,8 +382,12 @@ impl Executor<'_> {
         err: OpError,
         peer_id: Option<String>,
         duration_ms: u64,
+        deferred: Option<&Source>,
     ) -> Result<Ended, SyncError> {
         let now = Utc::now();
+        if let (true, Some(source)) = (op.source.is_null(), deferred) {
+            op.source = source.to_value();
+        }
         let (state, ended, outcome) = next_state(&op, &err, now);
         op.state = state;
         op.error = Some(err.clone());
@@ -421,6 +493,7 @@ mod tests {
             source: json!({}),
             mapping_fingerprint: "f".into(),
             planned_against: None,
+            source_hash: None,
             state: OpState::Failed,
             attempts,
             error: None,

@@ -76,6 +76,7 @@ pub async fn retry(
         // A manual retry starts the ladder again.
         claimed.attempts = 0;
         claimed.created_at = Utc::now();
+        reread_source(ctx, &mut claimed, mode != RetryMode::CurrentMapping).await;
         let book = rebuild(ctx, &mut claimed, mode)?;
         match exec.attempt(claimed, book).await?.0 {
             Ended::Ok => report.succeeded.push(op.id),
@@ -97,6 +98,7 @@ pub async fn retry_due(ctx: &SyncContext, exec: &Executor<'_>) -> Result<usize, 
         let Some(mut claimed) = ctx.store.claim(op.id, &["retry_scheduled"], exec.owner)? else {
             continue;
         };
+        reread_source(ctx, &mut claimed, false).await;
         let book = rebuild(ctx, &mut claimed, RetryMode::CurrentMapping)?;
         exec.send_if_current(claimed, book).await?;
         retried += 1;
@@ -108,10 +110,44 @@ pub async fn retry_due(ctx: &SyncContext, exec: &Executor<'_>) -> Result<usize, 
 pub async fn recover_in_flight(ctx: &SyncContext, exec: &Executor<'_>) -> Result<usize, SyncError> {
     let stranded = ctx.store.operations_in("in_flight")?;
     for mut op in stranded.iter().cloned() {
+        reread_source(ctx, &mut op, true).await;
         let book = rebuild(ctx, &mut op, RetryMode::OriginalPayload)?;
         exec.resume(op, book).await?;
     }
     Ok(stranded.len())
+}
+
+/// A peer → GHL intent is written without its source record (`execute::Source`): read it again
+/// from the peer, so that the commit's baseline and a later retry with the current mapping have
+/// it. A record the peer no longer returns leaves the source empty; the original payload is all
+/// the resumed operation needs to finish.
+async fn reread_source(ctx: &SyncContext, op: &mut Operation, unchanged_only: bool) {
+    let wanted = op.source.is_null()
+        && op.direction == Direction::ToGhl
+        && matches!(op.action, Action::Create | Action::Update);
+    if !wanted {
+        return;
+    }
+    match ctx.peer.get(op.kind, &op.source_id).await {
+        Ok(Some(record)) => {
+            // Resumed with its original payload, the operation may adopt only the record it was
+            // planned from; re-mapped, it is planned anew from whatever the peer holds now.
+            let same = match (ctx.mapping.entity(op.kind), &op.source_hash) {
+                (Some(entity), Some(planned)) => {
+                    super::hash::hash_fields(&entity.to_ghl(&record).fields) == *planned
+                }
+                _ => false,
+            };
+            if same || !unchanged_only {
+                op.source = serde_json::to_value(&record).unwrap_or(Value::Null);
+            }
+        }
+        Ok(None) => {}
+        Err(err) => tracing::warn!(
+            op = op.id,
+            "reading the source record of an operation found in flight: {err}"
+        ),
+    }
 }
 
 /// Skip (won't fix) or resolve (fixed by hand) a selection; returns the ids changed.
@@ -224,6 +260,8 @@ fn rebuild(
         if mode == RetryMode::CurrentMapping || op.payload.is_null() {
             op.payload = Value::Object(peer_fields.clone());
             op.mapping_fingerprint = ctx.mapping.fingerprint();
+            // Planned anew: the baseline's peer side is what was just mapped.
+            op.source_hash = None;
         }
     }
     Ok(Bookkeeping {

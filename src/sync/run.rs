@@ -336,6 +336,7 @@ impl<'a> Run<'a> {
             source: serde_json::to_value(record).unwrap_or(Value::Null),
             mapping_fingerprint: self.ctx.mapping.fingerprint(),
             planned_against: None,
+            source_hash: None,
             state: OpState::Failed,
             attempts: 0,
             error: Some(error.clone()),

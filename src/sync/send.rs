@@ -70,7 +70,8 @@ fn dto<T: DeserializeOwned>(payload: &Value, name: &str) -> Result<T, SendError>
             ),
         ));
     }
-    serde_json::from_value(payload.clone()).map_err(|err| {
+    // Straight from the borrowed value: no copy of the payload.
+    T::deserialize(payload).map_err(|err| {
         local(
             ErrorClass::Validation,
             format!("the mapped record does not fit {name}: {err}"),

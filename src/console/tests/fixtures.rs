@@ -229,6 +229,7 @@ pub fn operation(id: u64, class: ErrorClass, source: &str) -> Operation {
         source: json!({"Code": source, "Name": ""}),
         mapping_fingerprint: "abc".into(),
         planned_against: None,
+        source_hash: None,
         state: OpState::Failed,
         attempts: 1,
         error: Some(OpError {

@@ -68,9 +68,11 @@ mod tests {
         let (calls, flushes) = store.group_flush_counts();
         assert_eq!(calls, 64);
         assert_eq!(store.group.durable.load(Ordering::SeqCst), 64);
-        // The first writer flushes alone; everyone who queued behind it shares the next one.
+        // The first writer flushes alone; the writers that queued behind it share the next
+        // flush. join_all polls at most 32 futures per turn before yielding, so the last half
+        // may issue their tickets after that flush started and share a third one.
         assert!(
-            (1..=2).contains(&flushes),
+            (1..=3).contains(&flushes),
             "{flushes} flushes for 64 writers"
         );
     }

@@ -4,6 +4,13 @@ use ghlsync::config::paths::Dirs;
 
 fn main() {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        None | Some(ghlsync::cli::args::Command::Console(_))
+    ) {
+        // Before any thread starts: the console runs for hours beside the sync on a server.
+        ghlsync::console::runner::heap::limit_arenas();
+    }
     // Logs go to a file in the XDG state dir; without one we still run, just unlogged.
     let _log_guard = match Dirs::discover() {
         Ok(dirs) => match ghlsync::logging::init(&dirs.log_dir(), cli.log_level.as_deref()) {

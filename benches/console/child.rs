@@ -7,6 +7,8 @@ pub fn run(store_path: PathBuf) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(100_000);
     let start_file = std::env::var(START_ENV).map(PathBuf::from).ok();
+    // As `ghlsync console` does before its threads start.
+    runner::heap::limit_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -197,9 +197,10 @@ fn main() {
         ratio(pty.peak_mb, 150.0)
     );
     println!(
-        "5. idle CPU over {IDLE_SECS} s: {:.3} % / 0.5 % = {:.2}",
+        "5. idle CPU over {IDLE_SECS} s: {:.3} % / 0.5 % = {:.2} (the next {IDLE_SECS} s: {:.3} %)",
         pty.idle_cpu_percent,
-        ratio(pty.idle_cpu_percent, 0.5)
+        ratio(pty.idle_cpu_percent, 0.5),
+        pty.idle_cpu_later
     );
     println!(
         "6. sync log streaming {STREAM_RATE} events/s: {:.0} bytes/s, {:.0} bytes per event, {:.1} frames/s",

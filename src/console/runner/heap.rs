@@ -1,24 +1,118 @@
-//! Giving the heap back after a big contact list is replaced. Loading 100k contacts frees tens of
-//! megabytes (the engine's scan, the old list) on several threads; glibc keeps freed memory in
-//! each thread's arena, so the console's resident size would stay at its peak for good. The
-//! console runs for hours on servers next to the sync, so after a large list it trims.
+//! Giving the heap back after large answers are replaced. Loading 100k contacts frees tens of
+//! megabytes (the engine's scan, the old list) on several threads, and every reload of the
+//! failed queue frees the one before; glibc keeps freed memory in each thread's arena, so the
+//! console's resident size would only ever grow to its peak. The console runs for hours on
+//! servers next to the sync, so after large answers it trims, at most every few seconds (a trim
+//! walks every arena: a few milliseconds).
 
 use crate::console::msg::{Answer, Msg};
+use std::time::{Duration, Instant};
 
 /// Lists smaller than this free too little to be worth a trim.
 const TRIM_FROM_ROWS: usize = 10_000;
+/// Failed queues smaller than this, likewise (each operation carries its payload and record).
+const TRIM_FROM_OPERATIONS: usize = 100;
+/// At most one trim per this long; a large answer meanwhile waits for the next.
+const TRIM_EVERY: Duration = Duration::from_secs(1);
 
-/// Whether folding `msg` replaces a contact list large enough to leave a heap worth trimming.
-pub fn frees_a_large_list(msg: &Msg) -> bool {
-    matches!(msg, Msg::Answer(Answer::Contacts(list)) if list.complete && list.rows.len() >= TRIM_FROM_ROWS)
+/// Whether folding `msg` replaces an answer large enough to leave a heap worth trimming.
+pub fn frees_a_large_answer(msg: &Msg) -> bool {
+    match msg {
+        Msg::Answer(Answer::Contacts(list)) => list.complete && list.rows.len() >= TRIM_FROM_ROWS,
+        Msg::Answer(Answer::FailedQueue(operations)) => operations.len() >= TRIM_FROM_OPERATIONS,
+        _ => false,
+    }
+}
+
+/// Trims when a large answer was folded and the last trim is long enough ago.
+#[derive(Debug, Default)]
+pub struct Trimmer {
+    pending: bool,
+    last: Option<Instant>,
+}
+
+impl Trimmer {
+    pub fn note(&mut self, msg: &Msg) {
+        self.pending |= frees_a_large_answer(msg);
+    }
+
+    /// Call after the batch is folded (the replaced answers are dropped by then).
+    pub fn maybe_trim(&mut self, now: Instant) {
+        if !self.pending || self.last.is_some_and(|last| now - last < TRIM_EVERY) {
+            return;
+        }
+        self.pending = false;
+        self.last = Some(now);
+        trim();
+    }
+}
+
+/// Caps glibc at two malloc arenas. By default every thread that allocates may get one (up to
+/// eight per core), and the console's threads — the runtime's workers, sled's IO threads, the
+/// engine's queries — each keep what they freed in their own. Call before the threads start.
+pub fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tuning for arenas created from now on.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
 
 /// Returns the free memory of every malloc arena to the system.
-pub fn trim() {
+fn trim() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory held by the allocator; it touches no live
     // allocation and is safe to call from any thread at any time.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::engine_api::{ContactList, ContactRow, RowState};
+
+    fn contacts(rows: usize, complete: bool) -> Msg {
+        let row = ContactRow {
+            peer_id: "C1".into(),
+            ghl_id: None,
+            name: "Ada".into(),
+            email: None,
+            phone: None,
+            state: RowState::Synced,
+            last_at: None,
+        };
+        Msg::Answer(Answer::Contacts(ContactList {
+            rows: vec![row; rows],
+            complete,
+        }))
+    }
+
+    #[test]
+    fn large_whole_answers_ask_for_a_trim_and_trims_are_spaced() {
+        assert!(frees_a_large_answer(&contacts(TRIM_FROM_ROWS, true)));
+        assert!(
+            !frees_a_large_answer(&contacts(TRIM_FROM_ROWS, false)),
+            "a first page"
+        );
+        assert!(!frees_a_large_answer(&contacts(10, true)));
+        assert!(!frees_a_large_answer(&Msg::Answer(Answer::FailedQueue(
+            Vec::new()
+        ))));
+
+        let mut trimmer = Trimmer::default();
+        let start = Instant::now();
+        trimmer.maybe_trim(start);
+        assert!(trimmer.last.is_none(), "nothing large yet: no trim");
+        trimmer.note(&contacts(TRIM_FROM_ROWS, true));
+        trimmer.maybe_trim(start);
+        assert_eq!(trimmer.last, Some(start));
+        trimmer.note(&contacts(TRIM_FROM_ROWS, true));
+        trimmer.maybe_trim(start + Duration::from_secs(1));
+        assert!(trimmer.pending, "too soon: it waits");
+        trimmer.maybe_trim(start + TRIM_EVERY);
+        assert!(!trimmer.pending);
+        assert_eq!(trimmer.last, Some(start + TRIM_EVERY));
     }
 }

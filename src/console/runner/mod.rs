@@ -4,7 +4,7 @@
 //! 1 Hz refresh, armed while that screen is visible: anywhere else, idle costs nothing.
 
 pub mod effects;
-mod heap;
+pub mod heap;
 pub mod keys;
 pub mod terminal;
 
@@ -105,6 +105,7 @@ async fn event_loop(
     let mut last_frame = Instant::now();
     // When the next status refresh is due; `None` (no timer at all) off the status screen.
     let mut next_tick: Option<tokio::time::Instant> = None;
+    let mut trimmer = heap::Trimmer::default();
     loop {
         next_tick = match (wants_ticks(state), next_tick) {
             (false, _) => None,
@@ -158,18 +159,15 @@ async fn event_loop(
                 }
             }
         }
-        let mut trim = false;
         for msg in batch.drain(..) {
-            trim |= heap::frees_a_large_list(&msg);
+            trimmer.note(&msg);
             for effect in update(state, msg) {
                 if let Control::Quit = perform(effect, engine, &answers, terminal)? {
                     return Ok(Exit::Quit);
                 }
             }
         }
-        if trim {
-            heap::trim();
-        }
+        trimmer.maybe_trim(Instant::now());
         terminal::draw(terminal, |frame| render(state, frame))?;
         last_frame = Instant::now();
     }

@@ -109,7 +109,7 @@ mod tests {
         trimmer.maybe_trim(start);
         assert_eq!(trimmer.last, Some(start));
         trimmer.note(&contacts(TRIM_FROM_ROWS, true));
-        trimmer.maybe_trim(start + Duration::from_secs(1));
+        trimmer.maybe_trim(start + TRIM_EVERY / 2);
         assert!(trimmer.pending, "too soon: it waits");
         trimmer.maybe_trim(start + TRIM_EVERY);
         assert!(!trimmer.pending);

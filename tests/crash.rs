@@ -544,15 +544,7 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
                     .is_none()
         })
         .unwrap();
-    let now = chrono::Utc::now();
     let op = Operation {
-        id: store.new_op_id().unwrap(),
-        peer: peer_name.to_string(),
-        kind: EntityKind::Note,
-        direction: Direction::ToGhl,
-        action: Action::Create,
-        source_id: twin.id.clone(),
-        target_id: None,
         target_parent_id: Some(parent.clone()),
         payload: Value::Object(
             s.ctx
@@ -563,18 +555,12 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
                 .fields,
         ),
         source: serde_json::to_value(&twin).unwrap(),
-        mapping_fingerprint: s.ctx.mapping.fingerprint(),
-        planned_against: None,
-        source_hash: None,
-        state: OpState::InFlight {
-            owner: "engine".into(),
-            since: now,
-        },
-        attempts: 1,
-        error: None,
-        created_at: now,
-        updated_at: now,
-        run_id: None,
+        ..in_flight(
+            store,
+            &s.ctx.mapping.fingerprint(),
+            (EntityKind::Note, Direction::ToGhl, Action::Create),
+            &twin.id,
+        )
     };
     store.record_intent(&op).await.unwrap();
 
@@ -640,31 +626,18 @@ async fn a_stranded_write_to_the_peer_never_overwrites_a_later_peer_edit() {
             .baseline(peer_name, EntityKind::Contact, code)
             .unwrap()
             .expect("a synced client has a baseline");
-        let now = chrono::Utc::now();
         let op = Operation {
-            id: store.new_op_id().unwrap(),
-            peer: peer_name.to_string(),
-            kind: EntityKind::Contact,
-            direction: Direction::ToPeer,
-            action: Action::Update,
-            source_id: ghl_id.clone(),
             target_id: Some(code.to_string()),
-            target_parent_id: None,
             payload: Value::Object(entity.to_peer(&ghl_json).fields),
             source: ghl_json,
-            mapping_fingerprint: s.ctx.mapping.fingerprint(),
             // Planned, as flow 4 plans, against the Repsly record the baseline says is there.
             planned_against: Some(agreed.peer_hash),
-            source_hash: None,
-            state: OpState::InFlight {
-                owner: "engine".into(),
-                since: now,
-            },
-            attempts: 1,
-            error: None,
-            created_at: now,
-            updated_at: now,
-            run_id: None,
+            ..in_flight(
+                store,
+                &s.ctx.mapping.fingerprint(),
+                (EntityKind::Contact, Direction::ToPeer, Action::Update),
+                &ghl_id,
+            )
         };
         store.record_intent(&op).await.unwrap();
         (op.id, ghl_id)
@@ -758,30 +731,16 @@ async fn a_stranded_write_to_ghl_does_not_take_a_later_peer_edit_for_its_own() {
         .unwrap()
         .unwrap();
     let fields = entity.to_ghl(&planned).fields;
-    let now = chrono::Utc::now();
     let op = Operation {
-        id: store.new_op_id().unwrap(),
-        peer: peer_name.to_string(),
-        kind: EntityKind::Contact,
-        direction: Direction::ToGhl,
-        action: Action::Update,
-        source_id: code.clone(),
         target_id: Some(ghl_id.clone()),
-        target_parent_id: None,
         payload: json!({"city": first}),
-        source: Value::Null,
-        mapping_fingerprint: s.ctx.mapping.fingerprint(),
-        planned_against: None,
         source_hash: Some(ghlsync::sync::hash::hash_fields(&fields)),
-        state: OpState::InFlight {
-            owner: "engine".into(),
-            since: now,
-        },
-        attempts: 1,
-        error: None,
-        created_at: now,
-        updated_at: now,
-        run_id: None,
+        ..in_flight(
+            store,
+            &s.ctx.mapping.fingerprint(),
+            (EntityKind::Contact, Direction::ToGhl, Action::Update),
+            &code,
+        )
     };
     store.record_new_intent(&op).await.unwrap();
 
@@ -957,4 +916,39 @@ fn task_look(title: &str, due: Option<&str>) -> String {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// An operation as a killed engine leaves it: intent written, state in flight. Tests set what
+/// they vary (target, payload, source, hashes) with struct update syntax.
+fn in_flight(
+    store: &Store,
+    fingerprint: &str,
+    (kind, direction, action): (EntityKind, Direction, Action),
+    source_id: &str,
+) -> Operation {
+    let now = chrono::Utc::now();
+    Operation {
+        id: store.new_op_id().unwrap(),
+        peer: PEER.to_string(),
+        kind,
+        direction,
+        action,
+        source_id: source_id.to_string(),
+        target_id: None,
+        target_parent_id: None,
+        payload: Value::Null,
+        source: Value::Null,
+        mapping_fingerprint: fingerprint.to_string(),
+        planned_against: None,
+        source_hash: None,
+        state: OpState::InFlight {
+            owner: "engine".into(),
+            since: now,
+        },
+        attempts: 1,
+        error: None,
+        created_at: now,
+        updated_at: now,
+        run_id: None,
+    }
 }

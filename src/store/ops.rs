@@ -102,7 +102,7 @@ impl Store {
 
     /// Step 3: after a 2xx, everything the write established, in one transaction. It is not
     /// flushed on its own: it becomes durable with the next flush (the next intent's, the
-    /// cursor's, sled's 500 ms backstop). Until then the flushed intent stands for it, and an
+    /// cursor's, sled's 1 s backstop). Until then the flushed intent stands for it, and an
     /// intent found in flight after a crash is reconciled by lookup before anything is resent —
     /// so a lost commit costs a lookup, never a duplicate.
     pub fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {

@@ -11,12 +11,13 @@
 //! contacts have an entry.
 
 use super::keys::peer_prefix;
+use super::ops::{TxResult, abort};
 use super::records::{Baseline, IdLink};
 use super::{Store, StoreError, codec};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::transaction::TransactionalTree;
 
 /// One linked contact as the list shows it: its display name and contact details from the GHL
 /// side of its baseline.
@@ -142,19 +143,13 @@ fn keys_key(peer: &str, peer_id: &str) -> Vec<u8> {
     key
 }
 
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-fn abort(err: StoreError) -> ConflictableTransactionError<StoreError> {
-    ConflictableTransactionError::Abort(err)
-}
-
 /// The trees a list entry lives in, inside a transaction, and the link and baseline trees it is
 /// read from when the write at hand carries only one of the two.
 pub(super) struct ListTrees<'a> {
-    pub list: &'a TransactionalTree,
-    pub keys: &'a TransactionalTree,
-    pub idmap: &'a TransactionalTree,
-    pub baselines: &'a TransactionalTree,
+    list: &'a TransactionalTree,
+    keys: &'a TransactionalTree,
+    idmap: &'a TransactionalTree,
+    baselines: &'a TransactionalTree,
 }
 
 impl<'a> ListTrees<'a> {
@@ -236,15 +231,14 @@ impl Store {
         limit: Option<usize>,
     ) -> Result<Vec<ContactListEntry>, StoreError> {
         let prefix = peer_prefix(peer);
-        let scan = self.contact_list.scan_prefix(&prefix);
-        let decode = |item: sled::Result<(sled::IVec, sled::IVec)>| {
-            let (key, value) = item?;
-            decode_entry(&key, &value)
-        };
-        match limit {
-            Some(limit) => scan.take(limit).map(decode).collect(),
-            None => scan.map(decode).collect(),
-        }
+        self.contact_list
+            .scan_prefix(&prefix)
+            .take(limit.unwrap_or(usize::MAX))
+            .map(|item| {
+                let (key, value) = item?;
+                decode_entry(&key, &value)
+            })
+            .collect()
     }
 
     /// Writes every linked contact's entry from `idmap` and `baselines` (the migration to schema

@@ -42,12 +42,8 @@ pub fn peer_prefix(peer: &str) -> Vec<u8> {
     format!("{peer}/").into_bytes()
 }
 
-pub fn mapping_prefix(peer: &str) -> Vec<u8> {
-    peer_prefix(peer)
-}
-
 pub fn mapping_key(peer: &str, version: u32) -> Vec<u8> {
-    let mut key = mapping_prefix(peer);
+    let mut key = peer_prefix(peer);
     key.extend_from_slice(&version.to_be_bytes());
     key
 }

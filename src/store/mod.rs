@@ -106,12 +106,11 @@ impl Store {
             db,
         };
         store.migrate()?;
-        store.drop_in_flight_index()?;
         Ok(store)
     }
 
     /// Operations in flight are not indexed (`ops::indexed`); a store written before that may
-    /// still hold their index entries, which nothing would ever remove.
+    /// still hold their index entries, which nothing would ever remove (schema 2).
     fn drop_in_flight_index(&self) -> Result<(), StoreError> {
         for key in self.ops_by_state.scan_prefix(b"in_flight/").keys() {
             self.ops_by_state.remove(key?)?;
@@ -138,8 +137,9 @@ impl Store {
         // version is bumped only after it, so a crash mid-migration repeats the step.
         if (1..2).contains(&found) {
             // 2: the contact list in name order (`contact_list.rs`), built from links and
-            // baselines.
+            // baselines; in-flight operations leave the state index.
             self.rebuild_contact_list()?;
+            self.drop_in_flight_index()?;
         }
         if found < SCHEMA_VERSION {
             self.meta
@@ -284,7 +284,7 @@ impl Store {
     }
 
     pub fn mapping_versions(&self, peer: &str) -> Result<Vec<MappingVersion>, StoreError> {
-        let prefix = keys::mapping_prefix(peer);
+        let prefix = keys::peer_prefix(peer);
         self.mappings
             .scan_prefix(&prefix)
             .map(|item| {

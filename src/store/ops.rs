@@ -24,9 +24,9 @@ pub struct Commit<'a> {
     pub log: &'a LogEntry,
 }
 
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
-fn abort(err: StoreError) -> ConflictableTransactionError<StoreError> {
+pub(super) fn abort(err: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(err)
 }
 

@@ -16,7 +16,7 @@ const TRIM_FROM_OPERATIONS: usize = 100;
 const TRIM_EVERY: Duration = Duration::from_secs(1);
 
 /// Whether folding `msg` replaces an answer large enough to leave a heap worth trimming.
-pub fn frees_a_large_answer(msg: &Msg) -> bool {
+fn frees_a_large_answer(msg: &Msg) -> bool {
     match msg {
         Msg::Answer(Answer::Contacts(list)) => list.complete && list.rows.len() >= TRIM_FROM_ROWS,
         Msg::Answer(Answer::FailedQueue(operations)) => operations.len() >= TRIM_FROM_OPERATIONS,

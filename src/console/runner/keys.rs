@@ -135,52 +135,37 @@ mod tests {
         })
     }
 
+    /// What one mouse event turns into, with the built-in keymap.
+    fn mouse(state: &AppState, kind: MouseEventKind) -> Vec<Msg> {
+        let (keymap, _) = Keymap::builtin();
+        messages(&keymap, state, &mut Vec::new(), wheel(kind))
+    }
+
     #[test]
     fn the_wheel_moves_the_list_and_clicks_do_nothing() {
-        let (keymap, _) = Keymap::builtin();
         let mut state = loaded_state();
-        let mut pending = Vec::new();
-        let down = messages(
-            &keymap,
-            &state,
-            &mut pending,
-            wheel(MouseEventKind::ScrollDown),
-        );
+        let down = mouse(&state, MouseEventKind::ScrollDown);
         assert_eq!(down.len(), WHEEL_ROWS);
         for msg in down {
             update(&mut state, msg);
         }
         assert_eq!(state.contacts.selected, WHEEL_ROWS);
-        let up = messages(
-            &keymap,
-            &state,
-            &mut pending,
-            wheel(MouseEventKind::ScrollUp),
-        );
-        for msg in up {
+        for msg in mouse(&state, MouseEventKind::ScrollUp) {
             update(&mut state, msg);
         }
         assert_eq!(state.contacts.selected, 0);
-        let click = wheel(MouseEventKind::Down(MouseButton::Left));
-        assert!(messages(&keymap, &state, &mut pending, click).is_empty());
+        let click = MouseEventKind::Down(MouseButton::Left);
+        assert!(mouse(&state, click).is_empty());
     }
 
     #[test]
     fn the_wheel_does_nothing_while_typing() {
-        let (keymap, _) = Keymap::builtin();
         let mut state = loaded_state();
         update(
             &mut state,
             Msg::Action(Action::Prompt(crate::console::action::PromptKind::Filter)),
         );
         assert!(state.prompt.is_some());
-        let mut pending = Vec::new();
-        let down = messages(
-            &keymap,
-            &state,
-            &mut pending,
-            wheel(MouseEventKind::ScrollDown),
-        );
-        assert!(down.is_empty());
+        assert!(mouse(&state, MouseEventKind::ScrollDown).is_empty());
     }
 }

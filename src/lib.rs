@@ -1,6 +1,7 @@
 //! ghlsync: keeps contacts, tasks, notes and appointments in sync between HighLevel (GHL API v2)
 //! and peer apps, with a terminal console. See ARCHITECTURE.md for the map.
 
+pub mod allocator;
 pub mod cli;
 pub mod config;
 pub mod console;

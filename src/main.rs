@@ -9,7 +9,7 @@ fn main() {
         None | Some(ghlsync::cli::args::Command::Console(_))
     ) {
         // Before any thread starts: the console runs for hours beside the sync on a server.
-        ghlsync::console::runner::heap::limit_arenas();
+        ghlsync::allocator::tune_for_a_long_lived_console();
     }
     // Logs go to a file in the XDG state dir; without one we still run, just unlogged.
     let _log_guard = match Dirs::discover() {

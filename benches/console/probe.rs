@@ -8,6 +8,8 @@ pub fn run(mode: &str, store_path: &Path) {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(100_000);
+    // As `ghlsync console` does before its threads start.
+    ghlsync::allocator::tune_for_a_long_lived_console();
     match mode {
         "api" => api(store_path),
         _ => memory_steps(store_path, contacts),
@@ -50,13 +52,10 @@ fn memory_steps(store_path: &Path, contacts: usize) {
         let entries = store.contact_list(PEER, None).expect("contact list");
         let (scanned, _) = memory("self");
         drop(entries);
-        // SAFETY: malloc_trim only returns free heap memory to the system.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        ghlsync::allocator::collect_now();
         let (sled_kept, _) = memory("self");
         println!(
-            "   memory, the store alone: open {open:.1} MB; whole contact list read {scanned:.1} MB; list dropped and heap trimmed {sled_kept:.1} MB"
+            "   memory, the store alone: open {open:.1} MB; whole contact list read {scanned:.1} MB; list dropped and heap collected {sled_kept:.1} MB"
         );
         let engine = start_in_process(context(store, contacts, None), EngineOptions::default());
         let answer = perform(&engine, &Request::all_contacts()).await;
@@ -81,16 +80,13 @@ fn memory_steps(store_path: &Path, contacts: usize) {
         let (loaded, loaded_peak) = memory("self");
         drop(state);
         let (dropped, _) = memory("self");
-        // SAFETY: malloc_trim only returns free heap memory to the system.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        ghlsync::allocator::collect_now();
         let (trimmed, _) = memory("self");
         let _ = engine.call(Command::Shutdown).await;
         println!(
             "   memory, step by step: store open {open:.1} MB; engine's contact answer in hand {answered:.1} MB \
              (peak {answered_peak:.1}; the rows themselves {:.1} MB); console state loaded {loaded:.1} MB (peak {loaded_peak:.1}); \
-             state dropped {dropped:.1} MB, after malloc_trim {trimmed:.1} MB (sled's cache and what is still live)",
+             state dropped {dropped:.1} MB, after a heap collect {trimmed:.1} MB (sled's cache and what is still live)",
             rows_bytes as f64 / 1e6
         );
     });

@@ -1,9 +1,9 @@
 //! Giving the heap back after large answers are replaced. Loading 100k contacts frees tens of
 //! megabytes (the engine's scan, the old list) on several threads, and every reload of the
-//! failed queue frees the one before; glibc keeps freed memory in each thread's arena, so the
-//! console's resident size would only ever grow to its peak. The console runs for hours on
-//! servers next to the sync, so after large answers it trims, at most every few seconds (a trim
-//! walks every arena: a few milliseconds).
+//! failed queue frees the one before. The allocator returns freed pages on its own after a short
+//! delay; the trim makes it happen at once for what the runner's thread just dropped. The console
+//! runs for hours on servers next to the sync, so after large answers it trims, at most once a
+//! second (a trim walks the heap: a few milliseconds).
 
 use crate::console::msg::{Answer, Msg};
 use std::time::{Duration, Instant};
@@ -47,25 +47,9 @@ impl Trimmer {
     }
 }
 
-/// Caps glibc at two malloc arenas. By default every thread that allocates may get one (up to
-/// eight per core), and the console's threads — the runtime's workers, sled's IO threads, the
-/// engine's queries — each keep what they freed in their own. Call before the threads start.
-pub fn limit_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes the allocator's tuning for arenas created from now on.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
-/// Returns the free memory of every malloc arena to the system.
+/// Returns freed memory to the system (see `crate::allocator`).
 fn trim() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory held by the allocator; it touches no live
-    // allocation and is safe to call from any thread at any time.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::allocator::collect_now();
 }
 
 #[cfg(test)]

@@ -22,6 +22,23 @@ proptest! {
         }
     }
 
+    /// The North American fast path gives what the parser gives, for every number it takes.
+    #[test]
+    fn phone_fast_path_agrees_with_the_parser(
+        prefix in prop::sample::select(vec!["", "+1", "+1 ", "+1-", "+1(", "+1.", "1", "1-", "1 (", "+", "+44 ", "0"]),
+        national in "[0-9]{3}[0-9]{3}[0-9]{4}",
+        separators in prop::collection::vec(prop::sample::select(vec!["", " ", "-", ".", "(", ")", ") ", "x", "/"]), 3),
+        region in prop::sample::select(vec![None, Some("US"), Some("CA"), Some("GB"), Some("us")]),
+    ) {
+        let text = format!(
+            "{prefix}{}{}{}{}{}",
+            &national[..3], separators[0], &national[3..6], separators[1], &national[6..]
+        ) + separators[2];
+        let fast = phone::to_e164(&text, region);
+        let parsed = phone::parse(text.trim(), region);
+        prop_assert_eq!(fast, parsed, "{:?} in {:?}", text, region);
+    }
+
     #[test]
     fn dates_never_panic(text in any::<String>(), time in "[0-9: APM]{0,10}", minutes in any::<i64>()) {
         let _ = dates::parse_text(&text, chrono_tz::Tz::America__New_York);

@@ -31,6 +31,8 @@ use tokio::runtime::Handle;
 use tokio::sync::broadcast;
 
 fn main() {
+    // As `ghlsync sync` does before its threads start.
+    ghlsync::allocator::tune(ghlsync::allocator::Workload::Other);
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))

@@ -4,13 +4,17 @@ use ghlsync::config::paths::Dirs;
 
 fn main() {
     let cli = Cli::parse();
-    if matches!(
-        cli.command,
-        None | Some(ghlsync::cli::args::Command::Console(_))
-    ) {
-        // Before any thread starts: the console runs for hours beside the sync on a server.
-        ghlsync::allocator::tune_for_a_long_lived_console();
-    }
+    // Before any thread starts.
+    ghlsync::allocator::tune(
+        if matches!(
+            cli.command,
+            None | Some(ghlsync::cli::args::Command::Console(_))
+        ) {
+            ghlsync::allocator::Workload::Console
+        } else {
+            ghlsync::allocator::Workload::Other
+        },
+    );
     // Logs go to a file in the XDG state dir; without one we still run, just unlogged.
     let _log_guard = match Dirs::discover() {
         Ok(dirs) => match ghlsync::logging::init(&dirs.log_dir(), cli.log_level.as_deref()) {

@@ -8,7 +8,7 @@ pub fn run(store_path: PathBuf) {
         .unwrap_or(100_000);
     let start_file = std::env::var(START_ENV).map(PathBuf::from).ok();
     // As `ghlsync console` does before its threads start.
-    ghlsync::allocator::tune_for_a_long_lived_console();
+    ghlsync::allocator::tune(ghlsync::allocator::Workload::Console);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

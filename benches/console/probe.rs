@@ -9,7 +9,7 @@ pub fn run(mode: &str, store_path: &Path) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(100_000);
     // As `ghlsync console` does before its threads start.
-    ghlsync::allocator::tune_for_a_long_lived_console();
+    ghlsync::allocator::tune(ghlsync::allocator::Workload::Console);
     match mode {
         "api" => api(store_path),
         _ => memory_steps(store_path, contacts),

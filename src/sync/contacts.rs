@@ -96,8 +96,9 @@ impl Run<'_> {
             .ghl_snapshot
             .get(&link.ghl_id)
             .map(|record| project(record, &keys));
-        let both_changed = match (&baseline, &ghl_now) {
-            (Some(b), Some(now)) => hash_fields(now) != b.ghl_hash,
+        let ghl_now_hash = ghl_now.as_ref().map(hash_fields);
+        let both_changed = match (&baseline, &ghl_now_hash) {
+            (Some(b), Some(now)) => *now != b.ghl_hash,
             _ => false,
         };
         if both_changed && let (Some(base), Some(now)) = (&baseline, &ghl_now) {
@@ -111,6 +112,11 @@ impl Run<'_> {
             .map(|b| b.fields.clone())
             .unwrap_or_default();
         let changed = changed_fields(&peer_fields, &before);
+        // What GHL held when this was planned: the snapshot, which here matches the baseline's
+        // GHL side (both changed would have merged); a contact missing from the snapshot is
+        // planned against the baseline.
+        let planned_against =
+            ghl_now_hash.or_else(|| baseline.as_ref().map(|b| b.ghl_hash.clone()));
         let book = Bookkeeping {
             peer_id: Some(record.id.clone()),
             peer_fields: peer_fields.clone(),
@@ -119,6 +125,7 @@ impl Run<'_> {
                 &restrict(&before, &changed.keys().cloned().collect::<Vec<_>>()),
                 &changed,
             ),
+            planned_against,
             ..Bookkeeping::default()
         };
         self.write(Outbound {
@@ -199,6 +206,8 @@ impl Run<'_> {
                     ghl_keys: keys.clone(),
                     diff: report.clone(),
                     outcome: Some(outcome),
+                    // Merged against GHL as it is now, not as the baseline has it.
+                    planned_against: Some(hash_fields(ghl_now)),
                     ..Bookkeeping::default()
                 },
             })

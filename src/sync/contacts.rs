@@ -304,6 +304,40 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Peer contacts whose write to GHL was superseded at the start of this run (GHL changed
+    /// after it was planned). The peer change it carried is still to sync, merged with GHL's
+    /// newer edit as any two-sided change, but no page may bring it again. Unless a page did
+    /// (the GHL contact is handled then), the record is read from the peer and synced as a
+    /// page's record would be, before flow 4 could take it for unchanged and overwrite it.
+    pub(super) async fn superseded_peer_contacts(&self) -> Result<(), SyncError> {
+        let ctx = self.ctx;
+        let peer = ctx.peer_name().to_string();
+        let entity = ctx.entity(KIND)?;
+        for peer_id in &self.superseded_to_ghl {
+            if self.limit_reached() {
+                break;
+            }
+            let link = ctx.store.link(&peer, KIND, peer_id)?;
+            if link
+                .as_ref()
+                .is_some_and(|link| self.is_handled(&link.ghl_id))
+            {
+                continue;
+            }
+            let Some(record) = ctx.peer.get(KIND, peer_id).await? else {
+                continue;
+            };
+            let mapped = record.active.then(|| entity.to_ghl(&record));
+            self.peer_contact(Arrival {
+                record,
+                mapped,
+                link,
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn peer_contact_deleted(
         &self,
         record: &PeerRecord,

@@ -16,7 +16,7 @@ use common::Harness;
 use common::sync::{SyncHarness, repsly_settings};
 use ghlsync::config::secrets::Secrets;
 use ghlsync::ghl::GhlClient;
-use ghlsync::ghl::models::{Contact, CreateContactDto};
+use ghlsync::ghl::models::{Contact, CreateContactDto, UpdateContactDto};
 use ghlsync::peers::repsly::RepslyPeer;
 use ghlsync::peers::{EntityKind, Peer, PeerRecord};
 use ghlsync::store::{Action, Direction, OpState, Operation, Outcome, Store};
@@ -450,6 +450,25 @@ async fn writes(h: &Harness) -> u64 {
         .unwrap_or(0)
 }
 
+/// Writes (non-GET requests) the sandbox counted on GHL's routes only.
+async fn ghl_writes(h: &Harness) -> u64 {
+    let stats = h.stats().await;
+    stats["requests"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter(|r| r["method"] != "GET")
+                .filter(|r| {
+                    r["route"]
+                        .as_str()
+                        .is_some_and(|route| !route.starts_with("/repsly"))
+                })
+                .filter_map(|r| r["count"].as_u64())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 /// `ghlsync --config CFG sync` with an isolated HOME and XDG dirs (logs go there).
 fn sync_command(home: &Path, config: &Path) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"));
@@ -690,6 +709,173 @@ async fn a_stranded_write_to_the_peer_never_overwrites_a_later_peer_edit() {
         vec![(Action::Update, Outcome::Ok)],
         "a stranded write whose record nobody touched is sent"
     );
+}
+
+/// The mirror for writes to GHL: a peer → GHL contact update whose run is killed after its
+/// intent is durable is found in flight at the next start. If someone edited the GHL contact in
+/// between, sending the stranded payload again would overwrite that edit with the older Repsly
+/// values, and the baseline would then make the loss look agreed. The stranded write must give
+/// way, without a request to GHL: the GHL edit stays, and reaches Repsly as a change of its own.
+/// A stranded update whose contact nobody touched still goes out, and so does one whose request
+/// had landed before the kill (GHL holding exactly what it writes is not someone else's edit).
+#[tokio::test]
+async fn a_stranded_write_to_ghl_never_overwrites_a_later_ghl_edit() {
+    let s = SyncHarness::start(120).await;
+    s.run().await;
+    let (store, peer_name) = (&s.ctx.store, s.ctx.peer_name());
+    let entity = s.ctx.mapping.entity(EntityKind::Contact).unwrap();
+    let clients = read_all(s.ctx.peer.as_ref(), EntityKind::Contact).await;
+    let linked: Vec<String> = editable_clients(&clients, &s.ctx.mapping)
+        .into_iter()
+        .filter(|code| {
+            store
+                .link(peer_name, EntityKind::Contact, code)
+                .unwrap()
+                .is_some()
+        })
+        .take(3)
+        .collect();
+    let [edited, untouched, landed] =
+        <[String; 3]>::try_from(linked).expect("three linked clients");
+    let ghl_id = |code: &str| {
+        store
+            .link(peer_name, EntityKind::Contact, code)
+            .unwrap()
+            .unwrap()
+            .ghl_id
+    };
+    let ghl_city = async |code: &str| {
+        let contact = s.ctx.ghl.get_contact(&ghl_id(code)).await.unwrap().contact;
+        contact.city
+    };
+    let ended = |op: u64| {
+        let log = store.log_after(None, usize::MAX).unwrap();
+        log.into_iter()
+            .filter(|(_, entry)| entry.op_id == Some(op))
+            .map(|(_, entry)| (entry.action, entry.outcome))
+            .collect::<Vec<_>>()
+    };
+
+    // A write of the Repsly record to its GHL contact is planned against the GHL contact the
+    // baseline says is there, as flow 1 plans it; the run is killed once the intent is on disk.
+    // `city`: Repsly's city is edited first and the payload carries only that change (flow 1's
+    // changed fields); without it, the payload is the whole record as the mapping makes it.
+    let strand = async |code: &str, city: Option<&str>| {
+        if let Some(city) = city {
+            s.h.admin_post("repsly/clients", json!({"Code": code, "City": city}))
+                .await;
+        }
+        let client = s
+            .ctx
+            .peer
+            .get(EntityKind::Contact, code)
+            .await
+            .unwrap()
+            .unwrap();
+        let mapped = entity.to_ghl(&client).fields;
+        let agreed = store
+            .baseline(peer_name, EntityKind::Contact, code)
+            .unwrap()
+            .expect("a synced client has a baseline");
+        let op = Operation {
+            target_id: Some(ghl_id(code)),
+            payload: city.map_or_else(|| Value::Object(mapped.clone()), |c| json!({"city": c})),
+            source_hash: Some(ghlsync::sync::hash::hash_fields(&mapped)),
+            planned_against: Some(agreed.ghl_hash),
+            ..in_flight(
+                store,
+                &s.ctx.mapping.fingerprint(),
+                (EntityKind::Contact, Direction::ToGhl, Action::Update),
+                code,
+            )
+        };
+        store.record_new_intent(&op).await.unwrap();
+        op.id
+    };
+
+    // 1. Before the next start, someone edits the contact's city in GHL. (Repsly's record is
+    // left as it was: an edit of its city too would be a conflict, which the mapping's
+    // `latest` rule gives to Repsly, since Repsly clients carry no clock.)
+    let edited_op = strand(&edited, None).await;
+    let ghl_edit = "GHL edit after the kill";
+    let edit = UpdateContactDto {
+        city: Some(ghl_edit.into()),
+        ..UpdateContactDto::default()
+    };
+    s.ctx
+        .ghl
+        .update_contact(&ghl_id(&edited), &edit)
+        .await
+        .unwrap();
+    let writes_before = ghl_writes(&s.h).await;
+    s.run().await;
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+    assert_eq!(
+        ghl_city(&edited).await.as_deref(),
+        Some(ghl_edit),
+        "the stranded write overwrote the GHL edit"
+    );
+    assert_eq!(ended(edited_op), vec![(Action::Skip, Outcome::Ok)]);
+    assert_eq!(
+        ghl_writes(&s.h).await,
+        writes_before,
+        "a write reached GHL for the superseded operation"
+    );
+    let client = s
+        .ctx
+        .peer
+        .get(EntityKind::Contact, &edited)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        entity.to_ghl(&client).fields.get("city"),
+        Some(&json!(ghl_edit)),
+        "the GHL edit never reached Repsly"
+    );
+
+    // 2. Nobody touches the GHL contact: the stranded write goes out. 3. Its request landed
+    // before the kill: GHL holds what it writes, and it is committed, not superseded.
+    let untouched_city = "Repsly edit, GHL untouched";
+    let untouched_op = strand(&untouched, Some(untouched_city)).await;
+    let landed_city = "Repsly edit that reached GHL";
+    let landed_op = strand(&landed, Some(landed_city)).await;
+    let earlier_attempt = UpdateContactDto {
+        city: Some(landed_city.into()),
+        ..UpdateContactDto::default()
+    };
+    s.ctx
+        .ghl
+        .update_contact(&ghl_id(&landed), &earlier_attempt)
+        .await
+        .unwrap();
+    s.run().await;
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+    for (code, op, city) in [
+        (&untouched, untouched_op, untouched_city),
+        (&landed, landed_op, landed_city),
+    ] {
+        assert_eq!(
+            ended(op),
+            vec![(Action::Update, Outcome::Ok)],
+            "the stranded write to {code} is sent"
+        );
+        assert_eq!(ghl_city(code).await.as_deref(), Some(city), "{code}");
+        let contact = s.ctx.ghl.get_contact(&ghl_id(code)).await.unwrap().contact;
+        let held = ghlsync::sync::send::project(
+            &serde_json::to_value(contact).unwrap(),
+            &s.ctx.ghl_keys(EntityKind::Contact).unwrap(),
+        );
+        let base = store
+            .baseline(peer_name, EntityKind::Contact, code)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            base.ghl_hash,
+            ghlsync::sync::hash::hash_fields(&held),
+            "{code}: the baseline ends on the contact GHL holds"
+        );
+    }
 }
 
 /// A write to GHL keeps its source record out of its intent (only the hash of what it was

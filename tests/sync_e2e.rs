@@ -5,7 +5,7 @@ mod common;
 use common::count_in;
 use common::sync::{SyncHarness, count};
 use ghlsync::peers::EntityKind;
-use ghlsync::store::Outcome;
+use ghlsync::store::{Action, Direction, OpState, Outcome};
 use ghlsync::sync::mapping::Mapping;
 use ghlsync::sync::settings::DeletePolicy;
 use ghlsync::sync::{RetryMode, RunOptions, Selection, SyncSettings, failed, run_sync};
@@ -178,6 +178,78 @@ async fn edits_on_both_sides_merge_by_the_mapping_and_the_conflict_is_logged() {
         "and sent to the peer"
     );
 
+    let writes = s.writes().await;
+    s.run().await;
+    assert_eq!(s.writes().await, writes, "converged: nothing more to write");
+}
+
+/// A Repsly edit whose write to GHL failed waits on the retry ladder; the cursor has moved past
+/// it. If GHL's contact is edited before the retry is due, the retry is superseded (sending it
+/// could overwrite that edit, and its baseline would call the loss agreed). The Repsly edit it
+/// carried must still sync: no page brings it again, and flow 4, taking the Repsly record for
+/// unchanged, would overwrite it with GHL's side. Both edits end up on both sides.
+#[tokio::test]
+async fn a_superseded_retry_to_ghl_still_syncs_the_peer_edit_it_carried() {
+    let s = SyncHarness::start(120).await;
+    s.run().await;
+    let (code, ghl_id) = linked(&s);
+    let store = &s.ctx.store;
+    s.h.admin_post("repsly/clients", json!({"Code": code, "City": "Bergen"}))
+        .await;
+    // Every attempt of the client's PUT fails: the write waits on the ladder.
+    s.h.queue_faults(&[("PUT /contacts/{contactId}", "status500"); 4])
+        .await;
+    s.run().await;
+    let mut queued = store
+        .failed_queue()
+        .unwrap()
+        .into_iter()
+        .find(|op| op.direction == Direction::ToGhl && op.source_id == code)
+        .expect("the failed write is queued");
+    assert!(queued.planned_against.is_some());
+    // Its time comes; meanwhile someone edits the website in GHL.
+    queued.state = OpState::RetryScheduled {
+        next_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+    };
+    store.update_operation(&queued, None).unwrap();
+    let update = ghlsync::ghl::models::UpdateContactDto {
+        website: Some("https://ghl.example".into()),
+        ..Default::default()
+    };
+    s.ctx.ghl.update_contact(&ghl_id, &update).await.unwrap();
+
+    s.run().await;
+    let ended: Vec<_> = store
+        .log_after(None, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, entry)| entry.op_id == Some(queued.id))
+        .map(|(_, entry)| (entry.action, entry.outcome))
+        .collect();
+    assert_eq!(
+        ended.last(),
+        Some(&(Action::Skip, Outcome::Ok)),
+        "superseded: {ended:?}"
+    );
+    let ghl_now = s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact;
+    assert_eq!(ghl_now.city.as_deref(), Some("Bergen"), "the Repsly edit");
+    assert_eq!(
+        ghl_now.website.as_deref(),
+        Some("https://ghl.example"),
+        "the GHL edit"
+    );
+    let peer_now = s
+        .ctx
+        .peer
+        .get(EntityKind::Contact, &code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(peer_now.fields["City"], "Bergen", "the Repsly edit");
+    assert_eq!(
+        peer_now.fields["Website"], "https://ghl.example",
+        "the GHL edit"
+    );
     let writes = s.writes().await;
     s.run().await;
     assert_eq!(s.writes().await, writes, "converged: nothing more to write");

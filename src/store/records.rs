@@ -129,10 +129,12 @@ pub struct Operation {
     pub source: Value,
     /// Which mapping produced `payload`.
     pub mapping_fingerprint: String,
-    /// For an update of a peer record: the hash of that record (as GHL-side fields) the payload
-    /// was planned against. A write sent later than planned (found in flight after a crash, or
-    /// retried from the queue) goes out only if the record still hashes the same; otherwise it
-    /// would overwrite a newer peer edit with older GHL values. `None`: nothing to check.
+    /// For an update: the hash of the target record as the payload was planned against it, as
+    /// GHL-side fields (a peer record mapped to GHL; a GHL contact projected on the mapping's GHL
+    /// fields, as the baseline's `ghl_hash`). A write sent later than planned (found in flight
+    /// after a crash, or retried from the queue) goes out only if the target still hashes the
+    /// same, or already holds what the write makes it; otherwise it would overwrite a newer edit
+    /// with older values. `None`: nothing to check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned_against: Option<String>,
     /// For a write whose intent leaves its source record out (`source` null): the hash of the

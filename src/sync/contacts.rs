@@ -96,8 +96,9 @@ impl Run<'_> {
             .ghl_snapshot
             .get(&link.ghl_id)
             .map(|record| project(record, &keys));
-        let both_changed = match (&baseline, &ghl_now) {
-            (Some(b), Some(now)) => hash_fields(now) != b.ghl_hash,
+        let ghl_now_hash = ghl_now.as_ref().map(hash_fields);
+        let both_changed = match (&baseline, &ghl_now_hash) {
+            (Some(b), Some(now)) => *now != b.ghl_hash,
             _ => false,
         };
         if both_changed && let (Some(base), Some(now)) = (&baseline, &ghl_now) {
@@ -111,6 +112,11 @@ impl Run<'_> {
             .map(|b| b.fields.clone())
             .unwrap_or_default();
         let changed = changed_fields(&peer_fields, &before);
+        // What GHL held when this was planned: the snapshot, which here matches the baseline's
+        // GHL side (both changed would have merged); a contact missing from the snapshot is
+        // planned against the baseline.
+        let planned_against =
+            ghl_now_hash.or_else(|| baseline.as_ref().map(|b| b.ghl_hash.clone()));
         let book = Bookkeeping {
             peer_id: Some(record.id.clone()),
             peer_fields: peer_fields.clone(),
@@ -119,6 +125,7 @@ impl Run<'_> {
                 &restrict(&before, &changed.keys().cloned().collect::<Vec<_>>()),
                 &changed,
             ),
+            planned_against,
             ..Bookkeeping::default()
         };
         self.write(Outbound {
@@ -199,6 +206,8 @@ impl Run<'_> {
                     ghl_keys: keys.clone(),
                     diff: report.clone(),
                     outcome: Some(outcome),
+                    // Merged against GHL as it is now, not as the baseline has it.
+                    planned_against: Some(hash_fields(ghl_now)),
                     ..Bookkeeping::default()
                 },
             })
@@ -292,6 +301,40 @@ impl Run<'_> {
             },
         })
         .await?;
+        Ok(())
+    }
+
+    /// Peer contacts whose write to GHL was superseded at the start of this run (GHL changed
+    /// after it was planned). The peer change it carried is still to sync, merged with GHL's
+    /// newer edit as any two-sided change, but no page may bring it again. Unless a page did
+    /// (the GHL contact is handled then), the record is read from the peer and synced as a
+    /// page's record would be, before flow 4 could take it for unchanged and overwrite it.
+    pub(super) async fn superseded_peer_contacts(&self) -> Result<(), SyncError> {
+        let ctx = self.ctx;
+        let peer = ctx.peer_name().to_string();
+        let entity = ctx.entity(KIND)?;
+        for peer_id in &self.superseded_to_ghl {
+            if self.limit_reached() {
+                break;
+            }
+            let link = ctx.store.link(&peer, KIND, peer_id)?;
+            if link
+                .as_ref()
+                .is_some_and(|link| self.is_handled(&link.ghl_id))
+            {
+                continue;
+            }
+            let Some(record) = ctx.peer.get(KIND, peer_id).await? else {
+                continue;
+            };
+            let mapped = record.active.then(|| entity.to_ghl(&record));
+            self.peer_contact(Arrival {
+                record,
+                mapped,
+                link,
+            })
+            .await?;
+        }
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! An outcome that is unknown is reconciled by lookup before anything is sent again.
 
 use super::context::{SyncContext, SyncError};
+use super::mapping::EntityMapping;
 use super::send::{SendError, Sent, reconcile, send};
 use crate::ghl::ErrorClass;
 use crate::store::{
@@ -182,34 +183,109 @@ impl Executor<'_> {
     /// it (its own earlier attempt landed; sending again changes nothing). True when the
     /// operation recorded nothing to compare.
     async fn target_still_current(&self, op: &Operation) -> Result<bool, OpError> {
-        let (Some(planned), Direction::ToPeer, Some(target)) = (
-            op.planned_against.as_deref(),
-            op.direction,
-            op.target_id.as_deref(),
-        ) else {
+        let (Some(planned), Some(target)) =
+            (op.planned_against.as_deref(), op.target_id.as_deref())
+        else {
             return Ok(true);
         };
+        // GHL-side, only contact updates record what they were planned against; a GHL read of
+        // any other kind would not be comparable.
+        if op.direction == Direction::ToGhl && op.kind != crate::peers::EntityKind::Contact {
+            return Ok(true);
+        }
         let Some(entity) = self.ctx.mapping.entity(op.kind) else {
             return Ok(true);
         };
-        let now = self.ctx.peer.get(op.kind, target).await.map_err(|err| {
-            let SendError::Failed(err) = SendError::from(err);
-            err
-        })?;
-        let Some(now) = now else {
+        let Some(now) = self.read_target(op, entity, target).await? else {
             return Ok(false);
         };
-        let now = super::hash::hash_fields(&entity.to_ghl(&now).fields);
-        let written = entity.to_ghl(&crate::peers::PeerRecord {
-            kind: op.kind,
-            id: target.to_string(),
-            parent_id: None,
-            updated_at: None,
-            active: true,
-            fields: op.payload.as_object().cloned().unwrap_or_default(),
-            raw: Value::Null,
-        });
-        Ok(now == planned || now == super::hash::hash_fields(&written.fields))
+        Ok(super::hash::hash_fields(&now) == planned
+            || self.holds_payload(op, entity, target, &now, planned)?)
+    }
+
+    /// The target record as GHL-side fields, the form `planned_against` hashes: a peer record
+    /// mapped to GHL, or a GHL contact projected on the mapping's GHL fields (as `commit` takes
+    /// its baseline from GHL's answer). `None` when the record is gone.
+    async fn read_target(
+        &self,
+        op: &Operation,
+        entity: &EntityMapping,
+        target: &str,
+    ) -> Result<Option<Map<String, Value>>, OpError> {
+        match op.direction {
+            Direction::ToPeer => {
+                let now = self.ctx.peer.get(op.kind, target).await.map_err(failed)?;
+                Ok(now.map(|now| entity.to_ghl(&now).fields))
+            }
+            Direction::ToGhl => {
+                let contact = match self.ctx.ghl.get_contact(target).await {
+                    Ok(envelope) => envelope.contact,
+                    Err(err) if err.class() == ErrorClass::NotFound => return Ok(None),
+                    Err(err) => return Err(failed(err)),
+                };
+                let json = serde_json::to_value(&contact).map_err(|err| OpError {
+                    class: ErrorClass::Decode,
+                    status: None,
+                    message: format!("GHL contact {target} as read could not be compared: {err}"),
+                    trace_id: None,
+                })?;
+                Ok(Some(super::send::project(&json, &self.ghl_keys(op))))
+            }
+        }
+    }
+
+    /// Whether `now` (from `read_target`) is already what `op`'s payload makes the target.
+    fn holds_payload(
+        &self,
+        op: &Operation,
+        entity: &EntityMapping,
+        target: &str,
+        now: &Map<String, Value>,
+        planned: &str,
+    ) -> Result<bool, OpError> {
+        match op.direction {
+            Direction::ToPeer => {
+                let written = entity.to_ghl(&crate::peers::PeerRecord {
+                    kind: op.kind,
+                    id: target.to_string(),
+                    parent_id: None,
+                    updated_at: None,
+                    active: true,
+                    fields: op.payload.as_object().cloned().unwrap_or_default(),
+                    raw: Value::Null,
+                });
+                Ok(super::hash::hash_fields(now) == super::hash::hash_fields(&written.fields))
+            }
+            Direction::ToGhl => {
+                // The fields the payload leaves alone are known only while the baseline is still
+                // the state the payload was planned against.
+                let baseline = self
+                    .ctx
+                    .store
+                    .baseline(&op.peer, op.kind, &op.source_id)
+                    .map_err(|err| OpError {
+                        class: ErrorClass::Transient,
+                        status: None,
+                        message: format!(
+                            "reading the baseline before sending a write planned earlier: {err}"
+                        ),
+                        trace_id: None,
+                    })?
+                    .filter(|baseline| baseline.ghl_hash == planned);
+                Ok(ghl_holds_update(
+                    &op.payload,
+                    now,
+                    &self.ghl_keys(op),
+                    baseline.as_ref().map(|b| &b.fields),
+                ))
+            }
+        }
+    }
+
+    /// The GHL fields a contact read is compared on (as `commit` projects GHL's answer).
+    fn ghl_keys(&self, op: &Operation) -> Vec<String> {
+        // Only called once `target_still_current` found the kind's mapping: never empty then.
+        self.ctx.ghl_keys(op.kind).unwrap_or_default()
     }
 
     fn supersede(&self, mut op: Operation, peer_id: Option<String>) -> Result<(), SyncError> {
@@ -443,6 +519,51 @@ impl Executor<'_> {
     }
 }
 
+/// A failed read of the target, as the operation's error.
+fn failed(err: impl Into<SendError>) -> OpError {
+    let SendError::Failed(err) = err.into();
+    err
+}
+
+/// Whether a GHL contact as read (`now`, projected on `keys`) already holds what a contact
+/// update's `payload` writes. A payload is not a whole contact, only the fields to change, so
+/// the contact it makes is known in full only with the fields it was planned against
+/// (`planned`: the baseline, while that still hashes as planned), and then the whole contact is
+/// compared. Without them (a merge is planned against a GHL state the store never kept) only the
+/// fields the payload sets can be compared: a GHL edit of another field made after the payload
+/// landed goes unseen, and sending again leaves that edit in GHL but the baseline takes it as
+/// agreed.
+///
+/// The payload is mapped peer data, the read is GHL's storage: `normalise` evens out what GHL
+/// is known to change (tag case and order, empty fields). An empty payload value does not count
+/// as set, since GHL keeps the field on an empty write; a payload that sets none of `keys`
+/// (custom fields only) leaves nothing a projected read shows, so it never counts as landed. A
+/// value GHL stores in another form than sent reads as not landed: the operation is superseded
+/// (the safe side: nothing is overwritten, and the next run merges).
+fn ghl_holds_update(
+    payload: &Value,
+    now: &Map<String, Value>,
+    keys: &[String],
+    planned: Option<&Map<String, Value>>,
+) -> bool {
+    let Some(payload) = payload.as_object() else {
+        return false;
+    };
+    let sets = super::hash::normalise(&super::send::restrict(payload, keys));
+    if sets.is_empty() {
+        return false;
+    }
+    let now = super::hash::normalise(now);
+    match planned {
+        Some(planned) => {
+            let mut written = planned.clone();
+            written.extend(sets);
+            super::hash::hash_fields(&written) == super::hash::hash_normalised(&now)
+        }
+        None => sets.iter().all(|(key, value)| now.get(key) == Some(value)),
+    }
+}
+
 /// Where a failed attempt goes: the ladder for transient trouble, the failed queue for what a
 /// person must fix, Dead past the caps. Auth and scope problems wait on the ladder too: they are
 /// fixed once for the whole location, and then every queued row should go through on its own.
@@ -535,5 +656,49 @@ mod tests {
             next_state(&op(2, 25), &err(ErrorClass::Transient), now).0,
             OpState::Dead
         );
+    }
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    fn keys() -> Vec<String> {
+        ["city", "email", "tags", "website"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    #[test]
+    fn a_landed_contact_update_is_recognised_and_a_ghl_edit_is_not() {
+        let planned = map(json!({"city": "Oslo", "email": "a@b.co", "website": "w.no"}));
+        let planned = crate::sync::hash::normalise(&planned);
+        let payload = json!({"city": "Bergen", "website": "", "customFields": [{"id": "x"}]});
+        let holds = |now: &Map<String, Value>, planned: Option<&Map<String, Value>>| {
+            ghl_holds_update(&payload, now, &keys(), planned)
+        };
+        let landed = map(json!({"city": "Bergen", "email": "a@b.co", "website": "w.no"}));
+        assert!(holds(&landed, Some(&planned)));
+        assert!(holds(&landed, None));
+        // Not sent yet: the contact is as planned (the caller's hash check lets it go).
+        assert!(!holds(&planned, Some(&planned)));
+        // GHL edited the field the payload sets.
+        let edited = map(json!({"city": "Trondheim", "email": "a@b.co", "website": "w.no"}));
+        assert!(!holds(&edited, Some(&planned)));
+        assert!(!holds(&edited, None));
+        // Landed, then GHL edited another field: seen only with the planned fields in hand.
+        let both = map(json!({"city": "Bergen", "email": "new@b.co", "website": "w.no"}));
+        assert!(!holds(&both, Some(&planned)));
+        assert!(holds(&both, None));
+    }
+
+    #[test]
+    fn tags_compare_as_ghl_stores_them_and_custom_fields_alone_never_count_as_landed() {
+        let payload = json!({"tags": ["VIP", "ny"]});
+        let now = map(json!({"tags": ["ny", "vip"], "city": "Oslo"}));
+        let planned = crate::sync::hash::normalise(&map(json!({"city": "Oslo"})));
+        assert!(ghl_holds_update(&payload, &now, &keys(), Some(&planned)));
+        let custom_only = json!({"customFields": [{"id": "x", "value": "y"}]});
+        assert!(!ghl_holds_update(&custom_only, &now, &keys(), None));
+        assert!(!ghl_holds_update(&Value::Null, &now, &keys(), None));
     }
 }

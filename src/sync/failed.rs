@@ -86,10 +86,11 @@ pub async fn retry(
     Ok(report)
 }
 
-/// Scheduled retries whose time has come (run at the start of every sync run).
-pub async fn retry_due(ctx: &SyncContext, exec: &Executor<'_>) -> Result<usize, SyncError> {
+/// Scheduled retries whose time has come (run at the start of every sync run). Returns the peer
+/// ids of contacts whose write to GHL was superseded (`peer_contact_change`).
+pub async fn retry_due(ctx: &SyncContext, exec: &Executor<'_>) -> Result<Vec<String>, SyncError> {
     let now = Utc::now();
-    let mut retried = 0;
+    let mut superseded = Vec::new();
     for op in ctx.store.operations_in("retry_scheduled")? {
         let due = matches!(op.state, OpState::RetryScheduled { next_at } if next_at <= now);
         if !due {
@@ -100,21 +101,42 @@ pub async fn retry_due(ctx: &SyncContext, exec: &Executor<'_>) -> Result<usize, 
         };
         reread_source(ctx, &mut claimed, false).await;
         let book = rebuild(ctx, &mut claimed, RetryMode::CurrentMapping)?;
-        exec.send_if_current(claimed, book).await?;
-        retried += 1;
+        let carried = peer_contact_change(&claimed);
+        if exec.send_if_current(claimed, book).await?.0 == Ended::Superseded {
+            superseded.extend(carried);
+        }
     }
-    Ok(retried)
+    Ok(superseded)
 }
 
-/// Operations left in flight by a crash: reconcile each before anything else is sent.
-pub async fn recover_in_flight(ctx: &SyncContext, exec: &Executor<'_>) -> Result<usize, SyncError> {
-    let stranded = ctx.store.operations_in("in_flight")?;
-    for mut op in stranded.iter().cloned() {
+/// Operations left in flight by a crash: reconcile each before anything else is sent. Returns
+/// the peer ids of contacts whose write to GHL was superseded (`peer_contact_change`).
+pub async fn recover_in_flight(
+    ctx: &SyncContext,
+    exec: &Executor<'_>,
+) -> Result<Vec<String>, SyncError> {
+    let mut superseded = Vec::new();
+    for mut op in ctx.store.operations_in("in_flight")? {
         reread_source(ctx, &mut op, true).await;
         let book = rebuild(ctx, &mut op, RetryMode::OriginalPayload)?;
-        exec.resume(op, book).await?;
+        let carried = peer_contact_change(&op);
+        if exec.resume(op, book).await?.0 == Ended::Superseded {
+            superseded.extend(carried);
+        }
     }
-    Ok(stranded.len())
+    Ok(superseded)
+}
+
+/// The peer contact whose change a contact update to GHL carries. Once such an update is
+/// superseded, that change is still to sync, but the peer's pages may never bring it again (the
+/// cursor moved past it when the operation was queued), so the run must offer it itself
+/// (`Run::superseded_peer_contacts`); otherwise flow 4 would take the peer record for
+/// unchanged and overwrite it with GHL's side.
+fn peer_contact_change(op: &Operation) -> Option<String> {
+    let carries = op.direction == Direction::ToGhl
+        && op.kind == EntityKind::Contact
+        && op.action == Action::Update;
+    carries.then(|| op.source_id.clone())
 }
 
 /// A peer → GHL intent is written without its source record (`execute::Source`): read it again

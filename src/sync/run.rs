@@ -71,6 +71,9 @@ pub struct Run<'a> {
     /// GHL contacts as listed at the start of the run, by id.
     pub(super) ghl_snapshot: HashMap<String, Value>,
     pub(super) calendar_id: Option<String>,
+    /// Peer contacts whose write to GHL was superseded at the start of the run: their peer
+    /// change is still to sync (`failed::peer_contact_change`).
+    pub(super) superseded_to_ghl: Vec<String>,
     /// What the run's records change as they go. A page's records are handled concurrently
     /// (`pages.rs`), so this sits behind a lock that is never held across an `.await`.
     tally: Mutex<Tally>,
@@ -106,6 +109,7 @@ pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunRepo
         run_id: id,
         ghl_snapshot: HashMap::new(),
         calendar_id: ctx.settings.calendar_id.clone(),
+        superseded_to_ghl: Vec::new(),
         tally: Mutex::new(Tally {
             record,
             handled_ghl: HashSet::new(),
@@ -116,8 +120,9 @@ pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunRepo
     };
     if !run.dry_run {
         ctx.store.put_run(&run.tally().record)?;
-        super::failed::recover_in_flight(ctx, &run.executor()).await?;
-        super::failed::retry_due(ctx, &run.executor()).await?;
+        let mut superseded = super::failed::recover_in_flight(ctx, &run.executor()).await?;
+        superseded.extend(super::failed::retry_due(ctx, &run.executor()).await?);
+        run.superseded_to_ghl = superseded;
     }
     for op in ctx.store.failed_queue()? {
         run.tally()
@@ -173,6 +178,7 @@ impl<'a> Run<'a> {
             }
             if self.ctx.settings.contacts.to_ghl {
                 self.peer_pages(EntityKind::Contact).await?;
+                self.superseded_peer_contacts().await?;
             }
             self.ghl_contacts_to_peer().await?;
         }

@@ -29,6 +29,8 @@ impl Store {
         if group.durable.load(Ordering::SeqCst) >= ticket {
             return Ok(());
         }
+        // Let writers that are ready to run write first, so this flush serves them too.
+        tokio::task::yield_now().await;
         // Every ticket issued by now belongs to a write that is already in sled, so the flush
         // below covers it.
         let covers = group.issued.load(Ordering::SeqCst);

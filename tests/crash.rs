@@ -13,7 +13,7 @@
 mod common;
 
 use common::Harness;
-use common::sync::{SyncHarness, repsly_settings};
+use common::sync::{Routes, SyncHarness, repsly_settings, sandbox_writes};
 use ghlsync::config::secrets::Secrets;
 use ghlsync::ghl::GhlClient;
 use ghlsync::ghl::models::{Contact, CreateContactDto, UpdateContactDto};
@@ -95,7 +95,7 @@ async fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
                 if status.signal() == Some(9) {
                     kills += 1;
                     delays.push(delay);
-                    writes_at_kill.push(writes(&h).await);
+                    writes_at_kill.push(sandbox_writes(&h, Routes::All).await);
                 } else {
                     // It ended between the check and the kill.
                     assert!(status.success(), "a run after a kill failed: {status}");
@@ -436,39 +436,6 @@ async fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
     );
 }
 
-/// Writes (non-GET requests) the sandbox counted, GHL and Repsly together.
-async fn writes(h: &Harness) -> u64 {
-    let stats = h.stats().await;
-    stats["requests"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter(|r| r["method"] != "GET")
-                .filter_map(|r| r["count"].as_u64())
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-/// Writes (non-GET requests) the sandbox counted on GHL's routes only.
-async fn ghl_writes(h: &Harness) -> u64 {
-    let stats = h.stats().await;
-    stats["requests"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter(|r| r["method"] != "GET")
-                .filter(|r| {
-                    r["route"]
-                        .as_str()
-                        .is_some_and(|route| !route.starts_with("/repsly"))
-                })
-                .filter_map(|r| r["count"].as_u64())
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 /// `ghlsync --config CFG sync` with an isolated HOME and XDG dirs (logs go there).
 fn sync_command(home: &Path, config: &Path) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"));
@@ -618,18 +585,7 @@ async fn a_stranded_write_to_the_peer_never_overwrites_a_later_peer_edit() {
     s.run().await;
     let (store, peer_name) = (&s.ctx.store, s.ctx.peer_name());
     let entity = s.ctx.mapping.entity(EntityKind::Contact).unwrap();
-    let clients = read_all(s.ctx.peer.as_ref(), EntityKind::Contact).await;
-    let linked: Vec<String> = editable_clients(&clients, &s.ctx.mapping)
-        .into_iter()
-        .filter(|code| {
-            store
-                .link(peer_name, EntityKind::Contact, code)
-                .unwrap()
-                .is_some()
-        })
-        .take(2)
-        .collect();
-    let [edited, untouched] = <[String; 2]>::try_from(linked).expect("two linked clients");
+    let [edited, untouched] = <[String; 2]>::try_from(linked_clients(&s, 2).await).unwrap();
 
     // The run that planned GHL's view of both contacts for Repsly is killed once their intents
     // are on disk (whether the requests went out does not matter: the import is idempotent).
@@ -671,13 +627,7 @@ async fn a_stranded_write_to_the_peer_never_overwrites_a_later_peer_edit() {
 
     s.run().await;
     assert!(store.operations_in("in_flight").unwrap().is_empty());
-    let client = s
-        .ctx
-        .peer
-        .get(EntityKind::Contact, &edited)
-        .await
-        .unwrap()
-        .unwrap();
+    let client = s.peer_contact(&edited).await;
     assert_eq!(
         entity.to_ghl(&client).fields.get("city"),
         Some(&json!(city)),
@@ -696,13 +646,7 @@ async fn a_stranded_write_to_the_peer_never_overwrites_a_later_peer_edit() {
         Some(city),
         "the Repsly edit never reached GHL"
     );
-    let ended = |op: u64| {
-        let log = store.log_after(None, usize::MAX).unwrap();
-        log.into_iter()
-            .filter(|(_, entry)| entry.op_id == Some(op))
-            .map(|(_, entry)| (entry.action, entry.outcome))
-            .collect::<Vec<_>>()
-    };
+    let ended = |op: u64| log_of(store, op);
     assert_eq!(ended(edited_op), vec![(Action::Skip, Outcome::Ok)]);
     assert_eq!(
         ended(untouched_op),
@@ -724,19 +668,7 @@ async fn a_stranded_write_to_ghl_never_overwrites_a_later_ghl_edit() {
     s.run().await;
     let (store, peer_name) = (&s.ctx.store, s.ctx.peer_name());
     let entity = s.ctx.mapping.entity(EntityKind::Contact).unwrap();
-    let clients = read_all(s.ctx.peer.as_ref(), EntityKind::Contact).await;
-    let linked: Vec<String> = editable_clients(&clients, &s.ctx.mapping)
-        .into_iter()
-        .filter(|code| {
-            store
-                .link(peer_name, EntityKind::Contact, code)
-                .unwrap()
-                .is_some()
-        })
-        .take(3)
-        .collect();
-    let [edited, untouched, landed] =
-        <[String; 3]>::try_from(linked).expect("three linked clients");
+    let [edited, untouched, landed] = <[String; 3]>::try_from(linked_clients(&s, 3).await).unwrap();
     let ghl_id = |code: &str| {
         store
             .link(peer_name, EntityKind::Contact, code)
@@ -744,17 +676,22 @@ async fn a_stranded_write_to_ghl_never_overwrites_a_later_ghl_edit() {
             .unwrap()
             .ghl_id
     };
+    let set_ghl_city = async |code: &str, city: &str| {
+        let edit = UpdateContactDto {
+            city: Some(city.into()),
+            ..UpdateContactDto::default()
+        };
+        s.ctx
+            .ghl
+            .update_contact(&ghl_id(code), &edit)
+            .await
+            .unwrap();
+    };
     let ghl_city = async |code: &str| {
         let contact = s.ctx.ghl.get_contact(&ghl_id(code)).await.unwrap().contact;
         contact.city
     };
-    let ended = |op: u64| {
-        let log = store.log_after(None, usize::MAX).unwrap();
-        log.into_iter()
-            .filter(|(_, entry)| entry.op_id == Some(op))
-            .map(|(_, entry)| (entry.action, entry.outcome))
-            .collect::<Vec<_>>()
-    };
+    let ended = |op: u64| log_of(store, op);
 
     // A write of the Repsly record to its GHL contact is planned against the GHL contact the
     // baseline says is there, as flow 1 plans it; the run is killed once the intent is on disk.
@@ -765,13 +702,7 @@ async fn a_stranded_write_to_ghl_never_overwrites_a_later_ghl_edit() {
             s.h.admin_post("repsly/clients", json!({"Code": code, "City": city}))
                 .await;
         }
-        let client = s
-            .ctx
-            .peer
-            .get(EntityKind::Contact, code)
-            .await
-            .unwrap()
-            .unwrap();
+        let client = s.peer_contact(code).await;
         let mapped = entity.to_ghl(&client).fields;
         let agreed = store
             .baseline(peer_name, EntityKind::Contact, code)
@@ -798,16 +729,8 @@ async fn a_stranded_write_to_ghl_never_overwrites_a_later_ghl_edit() {
     // `latest` rule gives to Repsly, since Repsly clients carry no clock.)
     let edited_op = strand(&edited, None).await;
     let ghl_edit = "GHL edit after the kill";
-    let edit = UpdateContactDto {
-        city: Some(ghl_edit.into()),
-        ..UpdateContactDto::default()
-    };
-    s.ctx
-        .ghl
-        .update_contact(&ghl_id(&edited), &edit)
-        .await
-        .unwrap();
-    let writes_before = ghl_writes(&s.h).await;
+    set_ghl_city(&edited, ghl_edit).await;
+    let writes_before = sandbox_writes(&s.h, Routes::Ghl).await;
     s.run().await;
     assert!(store.operations_in("in_flight").unwrap().is_empty());
     assert_eq!(
@@ -817,17 +740,11 @@ async fn a_stranded_write_to_ghl_never_overwrites_a_later_ghl_edit() {
     );
     assert_eq!(ended(edited_op), vec![(Action::Skip, Outcome::Ok)]);
     assert_eq!(
-        ghl_writes(&s.h).await,
+        sandbox_writes(&s.h, Routes::Ghl).await,
         writes_before,
         "a write reached GHL for the superseded operation"
     );
-    let client = s
-        .ctx
-        .peer
-        .get(EntityKind::Contact, &edited)
-        .await
-        .unwrap()
-        .unwrap();
+    let client = s.peer_contact(&edited).await;
     assert_eq!(
         entity.to_ghl(&client).fields.get("city"),
         Some(&json!(ghl_edit)),
@@ -840,15 +757,8 @@ async fn a_stranded_write_to_ghl_never_overwrites_a_later_ghl_edit() {
     let untouched_op = strand(&untouched, Some(untouched_city)).await;
     let landed_city = "Repsly edit that reached GHL";
     let landed_op = strand(&landed, Some(landed_city)).await;
-    let earlier_attempt = UpdateContactDto {
-        city: Some(landed_city.into()),
-        ..UpdateContactDto::default()
-    };
-    s.ctx
-        .ghl
-        .update_contact(&ghl_id(&landed), &earlier_attempt)
-        .await
-        .unwrap();
+    // The earlier attempt's request.
+    set_ghl_city(&landed, landed_city).await;
     s.run().await;
     assert!(store.operations_in("in_flight").unwrap().is_empty());
     for (code, op, city) in [
@@ -909,13 +819,7 @@ async fn a_stranded_write_to_ghl_does_not_take_a_later_peer_edit_for_its_own() {
     let first = "First edit before the kill";
     s.h.admin_post("repsly/clients", json!({"Code": code, "City": first}))
         .await;
-    let planned = s
-        .ctx
-        .peer
-        .get(EntityKind::Contact, &code)
-        .await
-        .unwrap()
-        .unwrap();
+    let planned = s.peer_contact(&code).await;
     let fields = entity.to_ghl(&planned).fields;
     let op = Operation {
         target_id: Some(ghl_id.clone()),
@@ -937,14 +841,8 @@ async fn a_stranded_write_to_ghl_does_not_take_a_later_peer_edit_for_its_own() {
 
     s.run().await;
     assert!(store.operations_in("in_flight").unwrap().is_empty());
-    let log = store.log_after(None, usize::MAX).unwrap();
-    let ended: Vec<_> = log
-        .iter()
-        .filter(|(_, entry)| entry.op_id == Some(op.id))
-        .map(|(_, entry)| (entry.action, entry.outcome))
-        .collect();
     assert_eq!(
-        ended,
+        log_of(store, op.id),
         vec![(Action::Update, Outcome::Ok)],
         "the stranded write finishes"
     );
@@ -958,13 +856,7 @@ async fn a_stranded_write_to_ghl_does_not_take_a_later_peer_edit_for_its_own() {
         .baseline(peer_name, EntityKind::Contact, &code)
         .unwrap()
         .unwrap();
-    let now = s
-        .ctx
-        .peer
-        .get(EntityKind::Contact, &code)
-        .await
-        .unwrap()
-        .unwrap();
+    let now = s.peer_contact(&code).await;
     assert_eq!(
         base.peer_hash,
         ghlsync::sync::hash::hash_fields(&entity.to_ghl(&now).fields),
@@ -973,6 +865,33 @@ async fn a_stranded_write_to_ghl_does_not_take_a_later_peer_edit_for_its_own() {
 }
 
 /// Every record of `kind` Repsly holds now, read like the sync reads it.
+/// `n` clients a first run linked, whose fields the tests can edit.
+async fn linked_clients(s: &SyncHarness, n: usize) -> Vec<String> {
+    let (store, peer_name) = (&s.ctx.store, s.ctx.peer_name());
+    let clients = read_all(s.ctx.peer.as_ref(), EntityKind::Contact).await;
+    let linked: Vec<String> = editable_clients(&clients, &s.ctx.mapping)
+        .into_iter()
+        .filter(|code| {
+            store
+                .link(peer_name, EntityKind::Contact, code)
+                .unwrap()
+                .is_some()
+        })
+        .take(n)
+        .collect();
+    assert_eq!(linked.len(), n, "{n} linked clients");
+    linked
+}
+
+/// How the sync log says operation `op` ended: (action, outcome) per entry.
+fn log_of(store: &Store, op: u64) -> Vec<(Action, Outcome)> {
+    let log = store.log_after(None, usize::MAX).unwrap();
+    log.into_iter()
+        .filter(|(_, entry)| entry.op_id == Some(op))
+        .map(|(_, entry)| (entry.action, entry.outcome))
+        .collect()
+}
+
 async fn read_all(peer: &dyn Peer, kind: EntityKind) -> Vec<PeerRecord> {
     let mut cursor: Option<String> = None;
     let mut records = Vec::new();

@@ -166,13 +166,7 @@ async fn edits_on_both_sides_merge_by_the_mapping_and_the_conflict_is_logged() {
         Some("https://ghl.example"),
         "one-sided GHL change kept"
     );
-    let peer_now = s
-        .ctx
-        .peer
-        .get(EntityKind::Contact, &code)
-        .await
-        .unwrap()
-        .unwrap();
+    let peer_now = s.peer_contact(&code).await;
     assert_eq!(
         peer_now.fields["Website"], "https://ghl.example",
         "and sent to the peer"
@@ -238,13 +232,7 @@ async fn a_superseded_retry_to_ghl_still_syncs_the_peer_edit_it_carried() {
         Some("https://ghl.example"),
         "the GHL edit"
     );
-    let peer_now = s
-        .ctx
-        .peer
-        .get(EntityKind::Contact, &code)
-        .await
-        .unwrap()
-        .unwrap();
+    let peer_now = s.peer_contact(&code).await;
     assert_eq!(peer_now.fields["City"], "Bergen", "the Repsly edit");
     assert_eq!(
         peer_now.fields["Website"], "https://ghl.example",

@@ -39,16 +39,17 @@ impl SyncHarness {
 
     /// Writes (non-GET requests) the sandbox counted so far, GHL and Repsly together.
     pub async fn writes(&self) -> u64 {
-        let stats = self.h.stats().await;
-        stats["requests"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .filter(|r| r["method"] != "GET")
-                    .filter_map(|r| r["count"].as_u64())
-                    .sum()
-            })
-            .unwrap_or(0)
+        sandbox_writes(&self.h, Routes::All).await
+    }
+
+    /// The peer's contact `code` as it is now (it must exist).
+    pub async fn peer_contact(&self, code: &str) -> ghlsync::peers::PeerRecord {
+        self.ctx
+            .peer
+            .get(ghlsync::peers::EntityKind::Contact, code)
+            .await
+            .expect("the peer answers")
+            .unwrap_or_else(|| panic!("the peer has no contact {code}"))
     }
 
     /// A context over the same store and sandbox with another mapping (a person's fix).
@@ -60,6 +61,34 @@ impl SyncHarness {
             Some(mapping),
         )
     }
+}
+
+/// Which of the sandbox's routes a count covers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Routes {
+    All,
+    /// GHL's only (not `/repsly/…`).
+    Ghl,
+}
+
+/// Writes (non-GET requests) the sandbox counted so far on `routes`.
+pub async fn sandbox_writes(h: &Harness, routes: Routes) -> u64 {
+    let stats = h.stats().await;
+    stats["requests"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter(|r| r["method"] != "GET")
+                .filter(|r| {
+                    routes == Routes::All
+                        || r["route"]
+                            .as_str()
+                            .is_some_and(|route| !route.starts_with("/repsly"))
+                })
+                .filter_map(|r| r["count"].as_u64())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 pub fn repsly_settings(h: &Harness) -> RepslySettings {

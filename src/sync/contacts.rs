@@ -265,15 +265,7 @@ impl Run<'_> {
         }
         let entity = ctx.entity(KIND)?;
         let mapped = entity.to_peer(&answer);
-        let echo = entity.to_ghl(&PeerRecord {
-            kind: KIND,
-            id: record.id.clone(),
-            parent_id: None,
-            updated_at: None,
-            active: true,
-            fields: mapped.fields.clone(),
-            raw: Value::Null,
-        });
+        let echo = entity.echo(&record.id, mapped.fields.clone());
         let as_read = entity.to_ghl(record).fields;
         let now = restrict(&as_read, keys);
         let then = restrict(&echo.fields, keys);
@@ -425,15 +417,7 @@ impl Run<'_> {
             let mapped = entity.to_peer(&record);
             let target = peer_id.clone().unwrap_or_else(|| ghl_id.clone());
             // What the peer record will map back to once written: the baseline's peer side.
-            let echo = entity.to_ghl(&PeerRecord {
-                kind: KIND,
-                id: target.clone(),
-                parent_id: None,
-                updated_at: None,
-                active: true,
-                fields: mapped.fields.clone(),
-                raw: Value::Null,
-            });
+            let echo = entity.echo(&target, mapped.fields.clone());
             // Flow 4 does not read the peer record: it holds what the baseline says, or it
             // would have come up in the pages as changed.
             let planned_against = baseline.as_ref().map(|b| b.peer_hash.clone());

@@ -245,15 +245,8 @@ impl Executor<'_> {
     ) -> Result<bool, OpError> {
         match op.direction {
             Direction::ToPeer => {
-                let written = entity.to_ghl(&crate::peers::PeerRecord {
-                    kind: op.kind,
-                    id: target.to_string(),
-                    parent_id: None,
-                    updated_at: None,
-                    active: true,
-                    fields: op.payload.as_object().cloned().unwrap_or_default(),
-                    raw: Value::Null,
-                });
+                let written =
+                    entity.echo(target, op.payload.as_object().cloned().unwrap_or_default());
                 Ok(super::hash::hash_fields(now) == super::hash::hash_fields(&written.fields))
             }
             Direction::ToGhl => {

@@ -1,7 +1,7 @@
 //! Applying a mapping to records, both ways. Each rule is evaluated on its own, so a bad value in
 //! one field becomes a [`FieldProblem`] and the rest of the record still maps.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::EntityMapping;
 use super::ghl_fields::{self, GhlType};
@@ -80,6 +80,21 @@ impl EntityMapping {
             }
         }
         out
+    }
+
+    /// What a peer record `id` holding `fields` (a peer-bound payload, once written) maps back to
+    /// on GHL's side: the baseline's peer side of a write to the peer, or what the peer holds if
+    /// that write landed.
+    pub fn echo(&self, id: &str, fields: Map<String, Value>) -> MappedRecord {
+        self.to_ghl(&PeerRecord {
+            kind: self.kind,
+            id: id.to_string(),
+            parent_id: None,
+            updated_at: None,
+            active: true,
+            fields,
+            raw: Value::Null,
+        })
     }
 
     /// GHL → peer: from a GHL record as JSON (camelCase, `customFields: [{id, value}]`), the

@@ -10,7 +10,8 @@
 //! should hold as little memory as it can. mimalloc commits its arenas eagerly, and where the
 //! kernel backs them with transparent huge pages every touch makes 2 MiB resident: the console
 //! held 197 MB with 100k contacts. `tune` turns huge pages off and, for the console, has freed
-//! pages returned at once: 128 MB (glibc held 140 MB).
+//! pages returned at once: 127 MB, with no trimming by the console (glibc held 140 MB with
+//! `malloc_trim` after large answers).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -47,14 +48,6 @@ pub fn tune(workload: Workload) {
         // returns free pages.
         unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) }
     }
-}
-
-/// Returns the memory this thread's heap has freed, and pages abandoned by ended threads, to the
-/// system now.
-pub fn collect_now() {
-    // SAFETY: mi_collect only releases free memory held by the allocator; it touches no live
-    // allocation and may be called from any thread at any time.
-    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 #[cfg(test)]

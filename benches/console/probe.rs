@@ -47,15 +47,14 @@ fn memory_steps(store_path: &Path, contacts: usize) {
     runtime.block_on(async {
         let store = open_when_free(store_path);
         let (open, _) = memory("self");
-        // The store's part alone: the list read and dropped, the heap trimmed. What stays is
-        // sled's (its page cache and the pages' in-memory form).
+        // The store's part alone: the list read and dropped (the console's allocator returns freed
+        // pages at once). What stays is sled's (its page cache and the pages' in-memory form).
         let entries = store.contact_list(PEER, None).expect("contact list");
         let (scanned, _) = memory("self");
         drop(entries);
-        ghlsync::allocator::collect_now();
         let (sled_kept, _) = memory("self");
         println!(
-            "   memory, the store alone: open {open:.1} MB; whole contact list read {scanned:.1} MB; list dropped and heap collected {sled_kept:.1} MB"
+            "   memory, the store alone: open {open:.1} MB; whole contact list read {scanned:.1} MB; list dropped {sled_kept:.1} MB"
         );
         let engine = start_in_process(context(store, contacts, None), EngineOptions::default());
         let answer = perform(&engine, &Request::all_contacts()).await;
@@ -80,13 +79,11 @@ fn memory_steps(store_path: &Path, contacts: usize) {
         let (loaded, loaded_peak) = memory("self");
         drop(state);
         let (dropped, _) = memory("self");
-        ghlsync::allocator::collect_now();
-        let (trimmed, _) = memory("self");
         let _ = engine.call(Command::Shutdown).await;
         println!(
             "   memory, step by step: store open {open:.1} MB; engine's contact answer in hand {answered:.1} MB \
              (peak {answered_peak:.1}; the rows themselves {:.1} MB); console state loaded {loaded:.1} MB (peak {loaded_peak:.1}); \
-             state dropped {dropped:.1} MB, after a heap collect {trimmed:.1} MB (sled's cache and what is still live)",
+             state dropped {dropped:.1} MB (sled's cache and what is still live)",
             rows_bytes as f64 / 1e6
         );
     });

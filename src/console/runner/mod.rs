@@ -4,7 +4,6 @@
 //! 1 Hz refresh, armed while that screen is visible: anywhere else, idle costs nothing.
 
 pub mod effects;
-pub mod heap;
 pub mod keys;
 pub mod terminal;
 
@@ -105,7 +104,6 @@ async fn event_loop(
     let mut last_frame = Instant::now();
     // When the next status refresh is due; `None` (no timer at all) off the status screen.
     let mut next_tick: Option<tokio::time::Instant> = None;
-    let mut trimmer = heap::Trimmer::default();
     loop {
         next_tick = match (wants_ticks(state), next_tick) {
             (false, _) => None,
@@ -160,14 +158,12 @@ async fn event_loop(
             }
         }
         for msg in batch.drain(..) {
-            trimmer.note(&msg);
             for effect in update(state, msg) {
                 if let Control::Quit = perform(effect, engine, &answers, terminal)? {
                     return Ok(Exit::Quit);
                 }
             }
         }
-        trimmer.maybe_trim(Instant::now());
         terminal::draw(terminal, |frame| render(state, frame))?;
         last_frame = Instant::now();
     }

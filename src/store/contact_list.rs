@@ -203,22 +203,55 @@ impl<'a> ListTrees<'a> {
                 None => None,
             },
         };
-        let entry = ContactListEntry::new(peer_id, ghl_id, baseline);
-        let name = sort_name(&entry.name);
-        let keys_key = keys_key(peer, peer_id);
-        if let Some(old) = self.keys.get(&keys_key)? {
-            let old: String = codec::decode("contact_list_keys", &keys_key, &old).map_err(abort)?;
-            if old != name {
-                self.list.remove(list_key(peer, &old, peer_id))?;
+        let filed = FiledEntry::new(peer, ContactListEntry::new(peer_id, ghl_id, baseline))
+            .map_err(abort)?;
+        self.file(&filed)
+    }
+
+    /// Writes an entry encoded beforehand, removing the one it replaces when the name changed.
+    pub fn file(&self, filed: &FiledEntry) -> TxResult<()> {
+        if let Some(old) = self.keys.get(&filed.keys_key)? {
+            let old: String =
+                codec::decode("contact_list_keys", &filed.keys_key, &old).map_err(abort)?;
+            if old != filed.name {
+                self.list
+                    .remove(list_key(&filed.peer, &old, &filed.peer_id))?;
             }
         }
         self.keys
-            .insert(keys_key, codec::encode(&name).map_err(abort)?)?;
-        self.list.insert(
-            list_key(peer, &name, peer_id),
-            encode_entry(entry).map_err(abort)?,
-        )?;
+            .insert(filed.keys_key.as_slice(), filed.name_value.as_slice())?;
+        self.list
+            .insert(filed.list_key.as_slice(), filed.value.as_slice())?;
         Ok(())
+    }
+}
+
+/// A list entry with its keys and values encoded, outside any transaction (sled may run a
+/// transaction's closure more than once).
+pub(super) struct FiledEntry {
+    peer: String,
+    peer_id: String,
+    /// The sort name it is filed under, and that name encoded for `contact_list_keys`.
+    name: String,
+    name_value: Vec<u8>,
+    keys_key: Vec<u8>,
+    list_key: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl FiledEntry {
+    pub fn new(peer: &str, entry: ContactListEntry) -> Result<FiledEntry, StoreError> {
+        let name = sort_name(&entry.name);
+        let peer_id = entry.peer_id.clone();
+        Ok(FiledEntry {
+            peer: peer.to_string(),
+            name_value: codec::encode(&name)?,
+            keys_key: keys_key(peer, &peer_id),
+            list_key: list_key(peer, &name, &peer_id),
+            value: encode_entry(entry)?,
+            name,
+            peer_id,
+        })
     }
 }
 

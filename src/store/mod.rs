@@ -7,6 +7,7 @@
 
 mod backup;
 pub mod codec;
+mod commit;
 mod contact_list;
 mod durable;
 mod error;
@@ -15,10 +16,10 @@ mod log;
 mod ops;
 pub mod records;
 
+pub use commit::Commit;
 pub use contact_list::{ContactListEntry, display_name, sort_name};
 pub use error::StoreError;
 pub use keys::{entity_key, entity_prefix};
-pub use ops::Commit;
 pub use records::*;
 
 use crate::peers::EntityKind;
@@ -62,6 +63,8 @@ pub struct Store {
     contact_list_keys: sled::Tree,
     /// Shared by every clone: concurrent writers share fsyncs (`durable.rs`).
     group: std::sync::Arc<durable::GroupFlush>,
+    /// Shared by every clone: concurrent commits share transactions (`commit.rs`).
+    commits: std::sync::Arc<commit::CommitQueue>,
 }
 
 impl std::fmt::Debug for Store {
@@ -102,6 +105,7 @@ impl Store {
             contact_list: tree("contact_list")?,
             contact_list_keys: tree("contact_list_keys")?,
             group: Default::default(),
+            commits: Default::default(),
             path: path.to_path_buf(),
             db,
         };

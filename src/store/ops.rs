@@ -1,7 +1,7 @@
-//! The operation lifecycle's durable steps (sync-design.md §2.8). Each function is one sled
-//! transaction followed by a flush (the intent shares its flush with concurrent writers:
-//! `durable.rs`; the commit rides on the next one, see `commit`); none of them does I/O beyond
-//! the store.
+//! The operation lifecycle's durable steps (sync-design.md §2.8) other than the commit
+//! (`commit.rs`). Each function is one sled transaction (or a single insert) followed by a flush
+//! (an intent shares its flush with concurrent writers: `durable.rs`); none of them does I/O
+//! beyond the store.
 
 use super::contact_list::ListTrees;
 use super::keys::{entity_key, log_key, op_key, state_key};
@@ -10,19 +10,6 @@ use super::{Store, StoreError, codec};
 use crate::peers::EntityKind;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-
-/// What a successful write commits together: the operation's end, the id link, the new baseline
-/// and the log entry — all or nothing.
-pub struct Commit<'a> {
-    pub op: &'a Operation,
-    /// `(peer_id, ghl_id)` to link.
-    pub link: Option<(&'a str, &'a str)>,
-    /// The peer id of the contact a child record belongs to, kept on its link.
-    pub parent: Option<&'a str>,
-    /// Baseline to store under the op's peer/kind and this peer id.
-    pub baseline: Option<(&'a str, &'a Baseline)>,
-    pub log: &'a LogEntry,
-}
 
 pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -44,38 +31,49 @@ struct StateOnly {
     state: OpState,
 }
 
-/// Writes `op` and moves its `ops_by_state` entry; a `Done` operation leaves the `ops` tree (its
-/// story stays in the sync log).
-fn write_op(ops: &TransactionalTree, index: &TransactionalTree, op: &Operation) -> TxResult<()> {
-    let key = op_key(op.id);
-    if let Some(old) = ops.get(key)? {
-        let old: StateOnly = codec::decode("ops", &key, &old).map_err(abort)?;
-        if indexed(&old.state) {
-            index.remove(state_key(old.state.name(), op.id))?;
-        }
-    }
-    if op.state == OpState::Done {
-        ops.remove(&key)?;
-    } else {
-        ops.insert(&key, codec::encode(op).map_err(abort)?)?;
-        if indexed(&op.state) {
-            index.insert(state_key(op.state.name(), op.id), &[])?;
-        }
-    }
-    Ok(())
+/// An operation's next stored form, encoded outside the transaction that writes it.
+pub(super) struct OpWrite {
+    id: u64,
+    /// The encoded operation; `None` when it is done and leaves `ops` (its story stays in the
+    /// sync log).
+    value: Option<Vec<u8>>,
+    /// Its `ops_by_state` entry, when its new state has one.
+    index_key: Option<Vec<u8>>,
 }
 
-/// Removes a done operation: one read of its old value (for the index entry its state may
-/// have) instead of `write_op`'s read and then remove.
-fn end_op(ops: &TransactionalTree, index: &TransactionalTree, id: u64) -> TxResult<()> {
-    let key = op_key(id);
-    if let Some(old) = ops.remove(&key)? {
-        let old: StateOnly = codec::decode("ops", &key, &old).map_err(abort)?;
-        if indexed(&old.state) {
-            index.remove(state_key(old.state.name(), id))?;
-        }
+impl OpWrite {
+    pub fn new(op: &Operation) -> Result<OpWrite, StoreError> {
+        let stays = op.state != OpState::Done;
+        Ok(OpWrite {
+            id: op.id,
+            value: stays.then(|| codec::encode(op)).transpose()?,
+            index_key: (stays && indexed(&op.state)).then(|| state_key(op.state.name(), op.id)),
+        })
     }
-    Ok(())
+
+    /// Writes the operation (or removes it) and moves its `ops_by_state` entry. The old value
+    /// comes back from the write itself, so the old state costs no separate read.
+    pub fn apply(&self, ops: &TransactionalTree, index: &TransactionalTree) -> TxResult<()> {
+        let key = op_key(self.id);
+        let old = match &self.value {
+            Some(value) => ops.insert(&key, value.as_slice())?,
+            None => ops.remove(&key)?,
+        };
+        if let Some(old) = old {
+            let old: StateOnly = codec::decode("ops", &key, &old).map_err(abort)?;
+            if indexed(&old.state) {
+                index.remove(state_key(old.state.name(), self.id))?;
+            }
+        }
+        if let Some(index_key) = &self.index_key {
+            index.insert(index_key.as_slice(), &[])?;
+        }
+        Ok(())
+    }
+}
+
+fn write_op(ops: &TransactionalTree, index: &TransactionalTree, op: &Operation) -> TxResult<()> {
+    OpWrite::new(op).map_err(abort)?.apply(ops, index)
 }
 
 impl Store {
@@ -98,72 +96,6 @@ impl Store {
         debug_assert!(matches!(op.state, OpState::InFlight { .. }));
         self.ops.insert(op_key(op.id), codec::encode(op)?)?;
         self.durable().await
-    }
-
-    /// Step 3: after a 2xx, everything the write established, in one transaction. It is not
-    /// flushed on its own: it becomes durable with the next flush (the next intent's, the
-    /// cursor's, sled's 1 s backstop). Until then the flushed intent stands for it, and an
-    /// intent found in flight after a crash is reconciled by lookup before anything is resent —
-    /// so a lost commit costs a lookup, never a duplicate.
-    pub fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
-        let op = commit.op;
-        let log_key = log_key(commit.log.at.timestamp_millis(), self.db.generate_id()?);
-        let log_value = codec::encode(commit.log)?;
-        (
-            &self.ops,
-            &self.ops_by_state,
-            &self.idmap,
-            &self.idmap_rev,
-            &self.baselines,
-            &self.synclog,
-            &self.contact_list,
-            &self.contact_list_keys,
-        )
-            .transaction(
-                |(ops, index, idmap, idmap_rev, baselines, synclog, list, keys)| {
-                    if op.state == OpState::Done {
-                        end_op(ops, index, op.id)?;
-                    } else {
-                        write_op(ops, index, op)?;
-                    }
-                    if let Some((peer_id, ghl_id)) = commit.link {
-                        let link = IdLink {
-                            ghl_id: ghl_id.to_string(),
-                            linked_at: commit.log.at,
-                            parent: commit.parent.map(str::to_string),
-                        };
-                        idmap.insert(
-                            entity_key(&op.peer, op.kind, peer_id),
-                            codec::encode(&link).map_err(abort)?,
-                        )?;
-                        idmap_rev.insert(
-                            entity_key(&op.peer, op.kind, ghl_id),
-                            codec::encode(&peer_id).map_err(abort)?,
-                        )?;
-                    }
-                    if let Some((peer_id, baseline)) = commit.baseline {
-                        baselines.insert(
-                            entity_key(&op.peer, op.kind, peer_id),
-                            codec::encode(baseline).map_err(abort)?,
-                        )?;
-                    }
-                    synclog.insert(&log_key, log_value.clone())?;
-                    let contact = commit
-                        .link
-                        .map(|(peer_id, _)| peer_id)
-                        .or(commit.baseline.map(|(peer_id, _)| peer_id));
-                    if let (EntityKind::Contact, Some(peer_id)) = (op.kind, contact) {
-                        ListTrees::new(list, keys, idmap, baselines).refresh(
-                            &op.peer,
-                            peer_id,
-                            commit.link.map(|(_, ghl_id)| ghl_id),
-                            commit.baseline.map(|(_, baseline)| baseline),
-                        )?;
-                    }
-                    Ok(())
-                },
-            )?;
-        Ok(())
     }
 
     /// Any other state change (retry scheduled, failed, dead, skipped, resolved), with its log

@@ -73,13 +73,14 @@ async fn intent_then_commit_links_both_ways_and_retires_the_operation() {
         synced_at: Utc::now(),
     };
     store
-        .commit(&ops::Commit {
+        .commit(&Commit {
             op: &operation,
             link: Some(("C-1", "G1")),
             parent: None,
             baseline: Some(("C-1", &baseline)),
             log: &log(Action::Create, Outcome::Ok),
         })
+        .await
         .unwrap();
     assert!(store.operations_in("in_flight").unwrap().is_empty());
     assert!(
@@ -270,14 +271,128 @@ async fn a_new_intent_is_found_in_flight_without_an_index_entry_and_leaves_at_co
 
     operation.state = OpState::Done;
     store
-        .commit(&ops::Commit {
+        .commit(&Commit {
             op: &operation,
             link: Some(("C-1", "G1")),
             parent: None,
             baseline: None,
             log: &log(Action::Create, Outcome::Ok),
         })
+        .await
         .unwrap();
     assert!(store.operation(operation.id).unwrap().is_none());
     assert_eq!(store.ops_by_state.len(), 0);
+}
+
+/// Spawns one commit per peer id, each linking `C-i` to `G-i`, while the commit turn is held, so
+/// they all wait together; returns their answers once the turn is released.
+async fn commit_together(store: &Store, ops: Vec<Operation>) -> Vec<Result<(), StoreError>> {
+    let turn = store.commits.turn.lock().await;
+    let count = ops.len();
+    let tasks: Vec<_> = ops
+        .into_iter()
+        .map(|mut operation| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let peer_id = operation.source_id.clone();
+                let ghl_id = peer_id.replace('C', "G");
+                let baseline = Baseline {
+                    peer_hash: "p".into(),
+                    ghl_hash: "g".into(),
+                    fields: json!({"firstName": peer_id}).as_object().unwrap().clone(),
+                    synced_at: Utc::now(),
+                };
+                operation.state = OpState::Done;
+                store
+                    .commit(&Commit {
+                        op: &operation,
+                        link: Some((&peer_id, &ghl_id)),
+                        parent: None,
+                        baseline: Some((&peer_id, &baseline)),
+                        log: &log(Action::Create, Outcome::Ok),
+                    })
+                    .await
+            })
+        })
+        .collect();
+    while store.commits.waiting.lock().unwrap().len() < count {
+        tokio::task::yield_now().await;
+    }
+    drop(turn);
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}
+
+async fn intents(store: &Store, count: usize) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    for i in 0..count {
+        let mut operation = op(store, in_flight());
+        operation.source_id = format!("C-{i}");
+        store.record_new_intent(&operation).await.unwrap();
+        ops.push(operation);
+    }
+    ops
+}
+
+#[tokio::test]
+async fn commits_waiting_together_share_one_transaction_and_each_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let ops = intents(&store, 8).await;
+    let answers = commit_together(&store, ops).await;
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(
+        store.commit_counts(),
+        (8, 1),
+        "eight commits, one transaction"
+    );
+    assert_eq!(store.ops.len(), 0, "every operation is done");
+    for i in 0..8 {
+        let link = store.link("repsly", EntityKind::Contact, &format!("C-{i}"));
+        assert_eq!(link.unwrap().unwrap().ghl_id, format!("G-{i}"));
+    }
+    let listed = store.contact_list("repsly", None).unwrap();
+    assert_eq!(listed.len(), 8);
+    assert_eq!(listed[0].name, "C-0");
+    assert_eq!(store.synclog.len(), 8);
+}
+
+#[tokio::test]
+async fn a_failing_commit_never_fails_the_commits_batched_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let ops = intents(&store, 4).await;
+    // The third operation's stored intent is damaged: its commit cannot read the old state.
+    store
+        .ops
+        .insert(keys::op_key(ops[2].id), b"\x01{not json".as_slice())
+        .unwrap();
+    let answers = commit_together(&store, ops).await;
+    assert!(answers[0].is_ok() && answers[1].is_ok() && answers[3].is_ok());
+    let err = answers[2].as_ref().unwrap_err().to_string();
+    assert!(err.contains("tree ops"), "{err}");
+    // The batch failed as a whole, then each commit ran alone.
+    assert_eq!(store.commit_counts(), (4, 5));
+    for i in [0, 1, 3] {
+        assert!(
+            store
+                .link("repsly", EntityKind::Contact, &format!("C-{i}"))
+                .unwrap()
+                .is_some()
+        );
+    }
+    assert!(
+        store
+            .link("repsly", EntityKind::Contact, "C-2")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.ops.len(),
+        1,
+        "the failed commit's intent stays in flight"
+    );
 }

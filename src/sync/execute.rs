@@ -147,7 +147,7 @@ impl Executor<'_> {
         if let Ok(Some(found)) = reconcile(self.ctx, &op).await {
             let mut done = op;
             done.attempts += 1;
-            self.commit(done, book, &found, 0, None)?;
+            self.commit(done, book, &found, 0, None).await?;
             return Ok((Ended::Ok, Some(found)));
         }
         self.send_if_current(op, book).await
@@ -353,7 +353,8 @@ impl Executor<'_> {
         let duration_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok(sent) => {
-                self.commit(op, book, &sent, duration_ms, deferred.as_ref())?;
+                self.commit(op, book, &sent, duration_ms, deferred.as_ref())
+                    .await?;
                 Ok((Ended::Ok, Some(sent)))
             }
             Err(SendError::Failed(err)) => {
@@ -364,7 +365,7 @@ impl Executor<'_> {
         }
     }
 
-    fn commit(
+    async fn commit(
         &self,
         mut op: Operation,
         book: Bookkeeping,
@@ -434,13 +435,16 @@ impl Executor<'_> {
                 None => op.source.get("parent_id").and_then(Value::as_str),
             })
             .flatten();
-        self.ctx.store.commit(&Commit {
-            op: &op,
-            link,
-            parent,
-            baseline: baseline_ref,
-            log: &entry,
-        })?;
+        self.ctx
+            .store
+            .commit(&Commit {
+                op: &op,
+                link,
+                parent,
+                baseline: baseline_ref,
+                log: &entry,
+            })
+            .await?;
         self.ctx.announce(&entry);
         Ok(())
     }

@@ -64,7 +64,8 @@ fn main() {
 struct Bench {
     sandbox: RunningSandbox,
     http: reqwest::Client,
-    ctx: SyncContext,
+    /// Shared with the run's task: the run is spawned onto the runtime, as the engine does.
+    ctx: std::sync::Arc<SyncContext>,
     _dir: tempfile::TempDir,
 }
 
@@ -110,7 +111,7 @@ impl Bench {
         let bench = Bench {
             sandbox,
             http,
-            ctx,
+            ctx: std::sync::Arc::new(ctx),
             _dir: dir,
         };
         bench
@@ -145,16 +146,28 @@ impl Bench {
     }
 
     async fn run(&self) -> RunReport {
-        run_sync(
-            &self.ctx,
-            &RunOptions {
-                entities: vec![EntityKind::Contact],
-                ..RunOptions::default()
-            },
-        )
+        // On a worker of the runtime, as the engine runs it (`engine::handle` is spawned), not on
+        // the thread blocked in `block_on`.
+        let ctx = self.ctx.clone();
+        tokio::spawn(async move {
+            run_sync(
+                &ctx,
+                &RunOptions {
+                    entities: vec![EntityKind::Contact],
+                    ..RunOptions::default()
+                },
+            )
+            .await
+        })
         .await
+        .expect("the run's task ends")
         .expect("run completes")
     }
+}
+
+/// The bench's context, to change between runs (no run holds it then).
+fn context(b: &mut Bench) -> &mut SyncContext {
+    std::sync::Arc::get_mut(&mut b.ctx).expect("no run holds the context between runs")
 }
 
 /// A `/_sandbox/stats` answer.
@@ -389,7 +402,7 @@ async fn rate_limited(sandboxes: &Handle, target: usize) {
     .await;
     let (events, mut rx) = broadcast::channel::<LogEntry>(1 << 16);
     let mut b = b;
-    b.ctx.events = Some(events);
+    context(&mut b).events = Some(events);
     let collector = tokio::spawn(async move {
         let mut writes: Vec<chrono::DateTime<chrono::Utc>> = Vec::new();
         while let Ok(entry) = rx.recv().await {
@@ -407,7 +420,7 @@ async fn rate_limited(sandboxes: &Handle, target: usize) {
     let report = b.run().await;
     let elapsed = started.elapsed();
     let stats = b.stats().await;
-    b.ctx.events = None;
+    context(&mut b).events = None;
     let times = collector.await.expect("collector");
     let created = count(&report, "create/ok");
     let (Some(first), Some(last)) = (times.first(), times.last()) else {

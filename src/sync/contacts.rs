@@ -44,9 +44,8 @@ impl Run<'_> {
             // flow 4 sends it (marking the contact handled here would hold it back a run).
             if let Some(link) = link {
                 let ghl_changed = self
-                    .ghl_snapshot
-                    .get(&link.ghl_id)
-                    .is_some_and(|now| hash_fields(&project(now, &keys)) != base.ghl_hash);
+                    .ghl_now(&link.ghl_id)
+                    .is_some_and(|now| hash_fields(&project(&now, &keys)) != base.ghl_hash);
                 if !ghl_changed {
                     self.handled(link.ghl_id);
                 }
@@ -93,9 +92,8 @@ impl Run<'_> {
         };
         self.handled(link.ghl_id.clone());
         let ghl_now = self
-            .ghl_snapshot
-            .get(&link.ghl_id)
-            .map(|record| project(record, &keys));
+            .ghl_now(&link.ghl_id)
+            .map(|record| project(&record, &keys));
         let ghl_now_hash = ghl_now.as_ref().map(hash_fields);
         let both_changed = match (&baseline, &ghl_now_hash) {
             (Some(b), Some(now)) => *now != b.ghl_hash,
@@ -158,8 +156,7 @@ impl Run<'_> {
         let ghl_updated = self
             .ghl_snapshot
             .get(ghl_id)
-            .and_then(|r| r.get("dateUpdated"))
-            .and_then(Value::as_str)
+            .and_then(|contact| contact.date_updated.as_deref())
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&chrono::Utc));
         // Without a peer clock, the change we are looking at now is the later one.
@@ -214,11 +211,7 @@ impl Run<'_> {
             .await?;
         }
         if !merged.to_peer.is_empty() && ctx.settings.contacts.to_peer {
-            let mut ghl_json = self
-                .ghl_snapshot
-                .get(ghl_id)
-                .cloned()
-                .unwrap_or(Value::Null);
+            let mut ghl_json = self.ghl_now(ghl_id).unwrap_or(Value::Null);
             if let Some(map) = ghl_json.as_object_mut() {
                 map.extend(merged.agreed.clone());
             }
@@ -388,7 +381,7 @@ impl Run<'_> {
             .ghl_snapshot
             .iter()
             .filter(|(id, _)| !self.is_handled(id))
-            .map(|(id, record)| (id.clone(), record.clone()))
+            .filter_map(|(id, contact)| Some((id.clone(), serde_json::to_value(contact).ok()?)))
             .collect();
         for (ghl_id, record) in snapshot {
             if self.limit_reached() {

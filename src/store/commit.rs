@@ -167,7 +167,29 @@ impl Staged {
     }
 }
 
-pub(super) type Waiting = (Staged, oneshot::Sender<Result<(), StoreError>>);
+/// A commit in the queue: its number (to take it back out), what it writes, and who waits.
+pub(super) struct Waiting {
+    number: u64,
+    staged: Staged,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Takes a commit back out of the queue if its caller stops waiting before a transaction took
+/// it (its task was cancelled: a run stopped at another lane's error). Left in the queue, it
+/// would be applied by some later commit, possibly after its record was synced again, and put
+/// back a stale link and baseline. Taken out, it is what a crash makes of a commit: a flushed
+/// intent found in flight and reconciled by lookup. Once a transaction took it, this finds
+/// nothing to remove.
+struct Unqueue<'a> {
+    queue: &'a CommitQueue,
+    number: u64,
+}
+
+impl Drop for Unqueue<'_> {
+    fn drop(&mut self) {
+        lock(&self.queue.waiting).retain(|waiting| waiting.number != self.number);
+    }
+}
 
 /// Commits waiting for the next transaction, shared by every clone of the store.
 #[derive(Default)]
@@ -175,6 +197,8 @@ pub(crate) struct CommitQueue {
     pub(super) waiting: Mutex<Vec<Waiting>>,
     /// One transaction at a time; the commits that arrive meanwhile wait here and share the next.
     pub(super) turn: tokio::sync::Mutex<()>,
+    /// Numbers handed to waiting commits.
+    numbered: AtomicU64,
     commits: AtomicU64,
     transactions: AtomicU64,
 }
@@ -196,7 +220,13 @@ impl Store {
         let staged = Staged::new(self, commit)?;
         let queue = &self.commits;
         let (done, mut result) = oneshot::channel();
-        lock(&queue.waiting).push((staged, done));
+        let number = queue.numbered.fetch_add(1, Ordering::Relaxed);
+        lock(&queue.waiting).push(Waiting {
+            number,
+            staged,
+            done,
+        });
+        let _unqueue = Unqueue { queue, number };
         let _turn = queue.turn.lock().await;
         // Batches are taken and applied only by the holder of the turn, with no await in
         // between: holding it, this commit is either applied already or still waiting.
@@ -223,28 +253,28 @@ impl Store {
     /// own answer.
     fn apply_commits(&self, batch: Vec<Waiting>) {
         let queue = &self.commits;
-        let staged: Vec<&Staged> = batch.iter().map(|(staged, _)| staged).collect();
+        let staged: Vec<&Staged> = batch.iter().map(|waiting| &waiting.staged).collect();
         queue
             .commits
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         queue.transactions.fetch_add(1, Ordering::Relaxed);
         match self.transaction(&staged) {
             Ok(()) => {
-                for (_, done) in batch {
-                    // The caller may have stopped waiting (its task was cancelled); the commit
-                    // stands either way.
-                    let _ = done.send(Ok(()));
+                for waiting in batch {
+                    // A caller may stop waiting while the transaction runs (its task cancelled
+                    // on another thread); the commit stands either way.
+                    let _ = waiting.done.send(Ok(()));
                 }
             }
             Err(err) if batch.len() == 1 => {
-                if let Some((_, done)) = batch.into_iter().next() {
-                    let _ = done.send(Err(err));
+                if let Some(waiting) = batch.into_iter().next() {
+                    let _ = waiting.done.send(Err(err));
                 }
             }
             Err(_) => {
-                for (staged, done) in batch {
+                for waiting in batch {
                     queue.transactions.fetch_add(1, Ordering::Relaxed);
-                    let _ = done.send(self.transaction(&[&staged]));
+                    let _ = waiting.done.send(self.transaction(&[&waiting.staged]));
                 }
             }
         }

@@ -396,3 +396,58 @@ async fn a_failing_commit_never_fails_the_commits_batched_with_it() {
         "the failed commit's intent stays in flight"
     );
 }
+
+#[tokio::test]
+async fn a_commit_whose_caller_stops_waiting_leaves_the_queue_and_its_intent_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut ops = intents(&store, 2).await;
+    let turn = store.commits.turn.lock().await;
+    let mut first = ops.remove(0);
+    let waiting = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            first.state = OpState::Done;
+            store
+                .commit(&Commit {
+                    op: &first,
+                    link: Some(("C-0", "G-0")),
+                    parent: None,
+                    baseline: None,
+                    log: &log(Action::Create, Outcome::Ok),
+                })
+                .await
+        })
+    };
+    while store.commits.waiting.lock().unwrap().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    // The run stops (another lane failed) while this commit waits for its turn.
+    waiting.abort();
+    assert!(waiting.await.unwrap_err().is_cancelled());
+    assert!(
+        store.commits.waiting.lock().unwrap().is_empty(),
+        "taken back out"
+    );
+    drop(turn);
+    // The next commit's transaction does not carry it along.
+    let answers = commit_together(&store, ops).await;
+    assert!(answers[0].is_ok());
+    assert!(
+        store
+            .link("repsly", EntityKind::Contact, "C-1")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .link("repsly", EntityKind::Contact, "C-0")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.operations_in("in_flight").unwrap().len(),
+        1,
+        "its intent stays in flight, to be reconciled like a commit lost in a crash"
+    );
+}

@@ -172,9 +172,7 @@ async fn edits_on_both_sides_merge_by_the_mapping_and_the_conflict_is_logged() {
         "and sent to the peer"
     );
 
-    let writes = s.writes().await;
-    s.run().await;
-    assert_eq!(s.writes().await, writes, "converged: nothing more to write");
+    assert_converged(&s).await;
 }
 
 /// A Repsly edit whose write to GHL failed waits on the retry ladder; the cursor has moved past
@@ -238,9 +236,7 @@ async fn a_superseded_retry_to_ghl_still_syncs_the_peer_edit_it_carried() {
         peer_now.fields["Website"], "https://ghl.example",
         "the GHL edit"
     );
-    let writes = s.writes().await;
-    s.run().await;
-    assert_eq!(s.writes().await, writes, "converged: nothing more to write");
+    assert_converged(&s).await;
 }
 
 async fn deactivate_with(policy: DeletePolicy) -> (SyncHarness, String, String) {
@@ -402,4 +398,11 @@ async fn activity_tags_the_contact_by_the_tag_rules() {
     );
     let notes = s.ctx.ghl.list_notes(&ghl_id).await.unwrap().notes;
     assert!(notes.iter().any(|n| n.body == "Asked for a quote"));
+}
+
+/// One more run writes nothing: both sides agree.
+async fn assert_converged(s: &SyncHarness) {
+    let writes = s.writes().await;
+    s.run().await;
+    assert_eq!(s.writes().await, writes, "converged: nothing more to write");
 }

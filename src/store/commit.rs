@@ -42,7 +42,7 @@ pub struct Commit<'a> {
 
 /// A commit with its keys and values encoded: done once, outside the transaction (which sled may
 /// run more than once), and owned, so whichever writer's task applies the batch can apply it.
-pub(super) struct Staged {
+struct Staged {
     op: OpWrite,
     /// `idmap` and `idmap_rev` keys and values.
     link: Option<[(Vec<u8>, Vec<u8>); 2]>,

@@ -270,16 +270,7 @@ async fn a_new_intent_is_found_in_flight_without_an_index_entry_and_leaves_at_co
     assert_eq!(store.operations_in("in_flight").unwrap(), vec![claimed]);
 
     operation.state = OpState::Done;
-    store
-        .commit(&Commit {
-            op: &operation,
-            link: Some(("C-1", "G1")),
-            parent: None,
-            baseline: None,
-            log: &log(Action::Create, Outcome::Ok),
-        })
-        .await
-        .unwrap();
+    commit_link(&store, &operation, "C-1", "G1").await.unwrap();
     assert!(store.operation(operation.id).unwrap().is_none());
     assert_eq!(store.ops_by_state.len(), 0);
 }
@@ -324,6 +315,32 @@ async fn commit_together(store: &Store, ops: Vec<Operation>) -> Vec<Result<(), S
         answers.push(task.await.unwrap());
     }
     answers
+}
+
+/// Commits a created contact's link, without a baseline.
+async fn commit_link(
+    store: &Store,
+    operation: &Operation,
+    peer_id: &str,
+    ghl_id: &str,
+) -> Result<(), StoreError> {
+    store
+        .commit(&Commit {
+            op: operation,
+            link: Some((peer_id, ghl_id)),
+            parent: None,
+            baseline: None,
+            log: &log(Action::Create, Outcome::Ok),
+        })
+        .await
+}
+
+/// Whether the repsly contact `peer_id` has an id link.
+fn linked(store: &Store, peer_id: &str) -> bool {
+    store
+        .link("repsly", EntityKind::Contact, peer_id)
+        .unwrap()
+        .is_some()
 }
 
 async fn intents(store: &Store, count: usize) -> Vec<Operation> {
@@ -377,19 +394,9 @@ async fn a_failing_commit_never_fails_the_commits_batched_with_it() {
     // The batch failed as a whole, then each commit ran alone.
     assert_eq!(store.commit_counts(), (4, 5));
     for i in [0, 1, 3] {
-        assert!(
-            store
-                .link("repsly", EntityKind::Contact, &format!("C-{i}"))
-                .unwrap()
-                .is_some()
-        );
+        assert!(linked(&store, &format!("C-{i}")));
     }
-    assert!(
-        store
-            .link("repsly", EntityKind::Contact, "C-2")
-            .unwrap()
-            .is_none()
-    );
+    assert!(!linked(&store, "C-2"));
     assert_eq!(
         store.ops.len(),
         1,
@@ -408,15 +415,7 @@ async fn a_commit_whose_caller_stops_waiting_leaves_the_queue_and_its_intent_in_
         let store = store.clone();
         tokio::spawn(async move {
             first.state = OpState::Done;
-            store
-                .commit(&Commit {
-                    op: &first,
-                    link: Some(("C-0", "G-0")),
-                    parent: None,
-                    baseline: None,
-                    log: &log(Action::Create, Outcome::Ok),
-                })
-                .await
+            commit_link(&store, &first, "C-0", "G-0").await
         })
     };
     while store.commits.waiting.lock().unwrap().is_empty() {
@@ -433,18 +432,8 @@ async fn a_commit_whose_caller_stops_waiting_leaves_the_queue_and_its_intent_in_
     // The next commit's transaction does not carry it along.
     let answers = commit_together(&store, ops).await;
     assert!(answers[0].is_ok());
-    assert!(
-        store
-            .link("repsly", EntityKind::Contact, "C-1")
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        store
-            .link("repsly", EntityKind::Contact, "C-0")
-            .unwrap()
-            .is_none()
-    );
+    assert!(linked(&store, "C-1"));
+    assert!(!linked(&store, "C-0"));
     assert_eq!(
         store.operations_in("in_flight").unwrap().len(),
         1,

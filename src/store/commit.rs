@@ -199,6 +199,8 @@ pub(crate) struct CommitQueue {
     pub(super) turn: tokio::sync::Mutex<()>,
     /// Numbers handed to waiting commits.
     numbered: AtomicU64,
+    /// Told whenever a commit joins the queue (a wave waits for its records: `wave.rs`).
+    pub(super) arrived: tokio::sync::Notify,
     commits: AtomicU64,
     transactions: AtomicU64,
 }
@@ -227,6 +229,7 @@ impl Store {
             done,
         });
         let _unqueue = Unqueue { queue, number };
+        queue.arrived.notify_waiters();
         let _turn = queue.turn.lock().await;
         // Batches are taken and applied only by the holder of the turn, with no await in
         // between: holding it, this commit is either applied already or still waiting.
@@ -251,7 +254,7 @@ impl Store {
 
     /// Applies a batch in one transaction; if that fails, each commit alone, so each gets its
     /// own answer.
-    fn apply_commits(&self, batch: Vec<Waiting>) {
+    pub(super) fn apply_commits(&self, batch: Vec<Waiting>) {
         let queue = &self.commits;
         let staged: Vec<&Staged> = batch.iter().map(|waiting| &waiting.staged).collect();
         queue
@@ -310,6 +313,6 @@ impl Store {
 }
 
 /// The queue's lock guards a plain list: a panic elsewhere cannot leave it half-changed.
-fn lock(waiting: &Mutex<Vec<Waiting>>) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
+pub(super) fn lock(waiting: &Mutex<Vec<Waiting>>) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
     waiting.lock().unwrap_or_else(PoisonError::into_inner)
 }

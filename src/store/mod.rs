@@ -15,12 +15,14 @@ mod keys;
 mod log;
 mod ops;
 pub mod records;
+mod wave;
 
 pub use commit::Commit;
 pub use contact_list::{ContactListEntry, display_name, sort_name};
 pub use error::StoreError;
 pub use keys::{entity_key, entity_prefix};
 pub use records::*;
+pub use wave::CommitWave;
 
 use crate::peers::EntityKind;
 use serde::Serialize;

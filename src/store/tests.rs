@@ -440,3 +440,96 @@ async fn a_commit_whose_caller_stops_waiting_leaves_the_queue_and_its_intent_in_
         "its intent stays in flight, to be reconciled like a commit lost in a crash"
     );
 }
+
+/// A record of a wave: after `delay_ms`, commits `operation`'s link, or ends without a commit.
+async fn wave_record(
+    store: &Store,
+    operation: Option<Operation>,
+    delay_ms: u64,
+) -> Result<(), StoreError> {
+    tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+    let Some(mut operation) = operation else {
+        return Ok(());
+    };
+    operation.state = OpState::Done;
+    let peer_id = operation.source_id.clone();
+    commit_link(store, &operation, &peer_id, &peer_id.replace('C', "G")).await
+}
+
+#[tokio::test]
+async fn a_waves_commits_share_one_transaction_however_its_records_end() {
+    use futures::TryStreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let ops = intents(&store, 4).await;
+    // Answers arrive one by one, and two records end without committing (unchanged, queued).
+    let mut records: Vec<(Option<Operation>, u64)> = ops
+        .into_iter()
+        .zip([15, 1, 30, 8])
+        .map(|(operation, delay)| (Some(operation), delay))
+        .collect();
+    records.push((None, 0));
+    records.push((None, 20));
+    let wave = store.commit_wave(records.len());
+    let running: futures::stream::FuturesUnordered<_> = records
+        .into_iter()
+        .map(|(operation, delay)| wave.record(wave_record(&store, operation, delay)))
+        .collect();
+    wave.run(running.try_collect::<()>()).await.unwrap();
+    assert_eq!(
+        store.commit_counts(),
+        (4, 1),
+        "four commits, one transaction"
+    );
+    for i in 0..4 {
+        assert!(linked(&store, &format!("C-{i}")));
+    }
+    // The wave let the turn go: a commit outside a wave goes through on its own.
+    let mut later = intents(&store, 5).await.remove(4);
+    later.state = OpState::Done;
+    commit_link(&store, &later, "C-4", "G-4").await.unwrap();
+    assert_eq!(store.commit_counts(), (5, 2));
+}
+
+#[tokio::test]
+async fn a_wave_stopped_by_an_error_applies_none_of_its_waiting_commits() {
+    use futures::TryStreamExt;
+    use futures::future::{BoxFuture, FutureExt};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let ops = intents(&store, 2).await;
+    let wave = store.commit_wave(3);
+    let failing = async {
+        // Once both commits wait for the wave (bounded, so a wave that does not hold them
+        // fails the asserts below rather than hanging here).
+        for _ in 0..2000 {
+            if store.commits.waiting.lock().unwrap().len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        Err(StoreError::Unanswered("a record"))
+    };
+    let running: futures::stream::FuturesUnordered<BoxFuture<'_, Result<(), StoreError>>> = ops
+        .into_iter()
+        .map(|operation| wave.record(wave_record(&store, Some(operation), 0)).boxed())
+        .chain([wave.record(failing).boxed()])
+        .collect();
+    let err = wave.run(running.try_collect::<()>()).await.unwrap_err();
+    assert!(err.to_string().contains("a record"), "{err}");
+    assert!(
+        store.commits.waiting.lock().unwrap().is_empty(),
+        "taken back out"
+    );
+    assert!(!linked(&store, "C-0") && !linked(&store, "C-1"));
+    assert_eq!(
+        store.operations_in("in_flight").unwrap().len(),
+        2,
+        "their intents stay in flight, to be reconciled like commits lost in a crash"
+    );
+    // The turn is free again.
+    let mut later = intents(&store, 3).await.remove(2);
+    later.state = OpState::Done;
+    commit_link(&store, &later, "C-2", "G-2").await.unwrap();
+    assert!(linked(&store, "C-2"));
+}

@@ -25,7 +25,8 @@ pub struct SyncSettings {
     /// Tag written by the "tag" delete policy.
     #[serde(default = "default_deleted_tag")]
     pub deleted_tag: String,
-    /// Records of one change page written at once (lanes, `pages.rs`); 1 = one at a time. GHL's
+    /// Records of one change page sent at once (a wave, `pages.rs`); 1 = one at a time. At a
+    /// page's size (Repsly's 50), a page is one wave: one flush and one commit transaction. GHL's
     /// rate limit is kept by the client's limiter whatever this is.
     #[serde(default = "default_lanes")]
     pub lanes: usize,
@@ -47,7 +48,7 @@ impl Default for SyncSettings {
 }
 
 fn default_lanes() -> usize {
-    16
+    50
 }
 
 fn default_deleted_tag() -> String {

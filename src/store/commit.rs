@@ -206,6 +206,11 @@ pub(crate) struct CommitQueue {
 }
 
 impl CommitQueue {
+    /// Commits waiting for a transaction (a wave's release counts them: `wave.rs`).
+    pub(super) fn waiting(&self) -> usize {
+        lock(&self.waiting).len()
+    }
+
     fn counts(&self) -> (u64, u64) {
         (
             self.commits.load(Ordering::Relaxed),
@@ -238,8 +243,7 @@ impl Store {
         }
         // Let commits that are ready to run join this transaction.
         tokio::task::yield_now().await;
-        let batch = std::mem::take(&mut *lock(&queue.waiting));
-        self.apply_commits(batch);
+        self.apply_waiting();
         // Proven invariant: the batch just applied held this commit (it was waiting, and only
         // the turn's holder takes commits) and every commit of a batch is answered.
         result
@@ -252,9 +256,17 @@ impl Store {
         self.commits.counts()
     }
 
+    /// Applies every waiting commit, in one transaction. Only the holder of the turn calls this.
+    pub(super) fn apply_waiting(&self) {
+        let batch = std::mem::take(&mut *lock(&self.commits.waiting));
+        if !batch.is_empty() {
+            self.apply_commits(batch);
+        }
+    }
+
     /// Applies a batch in one transaction; if that fails, each commit alone, so each gets its
     /// own answer.
-    pub(super) fn apply_commits(&self, batch: Vec<Waiting>) {
+    fn apply_commits(&self, batch: Vec<Waiting>) {
         let queue = &self.commits;
         let staged: Vec<&Staged> = batch.iter().map(|waiting| &waiting.staged).collect();
         queue
@@ -313,6 +325,6 @@ impl Store {
 }
 
 /// The queue's lock guards a plain list: a panic elsewhere cannot leave it half-changed.
-pub(super) fn lock(waiting: &Mutex<Vec<Waiting>>) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
+fn lock(waiting: &Mutex<Vec<Waiting>>) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
     waiting.lock().unwrap_or_else(PoisonError::into_inner)
 }

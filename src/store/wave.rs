@@ -5,14 +5,13 @@
 //! batches of about five. Every transaction costs sled two sealed log buffers, and each sealed
 //! buffer is a `pwrite` plus `sync_file_range` on sled's IO threads that also wakes every idle
 //! thread of sled's pool (`commit.rs`). One transaction per wave of 50 cut the engine's CPU per
-//! contact by about a quarter in the sync bench (BENCHMARKS.md).
+//! contact by a fifth to a quarter in the sync bench (BENCHMARKS.md).
 //!
 //! A commit still returns only once it is applied (a record reads its own writes), so the wave's
 //! records finish together. The turn stays with the wave until every record has ended or waits
 //! to commit; a commit from elsewhere (a retry from the console) waits at most that long.
 
 use super::Store;
-use super::commit::lock;
 use futures::FutureExt;
 use std::future::Future;
 use std::pin::pin;
@@ -75,7 +74,7 @@ impl CommitWave<'_> {
             let mut arrived = pin!(queue.arrived.notified());
             // Registered before the check, so a commit or an end after it is not missed.
             arrived.as_mut().enable();
-            let waiting = lock(&queue.waiting).len();
+            let waiting = queue.waiting();
             // Commits from outside the wave count too: the turn then goes a little early, and
             // the rest of the wave commits as commits outside a wave do.
             if self.ended.load(Ordering::SeqCst) + waiting >= self.records {
@@ -83,9 +82,6 @@ impl CommitWave<'_> {
             }
             arrived.await;
         }
-        let batch = std::mem::take(&mut *lock(&queue.waiting));
-        if !batch.is_empty() {
-            self.store.apply_commits(batch);
-        }
+        self.store.apply_waiting();
     }
 }

@@ -381,7 +381,7 @@ impl Run<'_> {
             .ghl_snapshot
             .iter()
             .filter(|(id, _)| !self.is_handled(id))
-            .filter_map(|(id, contact)| Some((id.clone(), serde_json::to_value(contact).ok()?)))
+            .filter_map(|(id, _)| Some((id.clone(), self.ghl_now(id)?)))
             .collect();
         for (ghl_id, record) in snapshot {
             if self.limit_reached() {

@@ -259,9 +259,17 @@ fn compile_rule(
 }
 
 fn transforms(list: &[Spanned<Toml>], src: Source<'_>) -> Result<Vec<Transform>, MappingError> {
-    list.iter()
+    let transforms: Vec<Transform> = list
+        .iter()
         .map(|item| parse_transform(item.get_ref()).map_err(|m| src.invalid(item.span(), m)))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    if transforms
+        .iter()
+        .any(|t| matches!(t, Transform::PhoneE164 { .. }))
+    {
+        super::phone::load_metadata();
+    }
+    Ok(transforms)
 }
 
 fn field_names(

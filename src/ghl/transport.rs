@@ -27,8 +27,10 @@ pub(crate) struct Call {
     scope: &'static str,
     /// Non-idempotent create: never retried once it may have reached GHL.
     create: bool,
-    /// Top-level key a success must carry (`contact`, `tasks`, …).
+    /// Top-level key a success must carry (`contact`, `tasks`, …), named when it is missing.
     wrapping_key: Option<&'static str>,
+    /// The answer's type would read a missing key as a default: look for it before decoding.
+    check_key_first: bool,
 }
 
 impl Call {
@@ -47,6 +49,7 @@ impl Call {
             scope,
             create: false,
             wrapping_key: None,
+            check_key_first: false,
         }
     }
 
@@ -81,8 +84,18 @@ impl Call {
         self
     }
 
+    /// A success carries `key`, a field the answer's type requires: serde refuses an answer
+    /// without it, and the error then names the key.
     pub(crate) fn wrapped_in(mut self, key: &'static str) -> Self {
         self.wrapping_key = Some(key);
+        self
+    }
+
+    /// A success carries `key`, but the answer's type would read it as a default when missing
+    /// (an appointment's `id`): the body is searched for it first, a second pass over it.
+    pub(crate) fn requires_key(mut self, key: &'static str) -> Self {
+        self.wrapping_key = Some(key);
+        self.check_key_first = true;
         self
     }
 
@@ -188,7 +201,13 @@ impl GhlClient {
                 tracing::debug!(method = %ctx.method, path = %ctx.path, status, elapsed_ms, attempt, trace_id = trace_id.as_deref().unwrap_or(""), "ghl request");
             }
             if (200..300).contains(&status) {
-                return decode(&ctx, &answer, call.wrapping_key, &secrets);
+                return decode(
+                    &ctx,
+                    &answer,
+                    call.wrapping_key,
+                    call.check_key_first,
+                    &secrets,
+                );
             }
             if status == 429 {
                 rate_waits += 1;

@@ -58,7 +58,7 @@ impl GhlClient {
         let request = Call::new(Method::POST, path, CALENDARS_API_VERSION, EVENTS_WRITE)
             .json(&dto)?
             .create()
-            .wrapped_in("id");
+            .requires_key("id");
         self.execute(request).await
     }
 
@@ -77,7 +77,7 @@ impl GhlClient {
             EVENTS_WRITE,
         )
         .json(&dto)?
-        .wrapped_in("id");
+        .requires_key("id");
         self.execute(request).await
     }
 }

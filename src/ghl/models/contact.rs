@@ -1,11 +1,13 @@
 //! Contacts: the read model (`GetContectByIdSchema`, spelling theirs), the write DTOs and the
 //! response envelopes of every contact endpoint.
 
+use super::one_pass::read_model;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// A contact as GHL returns it. Unknown fields are kept in `extra` so nothing is lost.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A contact as GHL returns it. Unknown fields are kept in `extra` so nothing is lost. Read in
+/// one pass (`one_pass.rs`; the list below follows the serde names of the fields).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
     #[serde(default)]
@@ -72,6 +74,39 @@ pub struct Contact {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+read_model!(Contact, "a GHL contact object", {
+    "id" => id,
+    "locationId" => location_id,
+    "name" => name,
+    "firstName" => first_name,
+    "lastName" => last_name,
+    "firstNameLowerCase" => first_name_lower_case,
+    "lastNameLowerCase" => last_name_lower_case,
+    "fullNameLowerCase" => full_name_lower_case,
+    "email" => email,
+    "emailLowerCase" => email_lower_case,
+    "phone" => phone,
+    "companyName" => company_name,
+    "website" => website,
+    "timezone" => timezone,
+    "address1" => address1,
+    "city" => city,
+    "state" => state,
+    "country" => country,
+    "postalCode" => postal_code,
+    "dnd" => dnd,
+    "dndSettings" => dnd_settings,
+    "type" => contact_type,
+    "source" => source,
+    "assignedTo" => assigned_to,
+    "tags" => tags,
+    "dateOfBirth" => date_of_birth,
+    "dateAdded" => date_added,
+    "dateUpdated" => date_updated,
+    "customFields" => custom_fields,
+    "businessId" => business_id,
+});
 
 /// A custom field value as GHL reads it back: `{id, value}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -302,4 +337,87 @@ pub struct TagsResponse {
     pub tags: Vec<String>,
     #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Every field set (the literal names them all, so a new field must be added here and to
+    /// the `read_model!` list): what is written is read back into the same fields, nothing
+    /// spills into `extra`, and unknown keys keep their values and order.
+    #[test]
+    fn a_contact_reads_back_every_field_it_writes() {
+        let text = |s: &str| Some(s.to_string());
+        let contact = Contact {
+            id: "c1".into(),
+            location_id: text("loc"),
+            name: text("Ada Lovelace"),
+            first_name: text("Ada"),
+            last_name: text("Lovelace"),
+            first_name_lower_case: text("ada"),
+            last_name_lower_case: text("lovelace"),
+            full_name_lower_case: text("ada lovelace"),
+            email: text("ada@example.com"),
+            email_lower_case: text("ada@example.com"),
+            phone: text("+14155550123"),
+            company_name: text("Engines"),
+            website: text("https://example.com"),
+            timezone: text("Europe/London"),
+            address1: text("1 Street"),
+            city: text("London"),
+            state: text("LDN"),
+            country: text("GB"),
+            postal_code: text("N1"),
+            dnd: Some(true),
+            dnd_settings: Some(json!({"SMS": {"status": "active"}})),
+            contact_type: text("lead"),
+            source: text("repsly"),
+            assigned_to: text("u1"),
+            tags: vec!["vip".into()],
+            date_of_birth: Some(json!("1815-12-10")),
+            date_added: text("2026-01-01T00:00:00.000Z"),
+            date_updated: text("2026-01-02T00:00:00.000Z"),
+            custom_fields: vec![CustomFieldValue {
+                id: "f1".into(),
+                value: json!("x"),
+            }],
+            business_id: text("b1"),
+            extra: serde_json::from_value(json!({"zeta": 1, "additionalEmails": ["a@b.co"]}))
+                .unwrap(),
+        };
+        let written = serde_json::to_string(&contact).unwrap();
+        let read: Contact = serde_json::from_str(&written).unwrap();
+        assert_eq!(read, contact);
+        assert_eq!(
+            read.extra.keys().collect::<Vec<_>>(),
+            ["zeta", "additionalEmails"]
+        );
+        // Through `Value` too (keys arrive owned there).
+        let read: Contact =
+            serde_json::from_value(serde_json::to_value(&contact).unwrap()).unwrap();
+        assert_eq!(read, contact);
+    }
+
+    #[test]
+    fn nulls_escapes_and_wrong_types_read_as_the_derive_would() {
+        let read: Contact =
+            serde_json::from_str(r#"{"id":"c1","email":null,"first\u004eame":"Ada","x":null}"#)
+                .unwrap();
+        assert_eq!(read.email, None);
+        assert_eq!(read.first_name.as_deref(), Some("Ada"));
+        assert_eq!(read.extra.get("x"), Some(&Value::Null));
+        for (body, expected) in [
+            (r#"{"id":"c1","tags":"vip"}"#, "expected a sequence"),
+            (r#"{"id":7}"#, "expected a string"),
+            (r#"{"dnd":"yes"}"#, "expected a boolean"),
+            (r#"["c1"]"#, "expected a GHL contact object"),
+        ] {
+            let err = serde_json::from_str::<Contact>(body)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{body}: {err}");
+        }
+    }
 }

@@ -14,6 +14,7 @@ mod contact;
 mod error_body;
 mod note;
 mod oauth;
+mod one_pass;
 mod task;
 
 pub use appointment::*;

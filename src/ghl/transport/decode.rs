@@ -48,16 +48,18 @@ fn exposed(secrets: &[Secret]) -> Vec<&str> {
     secrets.iter().map(Secret::expose).collect()
 }
 
-/// A 2xx answer into `T`, checking the wrapping key first so a missing key is named.
+/// A 2xx answer into `T`; a missing wrapping key is named. `T` itself refuses an answer
+/// without `key` unless `check_key_first` says it would default it.
 pub(super) fn decode<T: DeserializeOwned>(
     ctx: &RequestContext,
     answer: &Answer,
     key: Option<&str>,
+    check_key_first: bool,
     secrets: &[Secret],
 ) -> Result<T, GhlError> {
     // Most answers have the expected shape: read them straight into `T`. Only when that fails
     // is the body read again through `Value`, to name what is wrong.
-    if key.is_none_or(|key| has_key(&answer.body, key))
+    if (!check_key_first || key.is_none_or(|key| has_key(&answer.body, key)))
         && let Ok(decoded) = serde_json::from_slice::<T>(&answer.body)
     {
         return Ok(decoded);

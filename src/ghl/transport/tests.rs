@@ -16,7 +16,7 @@ use super::decode::*;
 use super::*;
 use crate::ghl::error::ErrorClass;
 use crate::ghl::models::ErrorMessage;
-use crate::ghl::models::{ContactEnvelope, CreateContactDto};
+use crate::ghl::models::{Appointment, ContactEnvelope, CreateContactDto};
 use crate::ghl::{AuthSettings, ClientSettings, RetryPolicy};
 
 fn ctx() -> RequestContext {
@@ -57,6 +57,7 @@ fn html_success_page_is_a_decode_error_with_an_excerpt() {
         &ctx(),
         &answer(200, "text/html", &html),
         Some("contact"),
+        false,
         &[],
     )
     .unwrap_err();
@@ -80,6 +81,7 @@ fn missing_wrapping_key_is_named() {
         &ctx(),
         &answer(200, "application/json", body),
         Some("contact"),
+        false,
         &[],
     )
     .unwrap_err();
@@ -89,10 +91,28 @@ fn missing_wrapping_key_is_named() {
         &ctx(),
         &answer(200, "application/json", "{\"contact\": "),
         Some("contact"),
+        false,
         &[],
     )
     .unwrap_err();
     assert!(malformed.to_string().contains("not JSON"), "{malformed}");
+}
+
+/// An appointment's `id` defaults when absent, so its calls look for the key before decoding.
+#[test]
+fn a_key_the_type_would_default_is_looked_for_first() {
+    let body = answer(200, "application/json", r#"{"calendarId": "cal-1"}"#);
+    let unchecked = decode::<Appointment>(&ctx(), &body, Some("id"), false, &[]).unwrap();
+    assert_eq!(unchecked.id, "", "the type alone lets the answer through");
+    let err = decode::<Appointment>(&ctx(), &body, Some("id"), true, &[]).unwrap_err();
+    assert!(err.to_string().contains("no `id`"), "{err}");
+    let found = answer(
+        200,
+        "application/json",
+        r#"{"id": "ev-1", "calendarId": "cal-1"}"#,
+    );
+    let appointment = decode::<Appointment>(&ctx(), &found, Some("id"), true, &[]).unwrap();
+    assert_eq!(appointment.id, "ev-1");
 }
 
 #[test]

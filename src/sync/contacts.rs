@@ -4,7 +4,7 @@
 
 use super::context::SyncError;
 use super::execute::{Bookkeeping, Outbound, Source};
-use super::hash::{diff, hash_fields};
+use super::hash::{additions, diff, hash_fields, hash_normalised, normalise};
 use super::merge::merge;
 use super::pages::Arrival;
 use super::run::Run;
@@ -33,18 +33,18 @@ impl Run<'_> {
                 .await;
         };
         let peer_fields = mapped.fields;
+        // Normalised once: the hash decides "unchanged", and a create logs every field as added.
+        let normalised = normalise(&peer_fields);
+        let peer_hash = hash_normalised(&normalised);
         let baseline = ctx.store.baseline(&peer, KIND, &record.id)?;
         let keys = self.ghl_keys(KIND)?;
-        if let Some(base) = baseline
-            .as_ref()
-            .filter(|b| b.peer_hash == hash_fields(&peer_fields))
-        {
+        if let Some(base) = baseline.as_ref().filter(|b| b.peer_hash == peer_hash) {
             self.count(Action::Skip, Outcome::Unchanged);
             // Unchanged on the peer side; a GHL change since the baseline is still news, and
             // flow 4 sends it (marking the contact handled here would hold it back a run).
             if let Some(link) = link {
                 let ghl_changed = self
-                    .ghl_now(&link.ghl_id)
+                    .ghl_now(&link.ghl_id)?
                     .is_some_and(|now| hash_fields(&project(&now, &keys)) != base.ghl_hash);
                 if !ghl_changed {
                     self.handled(link.ghl_id);
@@ -64,8 +64,9 @@ impl Run<'_> {
             let book = Bookkeeping {
                 peer_id: Some(record.id.clone()),
                 peer_fields: peer_fields.clone(),
+                peer_hash: Some(peer_hash),
                 ghl_keys: keys.clone(),
-                diff: diff(&Map::new(), &peer_fields),
+                diff: additions(normalised),
                 ..Bookkeeping::default()
             };
             let sent = self
@@ -92,7 +93,7 @@ impl Run<'_> {
         };
         self.handled(link.ghl_id.clone());
         let ghl_now = self
-            .ghl_now(&link.ghl_id)
+            .ghl_now(&link.ghl_id)?
             .map(|record| project(&record, &keys));
         let ghl_now_hash = ghl_now.as_ref().map(hash_fields);
         let both_changed = match (&baseline, &ghl_now_hash) {
@@ -118,6 +119,7 @@ impl Run<'_> {
         let book = Bookkeeping {
             peer_id: Some(record.id.clone()),
             peer_fields: peer_fields.clone(),
+            peer_hash: Some(peer_hash),
             ghl_keys: keys,
             diff: diff(
                 &restrict(&before, &changed.keys().cloned().collect::<Vec<_>>()),
@@ -154,10 +156,9 @@ impl Run<'_> {
         let entity = ctx.entity(KIND)?;
         let keys = self.ghl_keys(KIND)?;
         let ghl_updated = self
-            .ghl_snapshot
-            .get(ghl_id)
-            .and_then(|contact| contact.date_updated.as_deref())
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .ghl_contact(ghl_id)?
+            .and_then(|contact| contact.date_updated)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&chrono::Utc));
         // Without a peer clock, the change we are looking at now is the later one.
         let peer_is_newer = match (record.updated_at, ghl_updated) {
@@ -211,7 +212,7 @@ impl Run<'_> {
             .await?;
         }
         if !merged.to_peer.is_empty() && ctx.settings.contacts.to_peer {
-            let mut ghl_json = self.ghl_now(ghl_id).unwrap_or(Value::Null);
+            let mut ghl_json = self.ghl_now(ghl_id)?.unwrap_or(Value::Null);
             if let Some(map) = ghl_json.as_object_mut() {
                 map.extend(merged.agreed.clone());
             }
@@ -233,6 +234,7 @@ impl Run<'_> {
                     ghl_keys: keys,
                     diff: report,
                     outcome: Some(outcome),
+                    peer_hash: None,
                 },
             })
             .await?;
@@ -283,6 +285,7 @@ impl Run<'_> {
                 ghl_keys: keys.to_vec(),
                 outcome: None,
                 planned_against: Some(hash_fields(&as_read)),
+                peer_hash: None,
             },
         })
         .await?;
@@ -377,16 +380,19 @@ impl Run<'_> {
         let peer = ctx.peer_name().to_string();
         let entity = ctx.entity(KIND)?;
         let keys = self.ghl_keys(KIND)?;
-        let snapshot: Vec<(String, Value)> = self
+        let unhandled: Vec<String> = self
             .ghl_snapshot
-            .iter()
-            .filter(|(id, _)| !self.is_handled(id))
-            .filter_map(|(id, _)| Some((id.clone(), self.ghl_now(id)?)))
+            .keys()
+            .filter(|id| !self.is_handled(id))
+            .cloned()
             .collect();
-        for (ghl_id, record) in snapshot {
+        for ghl_id in unhandled {
             if self.limit_reached() {
                 break;
             }
+            let Some(record) = self.ghl_now(&ghl_id)? else {
+                continue;
+            };
             let ghl_fields = project(&record, &keys);
             let peer_id = ctx.store.peer_id_for(&peer, KIND, &ghl_id)?;
             let baseline = match &peer_id {
@@ -436,6 +442,7 @@ impl Run<'_> {
                     ghl_keys: keys.clone(),
                     outcome: None,
                     planned_against,
+                    peer_hash: None,
                 },
             })
             .await?;

@@ -71,6 +71,8 @@ pub struct Bookkeeping {
     pub peer_id: Option<String>,
     /// GHL-side fields the peer record maps to (the baseline's peer hash).
     pub peer_fields: Map<String, Value>,
+    /// `hash_fields(&peer_fields)`, when the caller has it already.
+    pub peer_hash: Option<String>,
     /// GHL-side fields as GHL will hold them, when known before sending (GHL → peer writes).
     pub ghl_fields: Option<Map<String, Value>>,
     /// The GHL fields a read can be compared on (the mapping's standard GHL fields).
@@ -106,7 +108,12 @@ impl Executor<'_> {
             Source::Json(value) => (value, None, None),
             peer @ Source::Peer(_) => (
                 Value::Null,
-                Some(super::hash::hash_fields(&out.book.peer_fields)),
+                Some(
+                    out.book
+                        .peer_hash
+                        .clone()
+                        .unwrap_or_else(|| super::hash::hash_fields(&out.book.peer_fields)),
+                ),
                 Some(peer),
             ),
         };
@@ -381,6 +388,7 @@ impl Executor<'_> {
             diff,
             outcome,
             planned_against: _,
+            peer_hash: _,
         } = book;
         let outcome = outcome.unwrap_or(Outcome::Ok);
         op.state = OpState::Done;

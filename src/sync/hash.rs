@@ -61,6 +61,14 @@ pub fn hash_normalised(normalised: &Map<String, Value>) -> String {
     out
 }
 
+/// `diff` from nothing to a map that is already `normalise`d: every field is new.
+pub fn additions(normalised: Map<String, Value>) -> Map<String, Value> {
+    normalised
+        .into_iter()
+        .map(|(key, new)| (key, Value::Array(vec![Value::Null, new])))
+        .collect()
+}
+
 /// Field → [before, after] for every field that differs.
 pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<String, Value> {
     let (before, after) = (normalise(before), normalise(after));
@@ -100,6 +108,13 @@ mod tests {
         );
         let c = map(json!({"email": "a@b.co", "tags": ["ny"]}));
         assert_ne!(hash_fields(&a), hash_fields(&c));
+    }
+
+    #[test]
+    fn additions_are_the_diff_from_nothing() {
+        let a = map(json!({"tags": ["VIP", "ny"], "email": "a@b.co", "city": "", "x": null}));
+        assert_eq!(additions(normalise(&a)), diff(&Map::new(), &a));
+        assert_eq!(additions(normalise(&a)).len(), 2);
     }
 
     #[test]

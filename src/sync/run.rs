@@ -68,8 +68,9 @@ pub struct Run<'a> {
     pub(super) options: &'a RunOptions,
     pub(super) dry_run: bool,
     pub(super) run_id: u64,
-    /// GHL contacts as listed at the start of the run, by id (typed; `ghl_now` gives one as JSON).
-    pub(super) ghl_snapshot: HashMap<String, crate::ghl::models::Contact>,
+    /// GHL contacts as listed at the start of the run, by id, kept as GHL sent them until one
+    /// is compared (`ghl_contact`, `ghl_now`).
+    pub(super) ghl_snapshot: HashMap<String, crate::ghl::models::ListedContact>,
     pub(super) calendar_id: Option<String>,
     /// Peer contacts whose write to GHL was superseded at the start of the run: their peer
     /// change is still to sync (`failed::peer_contact_change`).
@@ -169,7 +170,7 @@ impl<'a> Run<'a> {
                 .ctx
                 .ghl
                 .with_priority(crate::ghl::Priority::Bulk)
-                .list_all_contacts(None, 100, MAX_PAGES)
+                .list_all_contacts_unread(None, 100, MAX_PAGES)
                 .await?
             {
                 self.ghl_snapshot.insert(contact.id.clone(), contact);
@@ -205,11 +206,23 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// A contact of the run's GHL snapshot as JSON, the form mappings and hashes compare. Kept
-    /// typed until asked for: a run compares only its linked contacts, and turning all of a
-    /// location's contacts into JSON up front was a tenth of an import's CPU.
-    pub(super) fn ghl_now(&self, ghl_id: &str) -> Option<Value> {
-        serde_json::to_value(self.ghl_snapshot.get(ghl_id)?).ok()
+    /// A contact of the run's GHL snapshot, read in full. A contact GHL sent in a shape we cannot
+    /// read stops the run, as a listing that failed to decode would.
+    pub(super) fn ghl_contact(
+        &self,
+        ghl_id: &str,
+    ) -> Result<Option<crate::ghl::models::Contact>, SyncError> {
+        match self.ghl_snapshot.get(ghl_id) {
+            Some(listed) => Ok(Some(listed.read()?)),
+            None => Ok(None),
+        }
+    }
+
+    /// `ghl_contact` as JSON, the form mappings and hashes compare.
+    pub(super) fn ghl_now(&self, ghl_id: &str) -> Result<Option<Value>, SyncError> {
+        Ok(self
+            .ghl_contact(ghl_id)?
+            .and_then(|contact| serde_json::to_value(contact).ok()))
     }
 
     pub(super) fn executor(&self) -> Executor<'a> {

@@ -8,10 +8,11 @@ use crate::ghl::client::GhlClient;
 use crate::ghl::error::GhlError;
 use crate::ghl::models::{
     CONTACTS_API_VERSION, Contact, ContactEnvelope, ContactList, ContactSearchBody,
-    ContactSearchResponse, CreateContactDto, DuplicateContactResponse, Succeded, UpdateContactDto,
-    UpsertContactDto, UpsertContactResponse,
+    ContactSearchResponse, CreateContactDto, DuplicateContactResponse, Listed, ListedContact,
+    Succeded, UpdateContactDto, UpsertContactDto, UpsertContactResponse,
 };
 use crate::ghl::transport::Call;
+use serde::de::DeserializeOwned;
 
 /// GHL's page size ceiling for `GET /contacts/`.
 const MAX_PAGE: u32 = 100;
@@ -48,14 +49,14 @@ fn contact_path(id: &str) -> Result<String, GhlError> {
 }
 
 /// The cursor after `page`: GHL's meta when present, else the last contact's `dateAdded` and id.
-fn next_cursor(page: &ContactList) -> Option<(i64, String)> {
+fn next_cursor<C: Listed>(page: &ContactList<C>) -> Option<(i64, String)> {
     let meta = page.meta.as_ref();
     if let Some((after, id)) = meta.and_then(|m| m.start_after.zip(m.start_after_id.clone())) {
         return Some((after, id));
     }
     let last = page.contacts.last()?;
-    let added = chrono::DateTime::parse_from_rfc3339(last.date_added.as_deref()?).ok()?;
-    Some((added.timestamp_millis(), last.id.clone()))
+    let added = chrono::DateTime::parse_from_rfc3339(last.date_added()?).ok()?;
+    Some((added.timestamp_millis(), last.id().to_string()))
 }
 
 impl GhlClient {
@@ -66,6 +67,13 @@ impl GhlClient {
 
     /// One page of `GET /contacts/`.
     pub async fn list_contacts_page(&self, q: &ListContacts) -> Result<ContactList, GhlError> {
+        self.contacts_page(q).await
+    }
+
+    async fn contacts_page<C: Listed + DeserializeOwned>(
+        &self,
+        q: &ListContacts,
+    ) -> Result<ContactList<C>, GhlError> {
         let request = call(Method::GET, "/contacts/".to_string(), CONTACTS_READ)
             .query("locationId", self.location_id())
             .query("limit", q.limit.clamp(1, MAX_PAGE).to_string())
@@ -85,6 +93,25 @@ impl GhlClient {
         page_limit: u32,
         max_pages: usize,
     ) -> Result<Vec<Contact>, GhlError> {
+        self.walk_contacts(query, page_limit, max_pages).await
+    }
+
+    /// `list_all_contacts`, each contact kept as sent until read (`ListedContact`).
+    pub async fn list_all_contacts_unread(
+        &self,
+        query: Option<&str>,
+        page_limit: u32,
+        max_pages: usize,
+    ) -> Result<Vec<ListedContact>, GhlError> {
+        self.walk_contacts(query, page_limit, max_pages).await
+    }
+
+    async fn walk_contacts<C: Listed + DeserializeOwned>(
+        &self,
+        query: Option<&str>,
+        page_limit: u32,
+        max_pages: usize,
+    ) -> Result<Vec<C>, GhlError> {
         let mut request = ListContacts {
             query: query.map(str::to_string),
             limit: page_limit.clamp(1, MAX_PAGE),
@@ -92,7 +119,7 @@ impl GhlClient {
         };
         let mut contacts = Vec::new();
         for page_number in 1..=max_pages {
-            let page = self.list_contacts_page(&request).await?;
+            let page = self.contacts_page::<C>(&request).await?;
             let full = page.contacts.len() as u32 >= request.limit;
             let cursor = next_cursor(&page);
             contacts.extend(page.contacts);

@@ -391,9 +391,7 @@ mod tests {
         {
             // What a schema-1 store looks like: no contact list trees' content.
             let db = sled::open(&path).unwrap();
-            for tree in ["contact_list", "contact_list_keys"] {
-                db.open_tree(tree).unwrap().clear().unwrap();
-            }
+            db.open_tree("contact_list").unwrap().clear().unwrap();
             db.open_tree("meta")
                 .unwrap()
                 .insert(
@@ -414,9 +412,67 @@ mod tests {
     }
 
     #[test]
-    fn a_renamed_contact_moves_in_the_list_and_leaves_no_old_entry() {
-        let (_dir, ctx) = seeded(10);
-        let before = contacts(&ctx, None).unwrap().rows;
+    fn a_store_of_schema_2_moves_list_names_onto_links_and_renames_still_leave_no_old_entry() {
+        let (dir, ctx) = seeded(10);
+        let expected = contacts(&ctx, None).unwrap().rows;
+        let path = ctx.store.path().to_path_buf();
+        drop(ctx);
+        {
+            // What a schema-2 store looks like: links without names, the names in a tree.
+            let db = sled::open(&path).unwrap();
+            let (idmap, keys) = (
+                db.open_tree("idmap").unwrap(),
+                db.open_tree("contact_list_keys").unwrap(),
+            );
+            for item in idmap.iter() {
+                let (key, value) = item.unwrap();
+                if !key.starts_with(b"repsly/contact/") {
+                    continue;
+                }
+                let mut link: crate::store::IdLink =
+                    crate::store::codec::decode("idmap", &key, &value).unwrap();
+                let name = link.listed_as.take().expect("a linked contact is listed");
+                let peer_id = String::from_utf8_lossy(&key).replace("/contact/", "/");
+                keys.insert(peer_id, crate::store::codec::encode(&name).unwrap())
+                    .unwrap();
+                idmap
+                    .insert(key, crate::store::codec::encode(&link).unwrap())
+                    .unwrap();
+            }
+            db.open_tree("meta")
+                .unwrap()
+                .insert(
+                    "schema_version",
+                    crate::store::codec::encode(&2u32).unwrap(),
+                )
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 3);
+        let link = store
+            .link("repsly", EntityKind::Contact, "C00009")
+            .unwrap()
+            .unwrap();
+        assert!(link.listed_as.is_some(), "{link:?}");
+        let ctx = context(store);
+        assert_eq!(contacts(&ctx, None).unwrap().rows, expected);
+        rename_c00009_to_aaron(&ctx);
+        let after = contacts(&ctx, None).unwrap().rows;
+        assert_eq!(after.len(), expected.len(), "the old entry is gone");
+        assert_eq!(after[0].name, "Aaron Aardvark");
+        drop(ctx);
+        let db = sled::open(&path).unwrap();
+        assert!(
+            !db.tree_names()
+                .iter()
+                .any(|name| &name[..] == b"contact_list_keys"),
+            "the retired tree is dropped"
+        );
+        drop(dir);
+    }
+
+    fn rename_c00009_to_aaron(ctx: &SyncContext) {
         let baseline = Baseline {
             peer_hash: "p".into(),
             ghl_hash: "g".into(),
@@ -430,6 +486,13 @@ mod tests {
         ctx.store
             .set_baseline("repsly", EntityKind::Contact, "C00009", &baseline)
             .unwrap();
+    }
+
+    #[test]
+    fn a_renamed_contact_moves_in_the_list_and_leaves_no_old_entry() {
+        let (_dir, ctx) = seeded(10);
+        let before = contacts(&ctx, None).unwrap().rows;
+        rename_c00009_to_aaron(&ctx);
         let after = contacts(&ctx, None).unwrap().rows;
         assert_eq!(after.len(), before.len());
         assert_eq!(after[0].peer_id, "C00009");

@@ -15,7 +15,7 @@
 //! an intent found in flight after a crash is reconciled by lookup before anything is resent —
 //! so a lost commit costs a lookup, never a duplicate.
 
-use super::contact_list::{ContactListEntry, FiledEntry, ListTrees};
+use super::contact_list::{ContactListEntry, FiledEntry, LinkWrite, ListTrees, listed_name};
 use super::keys::{entity_key, log_key};
 use super::ops::{OpWrite, TxResult};
 use super::records::{Baseline, IdLink, LogEntry, Operation};
@@ -59,7 +59,6 @@ enum ListUpdate {
     ReadRest {
         peer: String,
         peer_id: String,
-        ghl_id: Option<String>,
         baseline: Option<Baseline>,
     },
 }
@@ -78,6 +77,24 @@ struct CommitTrees<'a> {
 impl Staged {
     fn new(store: &Store, commit: &Commit<'_>) -> Result<Staged, StoreError> {
         let op = commit.op;
+        let contact = commit
+            .link
+            .map(|(peer_id, _)| peer_id)
+            .or(commit.baseline.map(|(peer_id, _)| peer_id));
+        let list = match (op.kind, contact) {
+            (EntityKind::Contact, Some(peer_id)) => Some(match (commit.link, commit.baseline) {
+                (Some((_, ghl_id)), Some((_, baseline))) => ListUpdate::Filed(FiledEntry::new(
+                    &op.peer,
+                    ContactListEntry::new(peer_id, ghl_id, Some(baseline)),
+                )?),
+                (_, baseline) => ListUpdate::ReadRest {
+                    peer: op.peer.clone(),
+                    peer_id: peer_id.to_string(),
+                    baseline: baseline.map(|(_, baseline)| baseline.clone()),
+                },
+            }),
+            _ => None,
+        };
         let link = commit
             .link
             .map(|(peer_id, ghl_id)| -> Result<_, StoreError> {
@@ -85,6 +102,12 @@ impl Staged {
                     ghl_id: ghl_id.to_string(),
                     linked_at: commit.log.at,
                     parent: commit.parent.map(str::to_string),
+                    // Known in full, the entry's name goes on the link now; otherwise the
+                    // transaction adds it once it has read the rest.
+                    listed_as: match &list {
+                        Some(ListUpdate::Filed(filed)) => Some(filed.name.clone()),
+                        _ => None,
+                    },
                 };
                 Ok([
                     (
@@ -107,25 +130,6 @@ impl Staged {
                 ))
             })
             .transpose()?;
-        let contact = commit
-            .link
-            .map(|(peer_id, _)| peer_id)
-            .or(commit.baseline.map(|(peer_id, _)| peer_id));
-        let list = match (op.kind, contact) {
-            (EntityKind::Contact, Some(peer_id)) => Some(match (commit.link, commit.baseline) {
-                (Some((_, ghl_id)), Some((_, baseline))) => ListUpdate::Filed(FiledEntry::new(
-                    &op.peer,
-                    ContactListEntry::new(peer_id, ghl_id, Some(baseline)),
-                )?),
-                (link, baseline) => ListUpdate::ReadRest {
-                    peer: op.peer.clone(),
-                    peer_id: peer_id.to_string(),
-                    ghl_id: link.map(|(_, ghl_id)| ghl_id.to_string()),
-                    baseline: baseline.map(|(_, baseline)| baseline.clone()),
-                },
-            }),
-            _ => None,
-        };
         Ok(Staged {
             op: OpWrite::new(op)?,
             link,
@@ -140,8 +144,11 @@ impl Staged {
 
     fn apply(&self, trees: &CommitTrees<'_>) -> TxResult<()> {
         self.op.apply(trees.ops, trees.index)?;
+        // The link this replaces, when it writes one: sled's insert reads it anyway, and it
+        // says where the contact's list entry was filed.
+        let mut replaced = None;
         if let Some([(key, value), (rev_key, rev_value)]) = &self.link {
-            trees.idmap.insert(key.as_slice(), value.as_slice())?;
+            replaced = Some((key, trees.idmap.insert(key.as_slice(), value.as_slice())?));
             trees
                 .idmap_rev
                 .insert(rev_key.as_slice(), rev_value.as_slice())?;
@@ -151,17 +158,29 @@ impl Staged {
         }
         let (log_key, log_value) = &self.log;
         trees.synclog.insert(log_key, log_value.as_slice())?;
-        match &self.list {
-            Some(ListUpdate::Filed(filed)) => trees.list.file(filed)?,
-            Some(ListUpdate::ReadRest {
+        match (&self.list, &replaced) {
+            (Some(ListUpdate::Filed(filed)), Some((key, old))) => {
+                let previous = listed_name(key, old.as_deref())?;
+                trees.list.file(filed, previous.as_deref())?;
+            }
+            (
+                Some(ListUpdate::ReadRest {
+                    peer,
+                    peer_id,
+                    baseline,
+                }),
+                replaced,
+            ) => trees.list.refresh(
                 peer,
                 peer_id,
-                ghl_id,
-                baseline,
-            }) => trees
-                .list
-                .refresh(peer, peer_id, ghl_id.as_deref(), baseline.as_ref())?,
-            None => {}
+                baseline.as_ref(),
+                match replaced {
+                    Some((_, old)) => LinkWrite::Replaced(old.as_deref()),
+                    None => LinkWrite::Untouched,
+                },
+            )?,
+            // A filed entry comes only with a link (`Staged::new`).
+            (Some(ListUpdate::Filed(_)), None) | (None, _) => {}
         }
         Ok(())
     }
@@ -304,22 +323,19 @@ impl Store {
             &self.baselines,
             &self.synclog,
             &self.contact_list,
-            &self.contact_list_keys,
         )
-            .transaction(
-                |(ops, index, idmap, idmap_rev, baselines, synclog, list, keys)| {
-                    let trees = CommitTrees {
-                        ops,
-                        index,
-                        idmap,
-                        idmap_rev,
-                        baselines,
-                        synclog,
-                        list: ListTrees::new(list, keys, idmap, baselines),
-                    };
-                    batch.iter().try_for_each(|staged| staged.apply(&trees))
-                },
-            )?;
+            .transaction(|(ops, index, idmap, idmap_rev, baselines, synclog, list)| {
+                let trees = CommitTrees {
+                    ops,
+                    index,
+                    idmap,
+                    idmap_rev,
+                    baselines,
+                    synclog,
+                    list: ListTrees::new(list, idmap, baselines),
+                };
+                batch.iter().try_for_each(|staged| staged.apply(&trees))
+            })?;
         Ok(())
     }
 }

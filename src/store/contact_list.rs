@@ -6,9 +6,9 @@
 //!
 //! Trees: `contact_list` (`peer/` + lowercased display name + `\0` + peer id → `[ghl_id, name,
 //! email, phone, synced_at ms]`, a JSON array: the list is read whole, and names on every value
-//! would double what sled holds in memory for it) and `contact_list_keys` (`peer/` + peer id →
-//! the lowercased name its entry is filed under, so a rename removes the old entry). Only linked
-//! contacts have an entry.
+//! would double what sled holds in memory for it). The contact's link in `idmap` records the
+//! lowercased name its entry is filed under (`IdLink::listed_as`), so a rename removes the old
+//! entry. Only linked contacts have an entry.
 
 use super::keys::peer_prefix;
 use super::ops::{TxResult, abort};
@@ -137,59 +137,64 @@ fn list_key(peer: &str, sort_name: &str, peer_id: &str) -> Vec<u8> {
     key
 }
 
-fn keys_key(peer: &str, peer_id: &str) -> Vec<u8> {
-    let mut key = peer_prefix(peer);
-    key.extend_from_slice(peer_id.as_bytes());
-    key
+/// The sort name a link says its contact is filed under, from a stored `idmap` value.
+pub(super) fn listed_name(key: &[u8], link: Option<&[u8]>) -> TxResult<Option<String>> {
+    link.map(|bytes| codec::decode::<IdLink>("idmap", key, bytes))
+        .transpose()
+        .map(|link| link.and_then(|link| link.listed_as))
+        .map_err(abort)
 }
 
 /// The trees a list entry lives in, inside a transaction, and the link and baseline trees it is
 /// read from when the write at hand carries only one of the two.
 pub(super) struct ListTrees<'a> {
     list: &'a TransactionalTree,
-    keys: &'a TransactionalTree,
     idmap: &'a TransactionalTree,
     baselines: &'a TransactionalTree,
+}
+
+/// What a transaction did to a contact's link before its list entry is brought up to date.
+pub(super) enum LinkWrite<'a> {
+    /// It left the link alone: the stored link says where the entry is filed.
+    Untouched,
+    /// It wrote the link, replacing this stored value (if any): the value written does not
+    /// know the name yet, the replaced one says where the entry was filed.
+    Replaced(Option<&'a [u8]>),
 }
 
 impl<'a> ListTrees<'a> {
     pub fn new(
         list: &'a TransactionalTree,
-        keys: &'a TransactionalTree,
         idmap: &'a TransactionalTree,
         baselines: &'a TransactionalTree,
     ) -> ListTrees<'a> {
         ListTrees {
             list,
-            keys,
             idmap,
             baselines,
         }
     }
 
-    /// Brings one contact's entry up to date after its link or baseline changed. `ghl_id` and
-    /// `baseline` are what this transaction writes; what it does not write is read back.
+    /// Brings one contact's entry up to date after its link or baseline changed. `baseline` is
+    /// what this transaction writes, if it writes one; the rest is read back (a link this
+    /// transaction wrote is read from its own writes). The link learns the name it is filed
+    /// under.
     pub fn refresh(
         &self,
         peer: &str,
         peer_id: &str,
-        ghl_id: Option<&str>,
         baseline: Option<&Baseline>,
+        link_write: LinkWrite<'_>,
     ) -> TxResult<()> {
         let entity_key = super::keys::entity_key(peer, crate::peers::EntityKind::Contact, peer_id);
-        let linked;
-        let ghl_id = match ghl_id {
-            Some(id) => id,
-            None => match self.idmap.get(&entity_key)? {
-                Some(bytes) => {
-                    let link: IdLink =
-                        codec::decode("idmap", &entity_key, &bytes).map_err(abort)?;
-                    linked = link.ghl_id;
-                    &linked
-                }
-                // Not linked (yet): the list shows linked contacts only.
-                None => return Ok(()),
-            },
+        let Some(bytes) = self.idmap.get(&entity_key)? else {
+            // Not linked (yet): the list shows linked contacts only.
+            return Ok(());
+        };
+        let mut link: IdLink = codec::decode("idmap", &entity_key, &bytes).map_err(abort)?;
+        let previous = match link_write {
+            LinkWrite::Untouched => link.listed_as.clone(),
+            LinkWrite::Replaced(old) => listed_name(&entity_key, old)?,
         };
         let stored;
         let baseline = match baseline {
@@ -203,38 +208,39 @@ impl<'a> ListTrees<'a> {
                 None => None,
             },
         };
-        let filed = FiledEntry::new(peer, ContactListEntry::new(peer_id, ghl_id, baseline))
+        let filed = FiledEntry::new(peer, ContactListEntry::new(peer_id, &link.ghl_id, baseline))
             .map_err(abort)?;
-        self.file(&filed)
+        self.file(&filed, previous.as_deref())?;
+        if link.listed_as.as_deref() != Some(filed.name.as_str()) {
+            link.listed_as = Some(filed.name.clone());
+            self.idmap
+                .insert(entity_key, codec::encode(&link).map_err(abort)?)?;
+        }
+        Ok(())
     }
 
-    /// Writes an entry encoded beforehand, removing the one it replaces when the name changed.
-    pub fn file(&self, filed: &FiledEntry) -> TxResult<()> {
-        if let Some(old) = self.keys.get(&filed.keys_key)? {
-            let old: String =
-                codec::decode("contact_list_keys", &filed.keys_key, &old).map_err(abort)?;
-            if old != filed.name {
-                self.list
-                    .remove(list_key(&filed.peer, &old, &filed.peer_id))?;
-            }
+    /// Writes an entry encoded beforehand, removing the one filed under `previous` when the
+    /// name changed. Recording the new name on the link is the caller's part.
+    pub fn file(&self, filed: &FiledEntry, previous: Option<&str>) -> TxResult<()> {
+        if let Some(old) = previous
+            && old != filed.name
+        {
+            self.list
+                .remove(list_key(&filed.peer, old, &filed.peer_id))?;
         }
-        self.keys
-            .insert(filed.keys_key.as_slice(), filed.name_value.as_slice())?;
         self.list
             .insert(filed.list_key.as_slice(), filed.value.as_slice())?;
         Ok(())
     }
 }
 
-/// A list entry with its keys and values encoded, outside any transaction (sled may run a
+/// A list entry with its key and value encoded, outside any transaction (sled may run a
 /// transaction's closure more than once).
 pub(super) struct FiledEntry {
     peer: String,
     peer_id: String,
-    /// The sort name it is filed under, and that name encoded for `contact_list_keys`.
-    name: String,
-    name_value: Vec<u8>,
-    keys_key: Vec<u8>,
+    /// The sort name it is filed under (what its link records as `listed_as`).
+    pub(super) name: String,
     list_key: Vec<u8>,
     value: Vec<u8>,
 }
@@ -245,8 +251,6 @@ impl FiledEntry {
         let peer_id = entry.peer_id.clone();
         Ok(FiledEntry {
             peer: peer.to_string(),
-            name_value: codec::encode(&name)?,
-            keys_key: keys_key(peer, &peer_id),
             list_key: list_key(peer, &name, &peer_id),
             value: encode_entry(entry)?,
             name,
@@ -274,13 +278,13 @@ impl Store {
             .collect()
     }
 
-    /// Writes every linked contact's entry from `idmap` and `baselines` (the migration to schema
-    /// 2, and a repair). Entries already there are replaced.
+    /// Writes every linked contact's entry from `idmap` and `baselines`, and the name it is
+    /// filed under on its link (the migrations to schemas 2 and 3, and a repair). Entries
+    /// already there are replaced.
     pub(super) fn rebuild_contact_list(&self) -> Result<u64, StoreError> {
         self.contact_list.clear()?;
-        self.contact_list_keys.clear()?;
         let marker = format!("/{}/", crate::peers::EntityKind::Contact.as_str());
-        let (mut list, mut keys) = (sled::Batch::default(), sled::Batch::default());
+        let (mut list, mut links) = (sled::Batch::default(), sled::Batch::default());
         let mut written = 0u64;
         for item in self.idmap.iter() {
             let (key, value) = item?;
@@ -292,16 +296,19 @@ impl Store {
             else {
                 continue;
             };
-            let link: IdLink = codec::decode("idmap", &key, &value)?;
+            let mut link: IdLink = codec::decode("idmap", &key, &value)?;
             let baseline: Option<Baseline> = self.get(&self.baselines, "baselines", &key)?;
             let entry = ContactListEntry::new(peer_id, &link.ghl_id, baseline.as_ref());
             let name = sort_name(&entry.name);
-            keys.insert(keys_key(peer, peer_id), codec::encode(&name)?);
             list.insert(list_key(peer, &name, peer_id), encode_entry(entry)?);
+            if link.listed_as.as_deref() != Some(name.as_str()) {
+                link.listed_as = Some(name);
+                links.insert(key.clone(), codec::encode(&link)?);
+            }
             written += 1;
         }
         self.contact_list.apply_batch(list)?;
-        self.contact_list_keys.apply_batch(keys)?;
+        self.idmap.apply_batch(links)?;
         Ok(written)
     }
 }

@@ -30,9 +30,9 @@ use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
 /// Schema version this release writes. Bump with a migration in `migrate`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
-pub(crate) const TREE_NAMES: [&str; 12] = [
+pub(crate) const TREE_NAMES: [&str; 11] = [
     "meta",
     "idmap",
     "idmap_rev",
@@ -44,8 +44,11 @@ pub(crate) const TREE_NAMES: [&str; 12] = [
     "runs",
     "synclog",
     "contact_list",
-    "contact_list_keys",
 ];
+
+/// Trees earlier schemas had and a migration removed; a backup taken then may still hold them.
+/// `contact_list_keys` (schema 2): a contact's list name, now on its link (`IdLink::listed_as`).
+pub(crate) const RETIRED_TREE_NAMES: [&str; 1] = ["contact_list_keys"];
 
 #[derive(Clone)]
 pub struct Store {
@@ -62,7 +65,6 @@ pub struct Store {
     runs: sled::Tree,
     synclog: sled::Tree,
     contact_list: sled::Tree,
-    contact_list_keys: sled::Tree,
     /// Shared by every clone: concurrent writers share fsyncs (`durable.rs`).
     group: std::sync::Arc<durable::GroupFlush>,
     /// Shared by every clone: concurrent commits share transactions (`commit.rs`).
@@ -105,7 +107,6 @@ impl Store {
             runs: tree("runs")?,
             synclog: tree("synclog")?,
             contact_list: tree("contact_list")?,
-            contact_list_keys: tree("contact_list_keys")?,
             group: Default::default(),
             commits: Default::default(),
             path: path.to_path_buf(),
@@ -142,10 +143,16 @@ impl Store {
         // Version 0 is a new store (nothing to convert). Each step below is idempotent and the
         // version is bumped only after it, so a crash mid-migration repeats the step.
         if (1..2).contains(&found) {
-            // 2: the contact list in name order (`contact_list.rs`), built from links and
-            // baselines; in-flight operations leave the state index.
-            self.rebuild_contact_list()?;
+            // 2: in-flight operations leave the state index.
             self.drop_in_flight_index()?;
+        }
+        if (1..3).contains(&found) {
+            // 2: the contact list in name order (`contact_list.rs`), built from links and
+            // baselines. 3: the name a contact is filed under moves onto its link.
+            self.rebuild_contact_list()?;
+            for retired in RETIRED_TREE_NAMES {
+                self.db.drop_tree(retired)?;
+            }
         }
         if found < SCHEMA_VERSION {
             self.meta

@@ -3,7 +3,7 @@
 //! (an intent shares its flush with concurrent writers: `durable.rs`); none of them does I/O
 //! beyond the store.
 
-use super::contact_list::ListTrees;
+use super::contact_list::{LinkWrite, ListTrees};
 use super::keys::{entity_key, log_key, op_key, state_key};
 use super::records::{Baseline, IdLink, LogEntry, OpState, Operation};
 use super::{Store, StoreError, codec};
@@ -130,24 +130,20 @@ impl Store {
     ) -> Result<(), StoreError> {
         let key = entity_key(peer, kind, peer_id);
         let value = codec::encode(baseline)?;
-        (
-            &self.baselines,
-            &self.idmap,
-            &self.contact_list,
-            &self.contact_list_keys,
-        )
-            .transaction(|(baselines, idmap, list, keys)| {
+        (&self.baselines, &self.idmap, &self.contact_list).transaction(
+            |(baselines, idmap, list)| {
                 baselines.insert(key.as_slice(), value.as_slice())?;
                 if kind == EntityKind::Contact {
-                    ListTrees::new(list, keys, idmap, baselines).refresh(
+                    ListTrees::new(list, idmap, baselines).refresh(
                         peer,
                         peer_id,
-                        None,
                         Some(baseline),
+                        LinkWrite::Untouched,
                     )?;
                 }
                 Ok(())
-            })?;
+            },
+        )?;
         Ok(())
     }
 
@@ -163,16 +159,16 @@ impl Store {
             ghl_id: ghl_id.to_string(),
             linked_at: chrono::Utc::now(),
             parent: None,
+            listed_as: None,
         };
         (
             &self.idmap,
             &self.idmap_rev,
             &self.baselines,
             &self.contact_list,
-            &self.contact_list_keys,
         )
-            .transaction(|(idmap, idmap_rev, baselines, list, keys)| {
-                idmap.insert(
+            .transaction(|(idmap, idmap_rev, baselines, list)| {
+                let replaced = idmap.insert(
                     entity_key(peer, kind, peer_id),
                     codec::encode(&link).map_err(abort)?,
                 )?;
@@ -181,11 +177,11 @@ impl Store {
                     codec::encode(&peer_id).map_err(abort)?,
                 )?;
                 if kind == EntityKind::Contact {
-                    ListTrees::new(list, keys, idmap, baselines).refresh(
+                    ListTrees::new(list, idmap, baselines).refresh(
                         peer,
                         peer_id,
-                        Some(ghl_id),
                         None,
+                        LinkWrite::Replaced(replaced.as_deref()),
                     )?;
                 }
                 Ok(())

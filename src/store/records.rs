@@ -163,6 +163,11 @@ pub struct IdLink {
     /// written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// For contacts: the sort name its `contact_list` entry is filed under, so a rename finds
+    /// the entry to remove. Kept on the link (which every list change writes or reads anyway)
+    /// rather than in a tree of its own: one read and one write fewer per commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed_as: Option<String>,
 }
 
 /// What both sides looked like after the last successful sync of a record: the base of the

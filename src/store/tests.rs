@@ -241,6 +241,48 @@ fn store_files_are_owner_only_and_backup_restores_byte_for_byte() {
     Store::open(&path).unwrap();
 }
 
+#[test]
+fn a_schema_2_backup_restores_and_its_contact_list_is_rebuilt_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("backup.jsonl");
+    {
+        let store = Store::open(&dir.path().join("old")).unwrap();
+        store
+            .set_link("repsly", EntityKind::Contact, "C-1", "G1")
+            .unwrap();
+        store.backup(&backup).unwrap();
+    }
+    // What schema 2 wrote: its version, and the list name in `contact_list_keys`.
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let original = std::fs::read_to_string(&backup).unwrap();
+    let version_line = hex(&codec::encode(&SCHEMA_VERSION).unwrap());
+    assert!(original.contains(&version_line), "{original}");
+    let text = original.replace(
+        &hex(&codec::encode(&SCHEMA_VERSION).unwrap()),
+        &hex(&codec::encode(&2u32).unwrap()),
+    ) + &format!(
+        "{{\"tree\":\"contact_list_keys\",\"key\":\"{}\",\"value\":\"{}\"}}\n",
+        hex(b"repsly/C-1"),
+        hex(&codec::encode(&"c-1").unwrap())
+    );
+    std::fs::write(&backup, text).unwrap();
+    let restored = dir.path().join("restored");
+    Store::restore(&backup, &restored).unwrap();
+    let copy = Store::open(&restored).unwrap();
+    assert_eq!(copy.schema_version().unwrap(), SCHEMA_VERSION);
+    let list = copy.contact_list("repsly", None).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].ghl_id, "G1");
+    assert_eq!(
+        copy.link("repsly", EntityKind::Contact, "C-1")
+            .unwrap()
+            .unwrap()
+            .listed_as
+            .as_deref(),
+        Some("c-1")
+    );
+}
+
 #[tokio::test]
 async fn a_new_intent_is_found_in_flight_without_an_index_entry_and_leaves_at_commit() {
     let dir = tempfile::tempdir().unwrap();

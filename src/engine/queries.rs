@@ -382,24 +382,37 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_store_of_schema_1_gets_its_contact_list_built_when_opened() {
-        let (dir, ctx) = seeded(60);
+    /// A seeded store, closed so a test can rewrite it as an older release left it: its
+    /// directory, its path and its contact list.
+    fn seeded_then_closed(
+        linked: usize,
+    ) -> (tempfile::TempDir, std::path::PathBuf, Vec<ContactRow>) {
+        let (dir, ctx) = seeded(linked);
         let expected = contacts(&ctx, None).unwrap().rows;
         let path = ctx.store.path().to_path_buf();
-        drop(ctx);
+        (dir, path, expected)
+    }
+
+    /// Makes a raw store say it was written by schema `version`, as an older release left it.
+    fn mark_schema(db: &sled::Db, version: u32) {
+        db.open_tree("meta")
+            .unwrap()
+            .insert(
+                "schema_version",
+                crate::store::codec::encode(&version).unwrap(),
+            )
+            .unwrap();
+        db.flush().unwrap();
+    }
+
+    #[test]
+    fn a_store_of_schema_1_gets_its_contact_list_built_when_opened() {
+        let (dir, path, expected) = seeded_then_closed(60);
         {
             // What a schema-1 store looks like: no contact list trees' content.
             let db = sled::open(&path).unwrap();
             db.open_tree("contact_list").unwrap().clear().unwrap();
-            db.open_tree("meta")
-                .unwrap()
-                .insert(
-                    "schema_version",
-                    crate::store::codec::encode(&1u32).unwrap(),
-                )
-                .unwrap();
-            db.flush().unwrap();
+            mark_schema(&db, 1u32);
         }
         let store = Store::open(&path).unwrap();
         assert_eq!(
@@ -413,10 +426,7 @@ mod tests {
 
     #[test]
     fn a_store_of_schema_2_moves_list_names_onto_links_and_renames_still_leave_no_old_entry() {
-        let (dir, ctx) = seeded(10);
-        let expected = contacts(&ctx, None).unwrap().rows;
-        let path = ctx.store.path().to_path_buf();
-        drop(ctx);
+        let (dir, path, expected) = seeded_then_closed(10);
         {
             // What a schema-2 store looks like: links without names, the names in a tree.
             let db = sled::open(&path).unwrap();
@@ -439,14 +449,7 @@ mod tests {
                     .insert(key, crate::store::codec::encode(&link).unwrap())
                     .unwrap();
             }
-            db.open_tree("meta")
-                .unwrap()
-                .insert(
-                    "schema_version",
-                    crate::store::codec::encode(&2u32).unwrap(),
-                )
-                .unwrap();
-            db.flush().unwrap();
+            mark_schema(&db, 2u32);
         }
         let store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), 3);

@@ -15,7 +15,7 @@
 //! an intent found in flight after a crash is reconciled by lookup before anything is resent —
 //! so a lost commit costs a lookup, never a duplicate.
 
-use super::contact_list::{ContactListEntry, FiledEntry, LinkWrite, ListTrees, listed_name};
+use super::contact_list::{ContactListEntry, FiledEntry, LinkWrite, ListTrees};
 use super::keys::{entity_key, log_key};
 use super::ops::{OpWrite, TxResult};
 use super::records::{Baseline, IdLink, LogEntry, Operation};
@@ -158,29 +158,29 @@ impl Staged {
         }
         let (log_key, log_value) = &self.log;
         trees.synclog.insert(log_key, log_value.as_slice())?;
-        match (&self.list, &replaced) {
-            (Some(ListUpdate::Filed(filed)), Some((key, old))) => {
-                let previous = listed_name(key, old.as_deref())?;
-                trees.list.file(filed, previous.as_deref())?;
+        let link_write = match &replaced {
+            Some((key, old)) => LinkWrite::Replaced {
+                key,
+                old: old.as_deref(),
+            },
+            None => LinkWrite::Untouched,
+        };
+        match &self.list {
+            // A filed entry comes with its link (`Staged::new`), which carries its name; the
+            // replaced link says where it was filed.
+            Some(ListUpdate::Filed(filed)) => {
+                trees
+                    .list
+                    .file(filed, link_write.replaced_name()?.as_deref())?;
             }
-            (
-                Some(ListUpdate::ReadRest {
-                    peer,
-                    peer_id,
-                    baseline,
-                }),
-                replaced,
-            ) => trees.list.refresh(
+            Some(ListUpdate::ReadRest {
                 peer,
                 peer_id,
-                baseline.as_ref(),
-                match replaced {
-                    Some((_, old)) => LinkWrite::Replaced(old.as_deref()),
-                    None => LinkWrite::Untouched,
-                },
-            )?,
-            // A filed entry comes only with a link (`Staged::new`).
-            (Some(ListUpdate::Filed(_)), None) | (None, _) => {}
+                baseline,
+            }) => trees
+                .list
+                .refresh(peer, peer_id, baseline.as_ref(), link_write)?,
+            None => {}
         }
         Ok(())
     }

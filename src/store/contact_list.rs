@@ -137,14 +137,6 @@ fn list_key(peer: &str, sort_name: &str, peer_id: &str) -> Vec<u8> {
     key
 }
 
-/// The sort name a link says its contact is filed under, from a stored `idmap` value.
-pub(super) fn listed_name(key: &[u8], link: Option<&[u8]>) -> TxResult<Option<String>> {
-    link.map(|bytes| codec::decode::<IdLink>("idmap", key, bytes))
-        .transpose()
-        .map(|link| link.and_then(|link| link.listed_as))
-        .map_err(abort)
-}
-
 /// The trees a list entry lives in, inside a transaction, and the link and baseline trees it is
 /// read from when the write at hand carries only one of the two.
 pub(super) struct ListTrees<'a> {
@@ -157,9 +149,27 @@ pub(super) struct ListTrees<'a> {
 pub(super) enum LinkWrite<'a> {
     /// It left the link alone: the stored link says where the entry is filed.
     Untouched,
-    /// It wrote the link, replacing this stored value (if any): the value written does not
-    /// know the name yet, the replaced one says where the entry was filed.
-    Replaced(Option<&'a [u8]>),
+    /// It wrote the link under `key`, replacing `old` (if any): the value written may not know
+    /// the name yet, the replaced one says where the entry was filed.
+    Replaced {
+        key: &'a [u8],
+        old: Option<&'a [u8]>,
+    },
+}
+
+impl LinkWrite<'_> {
+    /// The name the replaced link says its contact was filed under (none when untouched).
+    pub fn replaced_name(&self) -> TxResult<Option<String>> {
+        match self {
+            LinkWrite::Untouched | LinkWrite::Replaced { old: None, .. } => Ok(None),
+            LinkWrite::Replaced {
+                key,
+                old: Some(bytes),
+            } => codec::decode::<IdLink>("idmap", key, bytes)
+                .map(|link| link.listed_as)
+                .map_err(abort),
+        }
+    }
 }
 
 impl<'a> ListTrees<'a> {
@@ -194,7 +204,7 @@ impl<'a> ListTrees<'a> {
         let mut link: IdLink = codec::decode("idmap", &entity_key, &bytes).map_err(abort)?;
         let previous = match link_write {
             LinkWrite::Untouched => link.listed_as.clone(),
-            LinkWrite::Replaced(old) => listed_name(&entity_key, old)?,
+            LinkWrite::Replaced { .. } => link_write.replaced_name()?,
         };
         let stored;
         let baseline = match baseline {

@@ -168,10 +168,9 @@ impl Store {
             &self.contact_list,
         )
             .transaction(|(idmap, idmap_rev, baselines, list)| {
-                let replaced = idmap.insert(
-                    entity_key(peer, kind, peer_id),
-                    codec::encode(&link).map_err(abort)?,
-                )?;
+                let key = entity_key(peer, kind, peer_id);
+                let replaced =
+                    idmap.insert(key.as_slice(), codec::encode(&link).map_err(abort)?)?;
                 idmap_rev.insert(
                     entity_key(peer, kind, ghl_id),
                     codec::encode(&peer_id).map_err(abort)?,
@@ -181,7 +180,10 @@ impl Store {
                         peer,
                         peer_id,
                         None,
-                        LinkWrite::Replaced(replaced.as_deref()),
+                        LinkWrite::Replaced {
+                            key: &key,
+                            old: replaced.as_deref(),
+                        },
                     )?;
                 }
                 Ok(())

@@ -253,18 +253,20 @@ fn a_schema_2_backup_restores_and_its_contact_list_is_rebuilt_on_open() {
         store.backup(&backup).unwrap();
     }
     // What schema 2 wrote: its version, and the list name in `contact_list_keys`.
-    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let hex = super::backup::hex;
     let original = std::fs::read_to_string(&backup).unwrap();
     let version_line = hex(&codec::encode(&SCHEMA_VERSION).unwrap());
     assert!(original.contains(&version_line), "{original}");
     let text = original.replace(
         &hex(&codec::encode(&SCHEMA_VERSION).unwrap()),
         &hex(&codec::encode(&2u32).unwrap()),
-    ) + &format!(
-        "{{\"tree\":\"contact_list_keys\",\"key\":\"{}\",\"value\":\"{}\"}}\n",
-        hex(b"repsly/C-1"),
-        hex(&codec::encode(&"c-1").unwrap())
-    );
+    ) + &json!({
+        "tree": "contact_list_keys",
+        "key": hex(b"repsly/C-1"),
+        "value": hex(&codec::encode(&"c-1").unwrap()),
+    })
+    .to_string()
+        + "\n";
     std::fs::write(&backup, text).unwrap();
     let restored = dir.path().join("restored");
     Store::restore(&backup, &restored).unwrap();

@@ -245,7 +245,19 @@ async fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
     // The edits and notes made between kills all arrived.
     for (code, city) in &expected_city {
         let link = store.link(PEER, EntityKind::Contact, code).unwrap();
-        let link = link.unwrap_or_else(|| panic!("edited client {code} not linked"));
+        let link = link.unwrap_or_else(|| {
+            let why: Vec<_> = queue
+                .iter()
+                .filter(|op| &op.source_id == code)
+                .map(|op| {
+                    (
+                        op.state.name(),
+                        op.error.as_ref().map(|e| e.message.clone()),
+                    )
+                })
+                .collect();
+            panic!("edited client {code} not linked; queued: {why:?}")
+        });
         let contact = by_id[link.ghl_id.as_str()];
         assert_eq!(
             contact.city.as_deref(),
@@ -712,6 +724,7 @@ async fn a_stranded_write_to_ghl_never_overwrites_a_later_ghl_edit() {
             target_id: Some(ghl_id(code)),
             payload: city.map_or_else(|| Value::Object(mapped.clone()), |c| json!({"city": c})),
             source_hash: Some(ghlsync::sync::hash::hash_fields(&mapped)),
+            parent_id: None,
             planned_against: Some(agreed.ghl_hash),
             ..in_flight(
                 store,
@@ -825,6 +838,7 @@ async fn a_stranded_write_to_ghl_does_not_take_a_later_peer_edit_for_its_own() {
         target_id: Some(ghl_id.clone()),
         payload: json!({"city": first}),
         source_hash: Some(ghlsync::sync::hash::hash_fields(&fields)),
+        parent_id: None,
         ..in_flight(
             store,
             &s.ctx.mapping.fingerprint(),
@@ -1046,6 +1060,7 @@ fn in_flight(
         mapping_fingerprint: fingerprint.to_string(),
         planned_against: None,
         source_hash: None,
+        parent_id: None,
         state: OpState::InFlight {
             owner: "engine".into(),
             since: now,

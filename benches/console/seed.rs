@@ -548,6 +548,7 @@ fn failed_op(store: &Store, n: usize, contact: Option<usize>, base: DateTime<Utc
         mapping_fingerprint: "builtin-repsly".into(),
         planned_against: None,
         source_hash: None,
+        parent_id: None,
         state,
         attempts: 1 + (n % 5) as u32,
         error: Some(OpError {
@@ -555,6 +556,7 @@ fn failed_op(store: &Store, n: usize, contact: Option<usize>, base: DateTime<Utc
             status,
             message: message.into(),
             trace_id: Some(format!("trace-{n:08}")),
+            reason: None,
         }),
         created_at: at,
         updated_at: at,

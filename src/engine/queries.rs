@@ -217,6 +217,7 @@ mod tests {
             mapping_fingerprint: "f".into(),
             planned_against: None,
             source_hash: None,
+            parent_id: None,
             state,
             attempts: 1,
             error: Some(OpError {
@@ -224,6 +225,7 @@ mod tests {
                 status: Some(422),
                 message: "no".into(),
                 trace_id: None,
+                reason: None,
             }),
             created_at: at,
             updated_at: at,
@@ -452,7 +454,10 @@ mod tests {
             mark_schema(&db, 2u32);
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(
+            store.schema_version().unwrap(),
+            crate::store::SCHEMA_VERSION
+        );
         let link = store
             .link("repsly", EntityKind::Contact, "C00009")
             .unwrap()

@@ -116,6 +116,12 @@ pub trait Peer: Send + Sync {
         kind: EntityKind,
         cursor: Option<&str>,
     ) -> Result<ChangePage, PeerError>;
+    /// Whether `get` can read a record of `kind` by its id. When it cannot, the engine keeps
+    /// such records in their operations, so a retry can plan them again.
+    fn can_get(&self, kind: EntityKind) -> bool {
+        let _ = kind;
+        true
+    }
     /// Reads one record by its peer id; `Ok(None)` when the peer has no such record.
     async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<PeerRecord>, PeerError>;
     /// Creates or updates a record by its natural key (in `record.id` / `record.fields`).

@@ -46,6 +46,8 @@ impl Store {
             "runs" => &self.runs,
             "synclog" => &self.synclog,
             "contact_list" => &self.contact_list,
+            "peer_identity" => &self.peer_identity,
+            "child_surveys" => &self.child_surveys,
             _ => return None,
         })
     }

@@ -11,6 +11,7 @@ mod commit;
 mod contact_list;
 mod durable;
 mod error;
+mod identity;
 mod keys;
 mod log;
 mod ops;
@@ -20,6 +21,7 @@ mod wave;
 pub use commit::Commit;
 pub use contact_list::{ContactListEntry, display_name, sort_name};
 pub use error::StoreError;
+pub use identity::KnownPerson;
 pub use keys::{entity_key, entity_prefix};
 pub use records::*;
 pub use wave::CommitWave;
@@ -30,9 +32,9 @@ use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
 /// Schema version this release writes. Bump with a migration in `migrate`.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
-pub(crate) const TREE_NAMES: [&str; 11] = [
+pub(crate) const TREE_NAMES: [&str; 13] = [
     "meta",
     "idmap",
     "idmap_rev",
@@ -44,6 +46,8 @@ pub(crate) const TREE_NAMES: [&str; 11] = [
     "runs",
     "synclog",
     "contact_list",
+    "peer_identity",
+    "child_surveys",
 ];
 
 /// Trees earlier schemas had and a migration removed; a backup taken then may still hold them.
@@ -65,6 +69,10 @@ pub struct Store {
     runs: sled::Tree,
     synclog: sled::Tree,
     contact_list: sled::Tree,
+    /// The peer's contacts by match key (`identity.rs`).
+    peer_identity: sled::Tree,
+    /// GHL contacts whose children were listed and matched (`identity.rs`).
+    child_surveys: sled::Tree,
     /// Shared by every clone: concurrent writers share fsyncs (`durable.rs`).
     group: std::sync::Arc<durable::GroupFlush>,
     /// Shared by every clone: concurrent commits share transactions (`commit.rs`).
@@ -107,6 +115,8 @@ impl Store {
             runs: tree("runs")?,
             synclog: tree("synclog")?,
             contact_list: tree("contact_list")?,
+            peer_identity: tree("peer_identity")?,
+            child_surveys: tree("child_surveys")?,
             group: Default::default(),
             commits: Default::default(),
             path: path.to_path_buf(),
@@ -152,6 +162,17 @@ impl Store {
             self.rebuild_contact_list()?;
             for retired in RETIRED_TREE_NAMES {
                 self.db.drop_tree(retired)?;
+            }
+        }
+        if (1..4).contains(&found) {
+            // 4: the peer's contacts by match key (`identity.rs`). Read every peer's contacts
+            // again from the start once, which files each of them; unchanged records cost no
+            // writes on either side.
+            for key in self.cursors.iter().keys() {
+                let key = key?;
+                if key.windows(b"/contact/".len()).any(|w| w == b"/contact/") {
+                    self.cursors.remove(key)?;
+                }
             }
         }
         if found < SCHEMA_VERSION {

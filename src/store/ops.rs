@@ -260,7 +260,7 @@ impl Store {
     /// Every operation in the failed queue (retry scheduled, failed, dead).
     pub fn failed_queue(&self) -> Result<Vec<Operation>, StoreError> {
         let mut all = Vec::new();
-        for state in ["retry_scheduled", "failed", "dead"] {
+        for state in ["retry_scheduled", "failed", "dead", "parked"] {
             all.extend(self.operations_in(state)?);
         }
         all.sort_by_key(|op| op.id);

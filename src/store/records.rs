@@ -34,6 +34,9 @@ pub enum Action {
     /// Delete policy "tag": mark instead of delete.
     Tag,
     Skip,
+    /// Linked to a record the target already held (found by its match keys or, for a child,
+    /// by what it says and when), which already agreed: nothing was sent.
+    Link,
 }
 
 impl Action {
@@ -44,6 +47,7 @@ impl Action {
             Action::Delete => "delete",
             Action::Tag => "tag",
             Action::Skip => "skip",
+            Action::Link => "link",
         }
     }
 }
@@ -65,6 +69,11 @@ pub enum OpState {
     Failed,
     /// Past the attempt/age cap: manual only.
     Dead,
+    /// Waits for something outside it, not for a retry: a child whose contact is not linked
+    /// (skipped, unmatchable, or its own write failed). The error names that parent and why.
+    /// Every run looks at parked operations again and sends those whose wait is over; nothing
+    /// counts as an attempt meanwhile.
+    Parked,
     Done,
     Skipped,
     Resolved,
@@ -78,6 +87,7 @@ impl OpState {
             OpState::RetryScheduled { .. } => "retry_scheduled",
             OpState::Failed => "failed",
             OpState::Dead => "dead",
+            OpState::Parked => "parked",
             OpState::Done => "done",
             OpState::Skipped => "skipped",
             OpState::Resolved => "resolved",
@@ -102,6 +112,10 @@ pub struct OpError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// A stable code for why the planner held the record back without sending it (`no_match_key`,
+    /// `parent_not_synced`, …: `sync::hold::Reason`); `None` for what a request answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One outbound write, persisted before it is sent.
@@ -143,6 +157,11 @@ pub struct Operation {
     /// the same; a newer edit must not become the baseline of a write that did not carry it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_hash: Option<String>,
+    /// For tasks, notes and appointments: the peer id of the contact they belong to. Kept in the
+    /// intent itself, so a child's link names its contact even when the operation is finished
+    /// after a crash and the peer cannot read the child again (Repsly notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
     pub state: OpState,
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,6 +244,8 @@ pub enum Outcome {
     Retrying,
     /// Already waiting in the failed queue; not sent again this run.
     Queued,
+    /// Held back until something else syncs first (its contact, the same person's other write).
+    Parked,
     DryRun,
 }
 
@@ -237,6 +258,7 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Retrying => "retrying",
             Outcome::Queued => "queued",
+            Outcome::Parked => "parked",
             Outcome::DryRun => "dry_run",
         }
     }

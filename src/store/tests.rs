@@ -18,6 +18,7 @@ fn op(store: &Store, state: OpState) -> Operation {
         mapping_fingerprint: "m1".into(),
         planned_against: None,
         source_hash: None,
+        parent_id: None,
         state,
         attempts: 1,
         error: None,
@@ -121,6 +122,7 @@ fn a_claim_succeeds_once() {
         status: Some(422),
         message: "bad email".into(),
         trace_id: None,
+        reason: None,
     });
     store.update_operation(&failed, None).unwrap();
     assert_eq!(store.failed_queue().unwrap().len(), 1);

@@ -5,20 +5,23 @@
 use super::context::SyncError;
 use super::execute::{Bookkeeping, Outbound, Source};
 use super::hash::{additions, diff, hash_fields, hash_normalised, normalise};
+use super::hold::{Held, Reason};
+use super::identity::contact_keys;
+use super::mapping::MatchKey;
 use super::merge::merge;
 use super::pages::Arrival;
 use super::run::Run;
-use super::send::{project, restrict};
+use super::send::{Sent, project, restrict};
 use super::settings::DeletePolicy;
 use crate::peers::{EntityKind, PeerRecord};
-use crate::store::{Action, Baseline, Direction, Outcome};
+use crate::store::{Action, Baseline, Direction, KnownPerson, Outcome};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 const KIND: EntityKind = EntityKind::Contact;
 
 impl Run<'_> {
-    /// One peer contact from a change page.
+    /// One peer contact from a change page (or planned again by a replay).
     pub(super) async fn peer_contact(&self, arrival: Arrival) -> Result<(), SyncError> {
         let ctx = self.ctx;
         let peer = ctx.peer_name().to_string();
@@ -27,6 +30,17 @@ impl Run<'_> {
             mapped,
             link,
         } = arrival;
+        if !self.dry_run
+            && let Some(mapped) = &mapped
+        {
+            // Filed under its match keys, linked or not: flow 4 must never create this person
+            // again in the peer (`Run::peer_twin`).
+            let person = KnownPerson {
+                keys: contact_keys(&mapped.fields),
+                active: record.active,
+            };
+            ctx.store.remember_person(&peer, &record.id, &person)?;
+        }
         let Some(mapped) = mapped.filter(|_| record.active) else {
             return self
                 .peer_contact_deleted(&record, link.map(|l| l.ghl_id))
@@ -53,45 +67,13 @@ impl Run<'_> {
             return Ok(());
         }
         let record = Arc::new(record);
-        let source = Source::Peer(record.clone());
         let Some(link) = link else {
-            if !peer_fields.contains_key("email") && !peer_fields.contains_key("phone") {
-                return self.local_failure(
-                    &record,
-                    "no usable email or phone to match the contact in GHL; fix the record or the mapping",
-                );
-            }
-            let book = Bookkeeping {
-                peer_id: Some(record.id.clone()),
-                peer_fields: peer_fields.clone(),
-                peer_hash: Some(peer_hash),
-                ghl_keys: keys.clone(),
-                diff: additions(normalised),
-                ..Bookkeeping::default()
-            };
-            let sent = self
-                .write(Outbound {
-                    kind: KIND,
-                    direction: Direction::ToGhl,
-                    action: Action::Create,
-                    source_id: record.id.clone(),
-                    target_id: None,
-                    target_parent_id: None,
-                    payload: Value::Object(peer_fields),
-                    source,
-                    book,
-                })
-                .await?;
-            if let Some(sent) = sent {
-                self.handled(sent.target_id.clone());
-                if let Some(answer) = sent.ghl_record {
-                    self.fill_peer_gaps(&record, &sent.target_id, answer, &keys)
-                        .await?;
-                }
-            }
-            return Ok(());
+            return self
+                .peer_contact_new(record, peer_fields, normalised, peer_hash)
+                .await;
         };
         self.handled(link.ghl_id.clone());
+        let source = Source::Peer(record.clone());
         let ghl_now = self
             .ghl_now(&link.ghl_id)?
             .map(|record| project(&record, &keys));
@@ -140,6 +122,270 @@ impl Run<'_> {
             book,
         })
         .await?;
+        Ok(())
+    }
+
+    /// A peer contact with no link yet. Identity before creation: a GHL contact that is this
+    /// person (the record's own id, then each match key in the mapping's order) is adopted, one
+    /// already linked to another peer record means the peer holds the person twice, and only a
+    /// record that matches nobody is created — by upsert, which GHL matches by email and phone
+    /// once more (a contact created after the snapshot is found there too).
+    async fn peer_contact_new(
+        &self,
+        record: Arc<PeerRecord>,
+        peer_fields: Map<String, Value>,
+        normalised: Map<String, Value>,
+        peer_hash: String,
+    ) -> Result<(), SyncError> {
+        let keys = self.ghl_keys(KIND)?;
+        let match_keys = self.match_keys(&peer_fields)?;
+        match self.find_ghl_twin(&record.id, &match_keys).await? {
+            Twin::Found { ghl_id, by } => {
+                return self
+                    .adopt_contact(record, peer_fields, peer_hash, ghl_id, by)
+                    .await;
+            }
+            Twin::LinkedElsewhere { ghl_id, other, by } => {
+                let peer = self.ctx.peer_name();
+                return self.hold(Held {
+                    kind: KIND,
+                    direction: Direction::ToGhl,
+                    source_id: &record.id,
+                    source: serde_json::to_value(&*record).unwrap_or(Value::Null),
+                    parent_id: None,
+                    reason: Reason::Duplicate {
+                        detail: format!(
+                            "{peer} holds this person twice: {} and {other} (same {}); {other} is already linked to GHL contact {ghl_id}; merge the two in {peer}, then retry",
+                            record.id,
+                            describe_key(&by)
+                        ),
+                    },
+                });
+            }
+            Twin::None => {}
+        }
+        if match_keys.is_empty() {
+            return self.hold(Held {
+                kind: KIND,
+                direction: Direction::ToGhl,
+                source_id: &record.id,
+                source: serde_json::to_value(&*record).unwrap_or(Value::Null),
+                parent_id: None,
+                reason: Reason::NoMatchKey,
+            });
+        }
+        let book = Bookkeeping {
+            peer_id: Some(record.id.clone()),
+            peer_fields: peer_fields.clone(),
+            peer_hash: Some(peer_hash),
+            ghl_keys: keys.clone(),
+            diff: additions(normalised),
+            ..Bookkeeping::default()
+        };
+        let sent = self
+            .write(Outbound {
+                kind: KIND,
+                direction: Direction::ToGhl,
+                action: Action::Create,
+                source_id: record.id.clone(),
+                target_id: None,
+                target_parent_id: None,
+                payload: Value::Object(peer_fields),
+                source: Source::Peer(record.clone()),
+                book,
+            })
+            .await?;
+        if let Some(sent) = sent {
+            self.handled(sent.target_id.clone());
+            if sent.created {
+                // A contact GHL made just now has no children: nothing to look for before
+                // creating them.
+                for kind in [EntityKind::Task, EntityKind::Note, EntityKind::Appointment] {
+                    self.ctx
+                        .store
+                        .mark_surveyed(self.ctx.peer_name(), kind, &sent.target_id)?;
+                }
+            }
+            if let Some(answer) = sent.ghl_record {
+                self.fill_peer_gaps(&record, &sent.target_id, answer, &keys)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The match keys of a peer record's GHL-side fields, in the mapping's `match` order.
+    fn match_keys(&self, fields: &Map<String, Value>) -> Result<Vec<String>, SyncError> {
+        let wanted = self.ctx.entity(KIND)?.match_keys();
+        let keys = contact_keys(fields);
+        let mut ordered = Vec::new();
+        for key in wanted {
+            let prefix = match key {
+                MatchKey::Email => "email:",
+                MatchKey::Phone => "phone:",
+                // The external-id custom field is written, but GHL reads custom fields by id:
+                // it is matched once the location's fields are resolved (not yet).
+                MatchKey::ExternalId => continue,
+            };
+            ordered.extend(keys.iter().filter(|k| k.starts_with(prefix)).cloned());
+        }
+        Ok(ordered)
+    }
+
+    /// Looks for the GHL contact that is this peer record: one whose id the record carries as
+    /// its own (records ghlsync created from GHL), then one per match key. In a full run the
+    /// snapshot answers; a replay asks GHL (`GET /contacts/search/duplicate`).
+    async fn find_ghl_twin(&self, peer_id: &str, match_keys: &[String]) -> Result<Twin, SyncError> {
+        let ctx = self.ctx;
+        let peer = ctx.peer_name();
+        let free = |ghl_id: &str| -> Result<bool, SyncError> {
+            Ok(ctx
+                .store
+                .peer_id_for(peer, KIND, ghl_id)?
+                .is_none_or(|owner| owner == peer_id))
+        };
+        if self.knows_ghl(peer_id) && free(peer_id)? {
+            return Ok(Twin::Found {
+                ghl_id: peer_id.to_string(),
+                by: "id".into(),
+            });
+        }
+        for key in match_keys {
+            let found = if self.snapshot_complete {
+                self.ghl_people_with(key)
+            } else {
+                self.search_ghl(key).await?
+            };
+            let mut taken = None;
+            for ghl_id in found {
+                if free(&ghl_id)? {
+                    return Ok(Twin::Found {
+                        ghl_id,
+                        by: key.clone(),
+                    });
+                }
+                if taken.is_none()
+                    && let Some(other) = ctx.store.peer_id_for(peer, KIND, &ghl_id)?
+                {
+                    taken = Some((ghl_id, other));
+                }
+            }
+            if let Some((ghl_id, other)) = taken {
+                return Ok(Twin::LinkedElsewhere {
+                    ghl_id,
+                    other,
+                    by: key.clone(),
+                });
+            }
+        }
+        Ok(Twin::None)
+    }
+
+    /// GHL's answer to "who has this key", kept for the rest of the run.
+    async fn search_ghl(&self, key: &str) -> Result<Vec<String>, SyncError> {
+        let (email, phone) = match key.split_once(':') {
+            Some(("email", value)) => (Some(value.to_string()), None),
+            Some(("phone", digits)) => (None, Some(format!("+{digits}"))),
+            _ => return Ok(Vec::new()),
+        };
+        let found = self
+            .ctx
+            .ghl
+            .find_duplicate(email.as_deref(), phone.as_deref())
+            .await?
+            .contact;
+        match found {
+            Some(contact) => {
+                self.keep_ghl(&contact)?;
+                Ok(vec![contact.id])
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Links a peer record to the GHL contact that is the same person, sending only what the
+    /// peer would change there (nothing, when both agree), then GHL's values for what the peer
+    /// lacks — what an upsert and its gap fill did, without the request when it changes nothing.
+    async fn adopt_contact(
+        &self,
+        record: Arc<PeerRecord>,
+        peer_fields: Map<String, Value>,
+        peer_hash: String,
+        ghl_id: String,
+        by: String,
+    ) -> Result<(), SyncError> {
+        let keys = self.ghl_keys(KIND)?;
+        let Some(ghl_json) = self.ghl_now(&ghl_id)? else {
+            return Ok(());
+        };
+        let ghl_fields = project(&ghl_json, &keys);
+        let agreed = normalise(&ghl_fields);
+        let mut changed = changed_fields(&peer_fields, &agreed);
+        // A match key another GHL contact holds too stays as it is: a PUT carrying it is refused
+        // as a duplicate, and GHL's upsert leaves such a phone off the contact it matched by
+        // email (GoHighLevel/highlevel-api-docs#37). An email that differs only in case is the
+        // same email.
+        for field in ["email", "phone"] {
+            let Some(key) = changed
+                .get(field)
+                .map(|value| contact_keys(&Map::from_iter([(field.to_string(), value.clone())])))
+                .and_then(|keys| keys.into_iter().next())
+            else {
+                continue;
+            };
+            let holders = if self.snapshot_complete {
+                self.ghl_people_with(&key)
+            } else {
+                self.search_ghl(&key).await?
+            };
+            if holders.iter().any(|holder| *holder != ghl_id) {
+                changed.remove(field);
+            }
+        }
+        let mut report = diff(
+            &restrict(&agreed, &changed.keys().cloned().collect::<Vec<_>>()),
+            &changed,
+        );
+        report.insert("linked_by".into(), Value::from(describe_key(&by)));
+        let out = Outbound {
+            kind: KIND,
+            direction: Direction::ToGhl,
+            action: Action::Update,
+            source_id: record.id.clone(),
+            target_id: Some(ghl_id.clone()),
+            target_parent_id: None,
+            payload: Value::Object(changed.clone()),
+            source: Source::Peer(record.clone()),
+            book: Bookkeeping {
+                peer_id: Some(record.id.clone()),
+                peer_fields,
+                peer_hash: Some(peer_hash),
+                ghl_keys: keys.clone(),
+                diff: report,
+                planned_against: Some(hash_fields(&ghl_fields)),
+                ..Bookkeeping::default()
+            },
+        };
+        let answer = if changed.is_empty() {
+            let sent = Sent {
+                target_id: ghl_id.clone(),
+                ghl_record: Some(ghl_json.clone()),
+                peer_fields: None,
+                created: false,
+            };
+            self.settle(out, sent).await?;
+            Some(ghl_json)
+        } else {
+            self.write(out).await?.and_then(|sent| sent.ghl_record)
+        };
+        // Reconciled only if it went through: otherwise flow 4 holds the GHL contact back, as
+        // the same person's pending write.
+        if answer.is_some() || self.dry_run {
+            self.handled(ghl_id.clone());
+        }
+        if let Some(answer) = answer {
+            self.fill_peer_gaps(&record, &ghl_id, answer, &keys).await?;
+        }
         Ok(())
     }
 
@@ -315,7 +561,7 @@ impl Run<'_> {
             let Some(record) = ctx.peer.get(KIND, peer_id).await? else {
                 continue;
             };
-            let mapped = record.active.then(|| entity.to_ghl(&record));
+            let mapped = Some(entity.to_ghl(&record));
             self.peer_contact(Arrival {
                 record,
                 mapped,
@@ -373,81 +619,218 @@ impl Run<'_> {
 
     /// GHL contacts that changed since their baseline (or are new) go to the peer (flow 4).
     pub(super) async fn ghl_contacts_to_peer(&self) -> Result<(), SyncError> {
-        let ctx = self.ctx;
-        if !ctx.settings.contacts.to_peer {
+        if !self.ctx.settings.contacts.to_peer {
             return Ok(());
         }
-        let peer = ctx.peer_name().to_string();
-        let entity = ctx.entity(KIND)?;
-        let keys = self.ghl_keys(KIND)?;
-        let unhandled: Vec<String> = self
+        // The queue as the pages left it: a write that failed in this run blocks its person too.
+        self.load_open()?;
+        let mut unhandled: Vec<String> = self
             .ghl_snapshot
             .keys()
             .filter(|id| !self.is_handled(id))
             .cloned()
             .collect();
+        // The snapshot's own order is a hash map's: sorted, two runs decide alike.
+        unhandled.sort();
         for ghl_id in unhandled {
             if self.limit_reached() {
                 break;
             }
-            let Some(record) = self.ghl_now(&ghl_id)? else {
-                continue;
-            };
-            let ghl_fields = project(&record, &keys);
-            let peer_id = ctx.store.peer_id_for(&peer, KIND, &ghl_id)?;
-            let baseline = match &peer_id {
-                Some(id) => ctx.store.baseline(&peer, KIND, id)?,
-                None => None,
-            };
-            // Deactivated in the peer: GHL's later edits are not sent to a record that is gone.
-            if let Some(id) = &peer_id
-                && self.tombstone_seen(KIND, id)?
-            {
-                self.count(Action::Skip, Outcome::Unchanged);
-                continue;
-            }
-            if baseline
-                .as_ref()
-                .is_some_and(|b| b.ghl_hash == hash_fields(&ghl_fields))
-            {
-                self.count(Action::Skip, Outcome::Unchanged);
-                continue;
-            }
-            let mapped = entity.to_peer(&record);
-            let target = peer_id.clone().unwrap_or_else(|| ghl_id.clone());
-            // What the peer record will map back to once written: the baseline's peer side.
-            let echo = entity.echo(&target, mapped.fields.clone());
-            // Flow 4 does not read the peer record: it holds what the baseline says, or it
-            // would have come up in the pages as changed.
-            let planned_against = baseline.as_ref().map(|b| b.peer_hash.clone());
-            let before = baseline.map(|b| b.fields).unwrap_or_default();
-            self.write(Outbound {
-                kind: KIND,
-                direction: Direction::ToPeer,
-                action: if peer_id.is_some() {
-                    Action::Update
-                } else {
-                    Action::Create
-                },
-                source_id: ghl_id.clone(),
-                target_id: Some(target.clone()),
-                target_parent_id: None,
-                payload: Value::Object(mapped.fields),
-                source: record.into(),
-                book: Bookkeeping {
-                    peer_id: Some(target),
-                    peer_fields: echo.fields,
-                    diff: diff(&before, &ghl_fields),
-                    ghl_fields: Some(ghl_fields),
-                    ghl_keys: keys.clone(),
-                    outcome: None,
-                    planned_against,
-                    peer_hash: None,
-                },
-            })
-            .await?;
+            self.ghl_contact_to_peer(&ghl_id).await?;
+        }
+        if !self.dry_run {
+            self.close_moot_holds()?;
         }
         Ok(())
+    }
+
+    /// One GHL contact to the peer, if it changed since its baseline or is not linked.
+    pub(super) async fn ghl_contact_to_peer(&self, ghl_id: &str) -> Result<(), SyncError> {
+        let ctx = self.ctx;
+        let peer = ctx.peer_name().to_string();
+        let entity = ctx.entity(KIND)?;
+        let keys = self.ghl_keys(KIND)?;
+        let Some(record) = self.ghl_now(ghl_id)? else {
+            return Ok(());
+        };
+        let ghl_fields = project(&record, &keys);
+        let peer_id = ctx.store.peer_id_for(&peer, KIND, ghl_id)?;
+        let baseline = match &peer_id {
+            Some(id) => ctx.store.baseline(&peer, KIND, id)?,
+            None => None,
+        };
+        // Deactivated in the peer: GHL's later edits are not sent to a record that is gone.
+        if let Some(id) = &peer_id
+            && self.tombstone_seen(KIND, id)?
+        {
+            self.count(Action::Skip, Outcome::Unchanged);
+            return Ok(());
+        }
+        if baseline
+            .as_ref()
+            .is_some_and(|b| b.ghl_hash == hash_fields(&ghl_fields))
+        {
+            self.count(Action::Skip, Outcome::Unchanged);
+            return Ok(());
+        }
+        if peer_id.is_none()
+            && let Some(reason) = self.peer_twin(ghl_id, &ghl_fields)?
+        {
+            return self.hold(Held {
+                kind: KIND,
+                direction: Direction::ToPeer,
+                source_id: ghl_id,
+                source: record,
+                parent_id: None,
+                reason,
+            });
+        }
+        let mapped = entity.to_peer(&record);
+        let target = peer_id.clone().unwrap_or_else(|| ghl_id.to_string());
+        // What the peer record will map back to once written: the baseline's peer side.
+        let echo = entity.echo(&target, mapped.fields.clone());
+        // Flow 4 does not read the peer record: it holds what the baseline says, or it
+        // would have come up in the pages as changed.
+        let planned_against = baseline.as_ref().map(|b| b.peer_hash.clone());
+        let before = baseline.map(|b| b.fields).unwrap_or_default();
+        self.write(Outbound {
+            kind: KIND,
+            direction: Direction::ToPeer,
+            action: if peer_id.is_some() {
+                Action::Update
+            } else {
+                Action::Create
+            },
+            source_id: ghl_id.to_string(),
+            target_id: Some(target.clone()),
+            target_parent_id: None,
+            payload: Value::Object(mapped.fields),
+            source: record.into(),
+            book: Bookkeeping {
+                peer_id: Some(target),
+                peer_fields: echo.fields,
+                diff: diff(&before, &ghl_fields),
+                ghl_fields: Some(ghl_fields),
+                ghl_keys: keys.clone(),
+                outcome: None,
+                planned_against,
+                peer_hash: None,
+            },
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Identity before creation, peer side: why GHL contact `ghl_id` must not become a new peer
+    /// record, if it must not. The same person's write to GHL still waiting in the queue, or a
+    /// peer record of the same person the store knows (inactive, not synced, or linked to another
+    /// GHL contact) — each would become a duplicate in the peer.
+    fn peer_twin(
+        &self,
+        ghl_id: &str,
+        ghl_fields: &Map<String, Value>,
+    ) -> Result<Option<Reason>, SyncError> {
+        let keys = self.match_keys(ghl_fields)?;
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let peer = self.ctx.peer_name();
+        if let Some((op, key)) = self
+            .open_for_person(Direction::ToGhl, &keys)
+            .into_iter()
+            .next()
+        {
+            return Ok(Some(Reason::SamePersonPending {
+                other: format!("{peer} {}", op.source_id),
+                op: op.id,
+                detail: format!(
+                    "same {}; its write waits: {}",
+                    describe_key(&key),
+                    op.error.map(|e| e.message).unwrap_or_default()
+                ),
+            }));
+        }
+        for key in &keys {
+            for (peer_id, person) in self.ctx.store.people_with(peer, key)? {
+                match self.ctx.store.link(peer, KIND, &peer_id)? {
+                    Some(link) if link.ghl_id == ghl_id => {}
+                    Some(link) => {
+                        return Ok(Some(Reason::Duplicate {
+                            detail: format!(
+                                "GHL holds this person twice: {ghl_id} and {} (same {}); {} is already linked to {peer} {peer_id}; merge the two contacts in GHL",
+                                link.ghl_id,
+                                describe_key(key),
+                                link.ghl_id
+                            ),
+                        }));
+                    }
+                    None => {
+                        let state = if person.active {
+                            "not synced to GHL yet"
+                        } else {
+                            "inactive there; reactivate it to sync the two"
+                        };
+                        return Ok(Some(Reason::TargetHasPerson {
+                            other: format!("{peer} {peer_id}"),
+                            detail: format!("same {}; {state}", describe_key(key)),
+                        }));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// GHL contacts held back from the peer whose wait is over without them: linked by now (the
+    /// peer's record of the same person synced), or gone from GHL.
+    fn close_moot_holds(&self) -> Result<(), SyncError> {
+        let peer = self.ctx.peer_name();
+        let mut moot = Vec::new();
+        for op in self.ctx.store.failed_queue()? {
+            let held = op.direction == Direction::ToPeer
+                && op.kind == KIND
+                && op.payload.is_null()
+                && op.action == Action::Create;
+            if !held {
+                continue;
+            }
+            let linked = self
+                .ctx
+                .store
+                .peer_id_for(peer, KIND, &op.source_id)?
+                .is_some();
+            if linked || (self.snapshot_complete && !self.knows_ghl(&op.source_id)) {
+                moot.push(op.id);
+            }
+        }
+        if !moot.is_empty() {
+            super::failed::close(self.ctx, &super::Selection::Ids(moot), true, "sync")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a peer record is to GHL's contacts.
+enum Twin {
+    /// This GHL contact is the same person and not linked to another peer record.
+    Found {
+        ghl_id: String,
+        by: String,
+    },
+    /// The same person, already linked to another peer record.
+    LinkedElsewhere {
+        ghl_id: String,
+        other: String,
+        by: String,
+    },
+    None,
+}
+
+/// `email:a@b.co` → `email a@b.co`, for messages.
+fn describe_key(key: &str) -> String {
+    match key.split_once(':') {
+        Some((kind, value)) => format!("{kind} {value}"),
+        None => key.to_string(),
     }
 }
 

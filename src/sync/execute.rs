@@ -104,8 +104,69 @@ impl Executor<'_> {
     /// Persists the intent and runs a new operation.
     pub async fn run(&self, out: Outbound) -> Result<(Ended, Option<Sent>), SyncError> {
         let now = Utc::now();
+        let op = Operation {
+            id: self.ctx.store.new_op_id()?,
+            peer: self.ctx.peer_name().to_string(),
+            kind: out.kind,
+            direction: out.direction,
+            action: out.action,
+            source_id: out.source_id.clone(),
+            target_id: out.target_id.clone(),
+            target_parent_id: out.target_parent_id.clone(),
+            payload: Value::Null,
+            source: Value::Null,
+            mapping_fingerprint: self.ctx.mapping.fingerprint(),
+            planned_against: None,
+            source_hash: None,
+            parent_id: None,
+            state: OpState::InFlight {
+                owner: self.owner.to_string(),
+                since: now,
+            },
+            attempts: 0,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            run_id: self.run_id,
+        };
+        let (op, book, deferred) = self.fill(op, out);
+        self.attempt_from(op, book, deferred, true).await
+    }
+
+    /// `run` for a write the planner made while planning a queued operation again: the
+    /// operation keeps its id (so a lookup after a crash still finds it), its attempt count and
+    /// age; it carries the new plan — or, with `original`, the payload sent before, when the plan
+    /// is the same kind of write.
+    pub async fn replay(
+        &self,
+        queued: Operation,
+        out: Outbound,
+        original: bool,
+    ) -> Result<(Ended, Option<Sent>), SyncError> {
+        let original_payload =
+            (original && queued.action == out.action && !queued.payload.is_null())
+                .then(|| queued.payload.clone());
+        let (mut op, book, deferred) = self.fill(queued, out);
+        if let Some(payload) = original_payload {
+            op.payload = payload;
+        }
+        self.attempt_from(op, book, deferred, false).await
+    }
+
+    /// Puts a planned write into an operation. A peer contact's record stays out of the intent
+    /// (`Source`); a child's goes in, with its contact: some peers cannot read a child again by
+    /// id (Repsly notes), and its link must name its contact however the write ends.
+    fn fill(&self, mut op: Operation, out: Outbound) -> (Operation, Bookkeeping, Option<Source>) {
         let (source, source_hash, deferred) = match out.source {
             Source::Json(value) => (value, None, None),
+            Source::Peer(record) if out.kind != crate::peers::EntityKind::Contact => {
+                op.parent_id = record.parent_id.clone();
+                (
+                    serde_json::to_value(&*record).unwrap_or(Value::Null),
+                    None,
+                    None,
+                )
+            }
             peer @ Source::Peer(_) => (
                 Value::Null,
                 Some(
@@ -117,47 +178,88 @@ impl Executor<'_> {
                 Some(peer),
             ),
         };
-        let op = Operation {
-            id: self.ctx.store.new_op_id()?,
+        op.kind = out.kind;
+        op.direction = out.direction;
+        op.action = out.action;
+        op.source_id = out.source_id;
+        op.target_id = out.target_id;
+        op.target_parent_id = out.target_parent_id;
+        op.payload = out.payload;
+        op.source = source;
+        op.source_hash = source_hash;
+        op.planned_against = out.book.planned_against.clone();
+        op.mapping_fingerprint = self.ctx.mapping.fingerprint();
+        op.error = None;
+        (op, out.book, deferred)
+    }
+
+    /// A record linked to a twin the target already holds, which agrees with it: the commit of
+    /// a write (link, baseline, log, and the end of `queued` if a replay handed one over), with
+    /// no intent and no request.
+    pub async fn settle(
+        &self,
+        out: Outbound,
+        queued: Option<Operation>,
+        sent: &Sent,
+    ) -> Result<(), SyncError> {
+        let now = Utc::now();
+        let base = queued.unwrap_or_else(|| Operation {
+            id: 0,
             peer: self.ctx.peer_name().to_string(),
             kind: out.kind,
             direction: out.direction,
-            action: out.action,
-            source_id: out.source_id,
-            target_id: out.target_id,
-            target_parent_id: out.target_parent_id,
-            payload: out.payload,
-            source,
-            mapping_fingerprint: self.ctx.mapping.fingerprint(),
-            planned_against: out.book.planned_against.clone(),
-            source_hash,
-            state: OpState::InFlight {
-                owner: self.owner.to_string(),
-                since: now,
-            },
+            action: Action::Link,
+            source_id: String::new(),
+            target_id: None,
+            target_parent_id: None,
+            payload: Value::Null,
+            source: Value::Null,
+            mapping_fingerprint: String::new(),
+            planned_against: None,
+            source_hash: None,
+            parent_id: None,
+            state: OpState::Done,
             attempts: 0,
             error: None,
             created_at: now,
             updated_at: now,
             run_id: self.run_id,
-        };
-        self.attempt_from(op, out.book, deferred, true).await
+        });
+        let new = base.id == 0;
+        let (mut op, book, deferred) = self.fill(base, out);
+        op.action = Action::Link;
+        if new {
+            op.id = self.ctx.store.new_op_id()?;
+        }
+        self.commit(op, book, sent, 0, deferred.as_ref()).await
     }
 
-    /// An operation found in flight (a crash, a kill): look it up on the target first, and
-    /// commit what is there; only if nothing is there, send it again.
-    pub async fn resume(
+    /// Whether an operation found in flight already landed on its target: a create is looked up
+    /// there (`send::reconcile`), and committed as it is when found.
+    pub async fn landed(
         &self,
-        op: Operation,
-        book: Bookkeeping,
-    ) -> Result<(Ended, Option<Sent>), SyncError> {
-        if let Ok(Some(found)) = reconcile(self.ctx, &op).await {
-            let mut done = op;
+        op: &Operation,
+        book: &Bookkeeping,
+    ) -> Result<Option<Ended>, SyncError> {
+        if let Ok(Some(found)) = reconcile(self.ctx, op).await {
+            let mut done = op.clone();
             done.attempts += 1;
-            self.commit(done, book, &found, 0, None).await?;
-            return Ok((Ended::Ok, Some(found)));
+            self.commit(done, book.clone(), &found, 0, None).await?;
+            return Ok(Some(Ended::Ok));
         }
-        self.send_if_current(op, book).await
+        Ok(None)
+    }
+
+    /// Records a failure of an operation that could not even be attempted (its record could not
+    /// be read again): the ladder or the queue, as for a failed request.
+    pub fn fail(
+        &self,
+        mut op: Operation,
+        err: OpError,
+        book: Bookkeeping,
+    ) -> Result<Ended, SyncError> {
+        op.attempts += 1;
+        self.record_failure(op, err, book.peer_id, 0, None)
     }
 
     /// An attempt of an operation planned in an earlier run (stranded in flight, or due on the
@@ -235,6 +337,7 @@ impl Executor<'_> {
                     status: None,
                     message: format!("GHL contact {target} as read could not be compared: {err}"),
                     trace_id: None,
+                    reason: None,
                 })?;
                 Ok(Some(super::send::project(&json, &self.ghl_keys(op))))
             }
@@ -270,6 +373,7 @@ impl Executor<'_> {
                             "reading the baseline before sending a write planned earlier: {err}"
                         ),
                         trace_id: None,
+                        reason: None,
                     })?
                     .filter(|baseline| baseline.ghl_hash == planned);
                 Ok(ghl_holds_update(
@@ -437,10 +541,11 @@ impl Executor<'_> {
         };
         // Children name their contact in the source record (a PeerRecord for peer → GHL).
         let parent = (op.kind != crate::peers::EntityKind::Contact)
-            .then(|| match deferred {
-                Some(Source::Peer(record)) => record.parent_id.as_deref(),
-                Some(Source::Json(value)) => value.get("parent_id").and_then(Value::as_str),
-                None => op.source.get("parent_id").and_then(Value::as_str),
+            .then(|| match (&op.parent_id, deferred) {
+                (Some(parent), _) => Some(parent.as_str()),
+                (None, Some(Source::Peer(record))) => record.parent_id.as_deref(),
+                (None, Some(Source::Json(value))) => value.get("parent_id").and_then(Value::as_str),
+                (None, None) => op.source.get("parent_id").and_then(Value::as_str),
             })
             .flatten();
         self.ctx
@@ -525,7 +630,7 @@ impl Executor<'_> {
 }
 
 /// A failed read of the target, as the operation's error.
-fn failed(err: impl Into<SendError>) -> OpError {
+pub(super) fn failed(err: impl Into<SendError>) -> OpError {
     let SendError::Failed(err) = err.into();
     err
 }
@@ -620,6 +725,7 @@ mod tests {
             mapping_fingerprint: "f".into(),
             planned_against: None,
             source_hash: None,
+            parent_id: None,
             state: OpState::Failed,
             attempts,
             error: None,
@@ -635,6 +741,7 @@ mod tests {
             status: None,
             message: "x".into(),
             trace_id: None,
+            reason: None,
         }
     }
 

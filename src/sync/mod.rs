@@ -8,6 +8,8 @@ pub mod context;
 pub mod execute;
 pub mod failed;
 pub mod hash;
+mod hold;
+pub mod identity;
 pub mod mapping;
 pub mod merge;
 mod pages;

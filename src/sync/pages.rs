@@ -17,7 +17,7 @@ use futures::stream::FuturesUnordered;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 
-/// A record as it arrives. For contacts, its GHL-side fields when it is live and its id link:
+/// A record as it arrives. For contacts, its GHL-side fields and its id link:
 /// read once, as both the lane keys and the write need them (no other lane can link this peer
 /// id in the meantime).
 pub(super) struct Arrival {
@@ -57,7 +57,8 @@ impl Run<'_> {
                 cursor = Some(next);
             }
             if page.done {
-                break;
+                // Every record that could be a surveyed contact's child was matched by now.
+                return self.mark_surveys(kind);
             }
         }
         Ok(())
@@ -68,7 +69,8 @@ impl Run<'_> {
         let mut keyed = Vec::with_capacity(records.len());
         for record in records {
             let is_contact = kind == EntityKind::Contact;
-            let mapped = (is_contact && record.active).then(|| entity.to_ghl(&record));
+            // Inactive contacts too: their match keys are filed (`Run::peer_contact`).
+            let mapped = is_contact.then(|| entity.to_ghl(&record));
             let link = if is_contact {
                 self.ctx
                     .store
@@ -130,7 +132,12 @@ impl Run<'_> {
 /// What a record could collide on with another record of its page.
 fn lane_keys(arrival: &Arrival) -> Vec<String> {
     let mut keys = vec![format!("id:{}", arrival.record.id)];
-    if let Some(mapped) = &arrival.mapped {
+    if let Some(parent) = &arrival.record.parent_id {
+        // One contact's children go one after another: each may list that contact's children
+        // in GHL and adopt one, which two lanes must not do at once.
+        keys.push(format!("parent:{parent}"));
+    }
+    if let Some(mapped) = arrival.mapped.as_ref().filter(|_| arrival.record.active) {
         if let Some(email) = mapped.fields.get("email").and_then(Value::as_str) {
             keys.push(format!("email:{}", email.trim().to_lowercase()));
         }

@@ -1,20 +1,23 @@
 //! One sync run for one peer: recover and retry what is due, snapshot GHL contacts, walk the
 //! peer's change pages (cursor saved only after its page is committed), send GHL's changes back,
 //! then the children. `--dry-run` walks the same path and writes nothing anywhere.
+//!
+//! A `Run` is also how anything else writes: a manual retry, a retry due on the ladder and an
+//! operation found in flight after a crash are planned again through the same per-record
+//! planner (`contacts.rs`, `children.rs`) by `replay` (`failed.rs`), which hands the planner the
+//! queued operation to reuse instead of a new one. There is no second way to decide a write.
 
 use super::context::{SyncContext, SyncError};
 use super::execute::{Ended, Executor, Outbound};
+use super::failed::RetryMode;
 use super::send::Sent;
-use crate::ghl::ErrorClass;
 use crate::peers::EntityKind;
-use crate::store::{
-    Action, Baseline, Direction, LogEntry, OpError, OpState, Operation, Outcome, RunRecord,
-};
+use crate::store::{Action, Baseline, Direction, Operation, Outcome, RunRecord};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// Pages read per entity at most in one run (a runaway cursor must not loop forever).
 pub(super) const MAX_PAGES: usize = 100_000;
@@ -63,14 +66,31 @@ pub struct RunReport {
     pub plan: Vec<PlannedChange>,
 }
 
+/// Who drives a run: a sync's own steps, or one operation planned again.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Driver {
+    /// The log entries' trigger (`sync`, `manual_retry`).
+    pub trigger: &'static str,
+    /// The in-flight owner of the operations it runs.
+    pub owner: &'static str,
+}
+
 pub struct Run<'a> {
     pub(super) ctx: &'a SyncContext,
-    pub(super) options: &'a RunOptions,
+    pub(super) options: RunOptions,
     pub(super) dry_run: bool,
     pub(super) run_id: u64,
-    /// GHL contacts as listed at the start of the run, by id, kept as GHL sent them until one
-    /// is compared (`ghl_contact`, `ghl_now`).
+    pub(super) trigger: &'static str,
+    owner: &'static str,
+    /// GHL contacts by id, kept as GHL sent them until one is compared (`ghl_contact`,
+    /// `ghl_now`): the whole location once `snapshot_complete`, else the ones a replay read.
     pub(super) ghl_snapshot: HashMap<String, crate::ghl::models::ListedContact>,
+    /// True once every GHL contact was listed: a key found nowhere in it is in no contact.
+    pub(super) snapshot_complete: bool,
+    /// GHL contacts read one at a time (a replay's, before or without a listing).
+    fetched: Mutex<HashMap<String, crate::ghl::models::ListedContact>>,
+    /// The snapshot by match key, built the first time a record has no link.
+    ghl_people: OnceLock<HashMap<String, Vec<String>>>,
     pub(super) calendar_id: Option<String>,
     /// Peer contacts whose write to GHL was superseded at the start of the run: their peer
     /// change is still to sync (`failed::peer_contact_change`).
@@ -78,6 +98,17 @@ pub struct Run<'a> {
     /// What the run's records change as they go. A page's records are handled concurrently
     /// (`pages.rs`), so this sits behind a lock that is never held across an `.await`.
     tally: Mutex<Tally>,
+    /// The queued operation being planned again, if any (`replay`).
+    replay: Mutex<Option<Replay>>,
+    /// Children listed per (kind, GHL contact) this run, and the contacts whose survey may be
+    /// marked once their kind's pages are all read (`children.rs`).
+    pub(super) surveys: Mutex<Surveys>,
+}
+
+#[derive(Default)]
+pub(super) struct Surveys {
+    pub listed: HashMap<(EntityKind, String), Vec<Value>>,
+    pub done: Vec<(EntityKind, String)>,
 }
 
 /// The run's mutable bookkeeping.
@@ -92,43 +123,38 @@ struct Tally {
     writes: usize,
 }
 
+/// How a replay ended.
+pub(super) enum ReplayEnd {
+    /// The planner wrote (or held) the record with the operation.
+    Ended(Ended),
+    /// The planner had nothing to write for the record: the operation, unused.
+    NothingSent(Box<Operation>),
+}
+
+/// A queued operation handed to the planner: the write the planner makes for the same record
+/// reuses its id (so a reconcile still finds it), and `ended` says how that went.
+struct Replay {
+    key: (Direction, EntityKind, String),
+    op: Option<Operation>,
+    mode: RetryMode,
+    ended: Option<Ended>,
+}
+
 pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunReport, SyncError> {
-    let id = ctx.store.new_op_id()?;
-    let record = RunRecord {
-        id,
-        trigger: options.trigger.clone(),
-        peer: ctx.peer_name().to_string(),
-        started_at: Utc::now(),
-        ended_at: None,
-        counts: BTreeMap::new(),
-        dry_run: options.dry_run,
-    };
-    let mut run = Run {
+    let mut run = Run::new(
         ctx,
-        options,
-        dry_run: options.dry_run,
-        run_id: id,
-        ghl_snapshot: HashMap::new(),
-        calendar_id: ctx.settings.calendar_id.clone(),
-        superseded_to_ghl: Vec::new(),
-        tally: Mutex::new(Tally {
-            record,
-            handled_ghl: HashSet::new(),
-            plan: Vec::new(),
-            open: HashMap::new(),
-            writes: 0,
-        }),
-    };
+        options.clone(),
+        Driver {
+            trigger: "sync",
+            owner: "engine",
+        },
+    )?;
     if !run.dry_run {
         ctx.store.put_run(&run.tally().record)?;
-        let mut superseded = super::failed::recover_in_flight(ctx, &run.executor()).await?;
-        superseded.extend(super::failed::retry_due(ctx, &run.executor()).await?);
+        let mut superseded = run.recover_in_flight().await?;
+        superseded.extend(run.retry_due().await?);
         run.superseded_to_ghl = superseded;
-    }
-    for op in ctx.store.failed_queue()? {
-        run.tally()
-            .open
-            .insert((op.direction, op.kind, op.source_id.clone()), op);
+        run.load_open()?;
     }
     let result = run.steps().await;
     let tally = run
@@ -148,6 +174,69 @@ pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunRepo
 }
 
 impl<'a> Run<'a> {
+    /// A run with nothing done yet. Its failed queue is loaded (`load_open`) so that it never
+    /// makes a second operation for a record that already has one.
+    pub(super) fn new(
+        ctx: &'a SyncContext,
+        options: RunOptions,
+        driver: Driver,
+    ) -> Result<Run<'a>, SyncError> {
+        let id = ctx.store.new_op_id()?;
+        let record = RunRecord {
+            id,
+            trigger: options.trigger.clone(),
+            peer: ctx.peer_name().to_string(),
+            started_at: Utc::now(),
+            ended_at: None,
+            counts: BTreeMap::new(),
+            dry_run: options.dry_run,
+        };
+        let run = Run {
+            ctx,
+            dry_run: options.dry_run,
+            options,
+            run_id: id,
+            trigger: driver.trigger,
+            owner: driver.owner,
+            ghl_snapshot: HashMap::new(),
+            snapshot_complete: false,
+            fetched: Mutex::new(HashMap::new()),
+            ghl_people: OnceLock::new(),
+            calendar_id: ctx.settings.calendar_id.clone(),
+            superseded_to_ghl: Vec::new(),
+            tally: Mutex::new(Tally {
+                record,
+                handled_ghl: HashSet::new(),
+                plan: Vec::new(),
+                open: HashMap::new(),
+                writes: 0,
+            }),
+            replay: Mutex::new(None),
+            surveys: Mutex::new(Surveys::default()),
+        };
+        run.load_open()?;
+        Ok(run)
+    }
+
+    /// The failed queue as it is now, by what each operation writes.
+    pub(super) fn load_open(&self) -> Result<(), SyncError> {
+        let mut open = HashMap::new();
+        for op in self.ctx.store.failed_queue()? {
+            open.insert((op.direction, op.kind, op.source_id.clone()), op);
+        }
+        self.tally().open = open;
+        Ok(())
+    }
+
+    /// Whether a person drives this run (a manual retry), not the engine.
+    pub(super) fn by_person(&self) -> bool {
+        self.owner == "manual"
+    }
+
+    pub(super) fn surveys(&self) -> MutexGuard<'_, Surveys> {
+        self.surveys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn tally(&self) -> MutexGuard<'_, Tally> {
         // A panic while the lock was held cannot leave the counts half-written in a way that
         // matters more than losing the run: keep going with what is there.
@@ -165,7 +254,7 @@ impl<'a> Run<'a> {
 
     async fn steps(&mut self) -> Result<(), SyncError> {
         if self.wants(EntityKind::Contact) {
-            // One request per 100 contacts: the base for conflict detection and flow 4.
+            // One request per 100 contacts: the base for conflict detection, identity and flow 4.
             for contact in self
                 .ctx
                 .ghl
@@ -175,6 +264,7 @@ impl<'a> Run<'a> {
             {
                 self.ghl_snapshot.insert(contact.id.clone(), contact);
             }
+            self.snapshot_complete = true;
             if self.ctx.settings.contacts.to_ghl {
                 self.peer_pages(EntityKind::Contact).await?;
                 self.superseded_peer_contacts().await?;
@@ -197,6 +287,9 @@ impl<'a> Run<'a> {
                     .find(|c| c.is_active != Some(false))
                     .map(|c| c.id);
             }
+            if !self.dry_run {
+                self.unpark_children().await?;
+            }
             for kind in children {
                 if self.wants(kind) && self.ctx.settings.flow(kind).to_ghl {
                     self.peer_pages(kind).await?;
@@ -212,10 +305,38 @@ impl<'a> Run<'a> {
         &self,
         ghl_id: &str,
     ) -> Result<Option<crate::ghl::models::Contact>, SyncError> {
-        match self.ghl_snapshot.get(ghl_id) {
+        if let Some(listed) = self.ghl_snapshot.get(ghl_id) {
+            return Ok(Some(listed.read()?));
+        }
+        let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
+        match fetched.get(ghl_id) {
             Some(listed) => Ok(Some(listed.read()?)),
             None => Ok(None),
         }
+    }
+
+    /// Whether the run holds GHL contact `ghl_id` (listed, or read on its own).
+    pub(super) fn knows_ghl(&self, ghl_id: &str) -> bool {
+        self.ghl_snapshot.contains_key(ghl_id)
+            || self
+                .fetched
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains_key(ghl_id)
+    }
+
+    /// Keeps a GHL contact read on its own for the rest of the run.
+    pub(super) fn keep_ghl(&self, contact: &crate::ghl::models::Contact) -> Result<(), SyncError> {
+        let listed = crate::ghl::models::ListedContact::from_contact(contact).map_err(|err| {
+            SyncError::Store(crate::store::StoreError::Encode {
+                detail: format!("keeping GHL contact {}: {err}", contact.id),
+            })
+        })?;
+        self.fetched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(contact.id.clone(), listed);
+        Ok(())
     }
 
     /// `ghl_contact` as JSON, the form mappings and hashes compare.
@@ -225,12 +346,35 @@ impl<'a> Run<'a> {
             .and_then(|contact| serde_json::to_value(contact).ok()))
     }
 
+    /// GHL contacts of the snapshot holding match key `key` (`identity::contact_keys`), oldest
+    /// first. Empty until the snapshot is complete.
+    pub(super) fn ghl_people_with(&self, key: &str) -> Vec<String> {
+        if !self.snapshot_complete {
+            return Vec::new();
+        }
+        let index = self.ghl_people.get_or_init(|| {
+            let mut listed: Vec<&crate::ghl::models::ListedContact> =
+                self.ghl_snapshot.values().collect();
+            // GHL's own order of creation, then id: the same choice in every run.
+            listed.sort_by(|a, b| (&a.date_added, &a.id).cmp(&(&b.date_added, &b.id)));
+            let mut index: HashMap<String, Vec<String>> = HashMap::new();
+            for contact in listed {
+                let keys = super::identity::contact_keys(&contact.match_fields());
+                for key in keys {
+                    index.entry(key).or_default().push(contact.id.clone());
+                }
+            }
+            index
+        });
+        index.get(key).cloned().unwrap_or_default()
+    }
+
     pub(super) fn executor(&self) -> Executor<'a> {
         Executor {
             ctx: self.ctx,
-            trigger: "sync",
+            trigger: self.trigger,
             run_id: Some(self.run_id),
-            owner: "engine",
+            owner: self.owner,
         }
     }
 
@@ -262,6 +406,65 @@ impl<'a> Run<'a> {
         self.ctx.ghl_keys(kind)
     }
 
+    /// The queued operations that write to the same person as `keys` in `direction`, with
+    /// the key they share.
+    pub(super) fn open_for_person(
+        &self,
+        direction: Direction,
+        keys: &[String],
+    ) -> Vec<(Operation, String)> {
+        let Some(entity) = self.ctx.mapping.entity(EntityKind::Contact) else {
+            return Vec::new();
+        };
+        let tally = self.tally();
+        let mut found = Vec::new();
+        for op in tally.open.values() {
+            if op.direction != direction || op.kind != EntityKind::Contact {
+                continue;
+            }
+            let fields = match (direction, op.payload.as_object()) {
+                (Direction::ToGhl, Some(payload)) => payload.clone(),
+                (Direction::ToGhl, None) => serde_json::from_value(op.source.clone())
+                    .map(|record| entity.to_ghl(&record).fields)
+                    .unwrap_or_default(),
+                (Direction::ToPeer, _) => op.source.as_object().cloned().unwrap_or_default(),
+            };
+            if let Some(shared) = super::identity::contact_keys(&fields)
+                .into_iter()
+                .find(|key| keys.contains(key))
+            {
+                found.push((op.clone(), shared));
+            }
+        }
+        found.sort_by_key(|(op, _)| op.id);
+        found
+    }
+
+    /// Takes the queued operation for this record out of the run's view of the queue.
+    pub(super) fn take_open(
+        &self,
+        direction: Direction,
+        kind: EntityKind,
+        source_id: &str,
+    ) -> Option<Operation> {
+        self.tally()
+            .open
+            .remove(&(direction, kind, source_id.to_string()))
+    }
+
+    /// Closes a queued operation that a newer plan for the same record replaces.
+    pub(super) fn supersede_queued(&self, id: u64) -> Result<(), SyncError> {
+        if !self.dry_run {
+            super::failed::close(
+                self.ctx,
+                &super::Selection::Ids(vec![id]),
+                false,
+                "superseded",
+            )?;
+        }
+        Ok(())
+    }
+
     /// True when the record already waits in the failed queue with this very payload; a changed
     /// payload supersedes the queued operation (it is skipped, and the new one goes out).
     fn already_queued(
@@ -282,19 +485,89 @@ impl<'a> Run<'a> {
         let id = queued.id;
         tally.open.remove(&key);
         drop(tally);
-        if !self.dry_run {
-            super::failed::close(
-                self.ctx,
-                &super::Selection::Ids(vec![id]),
-                false,
-                "superseded",
-            )?;
-        }
+        self.supersede_queued(id)?;
         Ok(false)
+    }
+
+    /// Hands `op` to the planner: its next write for the same record reuses it.
+    pub(super) fn begin_replay(&self, op: Operation, mode: RetryMode) {
+        let key = (op.direction, op.kind, op.source_id.clone());
+        self.tally().open.remove(&key);
+        *self.replay.lock().unwrap_or_else(PoisonError::into_inner) = Some(Replay {
+            key,
+            op: Some(op),
+            mode,
+            ended: None,
+        });
+    }
+
+    /// Ends a replay: how its operation ended, or the operation back when the planner made no
+    /// write for its record (nothing left to send).
+    pub(super) fn end_replay(&self) -> ReplayEnd {
+        let replay = self
+            .replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match replay {
+            Some(Replay {
+                op: Some(op),
+                ended: None,
+                ..
+            }) => ReplayEnd::NothingSent(Box::new(op)),
+            Some(Replay {
+                ended: Some(ended), ..
+            }) => ReplayEnd::Ended(ended),
+            _ => ReplayEnd::Ended(Ended::Ok),
+        }
+    }
+
+    /// The replayed operation, when the planner is about to write the record it is for.
+    pub(super) fn take_replayed(
+        &self,
+        direction: Direction,
+        kind: EntityKind,
+        source_id: &str,
+    ) -> Option<Operation> {
+        let mut replay = self.replay.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = replay.as_mut()?;
+        if slot.key != (direction, kind, source_id.to_string()) {
+            return None;
+        }
+        slot.op.take()
+    }
+
+    fn replay_mode(&self) -> RetryMode {
+        self.replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(RetryMode::CurrentMapping, |r| r.mode)
+    }
+
+    pub(super) fn replay_ended(&self, ended: Ended) {
+        if let Some(slot) = self
+            .replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            slot.ended = Some(ended);
+        }
     }
 
     /// Sends one write (or plans it, in a dry run).
     pub(super) async fn write(&self, out: Outbound) -> Result<Option<Sent>, SyncError> {
+        if let Some(op) = self.take_replayed(out.direction, out.kind, &out.source_id) {
+            let action = out.action;
+            let outcome = out.book.outcome.unwrap_or(Outcome::Ok);
+            let original = self.replay_mode() == RetryMode::OriginalPayload;
+            self.tally().writes += 1;
+            let (ended, sent) = self.executor().replay(op, out, original).await?;
+            self.replay_ended(ended);
+            self.count_ended(action, outcome, ended);
+            return Ok(sent);
+        }
         if self.already_queued(out.direction, out.kind, &out.source_id, &out.payload)? {
             self.count(out.action, Outcome::Queued);
             return Ok(None);
@@ -315,6 +588,42 @@ impl<'a> Run<'a> {
         let action = out.action;
         let outcome = out.book.outcome.unwrap_or(Outcome::Ok);
         let (ended, sent) = self.executor().run(out).await?;
+        self.count_ended(action, outcome, ended);
+        Ok(sent)
+    }
+
+    /// Links a record to its twin found on the target, which already agrees with it: the same
+    /// commit as a write's, without a request.
+    pub(super) async fn settle(&self, out: Outbound, sent: Sent) -> Result<(), SyncError> {
+        if self.dry_run {
+            self.count(Action::Link, Outcome::DryRun);
+            self.tally().plan.push(PlannedChange {
+                kind: out.kind,
+                direction: out.direction,
+                action: Action::Link,
+                source_id: out.source_id,
+                target_id: out.target_id,
+                diff: out.book.diff,
+            });
+            return Ok(());
+        }
+        let replayed = self.take_replayed(out.direction, out.kind, &out.source_id);
+        let is_replayed = replayed.is_some();
+        if !is_replayed
+            && let Some(queued) = self.take_open(out.direction, out.kind, &out.source_id)
+        {
+            // The record agrees with its twin now: what waited for it is moot.
+            self.supersede_queued(queued.id)?;
+        }
+        self.executor().settle(out, replayed, &sent).await?;
+        if is_replayed {
+            self.replay_ended(Ended::Ok);
+        }
+        self.count(Action::Link, Outcome::Ok);
+        Ok(())
+    }
+
+    fn count_ended(&self, action: Action, outcome: Outcome, ended: Ended) {
         match ended {
             Ended::Ok => self.count(action, outcome),
             Ended::Retrying => self.count(action, Outcome::Retrying),
@@ -322,74 +631,6 @@ impl<'a> Run<'a> {
             // New operations are planned from the records as they are now: never stale.
             Ended::Superseded => self.count(Action::Skip, Outcome::Unchanged),
         }
-        Ok(sent)
-    }
-
-    /// A record that cannot be sent at all: straight to the failed queue, no request.
-    pub(super) fn local_failure(
-        &self,
-        record: &crate::peers::PeerRecord,
-        message: &str,
-    ) -> Result<(), SyncError> {
-        let (kind, peer_id) = (record.kind, record.id.as_str());
-        if self.already_queued(Direction::ToGhl, kind, peer_id, &Value::Null)? {
-            self.count(Action::Create, Outcome::Queued);
-            return Ok(());
-        }
-        self.count(Action::Create, Outcome::Failed);
-        if self.dry_run {
-            return Ok(());
-        }
-        let now = Utc::now();
-        let error = OpError {
-            class: ErrorClass::Validation,
-            status: None,
-            message: message.to_string(),
-            trace_id: None,
-        };
-        let op = Operation {
-            id: self.ctx.store.new_op_id()?,
-            peer: self.ctx.peer_name().to_string(),
-            kind,
-            direction: Direction::ToGhl,
-            action: Action::Create,
-            source_id: peer_id.to_string(),
-            target_id: None,
-            target_parent_id: None,
-            payload: Value::Null,
-            source: serde_json::to_value(record).unwrap_or(Value::Null),
-            mapping_fingerprint: self.ctx.mapping.fingerprint(),
-            planned_against: None,
-            source_hash: None,
-            state: OpState::Failed,
-            attempts: 0,
-            error: Some(error.clone()),
-            created_at: now,
-            updated_at: now,
-            run_id: Some(self.run_id),
-        };
-        let entry = LogEntry {
-            at: now,
-            trigger: "sync".into(),
-            peer: op.peer.clone(),
-            direction: Direction::ToGhl,
-            kind,
-            peer_id: Some(peer_id.to_string()),
-            ghl_id: None,
-            action: Action::Create,
-            outcome: Outcome::Failed,
-            error_class: Some(ErrorClass::Validation),
-            status: None,
-            trace_id: None,
-            message: Some(message.to_string()),
-            duration_ms: 0,
-            diff: Map::new(),
-            op_id: Some(op.id),
-            run_id: Some(self.run_id),
-        };
-        self.ctx.store.update_operation(&op, Some(&entry))?;
-        self.ctx.announce(&entry);
-        Ok(())
     }
 
     pub(super) fn tombstone_seen(

@@ -3,6 +3,7 @@
 //! locally as a validation error instead of costing a request.
 
 use super::context::SyncContext;
+use super::identity::{child_key, instant};
 use crate::ghl::models::{
     AppointmentCreateDto, AppointmentEditDto, CreateTaskParams, NotesDto, UpdateContactDto,
     UpdateNoteDto, UpdateTaskBody, UpsertContactDto,
@@ -22,6 +23,8 @@ pub struct Sent {
     /// The peer record, read back after a peer write, mapped to GHL fields: the baseline's peer
     /// side is what the peer really holds, not what we think we sent.
     pub peer_fields: Option<Map<String, Value>>,
+    /// True when the target says the write made a new record (a GHL upsert's `new`).
+    pub created: bool,
 }
 
 pub enum SendError {
@@ -35,6 +38,7 @@ impl From<GhlError> for SendError {
             status: err.status(),
             message: err.to_string(),
             trace_id: err.trace_id().map(str::to_string),
+            reason: None,
         })
     }
 }
@@ -46,6 +50,7 @@ impl From<PeerError> for SendError {
             status: None,
             message: err.to_string(),
             trace_id: None,
+            reason: None,
         })
     }
 }
@@ -56,6 +61,7 @@ fn local(class: ErrorClass, message: String) -> SendError {
         status: None,
         message,
         trace_id: None,
+        reason: None,
     })
 }
 
@@ -107,6 +113,7 @@ fn sent_ghl(id: String, record: &impl serde::Serialize, _payload: &Value) -> Sen
         target_id: id,
         ghl_record: serde_json::to_value(record).ok(),
         peer_fields: None,
+        created: false,
     }
 }
 
@@ -126,11 +133,10 @@ async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErro
             dto.location_id
                 .get_or_insert_with(|| ghl.location_id().to_string());
             let answer = ghl.upsert_contact(&dto).await?;
-            Ok(sent_ghl(
-                answer.contact.id.clone(),
-                &answer.contact,
-                payload,
-            ))
+            Ok(Sent {
+                created: answer.is_new,
+                ..sent_ghl(answer.contact.id.clone(), &answer.contact, payload)
+            })
         }
         (EntityKind::Contact, Action::Update) => {
             let id = required(&op.target_id, "GHL contact id")?;
@@ -146,6 +152,7 @@ async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErro
                 target_id: id.to_string(),
                 ghl_record: None,
                 peer_fields: None,
+                created: false,
             })
         }
         (kind, Action::Delete) => {
@@ -179,6 +186,7 @@ async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErro
                 target_id: id.to_string(),
                 ghl_record: None,
                 peer_fields: None,
+                created: false,
             })
         }
         (EntityKind::Task, Action::Create) => {
@@ -260,23 +268,38 @@ async fn update_contact(ctx: &SyncContext, id: &str, payload: &Value) -> Result<
             None => ghl.get_contact(id).await?.contact,
         };
         let mut body = upsert_only;
-        match (&current.email, &current.phone) {
-            (Some(email), _) if !email.is_empty() => {
-                body.insert("email".into(), Value::from(email.clone()))
+        // The upsert must match this contact and no other: GHL matches by email first, so the
+        // key is one GHL itself resolves to this contact (a duplicate elsewhere in the location
+        // would otherwise receive the write).
+        let mut key = None;
+        for (field, value) in [("email", &current.email), ("phone", &current.phone)] {
+            let Some(value) = value.as_deref().filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let (email, phone) = match field {
+                "email" => (Some(value), None),
+                _ => (None, Some(value)),
+            };
+            let owner = ghl
+                .find_duplicate(email, phone)
+                .await?
+                .contact
+                .map(|c| c.id);
+            if owner.as_deref() == Some(id) {
+                key = Some((field, value.to_string()));
+                break;
             }
-            (_, Some(phone)) if !phone.is_empty() => {
-                body.insert("phone".into(), Value::from(phone.clone()))
-            }
-            _ => {
-                return Err(local(
-                    ErrorClass::Validation,
-                    format!(
-                        "GHL contact {id} has no email or phone, so its {} cannot be updated (PUT does not accept it)",
-                        UPSERT_ONLY.join("/")
-                    ),
-                ));
-            }
+        }
+        let Some((field, value)) = key else {
+            return Err(local(
+                ErrorClass::Validation,
+                format!(
+                    "GHL contact {id} shares its email and phone with another contact (or has neither), so its {} cannot be updated (PUT does not accept it, and an upsert would reach the other contact); merge the duplicates in GHL, then retry",
+                    UPSERT_ONLY.join("/")
+                ),
+            ));
         };
+        body.insert(field.into(), Value::from(value));
         let mut upsert: UpsertContactDto = dto(&Value::Object(body), "UpsertContactDto")?;
         upsert.location_id = Some(ghl.location_id().to_string());
         let answer = ghl.upsert_contact(&upsert).await?;
@@ -321,12 +344,16 @@ async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErr
         target_id: outcome.id,
         ghl_record: None,
         peer_fields: written,
+        created: outcome.created,
     })
 }
 
-/// After an ambiguous outcome: does the target hold the record already? Creates of children are
-/// matched by content (GHL has no idempotency keys); upserts are safe to repeat, so they answer
-/// "not found" and are simply sent again.
+/// After an ambiguous outcome, or for an operation found in flight: does the target hold the
+/// record already? A child create is looked up among its contact's children by what it is
+/// (`identity::child_key`): one not linked to another peer record, and — where GHL says when
+/// it was made (notes) — made after the intent was written, so a look-alike that was there
+/// before is never taken for ours. Upserts are safe to repeat, so they answer "not found" and
+/// are planned again.
 pub async fn reconcile(ctx: &SyncContext, op: &Operation) -> Result<Option<Sent>, SendError> {
     if op.direction != Direction::ToGhl || op.action != Action::Create {
         return Ok(None);
@@ -334,81 +361,40 @@ pub async fn reconcile(ctx: &SyncContext, op: &Operation) -> Result<Option<Sent>
     let Some(parent) = op.target_parent_id.as_deref() else {
         return Ok(None);
     };
-    let text = |key: &str| {
-        op.payload
-            .get(key)
+    let Some(planned) = op
+        .payload
+        .as_object()
+        .and_then(|payload| child_key(op.kind, payload))
+    else {
+        return Ok(None);
+    };
+    // The intent is written before the request leaves; a clock minute covers GHL's skew.
+    let not_before = op.updated_at - chrono::Duration::minutes(1);
+    let listed: Vec<Value> = match op.kind {
+        EntityKind::Task => values(ctx.ghl.list_tasks(parent).await?.tasks),
+        EntityKind::Note => values(ctx.ghl.list_notes(parent).await?.notes),
+        EntityKind::Appointment => values(ctx.ghl.list_contact_appointments(parent).await?.events),
+        EntityKind::Contact => return Ok(None),
+    };
+    for child in listed {
+        let (Some(id), Some(fields)) = (child.get("id").and_then(Value::as_str), child.as_object())
+        else {
+            continue;
+        };
+        if child_key(op.kind, fields).as_deref() != Some(planned.as_str()) {
+            continue;
+        }
+        let made_before = fields
+            .get("dateAdded")
             .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let same_instant = |a: Option<&Value>, b: Option<String>| match (a.and_then(Value::as_str), b) {
-        (Some(a), Some(b)) => instant(a).is_some() && instant(a) == instant(&b),
-        _ => false,
-    };
-    match op.kind {
-        EntityKind::Task => {
-            let tasks = ctx.ghl.list_tasks(parent).await?.tasks;
-            let found = first_unlinked(
-                ctx,
-                op,
-                tasks,
-                |task| &task.id,
-                |task| {
-                    Some(&task.title) == text("title").as_ref()
-                        && same_instant(op.payload.get("dueDate"), task.due_date.clone())
-                },
-            )?;
-            Ok(found.map(|task| sent_ghl(task.id.clone(), &task, &op.payload)))
+            .and_then(instant)
+            .is_some_and(|added| added < not_before);
+        if made_before {
+            continue;
         }
-        EntityKind::Note => {
-            let notes = ctx.ghl.list_notes(parent).await?.notes;
-            let found = first_unlinked(
-                ctx,
-                op,
-                notes,
-                |note| &note.id,
-                |note| Some(&note.body) == text("body").as_ref(),
-            )?;
-            Ok(found.map(|note| sent_ghl(note.id.clone(), &note, &op.payload)))
-        }
-        EntityKind::Appointment => {
-            let events = ctx.ghl.list_contact_appointments(parent).await?.events;
-            let found = first_unlinked(
-                ctx,
-                op,
-                events,
-                |event| &event.id,
-                |event| {
-                    event.calendar_id == text("calendarId")
-                        && event.title == text("title")
-                        && same_instant(
-                            op.payload.get("startTime"),
-                            event
-                                .start_time
-                                .as_ref()
-                                .and_then(|v| v.as_str().map(str::to_string)),
-                        )
-                },
-            )?;
-            Ok(found.map(|event| sent_ghl(event.id.clone(), &event, &op.payload)))
-        }
-        EntityKind::Contact => Ok(None),
-    }
-}
-
-/// The first of `found` that `matches` and is not linked to another peer record yet. Children
-/// that look alike are common (two notes with one stock phrase, two tasks of one visit): one
-/// already linked belongs to its own record, and adopting it would lose this one.
-fn first_unlinked<T>(
-    ctx: &SyncContext,
-    op: &Operation,
-    found: Vec<T>,
-    id: impl Fn(&T) -> &String,
-    matches: impl Fn(&T) -> bool,
-) -> Result<Option<T>, SendError> {
-    for item in found.into_iter().filter(|item| matches(item)) {
         let owner = ctx
             .store
-            .peer_id_for(&op.peer, op.kind, id(&item))
+            .peer_id_for(&op.peer, op.kind, id)
             .map_err(|err| {
                 local(
                     ErrorClass::Transient,
@@ -416,20 +402,15 @@ fn first_unlinked<T>(
                 )
             })?;
         if owner.is_none_or(|owner| owner == op.source_id) {
-            return Ok(Some(item));
+            return Ok(Some(sent_ghl(id.to_string(), &child, &op.payload)));
         }
     }
     Ok(None)
 }
 
-/// Parses the date forms GHL uses (ISO with zone, or "2021-07-16 11:00:00" in UTC).
-fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&chrono::Utc))
-        .ok()
-        .or_else(|| {
-            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
-                .ok()
-                .map(|at| at.and_utc())
-        })
+fn values<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
+    items
+        .into_iter()
+        .filter_map(|item| serde_json::to_value(item).ok())
+        .collect()
 }

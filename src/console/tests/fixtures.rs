@@ -230,6 +230,7 @@ pub fn operation(id: u64, class: ErrorClass, source: &str) -> Operation {
         mapping_fingerprint: "abc".into(),
         planned_against: None,
         source_hash: None,
+        parent_id: None,
         state: OpState::Failed,
         attempts: 1,
         error: Some(OpError {
@@ -237,6 +238,7 @@ pub fn operation(id: u64, class: ErrorClass, source: &str) -> Operation {
             status: Some(422),
             message: "Name is required".into(),
             trace_id: Some(format!("trace-{id}")),
+            reason: None,
         }),
         created_at: at(id as i64),
         updated_at: at(id as i64 + 5),

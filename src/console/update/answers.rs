@@ -191,7 +191,7 @@ pub fn on_log(state: &mut AppState, entry: LogEntry) -> Vec<Effect> {
                 Outcome::Ok | Outcome::Unchanged => Some(RowState::Synced),
                 Outcome::Failed | Outcome::Retrying => Some(RowState::Failed),
                 Outcome::Conflict => Some(RowState::Conflict),
-                Outcome::Queued => Some(RowState::Queued),
+                Outcome::Queued | Outcome::Parked => Some(RowState::Queued),
                 Outcome::DryRun => None,
             };
             if let Some(new_state) = new_state {

@@ -15,7 +15,7 @@ pub fn outcome_style(outcome: Outcome, theme: &Theme) -> Style {
     match outcome {
         Outcome::Ok => theme.ok(),
         Outcome::Unchanged | Outcome::DryRun => theme.dim(),
-        Outcome::Conflict | Outcome::Queued | Outcome::Retrying => theme.warn(),
+        Outcome::Conflict | Outcome::Queued | Outcome::Parked | Outcome::Retrying => theme.warn(),
         Outcome::Failed => theme.error(),
     }
 }

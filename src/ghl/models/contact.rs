@@ -323,6 +323,38 @@ impl ListedContact {
     }
 }
 
+impl ListedContact {
+    /// A contact read on its own (`GET /contacts/:id`), kept the way a listing keeps one.
+    pub fn from_contact(contact: &Contact) -> Result<ListedContact, serde_json::Error> {
+        Ok(ListedContact {
+            id: contact.id.clone(),
+            date_added: contact.date_added.clone(),
+            json: serde_json::value::to_raw_value(contact)?,
+        })
+    }
+
+    /// Only what a contact is recognised by (`email`, `phone`), read without building the rest.
+    /// A contact whose JSON does not hold them as text has none.
+    pub fn match_fields(&self) -> Map<String, Value> {
+        #[derive(Deserialize)]
+        struct Keys {
+            #[serde(default)]
+            email: Option<Value>,
+            #[serde(default)]
+            phone: Option<Value>,
+        }
+        let mut out = Map::new();
+        if let Ok(keys) = serde_json::from_str::<Keys>(self.json.get()) {
+            for (name, value) in [("email", keys.email), ("phone", keys.phone)] {
+                if let Some(value @ Value::String(_)) = value {
+                    out.insert(name.to_string(), value);
+                }
+            }
+        }
+        out
+    }
+}
+
 impl<'de> Deserialize<'de> for ListedContact {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         /// What the walk needs now; every other field is skipped, not built.

@@ -242,6 +242,10 @@ impl Peer for RepslyPeer {
         }
     }
 
+    fn can_get(&self, kind: EntityKind) -> bool {
+        kind != EntityKind::Note
+    }
+
     /// Contacts by `Code` (`export/internal/client/{code}`); appointments and tasks by scanning
     /// the default window; notes are not readable by id.
     async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<PeerRecord>, PeerError> {

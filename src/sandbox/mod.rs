@@ -40,7 +40,7 @@ pub use limits::{BurstLimit, WindowKind};
 
 use auth::{ALL_SCOPES, TokenStore, scopes_of};
 use limits::Limiter;
-use routes::{admin, appointments, children, contacts, notes, oauth, queries, tasks};
+use routes::{admin, appointments, children, contacts, dump, notes, oauth, queries, tasks};
 use state::AppState;
 
 #[derive(Clone, Debug)]
@@ -281,6 +281,7 @@ fn router(state: Arc<AppState>) -> Router {
     let admin = Router::new()
         .route("/_sandbox/stats", get(admin::stats))
         .route("/_sandbox/info", get(admin::info))
+        .route("/_sandbox/dump", get(dump::dump))
         .route("/_sandbox/reset", post(admin::reset))
         .route("/_sandbox/tokens", post(admin::tokens))
         .route("/_sandbox/auth-codes", post(admin::auth_codes))
@@ -304,5 +305,7 @@ fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+#[cfg(test)]
+mod switch_tests;
 #[cfg(test)]
 mod tests;

@@ -94,6 +94,9 @@ async fn dump_holds_every_record_of_both_sides_in_a_stable_order() {
     .await;
     let dump = admin_get(&sb, "dump").await;
     let (g, r) = (&dump["ghl"], &dump["repsly"]);
+    assert_eq!(dump["seed"], 42);
+    let anchor = dump["seedAnchorMs"].as_i64().unwrap_or(1);
+    assert_eq!(anchor % 86_400_000, 0, "a UTC midnight");
     assert_eq!(g["locationId"].as_str(), Some(sb.location_id.as_str()));
     let contacts = list(g, "contacts");
     assert_eq!(contacts.len(), 60, "the primary location only");

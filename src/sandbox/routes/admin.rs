@@ -75,6 +75,7 @@ pub async fn reset(State(st): State<Arc<AppState>>) -> Json<Value> {
     st.repsly
         .reseed(&fresh, &st.ids.location_id, st.opts.seed, anchor);
     *lock(&st.data) = fresh;
+    st.anchor_ms.store(anchor, Ordering::Relaxed);
     *lock(&st.stats) = Default::default();
     lock(&st.limiter).clear_counters();
     lock(&st.faults).next.clear();

@@ -8,6 +8,7 @@
 //! appointments by id; tasks and notes by contact id, then id.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State;
@@ -18,12 +19,19 @@ use crate::ghl::models::Contact;
 use crate::sandbox::state::{AppState, lock};
 use crate::sandbox::store::Store;
 
-/// `{ghl: {locationId, customFields, calendars, contacts, tasks, notes, appointments},
-/// repsly: {clients, notes, schedules, visits, pendingImportJobs}}`.
+/// `{seed, seedAnchorMs, ghl: {locationId, customFields, calendars, contacts, tasks, notes,
+/// appointments}, repsly: {clients, notes, schedules, visits, pendingImportJobs}}`.
+/// `seedAnchorMs` is the day the seeded dates count from: dumps of two sandboxes are
+/// comparable only when `seed` and it agree.
 pub async fn dump(State(st): State<Arc<AppState>>) -> Json<Value> {
     // One side at a time: no handler holds both locks, and neither should this.
     let ghl = ghl(&st);
-    Json(json!({"ghl": ghl, "repsly": st.repsly.dump()}))
+    Json(json!({
+        "seed": st.opts.seed,
+        "seedAnchorMs": st.anchor_ms.load(Ordering::Relaxed),
+        "ghl": ghl,
+        "repsly": st.repsly.dump(),
+    }))
 }
 
 fn ghl(st: &AppState) -> Value {

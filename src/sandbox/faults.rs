@@ -2,8 +2,12 @@
 //!
 //! A fault is chosen per request on API routes (never admin, never `/oauth/token`), either from
 //! the one-shot `next` queue (deterministic, what tests use) or at random with `rate`.
-//! `create422` and `dropAfter` run the handler first, so the write *happens* and the client is
-//! told otherwise, which is the ambiguous-create case of GoHighLevel/highlevel-api-docs#64.
+//! `create422`, `write422`, `dropAfter` and `slowAfter` run the handler first, so the write
+//! *happens* and the client is told otherwise (or, past its timeout, nothing), which is the
+//! ambiguous-create case of GoHighLevel/highlevel-api-docs#64.
+//!
+//! The rate is drawn for GHL's and Repsly's routes alike; `repslyRate` gives Repsly's routes
+//! (`/repsly/…`) a rate of their own, so a scenario can make one side flaky and not the other.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -12,7 +16,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::errors::ApiError;
 
@@ -24,14 +28,22 @@ pub enum FaultKind {
     Status503,
     /// nginx's HTML 502 page, `text/html`.
     Html502,
-    /// Sleep `slowMs`, then answer normally.
+    /// Sleep `slowMs`, then run the handler and answer normally. A client that times out first
+    /// closes the connection, which cancels the request: nothing is written.
     Slow,
+    /// Run the handler, then sleep `slowMs` before answering: past a client's timeout the write
+    /// has happened and the client heard nothing.
+    SlowAfter,
     /// Close the connection without a response; the handler does not run.
     Drop,
     /// Run the handler, then close the connection without a response.
     DropAfter,
     /// `POST /contacts/` only: create the contact, then answer 422.
     Create422,
+    /// Any GHL create or upsert (contacts, tasks, notes, appointments, [`WRITE_ROUTES`]): the
+    /// write happens, then 422. `create422` is the case GHL is known for; the sync creates
+    /// through the other routes, and a 422 on any create is ambiguous to the client.
+    Write422,
     /// 200 with an HTML page (a proxy's interstitial): not in the random set.
     Html200,
     /// 200 with truncated JSON: not in the random set.
@@ -45,12 +57,35 @@ pub const ALL_KINDS: &[FaultKind] = &[
     FaultKind::Status503,
     FaultKind::Html502,
     FaultKind::Slow,
+    FaultKind::SlowAfter,
     FaultKind::Drop,
     FaultKind::DropAfter,
     FaultKind::Create422,
+    FaultKind::Write422,
 ];
 
 pub const CREATE_CONTACT: (&str, &str) = ("POST", "/contacts/");
+
+/// GHL's create routes (route templates as the stats name them): where `write422` applies.
+pub const WRITE_ROUTES: &[(&str, &str)] = &[
+    CREATE_CONTACT,
+    ("POST", "/contacts/upsert"),
+    ("POST", "/contacts/:contactId/tasks"),
+    ("POST", "/contacts/:contactId/notes"),
+    ("POST", "/calendars/events/appointments"),
+];
+
+/// Where Repsly's routes live on the sandbox (`repsly::PREFIX`'s first segment).
+const REPSLY_ROUTES: &str = "/repsly/";
+
+/// Whether `kind` can hit `method route` at all (the 422 kinds are GHL create routes only).
+fn applies(kind: FaultKind, method: &str, route: &str) -> bool {
+    match kind {
+        FaultKind::Create422 => (method, route) == CREATE_CONTACT,
+        FaultKind::Write422 => WRITE_ROUTES.contains(&(method, route)),
+        _ => true,
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueuedFault {
@@ -63,6 +98,8 @@ pub struct QueuedFault {
 #[serde(rename_all = "camelCase")]
 pub struct Faults {
     pub rate: f64,
+    /// The rate of Repsly's routes; `None` = `rate`.
+    pub repsly_rate: Option<f64>,
     pub kinds: Vec<FaultKind>,
     pub next: VecDeque<QueuedFault>,
     pub slow_ms: u64,
@@ -73,15 +110,35 @@ pub struct Faults {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FaultsUpdate {
     pub rate: Option<f64>,
+    /// Absent keeps it, `null` makes Repsly follow `rate` again.
+    #[serde(default, deserialize_with = "present")]
+    pub repsly_rate: Option<Option<f64>>,
     pub kinds: Option<Vec<FaultKind>>,
     pub next: Option<Vec<QueuedFault>>,
     pub slow_ms: Option<u64>,
+}
+
+/// Tells "absent" (keep) from `null` (reset).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A probability from an admin body: clamped to 0..=1, and 0 when not a number.
+fn probability(rate: f64) -> f64 {
+    if rate.is_finite() {
+        rate.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 impl Faults {
     pub fn new(rate: f64) -> Self {
         Faults {
             rate: rate.clamp(0.0, 1.0),
+            repsly_rate: None,
             kinds: ALL_KINDS.to_vec(),
             next: VecDeque::new(),
             slow_ms: 2000,
@@ -90,11 +147,10 @@ impl Faults {
 
     pub fn update(&mut self, update: FaultsUpdate) {
         if let Some(rate) = update.rate {
-            self.rate = if rate.is_finite() {
-                rate.clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
+            self.rate = probability(rate);
+        }
+        if let Some(rate) = update.repsly_rate {
+            self.repsly_rate = rate.map(probability);
         }
         if let Some(kinds) = update.kinds {
             self.kinds = kinds;
@@ -113,8 +169,7 @@ impl Faults {
 
     /// The fault for this request, if any: queued one-shots first, then the random rate.
     pub fn choose(&mut self, method: &str, route: &str) -> Option<FaultKind> {
-        let applies =
-            |kind: FaultKind| kind != FaultKind::Create422 || (method, route) == CREATE_CONTACT;
+        let applies = |kind: FaultKind| applies(kind, method, route);
         if let Some(pos) = self
             .next
             .iter()
@@ -122,11 +177,15 @@ impl Faults {
         {
             return self.next.remove(pos).map(|q| q.kind);
         }
-        if self.rate <= 0.0 {
+        let rate = match self.repsly_rate {
+            Some(rate) if route.starts_with(REPSLY_ROUTES) => rate,
+            _ => self.rate,
+        };
+        if rate <= 0.0 {
             return None;
         }
         let mut rng = rand::rng();
-        if !rng.random_bool(self.rate) {
+        if !rng.random_bool(rate) {
             return None;
         }
         let choices: Vec<FaultKind> = self.kinds.iter().copied().filter(|k| applies(*k)).collect();
@@ -212,7 +271,11 @@ pub fn replacement(kind: FaultKind) -> Option<Response> {
                 .into_response(),
         ),
         FaultKind::Drop => Some(dropped()),
-        FaultKind::Slow | FaultKind::DropAfter | FaultKind::Create422 => None,
+        FaultKind::Slow
+        | FaultKind::SlowAfter
+        | FaultKind::DropAfter
+        | FaultKind::Create422
+        | FaultKind::Write422 => None,
     }
 }
 
@@ -244,6 +307,7 @@ mod tests {
         let mut f = Faults::new(0.0);
         f.update(FaultsUpdate {
             rate: None,
+            repsly_rate: None,
             kinds: None,
             next: Some(vec![
                 QueuedFault {
@@ -276,5 +340,58 @@ mod tests {
         assert!(route_matches("*", "DELETE", "/x"));
         assert!(route_matches("* /x", "DELETE", "/x"));
         assert!(!route_matches("GET /x", "DELETE", "/x"));
+    }
+
+    #[test]
+    fn write422_applies_to_every_ghl_create_and_nothing_else() {
+        let mut f = Faults::new(1.0);
+        f.kinds = vec![FaultKind::Write422];
+        for (method, route) in WRITE_ROUTES {
+            assert_eq!(
+                f.choose(method, route),
+                Some(FaultKind::Write422),
+                "{route}"
+            );
+        }
+        assert_eq!(f.choose("PUT", "/contacts/:contactId"), None);
+        assert_eq!(f.choose("POST", "/repsly/v3/import/client"), None);
+    }
+
+    #[test]
+    fn repsly_rate_overrides_the_rate_on_repsly_routes_only() {
+        let mut f = Faults::new(0.0);
+        f.update(FaultsUpdate {
+            rate: None,
+            repsly_rate: Some(Some(1.0)),
+            kinds: Some(vec![FaultKind::Status503]),
+            next: None,
+            slow_ms: None,
+        });
+        assert_eq!(f.choose("GET", "/contacts/"), None);
+        assert_eq!(
+            f.choose("GET", "/repsly/v3/export/clients/:lastTimeStamp"),
+            Some(FaultKind::Status503)
+        );
+        f.update(FaultsUpdate {
+            rate: Some(1.0),
+            repsly_rate: Some(Some(0.0)),
+            kinds: None,
+            next: None,
+            slow_ms: None,
+        });
+        assert_eq!(f.choose("GET", "/contacts/"), Some(FaultKind::Status503));
+        assert_eq!(f.choose("POST", "/repsly/v3/import/client"), None);
+        // `null` hands Repsly back to the shared rate.
+        f.update(FaultsUpdate {
+            rate: None,
+            repsly_rate: Some(None),
+            kinds: None,
+            next: None,
+            slow_ms: None,
+        });
+        assert_eq!(
+            f.choose("POST", "/repsly/v3/import/client"),
+            Some(FaultKind::Status503)
+        );
     }
 }

@@ -7,6 +7,12 @@
 //! - a 429 consumes neither the burst window nor the daily quota (it was refused, not served);
 //! - the daily quota resets at UTC midnight;
 //! - with limits off the headers are still sent, reporting large numbers.
+//!
+//! A *throttle* (`POST /_sandbox/limits {"throttleForMs": N}`) answers every request of every
+//! location 429 for N ms, whatever the windows hold: a 429 burst on demand, for scenarios that
+//! must survive one. Its 429s report `X-RateLimit-Remaining: 0` and the window's interval, like a
+//! spent window; like every 429 here they consume nothing. GHL documents no `Retry-After` and the
+//! sandbox sends none.
 
 use std::collections::{HashMap, VecDeque};
 use std::str::FromStr;
@@ -102,6 +108,8 @@ pub struct Limiter {
     pub daily: Option<u64>,
     pub kind: WindowKind,
     buckets: HashMap<String, Bucket>,
+    /// Every request is refused until then (a throttle).
+    throttled_until: Option<Instant>,
 }
 
 pub enum Verdict {
@@ -120,7 +128,19 @@ impl Limiter {
             daily,
             kind: WindowKind::Fixed,
             buckets: HashMap::new(),
+            throttled_until: None,
         }
+    }
+
+    /// Refuses every request for `span` from `now` (zero ends a throttle).
+    pub fn throttle(&mut self, span: Duration, now: Instant) {
+        self.throttled_until = (!span.is_zero()).then(|| now + span);
+    }
+
+    /// How long the throttle still lasts at `now` (zero when there is none).
+    pub fn throttle_left(&self, now: Instant) -> Duration {
+        self.throttled_until
+            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now))
     }
 
     pub fn clear_counters(&mut self) {
@@ -192,6 +212,10 @@ impl Limiter {
             max: burst.map_or(UNLIMITED_MAX, |b| u64::from(b.max)),
             remaining,
         };
+        let throttled = self.throttled_until.is_some_and(|until| now < until);
+        if throttled {
+            return Verdict::Limited(info(daily_left, 0));
+        }
         if daily_left == 0 || burst_left == 0 {
             return Verdict::Limited(info(daily_left, burst_left));
         }
@@ -310,5 +334,25 @@ mod tests {
             l.check("a", t0 + Duration::from_millis(100)),
             Verdict::Allowed(_)
         ));
+    }
+
+    #[test]
+    fn a_throttle_refuses_everything_until_it_ends_and_consumes_nothing() {
+        let mut l = Limiter::new(None, Some(10));
+        let t0 = Instant::now();
+        l.throttle(Duration::from_millis(100), t0);
+        assert_eq!(l.throttle_left(t0), Duration::from_millis(100));
+        for location in ["a", "b"] {
+            assert!(matches!(
+                l.check(location, t0 + Duration::from_millis(99)),
+                Verdict::Limited(i) if i.remaining == 0 && i.daily_remaining == 10
+            ));
+        }
+        let after = t0 + Duration::from_millis(100);
+        assert_eq!(l.throttle_left(after), Duration::ZERO);
+        assert!(matches!(l.check("a", after), Verdict::Allowed(i) if i.daily_remaining == 9));
+        l.throttle(Duration::from_secs(60), after);
+        l.throttle(Duration::ZERO, after);
+        assert!(matches!(l.check("a", after), Verdict::Allowed(_)));
     }
 }

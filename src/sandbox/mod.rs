@@ -21,7 +21,7 @@ mod stats;
 mod store;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ pub use limits::{BurstLimit, WindowKind};
 
 use auth::{ALL_SCOPES, TokenStore, scopes_of};
 use limits::Limiter;
-use routes::{admin, appointments, children, contacts, notes, oauth, queries, tasks};
+use routes::{admin, appointments, children, contacts, dump, notes, oauth, queries, tasks};
 use state::AppState;
 
 #[derive(Clone, Debug)]
@@ -187,8 +187,10 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
 fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
     let ids = seed::identities(opts.seed);
     let started = std::time::Instant::now();
-    let data = seed::data(&ids, opts.seed, opts.contacts, seed_anchor_ms());
-    let repsly = repsly::RepslyState::new(&data, &ids.location_id, opts.seed, seed_anchor_ms());
+    // One anchor for both sides, so a start at midnight cannot seed them on different days.
+    let anchor = seed_anchor_ms();
+    let data = seed::data(&ids, opts.seed, opts.contacts, anchor);
+    let repsly = repsly::RepslyState::new(&data, &ids.location_id, opts.seed, anchor);
     tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
     let mut tokens = TokenStore::default();
     let all = scopes_of(ALL_SCOPES);
@@ -208,6 +210,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         stats: Mutex::default(),
         oauth_delay_ms: AtomicU64::new(0),
         allow_duplicates: AtomicBool::new(false),
+        anchor_ms: AtomicI64::new(anchor),
         ids,
         repsly,
         opts,
@@ -281,6 +284,7 @@ fn router(state: Arc<AppState>) -> Router {
     let admin = Router::new()
         .route("/_sandbox/stats", get(admin::stats))
         .route("/_sandbox/info", get(admin::info))
+        .route("/_sandbox/dump", get(dump::dump))
         .route("/_sandbox/reset", post(admin::reset))
         .route("/_sandbox/tokens", post(admin::tokens))
         .route("/_sandbox/auth-codes", post(admin::auth_codes))
@@ -304,5 +308,7 @@ fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+#[cfg(test)]
+mod switch_tests;
 #[cfg(test)]
 mod tests;

@@ -48,7 +48,7 @@ pub trait Gate {
     ) -> Result<Self::Pass, Box<Response>>;
 
     /// The API's own rendering of a fault that replaces the handler's answer; `None` when the
-    /// handler runs anyway (slow, dropAfter, create422).
+    /// handler runs anyway (slow, slowAfter, dropAfter, create422, write422).
     fn replacement(kind: FaultKind) -> Option<Response>;
 
     /// Last touches on an admitted request's response, faulted or not.
@@ -107,9 +107,15 @@ async fn faulted<G: Gate>(
     }
     let response = next.run(req).await;
     match fault {
-        // `Faults::choose` draws create422 for GHL's contact create only.
-        Some(FaultKind::Create422) if response.status().is_success() => faults::create_422(),
+        // `Faults::choose` draws the 422 kinds for GHL's create routes only.
+        Some(FaultKind::Create422 | FaultKind::Write422) if response.status().is_success() => {
+            faults::create_422()
+        }
         Some(FaultKind::DropAfter) => faults::dropped(),
+        Some(FaultKind::SlowAfter) => {
+            tokio::time::sleep(slow).await;
+            response
+        }
         _ => response,
     }
 }

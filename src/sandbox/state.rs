@@ -1,7 +1,7 @@
 //! Everything the handlers share. Each part has its own `std::sync::Mutex`, held only for the
 //! synchronous work of one request and never across an `.await`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Mutex, MutexGuard};
 
 use super::SandboxOptions;
@@ -25,6 +25,9 @@ pub struct AppState {
     pub oauth_delay_ms: AtomicU64,
     /// The location's "Allow Duplicate Contact" setting (off, as on a new GHL location).
     pub allow_duplicates: AtomicBool,
+    /// The day (UTC midnight, ms) the data was last seeded from: seeded dates are relative to
+    /// it, so two sandboxes hold the same data only when seed and anchor agree.
+    pub anchor_ms: AtomicI64,
     /// The emulated Repsly API (`/repsly/v3`), seeded from `data`.
     pub repsly: RepslyState,
 }

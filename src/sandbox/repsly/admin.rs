@@ -1,8 +1,9 @@
 //! `/_sandbox/repsly/*`: test hooks that change Repsly data the way a user in the Repsly app
-//! would (a real change bumps `TimeStamp`), and the import knobs.
+//! would (a real change bumps `TimeStamp`), the import knobs and the outage switch.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::client_import::ClientRow;
 use super::model::{ClientNote, ms_date, parse_ms_date, rep_name};
+use super::outage::DownMode;
 use super::store::Upserted;
 use crate::sandbox::body::JsonBody;
 use crate::sandbox::errors::{ApiError, ApiResult, ok};
@@ -131,12 +133,20 @@ pub async fn add_note(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody)
 struct Settings {
     import_delay_ms: Option<u64>,
     fail_imports: Option<bool>,
+    /// Down for this long from now (0 = up again).
+    down_for_ms: Option<u64>,
+    /// `"503"` (default) or `"drop"`.
+    down_mode: Option<String>,
 }
 
 fn settings_json(st: &AppState) -> Value {
+    let outage = lock(&st.repsly.outage);
+    let left = outage.left(Instant::now());
     json!({
         "importDelayMs": st.repsly.import_delay_ms.load(Ordering::Relaxed),
         "failImports": st.repsly.fail_imports.load(Ordering::Relaxed),
+        "downForMs": u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+        "downMode": outage.mode,
     })
 }
 
@@ -144,10 +154,26 @@ pub async fn get_settings(State(st): State<Arc<AppState>>) -> ApiResult {
     ok(StatusCode::OK, settings_json(&st))
 }
 
-/// `{"importDelayMs": N, "failImports": bool}`; absent fields stay as they are.
+/// `{"importDelayMs": N, "failImports": bool, "downForMs": N, "downMode": "503"|"drop"}`;
+/// absent fields stay as they are. `downForMs` counts from this request.
 pub async fn set_settings(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
     let s: Settings =
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let mode = s
+        .down_mode
+        .as_deref()
+        .map(DownMode::parse)
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    {
+        let mut outage = lock(&st.repsly.outage);
+        if let Some(mode) = mode {
+            outage.mode = mode;
+        }
+        if let Some(ms) = s.down_for_ms {
+            outage.start(Duration::from_millis(ms), Instant::now());
+        }
+    }
     if let Some(ms) = s.import_delay_ms {
         st.repsly.import_delay_ms.store(ms, Ordering::Relaxed);
     }

@@ -4,6 +4,7 @@
 //! is the [`Repsly`] gate: Basic auth and the error pages.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::sandbox::faults::{self, FaultKind};
 use crate::sandbox::pipeline::{self, Gate, record};
-use crate::sandbox::state::AppState;
+use crate::sandbox::state::{AppState, lock};
 
 /// HTTP.sys's own page for a request it cannot read: what Repsly sends for malformed input.
 const BAD_REQUEST_HTML: &str = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n\
@@ -146,7 +147,8 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Repsly's version of an injected fault, or `None` when the handler runs (slow, dropAfter).
+/// Repsly's version of an injected fault, or `None` when the handler runs (slow, slowAfter,
+/// dropAfter).
 fn replacement(kind: FaultKind) -> Option<Response> {
     match kind {
         FaultKind::Status500 => Some(message(
@@ -171,6 +173,11 @@ fn replacement(kind: FaultKind) -> Option<Response> {
     }
 }
 
+/// Repsly's rendering of a fault that replaces the handler (the outage's 503 too).
+pub fn fault_response(kind: FaultKind) -> Response {
+    replacement(kind).unwrap_or_else(|| message(StatusCode::SERVICE_UNAVAILABLE, "Unavailable"))
+}
+
 /// Repsly: HTTP Basic auth (401 with a challenge), Web API's and IIS's error bodies for faults,
 /// and no rate-limit headers (Repsly documents none).
 pub struct Repsly;
@@ -179,6 +186,11 @@ impl Gate for Repsly {
     type Pass = ();
 
     fn admit(st: &AppState, _: &Method, _: &str, req: &mut Request) -> Result<(), Box<Response>> {
+        // An outage comes before everything: the server is not there to check credentials.
+        if let Some(down) = lock(&st.repsly.outage).answer(Instant::now()) {
+            lock(&st.stats).fault("repslyOutage");
+            return Err(Box::new(down));
+        }
         let authorised = basic_credentials(req.headers())
             .is_some_and(|(u, p)| u == st.repsly.username && p == st.repsly.password.expose());
         if authorised {

@@ -17,10 +17,12 @@
 
 mod admin;
 mod client_import;
+mod dump;
 mod export;
 mod http;
 mod import;
 mod model;
+mod outage;
 mod schedule_import;
 mod seed;
 mod seed_activity;
@@ -61,6 +63,8 @@ pub struct RepslyState {
     pub import_delay_ms: AtomicU64,
     /// Every job ends `Failed` and applies nothing (a test knob).
     pub fail_imports: AtomicBool,
+    /// A peer outage on demand (`downForMs`, `downMode`).
+    pub outage: Mutex<outage::Outage>,
     /// Never reset, so a job id from before `/_sandbox/reset` stays unknown after it.
     pub next_job_id: AtomicU64,
 }
@@ -85,6 +89,7 @@ impl RepslyState {
             figures: Mutex::new(figures),
             import_delay_ms: AtomicU64::new(DEFAULT_IMPORT_DELAY_MS),
             fail_imports: AtomicBool::new(false),
+            outage: Mutex::default(),
             next_job_id: AtomicU64::new(FIRST_JOB_ID),
         }
     }

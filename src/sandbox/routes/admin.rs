@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
@@ -75,6 +75,7 @@ pub async fn reset(State(st): State<Arc<AppState>>) -> Json<Value> {
     st.repsly
         .reseed(&fresh, &st.ids.location_id, st.opts.seed, anchor);
     *lock(&st.data) = fresh;
+    st.anchor_ms.store(anchor, Ordering::Relaxed);
     *lock(&st.stats) = Default::default();
     lock(&st.limiter).clear_counters();
     lock(&st.faults).next.clear();
@@ -156,15 +157,30 @@ struct LimitsUpdate {
     #[serde(default, deserialize_with = "present")]
     daily: Option<Option<u64>>,
     window: Option<String>,
+    /// Answer every GHL request 429 for this long from now (0 ends a throttle).
+    throttle_for_ms: Option<u64>,
+}
+
+impl LimitsUpdate {
+    /// Whether the update changes a limit (and so restarts the counters), rather than only
+    /// starting or ending a throttle, which must leave the windows as they are.
+    fn changes_limits(&self) -> bool {
+        self.max.is_some()
+            || self.interval_ms.is_some()
+            || self.daily.is_some()
+            || self.window.is_some()
+    }
 }
 
 fn limits_json(st: &AppState) -> Value {
     let limiter = lock(&st.limiter);
+    let throttle_left = limiter.throttle_left(Instant::now());
     json!({
         "max": limiter.burst.map(|b| b.max),
         "intervalMs": limiter.burst.map(|b| b.interval.as_millis() as u64),
         "daily": limiter.daily,
         "window": if limiter.kind == WindowKind::Fixed { "fixed" } else { "sliding" },
+        "throttledForMs": u64::try_from(throttle_left.as_millis()).unwrap_or(u64::MAX),
     })
 }
 
@@ -172,12 +188,20 @@ pub async fn get_limits(State(st): State<Arc<AppState>>) -> ApiResult {
     ok(StatusCode::OK, limits_json(&st))
 }
 
-/// `{"max":100,"intervalMs":1000,"daily":200000,"window":"fixed"}`; `null` turns a limit off,
-/// an absent field keeps it. Counters restart so a test starts from a full window.
+/// `{"max":100,"intervalMs":1000,"daily":200000,"window":"fixed","throttleForMs":5000}`; `null`
+/// turns a limit off, an absent field keeps it. Counters restart when a limit is set, so a test
+/// starts from a full window; a throttle alone leaves them.
 pub async fn set_limits(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
     let update: LimitsUpdate = parse(body)?;
     {
         let mut limiter = lock(&st.limiter);
+        if let Some(ms) = update.throttle_for_ms
+            && !update.changes_limits()
+        {
+            limiter.throttle(Duration::from_millis(ms), Instant::now());
+            drop(limiter);
+            return ok(StatusCode::OK, limits_json(&st));
+        }
         let interval = update
             .interval_ms
             .map(Duration::from_millis)
@@ -206,6 +230,9 @@ pub async fn set_limits(State(st): State<Arc<AppState>>, JsonBody(body): JsonBod
                     "window must be fixed or sliding, not {other}"
                 )));
             }
+        }
+        if let Some(ms) = update.throttle_for_ms {
+            limiter.throttle(Duration::from_millis(ms), Instant::now());
         }
         limiter.clear_counters();
     }

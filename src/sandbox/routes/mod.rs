@@ -8,6 +8,7 @@ mod contact_write;
 pub mod contacts;
 #[cfg(test)]
 mod contacts_timing;
+pub mod dump;
 pub mod notes;
 pub mod oauth;
 pub mod queries;

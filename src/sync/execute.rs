@@ -13,8 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// The retry ladder across runs (Zapier-like), then Dead.
-const LADDER_MINUTES: [i64; 5] = [5, 30, 60, 180, 360];
+/// Past these, an operation is Dead (the ladder's waits are `SyncSettings::retry_ladder`).
 const MAX_ATTEMPTS: u32 = 10;
 const MAX_AGE_HOURS: i64 = 24;
 
@@ -446,7 +445,7 @@ impl Executor<'_> {
         let started = std::time::Instant::now();
         let mut result = send(self.ctx, &op).await;
         if let Err(SendError::Failed(err)) = &result
-            && err.class == ErrorClass::Ambiguous
+            && may_have_landed(&op, err)
         {
             // The target may hold the record already: adopt it rather than create a twin.
             result = match reconcile(self.ctx, &op).await {
@@ -456,7 +455,7 @@ impl Executor<'_> {
                         op = op.id,
                         "ambiguous create not found on lookup; sending again"
                     );
-                    send(self.ctx, &op).await
+                    refused_twice(send(self.ctx, &op).await)
                 }
                 Err(lookup) => Err(lookup),
             };
@@ -574,7 +573,7 @@ impl Executor<'_> {
         if let (true, Some(source)) = (op.source.is_null(), deferred) {
             op.source = source.to_value();
         }
-        let (state, ended, outcome) = next_state(&op, &err, now);
+        let (state, ended, outcome) = next_state(&op, &err, now, &self.ctx.settings.retry_ladder);
         op.state = state;
         op.error = Some(err.clone());
         op.updated_at = now;
@@ -629,6 +628,28 @@ impl Executor<'_> {
     }
 }
 
+/// Whether a failed write may have reached its target anyway: an ambiguous create, or a 422 on
+/// a contact upsert (GHL has answered 422 to writes it made: GoHighLevel/highlevel-api-docs#64;
+/// an upsert is safe to send again, so it is looked up and resent like a create).
+fn may_have_landed(op: &Operation, err: &OpError) -> bool {
+    let upsert = op.direction == Direction::ToGhl
+        && op.kind == crate::peers::EntityKind::Contact
+        && op.action == Action::Create;
+    err.class == ErrorClass::Ambiguous || (upsert && err.status == Some(422))
+}
+
+/// The answer to a write sent again after a lookup found nothing: a second 422 for the same
+/// payload is GHL refusing the data, not losing the answer.
+fn refused_twice(result: Result<Sent, SendError>) -> Result<Sent, SendError> {
+    match result {
+        Err(SendError::Failed(mut err)) if err.status == Some(422) => {
+            err.class = ErrorClass::Validation;
+            Err(SendError::Failed(err))
+        }
+        other => other,
+    }
+}
+
 /// A failed read of the target, as the operation's error.
 pub(super) fn failed(err: impl Into<SendError>) -> OpError {
     let SendError::Failed(err) = err.into();
@@ -677,7 +698,12 @@ fn ghl_holds_update(
 /// Where a failed attempt goes: the ladder for transient trouble, the failed queue for what a
 /// person must fix, Dead past the caps. Auth and scope problems wait on the ladder too: they are
 /// fixed once for the whole location, and then every queued row should go through on its own.
-fn next_state(op: &Operation, err: &OpError, now: DateTime<Utc>) -> (OpState, Ended, Outcome) {
+fn next_state(
+    op: &Operation,
+    err: &OpError,
+    now: DateTime<Utc>,
+    ladder: &super::settings::RetryLadder,
+) -> (OpState, Ended, Outcome) {
     let too_old = now - op.created_at > Duration::hours(MAX_AGE_HOURS);
     if op.attempts >= MAX_ATTEMPTS || too_old {
         return (OpState::Dead, Ended::Failed, Outcome::Failed);
@@ -688,10 +714,10 @@ fn next_state(op: &Operation, err: &OpError, now: DateTime<Utc>) -> (OpState, En
         | ErrorClass::Ambiguous
         | ErrorClass::Auth
         | ErrorClass::ScopeOrConfig => {
-            let step = (op.attempts.saturating_sub(1) as usize).min(LADDER_MINUTES.len() - 1);
+            let wait = Duration::from_std(ladder.wait(op.attempts)).unwrap_or(Duration::hours(6));
             (
                 OpState::RetryScheduled {
-                    next_at: now + Duration::minutes(LADDER_MINUTES[step]),
+                    next_at: now + wait,
                 },
                 Ended::Retrying,
                 Outcome::Retrying,
@@ -748,24 +774,24 @@ mod tests {
     #[test]
     fn transient_climbs_the_ladder_validation_fails_and_caps_make_it_dead() {
         let now = Utc::now();
-        match next_state(&op(1, 0), &err(ErrorClass::Transient), now).0 {
+        match next_state(&op(1, 0), &err(ErrorClass::Transient), now, &Default::default()).0 {
             OpState::RetryScheduled { next_at } => assert_eq!((next_at - now).num_minutes(), 5),
             other => panic!("{other:?}"),
         }
-        match next_state(&op(3, 0), &err(ErrorClass::RateLimited), now).0 {
+        match next_state(&op(3, 0), &err(ErrorClass::RateLimited), now, &Default::default()).0 {
             OpState::RetryScheduled { next_at } => assert_eq!((next_at - now).num_minutes(), 60),
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            next_state(&op(1, 0), &err(ErrorClass::Validation), now).0,
+            next_state(&op(1, 0), &err(ErrorClass::Validation), now, &Default::default()).0,
             OpState::Failed
         );
         assert_eq!(
-            next_state(&op(10, 0), &err(ErrorClass::Transient), now).0,
+            next_state(&op(10, 0), &err(ErrorClass::Transient), now, &Default::default()).0,
             OpState::Dead
         );
         assert_eq!(
-            next_state(&op(2, 25), &err(ErrorClass::Transient), now).0,
+            next_state(&op(2, 25), &err(ErrorClass::Transient), now, &Default::default()).0,
             OpState::Dead
         );
     }

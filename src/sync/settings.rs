@@ -30,6 +30,66 @@ pub struct SyncSettings {
     /// rate limit is kept by the client's limiter whatever this is.
     #[serde(default = "default_lanes")]
     pub lanes: usize,
+    /// How long a write that failed for a passing reason (5xx, timeout, 429, auth) waits before
+    /// each later attempt, across runs; the last step repeats. Past 10 attempts or 24 hours the
+    /// operation is dead and waits for a person.
+    #[serde(default)]
+    pub retry_ladder: RetryLadder,
+}
+
+/// The waits of the retry ladder, written as durations (`["5m", "30m", "1h", "3h", "6h"]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryLadder(pub Vec<std::time::Duration>);
+
+impl Default for RetryLadder {
+    /// Zapier-like (sync-design.md §2.8): support staff act on a CRM sync the same day.
+    fn default() -> Self {
+        RetryLadder(
+            [5, 30, 60, 180, 360]
+                .map(|minutes| std::time::Duration::from_secs(minutes * 60))
+                .to_vec(),
+        )
+    }
+}
+
+impl RetryLadder {
+    /// The wait after failed attempt number `attempt` (1 for the first).
+    pub fn wait(&self, attempt: u32) -> std::time::Duration {
+        let step = (attempt.saturating_sub(1) as usize).min(self.0.len().saturating_sub(1));
+        self.0.get(step).copied().unwrap_or_default()
+    }
+}
+
+impl Serialize for RetryLadder {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.0
+                .iter()
+                .map(|wait| humantime::format_duration(*wait).to_string()),
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for RetryLadder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let texts = Vec::<String>::deserialize(deserializer)?;
+        if texts.is_empty() {
+            return Err(serde::de::Error::custom(
+                "retry_ladder needs at least one wait, like [\"5m\", \"30m\", \"1h\"]",
+            ));
+        }
+        texts
+            .iter()
+            .map(|text| {
+                humantime::parse_duration(text).map_err(|err| {
+                    serde::de::Error::custom(format!(
+                        "retry_ladder: {text:?} is not a duration ({err}); write waits like \"5m\" or \"1h\""
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(RetryLadder)
+    }
 }
 
 impl Default for SyncSettings {
@@ -43,6 +103,7 @@ impl Default for SyncSettings {
             tag_rules: Vec::new(),
             deleted_tag: default_deleted_tag(),
             lanes: default_lanes(),
+            retry_ladder: RetryLadder::default(),
         }
     }
 }

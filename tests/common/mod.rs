@@ -5,6 +5,7 @@ use ghlsync::config::Secret;
 use ghlsync::ghl::{AuthSettings, ClientSettings, GhlClient, RetryPolicy};
 use ghlsync::sandbox::{self, RunningSandbox, SandboxOptions};
 pub mod oracle;
+pub mod scenario;
 pub mod sync;
 
 use serde_json::{Value, json};

@@ -102,15 +102,26 @@ pub fn repsly_settings(h: &Harness) -> RepslySettings {
     }
 }
 
-fn context(
+pub fn context(
     h: &Harness,
     store: Store,
     settings: SyncSettings,
     mapping: Option<Mapping>,
 ) -> SyncContext {
+    context_with(h, store, settings, mapping, h.client())
+}
+
+/// `context` with a GHL client of the caller's (another token, timeout or retry policy).
+pub fn context_with(
+    h: &Harness,
+    store: Store,
+    settings: SyncSettings,
+    mapping: Option<Mapping>,
+    ghl: ghlsync::ghl::GhlClient,
+) -> SyncContext {
     SyncContext {
         store,
-        ghl: h.client(),
+        ghl,
         peer: Arc::new(RepslyPeer::new(repsly_settings(h)).expect("repsly peer")),
         mapping: mapping.unwrap_or_else(|| Mapping::builtin("repsly").expect("built-in mapping")),
         settings,

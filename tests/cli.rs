@@ -468,3 +468,82 @@ async fn the_sync_commands_work_end_to_end_through_the_binary() {
     );
     child.kill().await.unwrap();
 }
+
+/// `ghlsync sandbox` with these arguments, waited for at most 20 s (a sandbox that starts
+/// instead of refusing would run until killed).
+async fn sandbox_exits(home: &Path, args: &[&str]) -> Output {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .arg("sandbox")
+        .args(args)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("the sandbox refused and exited instead of starting")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sandbox_write_config_never_overwrites_without_force() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut first, config) = sandbox_child(home.path(), "5").await;
+    first.kill().await.unwrap();
+    let secrets = config.with_file_name("secrets.toml");
+    let config_before = std::fs::read(&config).unwrap();
+    let secrets_before = std::fs::read(&secrets).unwrap();
+    let cfg = config.to_str().unwrap();
+
+    let out = sandbox_exits(home.path(), &["--contacts", "5", "--write-config", cfg]).await;
+    assert_eq!(out.status.code(), Some(2), "usage: {}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(cfg) && stderr.contains("--force"), "{stderr}");
+    assert_eq!(std::fs::read(&config).unwrap(), config_before);
+    assert_eq!(std::fs::read(&secrets).unwrap(), secrets_before);
+
+    // The secrets file alone is enough to refuse: it is the one that holds a real token.
+    std::fs::remove_file(&config).unwrap();
+    let out = sandbox_exits(home.path(), &["--contacts", "5", "--write-config", cfg]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(secrets.to_str().unwrap()), "{stderr}");
+    assert!(!config.exists(), "nothing written");
+    assert_eq!(std::fs::read(&secrets).unwrap(), secrets_before);
+
+    // --force replaces both: the new config points at the new sandbox and works. (Another seed:
+    // the same one would mint the same token, and an unchanged secrets file proves nothing.)
+    std::fs::write(&config, &config_before).unwrap();
+    let mut forced = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .args(["sandbox", "--seed", "7", "--contacts", "7", "--force"])
+        .args(["--write-config", cfg])
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..400 {
+        if std::fs::read(&secrets).unwrap_or_default() != secrets_before
+            && std::fs::read(&config).unwrap_or_default() != config_before
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_ne!(std::fs::read(&config).unwrap(), config_before, "rewritten");
+    assert_ne!(std::fs::read(&secrets).unwrap(), secrets_before, "rewritten");
+    let mode = std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let out = ghlsync(
+        home.path(),
+        &[],
+        &["--config", cfg, "ghl", "contact", "list", "--all", "--json"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["count"], 7, "the forced config points at the new sandbox");
+    forced.kill().await.unwrap();
+}

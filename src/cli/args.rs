@@ -258,8 +258,13 @@ pub struct SandboxArgs {
     #[arg(long, default_value = "86399s", value_name = "DURATION")]
     pub token_ttl: String,
     /// Write a ready ghlsync.toml pointing at this sandbox (secrets.toml, 0600, beside it).
+    /// Refused when either file exists, unless --force.
     #[arg(long, value_name = "PATH")]
     pub write_config: Option<PathBuf>,
+    /// With --write-config: replace an existing ghlsync.toml and secrets.toml (their token and
+    /// passwords are lost).
+    #[arg(long, requires = "write_config")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

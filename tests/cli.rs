@@ -500,7 +500,10 @@ async fn sandbox_write_config_never_overwrites_without_force() {
     let out = sandbox_exits(home.path(), &["--contacts", "5", "--write-config", cfg]).await;
     assert_eq!(out.status.code(), Some(2), "usage: {}", text(&out.stderr));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains(cfg) && stderr.contains("--force"), "{stderr}");
+    assert!(
+        stderr.contains(cfg) && stderr.contains("--force"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(&config).unwrap(), config_before);
     assert_eq!(std::fs::read(&secrets).unwrap(), secrets_before);
 
@@ -533,7 +536,11 @@ async fn sandbox_write_config_never_overwrites_without_force() {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert_ne!(std::fs::read(&config).unwrap(), config_before, "rewritten");
-    assert_ne!(std::fs::read(&secrets).unwrap(), secrets_before, "rewritten");
+    assert_ne!(
+        std::fs::read(&secrets).unwrap(),
+        secrets_before,
+        "rewritten"
+    );
     let mode = std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let out = ghlsync(
@@ -544,6 +551,125 @@ async fn sandbox_write_config_never_overwrites_without_force() {
     .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let body: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(body["count"], 7, "the forced config points at the new sandbox");
+    assert_eq!(
+        body["count"], 7,
+        "the forced config points at the new sandbox"
+    );
     forced.kill().await.unwrap();
+}
+
+/// A config for the offline `store` commands: they read no secrets and call no API.
+fn offline_config(home: &Path) -> std::path::PathBuf {
+    let config = home.join("ghlsync.toml");
+    std::fs::write(&config, "[ghl]\nlocation_id = \"abc\"\n").unwrap();
+    config
+}
+
+#[tokio::test]
+async fn store_restore_is_all_or_nothing_and_verify_exits_12_on_findings() {
+    use ghlsync::peers::EntityKind;
+    use ghlsync::store::Store;
+    let home = tempfile::tempdir().unwrap();
+    let config = offline_config(home.path());
+    let (clean, shared) = (
+        home.path().join("clean.jsonl"),
+        home.path().join("shared.jsonl"),
+    );
+    {
+        // Written by the library in a folder of its own (sled allows one process per store).
+        let store = Store::open(&home.path().join("original")).unwrap();
+        store
+            .set_link("repsly", EntityKind::Contact, "C-1", "G1")
+            .unwrap();
+        store.backup(&clean).unwrap();
+        // Two Repsly clients on one GHL contact: a finding, but not damage.
+        store
+            .set_link("repsly", EntityKind::Contact, "C-2", "G1")
+            .unwrap();
+        store.backup(&shared).unwrap();
+    }
+    let run = |store: &Path, args: &[&Path]| {
+        let mut full = vec![
+            "--config".to_string(),
+            config.display().to_string(),
+            "--store".to_string(),
+            store.display().to_string(),
+            "store".to_string(),
+        ];
+        full.extend(args.iter().map(|a| a.display().to_string()));
+        let home = home.path().to_path_buf();
+        async move {
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            ghlsync(&home, &[], &refs).await
+        }
+    };
+
+    // Cut at a line boundary (the end line lost) and inside a line: refused, nothing left.
+    let whole = std::fs::read_to_string(&clean).unwrap();
+    let lines: Vec<&str> = whole.lines().collect();
+    let cut = home.path().join("cut.jsonl");
+    let target = home.path().join("restored");
+    for (body, says) in [
+        (
+            lines[..lines.len() - 1].join("\n") + "\n",
+            "ends after line",
+        ),
+        (whole[..whole.len() - 20].to_string(), "cut short"),
+    ] {
+        std::fs::write(&cut, body).unwrap();
+        let out = run(&target, &[Path::new("restore"), &cut]).await;
+        assert_eq!(out.status.code(), Some(12), "{}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(cut.to_str().unwrap()) && stderr.contains(says),
+            "{stderr}"
+        );
+        assert!(!target.exists(), "no store left behind: {stderr}");
+    }
+
+    // The whole clean backup restores and verifies clean.
+    let out = run(&target, &[Path::new("restore"), &clean]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("checksum matched"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&target, &[Path::new("verify")]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(": clean ("),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The shared link restores (it is what the store held) and verify reports it: exit 12.
+    let other = home.path().join("restored-shared");
+    let out = run(&other, &[Path::new("restore"), &shared]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("note: idmap repsly/contact/C-1"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&other, &[Path::new("verify"), Path::new("--json")]).await;
+    assert_eq!(out.status.code(), Some(12), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clean"], false);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["kind"], "shared_ghl_record");
+    assert_eq!(finding["tree"], "idmap");
+    assert_eq!(finding["key"], "repsly/contact/C-1");
+    assert!(
+        finding["fix"]
+            .as_str()
+            .unwrap()
+            .contains("merge them in repsly")
+    );
+
+    // Verify never creates a store where there is none.
+    let nowhere = home.path().join("nowhere");
+    let out = run(&nowhere, &[Path::new("verify")]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!nowhere.exists());
 }

@@ -201,10 +201,24 @@ pub enum MappingCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum StoreCommand {
-    /// Write a backup file (owner-only).
+    /// Write a backup file (owner-only), ending in a checksummed line restore checks.
     Backup { path: PathBuf },
-    /// Restore a backup into the store path, which must not hold a store yet.
-    Restore { path: PathBuf },
+    /// Restore a backup into the store path, which must not hold a store yet: all or nothing.
+    Restore {
+        path: PathBuf,
+        /// Accept a backup without its end line (one written before ghlsync wrote end lines).
+        /// Such a backup cannot show it is complete: a file cut at a line boundary restores
+        /// without its last records.
+        #[arg(long)]
+        no_trailer_check: bool,
+    },
+    /// Check the store: values decode, links point both ways, children have their contact,
+    /// nothing in flight, the state index matches. Exit 12 when something is found.
+    Verify {
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print every record as JSON Lines.
     Export {
         #[arg(long, required = true)]

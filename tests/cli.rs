@@ -673,3 +673,193 @@ async fn store_restore_is_all_or_nothing_and_verify_exits_12_on_findings() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(!nowhere.exists());
 }
+
+/// A copy of the sandbox's config in `dir` (with its secrets file, 0600) where `from` is replaced
+/// by `to`: the same store, another location or account.
+fn config_variant(config: &Path, dir: &Path, from: &str, to: &str) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let text = std::fs::read_to_string(config).unwrap();
+    assert!(text.contains(from), "{text}");
+    let variant = dir.join("ghlsync.toml");
+    std::fs::write(&variant, text.replace(from, to)).unwrap();
+    let secrets = dir.join("secrets.toml");
+    std::fs::copy(config.with_file_name("secrets.toml"), &secrets).unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    variant
+}
+
+/// The value of `key = "…"` in a config file.
+fn config_value(config: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(config).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} = ")))
+        .unwrap();
+    line.split('"').nth(1).unwrap().to_string()
+}
+
+/// Every request the sandbox has answered, GHL and Repsly: what a refused run must not change.
+async fn sandbox_requests(base_url: &str) -> (u64, Value) {
+    let stats: Value = reqwest::get(format!("{base_url}/_sandbox/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (total_in(&stats), stats["repsly"].clone())
+}
+
+/// The store's binding as `store export` shows it: (key, value) of the meta `binding/` lines.
+async fn bound(home: &Path, config: &Path) -> Vec<(String, Value)> {
+    let out = ghlsync(
+        home,
+        &[],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "store",
+            "export",
+            "--jsonl",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["tree"] == "meta" && v["key"].as_str().unwrap().starts_with("binding/"))
+        .map(|v| (v["key"].as_str().unwrap().to_string(), v["value"].clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_store_bound_to_one_location_or_account_refuses_another_until_rebound() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, config) = sandbox_child(home.path(), "20").await;
+    let base_url = config_value(&config, "base_url");
+    let location_a = config_value(&config, "location_id");
+    let user = config_value(&config, "username");
+    let sync = |config: &Path, extra: &[(&str, &str)], rebind: bool| {
+        let mut args = vec!["--config".to_string(), config.display().to_string()];
+        if rebind {
+            args.push("--rebind-store".into());
+        }
+        args.push("sync".into());
+        let env: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let home = home.path().to_path_buf();
+        async move {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            ghlsync(&home, &env, &refs).await
+        }
+    };
+
+    let first = sync(&config, &[], false).await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let binding = bound(home.path(), &config).await;
+    assert_eq!(
+        binding,
+        vec![
+            (
+                "binding/ghl_location".to_string(),
+                Value::from(location_a.as_str())
+            ),
+            (
+                "binding/peer/repsly".to_string(),
+                serde_json::json!({"base_url": format!("{base_url}/repsly/v3"), "user": user}),
+            ),
+        ],
+        "the first sync binds the store; never the password"
+    );
+
+    // The same store, configured for the sandbox's other location: refused before any request.
+    let info: Value = reqwest::get(format!("{base_url}/_sandbox/info"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let location_b = info["otherLocationId"].as_str().unwrap().to_string();
+    let moved = config_variant(
+        &config,
+        &home.path().join("moved"),
+        &location_a,
+        &location_b,
+    );
+    let before = sandbox_requests(&base_url).await;
+    let refused = sync(&moved, &[], false).await;
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    let stderr = text(&refused.stderr);
+    let store = home.path().join("rehearsal/store");
+    for needle in [
+        location_a.as_str(),
+        location_b.as_str(),
+        store.to_str().unwrap(),
+        "[store] path",
+        "--rebind-store",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} in {stderr}");
+    }
+    assert_eq!(sandbox_requests(&base_url).await, before, "nothing ran");
+
+    // A Repsly account change is refused the same way.
+    let other_user = config_variant(
+        &config,
+        &home.path().join("other-user"),
+        &format!("username = \"{user}\""),
+        "username = \"sbx_someone_else\"",
+    );
+    let refused = sync(&other_user, &[], false).await;
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("repsly account")
+            && stderr.contains(&user)
+            && stderr.contains("sbx_someone_else"),
+        "{stderr}"
+    );
+
+    // With --rebind-store (and a token for location B) the sync runs and the store is re-bound.
+    let minted: Value = reqwest::Client::new()
+        .post(format!("{base_url}/_sandbox/tokens"))
+        .json(&serde_json::json!({"locationId": location_b}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = minted["access_token"].as_str().unwrap();
+    let rebound = sync(&moved, &[("GHLSYNC_GHL_TOKEN", token)], true).await;
+    assert!(rebound.status.success(), "{}", text(&rebound.stderr));
+    assert!(
+        text(&rebound.stderr).contains("--rebind-store")
+            && text(&rebound.stderr).contains(&location_a),
+        "says it re-bound: {}",
+        text(&rebound.stderr)
+    );
+    assert!(
+        sandbox_requests(&base_url).await.0 > before.0,
+        "the sync ran"
+    );
+    let mut logs = String::new();
+    for entry in std::fs::read_dir(home.path().join("state/ghlsync/logs")).unwrap() {
+        logs.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(logs.contains("re-bound the store"), "logged: {logs:.2000}");
+    assert_eq!(
+        bound(home.path(), &moved).await[0],
+        (
+            "binding/ghl_location".to_string(),
+            Value::from(location_b.as_str())
+        )
+    );
+    // Now the old location is the other one.
+    let refused = sync(&config, &[], false).await;
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    child.kill().await.unwrap();
+}

@@ -17,6 +17,10 @@ pub struct Cli {
     /// The store directory (default: [store] path in the config, else the XDG data dir).
     #[arg(long, global = true, value_name = "PATH", env = "GHLSYNC_STORE")]
     pub store: Option<PathBuf>,
+    /// Bind the store to the GHL location and peer account the config names even though it is
+    /// bound to others (the location really moved, e.g. GHL migrated the sub-account). Logged.
+    #[arg(long, global = true)]
+    pub rebind_store: bool,
     /// Log level or filter for the log file (error, warn, info, debug, trace, or RUST_LOG syntax).
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,

@@ -468,3 +468,398 @@ async fn the_sync_commands_work_end_to_end_through_the_binary() {
     );
     child.kill().await.unwrap();
 }
+
+/// `ghlsync sandbox` with these arguments, waited for at most 20 s (a sandbox that starts
+/// instead of refusing would run until killed).
+async fn sandbox_exits(home: &Path, args: &[&str]) -> Output {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .arg("sandbox")
+        .args(args)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("the sandbox refused and exited instead of starting")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sandbox_write_config_never_overwrites_without_force() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut first, config) = sandbox_child(home.path(), "5").await;
+    first.kill().await.unwrap();
+    let secrets = config.with_file_name("secrets.toml");
+    let config_before = std::fs::read(&config).unwrap();
+    let secrets_before = std::fs::read(&secrets).unwrap();
+    let cfg = config.to_str().unwrap();
+
+    let out = sandbox_exits(home.path(), &["--contacts", "5", "--write-config", cfg]).await;
+    assert_eq!(out.status.code(), Some(2), "usage: {}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(cfg) && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&config).unwrap(), config_before);
+    assert_eq!(std::fs::read(&secrets).unwrap(), secrets_before);
+
+    // The secrets file alone is enough to refuse: it is the one that holds a real token.
+    std::fs::remove_file(&config).unwrap();
+    let out = sandbox_exits(home.path(), &["--contacts", "5", "--write-config", cfg]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(secrets.to_str().unwrap()), "{stderr}");
+    assert!(!config.exists(), "nothing written");
+    assert_eq!(std::fs::read(&secrets).unwrap(), secrets_before);
+
+    // --force replaces both: the new config points at the new sandbox and works. (Another seed:
+    // the same one would mint the same token, and an unchanged secrets file proves nothing.)
+    std::fs::write(&config, &config_before).unwrap();
+    let mut forced = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .args(["sandbox", "--seed", "7", "--contacts", "7", "--force"])
+        .args(["--write-config", cfg])
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..400 {
+        if std::fs::read(&secrets).unwrap_or_default() != secrets_before
+            && std::fs::read(&config).unwrap_or_default() != config_before
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_ne!(std::fs::read(&config).unwrap(), config_before, "rewritten");
+    assert_ne!(
+        std::fs::read(&secrets).unwrap(),
+        secrets_before,
+        "rewritten"
+    );
+    let mode = std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let out = ghlsync(
+        home.path(),
+        &[],
+        &["--config", cfg, "ghl", "contact", "list", "--all", "--json"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        body["count"], 7,
+        "the forced config points at the new sandbox"
+    );
+    forced.kill().await.unwrap();
+}
+
+/// A config for the offline `store` commands: they read no secrets and call no API.
+fn offline_config(home: &Path) -> std::path::PathBuf {
+    let config = home.join("ghlsync.toml");
+    std::fs::write(&config, "[ghl]\nlocation_id = \"abc\"\n").unwrap();
+    config
+}
+
+#[tokio::test]
+async fn store_restore_is_all_or_nothing_and_verify_exits_12_on_findings() {
+    use ghlsync::peers::EntityKind;
+    use ghlsync::store::Store;
+    let home = tempfile::tempdir().unwrap();
+    let config = offline_config(home.path());
+    let (clean, shared) = (
+        home.path().join("clean.jsonl"),
+        home.path().join("shared.jsonl"),
+    );
+    {
+        // Written by the library in a folder of its own (sled allows one process per store).
+        let store = Store::open(&home.path().join("original")).unwrap();
+        store
+            .set_link("repsly", EntityKind::Contact, "C-1", "G1")
+            .unwrap();
+        store.backup(&clean).unwrap();
+        // Two Repsly clients on one GHL contact: a finding, but not damage.
+        store
+            .set_link("repsly", EntityKind::Contact, "C-2", "G1")
+            .unwrap();
+        store.backup(&shared).unwrap();
+    }
+    let run = |store: &Path, args: &[&Path]| {
+        let mut full = vec![
+            "--config".to_string(),
+            config.display().to_string(),
+            "--store".to_string(),
+            store.display().to_string(),
+            "store".to_string(),
+        ];
+        full.extend(args.iter().map(|a| a.display().to_string()));
+        let home = home.path().to_path_buf();
+        async move {
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            ghlsync(&home, &[], &refs).await
+        }
+    };
+
+    // Cut at a line boundary (the end line lost) and inside a line: refused, nothing left.
+    let whole = std::fs::read_to_string(&clean).unwrap();
+    let lines: Vec<&str> = whole.lines().collect();
+    let cut = home.path().join("cut.jsonl");
+    let target = home.path().join("restored");
+    for (body, says) in [
+        (
+            lines[..lines.len() - 1].join("\n") + "\n",
+            "ends after line",
+        ),
+        (whole[..whole.len() - 20].to_string(), "cut short"),
+    ] {
+        std::fs::write(&cut, body).unwrap();
+        let out = run(&target, &[Path::new("restore"), &cut]).await;
+        assert_eq!(out.status.code(), Some(12), "{}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(cut.to_str().unwrap()) && stderr.contains(says),
+            "{stderr}"
+        );
+        assert!(!target.exists(), "no store left behind: {stderr}");
+    }
+
+    // The whole clean backup restores and verifies clean.
+    let out = run(&target, &[Path::new("restore"), &clean]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("checksum matched"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&target, &[Path::new("verify")]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(": clean ("),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The shared link restores (it is what the store held) and verify reports it: exit 12.
+    let other = home.path().join("restored-shared");
+    let out = run(&other, &[Path::new("restore"), &shared]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("note: idmap repsly/contact/C-1"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&other, &[Path::new("verify"), Path::new("--json")]).await;
+    assert_eq!(out.status.code(), Some(12), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clean"], false);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["kind"], "shared_ghl_record");
+    assert_eq!(finding["tree"], "idmap");
+    assert_eq!(finding["key"], "repsly/contact/C-1");
+    assert!(
+        finding["fix"]
+            .as_str()
+            .unwrap()
+            .contains("merge them in repsly")
+    );
+
+    // Verify never creates a store where there is none.
+    let nowhere = home.path().join("nowhere");
+    let out = run(&nowhere, &[Path::new("verify")]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!nowhere.exists());
+}
+
+/// A copy of the sandbox's config in `dir` (with its secrets file, 0600) where `from` is replaced
+/// by `to`: the same store, another location or account.
+fn config_variant(config: &Path, dir: &Path, from: &str, to: &str) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let text = std::fs::read_to_string(config).unwrap();
+    assert!(text.contains(from), "{text}");
+    let variant = dir.join("ghlsync.toml");
+    std::fs::write(&variant, text.replace(from, to)).unwrap();
+    let secrets = dir.join("secrets.toml");
+    std::fs::copy(config.with_file_name("secrets.toml"), &secrets).unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    variant
+}
+
+/// The value of `key = "…"` in a config file.
+fn config_value(config: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(config).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} = ")))
+        .unwrap();
+    line.split('"').nth(1).unwrap().to_string()
+}
+
+/// Every request the sandbox has answered, GHL and Repsly: what a refused run must not change.
+async fn sandbox_requests(base_url: &str) -> (u64, Value) {
+    let stats: Value = reqwest::get(format!("{base_url}/_sandbox/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (total_in(&stats), stats["repsly"].clone())
+}
+
+/// The store's binding as `store export` shows it: (key, value) of the meta `binding/` lines.
+async fn bound(home: &Path, config: &Path) -> Vec<(String, Value)> {
+    let out = ghlsync(
+        home,
+        &[],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "store",
+            "export",
+            "--jsonl",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["tree"] == "meta" && v["key"].as_str().unwrap().starts_with("binding/"))
+        .map(|v| (v["key"].as_str().unwrap().to_string(), v["value"].clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_store_bound_to_one_location_or_account_refuses_another_until_rebound() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, config) = sandbox_child(home.path(), "20").await;
+    let base_url = config_value(&config, "base_url");
+    let location_a = config_value(&config, "location_id");
+    let user = config_value(&config, "username");
+    let sync = |config: &Path, extra: &[(&str, &str)], rebind: bool| {
+        let mut args = vec!["--config".to_string(), config.display().to_string()];
+        if rebind {
+            args.push("--rebind-store".into());
+        }
+        args.push("sync".into());
+        let env: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let home = home.path().to_path_buf();
+        async move {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            ghlsync(&home, &env, &refs).await
+        }
+    };
+
+    let first = sync(&config, &[], false).await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let binding = bound(home.path(), &config).await;
+    assert_eq!(
+        binding,
+        vec![
+            (
+                "binding/ghl_location".to_string(),
+                Value::from(location_a.as_str())
+            ),
+            (
+                "binding/peer/repsly".to_string(),
+                serde_json::json!({"base_url": format!("{base_url}/repsly/v3"), "user": user}),
+            ),
+        ],
+        "the first sync binds the store; never the password"
+    );
+
+    // The same store, configured for the sandbox's other location: refused before any request.
+    let info: Value = reqwest::get(format!("{base_url}/_sandbox/info"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let location_b = info["otherLocationId"].as_str().unwrap().to_string();
+    let moved = config_variant(
+        &config,
+        &home.path().join("moved"),
+        &location_a,
+        &location_b,
+    );
+    let before = sandbox_requests(&base_url).await;
+    let refused = sync(&moved, &[], false).await;
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    let stderr = text(&refused.stderr);
+    let store = home.path().join("rehearsal/store");
+    for needle in [
+        location_a.as_str(),
+        location_b.as_str(),
+        store.to_str().unwrap(),
+        "[store] path",
+        "--rebind-store",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} in {stderr}");
+    }
+    assert_eq!(sandbox_requests(&base_url).await, before, "nothing ran");
+
+    // A Repsly account change is refused the same way.
+    let other_user = config_variant(
+        &config,
+        &home.path().join("other-user"),
+        &format!("username = \"{user}\""),
+        "username = \"sbx_someone_else\"",
+    );
+    let refused = sync(&other_user, &[], false).await;
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("repsly account")
+            && stderr.contains(&user)
+            && stderr.contains("sbx_someone_else"),
+        "{stderr}"
+    );
+
+    // With --rebind-store (and a token for location B) the sync runs and the store is re-bound.
+    let minted: Value = reqwest::Client::new()
+        .post(format!("{base_url}/_sandbox/tokens"))
+        .json(&serde_json::json!({"locationId": location_b}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = minted["access_token"].as_str().unwrap();
+    let rebound = sync(&moved, &[("GHLSYNC_GHL_TOKEN", token)], true).await;
+    assert!(rebound.status.success(), "{}", text(&rebound.stderr));
+    assert!(
+        text(&rebound.stderr).contains("--rebind-store")
+            && text(&rebound.stderr).contains(&location_a),
+        "says it re-bound: {}",
+        text(&rebound.stderr)
+    );
+    assert!(
+        sandbox_requests(&base_url).await.0 > before.0,
+        "the sync ran"
+    );
+    let mut logs = String::new();
+    for entry in std::fs::read_dir(home.path().join("state/ghlsync/logs")).unwrap() {
+        logs.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(logs.contains("re-bound the store"), "logged: {logs:.2000}");
+    assert_eq!(
+        bound(home.path(), &moved).await[0],
+        (
+            "binding/ghl_location".to_string(),
+            Value::from(location_b.as_str())
+        )
+    );
+    // Now the old location is the other one.
+    let refused = sync(&config, &[], false).await;
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    child.kill().await.unwrap();
+}

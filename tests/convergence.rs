@@ -223,6 +223,6 @@ async fn an_old_backup_restored_duplicates_nothing() {
     // Back to the store as it was after round 0: links, cursors and baselines of later rounds
     // are gone, while GHL and Repsly hold what those rounds wrote.
     let restored = rig.dir.path().join("restored");
-    Store::restore(&backup, &restored).unwrap();
+    Store::restore(&backup, &restored, ghlsync::store::TrailerCheck::Required).unwrap();
     rig.converges(Store::open(&restored).unwrap()).await;
 }

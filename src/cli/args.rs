@@ -17,6 +17,10 @@ pub struct Cli {
     /// The store directory (default: [store] path in the config, else the XDG data dir).
     #[arg(long, global = true, value_name = "PATH", env = "GHLSYNC_STORE")]
     pub store: Option<PathBuf>,
+    /// Bind the store to the GHL location and peer account the config names even though it is
+    /// bound to others (the location really moved, e.g. GHL migrated the sub-account). Logged.
+    #[arg(long, global = true)]
+    pub rebind_store: bool,
     /// Log level or filter for the log file (error, warn, info, debug, trace, or RUST_LOG syntax).
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -201,10 +205,24 @@ pub enum MappingCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum StoreCommand {
-    /// Write a backup file (owner-only).
+    /// Write a backup file (owner-only), ending in a checksummed line restore checks.
     Backup { path: PathBuf },
-    /// Restore a backup into the store path, which must not hold a store yet.
-    Restore { path: PathBuf },
+    /// Restore a backup into the store path, which must not hold a store yet: all or nothing.
+    Restore {
+        path: PathBuf,
+        /// Accept a backup without its end line (one written before ghlsync wrote end lines).
+        /// Such a backup cannot show it is complete: a file cut at a line boundary restores
+        /// without its last records.
+        #[arg(long)]
+        no_trailer_check: bool,
+    },
+    /// Check the store: values decode, links point both ways, children have their contact,
+    /// nothing in flight, the state index matches. Exit 12 when something is found.
+    Verify {
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print every record as JSON Lines.
     Export {
         #[arg(long, required = true)]
@@ -258,8 +276,13 @@ pub struct SandboxArgs {
     #[arg(long, default_value = "86399s", value_name = "DURATION")]
     pub token_ttl: String,
     /// Write a ready ghlsync.toml pointing at this sandbox (secrets.toml, 0600, beside it).
+    /// Refused when either file exists, unless --force.
     #[arg(long, value_name = "PATH")]
     pub write_config: Option<PathBuf>,
+    /// With --write-config: replace an existing ghlsync.toml and secrets.toml (their token and
+    /// passwords are lost).
+    #[arg(long, requires = "write_config")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

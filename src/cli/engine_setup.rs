@@ -11,7 +11,7 @@ use crate::engine::{EngineHandle, EngineOptions, start_in_process};
 use crate::ghl::GhlClient;
 use crate::peers::Peer;
 use crate::peers::repsly::RepslyPeer;
-use crate::store::Store;
+use crate::store::{BindCheck, Binding, BindingConflict, PeerAccount, Store};
 use crate::sync::SyncContext;
 use crate::sync::mapping::Mapping;
 use std::path::{Path, PathBuf};
@@ -117,16 +117,109 @@ pub fn peer(name: &str, config_path: &Path, config: &Config) -> Result<Arc<dyn P
     }
 }
 
-/// Everything a sync needs, for `peer`.
+/// What to do when the store is bound to another GHL location or peer account than the config
+/// names (`Store::bind`; README "The store's binding").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BindingPolicy {
+    /// Refuse before anything runs (exit 3).
+    #[default]
+    Refuse,
+    /// `--rebind-store`: bind the store to what the config names, and log that it did.
+    Rebind,
+}
+
+/// The peer account a store's records belong to: enough to tell two accounts apart, no secret.
+fn peer_account(name: &str, config_path: &Path, config: &Config) -> Result<PeerAccount, CliError> {
+    let connection = match name {
+        "repsly" => config.peers.repsly.as_ref().map(|p| &p.connection),
+        _ => None,
+    };
+    let Some(connection) = connection else {
+        return Err(CliError::Usage(format!(
+            "no [peers.{name}] section in {}",
+            config_path.display()
+        )));
+    };
+    if connection.username.trim().is_empty() {
+        // Bound to an empty user, the store would refuse the real one once it is filled in.
+        return Err(ConfigError::Invalid {
+            path: config_path.to_path_buf(),
+            message: format!(
+                "peers.{name}.connection.username is empty; set it to the API username (Repsly → Settings → API Settings)"
+            ),
+        }
+        .into());
+    }
+    Ok(PeerAccount::new(&connection.base_url, &connection.username))
+}
+
+/// Binds the store to the location and peer account the config names, or refuses a store bound
+/// to others: its links point at another location's (or account's) records, and a sync would
+/// create everything again there or update the wrong records.
+fn check_binding(
+    store: &Store,
+    binding: &Binding,
+    policy: BindingPolicy,
+    config_path: &Path,
+) -> Result<(), CliError> {
+    let store_err = |err: crate::store::StoreError| CliError::Usage(err.to_string());
+    let described = |conflicts: &[BindingConflict]| {
+        conflicts
+            .iter()
+            .map(|c| format!("{} {} (the config says {})", c.what, c.stored, c.configured))
+            .collect::<Vec<_>>()
+            .join(", and to ")
+    };
+    let store_path = store.path().display();
+    match policy {
+        BindingPolicy::Refuse => match store.bind(binding).map_err(store_err)? {
+            BindCheck::Mismatch(conflicts) => Err(ConfigError::Invalid {
+                path: config_path.to_path_buf(),
+                message: format!(
+                    "the store at {store_path} is bound to {}. Its links hold only there: synced elsewhere, records would be created again or the wrong ones updated. To sync what the config says, point [store] path (or --store) at another store (a new path starts empty). If the location or account really moved (e.g. GHL migrated the sub-account) and the store's records still hold, run once with --rebind-store",
+                    described(&conflicts)
+                ),
+            }
+            .into()),
+            BindCheck::Recorded => {
+                tracing::info!(store = %store_path, location = %binding.location_id, peer = %binding.peer, account = %binding.account, "bound the store");
+                Ok(())
+            }
+            BindCheck::Matches | BindCheck::Rebound(_) => Ok(()),
+        },
+        BindingPolicy::Rebind => {
+            if let BindCheck::Rebound(conflicts) = store.rebind(binding).map_err(store_err)? {
+                let what = described(&conflicts);
+                tracing::warn!(store = %store_path, was = %what, "--rebind-store: re-bound the store");
+                eprintln!(
+                    "note: --rebind-store: the store at {store_path} was bound to {what}; it is now bound to what the config says"
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Everything a sync needs, for `peer`. The store is bound (or checked against its binding)
+/// before anything runs.
 pub fn context(
     explicit_config: Option<&Path>,
     store: Option<&Path>,
     peer_name: &str,
+    policy: BindingPolicy,
 ) -> Result<SyncContext, CliError> {
     let (path, config) = load_config(explicit_config)?;
     let settings = connection::client_settings(Some(&path), &ConnectionArgs::default())?;
+    let location_id = settings.location_id.clone();
     let ghl = GhlClient::new(settings)?;
     let store = open_store(store, &config)?;
+    let connector = peer(peer_name, &path, &config)?;
+    let binding = Binding {
+        location_id,
+        peer: peer_name.to_string(),
+        account: peer_account(peer_name, &path, &config)?,
+    };
+    check_binding(&store, &binding, policy, &path)?;
     let mapping = mapping_for(peer_name, &config, Some(&store))?;
     let sync_settings = match peer_name {
         "repsly" => config
@@ -138,7 +231,7 @@ pub fn context(
         _ => Default::default(),
     };
     Ok(SyncContext {
-        peer: peer(peer_name, &path, &config)?,
+        peer: connector,
         store,
         ghl,
         mapping,
@@ -151,6 +244,7 @@ pub fn engine(
     explicit_config: Option<&Path>,
     store: Option<&Path>,
     peer_name: &str,
+    policy: BindingPolicy,
 ) -> Result<EngineHandle, CliError> {
     let (_, config) = load_config(explicit_config)?;
     let defaults = EngineOptions::default();
@@ -166,6 +260,6 @@ pub fn engine(
             .log_max_entries
             .unwrap_or(defaults.log_max_entries),
     };
-    let ctx = context(explicit_config, store, peer_name)?;
+    let ctx = context(explicit_config, store, peer_name, policy)?;
     Ok(start_in_process(ctx, options))
 }

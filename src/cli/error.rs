@@ -14,6 +14,10 @@ pub enum CliError {
     Sandbox(#[from] SandboxError),
     #[error("{0}")]
     Usage(String),
+    /// The store, or a backup of it, holds something it should not (`store verify` findings, a
+    /// backup line that fails its checks).
+    #[error("{0}")]
+    Damaged(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -34,6 +38,7 @@ impl CliError {
             CliError::Usage(_) => 2,
             CliError::Config(_) => 3,
             CliError::Io { .. } | CliError::Sandbox(_) => 1,
+            CliError::Damaged(_) => 12,
             CliError::Ghl(err) => match err.class() {
                 ErrorClass::Auth => 4,
                 ErrorClass::ScopeOrConfig => 5,

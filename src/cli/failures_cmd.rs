@@ -13,6 +13,7 @@ use std::path::Path;
 pub async fn run(
     config: Option<&Path>,
     store: Option<&Path>,
+    policy: engine_setup::BindingPolicy,
     command: FailuresCommand,
 ) -> Result<(), CliError> {
     let peer = match &command {
@@ -22,7 +23,7 @@ pub async fn run(
         | FailuresCommand::Skip { peer, .. }
         | FailuresCommand::Resolve { peer, .. } => peer.clone(),
     };
-    let engine = engine_setup::engine(config, store, &peer)?;
+    let engine = engine_setup::engine(config, store, &peer, policy)?;
     let result = dispatch(&engine, command).await;
     let _ = engine.call(Command::Shutdown).await;
     result

@@ -25,21 +25,26 @@ use args::Command;
 
 /// Runs a parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
+    let policy = if cli.rebind_store {
+        engine_setup::BindingPolicy::Rebind
+    } else {
+        engine_setup::BindingPolicy::Refuse
+    };
     let result = match cli.command {
         Some(Command::Ghl(args)) => ghl_cmd::run(cli.config.as_deref(), args).await,
         Some(Command::Sandbox(args)) => sandbox_cmd::run(args).await,
         Some(Command::Config(command)) => config_cmd::run(cli.config.as_deref(), command),
         Some(Command::Sync(args)) => {
-            sync_cmd::run(cli.config.as_deref(), cli.store.as_deref(), args).await
+            sync_cmd::run(cli.config.as_deref(), cli.store.as_deref(), policy, args).await
         }
         Some(Command::Failures(command)) => {
-            failures_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command).await
+            failures_cmd::run(cli.config.as_deref(), cli.store.as_deref(), policy, command).await
         }
         Some(Command::Log(args)) => {
             log_cmd::run(cli.config.as_deref(), cli.store.as_deref(), args).await
         }
         Some(Command::Status(args)) => {
-            status_cmd::run(cli.config.as_deref(), cli.store.as_deref(), args).await
+            status_cmd::run(cli.config.as_deref(), cli.store.as_deref(), policy, args).await
         }
         Some(Command::Mapping(command)) => {
             mapping_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command).await
@@ -49,7 +54,7 @@ pub async fn run(cli: Cli) -> i32 {
         }
         Some(Command::Keymap(command)) => keymap_cmd::run(command),
         Some(Command::Console(args)) => {
-            console_cmd::run(cli.config.as_deref(), cli.store.as_deref(), args).await
+            console_cmd::run(cli.config.as_deref(), cli.store.as_deref(), policy, args).await
         }
         // The console is the default, so a fresh checkout shows something real with one
         // command (demo mode when there is no configuration).
@@ -57,6 +62,7 @@ pub async fn run(cli: Cli) -> i32 {
             console_cmd::run(
                 cli.config.as_deref(),
                 cli.store.as_deref(),
+                policy,
                 Default::default(),
             )
             .await

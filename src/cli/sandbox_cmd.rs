@@ -9,6 +9,12 @@ use std::path::Path;
 
 pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
     let options = options_from(&args)?;
+    // Before the sandbox starts: a refusal writes nothing and leaves no server behind.
+    if let Some(path) = &args.write_config
+        && !args.force
+    {
+        refuse_to_overwrite(path)?;
+    }
     let running = sandbox::start(options).await?;
     if let Some(path) = &args.write_config {
         write_config(&running, path)?;
@@ -63,6 +69,25 @@ fn options_from(args: &SandboxArgs) -> Result<SandboxOptions, CliError> {
     })
 }
 
+/// `--write-config` onto a real setup would replace its config and, worse, its secrets file: a
+/// production token or password lost for a loopback test one. So an existing file is refused,
+/// naming it, and only `--force` replaces it.
+fn refuse_to_overwrite(path: &Path) -> Result<(), CliError> {
+    let secrets = crate::config::secrets::secrets_path(path);
+    for file in [path, secrets.as_path()] {
+        // symlink_metadata: a dangling symlink is still a file someone put there.
+        if std::fs::symlink_metadata(file).is_ok() {
+            return Err(CliError::Usage(format!(
+                "{} already exists; --write-config never replaces a config or its {SECRETS_FILE_NAME} \
+                 (they may hold a real token). Write the sandbox's config elsewhere, e.g. \
+                 --write-config /tmp/ghlsync-sandbox/ghlsync.toml, or pass --force to replace both",
+                file.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Writes a ghlsync.toml pointing at the sandbox, with the token in a 0600 secrets.toml beside it.
 fn write_config(running: &RunningSandbox, path: &Path) -> Result<(), CliError> {
     let config = Config {
@@ -86,13 +111,9 @@ fn write_config(running: &RunningSandbox, path: &Path) -> Result<(), CliError> {
         toml_string(&running.repsly_base_url),
         toml_string(&running.repsly_username),
     );
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
-            context: format!("creating {}", dir.display()),
-            source,
-        })?;
-    }
-    std::fs::write(path, text).map_err(|source| CliError::Io {
+    // Atomically, like the secrets file (its folder is created too): a crash leaves the old
+    // config or the new one.
+    crate::private_file::write_atomic(path, text.as_bytes()).map_err(|source| CliError::Io {
         context: format!("writing {}", path.display()),
         source,
     })?;

@@ -10,9 +10,10 @@ use std::path::Path;
 pub async fn run(
     config: Option<&Path>,
     store: Option<&Path>,
+    policy: engine_setup::BindingPolicy,
     args: StatusArgs,
 ) -> Result<(), CliError> {
-    let engine = engine_setup::engine(config, store, &args.peer)?;
+    let engine = engine_setup::engine(config, store, &args.peer, policy)?;
     let reply = engine
         .call(Command::Status)
         .await

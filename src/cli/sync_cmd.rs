@@ -13,6 +13,7 @@ use std::path::Path;
 pub async fn run(
     config: Option<&Path>,
     store: Option<&Path>,
+    policy: engine_setup::BindingPolicy,
     args: SyncArgs,
 ) -> Result<(), CliError> {
     let entities = args
@@ -20,7 +21,7 @@ pub async fn run(
         .iter()
         .map(|e| e.parse::<EntityKind>().map_err(CliError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
-    let engine = engine_setup::engine(config, store, &args.peer)?;
+    let engine = engine_setup::engine(config, store, &args.peer, policy)?;
     let progress = (std::io::stderr().is_terminal() && !args.json).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(

@@ -40,8 +40,9 @@ pub enum ConsoleError {
     NotATerminal,
     #[error(transparent)]
     Demo(#[from] demo::DemoError),
-    #[error("{0}")]
-    Setup(String),
+    /// The configured engine could not be set up (config, secrets, the store's binding).
+    #[error(transparent)]
+    Setup(Box<crate::cli::CliError>),
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
 }
@@ -59,6 +60,9 @@ pub struct ConsoleOptions {
     pub demo: bool,
     /// Capture the mouse (wheel scrolling); off by default.
     pub mouse: bool,
+    /// A store bound to another location or peer account: refused, or re-bound
+    /// (`--rebind-store`).
+    pub binding: crate::cli::engine_setup::BindingPolicy,
 }
 
 /// Opens the console: demo mode without a configuration, else the configured engine in-process.
@@ -106,8 +110,9 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
             options.config.as_deref(),
             options.store.as_deref(),
             &peer,
+            options.binding,
         )
-        .map_err(|err| ConsoleError::Setup(err.to_string()))?;
+        .map_err(|err| ConsoleError::Setup(Box::new(err)))?;
         (engine, Mode::Live, None)
     };
     let mut state = AppState::new(mode, &peer, options.read_only, theme);

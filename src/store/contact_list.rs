@@ -113,6 +113,11 @@ fn encode_entry(entry: ContactListEntry) -> Result<Vec<u8>, StoreError> {
     codec::encode(&StoredEntry::from_entry(entry))
 }
 
+/// `verify`'s check of one `contact_list` record.
+pub(super) fn check_entry(key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+    decode_entry(key, value).map(|_| ())
+}
+
 /// Decodes one `contact_list` record; the peer id is what follows the name's NUL in the key.
 fn decode_entry(key: &[u8], value: &[u8]) -> Result<ContactListEntry, StoreError> {
     let stored: StoredEntry = codec::decode("contact_list", key, value)?;

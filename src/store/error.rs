@@ -30,6 +30,34 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A backup line that fails restore's checks. Nothing was restored.
+    #[error(
+        "{path}:{line}: {detail}. Nothing was restored (no store was created); restore another backup, or keep the store you have"
+    )]
+    BadBackup {
+        path: PathBuf,
+        line: u64,
+        detail: String,
+    },
+    /// A backup without the end line `backup` writes. Nothing was restored.
+    #[error(
+        "{path} ends after line {lines} without the end line `ghlsync store backup` writes: it was cut short, or written by a ghlsync older than end lines. Nothing was restored (no store was created). If it is an older backup you trust to be whole, restore it with --no-trailer-check"
+    )]
+    NoTrailer { path: PathBuf, lines: u64 },
+    /// Every line passed, but the store they make fails `Store::verify`. Nothing was restored.
+    #[error(
+        "{path} restores a store with {count} problem(s), so nothing was restored (no store was created): {first}{more}. The store it was taken from had them too; restore an older backup, or run `ghlsync store verify` on that store for every finding and its fix",
+        count = findings.len(),
+        first = findings.first().map_or(String::new(), |f| format!("{} {}: {}", f.tree, f.key, f.problem)),
+        more = if findings.len() > 1 { format!(" (and {} more)", findings.len() - 1) } else { String::new() }
+    )]
+    RestoredDamaged {
+        path: PathBuf,
+        findings: Vec<super::Finding>,
+    },
+    /// `restore` never writes over something that is already there.
+    #[error("cannot restore into {target}: {detail}")]
+    TargetInUse { target: PathBuf, detail: String },
     #[error("operation {0} does not exist")]
     NoSuchOperation(u64),
     /// A broken invariant inside the store (a bug): the write in question may not be applied.

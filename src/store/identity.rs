@@ -51,6 +51,27 @@ fn record_entry(peer: &str, peer_id: &str) -> Vec<u8> {
     out
 }
 
+/// Checks one `peer_identity` entry (`store verify`, restore): a key entry is empty, a record
+/// entry decodes.
+pub(super) fn check_entry(key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+    let Some(slash) = key.iter().position(|b| *b == b'/') else {
+        return Err(StoreError::Corrupt {
+            tree: "peer_identity".into(),
+            key: codec::printable_key(key),
+            detail: "the key names no peer".into(),
+        });
+    };
+    match key.get(slash + 1..slash + 3) {
+        Some(b"k/") if value.is_empty() => Ok(()),
+        Some(b"r/") => codec::decode::<KnownPerson>("peer_identity", key, value).map(|_| ()),
+        _ => Err(StoreError::Corrupt {
+            tree: "peer_identity".into(),
+            key: codec::printable_key(key),
+            detail: "neither a key entry (empty) nor a record entry".into(),
+        }),
+    }
+}
+
 impl Store {
     /// Files a peer contact under its match keys (replacing what it was filed under before).
     /// Costs one read when nothing changed.

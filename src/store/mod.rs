@@ -6,6 +6,7 @@
 //! a transaction; nobody subscribes to trees (the console gets events from the engine instead).
 
 mod backup;
+mod binding;
 pub mod codec;
 mod commit;
 mod contact_list;
@@ -16,14 +17,19 @@ mod keys;
 mod log;
 mod ops;
 pub mod records;
+mod restore;
+mod verify;
 mod wave;
 
+pub use binding::{BindCheck, Binding, BindingConflict, BoundTo, PeerAccount};
 pub use commit::Commit;
 pub use contact_list::{ContactListEntry, display_name, sort_name};
 pub use error::StoreError;
 pub use identity::KnownPerson;
 pub use keys::{entity_key, entity_prefix};
 pub use records::*;
+pub use restore::{Restored, TrailerCheck};
+pub use verify::{Finding, FindingKind, VerifyReport};
 pub use wave::CommitWave;
 
 use crate::peers::EntityKind;
@@ -133,6 +139,26 @@ impl Store {
             self.ops_by_state.remove(key?)?;
         }
         Ok(())
+    }
+
+    /// The tree a backup line or `TREE_NAMES` names; `None` for a name this release lacks.
+    pub(super) fn tree_by_name(&self, name: &str) -> Option<&sled::Tree> {
+        Some(match name {
+            "meta" => &self.meta,
+            "idmap" => &self.idmap,
+            "idmap_rev" => &self.idmap_rev,
+            "baselines" => &self.baselines,
+            "ops" => &self.ops,
+            "ops_by_state" => &self.ops_by_state,
+            "cursors" => &self.cursors,
+            "mappings" => &self.mappings,
+            "runs" => &self.runs,
+            "synclog" => &self.synclog,
+            "contact_list" => &self.contact_list,
+            "peer_identity" => &self.peer_identity,
+            "child_surveys" => &self.child_surveys,
+            _ => return None,
+        })
     }
 
     pub fn path(&self) -> &Path {

@@ -57,6 +57,85 @@ fn in_flight() -> OpState {
     }
 }
 
+/// A backup's text without its end line.
+fn unsealed(backup: &str) -> String {
+    let body = backup.trim_end_matches('\n');
+    let end = body.rfind('\n').map_or(0, |at| at + 1);
+    assert!(body[end..].starts_with("{\"end\":"), "{}", &body[end..]);
+    body[..end].to_string()
+}
+
+/// `body` (whole lines) with the end line `backup` would write for it: what an edit that keeps
+/// a backup's checksum right looks like.
+fn sealed(body: &str) -> String {
+    let lines = body.lines().count() as u64;
+    let end = super::backup::trailer_line(body.as_bytes(), lines).unwrap();
+    body.to_string() + std::str::from_utf8(&end).unwrap()
+}
+
+/// A store with something in every tree, consistent: it verifies clean. Returns the store and
+/// the id of its failed operation.
+async fn full_store(path: &std::path::Path) -> (Store, u64) {
+    let store = Store::open(path).unwrap();
+    store
+        .set_link("repsly", EntityKind::Contact, "C-1", "G1")
+        .unwrap();
+    let baseline = Baseline {
+        peer_hash: "p".into(),
+        ghl_hash: "g".into(),
+        fields: json!({"firstName": "Ann"}).as_object().unwrap().clone(),
+        synced_at: Utc::now(),
+    };
+    store
+        .set_baseline("repsly", EntityKind::Contact, "C-1", &baseline)
+        .unwrap();
+    let mut task = op(&store, in_flight());
+    task.kind = EntityKind::Task;
+    task.source_id = "T-1".into();
+    store.record_new_intent(&task).await.unwrap();
+    task.state = OpState::Done;
+    store
+        .commit(&Commit {
+            op: &task,
+            link: Some(("T-1", "GT1")),
+            parent: Some("C-1"),
+            baseline: None,
+            log: &log(Action::Create, Outcome::Ok),
+        })
+        .await
+        .unwrap();
+    let mut failed = op(&store, OpState::Failed);
+    failed.source_id = "C-2".into();
+    store.update_operation(&failed, None).unwrap();
+    store.set_cursor("repsly", EntityKind::Note, "77").unwrap();
+    store.save_mapping("repsly", "[contact]", "f1").unwrap();
+    store
+        .put_run(&RunRecord {
+            id: 1,
+            trigger: "test".into(),
+            peer: "repsly".into(),
+            started_at: Utc::now(),
+            ended_at: None,
+            counts: Default::default(),
+            dry_run: false,
+        })
+        .unwrap();
+    store
+        .bind(&Binding {
+            location_id: "loc-A".into(),
+            peer: "repsly".into(),
+            account: PeerAccount::new("https://api.repsly.com/v3", "api-user"),
+        })
+        .unwrap();
+    for name in TREE_NAMES {
+        assert!(
+            !store.tree_by_name(name).unwrap().is_empty(),
+            "the fixture fills {name}"
+        );
+    }
+    (store, failed.id)
+}
+
 #[tokio::test]
 async fn intent_then_commit_links_both_ways_and_retires_the_operation() {
     let dir = tempfile::tempdir().unwrap();
@@ -205,7 +284,7 @@ fn store_files_are_owner_only_and_backup_restores_byte_for_byte() {
             0o600
         );
         let restored = dir.path().join("restored");
-        Store::restore(&backup, &restored).unwrap();
+        Store::restore(&backup, &restored, TrailerCheck::Required).unwrap();
         let copy = Store::open(&restored).unwrap();
         assert_eq!(
             copy.link("repsly", EntityKind::Contact, "C-1")
@@ -226,7 +305,7 @@ fn store_files_are_owner_only_and_backup_restores_byte_for_byte() {
                 .contains("\"repsly/contact/C-1\"")
         );
         assert!(
-            Store::restore(&backup, &restored).is_err(),
+            Store::restore(&backup, &restored, TrailerCheck::Required).is_err(),
             "never restores over a store"
         );
     }
@@ -259,7 +338,7 @@ fn a_schema_2_backup_restores_and_its_contact_list_is_rebuilt_on_open() {
     let original = std::fs::read_to_string(&backup).unwrap();
     let version_line = hex(&codec::encode(&SCHEMA_VERSION).unwrap());
     assert!(original.contains(&version_line), "{original}");
-    let text = original.replace(
+    let text = unsealed(&original).replace(
         &hex(&codec::encode(&SCHEMA_VERSION).unwrap()),
         &hex(&codec::encode(&2u32).unwrap()),
     ) + &json!({
@@ -269,9 +348,9 @@ fn a_schema_2_backup_restores_and_its_contact_list_is_rebuilt_on_open() {
     })
     .to_string()
         + "\n";
-    std::fs::write(&backup, text).unwrap();
+    std::fs::write(&backup, sealed(&text)).unwrap();
     let restored = dir.path().join("restored");
-    Store::restore(&backup, &restored).unwrap();
+    Store::restore(&backup, &restored, TrailerCheck::Required).unwrap();
     let copy = Store::open(&restored).unwrap();
     assert_eq!(copy.schema_version().unwrap(), SCHEMA_VERSION);
     let list = copy.contact_list("repsly", None).unwrap();
@@ -579,3 +658,7 @@ async fn a_wave_stopped_by_an_error_applies_none_of_its_waiting_commits() {
     commit_link(&store, &later, "C-2", "G-2").await.unwrap();
     assert!(linked(&store, "C-2"));
 }
+
+mod binding;
+mod restore;
+mod verify;

@@ -26,7 +26,11 @@ async fn reference() -> &'static (EndState, BTreeSet<String>) {
         .get_or_init(|| async {
             let h = Harness::start(CONTACTS).await;
             let dir = tempfile::tempdir().unwrap();
-            let ctx = context(&h, Store::open(&dir.path().join("store")).unwrap(), h.client());
+            let ctx = context(
+                &h,
+                Store::open(&dir.path().join("store")).unwrap(),
+                h.client(),
+            );
             let scenario = Scenario::plan(&h, ROUNDS).await;
             for round in 0..ROUNDS {
                 scenario.edit(&h, round).await;

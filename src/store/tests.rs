@@ -127,6 +127,19 @@ async fn full_store(path: &std::path::Path) -> (Store, u64) {
             account: PeerAccount::new("https://api.repsly.com/v3", "api-user"),
         })
         .unwrap();
+    store
+        .remember_person(
+            "repsly",
+            "C-1",
+            &crate::store::KnownPerson {
+                keys: vec!["email:ann@example.org".into()],
+                active: true,
+            },
+        )
+        .unwrap();
+    store
+        .mark_surveyed("repsly", EntityKind::Task, "G1")
+        .unwrap();
     for name in TREE_NAMES {
         assert!(
             !store.tree_by_name(name).unwrap().is_empty(),

@@ -774,24 +774,56 @@ mod tests {
     #[test]
     fn transient_climbs_the_ladder_validation_fails_and_caps_make_it_dead() {
         let now = Utc::now();
-        match next_state(&op(1, 0), &err(ErrorClass::Transient), now, &Default::default()).0 {
+        match next_state(
+            &op(1, 0),
+            &err(ErrorClass::Transient),
+            now,
+            &Default::default(),
+        )
+        .0
+        {
             OpState::RetryScheduled { next_at } => assert_eq!((next_at - now).num_minutes(), 5),
             other => panic!("{other:?}"),
         }
-        match next_state(&op(3, 0), &err(ErrorClass::RateLimited), now, &Default::default()).0 {
+        match next_state(
+            &op(3, 0),
+            &err(ErrorClass::RateLimited),
+            now,
+            &Default::default(),
+        )
+        .0
+        {
             OpState::RetryScheduled { next_at } => assert_eq!((next_at - now).num_minutes(), 60),
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            next_state(&op(1, 0), &err(ErrorClass::Validation), now, &Default::default()).0,
+            next_state(
+                &op(1, 0),
+                &err(ErrorClass::Validation),
+                now,
+                &Default::default()
+            )
+            .0,
             OpState::Failed
         );
         assert_eq!(
-            next_state(&op(10, 0), &err(ErrorClass::Transient), now, &Default::default()).0,
+            next_state(
+                &op(10, 0),
+                &err(ErrorClass::Transient),
+                now,
+                &Default::default()
+            )
+            .0,
             OpState::Dead
         );
         assert_eq!(
-            next_state(&op(2, 25), &err(ErrorClass::Transient), now, &Default::default()).0,
+            next_state(
+                &op(2, 25),
+                &err(ErrorClass::Transient),
+                now,
+                &Default::default()
+            )
+            .0,
             OpState::Dead
         );
     }

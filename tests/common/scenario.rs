@@ -64,7 +64,11 @@ impl Scenario {
         let mut websites: Vec<String> = rows(&dump["ghl"]["contacts"])
             .iter()
             .filter(|c| {
-                let email = c["email"].as_str().unwrap_or_default().trim().to_lowercase();
+                let email = c["email"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_lowercase();
                 email.contains('@')
                     && !peer_emails.contains(email.as_str())
                     && c["companyName"].as_str().is_some_and(|n| !n.is_empty())

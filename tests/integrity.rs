@@ -275,3 +275,43 @@ async fn children_of_a_parent_that_cannot_sync_are_parked_naming_it_and_come_bac
             .is_none_or(|op| op.state == OpState::Done)
     );
 }
+
+/// GHL has answered 422 to writes it made (GoHighLevel/highlevel-api-docs#64): each kind of
+/// record the sync creates is looked up after such an answer, found, linked, and never sent
+/// twice.
+#[tokio::test]
+async fn a_write_ghl_made_and_then_refused_with_a_422_is_found_not_sent_twice() {
+    let s = SyncHarness::start(120).await;
+    let routes = [
+        "POST /contacts/upsert",
+        "POST /contacts/:contactId/notes",
+        "POST /contacts/:contactId/tasks",
+        "POST /calendars/events/appointments",
+    ];
+    let faults: Vec<(&str, &str)> = routes
+        .iter()
+        .flat_map(|route| std::iter::repeat_n((*route, "write422"), 40))
+        .collect();
+    s.h.queue_faults(&faults).await;
+    let report = s.run().await;
+    let queue = s.ctx.store.failed_queue().unwrap();
+    let refused: Vec<_> = queue
+        .iter()
+        .filter(|op| op.error.as_ref().is_some_and(|e| e.status == Some(422)))
+        .map(|op| (op.kind, op.source_id.clone(), op.error.clone()))
+        .collect();
+    assert!(refused.is_empty(), "{refused:#?}\n{:?}", report.run.counts);
+    // Every create of the first run met the fault (forty per route queued, fewer creates).
+    let stats = s.h.stats().await;
+    for route in routes {
+        let (method, path) = route.split_once(' ').unwrap();
+        assert!(
+            common::count_in(&stats, method, path, Some(422)) > 20,
+            "{route}: {stats}"
+        );
+    }
+    // Nothing was created twice: a second sync on a new store finds everything linked-equal.
+    let synced = ghl_child_counts(&s).await;
+    s.run().await;
+    assert_eq!(ghl_child_counts(&s).await, synced);
+}

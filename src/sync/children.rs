@@ -38,7 +38,7 @@ impl Run<'_> {
         }
         let mut fields = entity.to_ghl(&record).fields;
         if kind == EntityKind::Appointment
-            && let Some(calendar) = self.calendar_id.clone()
+            && let Some(calendar) = self.calendar_id().await?
         {
             fields.entry("calendarId").or_insert(Value::from(calendar));
         }

@@ -92,7 +92,10 @@ impl Run<'_> {
             .as_ref()
             .map(|b| b.fields.clone())
             .unwrap_or_default();
-        let changed = changed_fields(&peer_fields, &before);
+        let mut changed = changed_fields(&peer_fields, &before);
+        for constant in self.ctx.entity(KIND)?.constant_ghl_fields() {
+            changed.remove(&constant);
+        }
         // What GHL held when this was planned: the snapshot, which here matches the baseline's
         // GHL side (both changed would have merged); a contact missing from the snapshot is
         // planned against the baseline.
@@ -110,18 +113,30 @@ impl Run<'_> {
             planned_against,
             ..Bookkeeping::default()
         };
-        self.write(Outbound {
+        let unchanged_in_ghl = changed.is_empty();
+        let out = Outbound {
             kind: KIND,
             direction: Direction::ToGhl,
             action: Action::Update,
             source_id: record.id.clone(),
-            target_id: Some(link.ghl_id),
+            target_id: Some(link.ghl_id.clone()),
             target_parent_id: None,
             payload: Value::Object(changed),
             source,
             book,
-        })
-        .await?;
+        };
+        if unchanged_in_ghl && let Some(now) = self.ghl_now(&link.ghl_id)? {
+            // The record changed only where GHL is not written (a constant): nothing to send,
+            // the baseline moves on.
+            let sent = Sent {
+                target_id: link.ghl_id,
+                ghl_record: Some(now),
+                peer_fields: None,
+                created: false,
+            };
+            return self.settle(out, sent).await;
+        }
+        self.write(out).await?;
         Ok(())
     }
 
@@ -140,6 +155,9 @@ impl Run<'_> {
         let keys = self.ghl_keys(KIND)?;
         let match_keys = self.match_keys(&peer_fields)?;
         match self.find_ghl_twin(&record.id, &match_keys).await? {
+            Twin::Found { ghl_id, by } if by == "id" => {
+                return self.adopt_ghl_born(record, peer_hash, ghl_id).await;
+            }
             Twin::Found { ghl_id, by } => {
                 return self
                     .adopt_contact(record, peer_fields, peer_hash, ghl_id, by)
@@ -180,6 +198,7 @@ impl Run<'_> {
             peer_hash: Some(peer_hash),
             ghl_keys: keys.clone(),
             diff: additions(normalised),
+            gaps_open: true,
             ..Bookkeeping::default()
         };
         let sent = self
@@ -281,26 +300,88 @@ impl Run<'_> {
         Ok(Twin::None)
     }
 
-    /// GHL's answer to "who has this key", kept for the rest of the run.
+    /// GHL's answer to "who has this key" (every contact, oldest first, as the snapshot's index
+    /// orders them: a replay and a run choose alike), kept for the rest of the run.
     async fn search_ghl(&self, key: &str) -> Result<Vec<String>, SyncError> {
-        let (email, phone) = match key.split_once(':') {
-            Some(("email", value)) => (Some(value.to_string()), None),
-            Some(("phone", digits)) => (None, Some(format!("+{digits}"))),
+        let (field, value) = match key.split_once(':') {
+            Some(("email", value)) => ("email", value.to_string()),
+            Some(("phone", digits)) => ("phone", format!("+{digits}")),
             _ => return Ok(Vec::new()),
         };
-        let found = self
-            .ctx
-            .ghl
-            .find_duplicate(email.as_deref(), phone.as_deref())
-            .await?
-            .contact;
-        match found {
-            Some(contact) => {
-                self.keep_ghl(&contact)?;
-                Ok(vec![contact.id])
-            }
-            None => Ok(Vec::new()),
+        let body = crate::ghl::models::ContactSearchBody {
+            page_limit: Some(100),
+            filters: Some(vec![
+                json!({"field": field, "operator": "eq", "value": value}),
+            ]),
+            ..Default::default()
+        };
+        let mut found = self.ctx.ghl.search_contacts(&body).await?.contacts;
+        found.retain(|contact| {
+            contact_keys(&contact_match_fields(contact))
+                .iter()
+                .any(|k| k == key)
+        });
+        found.sort_by(|a, b| (&a.date_added, &a.id).cmp(&(&b.date_added, &b.id)));
+        for contact in &found {
+            self.keep_ghl(contact)?;
         }
+        Ok(found.into_iter().map(|contact| contact.id).collect())
+    }
+
+    /// A peer record ghlsync made from GHL contact `ghl_id` (it carries the contact's id as its
+    /// own), found without a link: the store was lost or restored. GHL is where the record came
+    /// from, so the peer gets GHL's side as flow 4 would send it (nothing, when it holds that
+    /// already), and nothing is written to GHL.
+    async fn adopt_ghl_born(
+        &self,
+        record: Arc<PeerRecord>,
+        peer_hash: String,
+        ghl_id: String,
+    ) -> Result<(), SyncError> {
+        let entity = self.ctx.entity(KIND)?;
+        let keys = self.ghl_keys(KIND)?;
+        let Some(ghl_json) = self.ghl_now(&ghl_id)? else {
+            return Ok(());
+        };
+        self.handled(ghl_id.clone());
+        let ghl_fields = project(&ghl_json, &keys);
+        let mapped = entity.to_peer(&ghl_json);
+        let echo = entity.echo(&record.id, mapped.fields.clone());
+        let in_step = hash_fields(&echo.fields) == peer_hash;
+        let mut report = diff(&entity.to_ghl(&record).fields, &echo.fields);
+        report.insert("linked_by".into(), Value::from("id"));
+        let out = Outbound {
+            kind: KIND,
+            direction: Direction::ToPeer,
+            action: Action::Update,
+            source_id: ghl_id.clone(),
+            target_id: Some(record.id.clone()),
+            target_parent_id: None,
+            payload: Value::Object(mapped.fields),
+            source: ghl_json.into(),
+            book: Bookkeeping {
+                peer_id: Some(record.id.clone()),
+                peer_fields: echo.fields,
+                diff: report,
+                ghl_fields: Some(ghl_fields),
+                ghl_keys: keys,
+                outcome: None,
+                planned_against: Some(peer_hash.clone()),
+                peer_hash: None,
+                gaps_open: false,
+            },
+        };
+        if in_step {
+            let sent = Sent {
+                target_id: record.id.clone(),
+                ghl_record: None,
+                peer_fields: Some(entity.to_ghl(&record).fields),
+                created: false,
+            };
+            return self.settle(out, sent).await;
+        }
+        self.write(out).await?;
+        Ok(())
     }
 
     /// Links a peer record to the GHL contact that is the same person, sending only what the
@@ -363,6 +444,7 @@ impl Run<'_> {
                 ghl_keys: keys.clone(),
                 diff: report,
                 planned_against: Some(hash_fields(&ghl_fields)),
+                gaps_open: true,
                 ..Bookkeeping::default()
             },
         };
@@ -411,9 +493,15 @@ impl Run<'_> {
             (Some(peer), Some(ghl)) => peer >= ghl,
             _ => true,
         };
+        // A constant never changes on the peer's side: it is written when a record is linked,
+        // and is not a change to merge (`EntityMapping::constant_ghl_fields`).
+        let mut peer_side = restrict(&peer_fields, &keys);
+        for constant in entity.constant_ghl_fields() {
+            peer_side.remove(&constant);
+        }
         let merged = merge(
             &base.fields,
-            &restrict(&peer_fields, &keys),
+            &peer_side,
             ghl_now,
             |field| entity.authority(field),
             peer_is_newer,
@@ -462,7 +550,16 @@ impl Run<'_> {
             if let Some(map) = ghl_json.as_object_mut() {
                 map.extend(merged.agreed.clone());
             }
-            let peer_payload = entity.to_peer(&ghl_json).fields;
+            // The record as the peer holds it, with only the merged fields changed: a write of
+            // GHL's whole side would also rewrite every field the peer keeps in its own form.
+            let changing: Vec<String> = merged.to_peer.keys().cloned().collect();
+            let from_ghl = entity.to_peer(&ghl_json).fields;
+            let mut peer_payload = record.fields.clone();
+            for name in entity.peer_fields_from(&changing) {
+                if let Some(value) = from_ghl.get(&name) {
+                    peer_payload.insert(name, value.clone());
+                }
+            }
             self.write(Outbound {
                 kind: KIND,
                 direction: Direction::ToPeer,
@@ -481,6 +578,7 @@ impl Run<'_> {
                     diff: report,
                     outcome: Some(outcome),
                     peer_hash: None,
+                    gaps_open: false,
                 },
             })
             .await?;
@@ -488,11 +586,12 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// After an upsert adopted an existing GHL contact: GHL may hold two-way fields the peer
-    /// record lacks (the peer's value was empty, or one the mapping could not convert, and empty
-    /// values are never sent to GHL). The baseline just taken from GHL's answer would call that
-    /// agreed, and nothing would ever send it back; so the peer gets GHL's side now, as flow 4
-    /// would send a changed GHL contact.
+    /// After a peer contact was linked to an existing GHL contact: GHL may hold two-way fields
+    /// the peer record lacks (the peer's value was empty, or one the mapping could not convert,
+    /// and empty values are never sent to GHL). The link's baseline leaves those fields out of
+    /// what is agreed (`Bookkeeping::gaps_open`), and the peer gets GHL's side now, as flow 4
+    /// would send a changed GHL contact; if that write does not go through, the next run still
+    /// sees GHL ahead of the baseline and sends it then.
     async fn fill_peer_gaps(
         &self,
         record: &PeerRecord,
@@ -505,14 +604,14 @@ impl Run<'_> {
             return Ok(());
         }
         let entity = ctx.entity(KIND)?;
+        if gap_keys(entity, record, &answer, keys).is_empty() {
+            return Ok(());
+        }
         let mapped = entity.to_peer(&answer);
         let echo = entity.echo(&record.id, mapped.fields.clone());
         let as_read = entity.to_ghl(record).fields;
         let now = restrict(&as_read, keys);
         let then = restrict(&echo.fields, keys);
-        if hash_fields(&now) == hash_fields(&then) {
-            return Ok(());
-        }
         let ghl_fields = project(&answer, keys);
         self.write(Outbound {
             kind: KIND,
@@ -532,6 +631,7 @@ impl Run<'_> {
                 outcome: None,
                 planned_against: Some(hash_fields(&as_read)),
                 peer_hash: None,
+                gaps_open: false,
             },
         })
         .await?;
@@ -715,6 +815,7 @@ impl Run<'_> {
                 outcome: None,
                 planned_against,
                 peer_hash: None,
+                gaps_open: false,
             },
         })
         .await?;
@@ -810,6 +911,23 @@ impl Run<'_> {
     }
 }
 
+/// The GHL fields (of `keys`) where GHL contact `answer` holds something peer record `record`
+/// would change to if it got GHL's side: what a link leaves to fill in the peer.
+pub(super) fn gap_keys(
+    entity: &super::mapping::EntityMapping,
+    record: &PeerRecord,
+    answer: &Value,
+    keys: &[String],
+) -> Vec<String> {
+    let echo = entity.echo(&record.id, entity.to_peer(answer).fields);
+    let now = normalise(&restrict(&entity.to_ghl(record).fields, keys));
+    let then = normalise(&restrict(&echo.fields, keys));
+    keys.iter()
+        .filter(|key| now.get(*key) != then.get(*key))
+        .cloned()
+        .collect()
+}
+
 /// What a peer record is to GHL's contacts.
 enum Twin {
     /// This GHL contact is the same person and not linked to another peer record.
@@ -824,6 +942,17 @@ enum Twin {
         by: String,
     },
     None,
+}
+
+/// A contact's `email` and `phone`, the fields it is matched by.
+fn contact_match_fields(contact: &crate::ghl::models::Contact) -> Map<String, Value> {
+    let mut fields = Map::new();
+    for (name, value) in [("email", &contact.email), ("phone", &contact.phone)] {
+        if let Some(value) = value {
+            fields.insert(name.to_string(), Value::from(value.clone()));
+        }
+    }
+    fields
 }
 
 /// `email:a@b.co` → `email a@b.co`, for messages.

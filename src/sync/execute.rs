@@ -80,6 +80,9 @@ pub struct Bookkeeping {
     pub outcome: Option<Outcome>,
     /// Kept on the operation: see `Operation::planned_against`.
     pub planned_against: Option<String>,
+    /// A peer contact linked to a GHL contact that may hold fields the peer lacks: the baseline
+    /// leaves those out of what is agreed, until they reach the peer (`contacts::gap_keys`).
+    pub gaps_open: bool,
 }
 
 /// How a write ended, for the run's counts.
@@ -444,19 +447,28 @@ impl Executor<'_> {
         }
         let started = std::time::Instant::now();
         let mut result = send(self.ctx, &op).await;
-        if let Err(SendError::Failed(err)) = &result
-            && may_have_landed(&op, err)
-        {
-            // The target may hold the record already: adopt it rather than create a twin.
+        // A write that may have reached its target anyway is looked for there before it is sent
+        // again; a second send that may have landed is looked for once more.
+        for resend in [true, false] {
+            let Err(SendError::Failed(err)) = &result else {
+                break;
+            };
+            if !may_have_landed(&op, err) {
+                break;
+            }
+            let ambiguous = err.class == ErrorClass::Ambiguous;
             result = match reconcile(self.ctx, &op).await {
                 Ok(Some(found)) => Ok(found),
-                Ok(None) => {
+                // A 422 on an upsert that did not land: GHL refused the data.
+                Ok(None) if !ambiguous => break,
+                Ok(None) if resend => {
                     tracing::info!(
                         op = op.id,
                         "ambiguous create not found on lookup; sending again"
                     );
-                    refused_twice(send(self.ctx, &op).await)
+                    send(self.ctx, &op).await
                 }
+                Ok(None) => refused_twice(result),
                 Err(lookup) => Err(lookup),
             };
         }
@@ -492,6 +504,7 @@ impl Executor<'_> {
             outcome,
             planned_against: _,
             peer_hash: _,
+            gaps_open,
         } = book;
         let outcome = outcome.unwrap_or(Outcome::Ok);
         op.state = OpState::Done;
@@ -501,10 +514,18 @@ impl Executor<'_> {
             Direction::ToGhl => (Some(sent.target_id.clone()), peer_id.clone()),
             Direction::ToPeer => (Some(op.source_id.clone()), Some(sent.target_id.clone())),
         };
-        let from_answer = sent
-            .ghl_record
-            .as_ref()
-            .map(|record| super::send::project(record, &ghl_keys));
+        let from_answer = sent.ghl_record.as_ref().map(|record| {
+            let mut fields = super::send::project(record, &ghl_keys);
+            if gaps_open
+                && let (Some(Source::Peer(peer_record)), Some(entity)) =
+                    (deferred, self.ctx.mapping.entity(op.kind))
+            {
+                for key in super::contacts::gap_keys(entity, peer_record, record, &ghl_keys) {
+                    fields.remove(&key);
+                }
+            }
+            fields
+        });
         let baseline = from_answer
             .as_ref()
             .or(ghl_fields.as_ref())
@@ -671,7 +692,7 @@ pub(super) fn failed(err: impl Into<SendError>) -> OpError {
 /// (custom fields only) leaves nothing a projected read shows, so it never counts as landed. A
 /// value GHL stores in another form than sent reads as not landed: the operation is superseded
 /// (the safe side: nothing is overwritten, and the next run merges).
-fn ghl_holds_update(
+pub(super) fn ghl_holds_update(
     payload: &Value,
     now: &Map<String, Value>,
     keys: &[String],

@@ -4,11 +4,10 @@
 
 use super::context::{SyncContext, SyncError};
 use super::execute::{Bookkeeping, Ended};
-use super::pages::Arrival;
-use super::run::{Driver, ReplayEnd, Run, RunOptions};
+use super::run::{Driver, Run, RunOptions};
 use crate::ghl::ErrorClass;
 use crate::peers::{EntityKind, PeerRecord};
-use crate::store::{Action, Direction, LogEntry, OpError, OpState, Operation, Outcome};
+use crate::store::{Action, Direction, LogEntry, OpState, Operation, Outcome};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -94,222 +93,12 @@ pub async fn retry(
     Ok(report)
 }
 
-impl Run<'_> {
-    /// Scheduled retries whose time has come (run at the start of every sync run). Returns the
-    /// peer ids of contacts whose write to GHL was superseded (`peer_contact_change`).
-    pub(super) async fn retry_due(&self) -> Result<Vec<String>, SyncError> {
-        let now = Utc::now();
-        let mut superseded = Vec::new();
-        for op in self.ctx.store.operations_in("retry_scheduled")? {
-            let due = matches!(op.state, OpState::RetryScheduled { next_at } if next_at <= now);
-            if !due {
-                continue;
-            }
-            let Some(claimed) = self
-                .ctx
-                .store
-                .claim(op.id, &["retry_scheduled"], "engine")?
-            else {
-                continue;
-            };
-            let carried = peer_contact_change(&claimed);
-            if self.replay(claimed, RetryMode::CurrentMapping).await? == Ended::Superseded {
-                superseded.extend(carried);
-            }
-        }
-        Ok(superseded)
-    }
-
-    /// Operations left in flight by a crash: each is looked up on its target first and
-    /// committed if it landed; otherwise it is planned again (`replay`) before anything else is
-    /// sent. Returns the peer ids of contacts whose write to GHL was superseded.
-    pub(super) async fn recover_in_flight(&self) -> Result<Vec<String>, SyncError> {
-        let mut superseded = Vec::new();
-        for mut op in self.ctx.store.operations_in("in_flight")? {
-            reread_source(self.ctx, &mut op, true).await;
-            let book = rebuild(self.ctx, &mut op, RetryMode::OriginalPayload)?;
-            if let Some(ended) = self.executor().landed(&op, &book).await? {
-                // Committed as it was: nothing left to plan.
-                let _ = ended;
-                continue;
-            }
-            let carried = peer_contact_change(&op);
-            if self.replay(op, RetryMode::OriginalPayload).await? == Ended::Superseded {
-                superseded.extend(carried);
-            }
-        }
-        Ok(superseded)
-    }
-
-    /// Plans a queued operation again. Writes that create (and records held back without a
-    /// payload) go through the planner of a run's records — the same matching, identity and
-    /// parking as a fresh record — with `op` handed to it to reuse. Updates, tags and deletes
-    /// of records already linked are sent again as they were planned, if their target has not
-    /// changed since (`Executor::send_if_current`).
-    pub(super) async fn replay(
-        &self,
-        mut op: Operation,
-        mode: RetryMode,
-    ) -> Result<Ended, SyncError> {
-        let plans_again = op.action == Action::Create || op.payload.is_null();
-        if !plans_again {
-            reread_source(self.ctx, &mut op, mode != RetryMode::CurrentMapping).await;
-            let book = rebuild(self.ctx, &mut op, mode)?;
-            let exec = self.executor();
-            let ended = if self.by_person() {
-                // A person asked for it to go.
-                exec.attempt(op, book).await?.0
-            } else {
-                exec.send_if_current(op, book).await?.0
-            };
-            return Ok(ended);
-        }
-        let source = match self.source_again(&op).await {
-            Ok(Some(source)) => source,
-            Ok(None) => {
-                // Gone from its side: nothing to write any more.
-                close_one(
-                    self.ctx,
-                    op,
-                    "the record no longer exists on its side",
-                    false,
-                )?;
-                return Ok(Ended::Ok);
-            }
-            Err(err) => {
-                let book = Bookkeeping::default();
-                return self.executor().fail(op, err, book);
-            }
-        };
-        let id = op.id;
-        self.begin_replay(op, mode);
-        let planned = match source {
-            Again::Peer(record) if record.kind == EntityKind::Contact => {
-                let link =
-                    self.ctx
-                        .store
-                        .link(self.ctx.peer_name(), EntityKind::Contact, &record.id)?;
-                if let Some(link) = &link
-                    && !self.knows_ghl(&link.ghl_id)
-                {
-                    match self.ctx.ghl.get_contact(&link.ghl_id).await {
-                        Ok(found) => self.keep_ghl(&found.contact)?,
-                        Err(err) if err.class() == crate::ghl::ErrorClass::NotFound => {}
-                        Err(err) => return Err(err.into()),
-                    }
-                }
-                let mapped = self.ctx.entity(EntityKind::Contact)?.to_ghl(&record);
-                self.peer_contact(Arrival {
-                    record,
-                    mapped: Some(mapped),
-                    link,
-                })
-                .await
-            }
-            Again::Peer(record) => self.peer_child(record).await,
-            Again::Ghl(ghl_id) => self.ghl_contact_to_peer(&ghl_id).await,
-        };
-        let ended = self.end_replay();
-        planned?;
-        match ended {
-            ReplayEnd::Ended(ended) => Ok(ended),
-            ReplayEnd::NothingSent(op) => {
-                // The planner had nothing to send for the record: it is in sync already.
-                close_one(
-                    self.ctx,
-                    *op,
-                    "nothing left to send: the record is already in sync",
-                    true,
-                )?;
-                tracing::debug!(op = id, "replayed operation closed: nothing to send");
-                Ok(Ended::Ok)
-            }
-        }
-    }
-
-    /// The record an operation writes, read again from its side: the peer record (or, for a
-    /// kind the peer cannot read by id, the one kept in the operation), or the GHL contact.
-    /// `None` when it is gone.
-    async fn source_again(&self, op: &Operation) -> Result<Option<Again>, OpError> {
-        match op.direction {
-            Direction::ToGhl => {
-                let kept = || serde_json::from_value::<PeerRecord>(op.source.clone()).ok();
-                if !self.ctx.peer.can_get(op.kind) {
-                    return Ok(kept().map(Again::Peer));
-                }
-                match self.ctx.peer.get(op.kind, &op.source_id).await {
-                    Ok(found) => Ok(found.map(Again::Peer)),
-                    Err(err) => Err(super::execute::failed(err)),
-                }
-            }
-            Direction::ToPeer => match self.ctx.ghl.get_contact(&op.source_id).await {
-                Ok(found) => {
-                    self.keep_ghl(&found.contact).map_err(|err| OpError {
-                        class: crate::ghl::ErrorClass::Decode,
-                        status: None,
-                        message: err.to_string(),
-                        trace_id: None,
-                        reason: None,
-                    })?;
-                    Ok(Some(Again::Ghl(op.source_id.clone())))
-                }
-                Err(err) if err.class() == crate::ghl::ErrorClass::NotFound => Ok(None),
-                Err(err) => Err(super::execute::failed(err)),
-            },
-        }
-    }
-}
-
-/// A record read again for a replay.
-enum Again {
-    Peer(PeerRecord),
-    Ghl(String),
-}
-
-/// Ends one claimed operation without sending it: resolved (in sync after all) or skipped
-/// (nothing to send it to).
-fn close_one(
-    ctx: &SyncContext,
-    mut op: Operation,
-    why: &str,
-    resolved: bool,
-) -> Result<(), SyncError> {
-    op.state = if resolved {
-        OpState::Resolved
-    } else {
-        OpState::Skipped
-    };
-    op.updated_at = Utc::now();
-    let entry = LogEntry {
-        at: op.updated_at,
-        trigger: "sync".to_string(),
-        peer: op.peer.clone(),
-        direction: op.direction,
-        kind: op.kind,
-        peer_id: Some(op.source_id.clone()),
-        ghl_id: op.target_id.clone(),
-        action: Action::Skip,
-        outcome: Outcome::Ok,
-        error_class: None,
-        status: None,
-        trace_id: None,
-        message: Some(why.to_string()),
-        duration_ms: 0,
-        diff: Map::new(),
-        op_id: Some(op.id),
-        run_id: None,
-    };
-    ctx.store.update_operation(&op, Some(&entry))?;
-    ctx.announce(&entry);
-    Ok(())
-}
-
 /// The peer contact whose change a contact update to GHL carries. Once such an update is
 /// superseded, that change is still to sync, but the peer's pages may never bring it again (the
 /// cursor moved past it when the operation was queued), so the run must offer it itself
 /// (`Run::superseded_peer_contacts`); otherwise flow 4 would take the peer record for
 /// unchanged and overwrite it with GHL's side.
-fn peer_contact_change(op: &Operation) -> Option<String> {
+pub(super) fn peer_contact_change(op: &Operation) -> Option<String> {
     let carries = op.direction == Direction::ToGhl
         && op.kind == EntityKind::Contact
         && op.action == Action::Update;
@@ -320,7 +109,7 @@ fn peer_contact_change(op: &Operation) -> Option<String> {
 /// from the peer, so that the commit's baseline and a later retry with the current mapping have
 /// it. A record the peer no longer returns leaves the source empty; the original payload is all
 /// the resumed operation needs to finish.
-async fn reread_source(ctx: &SyncContext, op: &mut Operation, unchanged_only: bool) {
+pub(super) async fn reread_source(ctx: &SyncContext, op: &mut Operation, unchanged_only: bool) {
     let wanted = op.source.is_null()
         && op.direction == Direction::ToGhl
         && matches!(op.action, Action::Create | Action::Update);
@@ -402,7 +191,7 @@ pub fn close(
 
 /// Refreshes what an operation needs from the store and the mapping: target and parent ids that
 /// may have been linked since, and (for `CurrentMapping`) the payload mapped anew.
-fn rebuild(
+pub(super) fn rebuild(
     ctx: &SyncContext,
     op: &mut Operation,
     mode: RetryMode,

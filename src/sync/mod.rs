@@ -13,6 +13,7 @@ pub mod identity;
 pub mod mapping;
 pub mod merge;
 mod pages;
+mod replay;
 pub mod run;
 pub mod send;
 pub mod settings;

@@ -91,7 +91,9 @@ pub struct Run<'a> {
     fetched: Mutex<HashMap<String, crate::ghl::models::ListedContact>>,
     /// The snapshot by match key, built the first time a record has no link.
     ghl_people: OnceLock<HashMap<String, Vec<String>>>,
-    pub(super) calendar_id: Option<String>,
+    /// The GHL calendar peer appointments go to: `[sync] calendar_id`, else the location's
+    /// first active calendar, asked for once, the first time an appointment needs it.
+    calendar: tokio::sync::OnceCell<Option<String>>,
     /// Peer contacts whose write to GHL was superseded at the start of the run: their peer
     /// change is still to sync (`failed::peer_contact_change`).
     pub(super) superseded_to_ghl: Vec<String>,
@@ -202,7 +204,7 @@ impl<'a> Run<'a> {
             snapshot_complete: false,
             fetched: Mutex::new(HashMap::new()),
             ghl_people: OnceLock::new(),
-            calendar_id: ctx.settings.calendar_id.clone(),
+            calendar: tokio::sync::OnceCell::new(),
             superseded_to_ghl: Vec::new(),
             tally: Mutex::new(Tally {
                 record,
@@ -276,17 +278,6 @@ impl<'a> Run<'a> {
             .iter()
             .any(|k| self.wants(*k) && self.ctx.settings.flow(*k).to_ghl)
         {
-            if self.wants(EntityKind::Appointment) && self.calendar_id.is_none() {
-                self.calendar_id = self
-                    .ctx
-                    .ghl
-                    .list_calendars()
-                    .await?
-                    .calendars
-                    .into_iter()
-                    .find(|c| c.is_active != Some(false))
-                    .map(|c| c.id);
-            }
             if !self.dry_run {
                 self.unpark_children().await?;
             }
@@ -297,6 +288,28 @@ impl<'a> Run<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The calendar peer appointments go to (see `calendar`).
+    pub(super) async fn calendar_id(&self) -> Result<Option<String>, SyncError> {
+        let ctx = self.ctx;
+        let found = self
+            .calendar
+            .get_or_try_init(|| async {
+                if let Some(configured) = &ctx.settings.calendar_id {
+                    return Ok::<_, SyncError>(Some(configured.clone()));
+                }
+                Ok(ctx
+                    .ghl
+                    .list_calendars()
+                    .await?
+                    .calendars
+                    .into_iter()
+                    .find(|c| c.is_active != Some(false))
+                    .map(|c| c.id))
+            })
+            .await?;
+        Ok(found.clone())
     }
 
     /// A contact of the run's GHL snapshot, read in full. A contact GHL sent in a shape we cannot

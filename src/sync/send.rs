@@ -300,9 +300,30 @@ async fn update_contact(ctx: &SyncContext, id: &str, payload: &Value) -> Result<
             ));
         };
         body.insert(field.into(), Value::from(value));
+        let wanted = body.clone();
         let mut upsert: UpsertContactDto = dto(&Value::Object(body), "UpsertContactDto")?;
         upsert.location_id = Some(ghl.location_id().to_string());
-        let answer = ghl.upsert_contact(&upsert).await?;
+        let answer = match ghl.upsert_contact(&upsert).await {
+            Ok(answer) => answer,
+            // GHL has answered 422 to writes it made (GoHighLevel/highlevel-api-docs#64): the
+            // contact says whether this one landed.
+            Err(err) if err.status() == Some(422) => {
+                let contact = ghl.get_contact(id).await?.contact;
+                let json = serde_json::to_value(&contact).unwrap_or(Value::Null);
+                let holds = wanted
+                    .iter()
+                    .all(|(key, value)| json.get(key).is_none_or(|held| held == value));
+                if !holds {
+                    return Err(err.into());
+                }
+                crate::ghl::models::UpsertContactResponse {
+                    is_new: false,
+                    contact,
+                    trace_id: None,
+                }
+            }
+            Err(err) => return Err(err.into()),
+        };
         if answer.contact.id != id {
             return Err(local(
                 ErrorClass::Validation,
@@ -358,6 +379,9 @@ pub async fn reconcile(ctx: &SyncContext, op: &Operation) -> Result<Option<Sent>
     if op.direction != Direction::ToGhl || op.action != Action::Create {
         return Ok(None);
     }
+    if op.kind == EntityKind::Contact {
+        return reconcile_upsert(ctx, op).await;
+    }
     let Some(parent) = op.target_parent_id.as_deref() else {
         return Ok(None);
     };
@@ -403,6 +427,31 @@ pub async fn reconcile(ctx: &SyncContext, op: &Operation) -> Result<Option<Sent>
             })?;
         if owner.is_none_or(|owner| owner == op.source_id) {
             return Ok(Some(sent_ghl(id.to_string(), &child, &op.payload)));
+        }
+    }
+    Ok(None)
+}
+
+/// A contact upsert that may have landed: the contact GHL finds by the payload's email (then
+/// phone), if it holds every field the payload sets.
+async fn reconcile_upsert(ctx: &SyncContext, op: &Operation) -> Result<Option<Sent>, SendError> {
+    let text = |key: &str| {
+        op.payload
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|v| !v.trim().is_empty())
+    };
+    let keys = ctx.ghl_keys(EntityKind::Contact).unwrap_or_default();
+    for (email, phone) in [(text("email"), None), (None, text("phone"))] {
+        if email.is_none() && phone.is_none() {
+            continue;
+        }
+        let Some(contact) = ctx.ghl.find_duplicate(email, phone).await?.contact else {
+            continue;
+        };
+        let json = serde_json::to_value(&contact).unwrap_or(Value::Null);
+        if super::execute::ghl_holds_update(&op.payload, &project(&json, &keys), &keys, None) {
+            return Ok(Some(sent_ghl(contact.id.clone(), &contact, &op.payload)));
         }
     }
     Ok(None)

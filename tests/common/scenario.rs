@@ -98,6 +98,10 @@ impl Scenario {
     /// Round `round`'s edits, on both sides, through the sandbox's admin hooks and GHL's API. Call
     /// it with faults off: the edits are the scenario, not part of what is tested.
     pub async fn edit(&self, h: &Harness, round: usize) {
+        println!(
+            "round {round} edits at {}",
+            chrono::Utc::now().format("%H:%M:%S%.3f")
+        );
         for (i, code) in self.cities[round * CITIES..][..CITIES].iter().enumerate() {
             h.admin_post(
                 "repsly/clients",
@@ -175,6 +179,8 @@ pub fn ghl_client(h: &Harness, token: Option<ghlsync::config::Secret>) -> GhlCli
 /// compressed ladder.
 pub fn context(h: &Harness, store: Store, ghl: GhlClient) -> SyncContext {
     let mut repsly = repsly_settings(h);
+    // Long enough to outlast a compressed outage while a job's status cannot be read.
+    repsly.import_timeout_secs = 10;
     repsly.retry = RetryPolicy {
         base: Duration::from_millis(2),
         cap: Duration::from_millis(20),
@@ -211,6 +217,10 @@ pub async fn until_quiet(h: &Harness, ctx: &SyncContext) -> usize {
             .any(|op| matches!(op.state, OpState::RetryScheduled { .. }));
         if ok && before == after && !waiting {
             return runs;
+        }
+        if !ok {
+            // As a scheduler would: the next run a little later.
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
     panic!("no quiet run after 25 fault-free runs");

@@ -186,16 +186,24 @@ pub(crate) async fn run_import(
     tracing::debug!(peer = "repsly", %operation, job = %job, "import job started");
     let deadline = Instant::now() + timeout;
     loop {
-        let status = http
-            .get(&["export", "importStatus", &job])
-            .await
-            .map_err(|err| {
-                error(
+        // Once Repsly took the job, it runs whether or not we can see it: a status that cannot be
+        // read is asked again until the deadline. Giving up early would leave the job free to
+        // land after a newer edit of the same record, putting older values back.
+        let status = match http.get(&["export", "importStatus", &job]).await {
+            Ok(status) => status,
+            Err(err) if Instant::now() + poll_interval <= deadline && retryable(&err) => {
+                tracing::debug!(peer = "repsly", %operation, job = %job, "import status not readable yet: {err}");
+                tokio::time::sleep(poll_interval.max(Duration::from_millis(100))).await;
+                continue;
+            }
+            Err(err) => {
+                return Err(error(
                     Class::Ambiguous,
                     &operation,
                     format!("import job {job} started, but its status could not be read: {err}"),
-                )
-            })?;
+                ));
+            }
+        };
         let status = parse_import_status(&status).ok_or_else(|| {
             error(
                 Class::Ambiguous,
@@ -219,6 +227,16 @@ pub(crate) async fn run_import(
         }
         tokio::time::sleep(poll_interval).await;
     }
+}
+
+/// Errors of a status read that may pass: the connection, a 5xx, a rate limit.
+fn retryable(err: &PeerError) -> bool {
+    matches!(
+        err.class(),
+        crate::ghl::ErrorClass::Transient
+            | crate::ghl::ErrorClass::RateLimited
+            | crate::ghl::ErrorClass::Ambiguous
+    )
 }
 
 #[cfg(test)]

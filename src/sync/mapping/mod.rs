@@ -218,6 +218,28 @@ impl EntityMapping {
         }
     }
 
+    /// GHL fields written from a constant (`constant = "repsly"`): the peer never changes them,
+    /// so once a record is linked they are never a peer change to send (a GHL contact born in
+    /// GHL keeps its own `source`).
+    pub fn constant_ghl_fields(&self) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter(|rule| rule.constant.is_some() && rule.direction.to_ghl())
+            .flat_map(|rule| rule.ghl.iter().map(|field| field.to_string()))
+            .collect()
+    }
+
+    /// The peer fields the GHL → peer rules fill from any of `ghl_fields`: what a write to the
+    /// peer needs to carry when only those GHL fields change.
+    pub fn peer_fields_from(&self, ghl_fields: &[String]) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter(|rule| rule.direction.to_peer())
+            .filter(|rule| ghl_fields.iter().any(|name| rule.touches_ghl(name)))
+            .flat_map(|rule| rule.peer.iter().cloned())
+            .collect()
+    }
+
     fn context(&self) -> transforms::Context<'_> {
         transforms::Context {
             region: self.default_region.as_deref(),

@@ -497,7 +497,11 @@ impl Run<'_> {
         // and is not a change to merge (`EntityMapping::constant_ghl_fields`).
         let mut peer_side = restrict(&peer_fields, &keys);
         for constant in entity.constant_ghl_fields() {
-            peer_side.remove(&constant);
+            // Unchanged on the peer's side: as the base has it.
+            match base.fields.get(&constant) {
+                Some(agreed) => peer_side.insert(constant, agreed.clone()),
+                None => peer_side.remove(&constant),
+            };
         }
         let merged = merge(
             &base.fields,
@@ -515,6 +519,37 @@ impl Run<'_> {
         let mut report = diff(ghl_now, &merged.agreed);
         report.insert("conflicts".into(), conflicts);
         let source = Source::Peer(record.clone());
+        if merged.to_ghl.is_empty() && merged.to_peer.is_empty() {
+            // Both sides made the same change: nothing to send, but the baseline moves on to
+            // it (a stale one would make the next run send one side's whole record again).
+            let Some(now) = self.ghl_now(ghl_id)? else {
+                return Ok(());
+            };
+            let out = Outbound {
+                kind: KIND,
+                direction: Direction::ToGhl,
+                action: Action::Update,
+                source_id: record.id.clone(),
+                target_id: Some(ghl_id.to_string()),
+                target_parent_id: None,
+                payload: Value::Object(Map::new()),
+                source,
+                book: Bookkeeping {
+                    peer_id: Some(record.id.clone()),
+                    peer_fields,
+                    ghl_keys: keys,
+                    diff: report,
+                    ..Bookkeeping::default()
+                },
+            };
+            let sent = Sent {
+                target_id: ghl_id.to_string(),
+                ghl_record: Some(now),
+                peer_fields: None,
+                created: false,
+            };
+            return self.settle(out, sent).await;
+        }
         // The peer will map to the agreed fields plus what only it knows (custom fields).
         let mut agreed_peer_side = peer_fields.clone();
         agreed_peer_side.extend(merged.agreed.clone());

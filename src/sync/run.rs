@@ -574,7 +574,9 @@ impl<'a> Run<'a> {
         if let Some(op) = self.take_replayed(out.direction, out.kind, &out.source_id) {
             let action = out.action;
             let outcome = out.book.outcome.unwrap_or(Outcome::Ok);
-            let original = self.replay_mode() == RetryMode::OriginalPayload;
+            // Only a person's "resend exactly what was sent" keeps the old payload over a new
+            // plan; the engine's own replays send what the record says now.
+            let original = self.by_person() && self.replay_mode() == RetryMode::OriginalPayload;
             self.tally().writes += 1;
             let (ended, sent) = self.executor().replay(op, out, original).await?;
             self.replay_ended(ended);

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod engine;
+pub mod failpoint;
 pub mod ghl;
 pub mod logging;
 pub mod peers;

@@ -154,7 +154,10 @@ impl Run<'_> {
     ) -> Result<(), SyncError> {
         let keys = self.ghl_keys(KIND)?;
         let match_keys = self.match_keys(&peer_fields)?;
-        match self.find_ghl_twin(&record.id, &match_keys).await? {
+        match self
+            .find_ghl_twin(&record.id, &peer_fields, &match_keys)
+            .await?
+        {
             Twin::Found { ghl_id, by } if by == "id" => {
                 return self.adopt_ghl_born(record, peer_hash, ghl_id).await;
             }
@@ -254,7 +257,12 @@ impl Run<'_> {
     /// Looks for the GHL contact that is this peer record: one whose id the record carries as
     /// its own (records ghlsync created from GHL), then one per match key. In a full run the
     /// snapshot answers; a replay asks GHL (`GET /contacts/search/duplicate`).
-    async fn find_ghl_twin(&self, peer_id: &str, match_keys: &[String]) -> Result<Twin, SyncError> {
+    async fn find_ghl_twin(
+        &self,
+        peer_id: &str,
+        peer_fields: &Map<String, Value>,
+        match_keys: &[String],
+    ) -> Result<Twin, SyncError> {
         let ctx = self.ctx;
         let peer = ctx.peer_name();
         let free = |ghl_id: &str| -> Result<bool, SyncError> {
@@ -275,19 +283,22 @@ impl Run<'_> {
             } else {
                 self.search_ghl(key).await?
             };
+            let mut candidates = Vec::new();
             let mut taken = None;
             for ghl_id in found {
                 if free(&ghl_id)? {
-                    return Ok(Twin::Found {
-                        ghl_id,
-                        by: key.clone(),
-                    });
-                }
-                if taken.is_none()
+                    candidates.push(ghl_id);
+                } else if taken.is_none()
                     && let Some(other) = ctx.store.peer_id_for(peer, KIND, &ghl_id)?
                 {
                     taken = Some((ghl_id, other));
                 }
+            }
+            if let Some(ghl_id) = self.closest(peer_fields, candidates)? {
+                return Ok(Twin::Found {
+                    ghl_id,
+                    by: key.clone(),
+                });
             }
             if let Some((ghl_id, other)) = taken {
                 return Ok(Twin::LinkedElsewhere {
@@ -300,18 +311,50 @@ impl Run<'_> {
         Ok(Twin::None)
     }
 
+    /// Of GHL contacts that share a key with a peer record (GHL holding one person twice), the
+    /// one that agrees with it on the most fields, the oldest on a tie: which peer record takes
+    /// which contact then depends on what they hold, not on the order they are synced in.
+    fn closest(
+        &self,
+        peer_fields: &Map<String, Value>,
+        candidates: Vec<String>,
+    ) -> Result<Option<String>, SyncError> {
+        if candidates.len() < 2 {
+            return Ok(candidates.into_iter().next());
+        }
+        let keys = self.ghl_keys(KIND)?;
+        let ours = normalise(&restrict(peer_fields, &keys));
+        let mut best: Option<(usize, String)> = None;
+        for ghl_id in candidates {
+            let theirs = self
+                .ghl_now(&ghl_id)?
+                .map(|json| normalise(&project(&json, &keys)))
+                .unwrap_or_default();
+            let agree = ours
+                .iter()
+                .filter(|(key, value)| theirs.get(*key) == Some(value))
+                .count();
+            if best.as_ref().is_none_or(|(most, _)| agree > *most) {
+                best = Some((agree, ghl_id));
+            }
+        }
+        Ok(best.map(|(_, ghl_id)| ghl_id))
+    }
+
     /// GHL's answer to "who has this key" (every contact, oldest first, as the snapshot's index
     /// orders them: a replay and a run choose alike), kept for the rest of the run.
     async fn search_ghl(&self, key: &str) -> Result<Vec<String>, SyncError> {
-        let (field, value) = match key.split_once(':') {
-            Some(("email", value)) => ("email", value.to_string()),
-            Some(("phone", digits)) => ("phone", format!("+{digits}")),
+        // A phone key is its last ten digits: searched for as a part of the number, then
+        // narrowed to the contacts whose key it is.
+        let (field, operator, value) = match key.split_once(':') {
+            Some(("email", value)) => ("email", "eq", value.to_string()),
+            Some(("phone", digits)) => ("phone", "contains", digits.to_string()),
             _ => return Ok(Vec::new()),
         };
         let body = crate::ghl::models::ContactSearchBody {
             page_limit: Some(100),
             filters: Some(vec![
-                json!({"field": field, "operator": "eq", "value": value}),
+                json!({"field": field, "operator": operator, "value": value}),
             ]),
             ..Default::default()
         };
@@ -999,15 +1042,25 @@ fn describe_key(key: &str) -> String {
 }
 
 /// Mapped fields whose value differs from the agreed state (custom fields always travel when
-/// present: they cannot be compared with a GHL read).
+/// present: they cannot be compared with a GHL read). An email that differs only in case is the
+/// same address: sending it would change nothing, and where GHL holds the person twice a PUT
+/// carrying it is refused as a duplicate.
 fn changed_fields(
     peer_fields: &Map<String, Value>,
     before: &Map<String, Value>,
 ) -> Map<String, Value> {
     let now = super::hash::normalise(peer_fields);
+    let same_email = |a: Option<&Value>, b: Option<&Value>| match (a, b) {
+        (Some(Value::String(a)), Some(Value::String(b))) => a.trim().eq_ignore_ascii_case(b.trim()),
+        _ => false,
+    };
     peer_fields
         .iter()
-        .filter(|(key, _)| key.as_str() == "customFields" || before.get(*key) != now.get(*key))
+        .filter(|(key, _)| match key.as_str() {
+            "customFields" => true,
+            "email" => !same_email(before.get("email"), now.get("email")),
+            key => before.get(key) != now.get(key),
+        })
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect()
 }

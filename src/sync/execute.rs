@@ -446,7 +446,14 @@ impl Executor<'_> {
             self.ctx.store.record_intent(&op).await?;
         }
         let started = std::time::Instant::now();
-        let mut result = send(self.ctx, &op).await;
+        let mut result = match crate::failpoint::pass("intent").await {
+            Ok(()) => send(self.ctx, &op).await,
+            Err(_) => Err(failpoint_error(&op, "the request could not be sent", false)),
+        };
+        if result.is_ok() && crate::failpoint::pass("request").await.is_err() {
+            // The target holds the write; its answer never arrives.
+            result = Err(failpoint_error(&op, "the answer was lost", true));
+        }
         // A write that may have reached its target anyway is looked for there before it is sent
         // again; a second send that may have landed is looked for once more.
         for resend in [true, false] {
@@ -578,6 +585,9 @@ impl Executor<'_> {
                 log: &entry,
             })
             .await?;
+        crate::failpoint::pass("commit")
+            .await
+            .map_err(|_| failpoint_store_error("commit"))?;
         self.ctx.announce(&entry);
         Ok(())
     }
@@ -647,6 +657,32 @@ impl Executor<'_> {
             run_id: self.run_id,
         }
     }
+}
+
+/// A failure injected at a step of the write path (`crate::failpoint`), as the failure of a
+/// request at that step: once the request `reached` its target, a create's outcome is unknown;
+/// anything else is transient.
+fn failpoint_error(op: &Operation, what: &str, reached: bool) -> SendError {
+    let class = if reached && op.action == Action::Create {
+        ErrorClass::Ambiguous
+    } else {
+        ErrorClass::Transient
+    };
+    SendError::Failed(OpError {
+        class,
+        status: None,
+        message: format!("test failpoint: {what}"),
+        trace_id: None,
+        reason: None,
+    })
+}
+
+/// A failure injected into a store step: the run stops, as it would on a failed flush.
+pub(crate) fn failpoint_store_error(site: &str) -> SyncError {
+    SyncError::Store(crate::store::StoreError::Io {
+        context: format!("test failpoint at {site}"),
+        source: std::io::Error::other("injected"),
+    })
 }
 
 /// Whether a failed write may have reached its target anyway: an ambiguous create, or a 422 on

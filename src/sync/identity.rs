@@ -17,8 +17,10 @@ use crate::peers::EntityKind;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
-/// A contact's match keys from GHL-side fields: `email:<lowercased>` and `phone:<digits>`.
-/// Values that cannot identify anyone (no `@`, fewer than seven digits) give no key.
+/// A contact's match keys from GHL-side fields: `email:<lowercased>` and `phone:<digits>`, a
+/// phone by its last ten digits, so one number written with its country code (`+1 415…`,
+/// `+44 7…`) and without (`(415) …`, `07…`) is one key. Values that cannot identify anyone (no
+/// `@`, fewer than seven digits) give no key.
 pub fn contact_keys(fields: &Map<String, Value>) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(email) = fields.get("email").and_then(Value::as_str) {
@@ -29,8 +31,9 @@ pub fn contact_keys(fields: &Map<String, Value>) -> Vec<String> {
     }
     if let Some(phone) = fields.get("phone").and_then(Value::as_str) {
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        if digits.len() >= 7 {
-            keys.push(format!("phone:{digits}"));
+        let national = &digits[digits.len().saturating_sub(10)..];
+        if national.len() >= 7 {
+            keys.push(format!("phone:{national}"));
         }
     }
     keys
@@ -102,7 +105,9 @@ mod tests {
         let keys = contact_keys(&map(
             json!({"email": " Ann@Example.ORG ", "phone": "+1 (415) 555-0123"}),
         ));
-        assert_eq!(keys, ["email:ann@example.org", "phone:14155550123"]);
+        assert_eq!(keys, ["email:ann@example.org", "phone:4155550123"]);
+        let without_code = contact_keys(&map(json!({"phone": "(415) 555-0123"})));
+        assert_eq!(without_code, ["phone:4155550123"]);
         assert!(
             contact_keys(&map(json!({"email": "bob@", "phone": "12"})))[0].starts_with("email:")
         );

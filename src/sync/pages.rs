@@ -14,7 +14,6 @@ use crate::peers::{ChangeDetection, EntityKind, PeerRecord};
 use crate::store::IdLink;
 use futures::TryStreamExt;
 use futures::stream::FuturesUnordered;
-use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 
 /// A record as it arrives. For contacts, its GHL-side fields and its id link:
@@ -53,6 +52,9 @@ impl Run<'_> {
                 // Every record of the page is committed or durably queued by now.
                 if !self.dry_run && uses_cursor {
                     ctx.store.set_cursor(&peer, kind, &next)?;
+                    crate::failpoint::pass("cursor")
+                        .await
+                        .map_err(|_| super::execute::failpoint_store_error("cursor"))?;
                 }
                 cursor = Some(next);
             }
@@ -138,13 +140,7 @@ fn lane_keys(arrival: &Arrival) -> Vec<String> {
         keys.push(format!("parent:{parent}"));
     }
     if let Some(mapped) = arrival.mapped.as_ref().filter(|_| arrival.record.active) {
-        if let Some(email) = mapped.fields.get("email").and_then(Value::as_str) {
-            keys.push(format!("email:{}", email.trim().to_lowercase()));
-        }
-        if let Some(phone) = mapped.fields.get("phone").and_then(Value::as_str) {
-            let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-            keys.push(format!("phone:{digits}"));
-        }
+        keys.extend(super::identity::contact_keys(&mapped.fields));
     }
     if let Some(link) = &arrival.link {
         keys.push(format!("ghl:{}", link.ghl_id));

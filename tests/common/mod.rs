@@ -4,6 +4,7 @@
 use ghlsync::config::Secret;
 use ghlsync::ghl::{AuthSettings, ClientSettings, GhlClient, RetryPolicy};
 use ghlsync::sandbox::{self, RunningSandbox, SandboxOptions};
+pub mod binary;
 pub mod oracle;
 pub mod scenario;
 pub mod sync;

@@ -254,3 +254,60 @@ pub fn queue_summary(store: &Store) -> BTreeSet<String> {
         })
         .collect()
 }
+
+/// What the sync log says of the records a difference names (Repsly clients by code, GHL
+/// contacts by email, and their children): how they got that way.
+pub async fn story(h: &Harness, store: &Store, differences: &[String]) {
+    use ghlsync::peers::EntityKind;
+    let mut codes: BTreeSet<String> = differences
+        .iter()
+        .filter_map(|line| line.split("repsly:").nth(1))
+        .filter_map(|rest| rest.split(':').next())
+        .map(str::to_string)
+        .collect();
+    let ghl = h.client();
+    for line in differences {
+        let Some(email) = line
+            .split("ghl:")
+            .nth(1)
+            .and_then(|rest| rest.split(':').next())
+            .filter(|email| email.contains('@'))
+        else {
+            continue;
+        };
+        if let Ok(found) = ghl.find_duplicate(Some(email), None).await
+            && let Some(contact) = found.contact
+            && let Some(code) = store
+                .peer_id_for("repsly", EntityKind::Contact, &contact.id)
+                .unwrap()
+        {
+            codes.insert(code);
+        }
+    }
+    let mut ids = codes.clone();
+    for kind in [EntityKind::Task, EntityKind::Note, EntityKind::Appointment] {
+        for (child, link) in store.links("repsly", kind).unwrap() {
+            if link.parent.as_ref().is_some_and(|p| codes.contains(p)) {
+                ids.insert(child);
+            }
+        }
+    }
+    println!("story of {codes:?}:");
+    for entry in store.log_tail(1_000_000).unwrap() {
+        if entry.peer_id.as_ref().is_some_and(|id| ids.contains(id)) {
+            println!(
+                "  {} run {:?} {} {} {} {} {} {} {:?} {}",
+                entry.at.format("%H:%M:%S%.3f"),
+                entry.run_id,
+                entry.trigger,
+                entry.kind,
+                entry.direction.as_str(),
+                entry.action.as_str(),
+                entry.outcome.as_str(),
+                entry.peer_id.clone().unwrap_or_default(),
+                entry.message,
+                serde_json::Value::Object(entry.diff.clone())
+            );
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The failpoint matrix (issue 15, §3; sync-design.md §5.2, T2): at each step of the write path
+//! (`ghlsync::failpoint`: intent written, request answered, commit applied, cursor saved) ×
+//! each action (crash, error, timeout) × an early and a later pass through the step, the
+//! `ghlsync sync` binary is run with that failpoint armed through the scenario's rounds, then
+//! fault-free until quiet. Every cell must end where the fault-free scenario ends (the
+//! convergence oracle), with the same failed queue and nothing in flight.
+
+mod common;
+
+use common::Harness;
+use common::binary::{sync_command, write_config};
+use common::oracle::{EndState, assert_converged};
+use common::scenario::{Scenario, context, queue_summary, run_once, until_quiet};
+use common::sync::{Routes, sandbox_writes};
+use ghlsync::store::{OpState, Store};
+use std::collections::BTreeSet;
+use std::os::unix::process::ExitStatusExt;
+use tokio::sync::OnceCell;
+
+const CONTACTS: usize = 200;
+const ROUNDS: usize = 2;
+const ACTIONS: [&str; 3] = ["crash", "error", "timeout"];
+/// The first pass through a step, and one well into a run (a run saves a few cursors and
+/// makes hundreds of writes).
+fn hits(site: &str) -> [u32; 2] {
+    match site {
+        "cursor" => [1, 3],
+        _ => [1, 40],
+    }
+}
+
+static REFERENCE: OnceCell<(EndState, BTreeSet<String>)> = OnceCell::const_new();
+
+async fn reference() -> &'static (EndState, BTreeSet<String>) {
+    REFERENCE
+        .get_or_init(|| async {
+            let h = Harness::start(CONTACTS).await;
+            let dir = tempfile::tempdir().unwrap();
+            let ctx = context(
+                &h,
+                Store::open(&dir.path().join("store")).unwrap(),
+                h.client(),
+            );
+            let scenario = Scenario::plan(&h, ROUNDS).await;
+            for round in 0..ROUNDS {
+                scenario.edit(&h, round).await;
+                assert!(run_once(&ctx).await);
+            }
+            until_quiet(&h, &ctx).await;
+            (EndState::capture(&h).await, queue_summary(&ctx.store))
+        })
+        .await
+}
+
+/// One cell: the scenario with `site:action:hit` armed in every run of its rounds.
+async fn cell(site: &str, action: &str, hit: u32) -> String {
+    let h = Harness::start(CONTACTS).await;
+    h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
+        .await;
+    let baseline = EndState::capture(&h).await;
+    let scenario = Scenario::plan(&h, ROUNDS).await;
+    let home = tempfile::tempdir().unwrap();
+    let config = write_config(&h, home.path(), "retry_ladder = [\"1ms\"]");
+    let store_path = home.path().join("store");
+    let mut fired = 0;
+    for round in 0..ROUNDS {
+        scenario.edit(&h, round).await;
+        let out = sync_command(home.path(), &config)
+            .env(ghlsync::failpoint::ENV, format!("{site}:{action}:{hit}"))
+            .output()
+            .await
+            .unwrap();
+        let killed = out.status.signal() == Some(9);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let store = Store::open(&store_path).unwrap();
+        let logged = store.log_tail(100_000).unwrap().iter().any(|entry| {
+            entry
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("test failpoint"))
+        });
+        drop(store);
+        fired += usize::from(killed || stderr.contains("test failpoint") || logged);
+        if killed && matches!(site, "intent" | "request") {
+            // Killed between intent and commit: the store says so.
+            let store = Store::open(&store_path).unwrap();
+            assert!(
+                !store.operations_in("in_flight").unwrap().is_empty(),
+                "{site}:{action}:{hit}: nothing in flight after the kill"
+            );
+        }
+    }
+    // Fault-free until quiet.
+    for runs in 1..=25 {
+        let before = sandbox_writes(&h, Routes::All).await;
+        let out = sync_command(home.path(), &config).output().await.unwrap();
+        let after = sandbox_writes(&h, Routes::All).await;
+        let store = Store::open(&store_path).unwrap();
+        let waiting = store
+            .failed_queue()
+            .unwrap()
+            .iter()
+            .any(|op| matches!(op.state, OpState::RetryScheduled { .. }));
+        if out.status.success() && before == after && !waiting {
+            break;
+        }
+        assert!(runs < 25, "{site}:{action}:{hit}: no quiet run");
+    }
+    let store = Store::open(&store_path).unwrap();
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+    let (reference, queue) = reference().await;
+    let actual = EndState::capture(&h).await;
+    let differences = actual.diff(reference);
+    if !differences.is_empty() {
+        println!("cell {site}:{action}:{hit}");
+        common::scenario::story(&h, &store, &differences).await;
+    }
+    assert_converged(reference, &actual, &baseline);
+    let held = queue_summary(&store);
+    assert_eq!(&held, queue, "{site}:{action}:{hit}: the failed queue");
+    assert!(
+        fired > 0,
+        "{site}:{action}:{hit} never fired: the cell proves nothing"
+    );
+    format!("{site}:{action}:{hit} fired in {fired} of {ROUNDS} runs: 0 dup / 0 loss")
+}
+
+async fn row(site: &str) {
+    let mut lines = Vec::new();
+    for action in ACTIONS {
+        for hit in hits(site) {
+            lines.push(cell(site, action, hit).await);
+        }
+    }
+    println!("{}", lines.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_after_the_intent_is_written_converges() {
+    row("intent").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_after_the_request_is_answered_converges() {
+    row("request").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_after_the_commit_converges() {
+    row("commit").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_after_the_cursor_advances_converges() {
+    row("cursor").await;
+}

@@ -1,0 +1,205 @@
+//! The kill matrix (issue 15, §3; sync-design.md §5.2, T1): the `ghlsync sync` binary is killed
+//! with SIGKILL at random points, at least fifty times, during the sync of a location of 4,000
+//! GHL contacts (with the overlapping Repsly clients, their notes, tasks and appointments) under
+//! a time-compressed rate limit, while the scenario's edits land on both sides between the
+//! kills; then it runs fault-free until quiet. The sandbox lives in this process, so it survives
+//! every kill.
+//!
+//! The convergence oracle holds the result to the same scenario run fault-free: both sides
+//! equal to the reference (ids aside), no duplicate beyond the seed's, the same failed queue.
+//! The store opens after every kill and verifies without damage; nothing is left in flight.
+
+mod common;
+
+use common::Harness;
+use common::binary::{sync_command, write_config};
+use common::oracle::{EndState, assert_converged};
+use common::scenario::{Scenario, context, queue_summary, run_once, until_quiet};
+use common::sync::{Routes, sandbox_writes};
+use ghlsync::sandbox::{BurstLimit, SandboxOptions};
+use ghlsync::store::{OpState, Store};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const CONTACTS: usize = 4_000;
+const KILLS: usize = 50;
+/// A scenario round lands every this many kills.
+const KILLS_PER_ROUND: usize = 5;
+const ROUNDS: usize = KILLS / KILLS_PER_ROUND;
+const MAX_SPAWNS: usize = 200;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_ends() {
+    let started = Instant::now();
+
+    // The reference: the same rounds, each followed by a fault-free run, then quiet.
+    let reference_dir = tempfile::tempdir().unwrap();
+    let reference_h = Harness::start(CONTACTS).await;
+    let reference = {
+        let h = &reference_h;
+        let dir = &reference_dir;
+        let ctx = context(
+            h,
+            Store::open(&dir.path().join("store")).unwrap(),
+            h.client(),
+        );
+        let scenario = Scenario::plan(h, ROUNDS).await;
+        for round in 0..ROUNDS {
+            scenario.edit(h, round).await;
+            assert!(run_once(&ctx).await, "a fault-free run succeeds");
+        }
+        until_quiet(h, &ctx).await;
+        (EndState::capture(h).await, queue_summary(&ctx.store))
+    };
+    let reference_secs = started.elapsed().as_secs_f64();
+
+    // The same location under GHL's limit compressed tenfold (100 requests a second).
+    let h = Harness::with_options(SandboxOptions {
+        contacts: CONTACTS,
+        rate_limit: Some(BurstLimit {
+            max: 100,
+            interval: Duration::from_secs(1),
+        }),
+        daily_limit: None,
+        ..SandboxOptions::default()
+    })
+    .await;
+    h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
+        .await;
+    let baseline = EndState::capture(&h).await;
+    let scenario = Scenario::plan(&h, ROUNDS).await;
+    let home = tempfile::tempdir().unwrap();
+    // What waits on the retry ladder is due at the next run: convergence needs no person.
+    let config = write_config(&h, home.path(), "retry_ladder = [\"1ms\"]");
+    let store_path = home.path().join("store");
+
+    let mut rng = StdRng::seed_from_u64(0x6b11_1e57);
+    let (mut spawns, mut kills, mut finished, mut round) = (0usize, 0usize, 0usize, 0usize);
+    let (mut delays, mut early) = (Vec::new(), 0usize);
+    while kills < KILLS {
+        assert!(
+            spawns < MAX_SPAWNS,
+            "only {kills} kills landed in {spawns} runs"
+        );
+        if kills >= round * KILLS_PER_ROUND && round < ROUNDS {
+            scenario.edit(&h, round).await;
+            round += 1;
+        }
+        spawns += 1;
+        let mut child = sync_command(home.path(), &config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Anywhere in a run: in its start-up and recovery, its listing, its writes.
+        let delay = rng.random_range(50..=2_500);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        match child.try_wait().unwrap() {
+            None => {
+                child.start_kill().unwrap();
+                let status = child.wait().await.unwrap();
+                if status.signal() == Some(9) {
+                    kills += 1;
+                    delays.push(delay);
+                } else {
+                    assert!(status.success(), "a run after a kill failed: {status}");
+                    finished += 1;
+                }
+            }
+            Some(status) => {
+                let out = child.wait_with_output().await.unwrap();
+                assert!(
+                    status.success(),
+                    "a run after a kill failed: {status}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                finished += 1;
+                early += 1;
+            }
+        }
+        // The store opens after every kill (sled recovers its log) and has no damage.
+        let store = Store::open(&store_path)
+            .unwrap_or_else(|err| panic!("the store does not open after kill {kills}: {err}"));
+        let report = store.verify().unwrap();
+        assert!(
+            report.damage().next().is_none(),
+            "damage after kill {kills}: {:?}",
+            report.findings
+        );
+        drop(store);
+    }
+    while round < ROUNDS {
+        scenario.edit(&h, round).await;
+        round += 1;
+    }
+
+    // Fault-free runs of the binary until one writes nothing and nothing waits on the ladder.
+    let mut quiet_runs = 0;
+    loop {
+        quiet_runs += 1;
+        assert!(quiet_runs <= 25, "no quiet run after 25 runs");
+        let before = sandbox_writes(&h, Routes::All).await;
+        let out = sync_command(home.path(), &config).output().await.unwrap();
+        assert!(
+            out.status.success(),
+            "a final run failed\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let after = sandbox_writes(&h, Routes::All).await;
+        let store = Store::open(&store_path).unwrap();
+        let waiting = store
+            .failed_queue()
+            .unwrap()
+            .iter()
+            .any(|op| matches!(op.state, OpState::RetryScheduled { .. }));
+        if before == after && !waiting {
+            break;
+        }
+    }
+
+    let store = Store::open(&store_path).unwrap();
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+    let report = store.verify().unwrap();
+    assert!(
+        report.damage().next().is_none(),
+        "damage at the end: {:?}",
+        report.findings
+    );
+    let actual = EndState::capture(&h).await;
+    let held = queue_summary(&store);
+    println!(
+        "kill matrix: {kills} SIGKILLs in {spawns} runs ({finished} ended before their kill, \
+         {early} before the delay; kill delays {}..{} ms), quiet after {quiet_runs} more runs; \
+         {}; failed queue {}; reference {reference_secs:.0} s, total {:.0} s",
+        delays.iter().min().unwrap_or(&0),
+        delays.iter().max().unwrap_or(&0),
+        actual.summary(),
+        held.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let differences = actual.diff(&reference.0);
+    if !differences.is_empty() {
+        println!("faulted:");
+        common::scenario::story(&h, &store, &differences).await;
+        println!("reference:");
+        let reference_store = Store::open(&reference_dir.path().join("store")).unwrap();
+        common::scenario::story(&reference_h, &reference_store, &differences).await;
+    }
+    // The mapping's own duplicates (people whose Repsly `Mobile` is their GHL phone: the
+    // default mapping matches by `Phone` only) are in the fault-free run too; a kill may add none.
+    let mapping_own = reference.0.duplicates(&baseline);
+    println!(
+        "the fault-free run's own duplicate groups beyond the seed: {}",
+        mapping_own.len()
+    );
+    assert_converged(&reference.0, &actual, &reference.0);
+    let extra: Vec<_> = held.difference(&reference.1).collect();
+    let missing: Vec<_> = reference.1.difference(&held).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "the failed queue differs from the fault-free run's: extra {extra:#?}, missing {missing:#?}"
+    );
+}

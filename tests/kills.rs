@@ -24,20 +24,31 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+/// CI's size; a longer soak sets `GHLSYNC_SOAK_CONTACTS` and `GHLSYNC_SOAK_KILLS`
+/// (RELIABILITY.md has the command).
 const CONTACTS: usize = 4_000;
 const KILLS: usize = 50;
 /// A scenario round lands every this many kills.
 const KILLS_PER_ROUND: usize = 5;
-const ROUNDS: usize = KILLS / KILLS_PER_ROUND;
-const MAX_SPAWNS: usize = 200;
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_ends() {
     let started = Instant::now();
+    let contacts = setting("GHLSYNC_SOAK_CONTACTS", CONTACTS);
+    let kills_wanted = setting("GHLSYNC_SOAK_KILLS", KILLS);
+    let rounds = kills_wanted.div_ceil(KILLS_PER_ROUND);
+    let max_spawns = kills_wanted * 4;
 
     // The reference: the same rounds, each followed by a fault-free run, then quiet.
     let reference_dir = tempfile::tempdir().unwrap();
-    let reference_h = Harness::start(CONTACTS).await;
+    let reference_h = Harness::start(contacts).await;
     let reference = {
         let h = &reference_h;
         let dir = &reference_dir;
@@ -46,8 +57,8 @@ async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_e
             Store::open(&dir.path().join("store")).unwrap(),
             h.client(),
         );
-        let scenario = Scenario::plan(h, ROUNDS).await;
-        for round in 0..ROUNDS {
+        let scenario = Scenario::plan(h, rounds).await;
+        for round in 0..rounds {
             scenario.edit(h, round).await;
             assert!(run_once(&ctx).await, "a fault-free run succeeds");
         }
@@ -58,7 +69,7 @@ async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_e
 
     // The same location under GHL's limit compressed tenfold (100 requests a second).
     let h = Harness::with_options(SandboxOptions {
-        contacts: CONTACTS,
+        contacts,
         rate_limit: Some(BurstLimit {
             max: 100,
             interval: Duration::from_secs(1),
@@ -70,7 +81,7 @@ async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_e
     h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
         .await;
     let baseline = EndState::capture(&h).await;
-    let scenario = Scenario::plan(&h, ROUNDS).await;
+    let scenario = Scenario::plan(&h, rounds).await;
     let home = tempfile::tempdir().unwrap();
     // What waits on the retry ladder is due at the next run: convergence needs no person.
     let config = write_config(&h, home.path(), "retry_ladder = [\"1ms\"]");
@@ -79,12 +90,12 @@ async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_e
     let mut rng = StdRng::seed_from_u64(0x6b11_1e57);
     let (mut spawns, mut kills, mut finished, mut round) = (0usize, 0usize, 0usize, 0usize);
     let (mut delays, mut early) = (Vec::new(), 0usize);
-    while kills < KILLS {
+    while kills < kills_wanted {
         assert!(
-            spawns < MAX_SPAWNS,
+            spawns < max_spawns,
             "only {kills} kills landed in {spawns} runs"
         );
-        if kills >= round * KILLS_PER_ROUND && round < ROUNDS {
+        if kills >= round * KILLS_PER_ROUND && round < rounds {
             scenario.edit(&h, round).await;
             round += 1;
         }
@@ -131,7 +142,7 @@ async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_e
         );
         drop(store);
     }
-    while round < ROUNDS {
+    while round < rounds {
         scenario.edit(&h, round).await;
         round += 1;
     }

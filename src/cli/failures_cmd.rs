@@ -69,7 +69,11 @@ async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(),
                     let message = op
                         .error
                         .as_ref()
-                        .map(|e| e.message.as_str())
+                        .map(|e| match &e.reason {
+                            // What the planner held back says why in a stable code first.
+                            Some(reason) => format!("[{reason}] {}", e.message),
+                            None => e.message.clone(),
+                        })
                         .unwrap_or_default();
                     println!(
                         "  {:>6}  {:<15} {:<7} {:<11} {:<20} attempts {}  {}",
@@ -79,7 +83,7 @@ async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(),
                         op.kind.as_str(),
                         op.source_id,
                         op.attempts,
-                        truncate(message, 80)
+                        truncate(&message, 100)
                     );
                 }
             }

@@ -17,6 +17,7 @@ mod replay;
 pub mod run;
 pub mod send;
 pub mod settings;
+mod twins;
 
 pub use context::{SyncContext, SyncError};
 pub use failed::{RetryMode, RetryReport, Selection};

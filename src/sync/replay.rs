@@ -20,13 +20,31 @@ use super::execute::{Bookkeeping, Ended};
 use super::failed::{RetryMode, peer_contact_change, rebuild, reread_source};
 use super::hash::hash_fields;
 use super::pages::Arrival;
-use super::run::{ReplayEnd, Run};
+use super::run::Run;
 use super::send::project;
 use crate::ghl::ErrorClass;
 use crate::peers::{EntityKind, PeerRecord};
 use crate::store::{Action, Direction, LogEntry, OpError, OpState, Operation, Outcome};
 use chrono::Utc;
 use serde_json::Map;
+use std::sync::PoisonError;
+
+/// How a replay ended.
+pub(super) enum ReplayEnd {
+    /// The planner wrote (or held) the record with the operation.
+    Ended(Ended),
+    /// The planner had nothing to write for the record: the operation, unused.
+    NothingSent(Box<Operation>),
+}
+
+/// A queued operation handed to the planner: the write the planner makes for the same record
+/// reuses its id (so a reconcile still finds it), and `ended` says how that went.
+pub(super) struct Replay {
+    pub key: (Direction, EntityKind, String),
+    pub op: Option<Operation>,
+    pub mode: RetryMode,
+    pub ended: Option<Ended>,
+}
 
 /// A record read again for a replay.
 enum Again {
@@ -312,4 +330,74 @@ fn close_one(
     ctx.store.update_operation(&op, Some(&entry))?;
     ctx.announce(&entry);
     Ok(())
+}
+
+/// The replay slot: what lets the planner reuse the queued operation it was handed.
+impl Run<'_> {
+    /// Hands `op` to the planner: its next write for the same record reuses it.
+    pub(super) fn begin_replay(&self, op: Operation, mode: RetryMode) {
+        let key = (op.direction, op.kind, op.source_id.clone());
+        self.take_open(op.direction, op.kind, &op.source_id);
+        *self.replay.lock().unwrap_or_else(PoisonError::into_inner) = Some(Replay {
+            key,
+            op: Some(op),
+            mode,
+            ended: None,
+        });
+    }
+
+    /// Ends a replay: how its operation ended, or the operation back when the planner made no
+    /// write for its record (nothing left to send).
+    pub(super) fn end_replay(&self) -> ReplayEnd {
+        let replay = self
+            .replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match replay {
+            Some(Replay {
+                op: Some(op),
+                ended: None,
+                ..
+            }) => ReplayEnd::NothingSent(Box::new(op)),
+            Some(Replay {
+                ended: Some(ended), ..
+            }) => ReplayEnd::Ended(ended),
+            _ => ReplayEnd::Ended(Ended::Ok),
+        }
+    }
+
+    /// The replayed operation, when the planner is about to write the record it is for.
+    pub(super) fn take_replayed(
+        &self,
+        direction: Direction,
+        kind: EntityKind,
+        source_id: &str,
+    ) -> Option<Operation> {
+        let mut replay = self.replay.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = replay.as_mut()?;
+        if slot.key != (direction, kind, source_id.to_string()) {
+            return None;
+        }
+        slot.op.take()
+    }
+
+    pub(super) fn replay_mode(&self) -> RetryMode {
+        self.replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(RetryMode::CurrentMapping, |r| r.mode)
+    }
+
+    pub(super) fn replay_ended(&self, ended: Ended) {
+        if let Some(slot) = self
+            .replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            slot.ended = Some(ended);
+        }
+    }
 }

@@ -101,7 +101,7 @@ pub struct Run<'a> {
     /// (`pages.rs`), so this sits behind a lock that is never held across an `.await`.
     tally: Mutex<Tally>,
     /// The queued operation being planned again, if any (`replay`).
-    replay: Mutex<Option<Replay>>,
+    pub(super) replay: Mutex<Option<super::replay::Replay>>,
     /// Children listed per (kind, GHL contact) this run, and the contacts whose survey may be
     /// marked once their kind's pages are all read (`children.rs`).
     pub(super) surveys: Mutex<Surveys>,
@@ -123,23 +123,6 @@ struct Tally {
     /// waits for its queued operation instead of getting a new one every run.
     open: HashMap<(Direction, EntityKind, String), Operation>,
     writes: usize,
-}
-
-/// How a replay ended.
-pub(super) enum ReplayEnd {
-    /// The planner wrote (or held) the record with the operation.
-    Ended(Ended),
-    /// The planner had nothing to write for the record: the operation, unused.
-    NothingSent(Box<Operation>),
-}
-
-/// A queued operation handed to the planner: the write the planner makes for the same record
-/// reuses its id (so a reconcile still finds it), and `ended` says how that went.
-struct Replay {
-    key: (Direction, EntityKind, String),
-    op: Option<Operation>,
-    mode: RetryMode,
-    ended: Option<Ended>,
 }
 
 pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunReport, SyncError> {
@@ -500,73 +483,6 @@ impl<'a> Run<'a> {
         drop(tally);
         self.supersede_queued(id)?;
         Ok(false)
-    }
-
-    /// Hands `op` to the planner: its next write for the same record reuses it.
-    pub(super) fn begin_replay(&self, op: Operation, mode: RetryMode) {
-        let key = (op.direction, op.kind, op.source_id.clone());
-        self.tally().open.remove(&key);
-        *self.replay.lock().unwrap_or_else(PoisonError::into_inner) = Some(Replay {
-            key,
-            op: Some(op),
-            mode,
-            ended: None,
-        });
-    }
-
-    /// Ends a replay: how its operation ended, or the operation back when the planner made no
-    /// write for its record (nothing left to send).
-    pub(super) fn end_replay(&self) -> ReplayEnd {
-        let replay = self
-            .replay
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        match replay {
-            Some(Replay {
-                op: Some(op),
-                ended: None,
-                ..
-            }) => ReplayEnd::NothingSent(Box::new(op)),
-            Some(Replay {
-                ended: Some(ended), ..
-            }) => ReplayEnd::Ended(ended),
-            _ => ReplayEnd::Ended(Ended::Ok),
-        }
-    }
-
-    /// The replayed operation, when the planner is about to write the record it is for.
-    pub(super) fn take_replayed(
-        &self,
-        direction: Direction,
-        kind: EntityKind,
-        source_id: &str,
-    ) -> Option<Operation> {
-        let mut replay = self.replay.lock().unwrap_or_else(PoisonError::into_inner);
-        let slot = replay.as_mut()?;
-        if slot.key != (direction, kind, source_id.to_string()) {
-            return None;
-        }
-        slot.op.take()
-    }
-
-    fn replay_mode(&self) -> RetryMode {
-        self.replay
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map_or(RetryMode::CurrentMapping, |r| r.mode)
-    }
-
-    pub(super) fn replay_ended(&self, ended: Ended) {
-        if let Some(slot) = self
-            .replay
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_mut()
-        {
-            slot.ended = Some(ended);
-        }
     }
 
     /// Sends one write (or plans it, in a dry run).

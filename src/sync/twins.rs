@@ -1,0 +1,521 @@
+//! Identity before creation, for contacts: the record on the other side that is the same
+//! person. A peer contact with no link looks for its GHL contact (its own id when ghlsync made
+//! it from GHL, then each match key of the mapping) and adopts it rather than create a twin; a
+//! GHL contact with no link is not created in the peer when the same person's write waits in
+//! the queue, or the store knows a peer record of that person (`store::identity`). Where one
+//! side holds a person twice, the record is held back with a reason (`hold.rs`).
+
+use super::contacts::changed_fields;
+use super::context::SyncError;
+use super::execute::{Bookkeeping, Outbound, Source};
+use super::hash::{additions, diff, hash_fields, normalise};
+use super::hold::{Held, Reason};
+use super::identity::contact_keys;
+use super::mapping::MatchKey;
+use super::run::Run;
+use super::send::{Sent, project, restrict};
+use crate::peers::{EntityKind, PeerRecord};
+use crate::store::{Action, Direction};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+const KIND: EntityKind = EntityKind::Contact;
+
+impl Run<'_> {
+    /// A peer contact with no link yet. Identity before creation: a GHL contact that is this
+    /// person (the record's own id, then each match key in the mapping's order) is adopted, one
+    /// already linked to another peer record means the peer holds the person twice, and only a
+    /// record that matches nobody is created — by upsert, which GHL matches by email and phone
+    /// once more (a contact created after the snapshot is found there too).
+    pub(super) async fn peer_contact_new(
+        &self,
+        record: Arc<PeerRecord>,
+        peer_fields: Map<String, Value>,
+        normalised: Map<String, Value>,
+        peer_hash: String,
+    ) -> Result<(), SyncError> {
+        let keys = self.ghl_keys(KIND)?;
+        let match_keys = self.match_keys(&peer_fields)?;
+        match self
+            .find_ghl_twin(&record.id, &peer_fields, &match_keys)
+            .await?
+        {
+            Twin::Found { ghl_id, by } if by == "id" => {
+                return self.adopt_ghl_born(record, peer_hash, ghl_id).await;
+            }
+            Twin::Found { ghl_id, by } => {
+                return self
+                    .adopt_contact(record, peer_fields, peer_hash, ghl_id, by)
+                    .await;
+            }
+            Twin::LinkedElsewhere { ghl_id, other, by } => {
+                let peer = self.ctx.peer_name();
+                return self.hold(Held {
+                    kind: KIND,
+                    direction: Direction::ToGhl,
+                    source_id: &record.id,
+                    source: serde_json::to_value(&*record).unwrap_or(Value::Null),
+                    parent_id: None,
+                    reason: Reason::Duplicate {
+                        detail: format!(
+                            "{peer} holds this person twice: {} and {other} (same {}); {other} is already linked to GHL contact {ghl_id}; merge the two in {peer}, then retry",
+                            record.id,
+                            describe_key(&by)
+                        ),
+                    },
+                });
+            }
+            Twin::None => {}
+        }
+        if match_keys.is_empty() {
+            return self.hold(Held {
+                kind: KIND,
+                direction: Direction::ToGhl,
+                source_id: &record.id,
+                source: serde_json::to_value(&*record).unwrap_or(Value::Null),
+                parent_id: None,
+                reason: Reason::NoMatchKey,
+            });
+        }
+        let book = Bookkeeping {
+            peer_id: Some(record.id.clone()),
+            peer_fields: peer_fields.clone(),
+            peer_hash: Some(peer_hash),
+            ghl_keys: keys.clone(),
+            diff: additions(normalised),
+            gaps_open: true,
+            ..Bookkeeping::default()
+        };
+        let sent = self
+            .write(Outbound {
+                kind: KIND,
+                direction: Direction::ToGhl,
+                action: Action::Create,
+                source_id: record.id.clone(),
+                target_id: None,
+                target_parent_id: None,
+                payload: Value::Object(peer_fields),
+                source: Source::Peer(record.clone()),
+                book,
+            })
+            .await?;
+        if let Some(sent) = sent {
+            self.handled(sent.target_id.clone());
+            if sent.created {
+                // A contact GHL made just now has no children: nothing to look for before
+                // creating them.
+                for kind in [EntityKind::Task, EntityKind::Note, EntityKind::Appointment] {
+                    self.ctx
+                        .store
+                        .mark_surveyed(self.ctx.peer_name(), kind, &sent.target_id)?;
+                }
+            }
+            if let Some(answer) = sent.ghl_record {
+                self.fill_peer_gaps(&record, &sent.target_id, answer, &keys)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The match keys of a peer record's GHL-side fields, in the mapping's `match` order.
+    pub(super) fn match_keys(&self, fields: &Map<String, Value>) -> Result<Vec<String>, SyncError> {
+        let wanted = self.ctx.entity(KIND)?.match_keys();
+        let keys = contact_keys(fields);
+        let mut ordered = Vec::new();
+        for key in wanted {
+            let prefix = match key {
+                MatchKey::Email => "email:",
+                MatchKey::Phone => "phone:",
+                // The external-id custom field is written, but GHL reads custom fields by id:
+                // it is matched once the location's fields are resolved (not yet).
+                MatchKey::ExternalId => continue,
+            };
+            ordered.extend(keys.iter().filter(|k| k.starts_with(prefix)).cloned());
+        }
+        Ok(ordered)
+    }
+
+    /// Looks for the GHL contact that is this peer record: one whose id the record carries as
+    /// its own (records ghlsync created from GHL), then one per match key. In a full run the
+    /// snapshot answers; a replay asks GHL (`POST /contacts/search`).
+    async fn find_ghl_twin(
+        &self,
+        peer_id: &str,
+        peer_fields: &Map<String, Value>,
+        match_keys: &[String],
+    ) -> Result<Twin, SyncError> {
+        let ctx = self.ctx;
+        let peer = ctx.peer_name();
+        let free = |ghl_id: &str| -> Result<bool, SyncError> {
+            Ok(ctx
+                .store
+                .peer_id_for(peer, KIND, ghl_id)?
+                .is_none_or(|owner| owner == peer_id))
+        };
+        if self.knows_ghl(peer_id) && free(peer_id)? {
+            return Ok(Twin::Found {
+                ghl_id: peer_id.to_string(),
+                by: "id".into(),
+            });
+        }
+        for key in match_keys {
+            let found = if self.snapshot_complete {
+                self.ghl_people_with(key)
+            } else {
+                self.search_ghl(key).await?
+            };
+            let mut candidates = Vec::new();
+            let mut taken = None;
+            for ghl_id in found {
+                if free(&ghl_id)? {
+                    candidates.push(ghl_id);
+                } else if taken.is_none()
+                    && let Some(other) = ctx.store.peer_id_for(peer, KIND, &ghl_id)?
+                {
+                    taken = Some((ghl_id, other));
+                }
+            }
+            if let Some(ghl_id) = self.closest(peer_fields, candidates)? {
+                return Ok(Twin::Found {
+                    ghl_id,
+                    by: key.clone(),
+                });
+            }
+            if let Some((ghl_id, other)) = taken {
+                return Ok(Twin::LinkedElsewhere {
+                    ghl_id,
+                    other,
+                    by: key.clone(),
+                });
+            }
+        }
+        Ok(Twin::None)
+    }
+
+    /// Of GHL contacts that share a key with a peer record (GHL holding one person twice), the
+    /// one that agrees with it on the most fields, the oldest on a tie: which peer record takes
+    /// which contact then depends on what they hold, not on the order they are synced in.
+    fn closest(
+        &self,
+        peer_fields: &Map<String, Value>,
+        candidates: Vec<String>,
+    ) -> Result<Option<String>, SyncError> {
+        if candidates.len() < 2 {
+            return Ok(candidates.into_iter().next());
+        }
+        let keys = self.ghl_keys(KIND)?;
+        let ours = normalise(&restrict(peer_fields, &keys));
+        let mut best: Option<(usize, String)> = None;
+        for ghl_id in candidates {
+            let theirs = self
+                .ghl_now(&ghl_id)?
+                .map(|json| normalise(&project(&json, &keys)))
+                .unwrap_or_default();
+            let agree = ours
+                .iter()
+                .filter(|(key, value)| theirs.get(*key) == Some(value))
+                .count();
+            if best.as_ref().is_none_or(|(most, _)| agree > *most) {
+                best = Some((agree, ghl_id));
+            }
+        }
+        Ok(best.map(|(_, ghl_id)| ghl_id))
+    }
+
+    /// GHL's answer to "who has this key" (every contact, oldest first, as the snapshot's index
+    /// orders them: a replay and a run choose alike), kept for the rest of the run.
+    async fn search_ghl(&self, key: &str) -> Result<Vec<String>, SyncError> {
+        // A phone key is its last ten digits: searched for as a part of the number, then
+        // narrowed to the contacts whose key it is.
+        let (field, operator, value) = match key.split_once(':') {
+            Some(("email", value)) => ("email", "eq", value.to_string()),
+            Some(("phone", digits)) => ("phone", "contains", digits.to_string()),
+            _ => return Ok(Vec::new()),
+        };
+        let body = crate::ghl::models::ContactSearchBody {
+            page_limit: Some(100),
+            filters: Some(vec![
+                json!({"field": field, "operator": operator, "value": value}),
+            ]),
+            ..Default::default()
+        };
+        let mut found = self.ctx.ghl.search_contacts(&body).await?.contacts;
+        found.retain(|contact| {
+            contact_keys(&contact_match_fields(contact))
+                .iter()
+                .any(|k| k == key)
+        });
+        found.sort_by(|a, b| (&a.date_added, &a.id).cmp(&(&b.date_added, &b.id)));
+        for contact in &found {
+            self.keep_ghl(contact)?;
+        }
+        Ok(found.into_iter().map(|contact| contact.id).collect())
+    }
+
+    /// A peer record ghlsync made from GHL contact `ghl_id` (it carries the contact's id as its
+    /// own), found without a link: the store was lost or restored. GHL is where the record came
+    /// from, so the peer gets GHL's side as flow 4 would send it (nothing, when it holds that
+    /// already), and nothing is written to GHL.
+    async fn adopt_ghl_born(
+        &self,
+        record: Arc<PeerRecord>,
+        peer_hash: String,
+        ghl_id: String,
+    ) -> Result<(), SyncError> {
+        let entity = self.ctx.entity(KIND)?;
+        let keys = self.ghl_keys(KIND)?;
+        let Some(ghl_json) = self.ghl_now(&ghl_id)? else {
+            return Ok(());
+        };
+        self.handled(ghl_id.clone());
+        let ghl_fields = project(&ghl_json, &keys);
+        let mapped = entity.to_peer(&ghl_json);
+        let echo = entity.echo(&record.id, mapped.fields.clone());
+        let in_step = hash_fields(&echo.fields) == peer_hash;
+        let mut report = diff(&entity.to_ghl(&record).fields, &echo.fields);
+        report.insert("linked_by".into(), Value::from("id"));
+        let out = Outbound {
+            kind: KIND,
+            direction: Direction::ToPeer,
+            action: Action::Update,
+            source_id: ghl_id.clone(),
+            target_id: Some(record.id.clone()),
+            target_parent_id: None,
+            payload: Value::Object(mapped.fields),
+            source: ghl_json.into(),
+            book: Bookkeeping {
+                peer_id: Some(record.id.clone()),
+                peer_fields: echo.fields,
+                diff: report,
+                ghl_fields: Some(ghl_fields),
+                ghl_keys: keys,
+                outcome: None,
+                planned_against: Some(peer_hash.clone()),
+                peer_hash: None,
+                gaps_open: false,
+            },
+        };
+        if in_step {
+            let sent = Sent {
+                target_id: record.id.clone(),
+                ghl_record: None,
+                peer_fields: Some(entity.to_ghl(&record).fields),
+                created: false,
+            };
+            return self.settle(out, sent).await;
+        }
+        self.write(out).await?;
+        Ok(())
+    }
+
+    /// Links a peer record to the GHL contact that is the same person, sending only what the
+    /// peer would change there (nothing, when both agree), then GHL's values for what the peer
+    /// lacks — what an upsert and its gap fill did, without the request when it changes nothing.
+    async fn adopt_contact(
+        &self,
+        record: Arc<PeerRecord>,
+        peer_fields: Map<String, Value>,
+        peer_hash: String,
+        ghl_id: String,
+        by: String,
+    ) -> Result<(), SyncError> {
+        let keys = self.ghl_keys(KIND)?;
+        let Some(ghl_json) = self.ghl_now(&ghl_id)? else {
+            return Ok(());
+        };
+        let ghl_fields = project(&ghl_json, &keys);
+        let agreed = normalise(&ghl_fields);
+        let mut changed = changed_fields(&peer_fields, &agreed);
+        // A match key another GHL contact holds too stays as it is: a PUT carrying it is refused
+        // as a duplicate, and GHL's upsert leaves such a phone off the contact it matched by
+        // email (GoHighLevel/highlevel-api-docs#37). An email that differs only in case is the
+        // same email.
+        for field in ["email", "phone"] {
+            let Some(key) = changed
+                .get(field)
+                .map(|value| contact_keys(&Map::from_iter([(field.to_string(), value.clone())])))
+                .and_then(|keys| keys.into_iter().next())
+            else {
+                continue;
+            };
+            let holders = if self.snapshot_complete {
+                self.ghl_people_with(&key)
+            } else {
+                self.search_ghl(&key).await?
+            };
+            if holders.iter().any(|holder| *holder != ghl_id) {
+                changed.remove(field);
+            }
+        }
+        let mut report = diff(
+            &restrict(&agreed, &changed.keys().cloned().collect::<Vec<_>>()),
+            &changed,
+        );
+        report.insert("linked_by".into(), Value::from(describe_key(&by)));
+        let out = Outbound {
+            kind: KIND,
+            direction: Direction::ToGhl,
+            action: Action::Update,
+            source_id: record.id.clone(),
+            target_id: Some(ghl_id.clone()),
+            target_parent_id: None,
+            payload: Value::Object(changed.clone()),
+            source: Source::Peer(record.clone()),
+            book: Bookkeeping {
+                peer_id: Some(record.id.clone()),
+                peer_fields,
+                peer_hash: Some(peer_hash),
+                ghl_keys: keys.clone(),
+                diff: report,
+                planned_against: Some(hash_fields(&ghl_fields)),
+                gaps_open: true,
+                ..Bookkeeping::default()
+            },
+        };
+        let answer = if changed.is_empty() {
+            let sent = Sent {
+                target_id: ghl_id.clone(),
+                ghl_record: Some(ghl_json.clone()),
+                peer_fields: None,
+                created: false,
+            };
+            self.settle(out, sent).await?;
+            Some(ghl_json)
+        } else {
+            self.write(out).await?.and_then(|sent| sent.ghl_record)
+        };
+        // Reconciled only if it went through: otherwise flow 4 holds the GHL contact back, as
+        // the same person's pending write.
+        if answer.is_some() || self.dry_run {
+            self.handled(ghl_id.clone());
+        }
+        if let Some(answer) = answer {
+            self.fill_peer_gaps(&record, &ghl_id, answer, &keys).await?;
+        }
+        Ok(())
+    }
+
+    /// Identity before creation, peer side: why GHL contact `ghl_id` must not become a new peer
+    /// record, if it must not. The same person's write to GHL still waiting in the queue, or a
+    /// peer record of the same person the store knows (inactive, not synced, or linked to another
+    /// GHL contact) — each would become a duplicate in the peer.
+    pub(super) fn peer_twin(
+        &self,
+        ghl_id: &str,
+        ghl_fields: &Map<String, Value>,
+    ) -> Result<Option<Reason>, SyncError> {
+        let keys = self.match_keys(ghl_fields)?;
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let peer = self.ctx.peer_name();
+        if let Some((op, key)) = self
+            .open_for_person(Direction::ToGhl, &keys)
+            .into_iter()
+            .next()
+        {
+            return Ok(Some(Reason::SamePersonPending {
+                other: format!("{peer} {}", op.source_id),
+                op: op.id,
+                detail: format!(
+                    "same {}; its write waits: {}",
+                    describe_key(&key),
+                    op.error.map(|e| e.message).unwrap_or_default()
+                ),
+            }));
+        }
+        for key in &keys {
+            for (peer_id, person) in self.ctx.store.people_with(peer, key)? {
+                match self.ctx.store.link(peer, KIND, &peer_id)? {
+                    Some(link) if link.ghl_id == ghl_id => {}
+                    Some(link) => {
+                        return Ok(Some(Reason::Duplicate {
+                            detail: format!(
+                                "GHL holds this person twice: {ghl_id} and {} (same {}); {} is already linked to {peer} {peer_id}; merge the two contacts in GHL",
+                                link.ghl_id,
+                                describe_key(key),
+                                link.ghl_id
+                            ),
+                        }));
+                    }
+                    None => {
+                        let state = if person.active {
+                            "not synced to GHL yet"
+                        } else {
+                            "inactive there; reactivate it to sync the two"
+                        };
+                        return Ok(Some(Reason::TargetHasPerson {
+                            other: format!("{peer} {peer_id}"),
+                            detail: format!("same {}; {state}", describe_key(key)),
+                        }));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// GHL contacts held back from the peer whose wait is over without them: linked by now (the
+    /// peer's record of the same person synced), or gone from GHL.
+    pub(super) fn close_moot_holds(&self) -> Result<(), SyncError> {
+        let peer = self.ctx.peer_name();
+        let mut moot = Vec::new();
+        for op in self.ctx.store.failed_queue()? {
+            let held = op.direction == Direction::ToPeer
+                && op.kind == KIND
+                && op.payload.is_null()
+                && op.action == Action::Create;
+            if !held {
+                continue;
+            }
+            let linked = self
+                .ctx
+                .store
+                .peer_id_for(peer, KIND, &op.source_id)?
+                .is_some();
+            if linked || (self.snapshot_complete && !self.knows_ghl(&op.source_id)) {
+                moot.push(op.id);
+            }
+        }
+        if !moot.is_empty() {
+            super::failed::close(self.ctx, &super::Selection::Ids(moot), true, "sync")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a peer record is to GHL's contacts.
+enum Twin {
+    /// This GHL contact is the same person and not linked to another peer record.
+    Found {
+        ghl_id: String,
+        by: String,
+    },
+    /// The same person, already linked to another peer record.
+    LinkedElsewhere {
+        ghl_id: String,
+        other: String,
+        by: String,
+    },
+    None,
+}
+
+/// A contact's `email` and `phone`, the fields it is matched by.
+fn contact_match_fields(contact: &crate::ghl::models::Contact) -> Map<String, Value> {
+    let mut fields = Map::new();
+    for (name, value) in [("email", &contact.email), ("phone", &contact.phone)] {
+        if let Some(value) = value {
+            fields.insert(name.to_string(), Value::from(value.clone()));
+        }
+    }
+    fields
+}
+
+/// `email:a@b.co` → `email a@b.co`, for messages.
+fn describe_key(key: &str) -> String {
+    match key.split_once(':') {
+        Some((kind, value)) => format!("{kind} {value}"),
+        None => key.to_string(),
+    }
+}

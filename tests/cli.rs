@@ -615,6 +615,8 @@ async fn store_restore_is_all_or_nothing_and_verify_exits_12_on_findings() {
             "ends after line",
         ),
         (whole[..whole.len() - 20].to_string(), "cut short"),
+        // One flipped bit inside a line that still decodes: the checksum catches it.
+        (whole.replacen("C-1", "C-0", 1), "does not match"),
     ] {
         std::fs::write(&cut, body).unwrap();
         let out = run(&target, &[Path::new("restore"), &cut]).await;

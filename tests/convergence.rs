@@ -8,39 +8,15 @@ mod common;
 
 use common::Harness;
 use common::oracle::{EndState, assert_converged};
-use common::scenario::{Scenario, context, ghl_client, queue_summary, run_once, until_quiet};
+use common::scenario::{
+    Reference, Scenario, context, ghl_client, queue_summary, run_once, until_quiet,
+};
 use ghlsync::store::Store;
 use serde_json::json;
-use std::collections::BTreeSet;
 use std::time::Duration;
-use tokio::sync::OnceCell;
 
 const CONTACTS: usize = 300;
 const ROUNDS: usize = 3;
-
-/// The fault-free end state and failed queue of the scenario, computed once per test binary.
-static REFERENCE: OnceCell<(EndState, BTreeSet<String>)> = OnceCell::const_new();
-
-async fn reference() -> &'static (EndState, BTreeSet<String>) {
-    REFERENCE
-        .get_or_init(|| async {
-            let h = Harness::start(CONTACTS).await;
-            let dir = tempfile::tempdir().unwrap();
-            let ctx = context(
-                &h,
-                Store::open(&dir.path().join("store")).unwrap(),
-                h.client(),
-            );
-            let scenario = Scenario::plan(&h, ROUNDS).await;
-            for round in 0..ROUNDS {
-                scenario.edit(&h, round).await;
-                assert!(run_once(&ctx).await, "a fault-free run succeeds");
-            }
-            until_quiet(&h, &ctx).await;
-            (EndState::capture(&h).await, queue_summary(&ctx.store))
-        })
-        .await
-}
 
 /// A sandbox of the scenario's seed, its state before any sync, and a store.
 struct Rig {
@@ -81,7 +57,7 @@ impl Rig {
         self.faults_off().await;
         let ctx = context(&self.h, store, ghl_client(&self.h, None));
         let runs = until_quiet(&self.h, &ctx).await;
-        let (reference, queue) = reference().await;
+        let (reference, queue) = Reference::shared(CONTACTS, ROUNDS).await;
         let actual = EndState::capture(&self.h).await;
         println!(
             "quiet after {runs} fault-free runs: {}; failed queue {}",
@@ -103,17 +79,26 @@ impl Rig {
                     .any(|line| line.contains(&format!(" {} ", op.source_id)))
                 {
                     println!(
-                        "  {} {}: {:?}",
+                        "  {} {}: {:?} payload {}",
                         op.kind,
                         op.source_id,
-                        op.error.map(|e| e.message)
+                        op.error.map(|e| e.message),
+                        op.payload
                     );
                 }
             }
         }
         let differences = actual.diff(reference);
-        if !differences.is_empty() {
-            common::scenario::story(&self.h, &ctx.store, &differences).await;
+        if !differences.is_empty() || !extra.is_empty() {
+            // The story of every record that differs or fails where the reference does not.
+            let mut about = differences.clone();
+            about.extend(
+                extra
+                    .iter()
+                    .filter_map(|line| line.split(' ').nth(2))
+                    .map(|id| format!("repsly:{id}:")),
+            );
+            common::scenario::story(&self.h, &ctx.store, &about).await;
         }
         assert_converged(reference, &actual, &self.baseline);
         assert!(

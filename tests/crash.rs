@@ -247,6 +247,7 @@ async fn a_stranded_write_to_ghl_never_overwrites_a_later_ghl_edit() {
             payload: city.map_or_else(|| Value::Object(mapped.clone()), |c| json!({"city": c})),
             source_hash: Some(ghlsync::sync::hash::hash_fields(&mapped)),
             parent_id: None,
+            upsert_by: None,
             planned_against: Some(agreed.ghl_hash),
             ..in_flight(
                 store,
@@ -361,6 +362,7 @@ async fn a_stranded_write_to_ghl_does_not_take_a_later_peer_edit_for_its_own() {
         payload: json!({"city": first}),
         source_hash: Some(ghlsync::sync::hash::hash_fields(&fields)),
         parent_id: None,
+        upsert_by: None,
         ..in_flight(
             store,
             &s.ctx.mapping.fingerprint(),
@@ -492,6 +494,7 @@ fn in_flight(
         planned_against: None,
         source_hash: None,
         parent_id: None,
+        upsert_by: None,
         state: OpState::InFlight {
             owner: "engine".into(),
             since: now,

@@ -8,14 +8,11 @@
 mod common;
 
 use common::Harness;
-use common::binary::{sync_command, write_config};
+use common::binary::{sync_command, sync_until_quiet, write_config};
 use common::oracle::{EndState, assert_converged};
-use common::scenario::{Scenario, context, queue_summary, run_once, until_quiet};
-use common::sync::{Routes, sandbox_writes};
-use ghlsync::store::{OpState, Store};
-use std::collections::BTreeSet;
+use common::scenario::{Reference, Scenario, queue_summary};
+use ghlsync::store::Store;
 use std::os::unix::process::ExitStatusExt;
-use tokio::sync::OnceCell;
 
 const CONTACTS: usize = 200;
 const ROUNDS: usize = 2;
@@ -27,29 +24,6 @@ fn hits(site: &str) -> [u32; 2] {
         "cursor" => [1, 3],
         _ => [1, 40],
     }
-}
-
-static REFERENCE: OnceCell<(EndState, BTreeSet<String>)> = OnceCell::const_new();
-
-async fn reference() -> &'static (EndState, BTreeSet<String>) {
-    REFERENCE
-        .get_or_init(|| async {
-            let h = Harness::start(CONTACTS).await;
-            let dir = tempfile::tempdir().unwrap();
-            let ctx = context(
-                &h,
-                Store::open(&dir.path().join("store")).unwrap(),
-                h.client(),
-            );
-            let scenario = Scenario::plan(&h, ROUNDS).await;
-            for round in 0..ROUNDS {
-                scenario.edit(&h, round).await;
-                assert!(run_once(&ctx).await);
-            }
-            until_quiet(&h, &ctx).await;
-            (EndState::capture(&h).await, queue_summary(&ctx.store))
-        })
-        .await
 }
 
 /// One cell: the scenario with `site:action:hit` armed in every run of its rounds.
@@ -90,25 +64,10 @@ async fn cell(site: &str, action: &str, hit: u32) -> String {
             );
         }
     }
-    // Fault-free until quiet.
-    for runs in 1..=25 {
-        let before = sandbox_writes(&h, Routes::All).await;
-        let out = sync_command(home.path(), &config).output().await.unwrap();
-        let after = sandbox_writes(&h, Routes::All).await;
-        let store = Store::open(&store_path).unwrap();
-        let waiting = store
-            .failed_queue()
-            .unwrap()
-            .iter()
-            .any(|op| matches!(op.state, OpState::RetryScheduled { .. }));
-        if out.status.success() && before == after && !waiting {
-            break;
-        }
-        assert!(runs < 25, "{site}:{action}:{hit}: no quiet run");
-    }
+    sync_until_quiet(&h, home.path(), &config).await;
     let store = Store::open(&store_path).unwrap();
     assert!(store.operations_in("in_flight").unwrap().is_empty());
-    let (reference, queue) = reference().await;
+    let (reference, queue) = Reference::shared(CONTACTS, ROUNDS).await;
     let actual = EndState::capture(&h).await;
     let differences = actual.diff(reference);
     if !differences.is_empty() {

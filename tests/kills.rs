@@ -12,12 +12,11 @@
 mod common;
 
 use common::Harness;
-use common::binary::{sync_command, write_config};
+use common::binary::{sync_command, sync_until_quiet, write_config};
 use common::oracle::{EndState, assert_converged};
-use common::scenario::{Scenario, context, queue_summary, run_once, until_quiet};
-use common::sync::{Routes, sandbox_writes};
+use common::scenario::{Reference, Scenario, queue_summary};
 use ghlsync::sandbox::{BurstLimit, SandboxOptions};
-use ghlsync::store::{OpState, Store};
+use ghlsync::store::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::os::unix::process::ExitStatusExt;
@@ -47,24 +46,7 @@ async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_e
     let max_spawns = kills_wanted * 4;
 
     // The reference: the same rounds, each followed by a fault-free run, then quiet.
-    let reference_dir = tempfile::tempdir().unwrap();
-    let reference_h = Harness::start(contacts).await;
-    let reference = {
-        let h = &reference_h;
-        let dir = &reference_dir;
-        let ctx = context(
-            h,
-            Store::open(&dir.path().join("store")).unwrap(),
-            h.client(),
-        );
-        let scenario = Scenario::plan(h, rounds).await;
-        for round in 0..rounds {
-            scenario.edit(h, round).await;
-            assert!(run_once(&ctx).await, "a fault-free run succeeds");
-        }
-        until_quiet(h, &ctx).await;
-        (EndState::capture(h).await, queue_summary(&ctx.store))
-    };
+    let reference = Reference::run(contacts, rounds).await;
     let reference_secs = started.elapsed().as_secs_f64();
 
     // The same location under GHL's limit compressed tenfold (100 requests a second).
@@ -148,28 +130,7 @@ async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_e
     }
 
     // Fault-free runs of the binary until one writes nothing and nothing waits on the ladder.
-    let mut quiet_runs = 0;
-    loop {
-        quiet_runs += 1;
-        assert!(quiet_runs <= 25, "no quiet run after 25 runs");
-        let before = sandbox_writes(&h, Routes::All).await;
-        let out = sync_command(home.path(), &config).output().await.unwrap();
-        assert!(
-            out.status.success(),
-            "a final run failed\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let after = sandbox_writes(&h, Routes::All).await;
-        let store = Store::open(&store_path).unwrap();
-        let waiting = store
-            .failed_queue()
-            .unwrap()
-            .iter()
-            .any(|op| matches!(op.state, OpState::RetryScheduled { .. }));
-        if before == after && !waiting {
-            break;
-        }
-    }
+    let quiet_runs = sync_until_quiet(&h, home.path(), &config).await;
 
     let store = Store::open(&store_path).unwrap();
     assert!(store.operations_in("in_flight").unwrap().is_empty());
@@ -191,24 +152,24 @@ async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_e
         held.len(),
         started.elapsed().as_secs_f64()
     );
-    let differences = actual.diff(&reference.0);
+    let differences = actual.diff(&reference.end);
     if !differences.is_empty() {
         println!("faulted:");
         common::scenario::story(&h, &store, &differences).await;
         println!("reference:");
-        let reference_store = Store::open(&reference_dir.path().join("store")).unwrap();
-        common::scenario::story(&reference_h, &reference_store, &differences).await;
+        let reference_store = Store::open(&reference.dir.path().join("store")).unwrap();
+        common::scenario::story(&reference.h, &reference_store, &differences).await;
     }
     // The mapping's own duplicates (people whose Repsly `Mobile` is their GHL phone: the
     // default mapping matches by `Phone` only) are in the fault-free run too; a kill may add none.
-    let mapping_own = reference.0.duplicates(&baseline);
+    let mapping_own = reference.end.duplicates(&baseline);
     println!(
         "the fault-free run's own duplicate groups beyond the seed: {}",
         mapping_own.len()
     );
-    assert_converged(&reference.0, &actual, &reference.0);
-    let extra: Vec<_> = held.difference(&reference.1).collect();
-    let missing: Vec<_> = reference.1.difference(&held).collect();
+    assert_converged(&reference.end, &actual, &reference.end);
+    let extra: Vec<_> = held.difference(&reference.queue).collect();
+    let missing: Vec<_> = reference.queue.difference(&held).collect();
     assert!(
         extra.is_empty() && missing.is_empty(),
         "the failed queue differs from the fault-free run's: extra {extra:#?}, missing {missing:#?}"

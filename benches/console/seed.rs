@@ -549,6 +549,7 @@ fn failed_op(store: &Store, n: usize, contact: Option<usize>, base: DateTime<Utc
         planned_against: None,
         source_hash: None,
         parent_id: None,
+        upsert_by: None,
         state,
         attempts: 1 + (n % 5) as u32,
         error: Some(OpError {

@@ -218,6 +218,7 @@ mod tests {
             planned_against: None,
             source_hash: None,
             parent_id: None,
+            upsert_by: None,
             state,
             attempts: 1,
             error: Some(OpError {

@@ -162,6 +162,12 @@ pub struct Operation {
     /// after a crash and the peer cannot read the child again (Repsly notes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
+    /// For a GHL contact update: the key (`email` or `phone`, with the contact's value) that
+    /// GHL held on this contact alone when the update was planned, so the whole update goes as
+    /// one upsert by it (PUT cannot carry `companyName`). `None`: PUT, and an upsert by a key
+    /// looked up first for what PUT cannot carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upsert_by: Option<UpsertKey>,
     pub state: OpState,
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -170,6 +176,14 @@ pub struct Operation {
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<u64>,
+}
+
+/// A key an upsert finds one GHL contact by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpsertKey {
+    /// `email` or `phone`.
+    pub field: String,
+    pub value: String,
 }
 
 /// A link between a peer record and its GHL twin.

@@ -19,6 +19,7 @@ fn op(store: &Store, state: OpState) -> Operation {
         planned_against: None,
         source_hash: None,
         parent_id: None,
+        upsert_by: None,
         state,
         attempts: 1,
         error: None,

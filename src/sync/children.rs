@@ -89,12 +89,7 @@ impl Run<'_> {
                             ..Bookkeeping::default()
                         },
                     };
-                    let sent = Sent {
-                        target_id: found_id,
-                        ghl_record: Some(found),
-                        peer_fields: None,
-                        created: false,
-                    };
+                    let sent = Sent::found_in_ghl(&found_id, found);
                     return self.settle(out, sent).await;
                 }
                 // Found, but the peer has changed it since: an update of what is there.

@@ -72,7 +72,6 @@ impl Run<'_> {
                 .await;
         };
         self.handled(link.ghl_id.clone());
-        let source = Source::Peer(record.clone());
         let ghl_now = self
             .ghl_now(&link.ghl_id)?
             .map(|record| project(&record, &keys));
@@ -110,29 +109,15 @@ impl Run<'_> {
                 &changed,
             ),
             planned_against,
+            upsert_by: self.upsert_key(&link.ghl_id, &changed),
             ..Bookkeeping::default()
         };
         let unchanged_in_ghl = changed.is_empty();
-        let out = Outbound {
-            kind: KIND,
-            direction: Direction::ToGhl,
-            action: Action::Update,
-            source_id: record.id.clone(),
-            target_id: Some(link.ghl_id.clone()),
-            target_parent_id: None,
-            payload: Value::Object(changed),
-            source,
-            book,
-        };
+        let out = ghl_update(&record, &link.ghl_id, changed, book);
         if unchanged_in_ghl && let Some(now) = self.ghl_now(&link.ghl_id)? {
             // The record changed only where GHL is not written (a constant): nothing to send,
             // the baseline moves on.
-            let sent = Sent {
-                target_id: link.ghl_id,
-                ghl_record: Some(now),
-                peer_fields: None,
-                created: false,
-            };
+            let sent = Sent::found_in_ghl(&link.ghl_id, now);
             return self.settle(out, sent).await;
         }
         self.write(out).await?;
@@ -186,52 +171,32 @@ impl Run<'_> {
         };
         let mut report = diff(ghl_now, &merged.agreed);
         report.insert("conflicts".into(), conflicts);
-        let source = Source::Peer(record.clone());
         if merged.to_ghl.is_empty() && merged.to_peer.is_empty() {
             // Both sides made the same change: nothing to send, but the baseline moves on to
             // it (a stale one would make the next run send one side's whole record again).
             let Some(now) = self.ghl_now(ghl_id)? else {
                 return Ok(());
             };
-            let out = Outbound {
-                kind: KIND,
-                direction: Direction::ToGhl,
-                action: Action::Update,
-                source_id: record.id.clone(),
-                target_id: Some(ghl_id.to_string()),
-                target_parent_id: None,
-                payload: Value::Object(Map::new()),
-                source,
-                book: Bookkeeping {
-                    peer_id: Some(record.id.clone()),
-                    peer_fields,
-                    ghl_keys: keys,
-                    diff: report,
-                    ..Bookkeeping::default()
-                },
+            let book = Bookkeeping {
+                peer_id: Some(record.id.clone()),
+                peer_fields,
+                ghl_keys: keys,
+                diff: report,
+                ..Bookkeeping::default()
             };
-            let sent = Sent {
-                target_id: ghl_id.to_string(),
-                ghl_record: Some(now),
-                peer_fields: None,
-                created: false,
-            };
+            let out = ghl_update(record, ghl_id, Map::new(), book);
+            let sent = Sent::found_in_ghl(ghl_id, now);
             return self.settle(out, sent).await;
         }
         // The peer will map to the agreed fields plus what only it knows (custom fields).
         let mut agreed_peer_side = peer_fields.clone();
         agreed_peer_side.extend(merged.agreed.clone());
         if !merged.to_ghl.is_empty() {
-            self.write(Outbound {
-                kind: KIND,
-                direction: Direction::ToGhl,
-                action: Action::Update,
-                source_id: record.id.clone(),
-                target_id: Some(ghl_id.to_string()),
-                target_parent_id: None,
-                payload: Value::Object(merged.to_ghl.clone()),
-                source: source.clone(),
-                book: Bookkeeping {
+            self.write(ghl_update(
+                record,
+                ghl_id,
+                merged.to_ghl.clone(),
+                Bookkeeping {
                     peer_id: Some(record.id.clone()),
                     peer_fields: if merged.to_peer.is_empty() {
                         peer_fields.clone()
@@ -243,9 +208,10 @@ impl Run<'_> {
                     outcome: Some(outcome),
                     // Merged against GHL as it is now, not as the baseline has it.
                     planned_against: Some(hash_fields(ghl_now)),
+                    upsert_by: self.upsert_key(ghl_id, &merged.to_ghl),
                     ..Bookkeeping::default()
                 },
-            })
+            ))
             .await?;
         }
         if !merged.to_peer.is_empty() && ctx.settings.contacts.to_peer {
@@ -282,6 +248,7 @@ impl Run<'_> {
                     outcome: Some(outcome),
                     peer_hash: None,
                     gaps_open: false,
+                    upsert_by: None,
                 },
             })
             .await?;
@@ -335,6 +302,7 @@ impl Run<'_> {
                 planned_against: Some(hash_fields(&as_read)),
                 peer_hash: None,
                 gaps_open: false,
+                upsert_by: None,
             },
         })
         .await?;
@@ -519,6 +487,7 @@ impl Run<'_> {
                 planned_against,
                 peer_hash: None,
                 gaps_open: false,
+                upsert_by: None,
             },
         })
         .await?;
@@ -565,4 +534,24 @@ pub(super) fn changed_fields(
         })
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect()
+}
+
+/// An update of GHL contact `ghl_id` from peer contact `record`.
+pub(super) fn ghl_update(
+    record: &Arc<PeerRecord>,
+    ghl_id: &str,
+    payload: Map<String, Value>,
+    book: Bookkeeping,
+) -> Outbound {
+    Outbound {
+        kind: KIND,
+        direction: Direction::ToGhl,
+        action: Action::Update,
+        source_id: record.id.clone(),
+        target_id: Some(ghl_id.to_string()),
+        target_parent_id: None,
+        payload: Value::Object(payload),
+        source: Source::Peer(record.clone()),
+        book,
+    }
 }

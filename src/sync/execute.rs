@@ -83,6 +83,8 @@ pub struct Bookkeeping {
     /// A peer contact linked to a GHL contact that may hold fields the peer lacks: the baseline
     /// leaves those out of what is agreed, until they reach the peer (`contacts::gap_keys`).
     pub gaps_open: bool,
+    /// Kept on the operation: see `Operation::upsert_by`.
+    pub upsert_by: Option<crate::store::UpsertKey>,
 }
 
 /// How a write ended, for the run's counts.
@@ -121,6 +123,7 @@ impl Executor<'_> {
             planned_against: None,
             source_hash: None,
             parent_id: None,
+            upsert_by: None,
             state: OpState::InFlight {
                 owner: self.owner.to_string(),
                 since: now,
@@ -190,6 +193,7 @@ impl Executor<'_> {
         op.source = source;
         op.source_hash = source_hash;
         op.planned_against = out.book.planned_against.clone();
+        op.upsert_by = out.book.upsert_by.clone();
         op.mapping_fingerprint = self.ctx.mapping.fingerprint();
         op.error = None;
         (op, out.book, deferred)
@@ -220,6 +224,7 @@ impl Executor<'_> {
             planned_against: None,
             source_hash: None,
             parent_id: None,
+            upsert_by: None,
             state: OpState::Done,
             attempts: 0,
             error: None,
@@ -512,6 +517,7 @@ impl Executor<'_> {
             planned_against: _,
             peer_hash: _,
             gaps_open,
+            upsert_by: _,
         } = book;
         let outcome = outcome.unwrap_or(Outcome::Ok);
         op.state = OpState::Done;
@@ -809,6 +815,7 @@ mod tests {
             planned_against: None,
             source_hash: None,
             parent_id: None,
+            upsert_by: None,
             state: OpState::Failed,
             attempts,
             error: None,

@@ -147,46 +147,58 @@ pub fn close(
 ) -> Result<Vec<u64>, SyncError> {
     let mut closed = Vec::new();
     for op in select(ctx, selection)? {
-        let Some(mut claimed) = ctx.store.claim(op.id, &RETRYABLE, owner)? else {
+        let Some(claimed) = ctx.store.claim(op.id, &RETRYABLE, owner)? else {
             continue;
         };
-        claimed.state = if resolved {
-            OpState::Resolved
+        let id = claimed.id;
+        let why = if resolved {
+            "marked resolved"
         } else {
-            OpState::Skipped
+            "skipped"
         };
-        claimed.updated_at = Utc::now();
-        let entry = LogEntry {
-            at: claimed.updated_at,
-            trigger: owner.to_string(),
-            peer: claimed.peer.clone(),
-            direction: claimed.direction,
-            kind: claimed.kind,
-            peer_id: Some(claimed.source_id.clone()),
-            ghl_id: claimed.target_id.clone(),
-            action: Action::Skip,
-            outcome: Outcome::Ok,
-            error_class: None,
-            status: None,
-            trace_id: None,
-            message: Some(
-                if resolved {
-                    "marked resolved"
-                } else {
-                    "skipped"
-                }
-                .into(),
-            ),
-            duration_ms: 0,
-            diff: Map::new(),
-            op_id: Some(claimed.id),
-            run_id: None,
-        };
-        ctx.store.update_operation(&claimed, Some(&entry))?;
-        ctx.announce(&entry);
-        closed.push(claimed.id);
+        close_one(ctx, claimed, owner, why, resolved)?;
+        closed.push(id);
     }
     Ok(closed)
+}
+
+/// Ends one claimed operation without sending it: resolved (in sync after all, or fixed by
+/// hand) or skipped (nothing to send it to, or won't fix). `trigger` is who ended it.
+pub(super) fn close_one(
+    ctx: &SyncContext,
+    mut op: Operation,
+    trigger: &str,
+    why: &str,
+    resolved: bool,
+) -> Result<(), SyncError> {
+    op.state = if resolved {
+        OpState::Resolved
+    } else {
+        OpState::Skipped
+    };
+    op.updated_at = Utc::now();
+    let entry = LogEntry {
+        at: op.updated_at,
+        trigger: trigger.to_string(),
+        peer: op.peer.clone(),
+        direction: op.direction,
+        kind: op.kind,
+        peer_id: Some(op.source_id.clone()),
+        ghl_id: op.target_id.clone(),
+        action: Action::Skip,
+        outcome: Outcome::Ok,
+        error_class: None,
+        status: None,
+        trace_id: None,
+        message: Some(why.to_string()),
+        duration_ms: 0,
+        diff: Map::new(),
+        op_id: Some(op.id),
+        run_id: None,
+    };
+    ctx.store.update_operation(&op, Some(&entry))?;
+    ctx.announce(&entry);
+    Ok(())
 }
 
 /// Refreshes what an operation needs from the store and the mapping: target and parent ids that

@@ -166,6 +166,7 @@ impl Run<'_> {
                 planned_against: None,
                 source_hash: None,
                 parent_id,
+                upsert_by: None,
                 state,
                 attempts: 0,
                 error: Some(error),

@@ -15,18 +15,17 @@
 //! Everything else (an update whose source is as planned, a tag, a delete) is sent as planned,
 //! if its target has not changed since (`Executor::send_if_current`).
 
-use super::context::{SyncContext, SyncError};
+use super::context::SyncError;
 use super::execute::{Bookkeeping, Ended};
-use super::failed::{RetryMode, peer_contact_change, rebuild, reread_source};
+use super::failed::{RetryMode, close_one, peer_contact_change, rebuild, reread_source};
 use super::hash::hash_fields;
 use super::pages::Arrival;
 use super::run::Run;
 use super::send::project;
 use crate::ghl::ErrorClass;
 use crate::peers::{EntityKind, PeerRecord};
-use crate::store::{Action, Direction, LogEntry, OpError, OpState, Operation, Outcome};
+use crate::store::{Action, Direction, OpError, OpState, Operation};
 use chrono::Utc;
-use serde_json::Map;
 use std::sync::PoisonError;
 
 /// How a replay ended.
@@ -117,6 +116,9 @@ impl Run<'_> {
             Some(source) => source,
             None => {
                 reread_source(self.ctx, &mut op, mode != RetryMode::CurrentMapping).await;
+                // The key was held by this contact alone when the run that planned it looked;
+                // later, a replay sends by PUT and looks the key up again first.
+                op.upsert_by = None;
                 let book = rebuild(self.ctx, &mut op, mode)?;
                 let exec = self.executor();
                 let ended = if self.by_person() {
@@ -135,6 +137,7 @@ impl Run<'_> {
                 close_one(
                     self.ctx,
                     op,
+                    "sync",
                     "the record no longer exists on its side",
                     false,
                 )?;
@@ -154,6 +157,7 @@ impl Run<'_> {
                 close_one(
                     self.ctx,
                     *op,
+                    "sync",
                     "nothing left to send: the record is already in sync",
                     true,
                 )?;
@@ -292,44 +296,6 @@ impl Run<'_> {
             },
         }
     }
-}
-
-/// Ends one claimed operation without sending it: resolved (in sync after all) or skipped
-/// (nothing to send it to).
-fn close_one(
-    ctx: &SyncContext,
-    mut op: Operation,
-    why: &str,
-    resolved: bool,
-) -> Result<(), SyncError> {
-    op.state = if resolved {
-        OpState::Resolved
-    } else {
-        OpState::Skipped
-    };
-    op.updated_at = Utc::now();
-    let entry = LogEntry {
-        at: op.updated_at,
-        trigger: "sync".to_string(),
-        peer: op.peer.clone(),
-        direction: op.direction,
-        kind: op.kind,
-        peer_id: Some(op.source_id.clone()),
-        ghl_id: op.target_id.clone(),
-        action: Action::Skip,
-        outcome: Outcome::Ok,
-        error_class: None,
-        status: None,
-        trace_id: None,
-        message: Some(why.to_string()),
-        duration_ms: 0,
-        diff: Map::new(),
-        op_id: Some(op.id),
-        run_id: None,
-    };
-    ctx.store.update_operation(&op, Some(&entry))?;
-    ctx.announce(&entry);
-    Ok(())
 }
 
 /// The replay slot: what lets the planner reuse the queued operation it was handed.

@@ -10,7 +10,7 @@ use crate::ghl::models::{
 };
 use crate::ghl::{ErrorClass, GhlError};
 use crate::peers::{EntityKind, PeerError, PeerRecord};
-use crate::store::{Action, Direction, OpError, Operation};
+use crate::store::{Action, Direction, OpError, Operation, UpsertKey};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -25,6 +25,18 @@ pub struct Sent {
     pub peer_fields: Option<Map<String, Value>>,
     /// True when the target says the write made a new record (a GHL upsert's `new`).
     pub created: bool,
+}
+
+impl Sent {
+    /// What a GHL record already holds, for a link made without a request (`Run::settle`).
+    pub fn found_in_ghl(id: &str, record: Value) -> Sent {
+        Sent {
+            target_id: id.to_string(),
+            ghl_record: Some(record),
+            peer_fields: None,
+            created: false,
+        }
+    }
 }
 
 pub enum SendError {
@@ -140,7 +152,7 @@ async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErro
         }
         (EntityKind::Contact, Action::Update) => {
             let id = required(&op.target_id, "GHL contact id")?;
-            update_contact(ctx, id, payload).await
+            update_contact(ctx, id, payload, op.upsert_by.as_ref()).await
         }
         (EntityKind::Contact, Action::Tag) => {
             let id = required(&op.target_id, "GHL contact id")?;
@@ -243,13 +255,26 @@ async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErro
 }
 
 /// Fields GHL accepts on upsert but not on `PUT /contacts/:id` (UpdateContactDto lacks them).
-const UPSERT_ONLY: [&str; 2] = ["companyName", "gender"];
+pub(super) const UPSERT_ONLY: [&str; 2] = ["companyName", "gender"];
 
 /// A contact update: PUT for what PUT accepts; what only upsert accepts goes through upsert keyed
 /// by the contact's own email (or phone), and GHL must answer with the same contact — otherwise
 /// its duplicate rules matched someone else and nothing is claimed as done.
-async fn update_contact(ctx: &SyncContext, id: &str, payload: &Value) -> Result<Sent, SendError> {
+async fn update_contact(
+    ctx: &SyncContext,
+    id: &str,
+    payload: &Value,
+    upsert_by: Option<&UpsertKey>,
+) -> Result<Sent, SendError> {
     let ghl = &ctx.ghl;
+    if let Some(key) = upsert_by {
+        match update_by_upsert(ctx, id, payload, key).await {
+            // GHL has answered 422 to writes it made (GoHighLevel/highlevel-api-docs#64): the
+            // update goes the long way below, PUT and a looked-up upsert, each safe to repeat.
+            Err(SendError::Failed(err)) if err.status == Some(422) => {}
+            other => return other,
+        }
+    }
     let mut put = payload.as_object().cloned().unwrap_or_default();
     let mut upsert_only = Map::new();
     for key in UPSERT_ONLY {
@@ -338,6 +363,36 @@ async fn update_contact(ctx: &SyncContext, id: &str, payload: &Value) -> Result<
     let contact =
         latest.ok_or_else(|| local(ErrorClass::Decode, "GHL answered no contact".into()))?;
     Ok(sent_ghl(contact.id.clone(), &contact, payload))
+}
+
+/// A contact update as one upsert, by a key GHL held on this contact alone when it was planned:
+/// one request for what PUT and an upsert would carry between them. GHL must answer with this
+/// contact; otherwise it matched someone else (the key moved since) and nothing is claimed.
+async fn update_by_upsert(
+    ctx: &SyncContext,
+    id: &str,
+    payload: &Value,
+    key: &UpsertKey,
+) -> Result<Sent, SendError> {
+    let mut body = payload.as_object().cloned().unwrap_or_default();
+    body.insert(key.field.clone(), Value::from(key.value.clone()));
+    let mut upsert: UpsertContactDto = dto(&Value::Object(body), "UpsertContactDto")?;
+    upsert.location_id = Some(ctx.ghl.location_id().to_string());
+    let answer = ctx.ghl.upsert_contact(&upsert).await?;
+    if answer.contact.id != id {
+        return Err(local(
+            ErrorClass::Validation,
+            format!(
+                "GHL matched contact {} instead of {id} by its {} when updating it; GHL holds duplicates of it — merge them in GHL, then retry",
+                answer.contact.id, key.field
+            ),
+        ));
+    }
+    Ok(sent_ghl(
+        answer.contact.id.clone(),
+        &answer.contact,
+        payload,
+    ))
 }
 
 async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendError> {

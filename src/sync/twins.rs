@@ -15,7 +15,7 @@ use super::mapping::MatchKey;
 use super::run::Run;
 use super::send::{Sent, project, restrict};
 use crate::peers::{EntityKind, PeerRecord};
-use crate::store::{Action, Direction};
+use crate::store::{Action, Direction, UpsertKey};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -50,32 +50,17 @@ impl Run<'_> {
             }
             Twin::LinkedElsewhere { ghl_id, other, by } => {
                 let peer = self.ctx.peer_name();
-                return self.hold(Held {
-                    kind: KIND,
-                    direction: Direction::ToGhl,
-                    source_id: &record.id,
-                    source: serde_json::to_value(&*record).unwrap_or(Value::Null),
-                    parent_id: None,
-                    reason: Reason::Duplicate {
-                        detail: format!(
-                            "{peer} holds this person twice: {} and {other} (same {}); {other} is already linked to GHL contact {ghl_id}; merge the two in {peer}, then retry",
-                            record.id,
-                            describe_key(&by)
-                        ),
-                    },
-                });
+                let detail = format!(
+                    "{peer} holds this person twice: {} and {other} (same {}); {other} is already linked to GHL contact {ghl_id}; merge the two in {peer}, then retry",
+                    record.id,
+                    describe_key(&by)
+                );
+                return self.hold_peer_contact(&record, Reason::Duplicate { detail });
             }
             Twin::None => {}
         }
         if match_keys.is_empty() {
-            return self.hold(Held {
-                kind: KIND,
-                direction: Direction::ToGhl,
-                source_id: &record.id,
-                source: serde_json::to_value(&*record).unwrap_or(Value::Null),
-                parent_id: None,
-                reason: Reason::NoMatchKey,
-            });
+            return self.hold_peer_contact(&record, Reason::NoMatchKey);
         }
         let book = Bookkeeping {
             peer_id: Some(record.id.clone()),
@@ -116,6 +101,60 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// How an update of GHL contact `ghl_id` carrying `payload` can go as one request: when it
+    /// carries a field PUT does not accept (`companyName`), the whole update goes as an upsert
+    /// by the contact's email (else phone), if the run's snapshot shows that key on this contact
+    /// alone and the update does not change it. `None`: PUT (and for those fields an upsert by a
+    /// key looked up first, `send::update_contact`).
+    pub(super) fn upsert_key(
+        &self,
+        ghl_id: &str,
+        payload: &Map<String, Value>,
+    ) -> Option<UpsertKey> {
+        let needs_upsert = super::send::UPSERT_ONLY
+            .iter()
+            .any(|field| payload.contains_key(*field));
+        if !needs_upsert || !self.snapshot_complete {
+            return None;
+        }
+        let held = self.ghl_snapshot.get(ghl_id)?.match_fields();
+        let key_of = |field: &str, value: &Value| {
+            contact_keys(&Map::from_iter([(field.to_string(), value.clone())]))
+                .into_iter()
+                .next()
+        };
+        for field in ["email", "phone"] {
+            let Some(value) = held.get(field) else {
+                continue;
+            };
+            let Some(key) = key_of(field, value) else {
+                continue;
+            };
+            let moves = payload
+                .get(field)
+                .is_some_and(|new| key_of(field, new).as_ref() != Some(&key));
+            if !moves && self.ghl_people_with(&key) == [ghl_id] {
+                return Some(UpsertKey {
+                    field: field.to_string(),
+                    value: value.as_str().unwrap_or_default().to_string(),
+                });
+            }
+        }
+        None
+    }
+
+    /// Holds a peer contact back from GHL for `reason`.
+    fn hold_peer_contact(&self, record: &PeerRecord, reason: Reason) -> Result<(), SyncError> {
+        self.hold(Held {
+            kind: KIND,
+            direction: Direction::ToGhl,
+            source_id: &record.id,
+            source: serde_json::to_value(record).unwrap_or(Value::Null),
+            parent_id: None,
+            reason,
+        })
     }
 
     /// The match keys of a peer record's GHL-side fields, in the mapping's `match` order.
@@ -294,6 +333,7 @@ impl Run<'_> {
                 planned_against: Some(peer_hash.clone()),
                 peer_hash: None,
                 gaps_open: false,
+                upsert_by: None,
             },
         };
         if in_step {
@@ -353,16 +393,11 @@ impl Run<'_> {
             &changed,
         );
         report.insert("linked_by".into(), Value::from(describe_key(&by)));
-        let out = Outbound {
-            kind: KIND,
-            direction: Direction::ToGhl,
-            action: Action::Update,
-            source_id: record.id.clone(),
-            target_id: Some(ghl_id.clone()),
-            target_parent_id: None,
-            payload: Value::Object(changed.clone()),
-            source: Source::Peer(record.clone()),
-            book: Bookkeeping {
+        let out = super::contacts::ghl_update(
+            &record,
+            &ghl_id,
+            changed.clone(),
+            Bookkeeping {
                 peer_id: Some(record.id.clone()),
                 peer_fields,
                 peer_hash: Some(peer_hash),
@@ -370,16 +405,12 @@ impl Run<'_> {
                 diff: report,
                 planned_against: Some(hash_fields(&ghl_fields)),
                 gaps_open: true,
+                upsert_by: self.upsert_key(&ghl_id, &changed),
                 ..Bookkeeping::default()
             },
-        };
+        );
         let answer = if changed.is_empty() {
-            let sent = Sent {
-                target_id: ghl_id.clone(),
-                ghl_record: Some(ghl_json.clone()),
-                peer_fields: None,
-                created: false,
-            };
+            let sent = Sent::found_in_ghl(&ghl_id, ghl_json.clone());
             self.settle(out, sent).await?;
             Some(ghl_json)
         } else {
@@ -427,6 +458,12 @@ impl Run<'_> {
         }
         for key in &keys {
             for (peer_id, person) in self.ctx.store.people_with(peer, key)? {
+                if peer_id == ghl_id {
+                    // The peer record this contact was created as (it carries the GHL id): an
+                    // earlier create landed unseen. Creating again is an upsert by that id,
+                    // and its answer makes the link.
+                    continue;
+                }
                 match self.ctx.store.link(peer, KIND, &peer_id)? {
                     Some(link) if link.ghl_id == ghl_id => {}
                     Some(link) => {

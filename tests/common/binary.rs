@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use super::Harness;
+use super::sync::{Routes, sandbox_writes};
 use ghlsync::config::secrets::Secrets;
+use ghlsync::store::{OpState, Store};
 use std::path::{Path, PathBuf};
 
 /// What `ghlsync sandbox --write-config` writes, with faster import polling, the store in
@@ -50,4 +52,24 @@ pub fn sync_command(home: &Path, config: &Path) -> tokio::process::Command {
         .env("XDG_DATA_HOME", home.join("data"))
         .kill_on_drop(true);
     command
+}
+
+/// `ghlsync sync`, fault-free, until a run succeeds, writes nothing and leaves nothing on the
+/// retry ladder; the store is `home/store`. Returns the runs it took; panics after 25.
+pub async fn sync_until_quiet(h: &Harness, home: &Path, config: &Path) -> usize {
+    for runs in 1..=25 {
+        let before = sandbox_writes(h, Routes::All).await;
+        let out = sync_command(home, config).output().await.unwrap();
+        let after = sandbox_writes(h, Routes::All).await;
+        let store = Store::open(&home.join("store")).unwrap();
+        let waiting = store
+            .failed_queue()
+            .unwrap()
+            .iter()
+            .any(|op| matches!(op.state, OpState::RetryScheduled { .. }));
+        if out.status.success() && before == after && !waiting {
+            return runs;
+        }
+    }
+    panic!("no quiet run after 25 runs of the binary");
 }

@@ -83,6 +83,18 @@ impl Harness {
         response.json().await.unwrap_or(Value::Null)
     }
 
+    /// `GET /_sandbox/dump`: both sides' whole state.
+    pub async fn dump(&self) -> Value {
+        self.http
+            .get(self.url("/_sandbox/dump"))
+            .send()
+            .await
+            .expect("dump request")
+            .json()
+            .await
+            .expect("dump json")
+    }
+
     pub async fn stats(&self) -> Value {
         self.http
             .get(self.url("/_sandbox/stats"))

@@ -91,15 +91,7 @@ impl EndState {
     pub async fn capture(h: &Harness) -> EndState {
         let mut dump = Value::Null;
         for _ in 0..200 {
-            dump = h
-                .http
-                .get(h.url("/_sandbox/dump"))
-                .send()
-                .await
-                .expect("dump request")
-                .json()
-                .await
-                .expect("dump json");
+            dump = h.dump().await;
             if dump["repsly"]["pendingImportJobs"].as_u64() == Some(0) {
                 break;
             }

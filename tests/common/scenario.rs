@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use super::Harness;
+use super::oracle::EndState;
 use super::sync::repsly_settings;
 use ghlsync::ghl::models::{CreateContactDto, UpdateContactDto};
 use ghlsync::ghl::{AuthSettings, GhlClient, RetryPolicy};
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 /// Edits per round.
 const CITIES: usize = 5;
@@ -40,15 +42,7 @@ pub struct Scenario {
 
 impl Scenario {
     pub async fn plan(h: &Harness, rounds: usize) -> Scenario {
-        let dump: Value = h
-            .http
-            .get(h.url("/_sandbox/dump"))
-            .send()
-            .await
-            .expect("dump")
-            .json()
-            .await
-            .expect("dump json");
+        let dump = h.dump().await;
         let mut clients: Vec<(String, String)> = rows(&dump["repsly"]["clients"])
             .iter()
             .filter(|c| c["Active"] != json!(false))
@@ -150,6 +144,44 @@ impl Scenario {
 
 fn rows(value: &Value) -> Vec<Value> {
     value.as_array().cloned().unwrap_or_default()
+}
+
+/// The scenario run fault-free: its end state and failed queue are what a run with faults must
+/// end at. The sandbox and the store stay with it (a failure's story reads both).
+pub struct Reference {
+    pub end: EndState,
+    pub queue: BTreeSet<String>,
+    pub h: Harness,
+    pub dir: tempfile::TempDir,
+}
+
+impl Reference {
+    pub async fn run(contacts: usize, rounds: usize) -> Reference {
+        let h = Harness::start(contacts).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("store")).expect("store opens");
+        let ctx = context(&h, store, h.client());
+        let scenario = Scenario::plan(&h, rounds).await;
+        for round in 0..rounds {
+            scenario.edit(&h, round).await;
+            assert!(run_once(&ctx).await, "a fault-free run succeeds");
+        }
+        until_quiet(&h, &ctx).await;
+        let (end, queue) = (EndState::capture(&h).await, queue_summary(&ctx.store));
+        Reference { end, queue, h, dir }
+    }
+
+    /// The end state and failed queue of the scenario run fault-free, computed once per test
+    /// binary (its tests share one seed and size).
+    pub async fn shared(contacts: usize, rounds: usize) -> &'static (EndState, BTreeSet<String>) {
+        static SHARED: OnceCell<(EndState, BTreeSet<String>)> = OnceCell::const_new();
+        SHARED
+            .get_or_init(|| async {
+                let reference = Reference::run(contacts, rounds).await;
+                (reference.end, reference.queue)
+            })
+            .await
+    }
 }
 
 /// Sync settings for integrity tests: the retry ladder compressed to milliseconds, so what
@@ -266,6 +298,7 @@ pub async fn story(h: &Harness, store: &Store, differences: &[String]) {
         .map(str::to_string)
         .collect();
     let ghl = h.client();
+    let mut ghl_ids = BTreeSet::new();
     for line in differences {
         let Some(email) = line
             .split("ghl:")
@@ -277,14 +310,26 @@ pub async fn story(h: &Harness, store: &Store, differences: &[String]) {
         };
         if let Ok(found) = ghl.find_duplicate(Some(email), None).await
             && let Some(contact) = found.contact
-            && let Some(code) = store
+        {
+            if let Ok(notes) = ghl.list_notes(&contact.id).await {
+                for note in notes.notes {
+                    ghl_ids.insert(note.id.clone());
+                    println!(
+                        "  GHL note {} on {} added {:?}: {:?}",
+                        note.id, contact.id, note.date_added, note.body
+                    );
+                }
+            }
+            if let Some(code) = store
                 .peer_id_for("repsly", EntityKind::Contact, &contact.id)
                 .unwrap()
-        {
-            codes.insert(code);
+            {
+                codes.insert(code);
+            }
         }
     }
     let mut ids = codes.clone();
+    ids.extend(ghl_ids);
     for kind in [EntityKind::Task, EntityKind::Note, EntityKind::Appointment] {
         for (child, link) in store.links("repsly", kind).unwrap() {
             if link.parent.as_ref().is_some_and(|p| codes.contains(p)) {
@@ -294,7 +339,9 @@ pub async fn story(h: &Harness, store: &Store, differences: &[String]) {
     }
     println!("story of {codes:?}:");
     for entry in store.log_tail(1_000_000).unwrap() {
-        if entry.peer_id.as_ref().is_some_and(|id| ids.contains(id)) {
+        if entry.peer_id.as_ref().is_some_and(|id| ids.contains(id))
+            || entry.ghl_id.as_ref().is_some_and(|id| ids.contains(id))
+        {
             println!(
                 "  {} run {:?} {} {} {} {} {} {} {:?} {}",
                 entry.at.format("%H:%M:%S%.3f"),

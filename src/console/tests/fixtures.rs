@@ -231,6 +231,7 @@ pub fn operation(id: u64, class: ErrorClass, source: &str) -> Operation {
         planned_against: None,
         source_hash: None,
         parent_id: None,
+        upsert_by: None,
         state: OpState::Failed,
         attempts: 1,
         error: Some(OpError {

@@ -107,6 +107,110 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
     assert_eq!(same, 2, "both notes are in GHL, once each");
 }
 
+/// A create found in flight at start-up is looked up on its target first. When that lookup
+/// fails (GHL answers 503 to every attempt of it), not knowing is not "not there": the write
+/// waits in the failed queue and is looked up again when retried, never sent blind — sent then,
+/// it would have landed twice.
+#[tokio::test]
+async fn a_stranded_create_whose_lookup_fails_is_never_sent_blind() {
+    use ghlsync::ghl::models::NotesDto;
+    use ghlsync::sync::failed::{RetryMode, Selection, retry};
+    let s = SyncHarness::start(120).await;
+    s.run().await;
+    let (store, peer_name) = (&s.ctx.store, s.ctx.peer_name());
+    // A client whose GHL contact's notes are surveyed: a new note there is created without a
+    // lookup, so a create planned anew beside a stranded one would land twice.
+    let (code, parent) = store
+        .links(peer_name, EntityKind::Contact)
+        .unwrap()
+        .into_iter()
+        .map(|(code, link)| (code, link.ghl_id))
+        .find(|(_, ghl_id)| store.surveyed(peer_name, EntityKind::Note, ghl_id).unwrap())
+        .expect("a client whose notes were surveyed");
+    const TEXT: &str = "Stranded, then looked for.";
+    s.h.admin_post("repsly/notes", json!({"ClientCode": code, "Note": TEXT}))
+        .await;
+    let note = read_all(s.ctx.peer.as_ref(), EntityKind::Note)
+        .await
+        .into_iter()
+        .find(|n| n.fields.get("Note") == Some(&json!(TEXT)))
+        .unwrap();
+    let payload = s
+        .ctx
+        .mapping
+        .entity(EntityKind::Note)
+        .unwrap()
+        .to_ghl(&note)
+        .fields;
+    // The create reached GHL; the engine was killed before it heard the answer.
+    let dto: NotesDto = serde_json::from_value(Value::Object(payload.clone())).unwrap();
+    s.ctx.ghl.create_note(&parent, &dto).await.unwrap();
+    let op = Operation {
+        target_parent_id: Some(parent.clone()),
+        payload: Value::Object(payload),
+        source: serde_json::to_value(&note).unwrap(),
+        ..in_flight(
+            store,
+            &s.ctx.mapping.fingerprint(),
+            (EntityKind::Note, Direction::ToGhl, Action::Create),
+            &note.id,
+        )
+    };
+    store.record_intent(&op).await.unwrap();
+    let in_ghl = || async {
+        s.ctx
+            .ghl
+            .list_notes(&parent)
+            .await
+            .unwrap()
+            .notes
+            .into_iter()
+            .filter(|n| n.body.starts_with(TEXT))
+            .count()
+    };
+
+    // Every attempt of the lookup (the client makes four) answers 503.
+    let failing = vec![json!({"route": "GET /contacts/:contactId/notes", "kind": "status503"}); 4];
+    s.h.admin_post("faults", json!({ "next": failing })).await;
+    s.run().await;
+    assert_eq!(
+        in_ghl().await,
+        1,
+        "sent again while it could not be looked up"
+    );
+    let waiting = store
+        .failed_queue()
+        .unwrap()
+        .into_iter()
+        .find(|queued| queued.id == op.id)
+        .expect("the write waits in the failed queue");
+    let message = waiting.error.map(|e| e.message).unwrap_or_default();
+    assert!(message.contains("looking for it failed"), "{message}");
+    assert!(
+        store
+            .link(peer_name, EntityKind::Note, &note.id)
+            .unwrap()
+            .is_none()
+    );
+
+    // Retried once GHL answers: found and linked, not created.
+    retry(
+        &s.ctx,
+        &Selection::Ids(vec![op.id]),
+        RetryMode::CurrentMapping,
+        "test",
+    )
+    .await
+    .unwrap();
+    assert_eq!(in_ghl().await, 1, "created again on retry");
+    assert!(
+        store
+            .link(peer_name, EntityKind::Note, &note.id)
+            .unwrap()
+            .is_some()
+    );
+}
+
 /// A write to Repsly planned from GHL's side (flow 4, a merge, a gap fill) whose run is killed
 /// after its intent is durable is found in flight at the next start. If someone edited the Repsly
 /// record in between, sending the stranded payload again would overwrite that edit with the

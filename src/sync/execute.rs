@@ -242,19 +242,29 @@ impl Executor<'_> {
     }
 
     /// Whether an operation found in flight already landed on its target: a create is looked up
-    /// there (`send::reconcile`), and committed as it is when found.
+    /// there (`send::reconcile`), and committed as it is when found. When the lookup itself
+    /// fails, the operation is recorded as failed (`Some` of how it ended), never sent blind.
     pub async fn landed(
         &self,
         op: &Operation,
         book: &Bookkeeping,
     ) -> Result<Option<Ended>, SyncError> {
-        if let Ok(Some(found)) = reconcile(self.ctx, op).await {
-            let mut done = op.clone();
-            done.attempts += 1;
-            self.commit(done, book.clone(), &found, 0, None).await?;
-            return Ok(Some(Ended::Ok));
+        match reconcile(self.ctx, op).await {
+            Ok(Some(found)) => {
+                let mut done = op.clone();
+                done.attempts += 1;
+                self.commit(done, book.clone(), &found, 0, None).await?;
+                Ok(Some(Ended::Ok))
+            }
+            Ok(None) => Ok(None),
+            // A lookup that failed is not "not there": sent again now, the write could land
+            // twice. It waits on the ladder, and its next attempt looks first again.
+            Err(err) => Ok(Some(self.fail(
+                op.clone(),
+                lookup_failed(err),
+                book.clone(),
+            )?)),
         }
-        Ok(None)
     }
 
     /// Records a failure of an operation that could not even be attempted (its record could not
@@ -481,7 +491,7 @@ impl Executor<'_> {
                     send(self.ctx, &op).await
                 }
                 Ok(None) => refused_twice(result),
-                Err(lookup) => Err(lookup),
+                Err(lookup) => Err(SendError::Failed(lookup_failed(lookup))),
             };
         }
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -711,6 +721,18 @@ fn refused_twice(result: Result<Sent, SendError>) -> Result<Sent, SendError> {
         }
         other => other,
     }
+}
+
+/// A failed lookup of a write that may have landed: its outcome stays unknown (`Ambiguous`),
+/// so it is never superseded by a new plan, and its next attempt looks first again.
+fn lookup_failed(err: SendError) -> OpError {
+    let mut err = failed(err);
+    err.class = ErrorClass::Ambiguous;
+    err.message = format!(
+        "the write may have landed, and looking for it failed: {}",
+        err.message
+    );
+    err
 }
 
 /// A failed read of the target, as the operation's error.

@@ -478,6 +478,16 @@ impl<'a> Run<'a> {
         if &queued.payload == payload || payload.is_null() {
             return Ok(true);
         }
+        // A create whose outcome is unknown may have landed: only its replay, which looks for
+        // it first, plans it again (with the record as it is then).
+        if queued.action == Action::Create
+            && queued
+                .error
+                .as_ref()
+                .is_some_and(|err| err.class == crate::ghl::ErrorClass::Ambiguous)
+        {
+            return Ok(true);
+        }
         let id = queued.id;
         tally.open.remove(&key);
         drop(tally);

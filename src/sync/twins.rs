@@ -106,8 +106,8 @@ impl Run<'_> {
     /// How an update of GHL contact `ghl_id` carrying `payload` can go as one request: when it
     /// carries a field PUT does not accept (`companyName`), the whole update goes as an upsert
     /// by the contact's email (else phone), if the run's snapshot shows that key on this contact
-    /// alone and the update does not change it. `None`: PUT (and for those fields an upsert by a
-    /// key looked up first, `send::update_contact`).
+    /// alone and the update does not write that field. `None`: PUT (and for those fields an
+    /// upsert by a key looked up first, `send::update_contact`).
     pub(super) fn upsert_key(
         &self,
         ghl_id: &str,
@@ -132,10 +132,12 @@ impl Run<'_> {
             let Some(key) = key_of(field, value) else {
                 continue;
             };
-            let moves = payload
-                .get(field)
-                .is_some_and(|new| key_of(field, new).as_ref() != Some(&key));
-            if !moves && self.ghl_people_with(&key) == [ghl_id] {
+            // A key the update writes (even only in another format) is not one to find the
+            // contact by: the upsert would send the key's old form, or match nobody.
+            if payload.contains_key(field) {
+                continue;
+            }
+            if self.ghl_people_with(&key) == [ghl_id] {
                 return Some(UpsertKey {
                     field: field.to_string(),
                     value: value.as_str().unwrap_or_default().to_string(),

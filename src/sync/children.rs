@@ -11,7 +11,7 @@ use super::hash::{diff, hash_fields, normalise};
 use super::hold::{Held, Reason};
 use super::identity::child_key;
 use super::run::Run;
-use super::send::{Sent, project};
+use super::send::{Sent, project, restrict};
 use super::settings::{Activity, DeletePolicy};
 use crate::peers::{EntityKind, PeerRecord};
 use crate::store::{Action, Direction, Outcome};
@@ -66,7 +66,7 @@ impl Run<'_> {
             };
             if let Some(found) = self.find_ghl_child(kind, parent, &full, &record.id).await? {
                 let ghl_fields = project(&found, &keys);
-                let changed = changed_child_fields(&full, &ghl_fields);
+                let changed = changed_child_fields(&full, &found);
                 let found_id = found
                     .get("id")
                     .and_then(Value::as_str)
@@ -93,7 +93,10 @@ impl Run<'_> {
                     return self.settle(out, sent).await;
                 }
                 // Found, but the peer has changed it since: an update of what is there.
-                before = normalise(&ghl_fields);
+                before = normalise(&restrict(
+                    &ghl_fields,
+                    &changed.keys().cloned().collect::<Vec<_>>(),
+                ));
                 payload = changed;
                 target = Some(found_id);
             }
@@ -367,14 +370,23 @@ fn to_values<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
 }
 
 /// The mapped fields a child found in GHL does not hold yet (compared as hashes compare them).
-fn changed_child_fields(
-    fields: &Map<String, Value>,
-    ghl_fields: &Map<String, Value>,
-) -> Map<String, Value> {
-    let (now, there) = (normalise(fields), normalise(ghl_fields));
+/// The mapped fields of a peer child that GHL's child `found` (as GHL answers it, every field)
+/// holds otherwise. Times are compared as instants: GHL answers appointments' in its own form
+/// ("2021-07-16 11:00:00"), and a found child in another form is not a change.
+fn changed_child_fields(fields: &Map<String, Value>, found: &Value) -> Map<String, Value> {
+    let there = found.as_object().map(normalise).unwrap_or_default();
+    let now = normalise(fields);
+    let same_instant = |a: Option<&Value>, b: Option<&Value>| match (a, b) {
+        (Some(Value::String(a)), Some(Value::String(b))) => {
+            super::identity::instant(a).is_some_and(|at| Some(at) == super::identity::instant(b))
+        }
+        _ => false,
+    };
     fields
         .iter()
-        .filter(|(key, _)| now.get(*key) != there.get(*key))
+        .filter(|(key, _)| {
+            now.get(*key) != there.get(*key) && !same_instant(now.get(*key), there.get(*key))
+        })
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect()
 }

@@ -615,8 +615,12 @@ async fn store_restore_is_all_or_nothing_and_verify_exits_12_on_findings() {
             "ends after line",
         ),
         (whole[..whole.len() - 20].to_string(), "cut short"),
-        // One flipped bit inside a line that still decodes: the checksum catches it.
-        (whole.replacen("C-1", "C-0", 1), "does not match"),
+        // One flipped bit inside a line that still decodes (the reverse link's key "G1" as
+        // "G0"; keys and values are hex): the checksum catches it.
+        (
+            whole.replacen("636f6e746163742f4731", "636f6e746163742f4730", 1),
+            "does not match",
+        ),
     ] {
         std::fs::write(&cut, body).unwrap();
         let out = run(&target, &[Path::new("restore"), &cut]).await;

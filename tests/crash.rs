@@ -64,25 +64,7 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
                     .is_none()
         })
         .unwrap();
-    let op = Operation {
-        target_parent_id: Some(parent.clone()),
-        payload: Value::Object(
-            s.ctx
-                .mapping
-                .entity(EntityKind::Note)
-                .unwrap()
-                .to_ghl(&twin)
-                .fields,
-        ),
-        source: serde_json::to_value(&twin).unwrap(),
-        ..in_flight(
-            store,
-            &s.ctx.mapping.fingerprint(),
-            (EntityKind::Note, Direction::ToGhl, Action::Create),
-            &twin.id,
-        )
-    };
-    store.record_intent(&op).await.unwrap();
+    stranded_note_create(&s, &twin, &parent).await;
 
     s.run().await;
     assert!(store.operations_in("in_flight").unwrap().is_empty());
@@ -145,18 +127,7 @@ async fn a_stranded_create_whose_lookup_fails_is_never_sent_blind() {
     // The create reached GHL; the engine was killed before it heard the answer.
     let dto: NotesDto = serde_json::from_value(Value::Object(payload.clone())).unwrap();
     s.ctx.ghl.create_note(&parent, &dto).await.unwrap();
-    let op = Operation {
-        target_parent_id: Some(parent.clone()),
-        payload: Value::Object(payload),
-        source: serde_json::to_value(&note).unwrap(),
-        ..in_flight(
-            store,
-            &s.ctx.mapping.fingerprint(),
-            (EntityKind::Note, Direction::ToGhl, Action::Create),
-            &note.id,
-        )
-    };
-    store.record_intent(&op).await.unwrap();
+    let op = stranded_note_create(&s, &note, &parent).await;
     let in_ghl = || async {
         s.ctx
             .ghl
@@ -572,6 +543,31 @@ fn editable_clients(clients: &[PeerRecord], mapping: &Mapping) -> Vec<String> {
         .collect();
     codes.sort();
     codes
+}
+
+/// The create of Repsly note `note` under GHL contact `parent`, left in flight by a kill.
+async fn stranded_note_create(s: &SyncHarness, note: &PeerRecord, parent: &str) -> Operation {
+    let store = &s.ctx.store;
+    let op = Operation {
+        target_parent_id: Some(parent.to_string()),
+        payload: Value::Object(
+            s.ctx
+                .mapping
+                .entity(EntityKind::Note)
+                .unwrap()
+                .to_ghl(note)
+                .fields,
+        ),
+        source: serde_json::to_value(note).unwrap(),
+        ..in_flight(
+            store,
+            &s.ctx.mapping.fingerprint(),
+            (EntityKind::Note, Direction::ToGhl, Action::Create),
+            &note.id,
+        )
+    };
+    store.record_intent(&op).await.unwrap();
+    op
 }
 
 /// An operation as a killed engine leaves it: intent written, state in flight. Tests set what

@@ -4,7 +4,6 @@
 
 mod common;
 
-use common::Harness;
 use common::oracle::{EndState, assert_converged};
 use common::sync::SyncHarness;
 use ghlsync::ghl::models::{CreateContactDto, NotesDto};
@@ -39,17 +38,6 @@ async fn synced() -> (SyncHarness, EndState, EndState) {
     (s, baseline, end)
 }
 
-async fn dump(h: &Harness) -> Value {
-    h.http
-        .get(h.url("/_sandbox/dump"))
-        .send()
-        .await
-        .expect("dump")
-        .json()
-        .await
-        .expect("dump json")
-}
-
 fn rows<'a>(v: &'a Value, key: &str) -> &'a [Value] {
     v[key].as_array().map_or(&[], Vec::as_slice)
 }
@@ -77,7 +65,7 @@ async fn two_fault_free_runs_of_one_seed_end_equal_and_add_no_duplicate() {
     );
     assert!(!end_a.diff(&base_a).is_empty());
     // …with ids drawn at random in each sandbox, which the canonical form sets aside.
-    let (ids_a, ids_b) = (dump(&a.h).await, dump(&b.h).await);
+    let (ids_a, ids_b) = (a.h.dump().await, b.h.dump().await);
     let ids = |d: &Value| -> Vec<String> {
         rows(&d["ghl"], "contacts")
             .iter()
@@ -118,7 +106,7 @@ async fn two_fault_free_runs_of_one_seed_end_equal_and_add_no_duplicate() {
 async fn the_oracle_reports_an_extra_note_a_changed_client_and_a_duplicate_contact() {
     let (s, baseline, reference) = synced().await;
     assert!(reference.diff(&reference).is_empty());
-    let before = dump(&s.h).await;
+    let before = s.h.dump().await;
     let (ghl, repsly) = (&before["ghl"], &before["repsly"]);
     let location = s.h.sandbox.location_id.clone();
     let client = s.h.client();

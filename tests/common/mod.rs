@@ -85,25 +85,22 @@ impl Harness {
 
     /// `GET /_sandbox/dump`: both sides' whole state.
     pub async fn dump(&self) -> Value {
-        self.http
-            .get(self.url("/_sandbox/dump"))
-            .send()
-            .await
-            .expect("dump request")
-            .json()
-            .await
-            .expect("dump json")
+        self.admin_get("dump").await
     }
 
     pub async fn stats(&self) -> Value {
+        self.admin_get("stats").await
+    }
+
+    async fn admin_get(&self, path: &str) -> Value {
         self.http
-            .get(self.url("/_sandbox/stats"))
+            .get(self.url(&format!("/_sandbox/{path}")))
             .send()
             .await
-            .expect("stats request")
+            .expect("admin request")
             .json()
             .await
-            .expect("stats json")
+            .expect("admin json")
     }
 
     /// Requests the sandbox counted for `method route` (route template), any status.

@@ -513,24 +513,23 @@ pub(super) fn gap_keys(
 }
 
 /// Mapped fields whose value differs from the agreed state (custom fields always travel when
-/// present: they cannot be compared with a GHL read). An email that differs only in case is the
-/// same address: sending it would change nothing, and where GHL holds the person twice a PUT
-/// carrying it is refused as a duplicate.
+/// present: they cannot be compared with a GHL read). An email that differs only in case, or a
+/// phone in another format, says the same (`identity::same_contact_value`): sending it would
+/// change nothing, and where GHL holds the person twice a PUT carrying it is refused as a
+/// duplicate.
 pub(super) fn changed_fields(
     peer_fields: &Map<String, Value>,
     before: &Map<String, Value>,
 ) -> Map<String, Value> {
     let now = super::hash::normalise(peer_fields);
-    let same_email = |a: Option<&Value>, b: Option<&Value>| match (a, b) {
-        (Some(Value::String(a)), Some(Value::String(b))) => a.trim().eq_ignore_ascii_case(b.trim()),
-        _ => false,
-    };
     peer_fields
         .iter()
         .filter(|(key, _)| match key.as_str() {
             "customFields" => true,
-            "email" => !same_email(before.get("email"), now.get("email")),
-            key => before.get(key) != now.get(key),
+            key => match (before.get(key), now.get(key)) {
+                (Some(a), Some(b)) => !super::identity::same_contact_value(key, a, b),
+                (a, b) => a != b,
+            },
         })
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect()

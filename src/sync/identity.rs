@@ -39,6 +39,24 @@ pub fn contact_keys(fields: &Map<String, Value>) -> Vec<String> {
     keys
 }
 
+/// Whether two values of GHL contact field `field` say the same: equal, or, for `email` and
+/// `phone`, one match key (an email differing only in case, a number in another format). A
+/// merge or a change check that told them apart would write a reformat as a change.
+pub fn same_contact_value(field: &str, a: &Value, b: &Value) -> bool {
+    if a == b {
+        return true;
+    }
+    if !matches!(field, "email" | "phone") {
+        return false;
+    }
+    let key = |value: &Value| {
+        contact_keys(&Map::from_iter([(field.to_string(), value.clone())]))
+            .into_iter()
+            .next()
+    };
+    key(a).is_some_and(|key_a| Some(key_a) == key(b))
+}
+
 /// A child's identity within its contact, from GHL-side fields; `None` when the fields do not
 /// say enough to recognise it again (no due date, no start, no body).
 pub fn child_key(kind: EntityKind, fields: &Map<String, Value>) -> Option<String> {

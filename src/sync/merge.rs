@@ -3,6 +3,7 @@
 //! authority (peer, GHL, or the later update), and every conflict is reported with both values.
 
 use super::hash::normalise;
+use super::identity::same_contact_value;
 use super::mapping::Authority;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -43,9 +44,10 @@ pub fn merge(
         let b = base.get(key).cloned().unwrap_or(Value::Null);
         let p = peer.get(key).cloned().unwrap_or(Value::Null);
         let g = ghl.get(key).cloned().unwrap_or(Value::Null);
-        let agreed = if p == g || g == b {
+        let same = |x: &Value, y: &Value| same_contact_value(key, x, y);
+        let agreed = if same(&p, &g) || same(&g, &b) {
             p.clone()
-        } else if p == b {
+        } else if same(&p, &b) {
             g.clone()
         } else {
             let rule = authority(key);
@@ -65,10 +67,10 @@ pub fn merge(
             });
             value
         };
-        if agreed != g {
+        if !same(&agreed, &g) {
             merged.to_ghl.insert(key.clone(), agreed.clone());
         }
-        if agreed != p {
+        if !same(&agreed, &p) {
             merged.to_peer.insert(key.clone(), agreed.clone());
         }
         if !agreed.is_null() {
@@ -111,6 +113,24 @@ mod tests {
         assert_eq!(merged.conflicts[0].field, "phone");
         assert_eq!(merged.conflicts[0].winner, "peer");
         assert_eq!(merged.conflicts[0].rule, "peer");
+    }
+
+    #[test]
+    fn one_number_or_address_written_two_ways_is_agreement_not_a_conflict() {
+        // GHL holds the phone as typed, the peer got it back in E.164 (a gap fill); the email
+        // differs only in case.
+        let base = map(json!({"city": "Oslo"}));
+        let peer = map(json!({"city": "Oslo", "phone": "+15550191289", "email": "Ann@B.co"}));
+        let ghl = map(json!({"city": "Oslo", "phone": "(555) 019-1289", "email": "ann@b.co"}));
+        let merged = merge(&base, &peer, &ghl, |_| Authority::Peer, true);
+        assert!(merged.conflicts.is_empty(), "{:?}", merged.conflicts);
+        assert!(merged.to_ghl.is_empty(), "{:?}", merged.to_ghl);
+        assert!(merged.to_peer.is_empty(), "{:?}", merged.to_peer);
+        assert_eq!(merged.agreed["phone"], "+15550191289");
+        // A different number is still a change.
+        let moved = map(json!({"city": "Oslo", "phone": "+15550191200"}));
+        let merged = merge(&base, &moved, &ghl, |_| Authority::Peer, true);
+        assert_eq!(merged.to_ghl["phone"], "+15550191200");
     }
 
     #[test]

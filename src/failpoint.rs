@@ -71,6 +71,12 @@ pub async fn pass(site: &str) -> Result<(), Action> {
         return Ok(());
     }
     tracing::warn!(site, action = ?armed.action, "test failpoint fired");
+    // Said on stderr too: a write the engine then finds landed leaves no trace in the store,
+    // and the matrix must still know the cell fired.
+    eprintln!(
+        "ghlsync: test failpoint {site}:{:?}:{} fired",
+        armed.action, armed.hit
+    );
     match armed.action {
         Action::Crash => crash(),
         Action::Error => Err(Action::Error),

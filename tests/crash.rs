@@ -76,16 +76,7 @@ async fn a_resumed_create_never_adopts_a_lookalike_linked_to_another_record() {
         twin_link.ghl_id, first.ghl_id,
         "the second note adopted the first one's GHL note: one of them is lost"
     );
-    let same = s
-        .ctx
-        .ghl
-        .list_notes(&parent)
-        .await
-        .unwrap()
-        .notes
-        .into_iter()
-        .filter(|n| n.body == body)
-        .count();
+    let same = ghl_notes_where(&s, &parent, |text| text == body).await;
     assert_eq!(same, 2, "both notes are in GHL, once each");
 }
 
@@ -128,17 +119,7 @@ async fn a_stranded_create_whose_lookup_fails_is_never_sent_blind() {
     let dto: NotesDto = serde_json::from_value(Value::Object(payload.clone())).unwrap();
     s.ctx.ghl.create_note(&parent, &dto).await.unwrap();
     let op = stranded_note_create(&s, &note, &parent).await;
-    let in_ghl = || async {
-        s.ctx
-            .ghl
-            .list_notes(&parent)
-            .await
-            .unwrap()
-            .notes
-            .into_iter()
-            .filter(|n| n.body.starts_with(TEXT))
-            .count()
-    };
+    let in_ghl = || ghl_notes_where(&s, &parent, |text| text.starts_with(TEXT));
 
     // Every attempt of the lookup (the client makes four) answers 503.
     let failing = vec![json!({"route": "GET /contacts/:contactId/notes", "kind": "status503"}); 4];
@@ -543,6 +524,12 @@ fn editable_clients(clients: &[PeerRecord], mapping: &Mapping) -> Vec<String> {
         .collect();
     codes.sort();
     codes
+}
+
+/// How many of GHL contact `parent`'s notes have a body `keep` accepts.
+async fn ghl_notes_where(s: &SyncHarness, parent: &str, keep: impl Fn(&str) -> bool) -> usize {
+    let notes = s.ctx.ghl.list_notes(parent).await.unwrap().notes;
+    notes.iter().filter(|note| keep(&note.body)).count()
 }
 
 /// The create of Repsly note `note` under GHL contact `parent`, left in flight by a kill.

@@ -8,9 +8,9 @@
 mod common;
 
 use common::Harness;
-use common::binary::{sync_command, sync_until_quiet, write_config};
+use common::binary::{BinaryRig, sync_command, sync_until_quiet};
 use common::oracle::{EndState, assert_converged};
-use common::scenario::{Reference, Scenario, queue_summary};
+use common::scenario::{Reference, queue_summary};
 use ghlsync::store::Store;
 use std::os::unix::process::ExitStatusExt;
 
@@ -29,13 +29,13 @@ fn hits(site: &str) -> [u32; 2] {
 /// One cell: the scenario with `site:action:hit` armed in every run of its rounds.
 async fn cell(site: &str, action: &str, hit: u32) -> String {
     let h = Harness::start(CONTACTS).await;
-    h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
-        .await;
-    let baseline = EndState::capture(&h).await;
-    let scenario = Scenario::plan(&h, ROUNDS).await;
-    let home = tempfile::tempdir().unwrap();
-    let config = write_config(&h, home.path(), "retry_ladder = [\"1ms\"]");
-    let store_path = home.path().join("store");
+    let BinaryRig {
+        baseline,
+        scenario,
+        home,
+        config,
+        store_path,
+    } = BinaryRig::start(&h, ROUNDS).await;
     let mut fired = 0;
     for round in 0..ROUNDS {
         scenario.edit(&h, round).await;

@@ -12,9 +12,9 @@
 mod common;
 
 use common::Harness;
-use common::binary::{sync_command, sync_until_quiet, write_config};
+use common::binary::{BinaryRig, sync_command, sync_until_quiet};
 use common::oracle::{EndState, assert_converged};
-use common::scenario::{Reference, Scenario, queue_summary};
+use common::scenario::{Reference, queue_summary};
 use ghlsync::sandbox::{BurstLimit, SandboxOptions};
 use ghlsync::store::Store;
 use rand::rngs::StdRng;
@@ -60,14 +60,13 @@ async fn fifty_sigkills_during_a_4000_contact_sync_end_where_a_fault_free_sync_e
         ..SandboxOptions::default()
     })
     .await;
-    h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
-        .await;
-    let baseline = EndState::capture(&h).await;
-    let scenario = Scenario::plan(&h, rounds).await;
-    let home = tempfile::tempdir().unwrap();
-    // What waits on the retry ladder is due at the next run: convergence needs no person.
-    let config = write_config(&h, home.path(), "retry_ladder = [\"1ms\"]");
-    let store_path = home.path().join("store");
+    let BinaryRig {
+        baseline,
+        scenario,
+        home,
+        config,
+        store_path,
+    } = BinaryRig::start(&h, rounds).await;
 
     let mut rng = StdRng::seed_from_u64(0x6b11_1e57);
     let (mut spawns, mut kills, mut finished, mut round) = (0usize, 0usize, 0usize, 0usize);

@@ -229,16 +229,12 @@ impl Run<'_> {
                     peer_payload.insert(name, value.clone());
                 }
             }
-            self.write(Outbound {
-                kind: KIND,
-                direction: Direction::ToPeer,
-                action: Action::Update,
-                source_id: ghl_id.to_string(),
-                target_id: Some(record.id.clone()),
-                target_parent_id: None,
-                payload: Value::Object(peer_payload),
-                source: ghl_json.into(),
-                book: Bookkeeping {
+            self.write(peer_update(
+                ghl_id,
+                &record.id,
+                peer_payload,
+                ghl_json,
+                Bookkeeping {
                     peer_id: Some(record.id.clone()),
                     planned_against: Some(hash_fields(&peer_fields)),
                     peer_fields: agreed_peer_side,
@@ -250,7 +246,7 @@ impl Run<'_> {
                     gaps_open: false,
                     upsert_by: None,
                 },
-            })
+            ))
             .await?;
         }
         Ok(())
@@ -283,16 +279,12 @@ impl Run<'_> {
         let now = restrict(&as_read, keys);
         let then = restrict(&echo.fields, keys);
         let ghl_fields = project(&answer, keys);
-        self.write(Outbound {
-            kind: KIND,
-            direction: Direction::ToPeer,
-            action: Action::Update,
-            source_id: ghl_id.to_string(),
-            target_id: Some(record.id.clone()),
-            target_parent_id: None,
-            payload: Value::Object(mapped.fields),
-            source: answer.into(),
-            book: Bookkeeping {
+        self.write(peer_update(
+            ghl_id,
+            &record.id,
+            mapped.fields,
+            answer,
+            Bookkeeping {
                 peer_id: Some(record.id.clone()),
                 peer_fields: echo.fields,
                 diff: diff(&now, &then),
@@ -304,7 +296,7 @@ impl Run<'_> {
                 gaps_open: false,
                 upsert_by: None,
             },
-        })
+        ))
         .await?;
         Ok(())
     }
@@ -551,6 +543,27 @@ pub(super) fn ghl_update(
         target_parent_id: None,
         payload: Value::Object(payload),
         source: Source::Peer(record.clone()),
+        book,
+    }
+}
+
+/// An update of peer contact `peer_id` with GHL contact `ghl_id`'s side (`ghl_json`, as read).
+pub(super) fn peer_update(
+    ghl_id: &str,
+    peer_id: &str,
+    payload: Map<String, Value>,
+    ghl_json: Value,
+    book: Bookkeeping,
+) -> Outbound {
+    Outbound {
+        kind: KIND,
+        direction: Direction::ToPeer,
+        action: Action::Update,
+        source_id: ghl_id.to_string(),
+        target_id: Some(peer_id.to_string()),
+        target_parent_id: None,
+        payload: Value::Object(payload),
+        source: ghl_json.into(),
         book,
     }
 }

@@ -316,16 +316,12 @@ impl Run<'_> {
         let in_step = hash_fields(&echo.fields) == peer_hash;
         let mut report = diff(&entity.to_ghl(&record).fields, &echo.fields);
         report.insert("linked_by".into(), Value::from("id"));
-        let out = Outbound {
-            kind: KIND,
-            direction: Direction::ToPeer,
-            action: Action::Update,
-            source_id: ghl_id.clone(),
-            target_id: Some(record.id.clone()),
-            target_parent_id: None,
-            payload: Value::Object(mapped.fields),
-            source: ghl_json.into(),
-            book: Bookkeeping {
+        let out = super::contacts::peer_update(
+            &ghl_id,
+            &record.id,
+            mapped.fields,
+            ghl_json,
+            Bookkeeping {
                 peer_id: Some(record.id.clone()),
                 peer_fields: echo.fields,
                 diff: report,
@@ -337,7 +333,7 @@ impl Run<'_> {
                 gaps_open: false,
                 upsert_by: None,
             },
-        };
+        );
         if in_step {
             let sent = Sent {
                 target_id: record.id.clone(),

@@ -3,10 +3,42 @@
 #![allow(dead_code)]
 
 use super::Harness;
+use super::oracle::EndState;
+use super::scenario::Scenario;
 use super::sync::{Routes, sandbox_writes};
 use ghlsync::config::secrets::Secrets;
 use ghlsync::store::{OpState, Store};
 use std::path::{Path, PathBuf};
+
+/// A sandbox of the scenario's seed made ready for the binary: its state before any sync, the
+/// scenario's picks, and a home whose config puts what waits on the retry ladder due at the
+/// next run (convergence needs no person).
+pub struct BinaryRig {
+    pub baseline: EndState,
+    pub scenario: Scenario,
+    pub home: tempfile::TempDir,
+    pub config: PathBuf,
+    pub store_path: PathBuf,
+}
+
+impl BinaryRig {
+    pub async fn start(h: &Harness, rounds: usize) -> BinaryRig {
+        h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
+            .await;
+        let baseline = EndState::capture(h).await;
+        let scenario = Scenario::plan(h, rounds).await;
+        let home = tempfile::tempdir().unwrap();
+        let config = write_config(h, home.path(), "retry_ladder = [\"1ms\"]");
+        let store_path = home.path().join("store");
+        BinaryRig {
+            baseline,
+            scenario,
+            home,
+            config,
+            store_path,
+        }
+    }
+}
 
 /// What `ghlsync sandbox --write-config` writes, with faster import polling, the store in
 /// `home`, and `sync` (TOML lines) under `[peers.repsly.sync]`.

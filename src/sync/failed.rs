@@ -27,6 +27,8 @@ pub enum RetryMode {
 pub enum Selection {
     Ids(Vec<u64>),
     Class(ErrorClass),
+    /// Every operation whose reason code (`reason_code`) is this one.
+    Reason(String),
     All,
 }
 
@@ -52,7 +54,21 @@ pub fn select(ctx: &SyncContext, selection: &Selection) -> Result<Vec<Operation>
             .into_iter()
             .filter(|op| op.error.as_ref().is_some_and(|e| e.class == *class))
             .collect(),
+        Selection::Reason(code) => queue
+            .into_iter()
+            .filter(|op| reason_code(op) == code)
+            .collect(),
     })
+}
+
+/// The stable code a failure is filed under: the reason the planner or the send recorded, else
+/// its error class (`unknown` when no error was recorded). Screens group and filter by it, and
+/// `failures retry --reason` takes it.
+pub fn reason_code(op: &Operation) -> &str {
+    match &op.error {
+        Some(error) => error.reason.as_deref().unwrap_or(error.class.as_str()),
+        None => "unknown",
+    }
 }
 
 /// Manual retry of a selection (the console's and `ghlsync failures retry`'s path). Each

@@ -20,6 +20,6 @@ pub mod settings;
 mod twins;
 
 pub use context::{SyncContext, SyncError};
-pub use failed::{RetryMode, RetryReport, Selection};
+pub use failed::{RetryMode, RetryReport, Selection, reason_code};
 pub use run::{PlannedChange, RunOptions, RunReport, run_sync};
 pub use settings::SyncSettings;

@@ -71,7 +71,7 @@ pub enum Request {
     MappingPreview {
         generation: u64,
         text: String,
-        peer_id: String,
+        target: PreviewTarget,
     },
     SaveMapping {
         text: String,
@@ -104,6 +104,11 @@ impl Request {
         }
     }
 
+    /// The labels the reducer recognises in `Answer::Failed`.
+    pub const MAPPING_CHECK: &'static str = "mapping check";
+    pub const MAPPING_PREVIEW: &'static str = "mapping preview";
+    pub const SAVE_MAPPING: &'static str = "save mapping";
+
     pub fn label(&self) -> &'static str {
         match self {
             Request::Contacts { .. } => "contacts",
@@ -116,10 +121,54 @@ impl Request {
             Request::Retry { .. } => "retry",
             Request::Close { .. } => "close",
             Request::Mapping => "mapping",
-            Request::MappingCheck { .. } => "mapping check",
-            Request::MappingPreview { .. } => "mapping preview",
-            Request::SaveMapping { .. } => "save mapping",
+            Request::MappingCheck { .. } => Request::MAPPING_CHECK,
+            Request::MappingPreview { .. } => Request::MAPPING_PREVIEW,
+            Request::SaveMapping { .. } => Request::SAVE_MAPPING,
             Request::UndoMapping => "undo mapping",
+        }
+    }
+}
+
+/// The record a mapping preview runs on, and so its direction: a peer record shows what goes
+/// to GHL (peer → GHL), a GHL contact what goes to the peer, in the peer's field names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreviewTarget {
+    Peer(String),
+    Ghl(String),
+}
+
+impl PreviewTarget {
+    /// How the editor's preview input reads a typed id: `ghl:ID` is a GHL contact, `peer:ID`
+    /// or a bare id a peer record.
+    pub fn parse(text: &str) -> Option<PreviewTarget> {
+        let text = text.trim();
+        let (ghl, id) = match text.split_once(':') {
+            Some((prefix, id)) if prefix.eq_ignore_ascii_case("ghl") => (true, id),
+            Some((prefix, id)) if prefix.eq_ignore_ascii_case("peer") => (false, id),
+            _ => (false, text),
+        };
+        let id = id.trim();
+        if id.is_empty() {
+            return None;
+        }
+        Some(if ghl {
+            PreviewTarget::Ghl(id.to_string())
+        } else {
+            PreviewTarget::Peer(id.to_string())
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            PreviewTarget::Peer(id) | PreviewTarget::Ghl(id) => id,
+        }
+    }
+
+    /// The form `parse` reads back.
+    pub fn as_input(&self) -> String {
+        match self {
+            PreviewTarget::Peer(id) => format!("peer:{id}"),
+            PreviewTarget::Ghl(id) => format!("ghl:{id}"),
         }
     }
 }

@@ -122,6 +122,57 @@ impl Screen {
     }
 }
 
+/// Where Esc returns: the trails (breadcrumb stacks) seen before the current one, newest last.
+/// Coming back to a trail already in the history drops everything after it, so the history
+/// has no cycles, never grows past the number of places, and Esc never walks in circles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NavHistory {
+    trails: Vec<Vec<Screen>>,
+    /// The current change of trail is a return (Esc): it is not recorded.
+    returning: bool,
+}
+
+impl NavHistory {
+    /// More than any walk without cycles visits (9 screens, a few trails each).
+    const MAX: usize = 32;
+
+    /// The trail `from` was left for `to`.
+    pub fn record(&mut self, from: Vec<Screen>, to: &[Screen]) {
+        if from.as_slice() == to {
+            return;
+        }
+        if let Some(at) = self.trails.iter().position(|trail| trail.as_slice() == to) {
+            self.trails.truncate(at);
+            return;
+        }
+        self.trails.retain(|trail| *trail != from);
+        self.trails.push(from);
+        if self.trails.len() > Self::MAX {
+            self.trails.remove(0);
+        }
+    }
+
+    /// The trail to go back to, if any; the change it makes is not recorded.
+    pub fn pop(&mut self) -> Option<Vec<Screen>> {
+        let trail = self.trails.pop();
+        self.returning = trail.is_some();
+        trail
+    }
+
+    /// Whether the change just made was a return (and forgets it).
+    pub fn take_returning(&mut self) -> bool {
+        std::mem::take(&mut self.returning)
+    }
+
+    pub fn len(&self) -> usize {
+        self.trails.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.trails.is_empty()
+    }
+}
+
 impl fmt::Display for Screen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -158,6 +209,30 @@ mod tests {
         for s in Screen::TABS {
             assert_eq!(s.next().prev(), s);
         }
+    }
+
+    #[test]
+    fn history_goes_back_without_cycles() {
+        let mut nav = NavHistory::default();
+        let contacts = vec![Screen::Contacts];
+        let failures = vec![Screen::Failures];
+        let detail = vec![Screen::Contacts, Screen::Detail];
+        nav.record(contacts.clone(), &failures);
+        nav.record(failures.clone(), &detail);
+        assert_eq!(nav.len(), 2);
+        // Back on Contacts by its tab: nothing before it is left to go back to.
+        nav.record(detail.clone(), &contacts);
+        assert!(nav.is_empty());
+        nav.record(contacts.clone(), &failures);
+        nav.record(failures.clone(), &detail);
+        assert_eq!(nav.pop(), Some(failures));
+        assert_eq!(nav.pop(), Some(contacts));
+        assert_eq!(nav.pop(), None);
+        for _ in 0..100 {
+            nav.record(vec![Screen::Status], &[Screen::Mapping]);
+            nav.record(vec![Screen::Mapping], &[Screen::Status]);
+        }
+        assert!(nav.len() <= 2, "no cycles: {nav:?}");
     }
 
     #[test]

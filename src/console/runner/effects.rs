@@ -3,7 +3,7 @@
 //! tests use `perform` directly, with no terminal.
 
 use crate::console::engine_api::{Command, Reply};
-use crate::console::msg::{Answer, Msg, Request};
+use crate::console::msg::{Answer, Msg, PreviewTarget, Request};
 use crate::engine::EngineHandle;
 use crate::sync::RunOptions;
 use tokio::sync::mpsc::UnboundedSender;
@@ -40,7 +40,12 @@ pub fn command_for(request: &Request) -> Command {
         },
         Request::Mapping => Command::Mapping,
         Request::MappingCheck { text, .. } => Command::MappingCheck { text },
-        Request::MappingPreview { text, peer_id, .. } => Command::MappingPreview { text, peer_id },
+        Request::MappingPreview { text, target, .. } => match target {
+            PreviewTarget::Peer(peer_id) => Command::MappingPreview { text, peer_id },
+            // Merge point: the engine's `mapping_preview` takes a GHL contact id on the
+            // reasons branch; until then only the text is checked (`perform` says why).
+            PreviewTarget::Ghl(_) => Command::MappingCheck { text },
+        },
         Request::SaveMapping { text } => Command::SaveMapping { text },
         Request::UndoMapping => Command::UndoMapping,
     }
@@ -112,6 +117,19 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
 
 /// Runs one request against the engine and returns the answer (for tests and the runner).
 pub async fn perform(engine: &EngineHandle, request: &Request) -> Answer {
+    if let Request::MappingPreview {
+        target: PreviewTarget::Ghl(id),
+        ..
+    } = request
+    {
+        return Answer::Failed {
+            request: request.label(),
+            class: "unsupported".into(),
+            message: format!(
+                "this engine previews peer records only; GHL contact {id} needs the GHL → peer preview"
+            ),
+        };
+    }
     match engine.call(command_for(request)).await {
         Ok(reply) => answer_for(request, reply),
         Err(err) => Answer::Failed {

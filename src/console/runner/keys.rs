@@ -12,7 +12,7 @@ use crossterm::event::{
 /// The keymap layer for the current state: popup, then prompt, then the screen.
 pub fn layer(state: &AppState) -> Layer {
     match &state.popup {
-        Some(Popup::Confirm(_)) => return Layer::Confirm,
+        Some(Popup::Confirm(_) | Popup::Unsaved(_)) => return Layer::Confirm,
         Some(Popup::Help { .. }) => return Layer::Help,
         _ => {}
     }
@@ -111,7 +111,10 @@ fn key_messages(
             if had_pending {
                 msgs.push(Msg::PendingKeys(String::new()));
             }
-            if typing || editing {
+            // On the mapping screen unbound keys (the arrows) move in the text even when not
+            // editing, so a long line can be scrolled into view.
+            let viewing_mapping = state.screen() == Screen::Mapping && state.popup.is_none();
+            if typing || editing || viewing_mapping {
                 msgs.push(Msg::Text(key));
             }
             msgs

@@ -12,10 +12,10 @@ pub use children::{ChildScope, ChildrenState};
 pub use contacts::{ContactSort, ContactsState};
 pub use failures::FailuresState;
 pub use log::{LogFilter, LogState};
-pub use mapping::MappingState;
+pub use mapping::{MappingState, UnsavedChoice, UnsavedQuestion};
 pub use prompt::{PromptHistory, PromptKind, PromptState};
 
-pub use crate::console::screen::Screen;
+pub use crate::console::screen::{NavHistory, Screen};
 
 use crate::console::clock::DisplayZone;
 use crate::console::engine_api::{ContactDetail, Status};
@@ -85,6 +85,8 @@ pub enum Popup {
     LogDetail,
     /// The selected failed operation in full.
     FailureDetail,
+    /// Leaving the mapping editor with unsaved changes: Save / Discard / Cancel.
+    Unsaved(UnsavedQuestion),
 }
 
 /// One keymap layer's bindings, as the help popup and the footer hints list them. Built from
@@ -113,6 +115,8 @@ pub struct DetailState {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub stack: Vec<Screen>,
+    /// Where Esc goes back to: the trails visited before this one.
+    pub nav: NavHistory,
     pub contacts: ContactsState,
     pub detail: DetailState,
     pub children: ChildrenState,
@@ -150,6 +154,7 @@ impl AppState {
     pub fn new(mode: Mode, peer: &str, read_only: bool, theme: Theme) -> AppState {
         AppState {
             stack: vec![Screen::Contacts],
+            nav: NavHistory::default(),
             contacts: ContactsState::default(),
             detail: DetailState::default(),
             children: ChildrenState::default(),

@@ -380,6 +380,6 @@ pub fn loaded_state() -> AppState {
     );
     state.mapping.checked = true;
     state.mapping.preview = contact_detail().preview;
-    state.mapping.preview_peer_id = Some("C1000".into());
+    state.mapping.preview_target = Some(crate::console::msg::PreviewTarget::Peer("C1000".into()));
     state
 }

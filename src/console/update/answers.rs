@@ -121,6 +121,7 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
             if generation == state.mapping.generation {
                 state.mapping.problem = problem;
                 state.mapping.checked = true;
+                state.mapping.check_failed = None;
             }
         }
         Answer::MappingPreview {
@@ -129,9 +130,12 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
             problem,
         } => {
             if generation == state.mapping.generation {
-                state.mapping.problem = problem;
                 state.mapping.preview = rows;
-                state.mapping.checked = true;
+                // A problem with a place in the text is the check's (shown once, in the Check
+                // pane); one without (no such record) is the preview's own.
+                state.mapping.preview_note = problem
+                    .filter(|problem| problem.line.is_none())
+                    .map(|problem| problem.message);
             }
         }
         Answer::MappingSaved { version, undo } => {
@@ -147,7 +151,10 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
                 state.mapping.saved_text.clear();
                 state.mapping.editor = Default::default();
             }
-            return vec![Effect::Call(Request::Mapping)];
+            let mut effects = vec![Effect::Call(Request::Mapping)];
+            // Save in the unsaved-changes question: what was asked for goes ahead now.
+            effects.extend(super::mapping::saved(state));
+            return effects;
         }
         Answer::Failed {
             request,
@@ -159,6 +166,22 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
             }
             if request == "status" {
                 state.status_pending = false;
+            }
+            // Without these the Check pane would say "checking…" for good.
+            if request == Request::MAPPING_CHECK {
+                state.mapping.checked = true;
+                state.mapping.check_failed = Some(format!("{class}: {message}"));
+            }
+            if request == Request::MAPPING_PREVIEW {
+                state.mapping.preview.clear();
+                state.mapping.preview_note = Some(format!("preview failed ({class}): {message}"));
+            }
+            if request == Request::SAVE_MAPPING && state.mapping.after_save.take().is_some() {
+                state.flash(
+                    FlashLevel::Error,
+                    format!("save mapping failed ({class}): {message}; nothing else was done"),
+                );
+                return Vec::new();
             }
             if request == "children" {
                 // Which kind failed is not known here; none is loading any more.

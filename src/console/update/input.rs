@@ -3,7 +3,7 @@
 
 use super::{apply_filter, on_action};
 use crate::console::action::{Motion, PromptKind, parse_command};
-use crate::console::msg::{Effect, Request};
+use crate::console::msg::{Effect, PreviewTarget, Request};
 use crate::console::state::{AppState, FlashLevel, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -11,9 +11,12 @@ pub fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     if state.prompt.is_some() {
         return prompt_key(state, key);
     }
-    if state.screen() == Screen::Mapping && state.mapping.editing && state.popup.is_none() {
+    if state.screen() == Screen::Mapping && state.popup.is_none() {
+        if super::mapping::editor_key(state, key) {
+            return Vec::new();
+        }
         // tui-textarea's own emacs shortcuts stay available for keys the keymap left free.
-        if state.mapping.editor.input(key) {
+        if state.mapping.editing && state.mapping.editor.input(key) {
             return edited(state);
         }
     }
@@ -100,14 +103,28 @@ pub fn submit_prompt(state: &mut AppState) -> Vec<Effect> {
             Vec::new()
         }
         PromptKind::Command if prompt.input.trim().is_empty() => Vec::new(),
-        PromptKind::Command => match parse_command(&prompt.input) {
-            Ok(action) => on_action(state, action),
-            Err(message) => {
-                state.flash(FlashLevel::Error, message);
-                Vec::new()
+        PromptKind::Command => {
+            if let Some(argument) = preview_argument(&prompt.input) {
+                return super::mapping::preview_command(state, &argument);
             }
-        },
+            match parse_command(&prompt.input) {
+                Ok(action) => on_action(state, action),
+                Err(message) => {
+                    state.flash(FlashLevel::Error, message);
+                    Vec::new()
+                }
+            }
+        }
     }
+}
+
+/// `:preview ARG`'s argument (`Some("")` for `:preview` alone).
+fn preview_argument(line: &str) -> Option<String> {
+    let line = line.trim();
+    let line = line.strip_prefix(':').unwrap_or(line).trim_start();
+    let (head, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    head.eq_ignore_ascii_case("preview")
+        .then(|| rest.trim().to_string())
 }
 
 fn edited(state: &mut AppState) -> Vec<Effect> {
@@ -115,21 +132,31 @@ fn edited(state: &mut AppState) -> Vec<Effect> {
     mapping_check(state)
 }
 
-/// Asks the engine to check the editor's text and, with a contact selected, to preview it.
+/// Asks the engine to check the editor's text and, with a record to preview on, to preview it.
+/// The check and the preview are two requests: the check is local and quick, so the Check
+/// pane never waits on the peer (a preview reads the record over HTTP, and may fail).
 pub fn mapping_check(state: &mut AppState) -> Vec<Effect> {
     if !state.mapping.loaded {
         return Vec::new();
     }
     let generation = state.mapping.generation;
     let text = state.mapping.text();
-    let peer_id = state.contacts.selected_row().map(|row| row.peer_id.clone());
-    state.mapping.preview_peer_id = peer_id.clone();
-    vec![Effect::Call(match peer_id {
-        Some(peer_id) => Request::MappingPreview {
+    if !state.mapping.preview_pinned {
+        state.mapping.preview_target = state
+            .contacts
+            .selected_row()
+            .map(|row| PreviewTarget::Peer(row.peer_id.clone()));
+    }
+    let mut effects = vec![Effect::Call(Request::MappingCheck {
+        generation,
+        text: text.clone(),
+    })];
+    if let Some(target) = state.mapping.preview_target.clone() {
+        effects.push(Effect::Call(Request::MappingPreview {
             generation,
             text,
-            peer_id,
-        },
-        None => Request::MappingCheck { generation, text },
-    })]
+            target,
+        }));
+    }
+    effects
 }

@@ -5,6 +5,7 @@
 mod answers;
 mod children;
 mod input;
+mod mapping;
 mod navigation;
 mod writes;
 
@@ -34,6 +35,18 @@ pub fn init(state: &mut AppState, sync_at_once: bool) -> Vec<Effect> {
 }
 
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    // Every move to another trail, whatever made it, is remembered for Esc (navigation::back
+    // restores one without recording it).
+    let before = state.stack.clone();
+    let effects = dispatch(state, msg);
+    if !state.nav.take_returning() && state.stack != before {
+        let after = state.stack.clone();
+        state.nav.record(before, &after);
+    }
+    effects
+}
+
+fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(action) => on_action(state, action),
         Msg::Text(key) => input::on_key(state, key),
@@ -83,6 +96,12 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
     // The confirm popup owns the keyboard: only its answers (and quitting) get through.
     if let Some(Popup::Confirm(_)) = &state.popup {
         return writes::on_confirm_key(state, action);
+    }
+    if let Some(Popup::Unsaved(_)) = &state.popup {
+        return mapping::on_unsaved_key(state, action);
+    }
+    if let Some(effects) = mapping::guard(state, action) {
+        return effects;
     }
     match action {
         Action::Quit => {
@@ -146,7 +165,7 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::MappingSave => writes::confirm_or_run(state, writes::save_mapping_write()),
         Action::MappingUndo => writes::confirm_or_run(state, writes::undo_mapping_write()),
         Action::MappingDiscard => writes::discard_mapping(state),
-        Action::MappingPreview => input::mapping_check(state),
+        Action::MappingPreview => mapping::open_preview_prompt(state),
         // Only the contact list sorts; a user keymap binding these elsewhere does nothing.
         Action::SortNext if state.screen() == Screen::Contacts => {
             state.contacts.cycle_sort();
@@ -191,5 +210,7 @@ fn apply_filter(state: &mut AppState, text: &str) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_editor;
 #[cfg(test)]
 mod tests_scope;

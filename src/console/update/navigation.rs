@@ -119,11 +119,7 @@ pub fn move_cursor(state: &mut AppState, motion: Motion) -> Vec<Effect> {
                 .min(len.saturating_sub(1));
             return children::load_more(state);
         }
-        Screen::Mapping => {
-            // Outside editing, the cursor keys scroll the preview of the contact list: move
-            // the selected contact so the preview follows it.
-            state.contacts.move_by(delta);
-        }
+        Screen::Mapping => super::mapping::move_in_text(state, motion),
         Screen::Status => {}
     }
     Vec::new()
@@ -139,7 +135,7 @@ pub fn select(state: &mut AppState) -> Vec<Effect> {
             state.popup = None;
             return Vec::new();
         }
-        Some(Popup::Confirm(_)) | None => {}
+        Some(Popup::Confirm(_) | Popup::Unsaved(_)) | None => {}
     }
     match state.screen() {
         Screen::Contacts => {
@@ -181,7 +177,7 @@ pub fn back(state: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     if state.mapping.editing && state.screen() == Screen::Mapping {
-        state.mapping.editing = false;
+        state.mapping.set_editing(false);
         return Vec::new();
     }
     match state.screen() {
@@ -195,6 +191,12 @@ pub fn back(state: &mut AppState) -> Vec<Effect> {
         }
         _ => {}
     }
+    // Where this trail was entered from (Failures › a contact › Esc: Failures again).
+    if let Some(trail) = state.nav.pop() {
+        state.stack = trail;
+        let screen = state.screen();
+        return enter_screen(state, screen);
+    }
     if state.stack.len() > 1 {
         state.stack.pop();
         let screen = state.screen();
@@ -207,14 +209,22 @@ pub fn back(state: &mut AppState) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `e` / Enter on the mapping: start editing. Under `--read-only` the mapping is shown, never
+/// edited: every edit ends in a save, which read-only refuses, so typing would only be lost.
 pub fn edit_mapping(state: &mut AppState) -> Vec<Effect> {
+    let mut effects = Vec::new();
     if state.screen() != Screen::Mapping {
         state.stack = vec![Screen::Mapping];
-        let mut effects = enter_screen(state, Screen::Mapping);
-        state.mapping.editing = true;
+        effects = enter_screen(state, Screen::Mapping);
         effects.extend(input::mapping_check(state));
+    }
+    if state.read_only {
+        state.flash(
+            FlashLevel::Warn,
+            "read-only: the mapping is shown, not edited (started with --read-only)",
+        );
         return effects;
     }
-    state.mapping.editing = true;
-    Vec::new()
+    state.mapping.set_editing(true);
+    effects
 }

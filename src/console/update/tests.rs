@@ -252,7 +252,8 @@ fn mapping_edits_are_checked_and_stale_answers_dropped() {
     assert!(!state.mapping.text().contains('\r'));
     assert!(matches!(
         calls(&effects)[..],
-        [Request::MappingPreview { generation: g, .. }] if *g == generation
+        [Request::MappingCheck { generation: c, .. }, Request::MappingPreview { generation: g, .. }]
+            if *g == generation && *c == generation
     ));
     let problem = MappingProblem {
         line: Some(2),

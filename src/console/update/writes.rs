@@ -211,14 +211,7 @@ fn run(state: &mut AppState, write: PendingWrite) -> Vec<Effect> {
             text: state.mapping.text(),
         },
         PendingWrite::UndoMapping => Request::UndoMapping,
-        PendingWrite::DiscardMapping => {
-            let text = state.mapping.saved_text.clone();
-            let origin = state.mapping.origin.clone();
-            let versions = std::mem::take(&mut state.mapping.versions);
-            state.mapping.load(text, origin, versions);
-            state.flash(FlashLevel::Info, "changes discarded");
-            return Vec::new();
-        }
+        PendingWrite::DiscardMapping => return super::mapping::discard(state),
     };
     // Under --read-only nothing reaches here (on_action refuses writes), but a confirm opened
     // before cannot exist either: the check is cheap insurance.

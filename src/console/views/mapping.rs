@@ -1,13 +1,16 @@
 //! The mapping editor: the TOML text, the engine's verdict on it (line:column of the first
 //! problem), and the mapping applied to the selected contact, before → after per field.
 
-use super::util::{block, clip, value_text};
+use super::util::{block, centered, clip, value_text};
+use crate::console::action::{Action, FocusTarget};
+use crate::console::msg::PreviewTarget;
 use crate::console::state::AppState;
+use crate::console::state::mapping::problem_message;
+use crate::console::state::{UnsavedChoice, UnsavedQuestion};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::widgets::{Clear, Paragraph, Row, Table};
 
 /// The editor block's title prefix (the pty test looks for it).
 pub const EDITOR_TITLE: &str = " Mapping";
@@ -45,39 +48,44 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .map_or("built-in".to_string(), |v| format!("v{v}"));
     let title = format!(
         "{EDITOR_TITLE} · {} · {version}{}{} ",
-        clip(&mapping.origin, 40),
+        clip(&mapping.title_name(), 40),
         if mapping.is_dirty() {
             " · modified"
         } else {
             ""
         },
-        if mapping.editing { " · EDITING" } else { "" },
+        if mapping.editing {
+            " · EDITING"
+        } else if state.read_only {
+            " · read-only"
+        } else {
+            ""
+        },
     );
-    let mut editor = mapping.editor.clone();
-    editor.set_block(block(title, theme));
-    editor.set_line_number_style(theme.dim());
-    editor.set_cursor_line_style(Style::default());
-    // Without focus there is no cursor to show, so none is drawn.
-    editor.set_cursor_style(if mapping.editing {
-        Style::default().add_modifier(Modifier::REVERSED)
-    } else {
-        Style::default()
-    });
-    frame.render_widget(&editor, editor_area);
+    // The editor is drawn by reference: its viewport (rows and columns scrolled) lives on in
+    // the state, so a long line scrolls sideways to the cursor and PageDown knows the height.
+    let outer = block(title, theme);
+    let text_area = outer.inner(editor_area);
+    frame.render_widget(outer, editor_area);
+    frame.render_widget(&mapping.editor, text_area);
 
-    let verdict = match (&mapping.problem, mapping.checked) {
-        (Some(problem), _) => Line::from(Span::styled(
+    let verdict = match (&mapping.problem, &mapping.check_failed, mapping.checked) {
+        (Some(problem), _, _) => Line::from(Span::styled(
             match (problem.line, problem.column) {
                 (Some(line), Some(column)) => {
-                    format!(" line {line}:{column}: {}", problem.message)
+                    format!(" line {line}:{column}: {}", problem_message(problem))
                 }
-                (Some(line), None) => format!(" line {line}: {}", problem.message),
-                _ => format!(" {}", problem.message),
+                (Some(line), None) => format!(" line {line}: {}", problem_message(problem)),
+                _ => format!(" {}", problem_message(problem)),
             },
             theme.error(),
         )),
-        (None, true) => Line::from(Span::styled(" ✓ valid", theme.ok())),
-        (None, false) => Line::from(Span::styled(" checking…", theme.dim())),
+        (None, Some(failed), _) => Line::from(Span::styled(
+            format!(" not checked ({failed}); edit or press p to try again"),
+            theme.warn(),
+        )),
+        (None, None, true) => Line::from(Span::styled(" ✓ valid", theme.ok())),
+        (None, None, false) => Line::from(Span::styled(" checking…", theme.dim())),
     };
     let outer = block(" Check ".to_string(), theme);
     let inner = outer.inner(verdict_area);
@@ -87,13 +95,24 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     if preview_area.height == 0 {
         return;
     }
-    let who = mapping
-        .preview_peer_id
-        .as_deref()
-        .unwrap_or("no contact selected");
-    let outer = block(format!(" Preview on {who} "), theme);
+    let (who, field_header) = match &mapping.preview_target {
+        Some(PreviewTarget::Peer(id)) => (format!("peer {} → GHL", clip(id, 24)), "GHL FIELD"),
+        Some(PreviewTarget::Ghl(id)) => (
+            format!("GHL {} → {}", clip(id, 24), clip(&state.peer, 12)),
+            "PEER FIELD",
+        ),
+        None => ("no record".to_string(), "FIELD"),
+    };
+    let outer = block(format!(" Preview · {who} · p: peer id or ghl:ID "), theme);
     let inner = outer.inner(preview_area);
     frame.render_widget(outer, preview_area);
+    if let Some(note) = &mapping.preview_note {
+        frame.render_widget(
+            Paragraph::new(format!(" {note}")).style(theme.warn()),
+            inner,
+        );
+        return;
+    }
     let rows: Vec<Row> = mapping
         .preview
         .iter()
@@ -121,6 +140,46 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             Constraint::Fill(1),
         ],
     )
-    .header(Row::new(["FIELD", "BEFORE", "AFTER"]).style(theme.dim()));
+    .header(Row::new([field_header, "BEFORE", "AFTER"]).style(theme.dim()));
     frame.render_widget(table, inner);
+}
+
+/// The question before unsaved edits would be left: Save / Discard / Cancel, Cancel focused.
+pub fn unsaved_popup(question: &UnsavedQuestion, state: &AppState, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let popup = centered(area, 60, 7);
+    frame.render_widget(Clear, popup);
+    let outer = block(" Unsaved mapping changes ".to_string(), theme);
+    let inner = outer.inner(popup);
+    frame.render_widget(outer, popup);
+    let [text, _, buttons, keys] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let then = match question.then {
+        Action::Quit => "quitting".to_string(),
+        Action::Back => "leaving the editor".to_string(),
+        Action::Focus(FocusTarget::Screen(screen)) => format!("going to {}", screen.title()),
+        _ => "leaving the editor".to_string(),
+    };
+    frame.render_widget(Paragraph::new(format!(" Save them before {then}?")), text);
+    let mut line = vec![Span::raw("   ")];
+    for choice in UnsavedChoice::ALL {
+        let style = if choice == question.focus {
+            theme.selected()
+        } else {
+            theme.text()
+        };
+        line.push(Span::styled(format!("[ {} ]", choice.label()), style));
+        line.push(Span::raw("   "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(line)), buttons);
+    frame.render_widget(
+        Paragraph::new(" s save · d discard · esc/n cancel · ←/→ tab choose · enter")
+            .style(theme.dim()),
+        keys,
+    );
 }

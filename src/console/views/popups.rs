@@ -20,6 +20,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Some(Popup::Confirm(confirm)) => confirm_popup(confirm, &state.theme, frame, area),
         Some(Popup::LogDetail) => log_detail(state, frame, area),
         Some(Popup::FailureDetail) => failure_detail(state, frame, area),
+        Some(Popup::Unsaved(question)) => {
+            super::mapping::unsaved_popup(question, state, frame, area)
+        }
     }
 }
 

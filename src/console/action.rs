@@ -199,7 +199,7 @@ impl Action {
 mod palette;
 mod text;
 
-pub use palette::{COMMANDS, parse_command};
+pub use palette::{COMMANDS, Match, complete, matches, parse_command};
 
 #[cfg(test)]
 mod tests;

@@ -5,4 +5,5 @@ pub use crate::engine::protocol::{
     ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRow, Event, MappingProblem,
     RateLimitState, Reply, RowState, Status,
 };
+pub use crate::sync::identity::national_digits;
 pub use crate::sync::mapping::FieldPreview;

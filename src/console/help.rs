@@ -14,6 +14,7 @@ pub fn help_sections(keymap: &Keymap, read_only: bool) -> Vec<HelpSection> {
                 .into_iter()
                 .filter(|binding| !(read_only && binding.is_write()))
                 .map(|binding| HelpBinding {
+                    hint: binding.hint.clone(),
                     desc: binding.desc.clone().unwrap_or_else(|| {
                         binding
                             .actions

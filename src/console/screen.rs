@@ -76,6 +76,15 @@ impl Screen {
         }
     }
 
+    /// The tab bar's name at 80 columns, where the full names do not all fit.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Screen::Appointments => "Appts",
+            Screen::SyncLog => "Log",
+            other => other.title(),
+        }
+    }
+
     /// The tab a screen sits under (Detail is under Contacts).
     pub fn tab(self) -> Screen {
         match self {

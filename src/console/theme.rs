@@ -89,8 +89,31 @@ impl Theme {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
 
+    /// Info flashes: cyan, not blue, which is hard to read on a black background.
     pub fn info(&self) -> Style {
-        self.fg(Color::Blue)
+        self.fg(Color::Cyan)
+    }
+
+    /// The status line's words (key hints, header labels): light grey, readable on black where
+    /// dark grey is not.
+    pub fn hint(&self) -> Style {
+        self.fg(Color::Gray)
+    }
+
+    /// A tab in the header's tab bar.
+    pub fn tab(&self) -> Style {
+        self.fg(Color::Gray)
+    }
+
+    /// The current tab: the selection's colours, so it reads as "here".
+    pub fn tab_selected(&self) -> Style {
+        self.selected()
+    }
+
+    /// A cell's own style inside a row that may be selected: in the selected row the row's
+    /// colours win (black on cyan), so no green or red text lands on cyan.
+    pub fn in_row(&self, style: Style, selected: bool) -> Style {
+        if selected { Style::default() } else { style }
     }
 
     pub fn key(&self) -> Style {

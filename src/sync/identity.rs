@@ -30,13 +30,20 @@ pub fn contact_keys(fields: &Map<String, Value>) -> Vec<String> {
         }
     }
     if let Some(phone) = fields.get("phone").and_then(Value::as_str) {
-        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        let national = &digits[digits.len().saturating_sub(10)..];
+        let national = national_digits(phone);
         if national.len() >= 7 {
             keys.push(format!("phone:{national}"));
         }
     }
     keys
+}
+
+/// A phone number as the digits that identify it: its last ten, so `+1 415 555 0100`,
+/// `(415) 555-0100` and `415.555.0100` are one number. (The console's contact filter compares
+/// typed numbers the same way.)
+pub fn national_digits(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(10)..].to_string()
 }
 
 /// Whether two values of GHL contact field `field` say the same: equal, or, for `email` and

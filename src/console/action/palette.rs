@@ -37,6 +37,10 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
         &["resolve selected", "resolve"],
         "mark the selected failures resolved",
     ),
+    (
+        &["preview ID", "preview ghl:ID"],
+        "preview the mapping on a peer record, or a GHL contact (ghl:ID)",
+    ),
     (&["help", "h", "?"], "show key help"),
     (&["quit", "q", "q!", "qa"], "quit"),
 ];
@@ -125,4 +129,105 @@ fn parse_retry(rest: &[&str]) -> Result<Action, String> {
         }
     };
     Ok(Action::Retry { target, original })
+}
+
+/// Error classes `:retry class` takes, for completion.
+const CLASSES: [&str; 8] = [
+    "rate_limited",
+    "transient",
+    "ambiguous",
+    "auth",
+    "scope_or_config",
+    "validation",
+    "not_found",
+    "decode",
+];
+
+/// One palette line that matches what is typed: the command as it would be completed, and what
+/// it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    pub command: String,
+    pub desc: &'static str,
+}
+
+/// The palette's commands that start with `typed` (the leading `:` optional), best first: a
+/// command whose canonical name matches before one matched by an alias. `retry class ` lists
+/// the classes.
+pub fn matches(typed: &str) -> Vec<Match> {
+    let typed = typed.trim_start();
+    let typed = typed
+        .strip_prefix(':')
+        .unwrap_or(typed)
+        .to_ascii_lowercase();
+    if let Some(class) = typed.strip_prefix("retry class ") {
+        return CLASSES
+            .iter()
+            .filter(|name| name.starts_with(class.trim()))
+            .map(|name| Match {
+                command: format!("retry class {name}"),
+                desc: "retry every failure of this class",
+            })
+            .collect();
+    }
+    let mut out: Vec<Match> = Vec::new();
+    for (names, desc) in COMMANDS {
+        // The words a person types: a name's text up to its placeholder (`retry class CLASS`
+        // completes to `retry class `).
+        let typeable = |name: &str| -> String {
+            name.split(' ')
+                .take_while(|word| !word.chars().any(|c| c.is_ascii_uppercase()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let hit = names.iter().find(|name| {
+            let takes_argument = name.contains(|c: char| c.is_ascii_uppercase());
+            let name = typeable(name);
+            // Typed so far, or typed in full with its argument after it.
+            name.starts_with(&typed)
+                || (takes_argument
+                    && !name.is_empty()
+                    && typed
+                        .strip_prefix(name.as_str())
+                        .is_some_and(|rest| rest.starts_with(' ')))
+        });
+        if let Some(name) = hit {
+            let mut command = typeable(name);
+            if name.contains(|c: char| c.is_ascii_uppercase()) {
+                command.push(' ');
+            }
+            if !out.iter().any(|m| m.command == command) {
+                out.push(Match { command, desc });
+            }
+        }
+    }
+    out
+}
+
+/// Tab in the palette: what `typed` completes to — the one match, else the longest beginning
+/// all matches share (when longer than what is typed); `None` when there is nothing to add.
+pub fn complete(typed: &str) -> Option<String> {
+    let found = matches(typed);
+    let first = found.first()?;
+    let common = found
+        .iter()
+        .skip(1)
+        .fold(first.command.clone(), |common, m| {
+            common
+                .chars()
+                .zip(m.command.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect()
+        });
+    let typed = typed.trim_start();
+    let typed = typed.strip_prefix(':').unwrap_or(typed);
+    // One match: complete it and the space before an argument.
+    let completed = if found.len() == 1 && !common.ends_with(' ') {
+        format!("{common} ")
+    } else {
+        common
+    };
+    (completed.len() > typed.len() && completed.starts_with(&typed.to_ascii_lowercase()))
+        .then_some(completed)
 }

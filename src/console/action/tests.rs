@@ -257,3 +257,41 @@ fn palette_errors_list_known_commands() {
     assert!(parse_command(":sync later").is_err());
     assert!(parse_command(":retry sideways").is_err());
 }
+
+#[test]
+fn palette_lists_matches_and_tab_completes() {
+    use super::{complete, matches};
+    let names =
+        |typed: &str| -> Vec<String> { matches(typed).into_iter().map(|m| m.command).collect() };
+    assert_eq!(names("fa"), ["failures"]);
+    assert_eq!(
+        names(":fail"),
+        ["failures"],
+        "aliases and the colon find it too"
+    );
+    assert_eq!(complete("fa").as_deref(), Some("failures "));
+    let retry = names("retry");
+    assert!(retry.contains(&"retry class ".to_string()), "{retry:?}");
+    assert!(retry.contains(&"retry all".to_string()), "{retry:?}");
+    assert_eq!(complete("re"), None, "retry and resolve share only \"re\"");
+    assert_eq!(complete("ret").as_deref(), Some("retry "));
+    assert_eq!(complete("retry c").as_deref(), Some("retry class "));
+    assert_eq!(
+        complete("retry class va").as_deref(),
+        Some("retry class validation ")
+    );
+    assert_eq!(
+        names("retry class a"),
+        ["retry class ambiguous", "retry class auth"]
+    );
+    assert_eq!(
+        complete("retry class a"),
+        None,
+        "ambiguous and no longer beginning"
+    );
+    assert!(names("s").len() >= 3);
+    assert_eq!(complete("s"), None);
+    assert!(names("zzz").is_empty());
+    assert_eq!(complete("zzz"), None);
+    assert_eq!(names("preview ghl:abc"), ["preview "]);
+}

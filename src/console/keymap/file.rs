@@ -186,8 +186,8 @@ fn header_pos(text: &str, name: &str) -> Option<usize> {
     None
 }
 
-/// One `{ on, run, desc }` entry. Returns `None` (after warning) when `on` or `run` is
-/// missing or bad; unknown fields and a bad `desc` only warn.
+/// One `{ on, run, desc, hint }` entry. Returns `None` (after warning) when `on` or `run` is
+/// missing or bad; unknown fields and a bad `desc` or `hint` only warn.
 fn parse_entry(
     index: &LineIndex<'_>,
     entry: RawEntry,
@@ -197,6 +197,7 @@ fn parse_entry(
     let mut keys: Option<Vec<Key>> = None;
     let mut actions: Option<Vec<Action>> = None;
     let mut desc = None;
+    let mut hint = None;
     let mut saw_on = false;
     let mut saw_run = false;
     for (field, value) in entry {
@@ -245,9 +246,21 @@ fn parse_entry(
                     ),
                 ),
             },
+            "hint" => match value.get_ref() {
+                toml::Value::String(s) if !s.trim().is_empty() => hint = Some(s.trim().to_string()),
+                other => warn(
+                    value_pos,
+                    format!(
+                        "\"hint\" must be a short non-empty string (the word shown in the hint line), not {}; ignored",
+                        other.type_str()
+                    ),
+                ),
+            },
             other => warn(
                 field_pos,
-                format!("unknown field {other:?} in a binding (fields are on, run, desc); ignored"),
+                format!(
+                    "unknown field {other:?} in a binding (fields are on, run, desc, hint); ignored"
+                ),
             ),
         }
     }
@@ -267,6 +280,7 @@ fn parse_entry(
         keys: keys?,
         actions: actions?,
         desc,
+        hint,
     })
 }
 

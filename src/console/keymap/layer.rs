@@ -112,6 +112,9 @@ pub struct Chord {
     pub keys: Vec<Key>,
     pub actions: Vec<Action>,
     pub desc: Option<String>,
+    /// The word the screen's hint line shows for it (`hint = "save"`); chords without one are
+    /// in help only.
+    pub hint: Option<String>,
 }
 
 impl Chord {

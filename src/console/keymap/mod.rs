@@ -5,7 +5,8 @@
 //! layer: `prepend_keymap` entries are tried before the defaults (so they override them),
 //! `append_keymap` entries after (so they only fill gaps), a user `keymap` replaces that layer's
 //! defaults, and `run = "noop"` unbinds a chord (also shadowing the same chord in `global`).
-//! An entry is `{ on = KEY | [KEY, …], run = ACTION | [ACTION, …], desc = "…" }`; keys are
+//! An entry is `{ on = KEY | [KEY, …], run = ACTION | [ACTION, …], desc = "…", hint = "…" }`
+//! (`hint`: the word the screen's hint line shows; entries without one are in help only); keys are
 //! described in [`key`], actions in [`crate::console::action`].
 //!
 //! Loading never fails. Every problem (a TOML error, an unknown layer, section, field, key or
@@ -65,6 +66,8 @@ pub struct Binding {
     pub keys: String,
     pub actions: Vec<Action>,
     pub desc: Option<String>,
+    /// The hint line's word for it, if it has one.
+    pub hint: Option<String>,
 }
 
 impl Binding {
@@ -73,6 +76,7 @@ impl Binding {
             keys: chord.keys_string(),
             actions: chord.actions.clone(),
             desc: chord.desc.clone(),
+            hint: chord.hint.clone(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The contacts list: rows from the engine, a text filter and a sort, with the visible order
 //! cached so a keystroke in the filter costs one pass over the rows, not one per frame.
 
-use crate::console::engine_api::{ContactRow, RowState};
+use crate::console::engine_api::{ContactRow, RowState, national_digits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ContactSort {
@@ -71,7 +71,8 @@ pub struct ContactsState {
     /// Rows by a hash of their peer id, sorted by hash: a live log entry finds its row without
     /// scanning the list.
     by_id: Vec<(u64, usize)>,
-    /// What the filter searches: each row's name, peer id, GHL id, email and phone, lowercased
+    /// What the filter searches: each row's name, peer id, GHL id, email and phone (and the
+    /// phone's last ten digits), lowercased
     /// and separated by newlines (a filter word never holds whitespace, so it never matches
     /// across two fields), in the order of `rows` (the engine's: by name), so a filter pass
     /// reads it front to back.
@@ -189,6 +190,18 @@ impl ContactsState {
         } else {
             self.order.clone()
         };
+        // A whole filter that is a phone number in any format is that number's last ten digits
+        // (as sync::identity compares numbers); a number-like word matches on its digits too.
+        let phone = is_phone_like(&needle)
+            .then(|| national_digits(&needle))
+            .filter(|digits| digits.len() >= 7);
+        let word_digits: Vec<Option<String>> = words
+            .iter()
+            .map(|word| {
+                let digits: String = word.chars().filter(char::is_ascii_digit).collect();
+                (is_phone_like(word) && digits.len() >= 3).then_some(digits)
+            })
+            .collect();
         self.visible = if words.is_empty() {
             from
         } else {
@@ -197,10 +210,15 @@ impl ContactsState {
                 .filter(|&index| {
                     let (start, _, end) = spans[index];
                     let text = &search[start as usize..end as usize];
+                    if let Some(phone) = &phone {
+                        return text.contains(phone.as_str());
+                    }
                     let state = state_label(rows[index].state);
-                    words
-                        .iter()
-                        .all(|word| text.contains(word) || state.contains(word))
+                    words.iter().zip(&word_digits).all(|(word, digits)| {
+                        text.contains(word)
+                            || state.contains(word)
+                            || digits.as_ref().is_some_and(|d| text.contains(d.as_str()))
+                    })
                 })
                 .collect()
         };
@@ -252,6 +270,13 @@ impl ContactsState {
         true
     }
 
+    /// The name the list shows for a contact.
+    pub fn name_of(&self, peer_id: &str) -> Option<&str> {
+        self.index_of(peer_id)
+            .and_then(|index| self.rows.get(index))
+            .map(|row| row.name.as_str())
+    }
+
     pub fn selected_row(&self) -> Option<&ContactRow> {
         self.visible
             .get(self.selected)
@@ -296,23 +321,38 @@ fn id_hash(peer_id: &str) -> u64 {
 /// Whether every row `new` matches also matches `old`: each of the old filter's words is
 /// part of one of the new filter's (typing on, or adding a word).
 fn refines(old: &str, new: &str) -> bool {
+    if new.chars().any(|c| c.is_ascii_digit()) {
+        // Numbers match on their digits and a whole number on its last ten: start over.
+        return false;
+    }
     let (old, new) = (old.to_lowercase(), new.to_lowercase());
     let new_words: Vec<&str> = new.split_whitespace().collect();
     old.split_whitespace()
         .all(|word| new_words.iter().any(|new_word| new_word.contains(word)))
 }
 
-/// Appends a row's searchable fields, each lowercased as a whole, separated by newlines;
-/// returns where its text starts, where its name ends and where it ends.
+/// Digits and the punctuation phone numbers are written with, and at least one digit.
+fn is_phone_like(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '(' | ')' | '-' | '.' | ' '))
+}
+
+/// Appends a row's searchable fields, each lowercased as a whole, separated by newlines (the
+/// phone twice: as written, and as its last ten digits); returns where its text starts, where
+/// its name ends and where it ends.
 fn push_search_text(out: &mut String, row: &ContactRow) -> (u32, u32, u32) {
     let start = out.len() as u32;
     let mut name_end = start;
+    let phone_digits = row.phone.as_deref().map(national_digits);
     let fields = [
         Some(row.name.as_str()),
         Some(row.peer_id.as_str()),
         row.ghl_id.as_deref(),
         row.email.as_deref(),
         row.phone.as_deref(),
+        phone_digits.as_deref(),
     ];
     for (n, field) in fields.into_iter().enumerate() {
         if n > 0 {
@@ -378,20 +418,35 @@ mod tests {
         let needle = state.filter.to_lowercase();
         let words: Vec<&str> = needle.split_whitespace().collect();
         let rows = &state.rows;
+        let digits_of =
+            |text: &str| -> String { text.chars().filter(char::is_ascii_digit).collect() };
         let mut visible: Vec<usize> = (0..rows.len())
             .filter(|&i| {
                 let row = &rows[i];
+                let phone = row.phone.as_deref().unwrap_or("");
+                let national = digits_of(phone);
+                let national = &national[national.len().saturating_sub(10)..];
                 let haystack = format!(
-                    "{} {} {} {} {} {}",
+                    "{} {} {} {} {} {} {}",
                     row.name,
                     row.peer_id,
                     row.ghl_id.as_deref().unwrap_or(""),
                     row.email.as_deref().unwrap_or(""),
-                    row.phone.as_deref().unwrap_or(""),
+                    phone,
+                    national,
                     state_label(row.state)
                 )
                 .to_lowercase();
-                words.iter().all(|word| haystack.contains(word))
+                let all_digits = digits_of(&needle);
+                if is_phone_like(&needle) && all_digits.len() >= 7 {
+                    let wanted = &all_digits[all_digits.len().saturating_sub(10)..];
+                    return haystack.contains(wanted);
+                }
+                words.iter().all(|word| {
+                    let digits = digits_of(word);
+                    haystack.contains(word)
+                        || (is_phone_like(word) && digits.len() >= 3 && haystack.contains(&digits))
+                })
             })
             .collect();
         match state.sort {
@@ -464,6 +519,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_phone_number_matches_in_any_common_format() {
+        let mut state = ContactsState::default();
+        let mut all = rows();
+        all[7].phone = Some("(555) 010-2233".into());
+        all[8].phone = Some("+1 555 010 2233".into());
+        all[9].phone = Some("555.010.2299".into());
+        state.replace(all, true);
+        for typed in [
+            "(555) 010-2233",
+            "555.010.2233",
+            "+1 555 010 2233",
+            "5550102233",
+            "010-2233",
+        ] {
+            state.set_filter(typed);
+            let ids: Vec<&str> = state
+                .visible
+                .iter()
+                .map(|&i| state.rows[i].peer_id.as_str())
+                .collect();
+            assert_eq!(ids.len(), 2, "{typed:?} finds both forms: {ids:?}");
+            assert!(
+                ids.contains(&"C007") && ids.contains(&"C008"),
+                "{typed:?}: {ids:?}"
+            );
+            assert_eq!(state.visible, reference(&state), "{typed:?}");
+        }
+        // A sync state is a word like any other.
+        state.set_filter("failed");
+        assert!(
+            state
+                .visible
+                .iter()
+                .all(|&i| state.rows[i].state == RowState::Failed)
+        );
     }
 
     #[test]

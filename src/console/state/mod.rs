@@ -103,6 +103,8 @@ pub struct HelpBinding {
     pub keys: String,
     pub action: String,
     pub desc: String,
+    /// The hint line's word (keymap `hint = "…"`), for the bindings a screen shows there.
+    pub hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

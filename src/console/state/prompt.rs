@@ -135,6 +135,23 @@ impl PromptState {
             .map_or(self.input.len(), |(index, _)| index)
     }
 
+    /// Tab in the `:` palette: the command before the cursor completed (`fa` → `failures `),
+    /// the text after the cursor kept.
+    pub fn complete_command(&mut self) {
+        let at = self.byte_index();
+        let Some(completed) = crate::console::action::complete(&self.input[..at]) else {
+            return;
+        };
+        let rest = self.input[at..].to_string();
+        self.cursor = completed.chars().count();
+        self.input = completed + &rest;
+    }
+
+    /// What the cursor is in: the text before it.
+    pub fn before_cursor(&self) -> &str {
+        &self.input[..self.byte_index()]
+    }
+
     pub fn sigil(&self) -> char {
         match self.kind {
             PromptKind::Command => ':',

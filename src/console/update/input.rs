@@ -37,6 +37,7 @@ fn prompt_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Backspace => prompt.backspace(),
         KeyCode::Left => prompt.left(),
         KeyCode::Right => prompt.right(),
+        KeyCode::Tab if prompt.kind == PromptKind::Command => prompt.complete_command(),
         KeyCode::Home => prompt.cursor = 0,
         KeyCode::End => prompt.cursor = prompt.input.chars().count(),
         // Fallbacks for a keymap whose prompt layer leaves Enter or Esc unbound.

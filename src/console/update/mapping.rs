@@ -119,23 +119,26 @@ pub fn move_in_text(state: &mut AppState, motion: Motion) {
         Motion::Down => editor.move_cursor(CursorMove::Down),
         Motion::PageUp => editor.scroll(Scrolling::PageUp),
         Motion::PageDown => editor.scroll(Scrolling::PageDown),
-        Motion::Top => editor.move_cursor(CursorMove::Top),
-        Motion::Bottom => editor.move_cursor(CursorMove::Bottom),
-    }
-}
-
-/// Keys the editor gets that tui-textarea reads otherwise: Ctrl-Home / Ctrl-End go to the
-/// first / last line (tui-textarea takes them for Home / End). Outside editing, the arrows move
-/// the (hidden) cursor, which scrolls a long line into view. True when handled.
-pub fn editor_key(state: &mut AppState, key: KeyEvent) -> bool {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let editor = &mut state.mapping.editor;
-    match key.code {
-        KeyCode::Home if ctrl => editor.move_cursor(CursorMove::Jump(0, 0)),
-        KeyCode::End if ctrl => {
+        Motion::Top => editor.move_cursor(CursorMove::Jump(0, 0)),
+        Motion::Bottom => {
             editor.move_cursor(CursorMove::Bottom);
             editor.move_cursor(CursorMove::End);
         }
+    }
+}
+
+/// Outside editing, the arrows move the (hidden) cursor, which scrolls a long line into view.
+/// (Ctrl-Home / Ctrl-End are keymap bindings, `move top` / `move bottom`: tui-textarea would
+/// take them for Home / End.) True when handled.
+pub fn editor_key(state: &mut AppState, key: KeyEvent) -> bool {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return false;
+    }
+    let editor = &mut state.mapping.editor;
+    match key.code {
         KeyCode::Left if !state.mapping.editing => editor.move_cursor(CursorMove::Back),
         KeyCode::Right if !state.mapping.editing => editor.move_cursor(CursorMove::Forward),
         _ => return false,

@@ -308,20 +308,31 @@ fn the_preview_runs_on_a_typed_peer_or_ghl_id() {
 #[test]
 fn ctrl_home_and_ctrl_end_go_to_the_first_and_last_line() {
     let mut state = dirty_editor();
-    let key = |code| Msg::Text(KeyEvent::new(code, KeyModifiers::CONTROL));
-    update(&mut state, key(KeyCode::End));
+    // What the built-in keymap makes of Ctrl-End and Ctrl-Home while editing.
+    let (keymap, _) = crate::console::keymap::Keymap::builtin();
+    let keys = |state: &mut AppState, code| {
+        let event = crossterm::event::Event::Key(KeyEvent::new(code, KeyModifiers::CONTROL));
+        for msg in crate::console::runner::keys::messages(&keymap, state, &mut Vec::new(), event) {
+            update(state, msg);
+        }
+    };
+    let selected = state.contacts.selected;
+    keys(&mut state, KeyCode::End);
     let last = state.mapping.editor.lines().len() - 1;
     assert_eq!(state.mapping.editor.cursor().0, last);
-    update(&mut state, key(KeyCode::Home));
+    keys(&mut state, KeyCode::Home);
     assert_eq!(state.mapping.editor.cursor(), (0, 0));
-    // PageDown and `G` move in the text, not in the contact list.
-    let selected = state.contacts.selected;
-    act(
-        &mut state,
-        Action::Move(crate::console::action::Motion::Bottom),
+    assert_eq!(
+        state.contacts.selected, selected,
+        "the text moved, not the contact list"
     );
-    assert_eq!(state.mapping.editor.cursor().0, last);
-    assert_eq!(state.contacts.selected, selected);
+    // Outside editing the arrows still move in the text (a long line scrolls into view).
+    act(&mut state, Action::Back);
+    update(
+        &mut state,
+        Msg::Text(KeyEvent::new(KeyCode::Right, KeyModifiers::NONE)),
+    );
+    assert_eq!(state.mapping.editor.cursor(), (0, 1));
 }
 
 #[test]
@@ -370,4 +381,34 @@ fn a_contact_state_word_filters_the_list() {
             .iter()
             .all(|&i| contacts.rows[i].state == RowState::Failed)
     );
+}
+
+#[test]
+fn tab_completes_the_palette_command_under_the_cursor() {
+    let mut state = loaded_state();
+    act(&mut state, Action::Prompt(PromptKind::Command));
+    update(&mut state, Msg::Paste("fa".into()));
+    let tab = Msg::Text(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    update(&mut state, tab.clone());
+    let prompt = state.prompt.clone().expect("still typing");
+    assert_eq!((prompt.input.as_str(), prompt.cursor), ("failures ", 9));
+    let effects = act(&mut state, Action::Select);
+    assert_eq!(state.screen(), Screen::Failures);
+    assert_eq!(calls(&effects), vec![&Request::FailedQueue]);
+
+    // The word under the cursor, the rest kept; nothing to add leaves the line alone.
+    act(&mut state, Action::Prompt(PromptKind::Command));
+    update(&mut state, Msg::Paste("retry c".into()));
+    update(&mut state, tab.clone());
+    update(&mut state, Msg::Paste("au".into()));
+    update(&mut state, tab.clone());
+    assert_eq!(
+        state.prompt.as_ref().map(|p| p.input.as_str()),
+        Some("retry class auth ")
+    );
+    act(&mut state, Action::Back);
+    act(&mut state, Action::Prompt(PromptKind::Command));
+    update(&mut state, Msg::Paste("s".into()));
+    update(&mut state, tab);
+    assert_eq!(state.prompt.as_ref().map(|p| p.input.as_str()), Some("s"));
 }

@@ -73,23 +73,25 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .filter_map(|(position, &index)| {
             let row = contacts.rows.get(index)?;
             let selected = position == contacts.selected;
+            let last_sync = row.last_at.as_ref().map_or("—".into(), |at| {
+                state.zone.format(at, TimeStyle::DateTime)
+            });
             let mut cells = vec![
+                // In the selected row the row's colours win: no green or red on cyan.
                 Line::from(Span::styled(
                     state_label(row.state),
-                    state_style(row.state, theme),
+                    theme.in_row(state_style(row.state, theme), selected),
                 )),
-                Line::from(clip(&row.name, 24)),
-                Line::from(clip(&row.peer_id, 12)),
+                Line::from(clip(&row.name, 22)),
+                Line::from(clip(&row.peer_id, 10)),
                 Line::from(clip(opt(row.email.as_deref()), 28)),
             ];
-            if medium {
-                cells.push(Line::from(clip(opt(row.ghl_id.as_deref()), 14)));
-            }
             if wide {
+                cells.push(Line::from(clip(opt(row.ghl_id.as_deref()), 14)));
                 cells.push(Line::from(clip(opt(row.phone.as_deref()), 16)));
-                cells.push(Line::from(row.last_at.as_ref().map_or("—".into(), |at| {
-                    state.zone.format(at, TimeStyle::DateTime)
-                })));
+            }
+            if medium {
+                cells.push(Line::from(last_sync));
             }
             let style = if selected {
                 theme.selected()
@@ -98,21 +100,22 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             };
             Some(Row::new(cells).style(style))
         });
+    // Narrow terminals keep what tells contacts apart and when each last synced; the GHL id
+    // and phone come back when there is room (the filter finds them either way).
     let mut widths = vec![
         Constraint::Length(8),
-        Constraint::Length(24),
-        Constraint::Length(12),
+        Constraint::Length(22),
+        Constraint::Length(10),
         Constraint::Fill(1),
     ];
     let mut header = vec!["STATE", "NAME", "PEER ID", "EMAIL"];
-    if medium {
-        widths.push(Constraint::Length(14));
-        header.push("GHL ID");
-    }
     if wide {
+        widths.extend([Constraint::Length(14), Constraint::Length(16)]);
+        header.extend(["GHL ID", "PHONE"]);
+    }
+    if medium {
         widths.push(Constraint::Length(16));
-        widths.push(Constraint::Length(16));
-        header.extend(["PHONE", "LAST SYNC"]);
+        header.push("LAST SYNCED");
     }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.dim()))

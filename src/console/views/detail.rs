@@ -32,7 +32,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Constraint::Length(history_height),
     ])
     .areas(area);
-    render_summary(detail, &state.zone, theme, frame, summary);
+    let list_name = state.contacts.name_of(&detail.peer_id);
+    render_summary(detail, list_name, &state.zone, theme, frame, summary);
     if wide {
         let [records, diff] =
             Layout::vertical([Constraint::Percentage(45), Constraint::Fill(1)]).areas(middle);
@@ -49,18 +50,23 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
 
 fn render_summary(
     detail: &ContactDetail,
+    list_name: Option<&str>,
     zone: &DisplayZone,
     theme: &Theme,
     frame: &mut Frame,
     area: Rect,
 ) {
-    let name = detail
-        .preview
-        .iter()
-        .find(|row| row.target == "name" || row.target == "companyName")
-        .and_then(|row| row.after.as_ref())
-        .map(value_text)
-        .unwrap_or_default();
+    // The name the contact list showed, so the detail is recognisably the row that was opened;
+    // the mapped company name only for a contact the list does not have.
+    let name = list_name.map(str::to_string).unwrap_or_else(|| {
+        detail
+            .preview
+            .iter()
+            .find(|row| row.target == "name" || row.target == "companyName")
+            .and_then(|row| row.after.as_ref())
+            .map(value_text)
+            .unwrap_or_default()
+    });
     let last = detail.history.last();
     let outcome = last.map_or("never synced".to_string(), |entry| {
         format!(

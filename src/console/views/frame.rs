@@ -1,13 +1,15 @@
-//! The header (location, peer, mode badge, sync state, breadcrumbs) and the footer (prompt,
-//! flash line or key hints), k9s-style.
+//! The header (mode badge, peer, sync state, failures, zone; then the tab bar) and the footer
+//! (prompt, flash line or the screen's key hints from the keymap), k9s-style.
 
+use super::util::block;
+use crate::console::action::{PromptKind, matches};
 use crate::console::keymap::Layer;
-use crate::console::state::{AppState, FlashLevel, Mode, SyncPhase};
+use crate::console::state::{AppState, FlashLevel, Mode, Screen, SyncPhase};
 use crate::console::theme::Badge;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, Paragraph};
 
 pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
@@ -21,20 +23,20 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(" READ-ONLY ", theme.badge(Badge::ReadOnly)));
     }
-    spans.push(Span::styled(" peer ", theme.dim()));
+    spans.push(Span::styled(" peer ", theme.hint()));
     spans.push(Span::raw(state.peer.clone()));
     if !state.location.is_empty() && area.width >= 100 {
-        spans.push(Span::styled("  location ", theme.dim()));
+        spans.push(Span::styled("  location ", theme.hint()));
         spans.push(Span::raw(state.location.clone()));
     }
-    spans.push(Span::styled("  sync ", theme.dim()));
+    spans.push(Span::styled("  sync ", theme.hint()));
     spans.push(match &state.sync {
         SyncPhase::Idle => Span::styled("idle", theme.ok()),
         SyncPhase::Running => Span::styled("running…", theme.warn()),
         SyncPhase::Failed(_) => Span::styled("failed", theme.error()),
     });
     let failures = state.open_failures();
-    spans.push(Span::styled("  failures ", theme.dim()));
+    spans.push(Span::styled("  failures ", theme.hint()));
     spans.push(Span::styled(
         failures.to_string(),
         if failures > 0 {
@@ -43,28 +45,81 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
             theme.ok()
         },
     ));
-    let crumbs: Vec<&str> = state.stack.iter().map(|screen| screen.title()).collect();
-    let crumbs = format!(" {}", crumbs.join(" › "));
-    // Right: the zone every time on screen is in. The key hints give way to it when narrow.
+    // Right of the first line: the zone every time on screen is in, when it fits.
     let zone = format!("times {} ", state.zone.name());
-    const HINTS: &str = "   ? help  : command  / filter";
     let width = usize::from(area.width);
-    let used = crumbs.chars().count() + zone.chars().count();
-    let mut second = vec![Span::styled(crumbs, theme.title())];
-    if used + HINTS.chars().count() < width {
-        second.push(Span::styled(HINTS, theme.dim()));
-    }
+    let used: usize = spans.iter().map(|span| span.content.chars().count()).sum();
     frame.render_widget(
-        Paragraph::new(vec![Line::from(spans), Line::from(second)]),
+        Paragraph::new(vec![Line::from(spans), tab_bar(state, area.width)]),
         area,
     );
-    if used < width && area.height >= 2 {
-        let row = Rect::new(area.x, area.y + 1, area.width, 1);
+    if used + zone.chars().count() < width {
+        let row = Rect::new(area.x, area.y, area.width, 1);
         frame.render_widget(
-            Paragraph::new(Span::styled(zone, theme.dim())).alignment(Alignment::Right),
+            Paragraph::new(Span::styled(zone, theme.hint())).alignment(Alignment::Right),
             row,
         );
     }
+}
+
+/// The tabs `1`–`8` by name, the current one highlighted (a detail highlights the tab it sits
+/// under), then the trail when there is one and room for it. Full names when they fit, short
+/// ones at 80 columns.
+pub fn tab_bar(state: &AppState, width: u16) -> Line<'static> {
+    let theme = &state.theme;
+    let current = state.screen().tab();
+    let width = usize::from(width);
+    let tabs = |short: bool| -> Vec<(String, bool)> {
+        Screen::TABS
+            .iter()
+            .enumerate()
+            .map(|(i, tab)| {
+                let name = if short {
+                    tab.short_title()
+                } else {
+                    tab.title()
+                };
+                (format!("{} {name}", i + 1), *tab == current)
+            })
+            .collect()
+    };
+    let length = |tabs: &[(String, bool)]| -> usize {
+        1 + tabs
+            .iter()
+            .map(|(t, _)| t.chars().count() + 2)
+            .sum::<usize>()
+    };
+    let full = tabs(false);
+    let tabs = if length(&full) <= width {
+        full
+    } else {
+        tabs(true)
+    };
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for (text, selected) in tabs {
+        used += text.chars().count() + 2;
+        if used > width + 1 {
+            break;
+        }
+        spans.push(Span::styled(
+            text,
+            if selected {
+                theme.tab_selected()
+            } else {
+                theme.tab()
+            },
+        ));
+        spans.push(Span::raw("  "));
+    }
+    if state.stack.len() > 1 {
+        let crumbs: Vec<&str> = state.stack.iter().map(|screen| screen.title()).collect();
+        let crumbs = format!("› {}", crumbs.join(" › "));
+        if used + crumbs.chars().count() <= width {
+            spans.push(Span::styled(crumbs, theme.hint()));
+        }
+    }
+    Line::from(spans)
 }
 
 pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
@@ -92,40 +147,162 @@ pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
         Line::from(Span::styled(format!(" {}", flash.text), style))
     } else if !state.pending_keys.is_empty() {
         Line::from(vec![
-            Span::styled(" keys: ", theme.dim()),
+            Span::styled(" keys: ", theme.hint()),
             Span::styled(state.pending_keys.clone(), theme.key()),
         ])
     } else {
-        Line::from(Span::styled(hints(state, area.width), theme.dim()))
+        hint_line(state, area.width)
     };
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// The current layer's bindings from the keymap, as many as fit.
-fn hints(state: &AppState, width: u16) -> String {
-    let layer = Layer::from(state.screen());
-    let mut out = String::new();
-    let bindings = state
-        .help
+/// The hint line: the current screen's keymap layer's hinted bindings (`hint = "…"`), then
+/// the global ones, as many as fit, `? help` always kept. A layer without hints shows its first
+/// bindings, worded from their descriptions. While the mapping is edited only the keys that are
+/// not text there (Ctrl chords, Esc) are shown. The one hint line of every screen.
+pub fn hint_line(state: &AppState, width: u16) -> Line<'static> {
+    let theme = &state.theme;
+    let editing = state.screen() == Screen::Mapping && state.mapping.editing;
+    let pieces = hint_pieces(state, editing);
+    let width = usize::from(width);
+    let size = |(keys, word): &(String, String)| keys.chars().count() + word.chars().count() + 3;
+    // `? help` is kept whatever else has to go.
+    let kept: usize = pieces
         .iter()
-        .filter(|section| section.layer == layer)
-        .flat_map(|section| section.bindings.iter());
-    for binding in bindings {
-        let piece = format!(" {} {} ", binding.keys, short(&binding.desc));
-        if out.chars().count() + piece.chars().count() + 8 > usize::from(width) {
-            break;
+        .filter(|(_, word)| word == "help")
+        .map(size)
+        .sum();
+    let mut budget = width.saturating_sub(kept + 1);
+    let mut spans = vec![Span::raw(" ")];
+    for piece in &pieces {
+        let is_help = piece.1 == "help";
+        if !is_help {
+            if size(piece) > budget {
+                continue;
+            }
+            budget -= size(piece);
         }
-        out.push_str(&piece);
+        spans.push(Span::styled(piece.0.clone(), theme.key()));
+        spans.push(Span::styled(format!(" {}  ", piece.1), theme.hint()));
     }
-    out.push_str(" ? help");
-    out
+    Line::from(spans)
 }
 
-/// The first words of a description, enough for a hint.
+/// `(keys, word)` for the hint line, in order: the layer's, then global's not shadowed.
+pub fn hint_pieces(state: &AppState, editing: bool) -> Vec<(String, String)> {
+    let layer = Layer::from(state.screen());
+    let section = |layer: Layer| {
+        state
+            .help
+            .iter()
+            .filter(move |section| section.layer == layer)
+            .flat_map(|section| section.bindings.iter())
+    };
+    let usable = |keys: &str| {
+        !editing || keys.starts_with("<C-") || keys.starts_with("<A-") || keys == "<Esc>"
+    };
+    let own: Vec<_> = section(layer).filter(|b| usable(&b.keys)).collect();
+    let hinted = own.iter().any(|binding| binding.hint.is_some());
+    let mut pieces: Vec<(String, String)> = Vec::new();
+    let mut taken: Vec<&str> = own.iter().map(|binding| binding.keys.as_str()).collect();
+    for binding in &own {
+        let word = match &binding.hint {
+            Some(hint) => hint.clone(),
+            None if !hinted => short(&binding.desc),
+            None => continue,
+        };
+        if pieces.iter().any(|(_, w)| *w == word) {
+            continue;
+        }
+        pieces.push((key_label(&binding.keys), word));
+        if !hinted && pieces.len() >= 5 {
+            break;
+        }
+    }
+    for binding in section(Layer::Global) {
+        let Some(hint) = &binding.hint else {
+            continue;
+        };
+        if taken.contains(&binding.keys.as_str()) || !usable(&binding.keys) {
+            continue;
+        }
+        taken.push(binding.keys.as_str());
+        let word = if editing && binding.action == "back" {
+            "stop editing".to_string()
+        } else {
+            hint.clone()
+        };
+        pieces.push((key_label(&binding.keys), word));
+    }
+    pieces
+}
+
+/// A key as the hint line shows it: the keymap's form without the angle brackets (`C-s`,
+/// `Esc`, `Enter`).
+fn key_label(keys: &str) -> String {
+    keys.split(' ')
+        .map(|key| {
+            key.strip_prefix('<')
+                .and_then(|k| k.strip_suffix('>'))
+                .unwrap_or(key)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The first words of a description that say something, for a layer without hints.
 fn short(desc: &str) -> String {
+    const FILLER: [&str; 8] = ["the", "a", "an", "every", "of", "this", "with", "all"];
     desc.split_whitespace()
+        .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|word| !word.is_empty() && !FILLER.contains(&word.to_lowercase().as_str()))
         .take(2)
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase()
+}
+
+/// Most matches the palette lists at once.
+const PALETTE_ROWS: usize = 8;
+
+/// While typing in the `:` palette: the commands that match, above the prompt line (Tab
+/// completes). Nothing when nothing matches: Enter then says what is known.
+pub fn palette_matches(state: &AppState, frame: &mut Frame, body: Rect) {
+    let Some(prompt) = &state.prompt else {
+        return;
+    };
+    if prompt.kind != PromptKind::Command {
+        return;
+    }
+    let found = matches(prompt.before_cursor());
+    if found.is_empty() {
+        return;
+    }
+    let theme = &state.theme;
+    let shown = found.len().min(PALETTE_ROWS);
+    let height = (shown as u16 + 2).min(body.height);
+    let area = Rect::new(
+        body.x,
+        body.bottom().saturating_sub(height),
+        body.width.min(72),
+        height,
+    );
+    let more = found.len() - shown;
+    let title = if more > 0 {
+        format!(" {} commands (+{more}) · Tab completes ", found.len())
+    } else {
+        " Tab completes ".to_string()
+    };
+    let lines: Vec<Line> = found
+        .iter()
+        .take(shown)
+        .map(|m| {
+            Line::from(vec![
+                Span::styled(format!(" :{:<22}", m.command), theme.key()),
+                Span::styled(m.desc.to_string(), theme.hint()),
+            ])
+        })
+        .collect();
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block(title, theme)), area);
 }

@@ -39,5 +39,6 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Screen::Status => status::render(state, frame, body),
     }
     popups::render(state, frame, body);
+    frame::palette_matches(state, frame, body);
     frame::footer(state, frame, footer);
 }

@@ -208,3 +208,66 @@ fn empty_console() {
     );
     snapshot("empty_status", &state);
 }
+
+/// The hint line of a screen, as text (the footer alone, so one snapshot shows several).
+fn hint_text(state: &AppState) -> String {
+    crate::console::views::hint_line(state, 80)
+        .spans
+        .iter()
+        .map(|span| span.content.to_string())
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn hint_lines_come_from_each_screens_keymap_layer() {
+    let mut lines = Vec::new();
+    for (name, screen) in [
+        ("contacts", Screen::Contacts),
+        ("failures", Screen::Failures),
+        ("mapping", Screen::Mapping),
+    ] {
+        lines.push(format!("{name:<16}|{}", hint_text(&on(screen))));
+    }
+    let mut editing = on(Screen::Mapping);
+    update(&mut editing, Msg::Action(Action::MappingEdit));
+    lines.push(format!("{:<16}|{}", "mapping editing", hint_text(&editing)));
+    insta::assert_snapshot!("hint_lines_80", lines.join("\n"));
+}
+
+#[test]
+fn unsaved_question_palette_and_tab_bar() {
+    // The unsaved-changes question, Cancel focused.
+    let mut state = on(Screen::Mapping);
+    update(&mut state, Msg::Action(Action::MappingEdit));
+    update(&mut state, Msg::Paste("# fixed\n".into()));
+    update(
+        &mut state,
+        Msg::Action(Action::Focus(FocusTarget::Screen(Screen::Failures))),
+    );
+    assert!(matches!(state.popup, Some(Popup::Unsaved(_))));
+    snapshot("popup_unsaved_mapping", &state);
+
+    // The palette while typing: the matches, Tab completes.
+    let mut state = on(Screen::Failures);
+    update(&mut state, Msg::Action(Action::Prompt(PromptKind::Command)));
+    update(&mut state, Msg::Paste("re".into()));
+    snapshot("palette_matches", &state);
+
+    // The tab bar on a detail reached from Failures: Contacts is the tab, the trail follows.
+    let mut state = on(Screen::Failures);
+    update(
+        &mut state,
+        Msg::Action(Action::Focus(FocusTarget::Screen(Screen::Detail))),
+    );
+    let terminal = draw(&state, 80, 24);
+    let header: Vec<String> = (0..2)
+        .map(|y| {
+            (0..80)
+                .map(|x| terminal.backend().buffer()[(x, y)].symbol().to_string())
+                .collect()
+        })
+        .collect();
+    insta::assert_snapshot!("header_tab_bar_80", header.join("\n"));
+}

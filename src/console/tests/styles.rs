@@ -120,3 +120,81 @@ fn a_429_pause_and_a_failing_peer_show_in_red_on_status() {
     let terminal = draw(&state, 80, 24);
     find_row(&terminal, "burst 64/100");
 }
+
+/// Every cell of a drawn screen, with its row and column.
+fn cells(
+    terminal: &ratatui::Terminal<ratatui::backend::TestBackend>,
+) -> Vec<(u16, u16, ratatui::buffer::Cell)> {
+    let buffer = terminal.backend().buffer();
+    let mut out = Vec::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push((x, y, buffer[(x, y)].clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_green_or_red_text_on_the_selection_colour() {
+    for screen in [
+        Screen::Contacts,
+        Screen::Mapping,
+        Screen::SyncLog,
+        Screen::Status,
+    ] {
+        for (width, height) in [(80, 24), (120, 40)] {
+            let mut state = loaded_state();
+            state.stack = vec![screen];
+            // The first contact is failed (red): the selection is on it.
+            let terminal = draw(&state, width, height);
+            for (x, y, cell) in cells(&terminal) {
+                if cell.bg == Color::Cyan && cell.symbol() != " " {
+                    assert!(
+                        !matches!(
+                            cell.fg,
+                            Color::Green | Color::Red | Color::LightGreen | Color::LightRed
+                        ),
+                        "{screen:?} {width}x{height}: {:?} on cyan at {x},{y}",
+                        cell.fg
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_status_lines_read_on_a_black_background() {
+    // Dark grey, blue and black text all but vanish on a black terminal.
+    let unreadable = [Color::DarkGray, Color::Blue, Color::Black];
+    let mut state = loaded_state();
+    let terminal = draw(&state, 80, 24);
+    for (x, y, cell) in cells(&terminal) {
+        let status_line = y < 2 || y == 23;
+        if status_line && cell.bg == Color::Reset && cell.symbol() != " " {
+            assert!(
+                !unreadable.contains(&cell.fg),
+                "{:?} {:?} at {x},{y} in the header or hint line",
+                cell.symbol(),
+                cell.fg
+            );
+        }
+    }
+    // A flash (info) on the status line too.
+    state.flash(crate::console::state::FlashLevel::Info, "sync started");
+    let terminal = draw(&state, 80, 24);
+    let y = find_row(&terminal, "sync started");
+    let x = 2;
+    let fg = terminal.backend().buffer()[(x, y)].fg;
+    assert!(!unreadable.contains(&fg), "info flash in {fg:?}");
+    // The current tab is highlighted, the others are not.
+    let terminal = draw(&loaded_state(), 80, 24);
+    let buffer = terminal.backend().buffer();
+    assert_eq!(
+        buffer[(2, 1)].bg,
+        Color::Cyan,
+        "1 Contacts is the current tab"
+    );
+    assert_ne!(buffer[(14, 1)].bg, Color::Cyan, "2 Tasks is not");
+}

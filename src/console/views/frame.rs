@@ -250,16 +250,25 @@ fn key_label(keys: &str) -> String {
         .join(" ")
 }
 
-/// The first words of a description that say something, for a layer without hints.
+/// The first words of a description that say something, for a layer without hints: its first
+/// clause ("All contacts / this contact" → "all contacts"), and when that is one word, the
+/// description's last ("Show / hide timestamps" → "show timestamps").
 fn short(desc: &str) -> String {
-    const FILLER: [&str; 8] = ["the", "a", "an", "every", "of", "this", "with", "all"];
-    desc.split_whitespace()
-        .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()))
-        .filter(|word| !word.is_empty() && !FILLER.contains(&word.to_lowercase().as_str()))
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    const FILLER: [&str; 7] = ["the", "a", "an", "every", "of", "this", "with"];
+    let words = |text: &str| -> Vec<String> {
+        text.split_whitespace()
+            .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .filter(|word| !word.is_empty() && !FILLER.contains(&word.as_str()))
+            .collect()
+    };
+    let clause = desc.split(['/', '(', ';', ':']).next().unwrap_or(desc);
+    let mut picked: Vec<String> = words(clause).into_iter().take(2).collect();
+    if picked.len() < 2 {
+        if let Some(last) = words(desc).pop().filter(|last| !picked.contains(last)) {
+            picked.push(last);
+        }
+    }
+    picked.join(" ")
 }
 
 /// Most matches the palette lists at once.
@@ -284,7 +293,7 @@ pub fn palette_matches(state: &AppState, frame: &mut Frame, body: Rect) {
     let area = Rect::new(
         body.x,
         body.bottom().saturating_sub(height),
-        body.width.min(72),
+        body.width,
         height,
     );
     let more = found.len() - shown;

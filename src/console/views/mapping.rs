@@ -178,7 +178,7 @@ pub fn unsaved_popup(question: &UnsavedQuestion, state: &AppState, frame: &mut F
     }
     frame.render_widget(Paragraph::new(Line::from(line)), buttons);
     frame.render_widget(
-        Paragraph::new(" s save · d discard · esc/n cancel · ←/→ tab choose · enter")
+        Paragraph::new(" s save · d discard · n/esc cancel · ←/→ choose · enter")
             .style(theme.dim()),
         keys,
     );

@@ -17,6 +17,7 @@ use crate::console::state::{AppState, Screen};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 
+pub use frame::hint_line;
 pub use mapping::EDITOR_TITLE;
 
 pub fn render(state: &AppState, frame: &mut Frame) {

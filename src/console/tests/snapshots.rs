@@ -271,3 +271,63 @@ fn unsaved_question_palette_and_tab_bar() {
         .collect();
     insta::assert_snapshot!("header_tab_bar_80", header.join("\n"));
 }
+
+#[test]
+fn the_editor_scrolls_sideways_to_the_cursor_and_pages_by_its_height() {
+    let mut state = on(Screen::Mapping);
+    let long = format!("# {}END", "x".repeat(150));
+    let mut text = format!("{long}\n");
+    for i in 0..40 {
+        text.push_str(&format!("# line {i}\n"));
+    }
+    state
+        .mapping
+        .load(text, "/etc/ghlsync/acme.toml".into(), Vec::new());
+    update(&mut state, Msg::Action(Action::MappingEdit));
+    let screen = |state: &AppState| -> String {
+        let terminal = draw(state, 80, 24);
+        let buffer = terminal.backend().buffer();
+        (0..24)
+            .map(|y| {
+                (0..80)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        screen(&state).contains("acme.toml"),
+        "titled by its file name"
+    );
+    // End of the long line: its tail is on screen, scrolled sideways.
+    update(
+        &mut state,
+        Msg::Text(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::End,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    let after_end = screen(&state);
+    assert!(after_end.contains("xEND"), "{after_end}");
+    // PageDown moves by what the editor shows (the viewport is known once drawn).
+    update(
+        &mut state,
+        Msg::Text(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::PageDown,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    let row = state.mapping.editor.cursor().0;
+    assert!(row >= 5, "a page down, not a line: row {row}");
+    screen(&state);
+    update(
+        &mut state,
+        Msg::Text(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Home,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    let shown = screen(&state);
+    assert!(shown.contains(&format!("# line {}", row - 1)), "{shown}");
+}

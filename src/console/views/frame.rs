@@ -257,7 +257,10 @@ fn short(desc: &str) -> String {
     const FILLER: [&str; 7] = ["the", "a", "an", "every", "of", "this", "with"];
     let words = |text: &str| -> Vec<String> {
         text.split_whitespace()
-            .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .map(|word| {
+                word.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
             .filter(|word| !word.is_empty() && !FILLER.contains(&word.as_str()))
             .collect()
     };

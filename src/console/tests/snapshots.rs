@@ -331,3 +331,20 @@ fn the_editor_scrolls_sideways_to_the_cursor_and_pages_by_its_height() {
     let shown = screen(&state);
     assert!(shown.contains(&format!("# line {}", row - 1)), "{shown}");
 }
+
+#[test]
+fn the_contact_detail_is_titled_by_the_name_the_list_showed() {
+    let mut state = on(Screen::Detail);
+    // A person at a company: the list names the person, the mapping only the company.
+    assert!(
+        state
+            .contacts
+            .update_row("C1000", |row| row.name = "Ada Lovelace".into())
+    );
+    let terminal = draw(&state, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let title: String = (0..80)
+        .map(|x| buffer[(x, 2)].symbol().to_string())
+        .collect();
+    assert!(title.contains("Contact Ada Lovelace"), "{title}");
+}

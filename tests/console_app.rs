@@ -5,7 +5,7 @@ mod common;
 
 use common::Harness;
 use common::sync::repsly_settings;
-use ghlsync::console::action::{Action, FocusTarget, RetryTarget};
+use ghlsync::console::action::{Action, FocusTarget, PromptKind, RetryTarget};
 use ghlsync::console::msg::{Effect, Msg};
 use ghlsync::console::runner::effects::perform;
 use ghlsync::console::state::{AppState, ChildScope, Mode, Screen, SyncPhase};
@@ -94,6 +94,38 @@ async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped()
         app.state.contacts.rows.len()
     );
     assert!(!app.state.log.entries.is_empty(), "the live log moved");
+
+    // The filter finds a contact by its company even when the list names it by its person.
+    let (peer_id, company) = app
+        .state
+        .contacts
+        .rows
+        .iter()
+        .find_map(|row| {
+            let company = row.company.clone()?;
+            // Only the company can match: a word of it is in neither the name nor the email.
+            let elsewhere =
+                format!("{} {}", row.name, row.email.as_deref().unwrap_or("")).to_lowercase();
+            let only_in_company = company
+                .to_lowercase()
+                .split_whitespace()
+                .any(|word| !elsewhere.contains(word));
+            only_in_company.then(|| (row.peer_id.clone(), company))
+        })
+        .expect("a contact whose company is not its name");
+    app.act(Action::Prompt(PromptKind::Filter)).await;
+    let effects = update(&mut app.state, Msg::Paste(company.clone()));
+    app.run(effects).await;
+    let contacts = &app.state.contacts;
+    assert!(
+        contacts
+            .visible
+            .iter()
+            .any(|&i| contacts.rows[i].peer_id == peer_id),
+        "filtering by {company:?} finds {peer_id}"
+    );
+    app.act(Action::Back).await;
+    assert_eq!(app.state.contacts.filter, "");
     assert!(app.state.status.is_some());
     let failures = app.state.failures.operations.len();
     assert!(failures > 0, "the seed's dirty data fails somewhere");

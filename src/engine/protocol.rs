@@ -144,6 +144,9 @@ pub struct ContactRow {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The contact's company (GHL's `companyName`), which the console's filter also matches.
+    #[serde(default)]
+    pub company: Option<String>,
     pub state: RowState,
     pub last_at: Option<chrono::DateTime<chrono::Utc>>,
 }

@@ -54,6 +54,7 @@ pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, 
             ghl_id: Some(entry.ghl_id),
             email: entry.email,
             phone: entry.phone,
+            company: entry.company,
             last_at: entry.synced_at,
         });
     }
@@ -83,6 +84,7 @@ pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, 
             ghl_id: None,
             email: text("Email"),
             phone: text("Phone"),
+            company: text("Name"),
             state,
             last_at: Some(op.updated_at),
         });
@@ -272,6 +274,7 @@ mod tests {
                 ghl_id: Some(link.ghl_id),
                 email: text("email"),
                 phone: text("phone"),
+                company: text("companyName"),
                 last_at: baseline.map(|b| b.synced_at),
             });
         }
@@ -290,6 +293,7 @@ mod tests {
                 ghl_id: None,
                 email: text("Email"),
                 phone: text("Phone"),
+                company: text("Name"),
                 state,
                 last_at: Some(op.updated_at),
             });

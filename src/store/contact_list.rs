@@ -5,8 +5,9 @@
 //! so the list is one ordered scan of small values and its first page is a short one.
 //!
 //! Trees: `contact_list` (`peer/` + lowercased display name + `\0` + peer id → `[ghl_id, name,
-//! email, phone, synced_at ms]`, a JSON array: the list is read whole, and names on every value
-//! would double what sled holds in memory for it). The contact's link in `idmap` records the
+//! email, phone, synced_at ms, company]`, a JSON array: the list is read whole, and names on
+//! every value would double what sled holds in memory for it; schema 4 wrote no company, and
+//! such a value still reads, without one). The contact's link in `idmap` records the
 //! lowercased name its entry is filed under (`IdLink::listed_as`), so a rename removes the old
 //! entry. Only linked contacts have an entry.
 
@@ -28,6 +29,9 @@ pub struct ContactListEntry {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// GHL's `companyName`: the console's filter finds a contact by it even when the display
+    /// name is the person's.
+    pub company: Option<String>,
     /// When the contact was last synced (absent while it has no baseline).
     pub synced_at: Option<DateTime<Utc>>,
 }
@@ -51,6 +55,7 @@ impl ContactListEntry {
             ghl_id: ghl_id.to_string(),
             email: text("email"),
             phone: text("phone"),
+            company: text("companyName"),
             synced_at: baseline.map(|b| b.synced_at),
         }
     }
@@ -81,9 +86,18 @@ pub fn sort_name(name: &str) -> String {
     name.to_lowercase().replace('\0', "")
 }
 
-/// A `ContactListEntry` as `contact_list` stores it: the peer id is in the key.
+/// A `ContactListEntry` as `contact_list` stores it: the peer id is in the key. The company
+/// comes last and defaults to none, so an entry schema 4 wrote (five elements) still decodes
+/// (a restored old backup is read before the next open rebuilds its list).
 #[derive(Serialize, Deserialize)]
-struct StoredEntry(String, String, Option<String>, Option<String>, Option<i64>);
+struct StoredEntry(
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    #[serde(default)] Option<String>,
+);
 
 impl StoredEntry {
     fn from_entry(entry: ContactListEntry) -> StoredEntry {
@@ -93,17 +107,19 @@ impl StoredEntry {
             entry.email,
             entry.phone,
             entry.synced_at.map(|at| at.timestamp_millis()),
+            entry.company,
         )
     }
 
     fn into_entry(self, peer_id: String) -> ContactListEntry {
-        let StoredEntry(ghl_id, name, email, phone, synced_at) = self;
+        let StoredEntry(ghl_id, name, email, phone, synced_at, company) = self;
         ContactListEntry {
             peer_id,
             ghl_id,
             name,
             email,
             phone,
+            company,
             synced_at: synced_at.and_then(DateTime::from_timestamp_millis),
         }
     }
@@ -294,7 +310,7 @@ impl Store {
     }
 
     /// Writes every linked contact's entry from `idmap` and `baselines`, and the name it is
-    /// filed under on its link (the migrations to schemas 2 and 3, and a repair). Entries
+    /// filed under on its link (the migrations to schemas 2, 3 and 5, and a repair). Entries
     /// already there are replaced.
     pub(super) fn rebuild_contact_list(&self) -> Result<u64, StoreError> {
         self.contact_list.clear()?;
@@ -357,5 +373,64 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("no peer id"), "{err}");
+    }
+
+    fn baseline(fields: serde_json::Value) -> Baseline {
+        Baseline {
+            peer_hash: "p".into(),
+            ghl_hash: "g".into(),
+            fields: fields.as_object().cloned().unwrap_or_default(),
+            synced_at: DateTime::from_timestamp_millis(1_780_000_000_123).unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_entry_with_a_company_round_trips() {
+        let fields = serde_json::json!({"firstName": "Ada", "lastName": "Byron",
+            "companyName": "Analytical Engines Ltd", "email": "ada@example.com"});
+        let entry = ContactListEntry::new("C-1", "g1", Some(&baseline(fields)));
+        assert_eq!(
+            entry.name, "Ada Byron",
+            "a person's name still names the entry"
+        );
+        assert_eq!(entry.company.as_deref(), Some("Analytical Engines Ltd"));
+        let key = list_key("repsly", &sort_name(&entry.name), "C-1");
+        let value = encode_entry(entry.clone()).unwrap();
+        assert_eq!(decode_entry(&key, &value).unwrap(), entry);
+        // No company in GHL: none in the entry.
+        let plain = ContactListEntry::new("C-2", "g2", Some(&baseline(serde_json::json!({}))));
+        assert_eq!(plain.company, None);
+    }
+
+    #[test]
+    fn an_entry_schema_4_wrote_decodes_without_a_company() {
+        let key = list_key("repsly", "ada byron", "C-1");
+        // Byte for byte what schema 4 stored: five elements, no company.
+        let old = [
+            &[codec::VALUE_VERSION][..],
+            br#"["g1","Ada Byron","ada@example.com",null,1780000000123]"#,
+        ]
+        .concat();
+        let entry = decode_entry(&key, &old).unwrap();
+        assert_eq!(
+            entry,
+            ContactListEntry {
+                peer_id: "C-1".into(),
+                ghl_id: "g1".into(),
+                name: "Ada Byron".into(),
+                email: Some("ada@example.com".into()),
+                phone: None,
+                company: None,
+                synced_at: DateTime::from_timestamp_millis(1_780_000_000_123),
+            }
+        );
+        assert!(
+            check_entry(&key, &old).is_ok(),
+            "verify and restore accept it"
+        );
+        // Four elements was never written: still an error naming the tree.
+        let short = [&[codec::VALUE_VERSION][..], br#"["g1","Ada",null,null]"#].concat();
+        let err = decode_entry(&key, &short).unwrap_err();
+        assert!(err.to_string().contains("contact_list"), "{err}");
     }
 }

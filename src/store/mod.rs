@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
 /// Schema version this release writes. Bump with a migration in `migrate`.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub(crate) const TREE_NAMES: [&str; 13] = [
     "meta",
@@ -182,10 +182,14 @@ impl Store {
             // 2: in-flight operations leave the state index.
             self.drop_in_flight_index()?;
         }
-        if (1..3).contains(&found) {
+        if (1..5).contains(&found) {
             // 2: the contact list in name order (`contact_list.rs`), built from links and
-            // baselines. 3: the name a contact is filed under moves onto its link.
+            // baselines. 3: the name a contact is filed under moves onto its link. 5: each
+            // entry carries the contact's company, for the console's filter.
             self.rebuild_contact_list()?;
+        }
+        if (1..3).contains(&found) {
+            // 3: the list names' own tree is retired (they are on the links now).
             for retired in RETIRED_TREE_NAMES {
                 self.db.drop_tree(retired)?;
             }

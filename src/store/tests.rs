@@ -380,6 +380,123 @@ fn a_schema_2_backup_restores_and_its_contact_list_is_rebuilt_on_open() {
     );
 }
 
+/// A store with two linked contacts, one named by its person and one by its company only.
+fn store_with_companies(path: &std::path::Path) -> Store {
+    let store = Store::open(path).unwrap();
+    let contacts = [
+        (
+            "C-1",
+            "G1",
+            json!({"firstName": "Grace", "lastName": "Hopper", "companyName": "Harbor Deli"}),
+        ),
+        ("C-2", "G2", json!({"companyName": "Acme Hardware"})),
+    ];
+    for (peer_id, ghl_id, fields) in contacts {
+        store
+            .set_link("repsly", EntityKind::Contact, peer_id, ghl_id)
+            .unwrap();
+        let baseline = Baseline {
+            peer_hash: "p".into(),
+            ghl_hash: "g".into(),
+            fields: fields.as_object().cloned().unwrap(),
+            synced_at: Utc::now(),
+        };
+        store
+            .set_baseline("repsly", EntityKind::Contact, peer_id, &baseline)
+            .unwrap();
+    }
+    store
+}
+
+/// A `contact_list` value as schema 4 wrote it: the first five elements, no company.
+fn as_schema_4_entry(value: &[u8]) -> Vec<u8> {
+    let mut elements: Vec<serde_json::Value> = codec::decode("contact_list", b"k", value).unwrap();
+    assert_eq!(elements.len(), 6, "today's entry: {elements:?}");
+    elements.truncate(5);
+    codec::encode(&elements).unwrap()
+}
+
+/// The (name, company) of every listed contact, in list order.
+fn listed_companies(store: &Store) -> Vec<(String, Option<String>)> {
+    store
+        .contact_list("repsly", None)
+        .unwrap()
+        .into_iter()
+        .map(|entry| (entry.name, entry.company))
+        .collect()
+}
+
+fn expected_companies() -> Vec<(String, Option<String>)> {
+    vec![
+        ("Acme Hardware".into(), Some("Acme Hardware".into())),
+        ("Grace Hopper".into(), Some("Harbor Deli".into())),
+    ]
+}
+
+#[test]
+fn opening_a_schema_4_store_fills_in_every_contacts_company() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    assert_eq!(
+        listed_companies(&store_with_companies(&path)),
+        expected_companies()
+    );
+    {
+        // What schema 4 left: entries without a company, and its version.
+        let db = sled::open(&path).unwrap();
+        let list = db.open_tree("contact_list").unwrap();
+        for item in list.iter() {
+            let (key, value) = item.unwrap();
+            list.insert(key, as_schema_4_entry(&value)).unwrap();
+        }
+        db.open_tree("meta")
+            .unwrap()
+            .insert("schema_version", codec::encode(&4u32).unwrap())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(listed_companies(&store), expected_companies());
+    assert!(store.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_schema_4_backup_restores_and_its_companies_are_filled_in_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("backup.jsonl");
+    store_with_companies(&dir.path().join("old"))
+        .backup(&backup)
+        .unwrap();
+    let hex = super::backup::hex;
+    let mut old_entries = 0;
+    let body: String = unsealed(&std::fs::read_to_string(&backup).unwrap())
+        .lines()
+        .map(|line| {
+            let mut line: serde_json::Value = serde_json::from_str(line).unwrap();
+            let value = super::backup::unhex(line["value"].as_str().unwrap()).unwrap();
+            match line["tree"].as_str() {
+                Some("contact_list") => {
+                    old_entries += 1;
+                    line["value"] = hex(&as_schema_4_entry(&value)).into();
+                }
+                Some("meta") if line["key"] == hex(b"schema_version") => {
+                    line["value"] = hex(&codec::encode(&4u32).unwrap()).into();
+                }
+                _ => {}
+            }
+            line.to_string() + "\n"
+        })
+        .collect();
+    assert_eq!(old_entries, 2);
+    std::fs::write(&backup, sealed(&body)).unwrap();
+    let restored = dir.path().join("restored");
+    Store::restore(&backup, &restored, TrailerCheck::Required).unwrap();
+    let copy = Store::open(&restored).unwrap();
+    assert_eq!(copy.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(listed_companies(&copy), expected_companies());
+}
+
 #[tokio::test]
 async fn a_new_intent_is_found_in_flight_without_an_index_entry_and_leaves_at_commit() {
     let dir = tempfile::tempdir().unwrap();

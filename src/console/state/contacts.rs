@@ -71,9 +71,8 @@ pub struct ContactsState {
     /// Rows by a hash of their peer id, sorted by hash: a live log entry finds its row without
     /// scanning the list.
     by_id: Vec<(u64, usize)>,
-    /// What the filter searches: each row's name, peer id, GHL id, email and phone (and the
-    /// phone's last ten digits), lowercased
-    /// and separated by newlines (a filter word never holds whitespace, so it never matches
+    /// What the filter searches: each row's name, peer id, GHL id, email, phone (and the
+    /// phone's last ten digits) and company, lowercased and separated by newlines (a filter word never holds whitespace, so it never matches
     /// across two fields), in the order of `rows` (the engine's: by name), so a filter pass
     /// reads it front to back.
     search: String,
@@ -340,7 +339,7 @@ fn is_phone_like(text: &str) -> bool {
 }
 
 /// Appends a row's searchable fields, each lowercased as a whole, separated by newlines (the
-/// phone twice: as written, and as its last ten digits); returns where its text starts, where
+/// phone twice: as written, and as its last ten digits; the company last); returns where its text starts, where
 /// its name ends and where it ends.
 fn push_search_text(out: &mut String, row: &ContactRow) -> (u32, u32, u32) {
     let start = out.len() as u32;
@@ -353,6 +352,7 @@ fn push_search_text(out: &mut String, row: &ContactRow) -> (u32, u32, u32) {
         row.email.as_deref(),
         row.phone.as_deref(),
         phone_digits.as_deref(),
+        row.company.as_deref(),
     ];
     for (n, field) in fields.into_iter().enumerate() {
         if n > 0 {
@@ -387,6 +387,8 @@ mod tests {
                 name.split(' ').next().unwrap_or("")
             )),
             phone: (i % 2 == 0).then(|| format!("+1 555 01{i:02}")),
+            company: (i % 3 != 0)
+                .then(|| ["Acme Tools", "Zoë's Café", "SMITH & co"][i % 3].to_string()),
             state,
             last_at: chrono::DateTime::from_timestamp(1_780_000_000 + (i as i64 * 37) % 500, 0),
         }
@@ -427,13 +429,14 @@ mod tests {
                 let national = digits_of(phone);
                 let national = &national[national.len().saturating_sub(10)..];
                 let haystack = format!(
-                    "{} {} {} {} {} {} {}",
+                    "{} {} {} {} {} {} {} {}",
                     row.name,
                     row.peer_id,
                     row.ghl_id.as_deref().unwrap_or(""),
                     row.email.as_deref().unwrap_or(""),
                     phone,
                     national,
+                    row.company.as_deref().unwrap_or(""),
                     state_label(row.state)
                 )
                 .to_lowercase();
@@ -500,6 +503,10 @@ mod tests {
             "x",
             "nothing-matches",
             "c00",
+            "acme",
+            "café",
+            "ACME tools",
+            "zoë's",
         ];
         for sort in [ContactSort::Name, ContactSort::State, ContactSort::Recent] {
             while state.sort != sort {
@@ -557,6 +564,24 @@ mod tests {
                 .iter()
                 .all(|&i| state.rows[i].state == RowState::Failed)
         );
+    }
+
+    #[test]
+    fn a_company_word_finds_a_contact_named_by_its_person() {
+        let mut state = ContactsState::default();
+        let mut all = rows();
+        all[7].name = "Grace Hopper".into();
+        all[7].company = Some("Harbor Deli & Sons".into());
+        state.replace(all, true);
+        for typed in ["harbor", "HARBOR DELI", "deli grace", "& sons"] {
+            state.set_filter(typed);
+            let ids: Vec<&str> = state
+                .visible
+                .iter()
+                .map(|&i| state.rows[i].peer_id.as_str())
+                .collect();
+            assert_eq!(ids, ["C007"], "{typed:?}");
+        }
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub fn contact_rows() -> Vec<ContactRow> {
                 name: format!("{} #{i}", NAMES[i as usize % NAMES.len()]),
                 email: Some(format!("owner{i}@example.com")),
                 phone: (i % 2 == 0).then(|| format!("+1 555 01{i:02}")),
+                company: Some(NAMES[i as usize % NAMES.len()].to_string()),
                 state,
                 last_at: Some(at(i * 60)),
             }

@@ -58,6 +58,40 @@ fn filter_applies_while_typing_and_esc_restores_it() {
 }
 
 #[test]
+fn a_company_word_typed_in_the_filter_finds_a_contact_named_by_its_person() {
+    let mut state = loaded_state();
+    let mut rows = contact_rows();
+    rows[4].name = "Grace Hopper".into();
+    rows[4].company = Some("Evergreen Market".into());
+    let peer_id = rows[4].peer_id.clone();
+    update(
+        &mut state,
+        Msg::Answer(Answer::Contacts(ContactList {
+            rows,
+            complete: true,
+        })),
+    );
+    act(&mut state, Action::Prompt(PromptKind::Filter));
+    update(&mut state, Msg::Paste("EVERGREEN".into()));
+    let contacts = &state.contacts;
+    let found: Vec<&str> = contacts
+        .visible
+        .iter()
+        .map(|&i| contacts.rows[i].name.as_str())
+        .collect();
+    // Rows 14 and 24 are named by the company; row 4 is found by it alone.
+    assert_eq!(
+        found,
+        [
+            "Evergreen Market #14",
+            "Evergreen Market #24",
+            "Grace Hopper"
+        ]
+    );
+    assert_eq!(contacts.rows[contacts.visible[2]].peer_id, peer_id);
+}
+
+#[test]
 fn palette_switches_screens_and_reports_bad_commands() {
     let mut state = loaded_state();
     act(&mut state, Action::Prompt(PromptKind::Command));

@@ -122,7 +122,10 @@ pub fn mapping_check(state: &mut AppState) -> Vec<Effect> {
     }
     let generation = state.mapping.generation;
     let text = state.mapping.text();
-    let peer_id = state.contacts.selected_row().map(|row| row.peer_id.clone());
+    let peer_id = state
+        .contacts
+        .selected_row()
+        .and_then(|row| row.peer_id.clone());
     state.mapping.preview_peer_id = peer_id.clone();
     vec![Effect::Call(match peer_id {
         Some(peer_id) => Request::MappingPreview {

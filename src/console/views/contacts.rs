@@ -79,7 +79,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                     state_style(row.state, theme),
                 )),
                 Line::from(clip(&row.name, 24)),
-                Line::from(clip(&row.peer_id, 12)),
+                Line::from(clip(super::util::opt(row.peer_id.as_deref()), 12)),
                 Line::from(clip(opt(row.email.as_deref()), 28)),
             ];
             if medium {

@@ -14,7 +14,7 @@ use ghlsync::console::update::{init, update};
 use ghlsync::engine::{EngineHandle, EngineOptions, Event, start_in_process};
 use ghlsync::peers::EntityKind;
 use ghlsync::peers::repsly::RepslyPeer;
-use ghlsync::store::{Direction, Store};
+use ghlsync::store::{Action as StoreAction, Direction, Store};
 use ghlsync::sync::SyncContext;
 use ghlsync::sync::mapping::Mapping;
 use std::collections::VecDeque;
@@ -141,7 +141,11 @@ async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped()
         .state
         .failures
         .visible_ops()
-        .position(|op| op.direction == Direction::ToPeer && op.kind == EntityKind::Contact)
+        .position(|op| {
+            op.direction == Direction::ToPeer
+                && op.kind == EntityKind::Contact
+                && op.action == StoreAction::Create
+        })
         .expect("the demo's nameless GHL contacts fail to reach the peer");
     app.state.failures.selected = position;
     let ghl_id = app
@@ -164,9 +168,8 @@ async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped()
         "GHL's record is shown: {:?}",
         detail.problems
     );
-    if detail.peer_id.is_none() {
-        assert!(detail.peer.is_none() && detail.preview.is_empty());
-    }
+    assert_eq!(detail.peer_id, None, "the peer has no record of it yet");
+    assert!(detail.peer.is_none() && detail.preview.is_empty());
     assert!(
         detail
             .history

@@ -8,8 +8,9 @@ use crate::console::state::{AppState, FlashLevel, Screen};
 
 /// `c`: the selected failure's contact. A peer → GHL record opens by its peer id, a GHL → peer
 /// one by its GHL id (the engine finds the peer record it is linked to, or shows GHL's side
-/// alone when it is not linked yet), a task, note or appointment by its contact. The contact
-/// is selected in the contact list too (its filter cleared if it hid it), so Esc lands on it.
+/// alone when it is not linked yet), a task, note or appointment by its contact. The trail is
+/// Failures › Contact, so Esc comes back to the failure; the contact is selected in the contact
+/// list too (its filter cleared if it hid it), so its tasks and the mapping preview follow it.
 pub fn jump_contact(state: &mut AppState) -> Vec<Effect> {
     let Some(op) = on_failure(state) else {
         return Vec::new();
@@ -23,7 +24,7 @@ pub fn jump_contact(state: &mut AppState) -> Vec<Effect> {
     };
     state.popup = None;
     select_in_list(state, &contact);
-    state.stack = vec![Screen::Contacts, Screen::Detail];
+    state.stack = vec![Screen::Failures, Screen::Detail];
     open_detail(state, contact)
 }
 

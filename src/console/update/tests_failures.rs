@@ -3,7 +3,7 @@
 //! a reason, and the OSC 52 copy.
 
 use super::update;
-use crate::console::action::{Action, Motion, PromptKind, RetryTarget};
+use crate::console::action::{Action, FocusTarget, Motion, PromptKind, RetryTarget};
 use crate::console::engine_api::{ContactRef, ContactRow, RowState};
 use crate::console::keymap::Keymap;
 use crate::console::msg::{Answer, Effect, Msg, Request};
@@ -227,7 +227,7 @@ fn c_jumps_to_the_contact_of_a_failure_in_either_direction() {
     let mut state = on_failures();
     select_failure(&mut state, 7);
     let effects = act(&mut state, Action::JumpContact);
-    assert_eq!(state.stack, vec![Screen::Contacts, Screen::Detail]);
+    assert_eq!(state.stack, vec![Screen::Failures, Screen::Detail]);
     assert_eq!(
         state
             .contacts
@@ -279,9 +279,16 @@ fn c_jumps_to_the_contact_of_a_failure_in_either_direction() {
         (detail.peer_id.as_deref(), detail.ghl_id.as_deref()),
         (None, Some("ghlnew0001"))
     );
-    // Esc goes back to the list, on that contact; Enter opens it again by GHL id.
-    act(&mut state, Action::Back);
-    assert_eq!(state.stack, vec![Screen::Contacts]);
+    // Esc comes back to the failure; the contact list has the contact selected, and Enter
+    // there opens it again by GHL id.
+    let effects = act(&mut state, Action::Back);
+    assert_eq!(state.stack, vec![Screen::Failures]);
+    assert_eq!(calls(&effects), vec![&Request::FailedQueue]);
+    assert_eq!(state.failures.selected_op().map(|op| op.id), Some(14));
+    act(
+        &mut state,
+        Action::Focus(FocusTarget::Screen(Screen::Contacts)),
+    );
     state.detail = Default::default();
     let effects = act(&mut state, Action::Select);
     assert_eq!(

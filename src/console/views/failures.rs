@@ -99,7 +99,6 @@ fn render_list(state: &AppState, frame: &mut Frame, area: Rect) {
         .position(|row| *row == Row::Failure(failures.selected))
         .unwrap_or(0);
     let height = usize::from(area.height.saturating_sub(1));
-    // Keep the headers of the cursor's group in view when they fit.
     let offset = scroll_offset(selected_row, height);
     let mut header = format!(
         "{}{}{}{}{}",

@@ -2,7 +2,7 @@
 //! clipboard.
 
 use crate::console::engine_api::ContactRef;
-use crate::console::msg::{Effect, Request};
+use crate::console::msg::Effect;
 use crate::console::state::failures::contact_of;
 use crate::console::state::{AppState, FlashLevel, Screen};
 
@@ -25,19 +25,7 @@ pub fn jump_contact(state: &mut AppState) -> Vec<Effect> {
     state.popup = None;
     select_in_list(state, &contact);
     state.stack = vec![Screen::Failures, Screen::Detail];
-    open_detail(state, contact)
-}
-
-/// The contact detail of `contact`, asked for unless it is already shown.
-pub fn open_detail(state: &mut AppState, contact: ContactRef) -> Vec<Effect> {
-    let shown = state.detail.contact.as_ref() == Some(&contact) && state.detail.detail.is_some();
-    if shown {
-        return Vec::new();
-    }
-    state.detail.contact = Some(contact.clone());
-    state.detail.detail = None;
-    state.detail.scroll = Default::default();
-    vec![Effect::Call(Request::ContactDetail { contact })]
+    super::navigation::open_contact_detail(state, contact)
 }
 
 /// Puts the contact list's cursor on `contact` when the list has it (by either id).

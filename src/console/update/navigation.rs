@@ -2,6 +2,7 @@
 
 use super::{apply_filter, children, input};
 use crate::console::action::{FocusTarget, Motion, PromptKind};
+use crate::console::engine_api::ContactRef;
 use crate::console::msg::{Effect, Request};
 use crate::console::state::{AppState, ChildScope, FlashLevel, Popup, Screen};
 use crate::console::views;
@@ -61,9 +62,21 @@ pub fn enter_screen(state: &mut AppState, screen: Screen) -> Vec<Effect> {
                 state.stack = vec![Screen::Contacts];
                 return Vec::new();
             };
-            super::failures::open_detail(state, contact)
+            open_contact_detail(state, contact)
         }
     }
+}
+
+/// The contact detail of `contact` (by peer or GHL id), asked for unless it is shown already.
+pub fn open_contact_detail(state: &mut AppState, contact: ContactRef) -> Vec<Effect> {
+    let shown = state.detail.contact.as_ref() == Some(&contact) && state.detail.detail.is_some();
+    if shown {
+        return Vec::new();
+    }
+    state.detail.contact = Some(contact.clone());
+    state.detail.detail = None;
+    state.detail.scroll = Default::default();
+    vec![Effect::Call(Request::ContactDetail { contact })]
 }
 
 /// Rows a page-up/down moves: the body height less header, footer and table chrome.

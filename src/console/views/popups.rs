@@ -266,6 +266,11 @@ fn log_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
     .filter(|part| !part.is_empty())
     .collect::<Vec<_>>()
     .join(" ");
+    let response = if response.is_empty() {
+        "—".to_string()
+    } else {
+        response
+    };
     let response_style = if entry.error_class.is_some() {
         theme.error()
     } else {
@@ -273,9 +278,7 @@ fn log_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
     };
     lines.extend(labelled(
         "response",
-        opt(Some(&response)
-            .filter(|r| !r.is_empty())
-            .map(String::as_str)),
+        &response,
         response_style,
         theme,
         width,

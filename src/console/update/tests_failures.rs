@@ -80,37 +80,43 @@ fn keys_typed_after_slash_are_text_and_never_run() {
     let mut state = on_failures();
     let mut pending = Vec::new();
     let mut effects = Vec::new();
-    let mut send = |state: &mut AppState, code: KeyCode, effects: &mut Vec<Effect>| {
-        let event = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
-        for msg in keys::messages(&keymap, state, &mut pending, event) {
+    let mut send = |state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>| {
+        for msg in keys::messages(&keymap, state, &mut pending, Event::Key(key)) {
             effects.extend(update(state, msg));
         }
     };
-    send(&mut state, KeyCode::Char('/'), &mut effects);
+    let plain = |code: KeyCode| KeyEvent::new(code, KeyModifiers::NONE);
+    send(&mut state, plain(KeyCode::Char('/')), &mut effects);
     assert!(state.prompt.is_some(), "/ opens the filter");
     // r retries, R retries a reason, q quits, 1 goes to Contacts, y copies, c jumps: not here.
     for c in ['r', 'R', 'q', '1', 'y', 'c', 'j', 'G', '?', ':'] {
-        send(&mut state, KeyCode::Char(c), &mut effects);
+        send(&mut state, plain(KeyCode::Char(c)), &mut effects);
     }
+    // A terminal may report an upper-case letter with Shift: still text.
+    send(
+        &mut state,
+        KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT),
+        &mut effects,
+    );
     assert_eq!(
         state.prompt.as_ref().map(|p| p.input.as_str()),
-        Some("rRq1ycjG?:")
+        Some("rRq1ycjG?:R")
     );
-    assert_eq!(state.failures.filter, "rRq1ycjG?:", "applied live");
+    assert_eq!(state.failures.filter, "rRq1ycjG?:R", "applied live");
     assert!(effects.is_empty(), "no action ran: {effects:?}");
     assert!(!state.quitting);
     assert_eq!(state.screen(), Screen::Failures);
     assert_eq!(state.popup, None);
     assert_eq!(state.flash, None);
     // Backspace edits, Enter applies, and only then do keys act again.
-    for _ in 0..10 {
-        send(&mut state, KeyCode::Backspace, &mut effects);
+    for _ in 0..11 {
+        send(&mut state, plain(KeyCode::Backspace), &mut effects);
     }
-    send(&mut state, KeyCode::Char('7'), &mut effects);
-    send(&mut state, KeyCode::Enter, &mut effects);
+    send(&mut state, plain(KeyCode::Char('7')), &mut effects);
+    send(&mut state, plain(KeyCode::Enter), &mut effects);
     assert_eq!(state.failures.filter, "7");
     assert!(effects.is_empty());
-    send(&mut state, KeyCode::Char('1'), &mut effects);
+    send(&mut state, plain(KeyCode::Char('1')), &mut effects);
     assert_eq!(state.screen(), Screen::Contacts, "1 is a key again");
 }
 

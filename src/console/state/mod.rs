@@ -82,7 +82,7 @@ pub struct Confirm {
 pub enum Popup {
     Help,
     Confirm(Confirm),
-    /// The selected log entry in full (request, response, traceId).
+    /// The selected log entry in full (ids, response, traceId, its changes field by field).
     LogDetail,
     /// The selected failed operation in full.
     FailureDetail,

@@ -79,6 +79,13 @@ pub fn open_contact_detail(state: &mut AppState, contact: ContactRef) -> Vec<Eff
     vec![Effect::Call(Request::ContactDetail { contact })]
 }
 
+/// Scrolls the open popup, within what the view draws at this size.
+pub fn scroll_popup(state: &mut AppState, motion: Motion) {
+    if let Some(extent) = views::scroll_extent(state) {
+        state.popup_scroll.apply(motion, extent);
+    }
+}
+
 /// Rows a page-up/down moves: the body height less header, footer and table chrome.
 fn page(state: &AppState) -> isize {
     state.size.1.saturating_sub(8).max(1) as isize
@@ -93,11 +100,8 @@ pub fn move_cursor(state: &mut AppState, motion: Motion) -> Vec<Effect> {
         Motion::Top => isize::MIN / 2,
         Motion::Bottom => isize::MAX / 2,
     };
-    // A popup, and the contact detail, scroll (within what the view draws at this size).
     if state.popup.is_some() {
-        if let Some(extent) = views::scroll_extent(state) {
-            state.popup_scroll.apply(motion, extent);
-        }
+        scroll_popup(state, motion);
         return Vec::new();
     }
     match state.screen() {

@@ -205,9 +205,7 @@ pub fn on_confirm_key(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         // A question longer than the popup scrolls, as every popup does.
         Action::Move(motion) => {
-            if let Some(extent) = crate::console::views::scroll_extent(state) {
-                state.popup_scroll.apply(motion, extent);
-            }
+            super::navigation::scroll_popup(state, motion);
             return Vec::new();
         }
         Action::Quit => {

@@ -12,8 +12,9 @@ use ghlsync::console::state::{AppState, ChildScope, Mode, Screen, SyncPhase};
 use ghlsync::console::theme::Theme;
 use ghlsync::console::update::{init, update};
 use ghlsync::engine::{EngineHandle, EngineOptions, Event, start_in_process};
+use ghlsync::peers::EntityKind;
 use ghlsync::peers::repsly::RepslyPeer;
-use ghlsync::store::Store;
+use ghlsync::store::{Action as StoreAction, Direction, Store};
 use ghlsync::sync::SyncContext;
 use ghlsync::sync::mapping::Mapping;
 use std::collections::VecDeque;
@@ -39,7 +40,7 @@ impl App {
                     queue.extend(update(&mut self.state, Msg::Answer(answer)));
                 }
                 Effect::Quit => self.quit = true,
-                Effect::Suspend | Effect::ClearScreen => {}
+                Effect::Suspend | Effect::ClearScreen | Effect::Copy(_) => {}
             }
         }
     }
@@ -122,7 +123,7 @@ async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped()
             .visible
             .iter()
             .any(|&i| contacts.rows[i].peer_id == peer_id),
-        "filtering by {company:?} finds {peer_id}"
+        "filtering by {company:?} finds {peer_id:?}"
     );
     app.act(Action::Back).await;
     assert_eq!(app.state.contacts.filter, "");
@@ -162,7 +163,61 @@ async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped()
     // Enter on a task opens its contact.
     app.act(Action::Select).await;
     assert_eq!(app.state.screen(), Screen::Detail);
-    assert_eq!(app.state.detail.peer_id, contact);
+    assert_eq!(app.state.detail.peer_id().map(str::to_string), contact);
+
+    // A GHL → peer contact failure: `c` opens its contact by GHL id, whether or not the peer
+    // has a record of it yet, and the contact list finds it by that id.
+    app.act(Action::Focus(FocusTarget::Screen(Screen::Failures)))
+        .await;
+    let position = app
+        .state
+        .failures
+        .visible_ops()
+        .position(|op| {
+            op.direction == Direction::ToPeer
+                && op.kind == EntityKind::Contact
+                && op.action == StoreAction::Create
+        })
+        .expect("the demo's nameless GHL contacts fail to reach the peer");
+    app.state.failures.selected = position;
+    let ghl_id = app
+        .state
+        .failures
+        .selected_op()
+        .map(|op| op.source_id.clone())
+        .expect("a failure");
+    app.act(Action::JumpContact).await;
+    assert_eq!(app.state.screen(), Screen::Detail);
+    let detail = app
+        .state
+        .detail
+        .detail
+        .as_ref()
+        .expect("the detail came back");
+    assert_eq!(detail.ghl_id.as_deref(), Some(ghl_id.as_str()));
+    assert!(
+        detail.ghl.is_some(),
+        "GHL's record is shown: {:?}",
+        detail.problems
+    );
+    assert_eq!(detail.peer_id, None, "the peer has no record of it yet");
+    assert!(detail.peer.is_none() && detail.preview.is_empty());
+    assert!(
+        detail
+            .history
+            .iter()
+            .any(|entry| entry.ghl_id.as_deref() == Some(ghl_id.as_str())),
+        "its history holds the failed write"
+    );
+    assert_eq!(
+        app.state
+            .contacts
+            .selected_row()
+            .and_then(|row| row.ghl_id.as_deref()),
+        Some(ghl_id.as_str()),
+        "the contact list has it, by GHL id"
+    );
+    app.state.failures.selected = 0;
 
     // Retry the first failure: the round trip completes and the queue is read again.
     app.act(Action::Focus(FocusTarget::Screen(Screen::Failures)))

@@ -2,7 +2,7 @@
 //! `ghlsync console --ephemeral` at 80×24 with NO_COLOR and its XDG dirs in a temp dir, and
 //! `vt100` keeps the screen it draws. The walkthrough is the issue's: demo mode starts, the first
 //! failures arrive, one is opened, the mapping is fixed in the editor (typed and pasted with
-//! bracketed paste), the failure's class is retried, the record's `ok` shows in the sync log,
+//! bracketed paste), the failure's reason group is retried, the record's `ok` shows in the sync log,
 //! and quitting leaves the terminal as it was (main screen, cursor shown). On the way it checks
 //! that the status screen refreshes every second and that the console idles at no CPU elsewhere.
 //!
@@ -243,7 +243,7 @@ fn demo_failure_fixed_in_the_editor_then_retried_to_ok_at_80x24() {
     let mut source = None;
     for _ in 0..40 {
         tty.keys(&["Enter"]);
-        let popup = tty.wait("a failed operation", |s| s.contains("Failed operation #"));
+        let popup = tty.wait("a failed operation", |s| s.contains("┌ Failure #"));
         // The message may wrap after "Name is" in the popup.
         if popup.contains("import/client: rejected: Name is") {
             source = popup_source_id(&popup);
@@ -253,7 +253,7 @@ fn demo_failure_fixed_in_the_editor_then_retried_to_ok_at_80x24() {
         tty.keys(&["Esc", "j"]);
     }
     let source = source.expect("a 'Name is required' failure with its GHL id");
-    tty.wait("the popup closed", |s| !s.contains("Failed operation #"));
+    tty.wait("the popup closed", |s| !s.contains("┌ Failure #"));
 
     // Fix the mapping in the editor: Name becomes one-way to GHL…
     tty.keys(&["5"]);
@@ -283,12 +283,12 @@ fn demo_failure_fixed_in_the_editor_then_retried_to_ok_at_80x24() {
         s.contains("mapping saved as version")
     });
 
-    // Retry the failure's whole class with the mapping now in force (R, confirmed).
+    // Retry the failure's reason group with the mapping now in force (R, confirmed).
     tty.keys(&["Esc", "7"]);
     tty.wait("the failures screen again", |s| s.contains("┌ Failures"));
     tty.keys(&["R"]);
     tty.wait("the retry confirmation", |s| {
-        s.contains("Retry every failure of class validation")
+        s.contains("Retry every failure of reason")
     });
     tty.keys(&["y"]);
     let screen = tty.wait("the retry report", |s| s.contains("retried:"));

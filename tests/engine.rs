@@ -3,7 +3,7 @@
 mod common;
 
 use common::sync::SyncHarness;
-use ghlsync::engine::{Command, EngineOptions, Event, Reply, start_in_process};
+use ghlsync::engine::{Command, ContactRef, EngineOptions, Event, Reply, start_in_process};
 use ghlsync::sync::RunOptions;
 
 #[tokio::test]
@@ -117,12 +117,16 @@ async fn the_console_queries_and_mapping_versions() {
     );
     let linked = rows
         .iter()
-        .find(|r| r.peer_id.starts_with("C-") && r.state == RowState::Synced)
+        .find(|r| {
+            r.peer_id.as_deref().is_some_and(|id| id.starts_with("C-"))
+                && r.state == RowState::Synced
+        })
         .expect("a synced Repsly contact");
+    let linked_peer_id = linked.peer_id.clone().unwrap_or_default();
 
     let reply = engine
         .call(Command::ContactDetail {
-            peer_id: linked.peer_id.clone(),
+            contact: ContactRef::Peer(linked_peer_id.clone()),
         })
         .await
         .unwrap();
@@ -136,6 +140,24 @@ async fn the_console_queries_and_mapping_versions() {
     );
     assert!(detail.preview.iter().any(|row| row.target == "email"));
     assert!(!detail.history.is_empty(), "the contact's log entries");
+
+    // By its GHL id, a linked contact is the same detail: the peer record it is linked to.
+    let ghl_id = detail
+        .ghl_id
+        .clone()
+        .expect("a linked contact has a GHL id");
+    let reply = engine
+        .call(Command::ContactDetail {
+            contact: ContactRef::Ghl(ghl_id.clone()),
+        })
+        .await
+        .unwrap();
+    let Reply::ContactDetail { detail: by_ghl } = reply else {
+        panic!("detail by GHL id: {reply:?}");
+    };
+    assert_eq!(by_ghl.peer_id.as_deref(), Some(linked_peer_id.as_str()));
+    assert_eq!(by_ghl.ghl_id.as_deref(), Some(ghl_id.as_str()));
+    assert!(by_ghl.peer.is_some() && by_ghl.ghl.is_some());
 
     let Reply::Mapping { text, versions, .. } = engine.call(Command::Mapping).await.unwrap() else {
         panic!("mapping");
@@ -168,7 +190,7 @@ async fn the_console_queries_and_mapping_versions() {
     let reply = engine
         .call(Command::MappingPreview {
             text: edited.clone(),
-            peer_id: linked.peer_id.clone(),
+            peer_id: linked_peer_id.clone(),
         })
         .await
         .unwrap();

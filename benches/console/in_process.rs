@@ -46,7 +46,8 @@ impl App {
 fn with_ghl_half(detail: &mut ghlsync::console::engine_api::ContactDetail) {
     let index = detail
         .peer_id
-        .strip_prefix('C')
+        .as_deref()
+        .and_then(|id| id.strip_prefix('C'))
         .and_then(|n| n.parse::<usize>().ok());
     if let (Some(i), Some(id)) = (index, detail.ghl_id.clone()) {
         let mut fields = seed::ghl_fields(i);
@@ -270,7 +271,7 @@ fn describe(state: &AppState, screen: Screen) -> String {
             .map_or("not loaded".into(), |d| {
                 format!(
                     "{}: {} mapped fields, {} history entries",
-                    d.peer_id,
+                    d.peer_id.as_deref().unwrap_or("—"),
                     d.preview.len(),
                     d.history.len()
                 )

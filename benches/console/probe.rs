@@ -65,7 +65,7 @@ fn memory_steps(store_path: &Path, contacts: usize) {
                 .iter()
                 .map(|row| {
                     std::mem::size_of_val(row)
-                        + row.peer_id.capacity()
+                        + row.peer_id.as_ref().map_or(0, String::capacity)
                         + row.name.capacity()
                         + row.ghl_id.as_ref().map_or(0, String::capacity)
                         + row.email.as_ref().map_or(0, String::capacity)

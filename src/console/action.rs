@@ -73,6 +73,8 @@ pub enum RetryTarget {
     Selected,
     /// Every failed operation of the class of the row under the cursor.
     SelectedClass,
+    /// Every failed operation with the reason code of the row under the cursor.
+    SelectedReason,
     /// Every failed operation whose last error has this class.
     Class(ErrorClass),
     /// Every failed operation.
@@ -109,6 +111,10 @@ pub enum Action {
     LogTimestampsToggle,
     LogClear,
     LogDetail,
+    /// The selected failure's record: its contact's detail (by peer or GHL id).
+    JumpContact,
+    /// The selected failure's record id to the clipboard (OSC 52).
+    CopyId,
     MappingEdit,
     MappingSave,
     MappingDiscard,
@@ -122,6 +128,8 @@ pub enum Action {
     Noop,
     ConfirmYes,
     ConfirmNo,
+    /// Moves the confirm popup's focus to the other button.
+    ConfirmSwitch,
 }
 
 /// The action names with their argument forms, for error messages and docs.
@@ -137,7 +145,7 @@ pub const ACTION_FORMS: &[&str] = &[
     "toggle_mark",
     "children:scope --toggle",
     "sync:now",
-    "sync:retry [--original] --selected|--selected-class|--class CLASS|--all",
+    "sync:retry [--original] --selected|--selected-class|--selected-reason|--class CLASS|--all",
     "sync:skip --selected",
     "sync:resolve --selected",
     "log:follow --toggle",
@@ -145,6 +153,8 @@ pub const ACTION_FORMS: &[&str] = &[
     "log:timestamps --toggle",
     "log:clear",
     "log:detail",
+    "jump:contact",
+    "copy:id",
     "mapping:edit",
     "mapping:save",
     "mapping:discard",
@@ -157,6 +167,7 @@ pub const ACTION_FORMS: &[&str] = &[
     "noop",
     "confirm:yes",
     "confirm:no",
+    "confirm:switch",
 ];
 
 const CLASS_NAMES: &str =
@@ -186,7 +197,10 @@ impl Action {
         matches!(
             self,
             Action::Retry {
-                target: RetryTarget::SelectedClass | RetryTarget::Class(_) | RetryTarget::All,
+                target: RetryTarget::SelectedClass
+                    | RetryTarget::SelectedReason
+                    | RetryTarget::Class(_)
+                    | RetryTarget::All,
                 ..
             } | Action::Skip
                 | Action::Resolve

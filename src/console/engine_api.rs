@@ -2,8 +2,8 @@
 //! protocol is visible at a glance.
 
 pub use crate::engine::protocol::{
-    ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRow, Event, MappingProblem,
-    RateLimitState, Reply, RowState, Status,
+    ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRef, ContactRow, Event,
+    MappingProblem, RateLimitState, Reply, RowState, Status,
 };
 pub use crate::sync::identity::national_digits;
 pub use crate::sync::mapping::FieldPreview;

@@ -4,7 +4,7 @@
 
 use crate::console::action::Action;
 use crate::console::engine_api::{
-    ChildPage, ContactDetail, ContactList, FieldPreview, MappingProblem, Status,
+    ChildPage, ContactDetail, ContactList, ContactRef, FieldPreview, MappingProblem, Status,
 };
 use crate::peers::EntityKind;
 use crate::store::{LogEntry, MappingVersion, Operation};
@@ -40,8 +40,9 @@ pub enum Request {
     Contacts {
         limit: Option<usize>,
     },
+    /// One contact in full, by peer id or (a GHL contact not linked yet) GHL id.
     ContactDetail {
-        peer_id: String,
+        contact: ContactRef,
     },
     /// A page of one kind's children across all contacts.
     Children {
@@ -222,4 +223,6 @@ pub enum Effect {
     Suspend,
     /// Repaint everything (after a resume, or when the screen got garbled).
     ClearScreen,
+    /// Put this text on the clipboard of the terminal a person sits at (OSC 52: works over SSH).
+    Copy(String),
 }

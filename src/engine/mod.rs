@@ -7,8 +7,8 @@ pub mod protocol;
 mod queries;
 
 pub use protocol::{
-    ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRow, Envelope, Event,
-    MappingProblem, RateLimitState, Reply, RowState, Status,
+    ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRef, ContactRow, Envelope,
+    Event, MappingProblem, RateLimitState, Reply, RowState, Status,
 };
 
 use crate::sync::{SyncContext, SyncError, failed, run_sync};
@@ -170,8 +170,8 @@ async fn handle(
             Command::Contacts { limit } => Reply::Contacts {
                 list: queries::contacts(ctx, limit)?,
             },
-            Command::ContactDetail { peer_id } => Reply::ContactDetail {
-                detail: Box::new(queries::contact_detail(ctx, &peer_id).await?),
+            Command::ContactDetail { contact } => Reply::ContactDetail {
+                detail: Box::new(queries::contact_detail(ctx, &contact).await?),
             },
             Command::Children {
                 kind,

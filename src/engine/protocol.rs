@@ -43,9 +43,11 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<usize>,
     },
-    /// One contact in full: both records, the mapped difference, history, children.
+    /// One contact in full: both records, the mapped difference, history, children. By GHL
+    /// id, a contact linked to a peer record is that record's detail; one not linked yet (a
+    /// GHL → peer create that failed) is shown from GHL alone.
     ContactDetail {
-        peer_id: String,
+        contact: ContactRef,
     },
     /// Tasks, notes or appointments of every contact, one page at a time, each with the contact
     /// it belongs to (the console's "all contacts" scope).
@@ -128,6 +130,33 @@ pub enum Reply {
     },
 }
 
+/// A contact named by the id one side knows it by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactRef {
+    /// The peer's id (a Repsly client's `Code`).
+    Peer(String),
+    /// GHL's contact id.
+    Ghl(String),
+}
+
+impl ContactRef {
+    pub fn id(&self) -> &str {
+        match self {
+            ContactRef::Peer(id) | ContactRef::Ghl(id) => id,
+        }
+    }
+}
+
+impl std::fmt::Display for ContactRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContactRef::Peer(id) => write!(f, "peer id {id}"),
+            ContactRef::Ghl(id) => write!(f, "GHL id {id}"),
+        }
+    }
+}
+
 /// The console's contact list, or its first page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactList {
@@ -139,7 +168,9 @@ pub struct ContactList {
 /// One line of the console's contact list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactRow {
-    pub peer_id: String,
+    /// `None` for a GHL contact not linked to a peer record yet (its GHL → peer create
+    /// failed): the row is known by its GHL id alone.
+    pub peer_id: Option<String>,
     pub ghl_id: Option<String>,
     pub name: String,
     pub email: Option<String>,
@@ -149,6 +180,17 @@ pub struct ContactRow {
     pub company: Option<String>,
     pub state: RowState,
     pub last_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ContactRow {
+    /// How the engine finds this contact: by peer id, else (not linked yet) by GHL id.
+    pub fn contact(&self) -> Option<ContactRef> {
+        match (&self.peer_id, &self.ghl_id) {
+            (Some(peer_id), _) => Some(ContactRef::Peer(peer_id.clone())),
+            (None, Some(ghl_id)) => Some(ContactRef::Ghl(ghl_id.clone())),
+            (None, None) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,11 +209,12 @@ pub enum RowState {
 /// Everything the console's contact detail shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContactDetail {
-    pub peer_id: String,
+    /// `None` for a GHL contact not linked to a peer record yet.
+    pub peer_id: Option<String>,
     pub ghl_id: Option<String>,
     pub peer: Option<PeerRecord>,
     pub ghl: Option<serde_json::Value>,
-    /// The mapping applied to the peer record, field by field.
+    /// The mapping applied to the peer record, field by field (empty without one).
     pub preview: Vec<FieldPreview>,
     /// This record's sync log entries, oldest first.
     pub history: Vec<LogEntry>,

@@ -6,7 +6,7 @@ mod children;
 
 pub use children::{ParentIndex, children};
 
-use super::protocol::{ContactDetail, ContactList, ContactRow, RowState};
+use super::protocol::{ContactDetail, ContactList, ContactRef, ContactRow, RowState};
 use crate::peers::EntityKind;
 use crate::store::{Direction, OpState, display_name, sort_name};
 use crate::sync::mapping::preview;
@@ -50,7 +50,7 @@ pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, 
         rows.push(ContactRow {
             state: open.remove(&entry.peer_id).unwrap_or(RowState::Synced),
             name: entry.name,
-            peer_id: entry.peer_id,
+            peer_id: Some(entry.peer_id),
             ghl_id: Some(entry.ghl_id),
             email: entry.email,
             phone: entry.phone,
@@ -62,8 +62,24 @@ pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, 
     // unlinked contacts get rows of their own, and on a partial page only those that sort
     // within it (the rest come with the full list).
     let mut unlinked = Vec::new();
+    let mut ghl_only = std::collections::HashSet::new();
     for op in failed {
-        if op.kind != EntityKind::Contact || op.direction != Direction::ToGhl {
+        if op.kind != EntityKind::Contact {
+            continue;
+        }
+        if op.direction == Direction::ToPeer {
+            // A GHL contact whose create in the peer failed: known by its GHL id alone, so
+            // the console can list it, find it by that id and open it.
+            let unlinked_ghl = op.action == crate::store::Action::Create
+                && !ghl_only.contains(&op.source_id)
+                && ctx
+                    .store
+                    .peer_id_for(peer, EntityKind::Contact, &op.source_id)?
+                    .is_none();
+            if unlinked_ghl {
+                ghl_only.insert(op.source_id.clone());
+                unlinked.push(ghl_only_row(&op));
+            }
             continue;
         }
         let Some(state) = open.remove(&op.source_id) else {
@@ -80,7 +96,7 @@ pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, 
         let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
         unlinked.push(ContactRow {
             name: display_name(text("ContactName"), None, text("Name"), &op.source_id),
-            peer_id: op.source_id.clone(),
+            peer_id: Some(op.source_id.clone()),
             ghl_id: None,
             email: text("Email"),
             phone: text("Phone"),
@@ -106,19 +122,64 @@ pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, 
     Ok(ContactList { rows, complete })
 }
 
-pub async fn contact_detail(ctx: &SyncContext, peer_id: &str) -> Result<ContactDetail, SyncError> {
+/// The row of a GHL contact whose create in the peer failed (`op`, GHL → peer): its name and
+/// keys from the GHL record the operation holds.
+fn ghl_only_row(op: &crate::store::Operation) -> ContactRow {
+    let text = |key: &str| {
+        op.source
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|text| !text.is_empty())
+            .map(str::to_string)
+    };
+    ContactRow {
+        name: display_name(
+            text("firstName"),
+            text("lastName"),
+            text("companyName"),
+            &op.source_id,
+        ),
+        peer_id: None,
+        ghl_id: Some(op.source_id.clone()),
+        email: text("email"),
+        phone: text("phone"),
+        company: text("companyName"),
+        state: match op.state {
+            OpState::RetryScheduled { .. } => RowState::Queued,
+            _ => RowState::Failed,
+        },
+        last_at: Some(op.updated_at),
+    }
+}
+
+/// One contact in full, by peer id or GHL id. A GHL id linked to a peer record gives that
+/// record's detail; one not linked yet gives GHL's side alone (no peer record, no mapped
+/// difference) with its history.
+pub async fn contact_detail(
+    ctx: &SyncContext,
+    contact: &ContactRef,
+) -> Result<ContactDetail, SyncError> {
     let peer = ctx.peer_name().to_string();
-    let ghl_id = ctx
-        .store
-        .link(&peer, EntityKind::Contact, peer_id)?
-        .map(|l| l.ghl_id);
-    let mut problems = Vec::new();
-    let peer_record = match ctx.peer.get(EntityKind::Contact, peer_id).await {
-        Ok(record) => record,
-        Err(err) => {
-            problems.push(format!("{peer}: {err}"));
-            None
+    let (peer_id, ghl_id) = match contact {
+        ContactRef::Peer(peer_id) => {
+            let link = ctx.store.link(&peer, EntityKind::Contact, peer_id)?;
+            (Some(peer_id.clone()), link.map(|l| l.ghl_id))
         }
+        ContactRef::Ghl(ghl_id) => {
+            let linked = ctx.store.peer_id_for(&peer, EntityKind::Contact, ghl_id)?;
+            (linked, Some(ghl_id.clone()))
+        }
+    };
+    let mut problems = Vec::new();
+    let peer_record = match &peer_id {
+        Some(peer_id) => match ctx.peer.get(EntityKind::Contact, peer_id).await {
+            Ok(record) => record,
+            Err(err) => {
+                problems.push(format!("{peer}: {err}"));
+                None
+            }
+        },
+        None => None,
     };
     let preview_rows = match (&peer_record, ctx.mapping.entity(EntityKind::Contact)) {
         (Some(record), Some(entity)) => preview(entity, record),
@@ -150,12 +211,12 @@ pub async fn contact_detail(ctx: &SyncContext, peer_id: &str) -> Result<ContactD
         .into_iter()
         .filter(|entry| {
             entry.kind == EntityKind::Contact
-                && (entry.peer_id.as_deref() == Some(peer_id)
+                && ((peer_id.is_some() && entry.peer_id == peer_id)
                     || (ghl_id.is_some() && entry.ghl_id == ghl_id))
         })
         .collect::<Vec<_>>();
     Ok(ContactDetail {
-        peer_id: peer_id.to_string(),
+        peer_id,
         ghl_id,
         peer: peer_record,
         ghl,
@@ -270,7 +331,7 @@ mod tests {
                     text("companyName"),
                     &peer_id,
                 ),
-                peer_id,
+                peer_id: Some(peer_id),
                 ghl_id: Some(link.ghl_id),
                 email: text("email"),
                 phone: text("phone"),
@@ -279,7 +340,14 @@ mod tests {
             });
         }
         for op in ctx.store.failed_queue().unwrap() {
-            if op.direction != Direction::ToGhl {
+            if op.direction == Direction::ToPeer {
+                let linked = ctx
+                    .store
+                    .peer_id_for("repsly", EntityKind::Contact, &op.source_id)
+                    .unwrap();
+                if linked.is_none() {
+                    rows.push(ghl_only_row(&op));
+                }
                 continue;
             }
             let Some(state) = open.remove(&op.source_id) else {
@@ -289,7 +357,7 @@ mod tests {
             let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
             rows.push(ContactRow {
                 name: display_name(text("ContactName"), None, text("Name"), &op.source_id),
-                peer_id: op.source_id.clone(),
+                peer_id: Some(op.source_id.clone()),
                 ghl_id: None,
                 email: text("Email"),
                 phone: text("Phone"),
@@ -367,8 +435,22 @@ mod tests {
             assert!(list.complete);
             let rows = list.rows;
             assert_eq!(rows, reference(&ctx), "{linked} linked contacts");
-            assert_eq!(rows.len(), linked + 2, "two known only by their operation");
-            let state = |id: &str| rows.iter().find(|r| r.peer_id == id).map(|r| r.state);
+            assert_eq!(
+                rows.len(),
+                linked + 3,
+                "two known only by their operation, one by its GHL id"
+            );
+            let state = |id: &str| {
+                rows.iter()
+                    .find(|r| r.peer_id.as_deref() == Some(id))
+                    .map(|r| r.state)
+            };
+            let ghl_only = rows.iter().find(|r| r.peer_id.is_none());
+            assert_eq!(
+                ghl_only.map(|r| (r.ghl_id.as_deref(), r.state)),
+                Some((Some("C00004"), RowState::Failed)),
+                "a GHL contact whose create in the peer failed is listed by its GHL id"
+            );
             assert_eq!(state("C00002"), Some(RowState::Failed));
             assert_eq!(state("C00001"), Some(RowState::Synced));
             assert_eq!(state("U001"), Some(RowState::Queued), "the last op's state");
@@ -508,7 +590,7 @@ mod tests {
         rename_c00009_to_aaron(&ctx);
         let after = contacts(&ctx, None).unwrap().rows;
         assert_eq!(after.len(), before.len());
-        assert_eq!(after[0].peer_id, "C00009");
+        assert_eq!(after[0].peer_id.as_deref(), Some("C00009"));
         assert_eq!(after[0].name, "Aaron Aardvark");
         assert_eq!(after, reference(&ctx));
     }

@@ -33,6 +33,7 @@ fn all_examples() -> Vec<&'static str> {
         "sync:now",
         "sync:retry --selected",
         "sync:retry --selected-class",
+        "sync:retry --selected-reason",
         "sync:retry --class auth",
         "sync:retry --all",
         "sync:retry --original --selected",
@@ -44,6 +45,8 @@ fn all_examples() -> Vec<&'static str> {
         "log:timestamps --toggle",
         "log:clear",
         "log:detail",
+        "jump:contact",
+        "copy:id",
         "mapping:edit",
         "mapping:save",
         "mapping:discard",
@@ -56,6 +59,7 @@ fn all_examples() -> Vec<&'static str> {
         "noop",
         "confirm:yes",
         "confirm:no",
+        "confirm:switch",
     ]
 }
 

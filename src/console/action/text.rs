@@ -84,6 +84,8 @@ impl FromStr for Action {
             "sync:now" => Some(Action::SyncNow),
             "log:clear" => Some(Action::LogClear),
             "log:detail" => Some(Action::LogDetail),
+            "jump:contact" => Some(Action::JumpContact),
+            "copy:id" => Some(Action::CopyId),
             "mapping:edit" => Some(Action::MappingEdit),
             "mapping:save" => Some(Action::MappingSave),
             "mapping:discard" => Some(Action::MappingDiscard),
@@ -96,6 +98,7 @@ impl FromStr for Action {
             "noop" => Some(Action::Noop),
             "confirm:yes" => Some(Action::ConfirmYes),
             "confirm:no" => Some(Action::ConfirmNo),
+            "confirm:switch" => Some(Action::ConfirmSwitch),
             _ => None,
         };
         if let Some(action) = simple {
@@ -132,16 +135,18 @@ impl FromStr for Action {
                 let original = args.take_flag("--original");
                 let selected = args.take_flag("--selected");
                 let selected_class = args.take_flag("--selected-class");
+                let selected_reason = args.take_flag("--selected-reason");
                 let all = args.take_flag("--all");
                 let class = args.take_value("--class")?.map(parse_class).transpose()?;
-                let target = match (selected, selected_class, all, class) {
-                    (true, false, false, None) => RetryTarget::Selected,
-                    (false, true, false, None) => RetryTarget::SelectedClass,
-                    (false, false, true, None) => RetryTarget::All,
-                    (false, false, false, Some(class)) => RetryTarget::Class(class),
+                let target = match (selected, selected_class, selected_reason, all, class) {
+                    (true, false, false, false, None) => RetryTarget::Selected,
+                    (false, true, false, false, None) => RetryTarget::SelectedClass,
+                    (false, false, true, false, None) => RetryTarget::SelectedReason,
+                    (false, false, false, true, None) => RetryTarget::All,
+                    (false, false, false, false, Some(class)) => RetryTarget::Class(class),
                     _ => {
                         return Err(
-                            "\"sync:retry\" needs exactly one of --selected, --selected-class, --class CLASS or --all"
+                            "\"sync:retry\" needs exactly one of --selected, --selected-class, --selected-reason, --class CLASS or --all"
                                 .into(),
                         );
                     }
@@ -207,6 +212,7 @@ impl fmt::Display for Action {
                 match target {
                     RetryTarget::Selected => f.write_str(" --selected"),
                     RetryTarget::SelectedClass => f.write_str(" --selected-class"),
+                    RetryTarget::SelectedReason => f.write_str(" --selected-reason"),
                     RetryTarget::Class(class) => write!(f, " --class {}", class.as_str()),
                     RetryTarget::All => f.write_str(" --all"),
                 }
@@ -218,6 +224,8 @@ impl fmt::Display for Action {
             Action::LogTimestampsToggle => f.write_str("log:timestamps --toggle"),
             Action::LogClear => f.write_str("log:clear"),
             Action::LogDetail => f.write_str("log:detail"),
+            Action::JumpContact => f.write_str("jump:contact"),
+            Action::CopyId => f.write_str("copy:id"),
             Action::MappingEdit => f.write_str("mapping:edit"),
             Action::MappingSave => f.write_str("mapping:save"),
             Action::MappingDiscard => f.write_str("mapping:discard"),
@@ -230,6 +238,7 @@ impl fmt::Display for Action {
             Action::Noop => f.write_str("noop"),
             Action::ConfirmYes => f.write_str("confirm:yes"),
             Action::ConfirmNo => f.write_str("confirm:no"),
+            Action::ConfirmSwitch => f.write_str("confirm:switch"),
         }
     }
 }

@@ -159,13 +159,9 @@ fn the_default_has_the_k9s_and_vim_conventions() {
     assert_eq!(k.resolve(f, none, key("x")), act("sync:skip --selected"));
     assert_eq!(k.resolve(f, none, key("X")), act("sync:resolve --selected"));
     assert_eq!(k.resolve(f, none, key("<Space>")), act("toggle_mark"));
-    assert_eq!(
-        k.resolve(f, none, key("R")),
-        act("sync:retry --selected-class")
-    );
     assert!(matches!(
         k.resolve(f, none, key("R")),
-        Resolution::Action(a) if matches!(a[..], [Action::Retry { target: RetryTarget::SelectedClass, .. }])
+        Resolution::Action(a) if matches!(a[..], [Action::Retry { target: RetryTarget::SelectedReason, .. }])
     ));
     // Every children screen switches between one contact and all contacts with `a`.
     for layer in [Layer::Tasks, Layer::Notes, Layer::Appointments] {
@@ -229,6 +225,26 @@ fn the_default_has_the_k9s_and_vim_conventions() {
     // Help closes with ?, q or Esc and scrolls with the global motions.
     assert_eq!(k.resolve(Layer::Help, none, key("q")), act("back"));
     assert_eq!(k.resolve(Layer::Help, none, key("j")), act("move down"));
+    // The confirm popup switches buttons with Tab/h/l and scrolls a long question with j/k.
+    assert_eq!(
+        k.resolve(Layer::Confirm, none, key("<Tab>")),
+        act("confirm:switch")
+    );
+    assert_eq!(k.resolve(Layer::Confirm, none, key("j")), act("move down"));
+    // The failures keys: R retries the row's reason, C its class, c opens its contact, y copies.
+    assert_eq!(
+        k.resolve(Layer::Failures, none, key("R")),
+        act("sync:retry --selected-reason")
+    );
+    assert_eq!(
+        k.resolve(Layer::Failures, none, key("C")),
+        act("sync:retry --selected-class")
+    );
+    assert_eq!(
+        k.resolve(Layer::Failures, none, key("c")),
+        act("jump:contact")
+    );
+    assert_eq!(k.resolve(Layer::Failures, none, key("y")), act("copy:id"));
     let _ = PromptKind::Command;
 }
 

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 pub fn command_for(request: &Request) -> Command {
     match request.clone() {
         Request::Contacts { limit } => Command::Contacts { limit },
-        Request::ContactDetail { peer_id } => Command::ContactDetail { peer_id },
+        Request::ContactDetail { contact } => Command::ContactDetail { contact },
         Request::Children {
             kind,
             offset,

@@ -13,7 +13,7 @@ use crossterm::event::{
 pub fn layer(state: &AppState) -> Layer {
     match &state.popup {
         Some(Popup::Confirm(_) | Popup::Unsaved(_)) => return Layer::Confirm,
-        Some(Popup::Help { .. }) => return Layer::Help,
+        Some(Popup::Help) => return Layer::Help,
         _ => {}
     }
     if state.prompt.is_some() {

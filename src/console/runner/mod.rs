@@ -52,6 +52,7 @@ fn perform(
         Effect::Quit => return Ok(Control::Quit),
         Effect::Suspend => terminal::suspend(terminal)?,
         Effect::ClearScreen => terminal.clear()?,
+        Effect::Copy(text) => terminal::copy(&text)?,
     }
     Ok(Control::Continue)
 }

@@ -102,3 +102,27 @@ pub fn suspend(terminal: &mut Term) -> std::io::Result<()> {
     // Whatever the shell printed meanwhile is on screen: repaint everything.
     terminal.clear()
 }
+
+/// The OSC 52 sequence that asks the terminal to put `text` on its clipboard: `ESC ] 52 ; c ;
+/// base64 BEL`. The terminal a person sits at does it, so it works over SSH too (tui-notes §3).
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    format!("\x1b]52;c;{encoded}\x07")
+}
+
+/// Copies `text` to the clipboard through the terminal (OSC 52).
+pub fn copy(text: &str) -> std::io::Result<()> {
+    let mut out = stdout();
+    out.write_all(osc52(text).as_bytes())?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn osc52_is_the_escape_sequence_with_the_text_in_base64() {
+        assert_eq!(super::osc52("C1021"), "\x1b]52;c;QzEwMjE=\x07");
+        assert_eq!(super::osc52(""), "\x1b]52;c;\x07");
+    }
+}

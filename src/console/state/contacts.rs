@@ -91,7 +91,7 @@ impl ContactsState {
         // first row: then it stays on the first row, so a list filling up during a sync reads
         // from the top instead of following whichever contact arrived first.
         let keep = (self.selected > 0)
-            .then(|| self.selected_row().map(|row| row.peer_id.clone()))
+            .then(|| self.selected_row().and_then(|row| row.peer_id.clone()))
             .flatten();
         self.rows = rows;
         self.loaded = true;
@@ -137,7 +137,9 @@ impl ContactsState {
         let mut by_id = Vec::with_capacity(self.rows.len());
         for (index, row) in self.rows.iter().enumerate() {
             spans.push(push_search_text(&mut search, row));
-            by_id.push((id_hash(&row.peer_id), index));
+            if let Some(peer_id) = &row.peer_id {
+                by_id.push((id_hash(peer_id), index));
+            }
         }
         by_id.sort_unstable();
         search.shrink_to_fit();
@@ -244,7 +246,7 @@ impl ContactsState {
             .iter()
             .take_while(|&&(h, _)| h == hash)
             .map(|&(_, index)| index)
-            .find(|&index| self.rows[index].peer_id == peer_id)
+            .find(|&index| self.rows[index].peer_id.as_deref() == Some(peer_id))
     }
 
     /// Changes a row in place (a live log entry: its state, last sync, GHL id); false when no
@@ -284,7 +286,21 @@ impl ContactsState {
 
     /// Puts the cursor on a contact, clearing a filter that hides it; false when unknown.
     pub fn select_peer(&mut self, peer_id: &str) -> bool {
-        let Some(index) = self.index_of(peer_id) else {
+        let index = self.index_of(peer_id);
+        self.select_index(index)
+    }
+
+    /// Puts the cursor on the contact with this GHL id (linked or not), as `select_peer` does.
+    pub fn select_ghl(&mut self, ghl_id: &str) -> bool {
+        let index = self
+            .rows
+            .iter()
+            .position(|row| row.ghl_id.as_deref() == Some(ghl_id));
+        self.select_index(index)
+    }
+
+    fn select_index(&mut self, index: Option<usize>) -> bool {
+        let Some(index) = index else {
             return false;
         };
         if !self.visible.contains(&index) {
@@ -347,7 +363,7 @@ fn push_search_text(out: &mut String, row: &ContactRow) -> (u32, u32, u32) {
     let phone_digits = row.phone.as_deref().map(national_digits);
     let fields = [
         Some(row.name.as_str()),
-        Some(row.peer_id.as_str()),
+        row.peer_id.as_deref(),
         row.ghl_id.as_deref(),
         row.email.as_deref(),
         row.phone.as_deref(),
@@ -379,7 +395,7 @@ mod tests {
 
     fn row(i: usize, name: &str, state: RowState) -> ContactRow {
         ContactRow {
-            peer_id: format!("C{i:03}"),
+            peer_id: Some(format!("C{i:03}")),
             ghl_id: (i % 5 != 0).then(|| format!("G{i:03}x")),
             name: name.to_string(),
             email: Some(format!(
@@ -431,7 +447,7 @@ mod tests {
                 let haystack = format!(
                     "{} {} {} {} {} {} {} {}",
                     row.name,
-                    row.peer_id,
+                    row.peer_id.as_deref().unwrap_or(""),
                     row.ghl_id.as_deref().unwrap_or(""),
                     row.email.as_deref().unwrap_or(""),
                     phone,
@@ -547,7 +563,7 @@ mod tests {
             let ids: Vec<&str> = state
                 .visible
                 .iter()
-                .map(|&i| state.rows[i].peer_id.as_str())
+                .map(|&i| state.rows[i].peer_id.as_deref().unwrap_or_default())
                 .collect();
             assert_eq!(ids.len(), 2, "{typed:?} finds both forms: {ids:?}");
             assert!(
@@ -578,7 +594,7 @@ mod tests {
             let ids: Vec<&str> = state
                 .visible
                 .iter()
-                .map(|&i| state.rows[i].peer_id.as_str())
+                .map(|&i| state.rows[i].peer_id.as_deref().unwrap_or_default())
                 .collect();
             assert_eq!(ids, ["C007"], "{typed:?}");
         }
@@ -600,7 +616,7 @@ mod tests {
         state.set_filter("newghl");
         assert_eq!(state.visible, reference(&state));
         assert_eq!(
-            state.selected_row().map(|r| r.peer_id.as_str()),
+            state.selected_row().and_then(|r| r.peer_id.as_deref()),
             Some("C005")
         );
         assert!(!state.update_row("C999", |row| row.state = RowState::Failed));
@@ -613,13 +629,13 @@ mod tests {
         assert!(state.select_peer("C013"));
         state.set_filter("zola");
         assert_eq!(
-            state.selected_row().map(|r| r.peer_id.as_str()),
+            state.selected_row().and_then(|r| r.peer_id.as_deref()),
             Some("C013")
         );
         state.cycle_sort();
         state.toggle_reverse();
         assert_eq!(
-            state.selected_row().map(|r| r.peer_id.as_str()),
+            state.selected_row().and_then(|r| r.peer_id.as_deref()),
             Some("C013")
         );
         // A filter that hides it: select_peer clears the filter.
@@ -630,7 +646,7 @@ mod tests {
         reloaded.reverse();
         state.replace(reloaded, true);
         assert_eq!(
-            state.selected_row().map(|r| r.peer_id.as_str()),
+            state.selected_row().and_then(|r| r.peer_id.as_deref()),
             Some("C013")
         );
         assert!(!state.select_peer("nobody"));
@@ -645,8 +661,8 @@ mod tests {
         state.replace(all.clone(), true);
         assert_eq!(state.selected, 0);
         assert_eq!(
-            state.selected_row().map(|r| r.peer_id.as_str()),
-            Some(all[state.visible[0]].peer_id.as_str())
+            state.selected_row().and_then(|r| r.peer_id.as_deref()),
+            all[state.visible[0]].peer_id.as_deref()
         );
     }
 }

@@ -7,6 +7,7 @@ pub mod failures;
 pub mod log;
 pub mod mapping;
 pub mod prompt;
+pub mod scroll;
 
 pub use children::{ChildScope, ChildrenState};
 pub use contacts::{ContactSort, ContactsState};
@@ -14,11 +15,12 @@ pub use failures::FailuresState;
 pub use log::{LogFilter, LogState};
 pub use mapping::{MappingState, UnsavedChoice, UnsavedQuestion};
 pub use prompt::{PromptHistory, PromptKind, PromptState};
+pub use scroll::{Extent, Scroll};
 
 pub use crate::console::screen::{NavHistory, Screen};
 
 use crate::console::clock::DisplayZone;
-use crate::console::engine_api::{ContactDetail, Status};
+use crate::console::engine_api::{ContactDetail, ContactRef, Status};
 use crate::console::keymap::Layer;
 use crate::console::theme::Theme;
 use crate::sync::{RetryMode, Selection};
@@ -75,13 +77,12 @@ pub struct Confirm {
     pub yes_focused: bool,
 }
 
+/// What floats over the screen; its scroll position is `AppState::popup_scroll`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
-    Help {
-        scroll: u16,
-    },
+    Help,
     Confirm(Confirm),
-    /// The selected log entry in full (request, response, traceId).
+    /// The selected log entry in full (ids, response, traceId, its changes field by field).
     LogDetail,
     /// The selected failed operation in full.
     FailureDetail,
@@ -109,9 +110,30 @@ pub struct HelpBinding {
 
 #[derive(Debug, Clone, Default)]
 pub struct DetailState {
-    pub peer_id: Option<String>,
+    /// The contact shown (or asked for): by peer id, or by GHL id for one not linked yet.
+    pub contact: Option<ContactRef>,
     pub detail: Option<Box<ContactDetail>>,
-    pub scroll: u16,
+    /// The mapped-fields table's scroll.
+    pub scroll: Scroll,
+}
+
+impl DetailState {
+    /// The peer id of the contact shown, when it has one.
+    pub fn peer_id(&self) -> Option<&str> {
+        match &self.contact {
+            Some(ContactRef::Peer(id)) => Some(id),
+            _ => self.detail.as_ref().and_then(|d| d.peer_id.as_deref()),
+        }
+    }
+
+    /// Whether an answer is the contact asked for (a GHL id may come back linked to a peer id).
+    pub fn is_for(&self, detail: &ContactDetail) -> bool {
+        match &self.contact {
+            Some(ContactRef::Peer(id)) => detail.peer_id.as_deref() == Some(id),
+            Some(ContactRef::Ghl(id)) => detail.ghl_id.as_deref() == Some(id),
+            None => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +154,8 @@ pub struct AppState {
     pub now: Option<chrono::DateTime<chrono::Utc>>,
     pub mapping: MappingState,
     pub popup: Option<Popup>,
+    /// The open popup's scroll (one popup at a time: `open_popup` starts it at the top).
+    pub popup_scroll: Scroll,
     pub prompt: Option<PromptState>,
     pub history: PromptHistory,
     pub flash: Option<Flash>,
@@ -167,6 +191,7 @@ impl AppState {
             now: None,
             mapping: MappingState::default(),
             popup: None,
+            popup_scroll: Scroll::default(),
             prompt: None,
             history: PromptHistory::default(),
             flash: None,
@@ -188,6 +213,12 @@ impl AppState {
     pub fn screen(&self) -> Screen {
         // The stack is never empty: `pop` keeps the root (see update::go_back).
         self.stack.last().copied().unwrap_or(Screen::Contacts)
+    }
+
+    /// Opens a popup at its top.
+    pub fn open_popup(&mut self, popup: Popup) {
+        self.popup = Some(popup);
+        self.popup_scroll = Scroll::default();
     }
 
     pub fn flash(&mut self, level: FlashLevel, text: impl Into<String>) {

@@ -2,7 +2,8 @@
 
 use crate::console::clock::DisplayZone;
 use crate::console::engine_api::{
-    ChildPage, ChildRow, ContactDetail, ContactRow, FieldPreview, RateLimitState, RowState, Status,
+    ChildPage, ChildRow, ContactDetail, ContactRef, ContactRow, FieldPreview, RateLimitState,
+    RowState, Status,
 };
 use crate::console::help::help_sections;
 use crate::console::keymap::Keymap;
@@ -45,7 +46,7 @@ pub fn contact_rows() -> Vec<ContactRow> {
                 _ => RowState::Synced,
             };
             ContactRow {
-                peer_id: format!("C{:04}", 1000 + i),
+                peer_id: Some(format!("C{:04}", 1000 + i)),
                 ghl_id: (state != RowState::Unlinked).then(|| format!("ghl{:06}", 500 + i)),
                 name: format!("{} #{i}", NAMES[i as usize % NAMES.len()]),
                 email: Some(format!("owner{i}@example.com")),
@@ -96,7 +97,7 @@ pub fn contact_detail() -> ContactDetail {
         ),
     ];
     ContactDetail {
-        peer_id: "C1000".into(),
+        peer_id: Some("C1000".into()),
         ghl_id: Some("ghl000500".into()),
         peer: Some(PeerRecord {
             kind: EntityKind::Contact,
@@ -148,6 +149,64 @@ pub fn contact_detail() -> ContactDetail {
         }],
         problems: Vec::new(),
     }
+}
+
+/// A GHL contact the peer has no record of yet (its GHL → peer create failed: op 14).
+pub fn ghl_only_detail() -> ContactDetail {
+    let mut failed = log_entry(14, Outcome::Failed);
+    failed.direction = Direction::ToPeer;
+    failed.peer_id = None;
+    failed.ghl_id = Some("ghlnew0001".into());
+    failed.action = Action::Create;
+    failed.message = Some("import/client: rejected: Name is required".into());
+    ContactDetail {
+        peer_id: None,
+        ghl_id: Some("ghlnew0001".into()),
+        peer: None,
+        ghl: Some(json!({
+            "id": "ghlnew0001",
+            "firstName": "Juniper",
+            "lastName": "Bakery",
+            "email": "hello@juniper.example",
+            "phone": "+1 555 0199",
+            "city": "Portland",
+            "tags": ["wholesale", "west"],
+            "source": "website form",
+            "dateAdded": "2026-05-30T12:00:00Z",
+        })),
+        preview: Vec::new(),
+        history: vec![failed],
+        tasks: Vec::new(),
+        notes: Vec::new(),
+        appointments: Vec::new(),
+        problems: Vec::new(),
+    }
+}
+
+/// A log entry of an update with what it changed, field by field.
+pub fn log_entry_with_diff() -> LogEntry {
+    let mut entry = log_entry(41, Outcome::Ok);
+    entry.action = Action::Update;
+    let mut diff = Map::new();
+    diff.insert(
+        "email".into(),
+        json!(["old@example.com", "owner1@example.com"]),
+    );
+    diff.insert("phone".into(), json!([null, "+1 555 0101"]));
+    diff.insert(
+        "companyName".into(),
+        json!(["Bluebird Cafe", "Bluebird Café"]),
+    );
+    diff.insert("tags".into(), json!([["retail"], ["retail", "west"]]));
+    diff.insert(
+        "address1".into(),
+        json!([
+            "12 Old Harbour Road, Unit 4, Springfield",
+            "Unit 4, 12 Old Harbour Road, Springfield Industrial Estate"
+        ]),
+    );
+    entry.diff = diff;
+    entry
 }
 
 fn preview_row(
@@ -248,13 +307,60 @@ pub fn operation(id: u64, class: ErrorClass, source: &str) -> Operation {
     }
 }
 
+/// A failure the planner held back for `reason`, with its sentence as the message.
+fn held(mut op: Operation, reason: &str, message: &str) -> Operation {
+    if let Some(error) = op.error.as_mut() {
+        error.reason = Some(reason.into());
+        error.status = None;
+        error.trace_id = None;
+        error.message = message.into();
+    }
+    op
+}
+
+/// Failures of three classes; under validation two reasons and two without one, in both
+/// directions, one of them a note.
 pub fn operations() -> Vec<Operation> {
+    let no_match =
+        "no usable email or phone to match the contact in GHL; fix the record or the mapping";
+    let mut ghl_contact = operation(14, ErrorClass::Validation, "ghlnew0001");
+    ghl_contact.direction = Direction::ToPeer;
+    ghl_contact.target_id = Some("ghlnew0001".into());
+    ghl_contact.payload =
+        json!({"Name": "", "Email": "hello@juniper.example", "Phone": "+1 555 0199"});
+    ghl_contact.source = json!({"id": "ghlnew0001", "firstName": "Juniper", "lastName": "Bakery",
+        "email": "hello@juniper.example", "phone": "+1 555 0199", "tags": ["wholesale", "west"]});
+    ghl_contact.attempts = 3;
+    if let Some(error) = ghl_contact.error.as_mut() {
+        error.status = Some(400);
+        error.message = "import/client: rejected: Name is required (the client has no Name and no ContactName; Repsly refuses a client without one)".into();
+    }
+    let mut note = held(
+        operation(20, ErrorClass::Validation, "NOTE-77"),
+        "parent_not_synced",
+        "waits for its contact C1007, which is not synced: its own sync waits in the failed queue (operation 8: no usable email or phone); it syncs by itself once the contact does",
+    );
+    note.kind = EntityKind::Note;
+    note.parent_id = Some("C1007".into());
+    note.source = json!({"kind": "note", "id": "NOTE-77", "parent_id": "C1007",
+        "fields": {"Note": "Asked for a tasting visit"}});
+    note.state = OpState::Parked;
     vec![
-        operation(7, ErrorClass::Validation, "C1000"),
-        operation(8, ErrorClass::Validation, "C1007"),
+        held(
+            operation(7, ErrorClass::Validation, "C1000"),
+            "no_match_key",
+            no_match,
+        ),
+        held(
+            operation(8, ErrorClass::Validation, "C1007"),
+            "no_match_key",
+            no_match,
+        ),
         operation(9, ErrorClass::Transient, "C1014"),
         operation(3, ErrorClass::Auth, "C1021"),
         operation(12, ErrorClass::Validation, "C1028"),
+        ghl_contact,
+        note,
     ]
 }
 
@@ -327,7 +433,7 @@ pub fn child_page(kind: EntityKind) -> ChildPage {
             ChildRow {
                 peer_id: format!("SCH-{i:06}"),
                 ghl_id: Some(format!("ghlchild{i:04}")),
-                contact_peer_id: Some(contact.peer_id),
+                contact_peer_id: contact.peer_id,
                 contact_name: Some(contact.name),
                 title: Some(title),
                 body,
@@ -364,7 +470,7 @@ pub fn loaded_state() -> AppState {
     state.zone = DisplayZone::named("America/New_York").unwrap_or_default();
     state.help = help_sections(&Keymap::builtin().0, false);
     state.contacts.replace(contact_rows(), true);
-    state.detail.peer_id = Some("C1000".into());
+    state.detail.contact = Some(ContactRef::Peer("C1000".into()));
     state.detail.detail = Some(Box::new(contact_detail()));
     for entry in log_entries() {
         state.log.push(entry);

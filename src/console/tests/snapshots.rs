@@ -348,3 +348,52 @@ fn the_contact_detail_is_titled_by_the_name_the_list_showed() {
         .collect();
     assert!(title.contains("Contact Ada Lovelace"), "{title}");
 }
+
+/// The Failures screen: grouped by class and reason with the error under the list; filtered.
+#[test]
+fn failures_grouped_filtered_and_in_full() {
+    let mut state = on(Screen::Failures);
+    // The cursor on the GHL → peer failure, whose error wraps in the preview.
+    state.failures.selected = 3;
+    snapshot("failures_grouped", &state);
+
+    update(&mut state, Msg::Action(Action::Prompt(PromptKind::Filter)));
+    update(&mut state, Msg::Paste("no_match".into()));
+    update(&mut state, Msg::Action(Action::Select));
+    snapshot("failures_filtered", &state);
+
+    // The whole failure, scrolled down to its payload and source record.
+    let mut state = on(Screen::Failures);
+    state.size = (80, 24);
+    state.failures.selected = 3;
+    update(&mut state, Msg::Action(Action::Select));
+    for _ in 0..12 {
+        update(
+            &mut state,
+            Msg::Action(Action::Move(crate::console::action::Motion::Down)),
+        );
+    }
+    let terminal = draw(&state, 80, 24);
+    insta::assert_snapshot!("failure_detail_scrolled_80x24", terminal.backend());
+}
+
+/// The sync log entry's popup: what changed, one line per field.
+#[test]
+fn log_entry_diff() {
+    let mut state = on(Screen::SyncLog);
+    state.log.push(super::fixtures::log_entry_with_diff());
+    state.log.select_last();
+    update(&mut state, Msg::Action(Action::LogDetail));
+    snapshot("log_entry_diff", &state);
+}
+
+/// A GHL contact not linked to a peer record yet, opened by its GHL id.
+#[test]
+fn ghl_only_contact_detail() {
+    let mut state = on(Screen::Detail);
+    state.detail.contact = Some(crate::console::engine_api::ContactRef::Ghl(
+        "ghlnew0001".into(),
+    ));
+    state.detail.detail = Some(Box::new(super::fixtures::ghl_only_detail()));
+    snapshot("detail_ghl_only", &state);
+}

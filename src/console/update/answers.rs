@@ -27,7 +27,7 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
         }
         Answer::Detail(detail) => {
             // A slow answer for a contact no longer on screen is dropped.
-            if state.detail.peer_id.as_deref() == Some(detail.peer_id.as_str()) {
+            if state.detail.is_for(&detail) {
                 state.detail.detail = Some(detail);
             }
         }
@@ -66,8 +66,8 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
                 ),
             );
             let mut effects = refresh_after_write();
-            if let Some(peer_id) = state.detail.peer_id.clone() {
-                effects.push(Effect::Call(Request::ContactDetail { peer_id }));
+            if let Some(contact) = state.detail.contact.clone() {
+                effects.push(Effect::Call(Request::ContactDetail { contact }));
             }
             let screen = state.screen();
             if screen.is_children() && state.children.scope == ChildScope::All {
@@ -194,7 +194,7 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
                 }
             }
             if request == "contact detail" && state.screen() == Screen::Detail {
-                state.detail.peer_id = None;
+                state.detail.contact = None;
             }
             state.flash(
                 FlashLevel::Error,

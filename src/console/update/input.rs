@@ -143,10 +143,16 @@ pub fn mapping_check(state: &mut AppState) -> Vec<Effect> {
     let generation = state.mapping.generation;
     let text = state.mapping.text();
     if !state.mapping.preview_pinned {
-        state.mapping.preview_target = state
-            .contacts
-            .selected_row()
-            .map(|row| PreviewTarget::Peer(row.peer_id.clone()));
+        state.mapping.preview_target =
+            state
+                .contacts
+                .selected_row()
+                .and_then(|row| match (&row.peer_id, &row.ghl_id) {
+                    (Some(peer_id), _) => Some(PreviewTarget::Peer(peer_id.clone())),
+                    // A GHL contact not linked yet previews the way it would go: GHL → peer.
+                    (None, Some(ghl_id)) => Some(PreviewTarget::Ghl(ghl_id.clone())),
+                    (None, None) => None,
+                });
     }
     let mut effects = vec![Effect::Call(Request::MappingCheck {
         generation,

@@ -4,6 +4,7 @@
 
 mod answers;
 mod children;
+mod failures;
 mod input;
 mod mapping;
 mod navigation;
@@ -109,10 +110,10 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             vec![Effect::Quit]
         }
         Action::Help => {
-            state.popup = match state.popup {
-                Some(Popup::Help { .. }) => None,
-                _ => Some(Popup::Help { scroll: 0 }),
-            };
+            match state.popup {
+                Some(Popup::Help) => state.popup = None,
+                _ => state.open_popup(Popup::Help),
+            }
             Vec::new()
         }
         Action::Prompt(kind) => open_prompt(state, kind),
@@ -157,10 +158,12 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::LogDetail => {
             if state.log.selected_entry().is_some() {
-                state.popup = Some(Popup::LogDetail);
+                state.open_popup(Popup::LogDetail);
             }
             Vec::new()
         }
+        Action::JumpContact => failures::jump_contact(state),
+        Action::CopyId => failures::copy_id(state),
         Action::MappingEdit => navigation::edit_mapping(state),
         Action::MappingSave => writes::confirm_or_run(state, writes::save_mapping_write()),
         Action::MappingUndo => writes::confirm_or_run(state, writes::undo_mapping_write()),
@@ -178,7 +181,7 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::SortNext | Action::SortReverse => Vec::new(),
         Action::Suspend => vec![Effect::Suspend],
         Action::Redraw => vec![Effect::ClearScreen],
-        Action::Noop | Action::ConfirmYes | Action::ConfirmNo => Vec::new(),
+        Action::Noop | Action::ConfirmYes | Action::ConfirmNo | Action::ConfirmSwitch => Vec::new(),
     }
 }
 
@@ -186,10 +189,14 @@ fn open_prompt(state: &mut AppState, kind: PromptKind) -> Vec<Effect> {
     let current = match (kind, state.screen()) {
         (PromptKind::Filter, Screen::Contacts) => state.contacts.filter.clone(),
         (PromptKind::Filter, Screen::SyncLog) => state.log.filter_text.clone(),
+        (PromptKind::Filter, Screen::Failures) => state.failures.filter.clone(),
         (PromptKind::Filter, screen) => {
             state.flash(
                 FlashLevel::Info,
-                format!("{} has no filter; try :contacts or :log", screen.title()),
+                format!(
+                    "{} has no filter; try :contacts, :log or :failures",
+                    screen.title()
+                ),
             );
             return Vec::new();
         }
@@ -204,6 +211,7 @@ fn apply_filter(state: &mut AppState, text: &str) {
     match state.screen() {
         Screen::Contacts => state.contacts.set_filter(text),
         Screen::SyncLog => state.log.set_filter(text),
+        Screen::Failures => state.failures.set_filter(text),
         _ => {}
     }
 }
@@ -212,5 +220,7 @@ fn apply_filter(state: &mut AppState, text: &str) {
 mod tests;
 #[cfg(test)]
 mod tests_editor;
+#[cfg(test)]
+mod tests_failures;
 #[cfg(test)]
 mod tests_scope;

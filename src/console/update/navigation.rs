@@ -2,8 +2,10 @@
 
 use super::{apply_filter, children, input};
 use crate::console::action::{FocusTarget, Motion, PromptKind};
+use crate::console::engine_api::ContactRef;
 use crate::console::msg::{Effect, Request};
 use crate::console::state::{AppState, ChildScope, FlashLevel, Popup, Screen};
+use crate::console::views;
 
 pub fn focus(state: &mut AppState, target: FocusTarget) -> Vec<Effect> {
     let current = state.screen();
@@ -55,22 +57,32 @@ pub fn enter_screen(state: &mut AppState, screen: Screen) -> Vec<Effect> {
             children::reload(state, screen)
         }
         Screen::Detail | Screen::Tasks | Screen::Notes | Screen::Appointments => {
-            let Some(row) = state.contacts.selected_row() else {
+            let Some(contact) = state.contacts.selected_row().and_then(|row| row.contact()) else {
                 state.flash(FlashLevel::Info, "select a contact first");
                 state.stack = vec![Screen::Contacts];
                 return Vec::new();
             };
-            let peer_id = row.peer_id.clone();
-            if state.detail.peer_id.as_deref() == Some(peer_id.as_str())
-                && state.detail.detail.is_some()
-            {
-                return Vec::new();
-            }
-            state.detail.peer_id = Some(peer_id.clone());
-            state.detail.detail = None;
-            state.detail.scroll = 0;
-            vec![Effect::Call(Request::ContactDetail { peer_id })]
+            open_contact_detail(state, contact)
         }
+    }
+}
+
+/// The contact detail of `contact` (by peer or GHL id), asked for unless it is shown already.
+pub fn open_contact_detail(state: &mut AppState, contact: ContactRef) -> Vec<Effect> {
+    let shown = state.detail.contact.as_ref() == Some(&contact) && state.detail.detail.is_some();
+    if shown {
+        return Vec::new();
+    }
+    state.detail.contact = Some(contact.clone());
+    state.detail.detail = None;
+    state.detail.scroll = Default::default();
+    vec![Effect::Call(Request::ContactDetail { contact })]
+}
+
+/// Scrolls the open popup, within what the view draws at this size.
+pub fn scroll_popup(state: &mut AppState, motion: Motion) {
+    if let Some(extent) = views::scroll_extent(state) {
+        state.popup_scroll.apply(motion, extent);
     }
 }
 
@@ -88,11 +100,8 @@ pub fn move_cursor(state: &mut AppState, motion: Motion) -> Vec<Effect> {
         Motion::Top => isize::MIN / 2,
         Motion::Bottom => isize::MAX / 2,
     };
-    if let Some(Popup::Help { scroll }) = &mut state.popup {
-        *scroll = scroll.saturating_add_signed(delta.clamp(-1000, 1000) as i16);
-        return Vec::new();
-    }
     if state.popup.is_some() {
+        scroll_popup(state, motion);
         return Vec::new();
     }
     match state.screen() {
@@ -105,10 +114,9 @@ pub fn move_cursor(state: &mut AppState, motion: Motion) -> Vec<Effect> {
         }
         Screen::Failures => state.failures.move_by(delta),
         Screen::Detail => {
-            state.detail.scroll = state
-                .detail
-                .scroll
-                .saturating_add_signed(delta.clamp(-1000, 1000) as i16);
+            if let Some(extent) = views::scroll_extent(state) {
+                state.detail.scroll.apply(motion, extent);
+            }
         }
         Screen::Tasks | Screen::Notes | Screen::Appointments => {
             let len = children::len(state);
@@ -131,7 +139,7 @@ pub fn select(state: &mut AppState) -> Vec<Effect> {
         return input::submit_prompt(state);
     }
     match &state.popup {
-        Some(Popup::Help { .. } | Popup::LogDetail | Popup::FailureDetail) => {
+        Some(Popup::Help | Popup::LogDetail | Popup::FailureDetail) => {
             state.popup = None;
             return Vec::new();
         }
@@ -147,13 +155,13 @@ pub fn select(state: &mut AppState) -> Vec<Effect> {
         }
         Screen::SyncLog => {
             if state.log.selected_entry().is_some() {
-                state.popup = Some(Popup::LogDetail);
+                state.open_popup(Popup::LogDetail);
             }
             Vec::new()
         }
         Screen::Failures => {
             if state.failures.selected_op().is_some() {
-                state.popup = Some(Popup::FailureDetail);
+                state.open_popup(Popup::FailureDetail);
             }
             Vec::new()
         }
@@ -187,6 +195,10 @@ pub fn back(state: &mut AppState) -> Vec<Effect> {
         }
         Screen::SyncLog if !state.log.filter_text.is_empty() => {
             state.log.set_filter("");
+            return Vec::new();
+        }
+        Screen::Failures if !state.failures.filter.is_empty() => {
+            state.failures.set_filter("");
             return Vec::new();
         }
         _ => {}

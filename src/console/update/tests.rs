@@ -2,7 +2,7 @@
 
 use super::{init, update};
 use crate::console::action::{Action, FocusTarget, Motion, PromptKind, RetryTarget};
-use crate::console::engine_api::{ContactList, MappingProblem};
+use crate::console::engine_api::{ContactList, ContactRef, MappingProblem};
 use crate::console::msg::{Answer, Effect, Msg, Request};
 use crate::console::state::{AppState, FlashLevel, Mode, Popup, Screen, SyncPhase};
 use crate::console::tests::fixtures::{MAPPING_TEXT, contact_rows, loaded_state, log_entry};
@@ -157,7 +157,7 @@ fn dangerous_retry_asks_first_and_enter_alone_cancels() {
     assert!(state.popup.is_none());
 
     act(&mut state, retry_class);
-    act(&mut state, Action::Move(Motion::Down)); // focus Yes
+    act(&mut state, Action::ConfirmSwitch); // focus Yes
     let effects = act(&mut state, Action::Select);
     assert_eq!(
         calls(&effects),
@@ -212,11 +212,14 @@ fn enter_opens_a_contact_and_esc_comes_back() {
     state.detail = Default::default();
     let effects = act(&mut state, Action::Select);
     assert_eq!(state.stack, vec![Screen::Contacts, Screen::Detail]);
-    let peer_id = state.contacts.selected_row().map(|r| r.peer_id.clone());
+    let peer_id = state
+        .contacts
+        .selected_row()
+        .and_then(|r| r.peer_id.clone());
     assert_eq!(
         calls(&effects),
         vec![&Request::ContactDetail {
-            peer_id: peer_id.unwrap_or_default()
+            contact: ContactRef::Peer(peer_id.unwrap_or_default())
         }]
     );
     act(
@@ -264,7 +267,11 @@ fn a_failed_entry_turns_the_contact_badge_red() {
     let mut state = loaded_state();
     let entry = log_entry(1, Outcome::Failed); // C1001, synced in the fixture
     update(&mut state, Msg::Log(entry));
-    let row = state.contacts.rows.iter().find(|r| r.peer_id == "C1001");
+    let row = state
+        .contacts
+        .rows
+        .iter()
+        .find(|r| r.peer_id.as_deref() == Some("C1001"));
     assert_eq!(
         row.map(|r| r.state),
         Some(crate::console::engine_api::RowState::Failed)

@@ -298,7 +298,10 @@ fn the_preview_runs_on_a_typed_peer_or_ghl_id() {
     act(&mut state, Action::Prompt(PromptKind::Command));
     update(&mut state, Msg::Paste("preview".into()));
     act(&mut state, Action::Select);
-    let selected = state.contacts.selected_row().map(|r| r.peer_id.clone());
+    let selected = state
+        .contacts
+        .selected_row()
+        .and_then(|r| r.peer_id.clone());
     assert_eq!(
         state.mapping.preview_target,
         selected.map(PreviewTarget::Peer)

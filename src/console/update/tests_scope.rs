@@ -73,13 +73,16 @@ fn tasks_switch_between_one_contact_and_all_contacts() {
     let effects = act(&mut state, Action::ChildrenScopeToggle);
     assert_eq!(state.children.scope, ChildScope::Contact);
     assert_eq!(
-        state.contacts.selected_row().map(|r| r.peer_id.clone()),
+        state
+            .contacts
+            .selected_row()
+            .and_then(|r| r.peer_id.clone()),
         contact
     );
     assert_eq!(
         calls(&effects),
         vec![&Request::ContactDetail {
-            peer_id: contact.unwrap_or_default()
+            contact: crate::console::engine_api::ContactRef::Peer(contact.unwrap_or_default())
         }]
     );
     // The scope is kept across the three screens and tab switches.
@@ -109,7 +112,10 @@ fn enter_on_a_row_of_all_contacts_opens_that_contact() {
     let effects = act(&mut state, Action::Select);
     assert_eq!(state.stack, vec![Screen::Contacts, Screen::Detail]);
     assert_eq!(
-        state.contacts.selected_row().map(|r| r.peer_id.clone()),
+        state
+            .contacts
+            .selected_row()
+            .and_then(|r| r.peer_id.clone()),
         contact
     );
     assert!(matches!(
@@ -219,7 +225,7 @@ fn prompt_history_is_recalled_per_kind_and_never_moves_the_list() {
 }
 
 #[test]
-fn shift_r_retries_the_selected_rows_class_after_a_confirmation() {
+fn shift_c_retries_the_selected_rows_class_after_a_confirmation() {
     let mut state = loaded_state();
     state.stack = vec![Screen::Failures];
     act(&mut state, Action::Move(Motion::Bottom)); // a validation failure
@@ -233,7 +239,7 @@ fn shift_r_retries_the_selected_rows_class_after_a_confirmation() {
     };
     assert!(!confirm.yes_focused, "Cancel is the default");
     assert!(
-        confirm.question.contains("validation (3)"),
+        confirm.question.contains("validation (5)"),
         "{}",
         confirm.question
     );

@@ -1,12 +1,12 @@
 //! Actions that change something: sync, retry, skip, resolve, save and undo the mapping.
 //! Dangerous ones go through the confirm popup first, with Cancel focused.
 
-use crate::console::action::{Action, Motion, RetryTarget};
+use crate::console::action::{Action, RetryTarget};
 use crate::console::msg::{Effect, Request};
 use crate::console::state::{
     AppState, Confirm, FlashLevel, PendingWrite, Popup, Screen, SyncPhase,
 };
-use crate::sync::{RetryMode, Selection};
+use crate::sync::{RetryMode, Selection, reason_code};
 
 pub fn sync_now(state: &mut AppState) -> Vec<Effect> {
     if state.sync == SyncPhase::Running {
@@ -24,18 +24,19 @@ fn selected_ids(state: &AppState) -> Vec<u64> {
         Screen::Failures => state.failures.target_ids(),
         // On a contact, the contact's own open failures.
         Screen::Contacts | Screen::Detail => {
-            let peer_id = match state.screen() {
-                Screen::Detail => state.detail.peer_id.clone(),
-                _ => state.contacts.selected_row().map(|row| row.peer_id.clone()),
+            let contact = match state.screen() {
+                Screen::Detail => state.detail.contact.clone(),
+                _ => state.contacts.selected_row().and_then(|row| row.contact()),
             };
-            let Some(peer_id) = peer_id else {
+            let Some(contact) = contact else {
                 return Vec::new();
             };
+            // The contact's own writes: by its peer id, or (not linked yet) its GHL id.
             state
                 .failures
                 .operations
                 .iter()
-                .filter(|op| op.source_id == peer_id)
+                .filter(|op| op.source_id == contact.id())
                 .map(|op| op.id)
                 .collect()
         }
@@ -85,6 +86,22 @@ pub fn retry(state: &mut AppState, target: RetryTarget, original: bool) -> Vec<E
                 Selection::Class(class),
                 format!("Retry every failure of class {} ({count})?", class.as_str()),
             )
+        }
+        RetryTarget::SelectedReason => {
+            let code = match state.screen() {
+                Screen::Failures => state.failures.selected_op().map(reason_code),
+                _ => None,
+            };
+            let Some(code) = code.map(str::to_string) else {
+                state.flash(
+                    FlashLevel::Info,
+                    "select a failure first (:failures); its reason is retried",
+                );
+                return Vec::new();
+            };
+            let count = state.failures.reason_count(&code);
+            let question = format!("Retry every failure of reason {code} ({count})?");
+            (Selection::Reason(code), question)
         }
         RetryTarget::Class(class) => (
             Selection::Class(class),
@@ -161,7 +178,7 @@ pub fn confirm_or_run(state: &mut AppState, write: PendingWrite) -> Vec<Effect> 
 }
 
 fn ask(state: &mut AppState, question: String, write: PendingWrite) -> Vec<Effect> {
-    state.popup = Some(Popup::Confirm(Confirm {
+    state.open_popup(Popup::Confirm(Confirm {
         question,
         write,
         yes_focused: false,
@@ -182,8 +199,13 @@ pub fn on_confirm_key(state: &mut AppState, action: Action) -> Vec<Effect> {
             state.flash(FlashLevel::Info, "cancelled");
             return Vec::new();
         }
-        Action::Move(Motion::Up | Motion::Down) | Action::Focus(_) => {
+        Action::ConfirmSwitch | Action::Focus(_) => {
             confirm.yes_focused = !confirm.yes_focused;
+            return Vec::new();
+        }
+        // A question longer than the popup scrolls, as every popup does.
+        Action::Move(motion) => {
+            super::navigation::scroll_popup(state, motion);
             return Vec::new();
         }
         Action::Quit => {

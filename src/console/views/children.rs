@@ -43,10 +43,7 @@ fn contact_scope(
 ) {
     let theme = &state.theme;
     let detail = state.detail.detail.as_deref();
-    let who = detail.map_or_else(
-        || opt(state.detail.peer_id.as_deref()).to_string(),
-        |d| d.peer_id.clone(),
-    );
+    let who = opt(state.detail.contact.as_ref().map(|contact| contact.id())).to_string();
     let count = detail.map(|d| contact_rows(d, kind, &state.zone).len());
     let title = format!(
         " {} of {} · {} · {} ",

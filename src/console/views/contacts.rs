@@ -83,7 +83,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                     theme.in_row(state_style(row.state, theme), selected),
                 )),
                 Line::from(clip(&row.name, 22)),
-                Line::from(clip(&row.peer_id, 10)),
+                Line::from(clip(super::util::opt(row.peer_id.as_deref()), 10)),
                 Line::from(clip(opt(row.email.as_deref()), 28)),
             ];
             if wide {

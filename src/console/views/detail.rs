@@ -2,10 +2,11 @@
 //! what the mapping makes of it, what GHL has now), the recent history, and what hangs off it.
 //! Wide terminals also get the raw peer and GHL records side by side; narrow ones stack.
 
-use super::util::{block, clip, opt, value_text};
+use super::util::{block, clip, opt, scrolled, value_text};
 use crate::console::clock::{DisplayZone, TimeStyle};
 use crate::console::engine_api::{ContactDetail, FieldPreview};
-use crate::console::state::AppState;
+use crate::console::state::failures::direction_label;
+use crate::console::state::{AppState, Extent, Scroll};
 use crate::console::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -13,17 +14,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 use serde_json::Value;
 
-pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
-    let theme = &state.theme;
-    let Some(detail) = &state.detail.detail else {
-        let title = format!(" Contact {} ", opt(state.detail.peer_id.as_deref()));
-        let outer = block(title, theme);
-        let inner = outer.inner(area);
-        frame.render_widget(outer, area);
-        frame.render_widget(Paragraph::new(" loading…").style(theme.dim()), inner);
-        return;
-    };
-    let wide = area.width >= 100 && area.height >= 30;
+/// Where the parts of the detail go in `area`.
+struct Regions {
+    summary: Rect,
+    /// Wide terminals: the raw peer and GHL records side by side.
+    records: Option<(Rect, Rect)>,
+    /// The mapped fields (or, for a GHL contact not linked yet, GHL's record).
+    middle: Rect,
+    history: Rect,
+}
+
+fn regions(detail: &ContactDetail, area: Rect) -> Regions {
+    let wide = area.width >= 100 && area.height >= 30 && detail.peer.is_some();
     let history_height = if area.height >= 30 { 8 } else { 5 };
     let summary_height = if detail.problems.is_empty() { 4 } else { 5 };
     let [summary, middle, history] = Layout::vertical([
@@ -32,20 +34,96 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Constraint::Length(history_height),
     ])
     .areas(area);
-    let list_name = state.contacts.name_of(&detail.peer_id);
-    render_summary(detail, list_name, &state.zone, theme, frame, summary);
-    if wide {
-        let [records, diff] =
-            Layout::vertical([Constraint::Percentage(45), Constraint::Fill(1)]).areas(middle);
-        let [peer, ghl] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(records);
-        render_record(" Peer record ", peer_fields(detail), theme, frame, peer);
-        render_record(" GHL record ", ghl_fields(detail), theme, frame, ghl);
-        render_diff(state, detail, frame, diff);
-    } else {
-        render_diff(state, detail, frame, middle);
+    if !wide {
+        return Regions {
+            summary,
+            records: None,
+            middle,
+            history,
+        };
     }
-    render_history(detail, &state.zone, theme, frame, history);
+    let [records, diff] =
+        Layout::vertical([Constraint::Percentage(45), Constraint::Fill(1)]).areas(middle);
+    let [peer, ghl] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(records);
+    Regions {
+        summary,
+        records: Some((peer, ghl)),
+        middle: diff,
+        history,
+    }
+}
+
+/// The mapped fields' table scrolls: how many rows it has and shows (its header aside).
+pub fn extent(state: &AppState, area: Rect) -> Option<Extent> {
+    let detail = state.detail.detail.as_ref()?;
+    let middle = regions(detail, area).middle;
+    Some(middle_extent(detail, middle))
+}
+
+/// The middle part's rows: the mapped fields under their header, or GHL's record.
+fn middle_extent(detail: &ContactDetail, middle: Rect) -> Extent {
+    if is_ghl_only(detail) {
+        return Extent {
+            total: ghl_fields(detail).len(),
+            viewport: usize::from(middle.height.saturating_sub(2)),
+        };
+    }
+    Extent {
+        total: detail.preview.len(),
+        viewport: usize::from(middle.height.saturating_sub(3)),
+    }
+}
+
+/// A contact known by its GHL id alone: its GHL → peer create failed, so the peer has no
+/// record of it and nothing is mapped yet.
+fn is_ghl_only(detail: &ContactDetail) -> bool {
+    detail.peer_id.is_none()
+}
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let Some(detail) = &state.detail.detail else {
+        let asked = state.detail.contact.as_ref().map(|c| c.to_string());
+        let title = format!(" Contact {} ", opt(asked.as_deref()));
+        let outer = block(title, theme);
+        let inner = outer.inner(area);
+        frame.render_widget(outer, area);
+        frame.render_widget(Paragraph::new(" loading…").style(theme.dim()), inner);
+        return;
+    };
+    let parts = regions(detail, area);
+    let list_name = detail
+        .peer_id
+        .as_deref()
+        .and_then(|peer_id| state.contacts.name_of(peer_id));
+    render_summary(detail, list_name, &state.zone, theme, frame, parts.summary);
+    if let Some((peer, ghl)) = parts.records {
+        render_record(
+            " Peer record ",
+            peer_fields(detail),
+            None,
+            theme,
+            frame,
+            peer,
+        );
+        render_record(" GHL record ", ghl_fields(detail), None, theme, frame, ghl);
+    }
+    if is_ghl_only(detail) {
+        let title = format!(" GHL record · no {} record yet ", state.peer);
+        let scroll = Some(state.detail.scroll);
+        render_record(
+            &title,
+            ghl_fields(detail),
+            scroll,
+            theme,
+            frame,
+            parts.middle,
+        );
+    } else {
+        render_diff(state, detail, frame, parts.middle);
+    }
+    render_history(detail, &state.zone, theme, frame, parts.history);
 }
 
 fn render_summary(
@@ -57,16 +135,19 @@ fn render_summary(
     area: Rect,
 ) {
     // The name the contact list showed, so the detail is recognisably the row that was opened;
-    // the mapped company name only for a contact the list does not have.
-    let name = list_name.map(str::to_string).unwrap_or_else(|| {
-        detail
-            .preview
-            .iter()
-            .find(|row| row.target == "name" || row.target == "companyName")
-            .and_then(|row| row.after.as_ref())
-            .map(value_text)
-            .unwrap_or_default()
-    });
+    // the mapped company name (or GHL's name) only for a contact the list does not have.
+    let name = list_name
+        .map(str::to_string)
+        .or_else(|| {
+            detail
+                .preview
+                .iter()
+                .find(|row| row.target == "name" || row.target == "companyName")
+                .and_then(|row| row.after.as_ref())
+                .map(value_text)
+        })
+        .or_else(|| ghl_name(detail))
+        .unwrap_or_default();
     let last = detail.history.last();
     let outcome = last.map_or("never synced".to_string(), |entry| {
         format!(
@@ -85,7 +166,10 @@ fn render_summary(
     let mut lines = vec![
         Line::from(vec![
             Span::styled(" peer id ", theme.dim()),
-            Span::raw(detail.peer_id.clone()),
+            match &detail.peer_id {
+                Some(peer_id) => Span::raw(peer_id.clone()),
+                None => Span::styled("— not linked yet", theme.warn()),
+            },
             Span::styled("  ⇄  GHL id ", theme.dim()),
             Span::raw(opt(detail.ghl_id.as_deref()).to_string()),
         ]),
@@ -125,6 +209,15 @@ fn peer_fields(detail: &ContactDetail) -> Vec<(String, String)> {
     })
 }
 
+/// The name GHL's record gives (for a contact the peer has no record of).
+fn ghl_name(detail: &ContactDetail) -> Option<String> {
+    let ghl = detail.ghl.as_ref()?;
+    let text = |key: &str| ghl.get(key).and_then(Value::as_str).map(str::to_string);
+    let name =
+        crate::store::display_name(text("firstName"), text("lastName"), text("companyName"), "");
+    (!name.is_empty()).then_some(name)
+}
+
 fn ghl_fields(detail: &ContactDetail) -> Vec<(String, String)> {
     match &detail.ghl {
         Some(Value::Object(map)) => map
@@ -136,17 +229,19 @@ fn ghl_fields(detail: &ContactDetail) -> Vec<(String, String)> {
     }
 }
 
+/// A record's fields, one per row; with a scroll, the rows scroll and say where they are.
 fn render_record(
     title: &str,
     fields: Vec<(String, String)>,
+    scroll: Option<Scroll>,
     theme: &Theme,
     frame: &mut Frame,
     area: Rect,
 ) {
     let outer = block(title.to_string(), theme);
     let inner = outer.inner(area);
-    frame.render_widget(outer, area);
     if fields.is_empty() {
+        frame.render_widget(outer, area);
         frame.render_widget(Paragraph::new(" (none)").style(theme.dim()), inner);
         return;
     }
@@ -161,7 +256,13 @@ fn render_record(
             ])
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    match scroll {
+        Some(scroll) => scrolled(frame, area, outer, lines, scroll, theme),
+        None => {
+            frame.render_widget(outer, area);
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+    }
 }
 
 /// GHL's current value for a mapping target (`customFields.x` style paths are followed).
@@ -175,14 +276,21 @@ fn ghl_value(detail: &ContactDetail, target: &str) -> Option<String> {
 
 fn render_diff(state: &AppState, detail: &ContactDetail, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
-    let outer = block(" Mapped fields: peer → GHL ".to_string(), theme);
+    let mut outer = block(" Mapped fields: peer → GHL ".to_string(), theme);
+    let extent = middle_extent(detail, area);
+    let scroll = state.detail.scroll;
+    if let Some(position) = scroll.position(extent) {
+        outer = outer.title_bottom(
+            Line::from(Span::styled(format!(" {position} "), theme.dim())).right_aligned(),
+        );
+    }
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
     let column = usize::from(inner.width.saturating_sub(20) / 3).max(6);
     let rows = detail
         .preview
         .iter()
-        .skip(usize::from(state.detail.scroll))
+        .skip(scroll.clamped(extent))
         .map(|row| diff_row(detail, row, column, theme));
     let table = Table::new(
         rows,
@@ -250,7 +358,7 @@ fn render_history(
                 Span::styled(format!("{:<10}", entry.outcome.as_str()), style),
                 Span::raw(format!(
                     "{} {} {}",
-                    entry.direction.as_str(),
+                    direction_label(entry.direction),
                     entry.action.as_str(),
                     entry.message.as_deref().unwrap_or("")
                 )),

@@ -1,149 +1,226 @@
-//! The failed queue grouped by error class: a header row per class, then its operations.
+//! The failed queue: a header row per error class and, under it, per reason code, then one row
+//! per failure (direction, kind, record, reason, attempts); below the list, the selected
+//! failure's whole error, wrapped, so it reads at 80 columns without opening it.
 
-use super::util::{block, clip, opt, scroll_offset};
+use super::util::{block, clip, scroll_offset, wrap};
 use crate::console::clock::TimeStyle;
 use crate::console::state::AppState;
-use crate::console::state::failures::class_of;
-use crate::sync::RetryMode;
+use crate::console::state::failures::{Row, direction_label, record_name};
+use crate::store::Operation;
+use crate::sync::{RetryMode, reason_code};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+/// Rows of the error preview under the list (its top border included).
+const PREVIEW_HEIGHT: u16 = 7;
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let failures = &state.failures;
-    let groups: Vec<String> = failures
-        .groups()
-        .iter()
-        .map(|(class, count)| format!("{class} {count}"))
-        .collect();
+    let outer = block(title(state), theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    if failures.visible_len() == 0 {
+        let (text, style) = match (failures.loaded, failures.operations.is_empty()) {
+            (false, _) => (" loading…".to_string(), theme.dim()),
+            (true, true) => (" the failed queue is empty".to_string(), theme.ok()),
+            (true, false) => (
+                format!(" nothing matches /{} (esc clears it)", failures.filter),
+                theme.dim(),
+            ),
+        };
+        frame.render_widget(Paragraph::new(text).style(style), inner);
+        return;
+    }
+    let preview_height = if inner.height >= 14 {
+        PREVIEW_HEIGHT
+    } else {
+        0
+    };
+    let [list, preview] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(preview_height)]).areas(inner);
+    render_list(state, frame, list);
+    if preview_height > 0 {
+        render_preview(state, frame, preview);
+    }
+}
+
+fn title(state: &AppState) -> String {
+    let failures = &state.failures;
+    let total = failures.operations.len();
+    let count = if failures.filter.is_empty() {
+        total.to_string()
+    } else {
+        format!(
+            "{} of {total} · /{}",
+            failures.visible_len(),
+            failures.filter
+        )
+    };
     let mode = match failures.retry_mode {
         RetryMode::CurrentMapping => "current mapping",
         RetryMode::OriginalPayload => "original payload",
     };
-    let title = format!(
-        " Failures {} · {} · retry with {}{} ",
-        failures.operations.len(),
-        if groups.is_empty() {
-            "none".to_string()
-        } else {
-            groups.join(", ")
-        },
-        mode,
-        if failures.marked.is_empty() {
-            String::new()
-        } else {
-            format!(" · {} marked", failures.marked.len())
-        }
-    );
-    let outer = block(title, theme);
-    let inner = outer.inner(area);
-    frame.render_widget(outer, area);
-    if failures.operations.is_empty() {
-        let text = if failures.loaded {
-            " the failed queue is empty"
-        } else {
-            " loading…"
-        };
-        frame.render_widget(Paragraph::new(text).style(theme.ok()), inner);
-        return;
-    }
-    let wide = inner.width >= 100;
-    // Rows interleave class headers with operations; keep the selected operation in view. The
-    // layout is cheap; cells are built only for the rows on screen, however long the queue.
-    let mut layout: Vec<Item> = Vec::with_capacity(failures.operations.len() + 8);
-    let mut selected_row = 0;
-    let mut previous_class = "";
-    for (index, op) in failures.operations.iter().enumerate() {
-        let class = class_of(op);
-        if class != previous_class {
-            layout.push(Item::Class(class));
-            previous_class = class;
-        }
-        if index == failures.selected {
-            selected_row = layout.len();
-        }
-        layout.push(Item::Operation(index));
-    }
-    let height = usize::from(inner.height.saturating_sub(1));
-    let offset = scroll_offset(selected_row, height);
-    let rows: Vec<Row> = layout
-        .iter()
-        .skip(offset)
-        .take(height)
-        .map(|item| match *item {
-            // No column spans in ratatui 0.29: the class sits in the WHAT column.
-            Item::Class(class) => Row::new([
-                Line::from(""),
-                Line::from(Span::styled("▸", theme.title())),
-                Line::from(Span::styled(class, theme.title())),
-            ]),
-            Item::Operation(index) => operation_row(state, index, wide),
-        })
-        .collect();
-    let mut widths = vec![
-        Constraint::Length(1),
-        Constraint::Length(5),
-        Constraint::Length(14),
-        Constraint::Length(12),
-        Constraint::Length(15),
-        Constraint::Fill(1),
-    ];
-    let mut header = vec!["", "ID", "WHAT", "SOURCE", "STATE", "ERROR"];
-    if wide {
-        widths.extend([
-            Constraint::Length(3),
-            Constraint::Length(16),
-            Constraint::Length(14),
-        ]);
-        header.extend(["TRY", "UPDATED", "TRACE"]);
-    }
-    let table = Table::new(rows, widths).header(Row::new(header).style(theme.dim()));
-    frame.render_widget(table, inner);
+    let marked = if failures.marked.is_empty() {
+        String::new()
+    } else {
+        format!(" · {} marked", failures.marked.len())
+    };
+    format!(" Failures {count} · retry with {mode}{marked} ")
 }
 
-/// One line of the failures table: a class header or an operation (by index).
-enum Item {
-    Class(&'static str),
-    Operation(usize),
+/// Column widths: mark, direction, kind, reason, attempts; the record takes the rest.
+const MARK: usize = 2;
+const DIRECTION: usize = 7;
+const KIND: usize = 12;
+const REASON: usize = 20;
+const TRIES: usize = 4;
+/// Wide terminals also get the state and the time of the last attempt.
+const STATE: usize = 16;
+const UPDATED: usize = 18;
+
+fn pad(text: &str, width: usize) -> String {
+    format!("{:<width$}", clip(text, width.saturating_sub(1)))
 }
 
-fn operation_row(state: &AppState, index: usize, wide: bool) -> Row<'static> {
+fn render_list(state: &AppState, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let failures = &state.failures;
-    let op = &failures.operations[index];
-    let marked = failures.marked.contains(&op.id);
-    let error = op.error.as_ref();
-    let message = error.map_or(String::new(), |e| {
-        let status = e.status.map(|s| format!("{s} ")).unwrap_or_default();
-        format!("{status}{}", e.message)
-    });
-    let mut cells = vec![
-        Line::from(if marked { "●" } else { " " }),
-        Line::from(op.id.to_string()),
-        Line::from(format!("{} {}", op.kind.as_str(), op.action.as_str())),
-        Line::from(clip(&op.source_id, 12)),
-        Line::from(op.state.name()),
-        Line::from(clip(&message, 60)),
-    ];
+    let width = usize::from(area.width);
+    let wide = width >= 110;
+    let fixed = MARK + DIRECTION + KIND + REASON + TRIES + if wide { STATE + UPDATED } else { 0 };
+    let record = width.saturating_sub(fixed).max(8);
+    let rows = failures.rows();
+    let selected_row = rows
+        .iter()
+        .position(|row| *row == Row::Failure(failures.selected))
+        .unwrap_or(0);
+    let height = usize::from(area.height.saturating_sub(1));
+    let offset = scroll_offset(selected_row, height);
+    let mut header = format!(
+        "{}{}{}{}{}",
+        " ".repeat(MARK),
+        pad("DIR", DIRECTION),
+        pad("KIND", KIND),
+        pad("RECORD", record),
+        pad("REASON", REASON),
+    );
+    header.push_str("TRY");
     if wide {
-        cells.push(Line::from(op.attempts.to_string()));
-        cells.push(Line::from(
-            state.zone.format(&op.updated_at, TimeStyle::DateTime),
-        ));
-        cells.push(Line::from(clip(
-            opt(error.and_then(|e| e.trace_id.as_deref())),
-            14,
-        )));
+        header = format!(
+            "{header} {}{}",
+            pad("STATE", STATE),
+            pad("LAST TRY", UPDATED)
+        );
     }
-    let style = if index == failures.selected {
-        theme.selected()
-    } else if marked {
-        theme.marked()
-    } else {
-        Style::default()
+    let mut lines = vec![Line::from(Span::styled(header, theme.dim()))];
+    let ops: Vec<&Operation> = failures.visible_ops().collect();
+    for row in rows.iter().skip(offset).take(height) {
+        lines.push(match *row {
+            Row::Class(class, count) => {
+                Line::from(Span::styled(format!("▸ {class} {count}"), theme.title()))
+            }
+            Row::Reason(code, count) => Line::from(vec![
+                Span::raw("  "),
+                Span::styled(format!("· {code} {count}"), theme.warn()),
+            ]),
+            Row::Failure(position) => {
+                let Some(op) = ops.get(position) else {
+                    continue;
+                };
+                let marked = failures.marked.contains(&op.id);
+                let mut text = format!(
+                    "{}{}{}{}{}{:>3}",
+                    if marked { "● " } else { "  " },
+                    pad(direction_label(op.direction), DIRECTION),
+                    pad(op.kind.as_str(), KIND),
+                    pad(&record_label(op), record),
+                    pad(reason_code(op), REASON),
+                    op.attempts
+                );
+                if wide {
+                    text = format!(
+                        "{text}  {}{}",
+                        pad(op.state.name(), STATE),
+                        state.zone.format(&op.updated_at, TimeStyle::DateTime)
+                    );
+                }
+                let style = if position == failures.selected {
+                    theme.selected()
+                } else if marked {
+                    theme.marked()
+                } else {
+                    Style::default()
+                };
+                Line::from(Span::styled(format!("{text:<width$}"), style))
+            }
+        });
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// "Name · id", or the id alone when the record has no name.
+fn record_label(op: &Operation) -> String {
+    match record_name(op) {
+        Some(name) => format!("{name} · {}", op.source_id),
+        None => op.source_id.clone(),
+    }
+}
+
+fn render_preview(state: &AppState, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let Some(op) = state.failures.selected_op() else {
+        return;
     };
-    Row::new(cells).style(style)
+    let error = op.error.as_ref();
+    let title = format!(
+        " #{} {} {} {} · {} ",
+        op.id,
+        op.kind.as_str(),
+        op.action.as_str(),
+        direction_label(op.direction),
+        op.source_id
+    );
+    let outer = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border())
+        .title(clip(&title, usize::from(area.width)))
+        .title_style(theme.dim());
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let width = usize::from(inner.width.saturating_sub(1));
+    let status = error
+        .and_then(|e| e.status)
+        .map_or(String::new(), |s| format!("{s} "));
+    let message = error.map_or("no error recorded", |e| e.message.as_str());
+    let mut rows = wrap(&format!("{status}{message}"), width);
+    let room = usize::from(inner.height).saturating_sub(1);
+    if rows.len() > room {
+        rows.truncate(room);
+        if let Some(last) = rows.last_mut() {
+            *last = format!("{}…", clip(last, width.saturating_sub(1)));
+        }
+    }
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .map(|row| Line::from(Span::styled(format!(" {row}"), theme.error())))
+        .collect();
+    let trace = error
+        .and_then(|e| e.trace_id.as_deref())
+        .map_or(String::new(), |t| format!(" · traceId {t}"));
+    lines.push(Line::from(Span::styled(
+        clip(
+            &format!(
+                " {} · {} attempt(s){trace} · enter: all of it",
+                op.state.name(),
+                op.attempts
+            ),
+            usize::from(inner.width),
+        ),
+        theme.dim(),
+    )));
+    frame.render_widget(Paragraph::new(lines), inner);
 }

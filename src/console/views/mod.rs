@@ -13,20 +13,37 @@ mod popups;
 mod status;
 mod util;
 
-use crate::console::state::{AppState, Screen};
+use crate::console::state::{AppState, Extent, Screen};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 
 pub use frame::hint_line;
 pub use mapping::EDITOR_TITLE;
 
-pub fn render(state: &AppState, frame: &mut Frame) {
-    let [header, body, footer] = Layout::vertical([
+/// Header, body and footer of a screen of this size.
+fn areas(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(1),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
+    .areas(area)
+}
+
+/// How far what scrolls on screen now (the open popup, else the contact detail) can scroll at
+/// the console's size: the reducer keeps scroll offsets inside it. `None`: nothing scrolls.
+pub fn scroll_extent(state: &AppState) -> Option<Extent> {
+    let (width, height) = state.size;
+    let [_, body, _] = areas(Rect::new(0, 0, width, height));
+    match &state.popup {
+        Some(popup) => Some(popups::extent(state, popup, body)),
+        None if state.screen() == Screen::Detail => detail::extent(state, body),
+        None => None,
+    }
+}
+
+pub fn render(state: &AppState, frame: &mut Frame) {
+    let [header, body, footer] = areas(frame.area());
     frame::header(state, frame, header);
     match state.screen() {
         Screen::Contacts => contacts::render(state, frame, body),

@@ -869,3 +869,34 @@ async fn a_store_bound_to_one_location_or_account_refuses_another_until_rebound(
     assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
     child.kill().await.unwrap();
 }
+
+/// Every flag, argument and subcommand of the command tree says what it is in `--help`.
+#[test]
+fn every_argument_and_subcommand_has_help() {
+    use clap::CommandFactory;
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") || arg.is_hide_set() {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_name() != "help" && sub.get_about().is_none() {
+                missing.push(format!("{sub_path} (no description)"));
+            }
+            walk(sub, &sub_path, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&ghlsync::cli::Cli::command(), "ghlsync", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "without help text:\n{}",
+        missing.join("\n")
+    );
+}

@@ -15,6 +15,16 @@ impl Store {
 
     /// The newest `limit` entries, oldest first.
     pub fn log_tail(&self, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        Ok(self
+            .log_tail_keyed(limit)?
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .collect())
+    }
+
+    /// The newest `limit` entries with their keys (for `log_after`), oldest first; only those
+    /// are decoded.
+    pub fn log_tail_keyed(&self, limit: usize) -> Result<Vec<([u8; 16], LogEntry)>, StoreError> {
         let mut entries = self
             .synclog
             .iter()
@@ -22,9 +32,9 @@ impl Store {
             .take(limit)
             .map(|item| {
                 let (key, value) = item?;
-                codec::decode("synclog", &key, &value)
+                Ok((fixed_key(&key), codec::decode("synclog", &key, &value)?))
             })
-            .collect::<Result<Vec<LogEntry>, StoreError>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?;
         entries.reverse();
         Ok(entries)
     }
@@ -45,11 +55,7 @@ impl Store {
             .take(limit)
             .map(|item| {
                 let (key, value) = item?;
-                let mut fixed = [0u8; 16];
-                if key.len() == 16 {
-                    fixed.copy_from_slice(&key);
-                }
-                Ok((fixed, codec::decode("synclog", &key, &value)?))
+                Ok((fixed_key(&key), codec::decode("synclog", &key, &value)?))
             })
             .collect()
     }
@@ -97,6 +103,40 @@ impl Store {
         self.flush()
     }
 
+    /// The id of the next run: one more than the newest recorded run (1 for the first), so runs
+    /// count 1, 2, 3… Not `generate_id`, which operations use: shared, and moved on by a
+    /// million every time the store is reopened (sled persists its counter in steps). A dry run
+    /// records nothing, so it shows the id the next real run will have.
+    pub fn next_run_id(&self) -> Result<u64, StoreError> {
+        Ok(match self.runs.last()? {
+            Some((key, _)) => {
+                let mut id = [0u8; 8];
+                if key.len() == 8 {
+                    id.copy_from_slice(&key);
+                }
+                u64::from_be_bytes(id) + 1
+            }
+            None => 1,
+        })
+    }
+
+    /// A small JSON value in `meta` under `key` (what the engine keeps between processes).
+    pub fn put_meta_json<T: serde::Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.meta.insert(key, codec::encode(value)?)?;
+        Ok(())
+    }
+
+    pub fn meta_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(&self.meta, "meta", key.as_bytes())
+    }
+
     /// The newest `limit` runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         self.runs
@@ -109,4 +149,14 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// A log key as the fixed array `log_after` takes back (all zero for a key of another length,
+/// which no entry written by `append_log` has).
+fn fixed_key(key: &[u8]) -> [u8; 16] {
+    let mut fixed = [0u8; 16];
+    if key.len() == 16 {
+        fixed.copy_from_slice(key);
+    }
+    fixed
 }

@@ -166,7 +166,7 @@ impl<'a> Run<'a> {
         options: RunOptions,
         driver: Driver,
     ) -> Result<Run<'a>, SyncError> {
-        let id = ctx.store.new_op_id()?;
+        let id = ctx.store.next_run_id()?;
         let record = RunRecord {
             id,
             trigger: options.trigger.clone(),

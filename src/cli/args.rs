@@ -638,6 +638,19 @@ mod tests {
     }
 
     #[test]
+    fn the_console_flags_work_without_its_name() {
+        let cli = Cli::try_parse_from(["ghlsync", "--read-only", "--demo"]).unwrap();
+        assert!(cli.command.is_none());
+        assert!(cli.console.read_only && cli.console.demo);
+        let cli = Cli::try_parse_from(["ghlsync", "--read-only", "console", "--demo"]).unwrap();
+        let Some(Command::Console(args)) = cli.command else {
+            panic!("console")
+        };
+        let merged = cli.console.merged(args);
+        assert!(merged.read_only && merged.demo);
+    }
+
+    #[test]
     fn list_limit_is_bounded() {
         assert!(
             Cli::try_parse_from(["ghlsync", "ghl", "contact", "list", "--limit", "101"]).is_err()

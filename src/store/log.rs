@@ -5,6 +5,9 @@ use super::keys::log_key;
 use super::records::{LogEntry, RunRecord};
 use super::{Store, StoreError, codec};
 
+/// `meta` key of the newest run id taken (`reserve_run_id`).
+const LAST_RUN_ID: &[u8] = b"last_run_id";
+
 impl Store {
     /// Appends one entry; returns its key (time + sequence), usable as a "since" marker.
     pub fn append_log(&self, entry: &LogEntry) -> Result<[u8; 16], StoreError> {
@@ -103,21 +106,32 @@ impl Store {
         self.flush()
     }
 
-    /// The id of the next run: one more than the newest recorded run (1 for the first), so runs
-    /// count 1, 2, 3… Not `generate_id`, which operations use: shared, and moved on by a
-    /// million every time the store is reopened (sled persists its counter in steps). A dry run
-    /// records nothing, so it shows the id the next real run will have.
+    /// The id of the next run: one more than the newest run started (1 for the first), so
+    /// runs count 1, 2, 3… Not `generate_id`, which operations use: shared, and moved on by
+    /// a million every time the store is reopened (sled persists its counter in steps). A dry
+    /// run records nothing, so it shows the id the next real run will have.
     pub fn next_run_id(&self) -> Result<u64, StoreError> {
-        Ok(match self.runs.last()? {
+        let recorded = match self.runs.last()? {
             Some((key, _)) => {
                 let mut id = [0u8; 8];
                 if key.len() == 8 {
                     id.copy_from_slice(&key);
                 }
-                u64::from_be_bytes(id) + 1
+                u64::from_be_bytes(id)
             }
-            None => 1,
-        })
+            None => 0,
+        };
+        let started: u64 = self.get(&self.meta, "meta", LAST_RUN_ID)?.unwrap_or(0);
+        Ok(recorded.max(started) + 1)
+    }
+
+    /// Takes the next run id for a run that writes: kept (and flushed) at once, so a run that
+    /// ends without its record (killed) never shares its id, and its log entries, with the next.
+    pub fn reserve_run_id(&self) -> Result<u64, StoreError> {
+        let id = self.next_run_id()?;
+        self.meta.insert(LAST_RUN_ID, codec::encode(&id)?)?;
+        self.flush()?;
+        Ok(id)
     }
 
     /// A small JSON value in `meta` under `key` (what the engine keeps between processes).

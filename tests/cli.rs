@@ -1050,6 +1050,27 @@ async fn output_commands_end_quietly_on_a_closed_pipe_and_exit_by_class() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     let error: Value = serde_json::from_str(stderr.trim()).unwrap();
     assert_eq!(error["error"]["class"], "auth");
+
+    // GHL answering 503 to everything: transient, exit 9 once the retries are spent.
+    let base_url = config_value(&config, "base_url");
+    let faults = |body: Value| {
+        let url = format!("{base_url}/_sandbox/faults");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap();
+        }
+    };
+    faults(serde_json::json!({"rate": 1.0, "repslyRate": 0.0, "kinds": ["status503"]})).await;
+    let (code, _, stderr) = with_config(home.path(), &config, &["sync"]).await;
+    assert_eq!(code, Some(9), "{stderr}");
+    assert!(stderr.contains("error [transient]"), "{stderr}");
+    faults(serde_json::json!({"rate": 0.0})).await;
     child.kill().await.unwrap();
 }
 

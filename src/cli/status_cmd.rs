@@ -14,15 +14,11 @@ pub async fn run(
     args: StatusArgs,
 ) -> Result<(), CliError> {
     let engine = engine_setup::engine(config, store, &args.peer, policy)?;
-    let reply = engine
-        .call(Command::Status)
-        .await
-        .map_err(|err| CliError::Usage(err.to_string()))?;
+    let reply = engine.call(Command::Status).await;
     let _ = engine.call(Command::Shutdown).await;
+    let reply = engine_setup::answer(reply)?;
     let Reply::Status { status } = reply else {
-        return Err(CliError::Usage(format!(
-            "unexpected engine reply: {reply:?}"
-        )));
+        return Err(engine_setup::unexpected(&reply));
     };
     if args.json {
         return print_json(&status, true);

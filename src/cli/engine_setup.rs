@@ -142,8 +142,8 @@ pub fn peer(name: &str, config_path: &Path, config: &Config) -> Result<Arc<dyn P
     match name {
         "repsly" => {
             let section = config.peers.repsly.clone().ok_or_else(|| {
-                CliError::Usage(format!(
-                    "no [peers.repsly] section in {}",
+                config_error(format!(
+                    "no [peers.repsly] section in {}; add one (README, \"Peers and the sync\"), or rehearse with `ghlsync sandbox --write-config`",
                     config_path.display()
                 ))
             })?;
@@ -188,8 +188,8 @@ fn peer_account(name: &str, config_path: &Path, config: &Config) -> Result<PeerA
         _ => None,
     };
     let Some(connection) = connection else {
-        return Err(CliError::Usage(format!(
-            "no [peers.{name}] section in {}",
+        return Err(config_error(format!(
+            "no [peers.{name}] section in {}; add one (README, \"Peers and the sync\")",
             config_path.display()
         )));
     };

@@ -11,32 +11,33 @@ const HOLDER_FILE: &str = "holder";
 #[derive(Debug)]
 pub(super) struct HolderFile {
     path: PathBuf,
+    /// What this opening wrote: removed on drop only if the file still says it (the same
+    /// process may have opened the store again since, as a restarted demo engine does).
+    text: String,
 }
+
+/// Tells two openings by one process apart in the holder file.
+static OPENINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl HolderFile {
     /// Records this process as the holder. Best effort: a store that cannot say who holds it
     /// still works, and the next process then says it does not know.
     pub(super) fn write(store: &Path) -> HolderFile {
         let path = store.join(HOLDER_FILE);
-        let line = format!(
-            "{} {}\n",
-            std::process::id(),
-            command_line(std::process::id())
-        );
-        if let Err(err) = crate::private_file::write_atomic(&path, line.as_bytes()) {
+        let opening = OPENINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let pid = std::process::id();
+        let text = format!("{pid} {}\nopening {opening}\n", command_line(pid));
+        if let Err(err) = crate::private_file::write_atomic(&path, text.as_bytes()) {
             tracing::debug!(path = %path.display(), %err, "could not record the store's holder");
         }
-        HolderFile { path }
+        HolderFile { path, text }
     }
 }
 
 impl Drop for HolderFile {
     fn drop(&mut self) {
-        // Only our own line: a process that opened the store after us owns it now.
-        let ours = std::fs::read_to_string(&self.path).is_ok_and(|text| {
-            text.split_whitespace().next() == Some(&std::process::id().to_string())
-        });
-        if ours {
+        // Only our own: whoever opened the store after us owns the file now.
+        if std::fs::read_to_string(&self.path).is_ok_and(|text| text == self.text) {
             let _ = std::fs::remove_file(&self.path);
         }
     }
@@ -46,7 +47,13 @@ impl Drop for HolderFile {
 /// `None` when no live holder is recorded (a release before holder files, another tool).
 pub fn holder_of(store: &Path) -> Option<String> {
     let text = std::fs::read_to_string(store.join(HOLDER_FILE)).ok()?;
-    let pid: u32 = text.split_whitespace().next()?.parse().ok()?;
+    let pid: u32 = text
+        .lines()
+        .next()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     // A holder that died without removing its file does not hold the lock any more; if the
     // pid was reused, the command line read now shows it.
     let live = Path::new("/proc").join(pid.to_string()).exists();

@@ -8,6 +8,7 @@
 use clap::Parser;
 use ghlsync::cli::Cli;
 use ghlsync::config::paths::Dirs;
+use std::io::Write;
 
 fn main() {
     let cli = Cli::parse();
@@ -27,12 +28,12 @@ fn main() {
         Ok(dirs) => match ghlsync::logging::init(&dirs.log_dir(), cli.log_level.as_deref()) {
             Ok(guard) => Some(guard),
             Err(err) => {
-                eprintln!("warning: {err}; continuing without a log file");
+                warn(&format!("warning: {err}; continuing without a log file"));
                 None
             }
         },
         Err(err) => {
-            eprintln!("warning: {err}; continuing without a log file");
+            warn(&format!("warning: {err}; continuing without a log file"));
             None
         }
     };
@@ -42,7 +43,7 @@ fn main() {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            warn(&format!("error: cannot start the async runtime: {err}"));
             std::process::exit(1);
         }
     };
@@ -50,4 +51,9 @@ fn main() {
     drop(runtime);
     drop(_log_guard);
     std::process::exit(code);
+}
+
+/// A line on stderr; a closed stderr is ignored (`eprintln!` would panic on it).
+fn warn(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

@@ -337,17 +337,19 @@ async fn sandbox_write_config_gives_a_ready_config() {
 
 /// Starts `ghlsync sandbox --write-config` as a child and waits for its config.
 async fn sandbox_child(home: &Path, contacts: &str) -> (tokio::process::Child, std::path::PathBuf) {
+    sandbox_child_with(home, &["--contacts", contacts, "--rate-limit", "off"]).await
+}
+
+/// `sandbox_child` with these sandbox flags.
+async fn sandbox_child_with(
+    home: &Path,
+    flags: &[&str],
+) -> (tokio::process::Child, std::path::PathBuf) {
     let config = home.join("rehearsal/ghlsync.toml");
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
-        .args([
-            "sandbox",
-            "--contacts",
-            contacts,
-            "--rate-limit",
-            "off",
-            "--write-config",
-            config.to_str().unwrap(),
-        ])
+        .arg("sandbox")
+        .args(flags)
+        .args(["--write-config", config.to_str().unwrap()])
         .env("XDG_STATE_HOME", home.join("state"))
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -868,4 +870,584 @@ async fn a_store_bound_to_one_location_or_account_refuses_another_until_rebound(
     let refused = sync(&config, &[], false).await;
     assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
     child.kill().await.unwrap();
+}
+
+/// Every flag, argument and subcommand of the command tree says what it is in `--help`.
+#[test]
+fn every_argument_and_subcommand_has_help() {
+    use clap::CommandFactory;
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") || arg.is_hide_set() {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_name() != "help" && sub.get_about().is_none() {
+                missing.push(format!("{sub_path} (no description)"));
+            }
+            walk(sub, &sub_path, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&ghlsync::cli::Cli::command(), "ghlsync", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "without help text:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// `ghlsync ARGS` with the config, its output as text: (exit code, stdout, stderr).
+async fn with_config(home: &Path, config: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut full = vec!["--config", config.to_str().unwrap()];
+    full.extend_from_slice(args);
+    let out = ghlsync(home, &[], &full).await;
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+/// Runs `ghlsync ARGS` with its stdout a pipe whose reader is already gone, the way
+/// `ghlsync … | head -1` ends once head has its line: every write fails with EPIPE.
+fn into_closed_pipe(home: &Path, config: &Path, args: &[&str]) -> std::process::Output {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe() fills two fresh descriptors, each owned exactly once below.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .stdout(std::process::Stdio::from(writer))
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("binary runs")
+}
+
+#[tokio::test]
+async fn output_commands_end_quietly_on_a_closed_pipe_and_exit_by_class() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, config) = sandbox_child(home.path(), "60").await;
+    let (code, plan, stderr) = with_config(home.path(), &config, &["sync", "--dry-run"]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        plan.matches("Dry run:").count(),
+        1,
+        "the header once: {plan}"
+    );
+    let (code, _, stderr) = with_config(home.path(), &config, &["sync"]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = with_config(home.path(), &config, &["sync"]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+
+    // `| head -1` on every command that prints: no panic, exit 0, nothing on stderr.
+    for args in [
+        &["failures", "list"][..],
+        &["sync", "--dry-run"],
+        &["log"],
+        &["log", "--csv"],
+        &["status"],
+        &["store", "export", "--jsonl"],
+        &["mapping", "default"],
+        &["completions", "bash"],
+    ] {
+        let out = into_closed_pipe(home.path(), &config, args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stderr.trim().is_empty(), "{args:?}: {stderr}");
+    }
+
+    // Run ids count 1, 2 (the dry run records nothing).
+    let (_, status, _) = with_config(home.path(), &config, &["status", "--json"]).await;
+    let status: Value = serde_json::from_str(&status).unwrap();
+    let ids: Vec<u64> = status["last_runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| run["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [2, 1], "{status}");
+
+    // `log --csv` honours --limit: a header and three entries.
+    let (code, csv, _) = with_config(home.path(), &config, &["log", "--csv", "--limit", "3"]).await;
+    assert_eq!(code, Some(0));
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+
+    // A retry that leaves failures exits with their class (the demo data's are validation).
+    let (_, queue, _) = with_config(home.path(), &config, &["failures", "list", "--json"]).await;
+    let queue: Value = serde_json::from_str(&queue).unwrap();
+    let classes: Vec<&str> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|op| op["error"]["class"].as_str())
+        .collect();
+    assert!(!classes.is_empty(), "the seed leaves failures");
+    assert!(classes.iter().all(|c| *c == "validation"), "{classes:?}");
+    let (code, _, stderr) = with_config(
+        home.path(),
+        &config,
+        &["failures", "retry", "--class", "validation"],
+    )
+    .await;
+    assert_eq!(code, Some(6), "{stderr}");
+    assert!(stderr.contains("still failing"), "{stderr}");
+
+    // A 401 exits 4, says what to do, and names no command that does not exist.
+    let bad = config_variant(
+        &config,
+        &home.path().join("bad-token"),
+        "base_url",
+        "base_url",
+    );
+    std::fs::write(
+        bad.with_file_name("secrets.toml"),
+        std::fs::read_to_string(config.with_file_name("secrets.toml"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                if l.starts_with("ghl_token") {
+                    "ghl_token = \"pit-00000000-0000-0000-0000-000000000000\"".to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let store = home.path().join("bad-token-store");
+    let (code, _, stderr) = with_config(
+        home.path(),
+        &bad,
+        &["--store", store.to_str().unwrap(), "sync"],
+    )
+    .await;
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(stderr.contains("Private Integration token"), "{stderr}");
+    assert!(!stderr.contains("auth login"), "{stderr}");
+    // With --json, the same failure once, as JSON.
+    let (code, _, stderr) = with_config(
+        home.path(),
+        &bad,
+        &["--store", store.to_str().unwrap(), "sync", "--json"],
+    )
+    .await;
+    assert_eq!(code, Some(4), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let error: Value = serde_json::from_str(stderr.trim()).unwrap();
+    assert_eq!(error["error"]["class"], "auth");
+
+    // GHL answering 503 to everything: transient, exit 9 once the retries are spent.
+    let base_url = config_value(&config, "base_url");
+    let faults = |body: Value| {
+        let url = format!("{base_url}/_sandbox/faults");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap();
+        }
+    };
+    faults(serde_json::json!({"rate": 1.0, "repslyRate": 0.0, "kinds": ["status503"]})).await;
+    let (code, _, stderr) = with_config(home.path(), &config, &["sync"]).await;
+    assert_eq!(code, Some(9), "{stderr}");
+    assert!(stderr.contains("error [transient]"), "{stderr}");
+    faults(serde_json::json!({"rate": 0.0})).await;
+    child.kill().await.unwrap();
+}
+
+/// Every `ghlsync …` command a message tells people to run is one that exists.
+#[test]
+fn hints_name_only_commands_that_exist() {
+    use clap::CommandFactory;
+    let commands: Vec<String> = ghlsync::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let mut wrong = Vec::new();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut dirs = vec![src];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            for (number, line) in std::fs::read_to_string(&path).unwrap().lines().enumerate() {
+                // Only messages (string literals), not comments about later issues.
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for hit in line.split("`ghlsync ").skip(1) {
+                    let word = hit
+                        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                        .next()
+                        .unwrap_or_default();
+                    if !word.starts_with('-') && !commands.iter().any(|c| c == word) {
+                        wrong.push(format!("{}:{}: ghlsync {word}", path.display(), number + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "hints naming no command:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_store_in_use_names_its_holder_and_what_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, config) = sandbox_child(home.path(), "20").await;
+    let base_url = config_value(&config, "base_url");
+    // Every request waits a minute: the sync holds the store for as long as the test needs.
+    reqwest::Client::new()
+        .post(format!("{base_url}/_sandbox/faults"))
+        .json(&serde_json::json!({"rate": 1.0, "kinds": ["slow"], "slowMs": 60_000}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let store = home.path().join("store");
+    let mut sync = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .args(["--config", config.to_str().unwrap(), "--store"])
+        .arg(&store)
+        .arg("sync")
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = sync.id().unwrap();
+    let holder = store.join("holder");
+    for _ in 0..400 {
+        if std::fs::read_to_string(&holder).is_ok_and(|t| t.starts_with(&pid.to_string())) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    for args in [&["status"][..], &["failures", "list"], &["log"]] {
+        let mut full = vec!["--store", store.to_str().unwrap()];
+        full.extend_from_slice(args);
+        let (code, _, stderr) = with_config(home.path(), &config, &full).await;
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("in use by process {pid} (ghlsync --config")),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains(" sync)"), "{args:?}: {stderr}");
+        assert!(stderr.contains("wait until it ends"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("WouldBlock"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("restore"), "{args:?}: {stderr}");
+    }
+    sync.kill().await.unwrap();
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn status_shows_the_limit_ghl_reported() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, config) =
+        sandbox_child_with(home.path(), &["--contacts", "10", "--rate-limit", "37/5s"]).await;
+    let (_, before, _) = with_config(home.path(), &config, &["status"]).await;
+    assert!(
+        before.contains("no run has heard GHL's limits yet"),
+        "{before}"
+    );
+    let (code, _, stderr) = with_config(home.path(), &config, &["sync"]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_, after, _) = with_config(home.path(), &config, &["status"]).await;
+    assert!(
+        after.contains("rate limit  37 per 5000 ms (as GHL reported it "),
+        "{after}"
+    );
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_inputs_get_errors_naming_the_place_and_the_fix() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let config = dir.join("ghlsync.toml");
+    let run = |args: Vec<String>| async move {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        ghlsync(dir, &[], &refs).await
+    };
+    let cfg = |rest: &[&str]| {
+        let mut args = vec!["--config".to_string(), config.display().to_string()];
+        args.extend(rest.iter().map(|a| a.to_string()));
+        args
+    };
+
+    // An empty value, and a 50 MB one: the key is named, the value never echoed.
+    std::fs::write(&config, "[ghl]\nlocation_id = \"  \"\n").unwrap();
+    let out = run(cfg(&["config", "check"])).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`ghl.location_id` is empty"),
+        "{}",
+        text(&out.stderr)
+    );
+    let huge = format!(
+        "[ghl]\nlocation_id = \"abc\"\nbase_url = \"{}\"\n",
+        "x".repeat(50 * 1024 * 1024)
+    );
+    std::fs::write(&config, huge).unwrap();
+    let out = run(cfg(&["config", "check"])).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        &stderr[..stderr.len().min(500)]
+    );
+    assert!(
+        stderr.contains("line 3 (the value of `base_url`)"),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 1000, "the value is not echoed");
+
+    // secrets.toml: an unknown key names the valid ones.
+    std::fs::write(&config, "[ghl]\nlocation_id = \"abc\"\n").unwrap();
+    let secrets = dir.join("secrets.toml");
+    std::fs::write(&secrets, "ghl_tokn = \"pit-secret-value\"\n").unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(cfg(&["config", "check"])).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("unknown key `ghl_tokn`"), "{stderr}");
+    assert!(
+        stderr.contains("ghl_token, ghl_client_secret, repsly_password"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pit-secret-value"), "{stderr}");
+    std::fs::remove_file(&secrets).unwrap();
+
+    // A mapping for a peer ghlsync does not know.
+    let zoho = dir.join("zoho.toml");
+    std::fs::write(
+        &zoho,
+        "# a mapping\npeer = \"zoho\"\n\n[contact]\nmatch = [\"email\"]\n",
+    )
+    .unwrap();
+    let out = run(cfg(&["mapping", "check", zoho.to_str().unwrap()])).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("zoho.toml:2: peer = \"zoho\" is not a peer"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("repsly"), "{stderr}");
+
+    // A config naming a mapping file that does not exist: `config check` finds it.
+    std::fs::write(
+        &config,
+        "[ghl]\nlocation_id = \"abc\"\n\n[peers.repsly]\nmapping = \"missing.toml\"\n",
+    )
+    .unwrap();
+    let out = run(cfg(&["config", "check"])).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("missing.toml does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("ghlsync mapping default --peer repsly"),
+        "{stderr}"
+    );
+
+    // `mapping check` without a file on a broken config: the config's error, not a silent
+    // check of the built-in mapping.
+    std::fs::write(&config, "[ghl]\nlocaton_id = \"abc\"\n").unwrap();
+    let out = run(cfg(&["mapping", "check"])).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("unknown field `locaton_id`"), "{stderr}");
+    assert!(stderr.contains("ghlsync mapping check FILE"), "{stderr}");
+    assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
+
+    // A body from /dev/zero is refused at 10 MB, before any request.
+    let out = ghlsync(
+        dir,
+        &[
+            ("GHLSYNC_GHL_BASE_URL", "http://127.0.0.1:9"),
+            ("GHLSYNC_GHL_LOCATION_ID", "abc"),
+            ("GHLSYNC_GHL_TOKEN", "pit-x"),
+        ],
+        &["ghl", "contact", "create", "--body", "@/dev/zero"],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("larger than 10 MB"), "{stderr}");
+
+    // A full disk, in words.
+    std::fs::write(&config, "[ghl]\nlocation_id = \"abc\"\n").unwrap();
+    let full = std::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .args(["--config", config.to_str().unwrap(), "config", "path"])
+        .env("HOME", dir)
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    let stderr = text(&full.stderr);
+    assert_eq!(full.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("writing to stdout: no space left on device. Free some space"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_store_says_verify_and_still_backs_up_what_decodes() {
+    use ghlsync::peers::EntityKind;
+    use ghlsync::store::Store;
+    let home = tempfile::tempdir().unwrap();
+    let config = offline_config(home.path());
+    let store = home.path().join("store");
+    {
+        let opened = Store::open(&store).unwrap();
+        opened
+            .set_link("repsly", EntityKind::Contact, "C-1", "G1")
+            .unwrap();
+    }
+    {
+        // A value that does not decode, written under the store's back.
+        let db = sled::open(&store).unwrap();
+        db.open_tree("runs")
+            .unwrap()
+            .insert(7u64.to_be_bytes(), &[1u8, b'{'][..])
+            .unwrap();
+        db.open_tree("synclog")
+            .unwrap()
+            .insert([0u8; 16], &[1u8, b'['][..])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let cli = |args: &[&str]| {
+        let mut full = vec![
+            "--config".to_string(),
+            config.display().to_string(),
+            "--store".to_string(),
+            store.display().to_string(),
+        ];
+        full.extend(args.iter().map(|a| a.to_string()));
+        let home = home.path().to_path_buf();
+        async move {
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            ghlsync(&home, &[], &refs).await
+        }
+    };
+    // Reading it: damaged data (12), and the command that says more.
+    let out = cli(&["log"]).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(12), "{stderr}");
+    assert!(
+        stderr.contains("tree synclog") && stderr.contains("`ghlsync store verify`"),
+        "{stderr}"
+    );
+    let backup = home.path().join("backup.jsonl");
+    let out = cli(&["store", "backup", backup.to_str().unwrap()]).await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(12), "{stderr}");
+    assert!(
+        stdout.contains("left out (does not decode): runs "),
+        "{stdout}"
+    );
+    assert!(stderr.contains("`ghlsync store verify`"), "{stderr}");
+    // What decodes is in the backup, and it restores.
+    let restored = home.path().join("restored");
+    let out = ghlsync(
+        home.path(),
+        &[],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--store",
+            restored.to_str().unwrap(),
+            "store",
+            "restore",
+            backup.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("checksum matched"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A second backup to the same file is refused without --force, replaced with it.
+    std::fs::write(&backup, "keep me").unwrap();
+    let out = cli(&["store", "backup", backup.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--force"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), "keep me");
+    let out = cli(&["store", "backup", "--force", backup.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(12), "{}", text(&out.stderr));
+    assert_ne!(std::fs::read_to_string(&backup).unwrap(), "keep me");
+}
+
+#[tokio::test]
+async fn completions_and_the_man_page_come_from_the_command_tree() {
+    let home = tempfile::tempdir().unwrap();
+    let out = ghlsync(home.path(), &[], &["completions", "bash"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let script = text(&out.stdout);
+    assert!(
+        script.contains("ghlsync") && script.contains("failures"),
+        "{script}"
+    );
+    let out = ghlsync(home.path(), &[], &["man"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // roff: after the quote-character preamble every page has, the title line.
+    let page = text(&out.stdout);
+    let first = page
+        .lines()
+        .find(|l| !l.starts_with(".ie") && !l.starts_with(".el"));
+    assert!(
+        first.is_some_and(|l| l.starts_with(".TH ghlsync 1")),
+        "{page}"
+    );
+    // The console's flags work without its name, and are refused before another command.
+    let out = ghlsync(home.path(), &[], &["--read-only", "status"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the console's flags"),
+        "{}",
+        text(&out.stderr)
+    );
 }

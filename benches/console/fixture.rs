@@ -106,10 +106,7 @@ pub fn open_when_free(path: &Path) -> Store {
     loop {
         match Store::open(path) {
             Ok(store) => return store,
-            Err(err)
-                if Instant::now() < deadline
-                    && err.to_string().contains("could not acquire lock") =>
-            {
+            Err(ghlsync::store::StoreError::Locked { .. }) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(err) => panic!("opening the store: {err}"),

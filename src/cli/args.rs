@@ -24,6 +24,9 @@ pub struct Cli {
     /// Log level or filter for the log file (error, warn, info, debug, trace, or RUST_LOG syntax).
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// The console's flags, for `ghlsync` without a subcommand (the console is the default).
+    #[command(flatten)]
+    pub console: ConsoleArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -57,6 +60,49 @@ pub enum Command {
     /// Check the console keymap, or print the default one.
     #[command(subcommand)]
     Keymap(KeymapCommand),
+    /// Print a shell completion script (e.g. `ghlsync completions bash > ~/.local/share/bash-completion/completions/ghlsync`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page as roff (e.g. `ghlsync man > ~/.local/share/man/man1/ghlsync.1`).
+    #[command(alias = "manpage")]
+    Man,
+}
+
+impl ConsoleArgs {
+    /// Whether any console flag was given (`--peer` aside, which other commands have too).
+    pub fn any(&self) -> bool {
+        self.read_only || self.ephemeral || self.demo || self.mouse
+    }
+
+    /// These flags with `other`'s added (`ghlsync --read-only console --demo`).
+    pub fn merged(self, other: ConsoleArgs) -> ConsoleArgs {
+        ConsoleArgs {
+            read_only: self.read_only || other.read_only,
+            ephemeral: self.ephemeral || other.ephemeral,
+            demo: self.demo || other.demo,
+            mouse: self.mouse || other.mouse,
+            peer: other.peer,
+        }
+    }
+}
+
+impl Command {
+    /// Whether the command was asked for JSON (`--json`): its errors are then printed once, as
+    /// JSON, on stderr.
+    pub fn wants_json(&self) -> bool {
+        match self {
+            Command::Ghl(args) => args.json,
+            Command::Sync(args) => args.json,
+            Command::Failures(FailuresCommand::List { json, .. }) => *json,
+            Command::Log(args) => args.json,
+            Command::Status(args) => args.json,
+            Command::Store(StoreCommand::Verify { json }) => *json,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -117,14 +163,18 @@ pub struct Which {
 pub enum FailuresCommand {
     /// The queue, grouped by error class.
     List {
+        /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
+        /// Print as JSON (compact; errors as JSON on stderr).
         #[arg(long)]
         json: bool,
     },
     /// One operation in full: payload, source record, last error.
     Show {
+        /// The operation's id (from `failures list`).
         id: u64,
+        /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
     },
@@ -132,8 +182,10 @@ pub enum FailuresCommand {
     Retry {
         #[command(flatten)]
         which: Which,
+        /// Resend the exact payload that failed instead of mapping the record again.
         #[arg(long)]
         original: bool,
+        /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
     },
@@ -141,6 +193,7 @@ pub enum FailuresCommand {
     Skip {
         #[command(flatten)]
         which: Which,
+        /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
     },
@@ -148,6 +201,7 @@ pub enum FailuresCommand {
     Resolve {
         #[command(flatten)]
         which: Which,
+        /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
     },
@@ -164,15 +218,17 @@ pub struct LogArgs {
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
-    /// Export the whole log as CSV instead.
+    /// CSV instead (a header, then the last --limit entries; raise --limit for more).
     #[arg(long, conflicts_with_all = ["json", "follow"])]
     pub csv: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// The peer app.
     #[arg(long, default_value = "repsly")]
     pub peer: String,
+    /// Print as JSON (compact; errors as JSON on stderr).
     #[arg(long)]
     pub json: bool,
 }
@@ -181,7 +237,9 @@ pub struct StatusArgs {
 pub enum MappingCommand {
     /// Validate a mapping file (default: the one in force for the peer).
     Check {
+        /// The mapping file (default: the mapping in force for the peer).
         file: Option<PathBuf>,
+        /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
     },
@@ -190,14 +248,18 @@ pub enum MappingCommand {
         /// The peer record's id (Repsly: the client Code).
         #[arg(long)]
         id: String,
+        /// The entity: contact, task, note or appointment.
         #[arg(long, default_value = "contact")]
         entity: String,
+        /// The mapping file (default: the mapping in force for the peer).
         file: Option<PathBuf>,
+        /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
     },
     /// Print the built-in default mapping of a peer.
     Default {
+        /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
     },
@@ -206,9 +268,16 @@ pub enum MappingCommand {
 #[derive(Debug, Subcommand)]
 pub enum StoreCommand {
     /// Write a backup file (owner-only), ending in a checksummed line restore checks.
-    Backup { path: PathBuf },
+    Backup {
+        /// The backup file to write (refused if it exists, unless --force).
+        path: PathBuf,
+        /// Replace an existing file at PATH.
+        #[arg(long)]
+        force: bool,
+    },
     /// Restore a backup into the store path, which must not hold a store yet: all or nothing.
     Restore {
+        /// The backup file (`store backup` writes one).
         path: PathBuf,
         /// Accept a backup without its end line (one written before ghlsync wrote end lines).
         /// Such a backup cannot show it is complete: a file cut at a line boundary restores
@@ -225,6 +294,7 @@ pub enum StoreCommand {
     },
     /// Print every record as JSON Lines.
     Export {
+        /// JSON Lines, one record per line (the one format; required so others can follow).
         #[arg(long, required = true)]
         jsonl: bool,
     },
@@ -346,16 +416,21 @@ pub enum GhlCommand {
 /// A JSON request body: inline JSON, `@FILE`, or `-` for stdin.
 #[derive(Debug, Clone, Args)]
 pub struct BodyArg {
+    /// The request body: inline JSON, @FILE, or - for stdin (at most 10 MB).
     #[arg(long, value_name = "JSON")]
     pub body: String,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ContactCommand {
+    /// One contact.
     Get {
+        /// The contact id.
         id: String,
     },
+    /// A page of contacts (or every page with --all).
     List {
+        /// Search text (name, email, phone, company).
         #[arg(long)]
         query: Option<String>,
         /// Page size (1 to 100).
@@ -365,39 +440,56 @@ pub enum ContactCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Search with a SearchBodyV2DTO body.
     Search(BodyArg),
+    /// Contacts of a business.
     ByBusiness {
+        /// The business id.
         business_id: String,
     },
     #[command(group(clap::ArgGroup::new("key").required(true).args(["email", "phone"])))]
+    /// The contact GHL's duplicate rules find for an email or phone.
     Duplicate {
+        /// The email to look for.
         #[arg(long)]
         email: Option<String>,
+        /// The phone to look for.
         #[arg(long)]
         phone: Option<String>,
     },
     /// Create (locationId is filled in from config).
     Create(BodyArg),
+    /// Update a contact (PUT).
     Update {
+        /// The contact id.
         id: String,
         #[command(flatten)]
         body: BodyArg,
     },
+    /// Create or update by GHL's duplicate rules (email, phone).
     Upsert(BodyArg),
+    /// Delete a contact.
     Delete {
+        /// The contact id.
         id: String,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TagCommand {
+    /// Add tags to a contact.
     Add {
+        /// The contact id.
         id: String,
+        /// The tags.
         #[arg(required = true)]
         tags: Vec<String>,
     },
+    /// Remove tags from a contact.
     Remove {
+        /// The contact id.
         id: String,
+        /// The tags.
         #[arg(required = true)]
         tags: Vec<String>,
     },
@@ -405,59 +497,88 @@ pub enum TagCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TaskCommand {
+    /// A contact's tasks.
     List {
+        /// The contact id.
         contact_id: String,
     },
+    /// One task.
     Get {
+        /// The contact id.
         contact_id: String,
+        /// The task id.
         task_id: String,
     },
+    /// Create a task.
     Create {
+        /// The contact id.
         contact_id: String,
         #[command(flatten)]
         body: BodyArg,
     },
+    /// Update a task.
     Update {
+        /// The contact id.
         contact_id: String,
+        /// The task id.
         task_id: String,
         #[command(flatten)]
         body: BodyArg,
     },
     /// Mark completed (or not completed with --undo).
     Complete {
+        /// The contact id.
         contact_id: String,
+        /// The task id.
         task_id: String,
+        /// Mark it not completed.
         #[arg(long)]
         undo: bool,
     },
+    /// Delete a task.
     Delete {
+        /// The contact id.
         contact_id: String,
+        /// The task id.
         task_id: String,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum NoteCommand {
+    /// A contact's notes.
     List {
+        /// The contact id.
         contact_id: String,
     },
+    /// One note.
     Get {
+        /// The contact id.
         contact_id: String,
+        /// The note id.
         note_id: String,
     },
+    /// Create a note.
     Create {
+        /// The contact id.
         contact_id: String,
         #[command(flatten)]
         body: BodyArg,
     },
+    /// Update a note.
     Update {
+        /// The contact id.
         contact_id: String,
+        /// The note id.
         note_id: String,
         #[command(flatten)]
         body: BodyArg,
     },
+    /// Delete a note.
     Delete {
+        /// The contact id.
         contact_id: String,
+        /// The note id.
         note_id: String,
     },
 }
@@ -466,14 +587,19 @@ pub enum NoteCommand {
 pub enum AppointmentCommand {
     /// A contact's appointments.
     List {
+        /// The contact id.
         contact_id: String,
     },
+    /// One appointment.
     Get {
+        /// The event id.
         event_id: String,
     },
     /// Create (toNotify defaults to false: a sync never messages a customer).
     Create(BodyArg),
+    /// Update an appointment.
     Update {
+        /// The event id.
         event_id: String,
         #[command(flatten)]
         body: BodyArg,
@@ -482,6 +608,7 @@ pub enum AppointmentCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum CalendarCommand {
+    /// The location's calendars.
     List,
 }
 
@@ -508,6 +635,19 @@ mod tests {
             "+15550100",
         ]);
         assert!(parsed.is_ok());
+    }
+
+    #[test]
+    fn the_console_flags_work_without_its_name() {
+        let cli = Cli::try_parse_from(["ghlsync", "--read-only", "--demo"]).unwrap();
+        assert!(cli.command.is_none());
+        assert!(cli.console.read_only && cli.console.demo);
+        let cli = Cli::try_parse_from(["ghlsync", "--read-only", "console", "--demo"]).unwrap();
+        let Some(Command::Console(args)) = cli.command else {
+            panic!("console")
+        };
+        let merged = cli.console.merged(args);
+        assert!(merged.read_only && merged.demo);
     }
 
     #[test]

@@ -8,8 +8,8 @@ pub fn run(explicit: Option<&Path>, command: ConfigCommand) -> Result<(), CliErr
     let path = config_path(explicit)?;
     match command {
         ConfigCommand::Path => {
-            println!("config:  {}", path.display());
-            println!("secrets: {}", secrets_path(&path).display());
+            outln!("config:  {}", path.display())?;
+            outln!("secrets: {}", secrets_path(&path).display())?;
         }
         ConfigCommand::Check => {
             let config = Config::load(&path)?.ok_or_else(|| {
@@ -20,15 +20,25 @@ pub fn run(explicit: Option<&Path>, command: ConfigCommand) -> Result<(), CliErr
                 ))
             })?;
             let secrets = Secrets::load(&path)?;
-            println!("# {} is valid", path.display());
-            print!("{}", config.to_toml());
+            // A mapping file the config names must exist and parse for its peer: found here,
+            // not at the first sync.
+            if config
+                .peers
+                .repsly
+                .as_ref()
+                .is_some_and(|p| p.mapping.is_some())
+            {
+                super::engine_setup::mapping_for("repsly", &config, None)?;
+            }
+            outln!("# {} is valid", path.display())?;
+            out!("{}", config.to_toml())?;
             let state = |present: bool| if present { "set" } else { "not set" };
-            println!("\n# secrets (values never shown)");
-            println!("# ghl_token: {}", state(secrets.ghl_token.is_some()));
-            println!(
+            outln!("\n# secrets (values never shown)")?;
+            outln!("# ghl_token: {}", state(secrets.ghl_token.is_some()))?;
+            outln!(
                 "# ghl_client_secret: {}",
                 state(secrets.ghl_client_secret.is_some())
-            );
+            )?;
         }
     }
     Ok(())

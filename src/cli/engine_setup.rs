@@ -7,7 +7,7 @@ use super::connection;
 use crate::config::paths::Dirs;
 use crate::config::secrets::{ENV_REPSLY_PASSWORD, Secrets};
 use crate::config::{Config, ConfigError, config_path};
-use crate::engine::{EngineHandle, EngineOptions, start_in_process};
+use crate::engine::{EngineError, EngineHandle, EngineOptions, Reply, start_in_process};
 use crate::ghl::GhlClient;
 use crate::peers::Peer;
 use crate::peers::repsly::RepslyPeer;
@@ -44,7 +44,7 @@ pub fn load_config(explicit: Option<&Path>) -> Result<(PathBuf, Config), CliErro
 
 pub fn open_store(explicit: Option<&Path>, config: &Config) -> Result<Store, CliError> {
     let path = store_path(explicit, config)?;
-    Store::open(&path).map_err(|err| CliError::Usage(err.to_string()))
+    Ok(Store::open(&path)?)
 }
 
 /// The mapping in force: the file named in config, else the newest version saved in the store
@@ -60,22 +60,72 @@ pub fn mapping_for(
     };
     if let Some(file) = file {
         let file = resolve(&file, config);
-        return Mapping::load(&file).map_err(|err| CliError::Usage(err.to_string()));
+        return load_mapping_file(&file, peer);
     }
     if let Some(saved) = store
         .map(|s| s.mapping_versions(peer))
-        .transpose()
-        .map_err(|err| CliError::Usage(err.to_string()))?
+        .transpose()?
         .and_then(|versions| versions.into_iter().last())
     {
         return Mapping::parse(
             &saved.text,
             &format!("{peer} mapping v{} (saved in the store)", saved.version),
         )
-        .map_err(|err| CliError::Usage(err.to_string()));
+        .map_err(mapping_error);
     }
     Mapping::builtin(peer)
         .ok_or_else(|| CliError::Usage(format!("no built-in mapping for peer {peer:?}")))
+}
+
+/// A mapping file for `peer`: it must parse, and be written for that peer (a file for a peer
+/// ghlsync does not know, `peer = "zoho"`, would otherwise check as an empty mapping).
+pub fn load_mapping_file(file: &Path, peer: &str) -> Result<Mapping, CliError> {
+    if !file.exists() {
+        return Err(config_error(format!(
+            "the mapping file {} does not exist; fix the path, or print the built-in one to start from: ghlsync mapping default --peer {peer} > {}",
+            file.display(),
+            file.display()
+        )));
+    }
+    let mapping = Mapping::load(file).map_err(mapping_error)?;
+    check_mapping_peer(&mapping, file, peer)?;
+    Ok(mapping)
+}
+
+fn check_mapping_peer(mapping: &Mapping, file: &Path, peer: &str) -> Result<(), CliError> {
+    if mapping.peer == peer {
+        return Ok(());
+    }
+    let line = mapping
+        .text()
+        .lines()
+        .position(|l| l.trim_start().starts_with("peer") && l.contains('='))
+        .map_or(String::new(), |index| format!(":{}", index + 1));
+    let known = SUPPORTED_PEERS.join(", ");
+    let message = if SUPPORTED_PEERS.contains(&mapping.peer.as_str()) {
+        format!(
+            "this mapping is for peer {:?}, not {peer:?}; pass --peer {} or use a mapping written for {peer}",
+            mapping.peer, mapping.peer
+        )
+    } else {
+        format!(
+            "peer = {:?} is not a peer ghlsync syncs with; the known peers are: {known} (e.g. peer = \"{peer}\")",
+            mapping.peer
+        )
+    };
+    Err(config_error(format!("{}{line}: {message}", file.display())))
+}
+
+/// A mapping that does not parse is a configuration mistake (exit 3), said with its place.
+pub fn mapping_error(err: crate::sync::mapping::MappingError) -> CliError {
+    config_error(err.to_string())
+}
+
+fn config_error(message: String) -> CliError {
+    CliError::Classed {
+        class: "config".into(),
+        message,
+    }
 }
 
 /// Relative paths in the config resolve against the config file's folder.
@@ -92,8 +142,8 @@ pub fn peer(name: &str, config_path: &Path, config: &Config) -> Result<Arc<dyn P
     match name {
         "repsly" => {
             let section = config.peers.repsly.clone().ok_or_else(|| {
-                CliError::Usage(format!(
-                    "no [peers.repsly] section in {}",
+                config_error(format!(
+                    "no [peers.repsly] section in {}; add one (README, \"Peers and the sync\"), or rehearse with `ghlsync sandbox --write-config`",
                     config_path.display()
                 ))
             })?;
@@ -107,7 +157,10 @@ pub fn peer(name: &str, config_path: &Path, config: &Config) -> Result<Arc<dyn P
                     ),
                 }
             })?;
-            let peer = RepslyPeer::new(settings).map_err(|err| CliError::Usage(err.to_string()))?;
+            let peer = RepslyPeer::new(settings).map_err(|err| CliError::Classed {
+                class: "config".into(),
+                message: err.to_string(),
+            })?;
             Ok(Arc::new(peer))
         }
         other => Err(CliError::Usage(format!(
@@ -135,8 +188,8 @@ fn peer_account(name: &str, config_path: &Path, config: &Config) -> Result<PeerA
         _ => None,
     };
     let Some(connection) = connection else {
-        return Err(CliError::Usage(format!(
-            "no [peers.{name}] section in {}",
+        return Err(config_error(format!(
+            "no [peers.{name}] section in {}; add one (README, \"Peers and the sync\")",
             config_path.display()
         )));
     };
@@ -162,7 +215,6 @@ fn check_binding(
     policy: BindingPolicy,
     config_path: &Path,
 ) -> Result<(), CliError> {
-    let store_err = |err: crate::store::StoreError| CliError::Usage(err.to_string());
     let described = |conflicts: &[BindingConflict]| {
         conflicts
             .iter()
@@ -172,7 +224,7 @@ fn check_binding(
     };
     let store_path = store.path().display();
     match policy {
-        BindingPolicy::Refuse => match store.bind(binding).map_err(store_err)? {
+        BindingPolicy::Refuse => match store.bind(binding)? {
             BindCheck::Mismatch(conflicts) => Err(ConfigError::Invalid {
                 path: config_path.to_path_buf(),
                 message: format!(
@@ -188,12 +240,12 @@ fn check_binding(
             BindCheck::Matches | BindCheck::Rebound(_) => Ok(()),
         },
         BindingPolicy::Rebind => {
-            if let BindCheck::Rebound(conflicts) = store.rebind(binding).map_err(store_err)? {
+            if let BindCheck::Rebound(conflicts) = store.rebind(binding)? {
                 let what = described(&conflicts);
                 tracing::warn!(store = %store_path, was = %what, "--rebind-store: re-bound the store");
-                eprintln!(
+                super::output::note(format_args!(
                     "note: --rebind-store: the store at {store_path} was bound to {what}; it is now bound to what the config says"
-                );
+                ));
             }
             Ok(())
         }
@@ -262,4 +314,27 @@ pub fn engine(
     };
     let ctx = context(explicit_config, store, peer_name, policy)?;
     Ok(start_in_process(ctx, options))
+}
+
+/// The engine's answer, or its error as a `CliError` whose exit code follows the error's class
+/// (README "Exit codes"): an auth failure of a run exits 4, a transient one 9, the store 1.
+pub fn answer(reply: Result<Reply, EngineError>) -> Result<Reply, CliError> {
+    match reply {
+        Ok(Reply::Error { class, message }) => Err(CliError::Classed { class, message }),
+        Ok(reply) => Ok(reply),
+        Err(EngineError::Stopped) => Err(CliError::Store(
+            "the engine stopped before it answered; see the log file (ghlsync's XDG state dir) for why".into(),
+        )),
+    }
+}
+
+/// An answer of the wrong kind: a bug, said as one.
+pub fn unexpected(reply: &Reply) -> CliError {
+    CliError::Store(format!(
+        "the engine answered with an unexpected reply ({}); this is a bug, please report it",
+        serde_json::to_value(reply)
+            .ok()
+            .and_then(|v| v.get("reply").and_then(|r| r.as_str()).map(str::to_string))
+            .unwrap_or_else(|| "unknown".into())
+    ))
 }

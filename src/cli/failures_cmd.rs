@@ -3,7 +3,9 @@
 use super::CliError;
 use super::args::{FailuresCommand, Which};
 use super::engine_setup;
+use super::exit_code_for_class;
 use super::output::print_json;
+use super::progress::Progress;
 use crate::engine::{Command, EngineHandle, Reply};
 use crate::ghl::ErrorClass;
 use crate::sync::{RetryMode, Selection};
@@ -30,14 +32,7 @@ pub async fn run(
 }
 
 async fn call(engine: &EngineHandle, command: Command) -> Result<Reply, CliError> {
-    match engine
-        .call(command)
-        .await
-        .map_err(|err| CliError::Usage(err.to_string()))?
-    {
-        Reply::Error { class, message } => Err(CliError::Usage(format!("[{class}] {message}"))),
-        reply => Ok(reply),
-    }
+    engine_setup::answer(engine.call(command).await)
 }
 
 async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(), CliError> {
@@ -51,7 +46,7 @@ async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(),
                 return print_json(&operations, true);
             }
             if operations.is_empty() {
-                println!("The failed queue is empty.");
+                outln!("The failed queue is empty.")?;
                 return Ok(());
             }
             let mut by_class: BTreeMap<String, Vec<_>> = BTreeMap::new();
@@ -64,7 +59,7 @@ async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(),
                 by_class.entry(class).or_default().push(op);
             }
             for (class, ops) in by_class {
-                println!("{class} ({})", ops.len());
+                outln!("{class} ({})", ops.len())?;
                 for op in ops {
                     let message = op
                         .error
@@ -75,7 +70,7 @@ async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(),
                             None => e.message.clone(),
                         })
                         .unwrap_or_default();
-                    println!(
+                    outln!(
                         "  {:>6}  {:<15} {:<7} {:<11} {:<20} attempts {}  {}",
                         op.id,
                         op.state.name(),
@@ -84,7 +79,7 @@ async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(),
                         op.source_id,
                         op.attempts,
                         truncate(&message, 100)
-                    );
+                    )?;
                 }
             }
             Ok(())
@@ -110,31 +105,32 @@ async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(),
             } else {
                 RetryMode::CurrentMapping
             };
-            let reply = call(
-                engine,
-                Command::Retry {
-                    selection: selection(&which)?,
-                    mode,
-                },
-            )
-            .await?;
-            let Reply::Retried { report } = reply else {
+            let selection = selection(&which)?;
+            // The total for the progress bar: what the selection holds now.
+            let total = match call(engine, Command::FailedQueue).await? {
+                Reply::FailedQueue { operations } => {
+                    operations.iter().filter(|op| selection.matches(op)).count() as u64
+                }
+                _ => 0,
+            };
+            let progress = Progress::start(engine, "retry", Some(total));
+            let reply = call(engine, Command::Retry { selection, mode }).await;
+            if let Some(progress) = progress {
+                progress.finish();
+            }
+            let Reply::Retried { report } = reply? else {
                 return Err(CliError::Usage("unexpected engine reply".into()));
             };
-            println!(
+            outln!(
                 "retried: {} succeeded, {} failed again, {} not claimed (someone else has them, or not retryable)",
                 report.succeeded.len(),
                 report.failed.len(),
                 report.not_claimed.len()
-            );
+            )?;
             if report.failed.is_empty() {
-                Ok(())
-            } else {
-                Err(CliError::Usage(format!(
-                    "still failing: {:?}",
-                    report.failed
-                )))
+                return Ok(());
             }
+            still_failing(engine, &report.failed).await
         }
         FailuresCommand::Skip { which, .. } => close(engine, &which, false).await,
         FailuresCommand::Resolve { which, .. } => close(engine, &which, true).await,
@@ -152,15 +148,43 @@ async fn close(engine: &EngineHandle, which: &Which, resolved: bool) -> Result<(
     .await?;
     match reply {
         Reply::Closed { ids } => {
-            println!(
+            outln!(
                 "{} {} operation(s): {ids:?}",
                 if resolved { "resolved" } else { "skipped" },
                 ids.len()
-            );
+            )?;
             Ok(())
         }
         _ => Err(CliError::Usage("unexpected engine reply".into())),
     }
+}
+
+/// Failures left after a retry: the exit code is their class's (README "Exit codes"), the most
+/// frequent one when they differ, so a script can tell "fix the mapping" from "try later".
+async fn still_failing(engine: &EngineHandle, ids: &[u64]) -> Result<(), CliError> {
+    let mut by_class: BTreeMap<String, usize> = BTreeMap::new();
+    if let Reply::FailedQueue { operations } = call(engine, Command::FailedQueue).await? {
+        for op in operations.iter().filter(|op| ids.contains(&op.id)) {
+            let class = op.error.as_ref().map_or("unknown", |e| e.class.as_str());
+            *by_class.entry(class.to_string()).or_default() += 1;
+        }
+    }
+    let class = by_class
+        .iter()
+        .max_by_key(|(class, count)| (**count, std::cmp::Reverse(exit_code_for_class(class))))
+        .map_or_else(|| "unknown".to_string(), |(class, _)| class.clone());
+    let counts = by_class
+        .iter()
+        .map(|(class, count)| format!("{count} {class}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(CliError::Classed {
+        class,
+        message: format!(
+            "{} operation(s) still failing ({counts}): {ids:?}; `ghlsync failures list` says why",
+            ids.len()
+        ),
+    })
 }
 
 pub fn selection(which: &Which) -> Result<Selection, CliError> {

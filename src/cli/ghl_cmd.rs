@@ -11,7 +11,7 @@ use crate::ghl::models::{
     AppointmentCreateDto, AppointmentEditDto, ContactSearchBody, CreateContactDto,
     CreateTaskParams, NotesDto, UpdateContactDto, UpdateNoteDto, UpdateTaskBody, UpsertContactDto,
 };
-use crate::ghl::{GhlClient, GhlError, ListContacts, parse_body};
+use crate::ghl::{GhlClient, ListContacts, parse_body};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -25,26 +25,9 @@ pub async fn run(config: Option<&Path>, args: GhlArgs) -> Result<(), CliError> {
     let compact = args.json;
     let settings = connection::client_settings(config, &args.connection)?;
     let client = GhlClient::new(settings)?;
-    match call(&client, args.command).await {
-        Ok(value) => print_json(&value, compact),
-        Err(CliError::Ghl(err)) if compact => {
-            eprintln!("{}", error_json(&err));
-            Err(CliError::Ghl(err))
-        }
-        Err(err) => Err(err),
-    }
-}
-
-/// The machine-readable error for `--json`: what a script needs to decide.
-fn error_json(err: &GhlError) -> Value {
-    json!({"error": {
-        "class": err.class().as_str(),
-        "status": err.status(),
-        "method": err.method(),
-        "path": err.path(),
-        "traceId": err.trace_id(),
-        "message": err.to_string(),
-    }})
+    // With --json a failure is printed once, as JSON, by `cli::run` (`CliError::report_json`).
+    let value = call(&client, args.command).await?;
+    print_json(&value, compact)
 }
 
 async fn call(client: &GhlClient, command: GhlCommand) -> Result<Value, CliError> {
@@ -206,25 +189,37 @@ fn read_body<T: DeserializeOwned>(body: &BodyArg, dto_name: &str) -> Result<T, C
     Ok(parse_body(&text, dto_name)?)
 }
 
-/// `--body` is inline JSON, `@FILE`, or `-` for stdin.
+/// A request body larger than this is refused before it is read whole (`@/dev/zero` would
+/// otherwise fill the memory): GHL's own bodies are kilobytes.
+const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+
+/// `--body` is inline JSON, `@FILE`, or `-` for stdin; at most `MAX_BODY_BYTES`.
 fn read_body_text(body: &BodyArg) -> Result<String, CliError> {
-    if body.body == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|source| CliError::Io {
-                context: "reading --body from stdin".into(),
-                source,
-            })?;
-        Ok(text)
+    let (source, reader): (String, Box<dyn Read>) = if body.body == "-" {
+        ("stdin".into(), Box::new(std::io::stdin()))
     } else if let Some(file) = body.body.strip_prefix('@') {
-        std::fs::read_to_string(file).map_err(|source| CliError::Io {
-            context: format!("reading --body file {file}"),
-            source,
-        })
+        let opened = std::fs::File::open(file)
+            .map_err(|source| CliError::io(format!("reading --body file {file}"), source))?;
+        (format!("file {file}"), Box::new(opened))
     } else {
-        Ok(body.body.clone())
+        return Ok(body.body.clone());
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_BODY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| CliError::io(format!("reading --body from {source}"), err))?;
+    if bytes.len() as u64 > MAX_BODY_BYTES {
+        return Err(CliError::Usage(format!(
+            "the --body from {source} is larger than {} MB; a GHL request body is a JSON object of a few KB — check the file",
+            MAX_BODY_BYTES / (1024 * 1024)
+        )));
     }
+    String::from_utf8(bytes).map_err(|_| {
+        CliError::Usage(format!(
+            "the --body from {source} is not UTF-8 text; it must be a JSON object"
+        ))
+    })
 }
 
 fn to_value<T: Serialize>(value: T) -> Result<Value, CliError> {

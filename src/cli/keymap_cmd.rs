@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub fn run(command: KeymapCommand) -> Result<(), CliError> {
     match command {
         KeymapCommand::Default => {
-            print!("{DEFAULT_KEYMAP}");
+            out!("{DEFAULT_KEYMAP}")?;
             Ok(())
         }
         KeymapCommand::Check { file } => {
@@ -20,18 +20,18 @@ pub fn run(command: KeymapCommand) -> Result<(), CliError> {
                     let path = keymap::user_keymap_path(&Dirs::discover()?);
                     if !path.exists() {
                         // Nothing to check: the console runs on the built-in default.
-                        println!(
+                        outln!(
                             "no user keymap at {}; the built-in default is in use",
                             path.display()
-                        );
-                        println!("keymap OK");
+                        )?;
+                        outln!("keymap OK")?;
                         return Ok(());
                     }
                     path
                 }
             };
             let warnings = keymap::check(&path);
-            print!("{}", report(&warnings));
+            out!("{}", report(&warnings))?;
             verdict(&path, &warnings)
         }
     }

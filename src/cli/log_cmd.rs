@@ -4,7 +4,6 @@ use super::CliError;
 use super::args::LogArgs;
 use super::engine_setup;
 use crate::store::{LogEntry, Store};
-use std::io::Write;
 use std::path::Path;
 
 pub async fn run(
@@ -14,14 +13,12 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let (_, config) = engine_setup::load_config(config)?;
     let store = engine_setup::open_store(store, &config)?;
-    let store_err = |err: crate::store::StoreError| CliError::Usage(err.to_string());
     if args.csv {
-        return write_csv(&store);
+        return write_csv(&store, args.limit);
     }
-    let tail = store.log_after(None, usize::MAX).map_err(store_err)?;
-    let skip = tail.len().saturating_sub(args.limit);
+    let tail = store.log_tail_keyed(args.limit)?;
     let mut last = None;
-    for (key, entry) in tail.into_iter().skip(skip) {
+    for (key, entry) in tail {
         print_entry(&entry, args.json)?;
         last = Some(key);
     }
@@ -34,10 +31,7 @@ pub async fn run(
             _ = tokio::signal::ctrl_c() => return Ok(()),
             _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
         }
-        for (key, entry) in store
-            .log_after(last.as_ref().map(|k| &k[..]), 10_000)
-            .map_err(store_err)?
-        {
+        for (key, entry) in store.log_after(last.as_ref().map(|k| &k[..]), 10_000)? {
             print_entry(&entry, args.json)?;
             last = Some(key);
         }
@@ -50,11 +44,7 @@ fn print_entry(entry: &LogEntry, json: bool) -> Result<(), CliError> {
     } else {
         human(entry)
     };
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}").map_err(|source| CliError::Io {
-        context: "writing to stdout".into(),
-        source,
-    })
+    outln!("{line}")
 }
 
 /// `12:03:04 to_ghl contact create ok C-0001 → abc… 12 ms` plus the error when there is one.
@@ -79,12 +69,14 @@ pub fn human(entry: &LogEntry) -> String {
     line
 }
 
-fn write_csv(store: &Store) -> Result<(), CliError> {
-    let entries = store
-        .log_after(None, usize::MAX)
-        .map_err(|err| CliError::Usage(err.to_string()))?;
-    let mut writer = csv::Writer::from_writer(std::io::stdout());
-    let csv_err = |err: csv::Error| CliError::Usage(format!("writing CSV: {err}"));
+/// The last `limit` entries as CSV (a header line, then one line per entry, oldest first).
+fn write_csv(store: &Store, limit: usize) -> Result<(), CliError> {
+    let entries = store.log_tail_keyed(limit)?;
+    let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
+    let csv_err = |err: csv::Error| match err.into_kind() {
+        csv::ErrorKind::Io(source) => CliError::io("writing CSV", source),
+        other => CliError::Usage(format!("writing CSV: {other:?}")),
+    };
     writer
         .write_record([
             "at",
@@ -131,8 +123,7 @@ fn write_csv(store: &Store) -> Result<(), CliError> {
             ])
             .map_err(csv_err)?;
     }
-    writer.flush().map_err(|source| CliError::Io {
-        context: "writing CSV".into(),
-        source,
-    })
+    writer
+        .flush()
+        .map_err(|source| CliError::io("writing CSV", source))
 }

@@ -16,20 +16,28 @@ pub async fn run(
         MappingCommand::Default { peer } => {
             let text = Mapping::builtin_text(&peer)
                 .ok_or_else(|| CliError::Usage(format!("no built-in mapping for {peer:?}")))?;
-            print!("{text}");
+            out!("{text}")?;
             Ok(())
         }
         MappingCommand::Check { file, peer } => {
             let mapping = load(config, store, &peer, file.as_deref())?;
             let rules: usize = mapping.entities().map(|e| e.rules().len()).sum();
             let entities: Vec<&str> = mapping.entities().map(|e| e.kind().as_str()).collect();
-            println!(
+            if entities.is_empty() {
+                return Err(CliError::Classed {
+                    class: "config".into(),
+                    message: format!(
+                        "{}: the mapping has no [contact], [task], [note] or [appointment] section, so it syncs nothing; `ghlsync mapping default --peer {peer}` prints a complete one",
+                        mapping.origin
+                    ),
+                });
+            }
+            outln!(
                 "mapping OK: {} ({} rules for {})",
-                peer,
+                mapping.peer,
                 rules,
                 entities.join(", ")
-            );
-            Ok(())
+            )
         }
         MappingCommand::Preview {
             id,
@@ -49,14 +57,16 @@ pub async fn run(
                 .await
                 .map_err(|err| CliError::Usage(err.to_string()))?
                 .ok_or_else(|| CliError::Usage(format!("{peer} has no {kind} {id:?}")))?;
-            println!("{peer} {kind} {id} mapped to GHL:\n");
-            print!("{}", render_preview(&preview(entity_mapping, &record)));
+            outln!("{peer} {kind} {id} mapped to GHL:\n")?;
+            out!("{}", render_preview(&preview(entity_mapping, &record)))?;
             Ok(())
         }
     }
 }
 
-/// A file given on the command line is checked as it stands; otherwise the mapping in force.
+/// A file given on the command line is checked as it stands; otherwise the mapping in force
+/// (the built-in one when there is no config at all). A config that exists but does not load
+/// is an error: the mapping in force cannot be known from it.
 fn load(
     config: Option<&Path>,
     store: Option<&Path>,
@@ -64,14 +74,23 @@ fn load(
     file: Option<&Path>,
 ) -> Result<Mapping, CliError> {
     if let Some(file) = file {
-        return Mapping::load(file).map_err(|err| CliError::Usage(err.to_string()));
+        return engine_setup::load_mapping_file(file, peer);
     }
-    match engine_setup::load_config(config) {
-        Ok((_, loaded)) => {
+    let path = crate::config::config_path(config)?;
+    match crate::config::Config::load(&path) {
+        Ok(Some(loaded)) => {
+            // The console's saved versions count, but a store in use elsewhere (a running
+            // sync) does not stop a check of the file the config names.
             let opened = engine_setup::open_store(store, &loaded).ok();
             engine_setup::mapping_for(peer, &loaded, opened.as_ref())
         }
-        Err(_) => Mapping::builtin(peer)
+        Ok(None) => Mapping::builtin(peer)
             .ok_or_else(|| CliError::Usage(format!("no built-in mapping for {peer:?}"))),
+        Err(err) => Err(CliError::Classed {
+            class: "config".into(),
+            message: format!(
+                "{err}\nThe mapping in force is named by that config, so it cannot be checked until the config loads; fix it (`ghlsync config check`), or check a file: ghlsync mapping check FILE"
+            ),
+        }),
     }
 }

@@ -19,7 +19,8 @@ pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
     if let Some(path) = &args.write_config {
         write_config(&running, path)?;
     }
-    announce(&running, args.write_config.as_deref());
+    // The announcement is for a person; a closed stdout (`| head -3`) must not stop the sandbox.
+    let _ = announce(&running, args.write_config.as_deref());
     wait_for_shutdown().await;
     running.shutdown().await;
     Ok(())
@@ -132,29 +133,31 @@ fn toml_string(text: &str) -> String {
 
 /// The sandbox's token is printed on purpose: it is a loopback-only test credential, and printing
 /// it is what lets a person rehearse any ghlsync command against the sandbox.
-fn announce(running: &RunningSandbox, config: Option<&Path>) {
-    println!("GHL sandbox listening on {}", running.base_url);
-    println!("  location id:   {}", running.location_id);
-    println!("  token:         {}", running.token.expose());
-    println!("  oauth client:  {}", running.oauth_client_id);
-    println!(
+fn announce(running: &RunningSandbox, config: Option<&Path>) -> Result<(), CliError> {
+    outln!("GHL sandbox listening on {}", running.base_url)?;
+    outln!("  location id:   {}", running.location_id)?;
+    outln!("  token:         {}", running.token.expose())?;
+    outln!("  oauth client:  {}", running.oauth_client_id)?;
+    outln!(
         "  repsly:        {} (user {})",
-        running.repsly_base_url, running.repsly_username
-    );
-    println!("  admin:         {}/_sandbox/stats", running.base_url);
+        running.repsly_base_url,
+        running.repsly_username
+    )?;
+    outln!("  admin:         {}/_sandbox/stats", running.base_url)?;
     match config {
-        Some(path) => println!(
+        Some(path) => outln!(
             "  config:        {} (secrets in {} beside it)\n\nTry: ghlsync --config {} ghl contact list --limit 3",
             path.display(),
             SECRETS_FILE_NAME,
             path.display()
-        ),
-        None => println!(
+        )?,
+        None => outln!(
             "\nTry: GHLSYNC_GHL_BASE_URL={} GHLSYNC_GHL_LOCATION_ID={} GHLSYNC_GHL_TOKEN=<token> ghlsync ghl contact list --limit 3",
-            running.base_url, running.location_id
-        ),
+            running.base_url,
+            running.location_id
+        )?,
     }
-    println!("Press Ctrl-C to stop.");
+    outln!("Press Ctrl-C to stop.")
 }
 
 async fn wait_for_shutdown() {

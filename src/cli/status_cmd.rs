@@ -14,35 +14,33 @@ pub async fn run(
     args: StatusArgs,
 ) -> Result<(), CliError> {
     let engine = engine_setup::engine(config, store, &args.peer, policy)?;
-    let reply = engine
-        .call(Command::Status)
-        .await
-        .map_err(|err| CliError::Usage(err.to_string()))?;
+    let reply = engine.call(Command::Status).await;
     let _ = engine.call(Command::Shutdown).await;
+    let reply = engine_setup::answer(reply)?;
     let Reply::Status { status } = reply else {
-        return Err(CliError::Usage(format!(
-            "unexpected engine reply: {reply:?}"
-        )));
+        return Err(engine_setup::unexpected(&reply));
     };
     if args.json {
         return print_json(&status, true);
     }
-    println!(
+    outln!(
         "peer {}  location {}  store {}",
-        status.peer, status.location_id, status.store_path
-    );
-    println!("\ncursors");
+        status.peer,
+        status.location_id,
+        status.store_path
+    )?;
+    outln!("\ncursors")?;
     if status.cursors.is_empty() {
-        println!("  (none yet: the first run reads everything)");
+        outln!("  (none yet: the first run reads everything)")?;
     }
     for (key, cursor) in &status.cursors {
-        println!("  {key:<28} {cursor}");
+        outln!("  {key:<28} {cursor}")?;
     }
-    println!("\nqueue");
+    outln!("\nqueue")?;
     for (state, count) in &status.queue {
-        println!("  {state:<16} {count}");
+        outln!("  {state:<16} {count}")?;
     }
-    println!("\nlast runs");
+    outln!("\nlast runs")?;
     for run in &status.last_runs {
         let total: u64 = run.counts.values().sum();
         let failed: u64 = run
@@ -51,7 +49,7 @@ pub async fn run(
             .filter(|(k, _)| k.ends_with("/failed") || k.ends_with("/retrying"))
             .map(|(_, v)| v)
             .sum();
-        println!(
+        outln!(
             "  {:>6}  {}  {:<8} {:>7} records  {:>5} failed{}",
             run.id,
             run.started_at.format("%Y-%m-%d %H:%M:%S"),
@@ -59,59 +57,65 @@ pub async fn run(
             total,
             failed,
             if run.dry_run { "  (dry run)" } else { "" }
-        );
+        )?;
     }
     let rate = &status.rate_limit;
-    println!(
-        "\nrate limit  {} per {} ms, daily remaining {}  (this process: {} requests, {} 429s)",
+    let reported = match rate
+        .reported_at_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+    {
+        Some(at) => format!("as GHL reported it {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
+        None => "the client's default: no run has heard GHL's limits yet".to_string(),
+    };
+    outln!(
+        "\nrate limit  {} per {} ms ({reported}), daily remaining {}  (this process: {} requests, {} 429s)",
         rate.max,
         rate.interval_ms,
         rate.daily_remaining
             .map_or("unknown".to_string(), |d| d.to_string()),
         rate.requests_sent,
         rate.rate_limited_seen
-    );
-    println!("sync log entries  {}", status.log_entries);
+    )?;
+    outln!("sync log entries  {}", status.log_entries)?;
     let auth = &status.auth;
     match (auth.method, auth.expires_at) {
         (crate::ghl::AuthMethod::OAuth, Some(expires_at)) => {
             let at = chrono::DateTime::from_timestamp(expires_at, 0)
                 .map_or_else(|| expires_at.to_string(), |at| at.to_rfc3339());
-            println!(
+            outln!(
                 "GHL auth          OAuth, access token expires {at} (refreshed a minute before)"
-            );
+            )?;
         }
-        (crate::ghl::AuthMethod::OAuth, None) => println!("GHL auth          OAuth"),
+        (crate::ghl::AuthMethod::OAuth, None) => outln!("GHL auth          OAuth")?,
         (crate::ghl::AuthMethod::StaticToken, _) => {
-            println!("GHL auth          token (no expiry known)")
+            outln!("GHL auth          token (no expiry known)")?
         }
     }
     let health = &status.peer_health;
     match (&health.last_error, health.failures_in_a_row) {
-        (Some(error), failures) if failures > 0 => println!(
+        (Some(error), failures) if failures > 0 => outln!(
             "peer {:<12} {} ({failures} in a row, this process): {error}",
             status.peer,
             health.verdict()
-        ),
-        _ => println!(
+        )?,
+        _ => outln!(
             "peer {:<12} {} (this process)",
             status.peer,
             health.verdict()
-        ),
+        )?,
     }
     if let Some(until) = status
         .rate_limit
         .paused_until_ms
         .and_then(chrono::DateTime::from_timestamp_millis)
     {
-        println!("GHL paused       by a 429 until {}", until.to_rfc3339());
+        outln!("GHL paused       by a 429 until {}", until.to_rfc3339())?;
     }
     match auth
         .last_unauthorized_at
         .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
     {
-        Some(at) => println!("last GHL 401     {}", at.to_rfc3339()),
-        None => println!("last GHL 401     none since this process started"),
+        Some(at) => outln!("last GHL 401     {}", at.to_rfc3339()),
+        None => outln!("last GHL 401     none since this process started"),
     }
-    Ok(())
 }

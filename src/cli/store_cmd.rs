@@ -4,7 +4,7 @@ use super::CliError;
 use super::args::StoreCommand;
 use super::engine_setup;
 use super::output::print_json;
-use crate::store::{Finding, Store, StoreError, TrailerCheck, VerifyReport};
+use crate::store::{Finding, Store, TrailerCheck, VerifyReport};
 use std::path::Path;
 
 pub fn run(
@@ -15,13 +15,33 @@ pub fn run(
     let (_, config) = engine_setup::load_config(config)?;
     let path = engine_setup::store_path(store, &config)?;
     match command {
-        StoreCommand::Backup { path: backup } => {
-            let records = open_existing(&path)?.backup(&backup).map_err(cli_error)?;
-            println!(
-                "backed up {records} records from {} to {}",
+        StoreCommand::Backup {
+            path: backup,
+            force,
+        } => {
+            if !force && backup.exists() {
+                return Err(CliError::Usage(format!(
+                    "{} exists; ghlsync never writes a backup over another file (it may be the backup you need). Name a new file, or pass --force to replace it",
+                    backup.display()
+                )));
+            }
+            let report = open_existing(&path)?.backup_readable(&backup)?;
+            outln!(
+                "backed up {} records from {} to {}",
+                report.lines,
                 path.display(),
                 backup.display()
-            );
+            )?;
+            if !report.skipped.is_empty() {
+                for skipped in &report.skipped {
+                    outln!("left out (does not decode): {skipped}")?;
+                }
+                return Err(CliError::Damaged(format!(
+                    "the store at {} has {} value(s) that do not decode; the backup holds every other record and restores. `ghlsync store verify` lists each damaged value and its fix",
+                    path.display(),
+                    report.skipped.len()
+                )));
+            }
         }
         StoreCommand::Restore {
             path: backup,
@@ -32,17 +52,17 @@ pub fn run(
             } else {
                 TrailerCheck::Required
             };
-            let restored = Store::restore(&backup, &path, check).map_err(cli_error)?;
+            let restored = Store::restore(&backup, &path, check)?;
             if !restored.trailer {
-                println!(
+                outln!(
                     "warning: {} has no end line, so it cannot show it is whole; restored as it is (--no-trailer-check)",
                     backup.display()
-                );
+                )?;
             }
             for finding in &restored.report.findings {
-                println!("note: {}", finding_line(finding));
+                outln!("note: {}", finding_line(finding))?;
             }
-            println!(
+            outln!(
                 "restored {} records into {} ({}checked and verified)",
                 restored.records,
                 path.display(),
@@ -51,10 +71,10 @@ pub fn run(
                 } else {
                     ""
                 }
-            );
+            )?;
         }
         StoreCommand::Verify { json } => {
-            let report = open_existing(&path)?.verify().map_err(cli_error)?;
+            let report = open_existing(&path)?.verify()?;
             print_report(&path, &report, json)?;
             if !report.is_clean() {
                 return Err(CliError::Damaged(format!(
@@ -66,8 +86,10 @@ pub fn run(
         }
         StoreCommand::Export { .. } => {
             let opened = open_existing(&path)?;
-            let mut stdout = std::io::stdout().lock();
-            opened.export_jsonl(&mut stdout).map_err(cli_error)?;
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            opened.export_jsonl(&mut stdout)?;
+            std::io::Write::flush(&mut stdout)
+                .map_err(|source| CliError::io("writing the export", source))?;
         }
     }
     Ok(())
@@ -82,21 +104,7 @@ fn open_existing(path: &Path) -> Result<Store, CliError> {
             path.display()
         )));
     }
-    Store::open(path).map_err(cli_error)
-}
-
-/// Exit codes by what went wrong (README "Exit codes"): damaged data 12, I/O 1, the rest usage.
-fn cli_error(err: StoreError) -> CliError {
-    match err {
-        StoreError::Io { context, source } => CliError::Io { context, source },
-        // A backup without its end line may be an old one (the flag restores it), but may as
-        // well be cut short: damaged until shown otherwise.
-        StoreError::BadBackup { .. }
-        | StoreError::NoTrailer { .. }
-        | StoreError::RestoredDamaged { .. }
-        | StoreError::Corrupt { .. } => CliError::Damaged(err.to_string()),
-        other => CliError::Usage(other.to_string()),
-    }
+    Ok(Store::open(path)?)
 }
 
 fn finding_line(finding: &Finding) -> String {
@@ -120,7 +128,7 @@ fn print_report(path: &Path, report: &VerifyReport, json: bool) -> Result<(), Cl
         );
     }
     for finding in &report.findings {
-        println!("{}", finding_line(finding));
+        outln!("{}", finding_line(finding))?;
     }
     let unchecked = if report.unchecked_trees.is_empty() {
         String::new()
@@ -131,16 +139,15 @@ fn print_report(path: &Path, report: &VerifyReport, json: bool) -> Result<(), Cl
         )
     };
     match report.findings.len() {
-        0 => println!(
+        0 => outln!(
             "store {}: clean ({} records checked{unchecked})",
             path.display(),
             report.records
         ),
-        n => println!(
+        n => outln!(
             "store {}: {n} problem(s) in {} records{unchecked}",
             path.display(),
             report.records
         ),
     }
-    Ok(())
 }

@@ -4,10 +4,10 @@ use super::CliError;
 use super::args::SyncArgs;
 use super::engine_setup;
 use super::output::print_json;
-use crate::engine::{Command, Event, Reply};
+use super::progress::Progress;
+use crate::engine::{Command, Reply};
 use crate::peers::EntityKind;
 use crate::sync::{RunOptions, RunReport};
-use std::io::IsTerminal;
 use std::path::Path;
 
 pub async fn run(
@@ -22,37 +22,8 @@ pub async fn run(
         .map(|e| e.parse::<EntityKind>().map_err(CliError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
     let engine = engine_setup::engine(config, store, &args.peer, policy)?;
-    let progress = (std::io::stderr().is_terminal() && !args.json).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar
-    });
-    let mut events = engine.subscribe();
-    let counter = progress.clone().map(|bar| {
-        tokio::spawn(async move {
-            let (mut ok, mut failed) = (0u64, 0u64);
-            while let Ok(event) = events.recv().await {
-                if let Event::Log { entry } = event {
-                    match entry.outcome {
-                        crate::store::Outcome::Failed | crate::store::Outcome::Retrying => {
-                            failed += 1
-                        }
-                        _ => ok += 1,
-                    }
-                    bar.set_message(format!(
-                        "{ok} written, {failed} failed — last: {} {} {}",
-                        entry.action.as_str(),
-                        entry.kind,
-                        entry.peer_id.unwrap_or_default()
-                    ));
-                }
-            }
-        })
-    });
+    // The run's total is not known before its pages are read: a count, not an ETA.
+    let progress = Progress::start(&engine, "sync", None);
     let options = RunOptions {
         trigger: "cli".into(),
         dry_run: args.dry_run,
@@ -60,29 +31,15 @@ pub async fn run(
         full: args.full,
         entities,
     };
-    let reply = engine
-        .call(Command::Sync { options })
-        .await
-        .map_err(|err| CliError::Usage(err.to_string()))?;
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    if let Some(counter) = counter {
-        counter.abort();
+    let reply = engine.call(Command::Sync { options }).await;
+    if let Some(progress) = progress {
+        progress.finish();
     }
     let _ = engine.call(Command::Shutdown).await;
-    match reply {
+    match engine_setup::answer(reply)? {
         Reply::Run { report } if args.json => print_json(&report, true),
-        Reply::Run { report } => {
-            print!("{}", render_report(&report));
-            Ok(())
-        }
-        Reply::Error { class, message } => {
-            Err(CliError::Usage(format!("sync failed [{class}]: {message}")))
-        }
-        other => Err(CliError::Usage(format!(
-            "unexpected engine reply: {other:?}"
-        ))),
+        Reply::Run { report } => out!("{}", render_report(&report)),
+        other => Err(engine_setup::unexpected(&other)),
     }
 }
 

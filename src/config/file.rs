@@ -136,8 +136,8 @@ impl Config {
     /// Reads and validates `path`. A missing file is `Ok(None)`: callers decide whether that
     /// means demo mode or an error.
     pub fn load(path: &Path) -> Result<Option<Config>, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        let text = match super::limits::read_capped(path, super::limits::MAX_CONFIG_BYTES) {
+            Ok(text) => text?,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {
                 return Err(ConfigError::Read {
@@ -153,6 +153,7 @@ impl Config {
 
     /// Parses config text; `path` is only for messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        super::limits::check_values(text, path)?;
         let config: Config = toml::from_str(text).map_err(|err| {
             let (line, column) = err
                 .span()
@@ -210,7 +211,7 @@ impl Config {
         Ok(())
     }
 
-    /// The config as TOML, for `--write-config` and `ghlsync config show`. Holds no secrets.
+    /// The config as TOML, for `--write-config` and `ghlsync config check`. Holds no secrets.
     pub fn to_toml(&self) -> String {
         // A struct of plain strings, numbers and enums always serialises.
         toml::to_string_pretty(self).unwrap_or_default()

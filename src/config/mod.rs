@@ -3,6 +3,7 @@
 
 mod error;
 mod file;
+mod limits;
 pub mod paths;
 mod secret;
 pub mod secrets;

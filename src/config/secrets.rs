@@ -55,22 +55,33 @@ impl Secrets {
             }
         };
         check_private(path, &metadata)?;
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = super::limits::read_capped(path, super::limits::MAX_CONFIG_BYTES).map_err(
+            |source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+        )??;
+        super::limits::check_values(&text, path)?;
         toml::from_str(&text).map(Some).map_err(|err| {
             let (line, column) = err
                 .span()
                 .map_or((1, 1), |span| super::error::line_column(&text, span.start));
             // toml quotes the offending value in some messages: keep only the message head so
-            // a mistyped secret is never echoed.
-            let message = err.message().lines().next().unwrap_or_default().to_string();
+            // a mistyped secret is never echoed. An unknown key is named (a key is no secret)
+            // with the valid ones, which the redaction would hide.
+            let head = err.message().lines().next().unwrap_or_default().to_string();
+            let message = match unknown_key(&head) {
+                Some(key) => format!(
+                    "unknown key `{key}`; secrets.toml holds only {}",
+                    SECRET_KEYS.join(", ")
+                ),
+                None => redact_quoted(&head),
+            };
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message: redact_quoted(&message),
+                message,
             }
         })
     }
@@ -102,6 +113,20 @@ pub fn secrets_path(config_path: &Path) -> PathBuf {
         || PathBuf::from(SECRETS_FILE_NAME),
         |dir| dir.join(SECRETS_FILE_NAME),
     )
+}
+
+/// The keys a secrets file may hold.
+pub const SECRET_KEYS: [&str; 3] = ["ghl_token", "ghl_client_secret", "repsly_password"];
+
+/// The key of toml's "unknown field `x`, expected …", when it looks like a key (not a value).
+fn unknown_key(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let key = &rest[..rest.find('`')?];
+    (key.len() <= 40
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    .then_some(key)
 }
 
 fn non_empty_env(name: &str) -> Option<Secret> {
@@ -179,6 +204,22 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert_eq!(Secrets::from_file(&path).unwrap(), Some(secrets));
+    }
+
+    #[test]
+    fn an_unknown_key_names_the_valid_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SECRETS_FILE_NAME);
+        write_private_file(&path, b"ghl_tokn = \"pit-leaky\"\n").unwrap();
+        let err = Secrets::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("unknown key `ghl_tokn`"), "{err}");
+        assert!(
+            err.contains("ghl_token, ghl_client_secret, repsly_password"),
+            "{err}"
+        );
+        write_private_file(&path, b"ghl_token = \"\"\n").unwrap();
+        let err = Secrets::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("`ghl_token` is empty"), "{err}");
     }
 
     #[test]

@@ -125,13 +125,10 @@ pub fn remove_demo_store(path: &Path) -> Result<(), DemoError> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(err) => Err(stale(err.to_string())),
         Ok(meta) if meta.is_dir() => {
-            // sled 0.34.7 (pinned) reports a held lock only in its message.
-            if let Err(err) = Store::open(path) {
-                if err.to_string().contains("could not acquire lock") {
-                    return Err(stale(
-                        "another demo console is using it; quit that one first".into(),
-                    ));
-                }
+            if let Err(crate::store::StoreError::Locked { .. }) = Store::open(path) {
+                return Err(stale(
+                    "another demo console is using it; quit that one first".into(),
+                ));
             }
             std::fs::remove_dir_all(path).map_err(|err| stale(err.to_string()))
         }
@@ -207,7 +204,7 @@ mod tests {
                 Ok(demo) => return demo,
                 Err(err)
                     if std::time::Instant::now() < deadline
-                        && (err.to_string().contains("could not acquire lock")
+                        && (err.to_string().contains("is in use by")
                             || err.to_string().contains("another demo console")) =>
                 {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -8,7 +8,7 @@ mod queries;
 
 pub use protocol::{
     ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRef, ContactRow, Envelope,
-    Event, MappingProblem, RateLimitState, Reply, RowState, Status,
+    Event, MappingProblem, RateLimitReport, RateLimitState, Reply, RowState, Status,
 };
 
 use crate::sync::{SyncContext, SyncError, failed, run_sync};
@@ -134,6 +134,9 @@ async fn handle(
             Command::Sync { options: run } => {
                 let _turn = writer.lock().await;
                 let report = run_sync(ctx, &run).await?;
+                if !run.dry_run {
+                    remember_rate_limit(ctx)?;
+                }
                 // Retention after each run, while the writer's turn is still held.
                 let pruned = ctx
                     .store
@@ -208,10 +211,31 @@ async fn handle(
             SyncError::Ghl(ghl) => ghl.class().as_str().to_string(),
             SyncError::Peer(peer) => peer.class().as_str().to_string(),
             SyncError::Mapping(_) | SyncError::NoMapping { .. } => "config".to_string(),
+            // A value that does not decode is damage (exit 12, `store verify`), not I/O.
+            SyncError::Store(crate::store::StoreError::Corrupt { .. }) => "damaged".to_string(),
             SyncError::Store(_) => "store".to_string(),
         },
         message: err.to_string(),
     })
+}
+
+/// Where the last run's `RateLimitReport` lives in the store's `meta` tree.
+const RATE_LIMIT_KEY: &str = "rate_limit_report";
+
+/// Keeps what GHL reported about its limits in this process, for `status` elsewhere.
+fn remember_rate_limit(ctx: &SyncContext) -> Result<(), SyncError> {
+    let limiter = ctx.ghl.limiter_state();
+    if limiter.requests_sent == 0 {
+        return Ok(());
+    }
+    let report = RateLimitReport {
+        max: limiter.max,
+        interval_ms: limiter.interval.as_millis() as u64,
+        daily_limit: limiter.daily_limit,
+        daily_remaining: limiter.daily_remaining,
+        at_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    Ok(ctx.store.put_meta_json(RATE_LIMIT_KEY, &report)?)
 }
 
 /// Saves mapping text as a new version and puts it in force (runs already going keep theirs).
@@ -235,6 +259,25 @@ fn status(ctx: &SyncContext) -> Result<Status, SyncError> {
         queue.insert(state.to_string(), ctx.store.operations_in(state)?.len());
     }
     let limiter = ctx.ghl.limiter_state();
+    // This process's own answers from GHL, else what the last run heard (a `status` process
+    // sends no request of its own).
+    let stored = ctx.store.meta_json::<RateLimitReport>(RATE_LIMIT_KEY)?;
+    let (max, interval, daily_limit, daily_remaining, reported_at_ms) = match stored {
+        Some(report) if limiter.requests_sent == 0 => (
+            report.max,
+            report.interval_ms,
+            report.daily_limit,
+            report.daily_remaining,
+            Some(report.at_ms),
+        ),
+        _ => (
+            limiter.max,
+            limiter.interval.as_millis() as u64,
+            limiter.daily_limit,
+            limiter.daily_remaining,
+            (limiter.requests_sent > 0).then(|| chrono::Utc::now().timestamp_millis()),
+        ),
+    };
     Ok(Status {
         peer: ctx.peer_name().to_string(),
         location_id: ctx.ghl.location_id().to_string(),
@@ -242,11 +285,12 @@ fn status(ctx: &SyncContext) -> Result<Status, SyncError> {
         queue,
         last_runs: ctx.store.runs(10)?,
         rate_limit: RateLimitState {
-            max: limiter.max,
-            interval_ms: limiter.interval.as_millis() as u64,
+            max,
+            interval_ms: interval,
             tokens: limiter.tokens,
-            daily_limit: limiter.daily_limit,
-            daily_remaining: limiter.daily_remaining,
+            daily_limit,
+            daily_remaining,
+            reported_at_ms,
             requests_sent: limiter.requests_sent,
             rate_limited_seen: limiter.rate_limited_seen,
             paused_until_ms: limiter.blocked_until.and_then(|until| {

@@ -299,6 +299,24 @@ pub struct RateLimitState {
     /// While a 429 holds every request back: when they may go again (unix ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_until_ms: Option<i64>,
+    /// When GHL reported `max` and `interval_ms` (its `X-RateLimit-*` headers), unix ms: in
+    /// this process, or else the last run's (`Store::rate_limit_report`). `None`: nothing
+    /// has reported them yet, and they are the client's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_at_ms: Option<i64>,
+}
+
+/// The limits GHL last reported, kept in the store by each run so `status` in another
+/// process shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitReport {
+    pub max: u32,
+    pub interval_ms: u64,
+    #[serde(default)]
+    pub daily_limit: Option<u64>,
+    #[serde(default)]
+    pub daily_remaining: Option<u64>,
+    pub at_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -118,14 +118,14 @@ async fn request_token(
         ctx: Some(token_ctx()),
         status: Some(status),
         detail: format!(
-            "HTTP {status}: {} — the OAuth grant was refused; run `ghlsync auth login` to authorise again",
+            "HTTP {status}: {} — the OAuth grant was refused; authorise the app on the location again and write its new token pair to the token file (`[ghl] token_file`)",
             excerpt(message.as_bytes(), &secrets)
         ),
     })
 }
 
 /// Exchange an authorization code (the `?code=` of the OAuth redirect) for a token pair and
-/// save it to `token_file`. Used by `ghlsync auth login`.
+/// save it to `token_file`.
 pub async fn exchange_code(
     base_url: &str,
     client_id: &str,

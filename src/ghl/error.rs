@@ -265,7 +265,7 @@ pub(crate) fn hint_for(
         (ErrorClass::ScopeOrConfig, _) => format!(
             "the configured location id is `{location_id}`; check the location id and that the token belongs to that sub-account"
         ),
-        (ErrorClass::Auth, _) => "the token is invalid or expired; create a new Private Integration token, or run `ghlsync auth login` for OAuth".to_string(),
+        (ErrorClass::Auth, _) => "the token is invalid or expired; create a new Private Integration token (GHL: Settings → Private Integrations) and set GHLSYNC_GHL_TOKEN or ghl_token in secrets.toml; with OAuth, authorise the app again and write its new token pair to the token file".to_string(),
         (ErrorClass::NotFound, _) => "the record does not exist (deleted, or a wrong id)".to_string(),
         (ErrorClass::Ambiguous, 422) => "GHL sometimes creates the record despite a 422; look it up before retrying".to_string(),
         (ErrorClass::Ambiguous, _) => "the record may have been created; look it up before retrying".to_string(),

@@ -67,11 +67,26 @@ pub(super) fn io_err(context: String) -> impl FnOnce(std::io::Error) -> StoreErr
     move |source| StoreError::Io { context, source }
 }
 
+/// What `Store::backup_readable` wrote and what it left out.
+#[derive(Debug, Default)]
+pub struct BackupReport {
+    pub lines: u64,
+    /// Values that do not decode, as `tree key: why`: left out, so the backup restores.
+    pub skipped: Vec<String>,
+}
+
 impl Store {
     /// Writes a consistent-enough backup (each tree is read in order; run it between syncs, or
     /// accept that a concurrent run's newest records may be missing) to `path`, owner-only.
     pub fn backup(&self, path: &Path) -> Result<u64, StoreError> {
+        self.backup_readable(path).map(|report| report.lines)
+    }
+
+    /// `backup`, which saves every value that decodes and leaves out (and lists) those that do
+    /// not: a damaged store still gets a backup that restores, and the list says what is lost.
+    pub fn backup_readable(&self, path: &Path) -> Result<BackupReport, StoreError> {
         self.flush()?;
+        let mut skipped = Vec::new();
         let mut out = Vec::new();
         let mut lines = 0u64;
         for name in TREE_NAMES {
@@ -80,6 +95,15 @@ impl Store {
             };
             for item in tree.iter() {
                 let (key, value) = item?;
+                if let Some(Err(err)) = super::verify::check_value(name, &key, &value) {
+                    skipped.push(match err {
+                        StoreError::Corrupt { tree, key, detail } => {
+                            format!("{tree} {key}: {detail}")
+                        }
+                        other => format!("{name} {}: {other}", codec::printable_key(&key)),
+                    });
+                    continue;
+                }
                 let line = RawLine {
                     tree: name.to_string(),
                     key: hex(&key),
@@ -96,7 +120,7 @@ impl Store {
         out.extend_from_slice(&trailer);
         crate::private_file::write_atomic(path, &out)
             .map_err(io_err(format!("writing the backup {}", path.display())))?;
-        Ok(lines)
+        Ok(BackupReport { lines, skipped })
     }
 
     /// Every record as `{tree, key, value}` JSON Lines with values decoded, for people and jq.

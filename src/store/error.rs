@@ -10,9 +10,20 @@ pub enum StoreError {
         #[source]
         source: sled::Error,
     },
+    /// Another process has the store open (sled allows one): say who, and what to do.
+    #[error(
+        "the store at {path} is in use by {}. One process at a time can open a store: wait until it ends (a sync ends by itself; quit the console with q), or stop it, then run this command again",
+        holder.as_deref().unwrap_or("another process (it did not record which; `fuser -v` on the store's db file shows it)")
+    )]
+    Locked {
+        path: PathBuf,
+        holder: Option<String>,
+    },
     #[error("store I/O failed: {0}")]
     Sled(#[from] sled::Error),
-    #[error("store value in tree {tree} at key {key} cannot be read: {detail}")]
+    #[error(
+        "store value in tree {tree} at key {key} cannot be read: {detail}. Run `ghlsync store verify` for every damaged value and its fix; `ghlsync store backup` still saves every value that reads"
+    )]
     Corrupt {
         tree: String,
         key: String,

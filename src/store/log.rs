@@ -5,6 +5,9 @@ use super::keys::log_key;
 use super::records::{LogEntry, RunRecord};
 use super::{Store, StoreError, codec};
 
+/// `meta` key of the newest run id taken (`reserve_run_id`).
+const LAST_RUN_ID: &[u8] = b"last_run_id";
+
 impl Store {
     /// Appends one entry; returns its key (time + sequence), usable as a "since" marker.
     pub fn append_log(&self, entry: &LogEntry) -> Result<[u8; 16], StoreError> {
@@ -15,6 +18,16 @@ impl Store {
 
     /// The newest `limit` entries, oldest first.
     pub fn log_tail(&self, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        Ok(self
+            .log_tail_keyed(limit)?
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .collect())
+    }
+
+    /// The newest `limit` entries with their keys (for `log_after`), oldest first; only those
+    /// are decoded.
+    pub fn log_tail_keyed(&self, limit: usize) -> Result<Vec<([u8; 16], LogEntry)>, StoreError> {
         let mut entries = self
             .synclog
             .iter()
@@ -22,9 +35,9 @@ impl Store {
             .take(limit)
             .map(|item| {
                 let (key, value) = item?;
-                codec::decode("synclog", &key, &value)
+                Ok((fixed_key(&key), codec::decode("synclog", &key, &value)?))
             })
-            .collect::<Result<Vec<LogEntry>, StoreError>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?;
         entries.reverse();
         Ok(entries)
     }
@@ -45,11 +58,7 @@ impl Store {
             .take(limit)
             .map(|item| {
                 let (key, value) = item?;
-                let mut fixed = [0u8; 16];
-                if key.len() == 16 {
-                    fixed.copy_from_slice(&key);
-                }
-                Ok((fixed, codec::decode("synclog", &key, &value)?))
+                Ok((fixed_key(&key), codec::decode("synclog", &key, &value)?))
             })
             .collect()
     }
@@ -97,6 +106,51 @@ impl Store {
         self.flush()
     }
 
+    /// The id of the next run: one more than the newest run started (1 for the first), so
+    /// runs count 1, 2, 3… Not `generate_id`, which operations use: shared, and moved on by
+    /// a million every time the store is reopened (sled persists its counter in steps). A dry
+    /// run records nothing, so it shows the id the next real run will have.
+    pub fn next_run_id(&self) -> Result<u64, StoreError> {
+        let recorded = match self.runs.last()? {
+            Some((key, _)) => {
+                let mut id = [0u8; 8];
+                if key.len() == 8 {
+                    id.copy_from_slice(&key);
+                }
+                u64::from_be_bytes(id)
+            }
+            None => 0,
+        };
+        let started: u64 = self.get(&self.meta, "meta", LAST_RUN_ID)?.unwrap_or(0);
+        Ok(recorded.max(started) + 1)
+    }
+
+    /// Takes the next run id for a run that writes: kept (and flushed) at once, so a run that
+    /// ends without its record (killed) never shares its id, and its log entries, with the next.
+    pub fn reserve_run_id(&self) -> Result<u64, StoreError> {
+        let id = self.next_run_id()?;
+        self.meta.insert(LAST_RUN_ID, codec::encode(&id)?)?;
+        self.flush()?;
+        Ok(id)
+    }
+
+    /// A small JSON value in `meta` under `key` (what the engine keeps between processes).
+    pub fn put_meta_json<T: serde::Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.meta.insert(key, codec::encode(value)?)?;
+        Ok(())
+    }
+
+    pub fn meta_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(&self.meta, "meta", key.as_bytes())
+    }
+
     /// The newest `limit` runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         self.runs
@@ -109,4 +163,14 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// A log key as the fixed array `log_after` takes back (all zero for a key of another length,
+/// which no entry written by `append_log` has).
+fn fixed_key(key: &[u8]) -> [u8; 16] {
+    let mut fixed = [0u8; 16];
+    if key.len() == 16 {
+        fixed.copy_from_slice(key);
+    }
+    fixed
 }

@@ -12,6 +12,7 @@ mod commit;
 mod contact_list;
 mod durable;
 mod error;
+mod holder;
 mod identity;
 mod keys;
 mod log;
@@ -21,10 +22,12 @@ mod restore;
 mod verify;
 mod wave;
 
+pub use backup::BackupReport;
 pub use binding::{BindCheck, Binding, BindingConflict, BoundTo, PeerAccount};
 pub use commit::Commit;
 pub use contact_list::{ContactListEntry, display_name, sort_name};
 pub use error::StoreError;
+pub use holder::holder_of;
 pub use identity::KnownPerson;
 pub use keys::{entity_key, entity_prefix};
 pub use records::*;
@@ -83,6 +86,8 @@ pub struct Store {
     group: std::sync::Arc<durable::GroupFlush>,
     /// Shared by every clone: concurrent commits share transactions (`commit.rs`).
     commits: std::sync::Arc<commit::CommitQueue>,
+    /// Says which process holds the store while it is open (`holder.rs`).
+    _holder: std::sync::Arc<holder::HolderFile>,
 }
 
 impl std::fmt::Debug for Store {
@@ -103,10 +108,20 @@ impl Store {
             // segment cleaning, which an idle console would otherwise pay for twice a second.
             .flush_every_ms(Some(1000))
             .open()
-            .map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
-                source,
+            .map_err(|source| {
+                if holder::is_lock_error(&source) {
+                    StoreError::Locked {
+                        path: path.to_path_buf(),
+                        holder: holder::holder_of(path),
+                    }
+                } else {
+                    StoreError::Open {
+                        path: path.to_path_buf(),
+                        source,
+                    }
+                }
             })?;
+        let holder = std::sync::Arc::new(holder::HolderFile::write(path));
         restrict_files(path)?;
         let tree = |name: &str| db.open_tree(name);
         let store = Store {
@@ -125,6 +140,7 @@ impl Store {
             child_surveys: tree("child_surveys")?,
             group: Default::default(),
             commits: Default::default(),
+            _holder: holder,
             path: path.to_path_buf(),
             db,
         };

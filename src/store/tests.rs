@@ -793,3 +793,19 @@ async fn a_wave_stopped_by_an_error_applies_none_of_its_waiting_commits() {
 mod binding;
 mod restore;
 mod verify;
+
+#[test]
+fn run_ids_count_up_across_reopens_and_a_killed_run_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    {
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.next_run_id().unwrap(), 1);
+        assert_eq!(store.reserve_run_id().unwrap(), 1);
+        // Run 1 was never recorded (killed): the next one is still 2.
+        assert_eq!(store.next_run_id().unwrap(), 2);
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.reserve_run_id().unwrap(), 2);
+    assert_eq!(store.reserve_run_id().unwrap(), 3);
+}

@@ -44,21 +44,22 @@ const RETRYABLE: [&str; 4] = ["retry_scheduled", "failed", "dead", "parked"];
 
 pub fn select(ctx: &SyncContext, selection: &Selection) -> Result<Vec<Operation>, SyncError> {
     let queue = ctx.store.failed_queue()?;
-    Ok(match selection {
-        Selection::All => queue,
-        Selection::Ids(ids) => queue
-            .into_iter()
-            .filter(|op| ids.contains(&op.id))
-            .collect(),
-        Selection::Class(class) => queue
-            .into_iter()
-            .filter(|op| op.error.as_ref().is_some_and(|e| e.class == *class))
-            .collect(),
-        Selection::Reason(code) => queue
-            .into_iter()
-            .filter(|op| reason_code(op) == code)
-            .collect(),
-    })
+    Ok(queue
+        .into_iter()
+        .filter(|op| selection.matches(op))
+        .collect())
+}
+
+impl Selection {
+    /// Whether `op` is one of the selection (front ends count a retry's total with it).
+    pub fn matches(&self, op: &Operation) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Ids(ids) => ids.contains(&op.id),
+            Selection::Class(class) => op.error.as_ref().is_some_and(|e| e.class == *class),
+            Selection::Reason(code) => reason_code(op) == code,
+        }
+    }
 }
 
 /// The stable code a failure is filed under: the reason the planner or the send recorded, else

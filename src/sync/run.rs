@@ -166,7 +166,11 @@ impl<'a> Run<'a> {
         options: RunOptions,
         driver: Driver,
     ) -> Result<Run<'a>, SyncError> {
-        let id = ctx.store.new_op_id()?;
+        let id = if options.dry_run {
+            ctx.store.next_run_id()?
+        } else {
+            ctx.store.reserve_run_id()?
+        };
         let record = RunRecord {
             id,
             trigger: options.trigger.clone(),

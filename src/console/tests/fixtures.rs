@@ -400,6 +400,7 @@ pub fn status() -> Status {
             requests_sent: 4_321,
             rate_limited_seen: 2,
             paused_until_ms: None,
+            reported_at_ms: None,
         },
         store_path: "/tmp/store".into(),
         log_entries: 4_000,

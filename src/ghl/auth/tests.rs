@@ -54,7 +54,10 @@ fn a_group_readable_token_file_is_refused_with_the_fix() {
 fn missing_token_file_says_to_log_in() {
     let err = load_token_file(Path::new("/nonexistent/ghlsync/token.json")).unwrap_err();
     assert_eq!(err.class(), super::super::ErrorClass::Auth);
-    assert!(err.to_string().contains("ghlsync auth login"), "{err}");
+    assert!(
+        err.to_string().contains("write its token pair there"),
+        "{err}"
+    );
 }
 
 #[test]

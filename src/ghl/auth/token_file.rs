@@ -84,7 +84,7 @@ pub fn load_token_file(path: &Path) -> Result<StoredToken, GhlError> {
         ctx: None,
         status: None,
         detail: if err.kind() == std::io::ErrorKind::NotFound {
-            format!("no OAuth token file at {}: run `ghlsync auth login` (or exchange an authorization code) first", path.display())
+            format!("no OAuth token file at {}: authorise the marketplace app on the location and write its token pair there (`[ghl] token_file`), or use a Private Integration token (auth = \"private-token\")", path.display())
         } else {
             format!("cannot read the OAuth token file {}: {err}", path.display())
         },
@@ -108,7 +108,7 @@ pub fn load_token_file(path: &Path) -> Result<StoredToken, GhlError> {
         ctx: None,
         status: None,
         detail: format!(
-            "the OAuth token file {} is not a valid token file ({:?} error at line {} column {}): run `ghlsync auth login` again",
+            "the OAuth token file {} is not a valid token file ({:?} error at line {} column {}): authorise the app again and write its new token pair there",
             path.display(),
             err.classify(),
             err.line(),
@@ -145,7 +145,7 @@ pub(super) async fn write_token_file_async(
         ctx: None,
         status: None,
         detail: format!(
-            "could not save the OAuth token file {shown}: {detail}; fix the directory, then run `ghlsync auth login` if the old refresh token no longer works"
+            "could not save the OAuth token file {shown}: {detail}; fix the directory; if the old refresh token no longer works, authorise the app again and write its new token pair there"
         ),
     })
 }

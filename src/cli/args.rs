@@ -108,17 +108,24 @@ pub struct Which {
     /// Every operation whose last error has this class (e.g. validation, transient, auth).
     #[arg(long, value_name = "CLASS", conflicts_with = "ids")]
     pub class: Option<String>,
+    /// Every operation whose failure has this reason code (e.g. no_match_key,
+    /// peer_requires_field; `failures list` shows them, README "Failures" lists them all).
+    #[arg(long, value_name = "CODE", conflicts_with_all = ["ids", "class"])]
+    pub reason: Option<String>,
     /// Every operation in the queue.
-    #[arg(long, conflicts_with_all = ["ids", "class"])]
+    #[arg(long, conflicts_with_all = ["ids", "class", "reason"])]
     pub all: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum FailuresCommand {
-    /// The queue, grouped by error class.
+    /// The queue, grouped by error class, then by reason code.
     List {
         #[arg(long, default_value = "repsly")]
         peer: String,
+        /// Only the failures with this reason code.
+        #[arg(long, value_name = "CODE")]
+        reason: Option<String>,
         #[arg(long)]
         json: bool,
     },

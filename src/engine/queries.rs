@@ -227,6 +227,7 @@ mod tests {
                 message: "no".into(),
                 trace_id: None,
                 reason: None,
+                field: None,
             }),
             created_at: at,
             updated_at: at,

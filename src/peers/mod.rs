@@ -72,6 +72,9 @@ pub enum PeerError {
         peer: String,
         operation: String,
         detail: String,
+        /// The field the refusal is about (a required field left empty, the key of Repsly's
+        /// `ModelState`), when it names one.
+        field: Option<String>,
     },
     #[error("{peer} {operation}: not found: {detail}")]
     NotFound {
@@ -100,6 +103,14 @@ impl PeerError {
             PeerError::NotFound { .. } => ErrorClass::NotFound,
             PeerError::Decode { .. } => ErrorClass::Decode,
             PeerError::Unsupported { .. } => ErrorClass::ScopeOrConfig,
+        }
+    }
+
+    /// The field a refusal names, when it names one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            PeerError::Validation { field, .. } => field.as_deref(),
+            _ => None,
         }
     }
 }

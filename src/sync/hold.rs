@@ -5,6 +5,7 @@
 //! it comes back by itself once the other record syncs.
 
 use super::context::SyncError;
+use super::reason::ReasonCode;
 use super::run::Run;
 use crate::ghl::ErrorClass;
 use crate::peers::EntityKind;
@@ -34,14 +35,15 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The stable code: screens filter by it, and `failures retry --reason` takes it.
-    pub fn code(&self) -> &'static str {
+    /// The stable code (`reason::ReasonCode`): screens filter by it, and `failures retry
+    /// --reason` takes it.
+    pub fn code(&self) -> ReasonCode {
         match self {
-            Reason::NoMatchKey => "no_match_key",
-            Reason::ParentNotSynced { .. } => "parent_not_synced",
-            Reason::SamePersonPending { .. } => "same_person_pending",
-            Reason::TargetHasPerson { .. } => "target_has_person",
-            Reason::Duplicate { .. } => "duplicate",
+            Reason::NoMatchKey => ReasonCode::NoMatchKey,
+            Reason::ParentNotSynced { .. } => ReasonCode::ParentNotSynced,
+            Reason::SamePersonPending { .. } => ReasonCode::SamePersonPending,
+            Reason::TargetHasPerson { .. } => ReasonCode::TargetHasPerson,
+            Reason::Duplicate { .. } => ReasonCode::Duplicate,
         }
     }
 
@@ -111,7 +113,8 @@ impl Run<'_> {
             status: None,
             message: message.clone(),
             trace_id: None,
-            reason: Some(reason.code().to_string()),
+            reason: Some(reason.code().as_str().to_string()),
+            field: None,
         };
         let replayed = self.take_replayed(direction, kind, source_id);
         let is_replayed = replayed.is_some();

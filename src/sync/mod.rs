@@ -13,6 +13,7 @@ pub mod identity;
 pub mod mapping;
 pub mod merge;
 mod pages;
+pub mod reason;
 mod replay;
 pub mod run;
 pub mod send;
@@ -20,6 +21,7 @@ pub mod settings;
 mod twins;
 
 pub use context::{SyncContext, SyncError};
-pub use failed::{RetryMode, RetryReport, Selection, reason_code};
+pub use failed::{RetryMode, RetryReport, Selection, reason_advice, reason_code, reason_field};
+pub use reason::{ReasonCode, UnknownReason};
 pub use run::{PlannedChange, RunOptions, RunReport, run_sync};
 pub use settings::SyncSettings;

@@ -4,8 +4,9 @@
 
 use super::context::SyncContext;
 use super::identity::{child_key, instant};
+use super::reason::{ReasonCode, field_in_ghl_message};
 use crate::ghl::models::{
-    AppointmentCreateDto, AppointmentEditDto, CreateTaskParams, NotesDto, UpdateContactDto,
+    AppointmentCreateDto, ErrorMessage, AppointmentEditDto, CreateTaskParams, NotesDto, UpdateContactDto,
     UpdateNoteDto, UpdateTaskBody, UpsertContactDto,
 };
 use crate::ghl::{ErrorClass, GhlError};
@@ -43,14 +44,28 @@ pub enum SendError {
     Failed(OpError),
 }
 
+/// A GHL failure as an operation's error. The field a refusal names is kept from GHL's own
+/// message list (or the local DTO check's unknown fields), so the failure's reason code
+/// (`reason::ReasonCode::classify`, applied where the failure is recorded) can say which.
 impl From<GhlError> for SendError {
     fn from(err: GhlError) -> Self {
+        let field = match &err {
+            GhlError::InvalidBody { unknown_fields, .. } => unknown_fields.first().cloned(),
+            _ => err.ghl_message().and_then(|message| match message {
+                ErrorMessage::Text(text) => field_in_ghl_message(text),
+                ErrorMessage::List(items) => {
+                    items.iter().find_map(|item| field_in_ghl_message(item))
+                }
+                ErrorMessage::Other(_) => None,
+            }),
+        };
         SendError::Failed(OpError {
             class: err.class(),
             status: err.status(),
             message: err.to_string(),
             trace_id: err.trace_id().map(str::to_string),
             reason: None,
+            field,
         })
     }
 }
@@ -63,17 +78,27 @@ impl From<PeerError> for SendError {
             message: err.to_string(),
             trace_id: None,
             reason: None,
+            field: err.field().map(str::to_string),
         })
     }
 }
 
-fn local(class: ErrorClass, message: String) -> SendError {
+/// GHL holds the person twice, so the write cannot reach the one contact it is for.
+fn duplicate_in_ghl(message: String) -> SendError {
+    let SendError::Failed(mut err) = local(ErrorClass::Validation, message, None);
+    err.reason = Some(ReasonCode::Duplicate.as_str().to_string());
+    SendError::Failed(err)
+}
+
+/// A write refused here before any request; `field` when the refusal is about one.
+fn local(class: ErrorClass, message: String, field: Option<String>) -> SendError {
     SendError::Failed(OpError {
         class,
         status: None,
         message,
         trace_id: None,
         reason: None,
+        field,
     })
 }
 
@@ -86,6 +111,7 @@ fn dto<T: DeserializeOwned>(payload: &Value, name: &str) -> Result<T, SendError>
                 "the mapping produced {} which {name} does not accept; fix the mapping",
                 unknown.join(", ")
             ),
+            unknown.first().cloned(),
         ));
     }
     // Straight from the borrowed value: no copy of the payload.
@@ -93,16 +119,20 @@ fn dto<T: DeserializeOwned>(payload: &Value, name: &str) -> Result<T, SendError>
         local(
             ErrorClass::Validation,
             format!("the mapped record does not fit {name}: {err}"),
+            None,
         )
     })
 }
 
 fn required<'a>(value: &'a Option<String>, what: &str) -> Result<&'a str, SendError> {
     value.as_deref().ok_or_else(|| {
-        local(
+        let SendError::Failed(mut err) = local(
             ErrorClass::Validation,
             format!("no {what}: the parent record is not synced yet"),
-        )
+            None,
+        );
+        err.reason = Some(ReasonCode::ParentNotSynced.as_str().to_string());
+        SendError::Failed(err)
     })
 }
 
@@ -250,6 +280,7 @@ async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErro
         (kind, action) => Err(local(
             ErrorClass::ScopeOrConfig,
             format!("ghlsync cannot {} a {kind} in GHL", action.as_str()),
+            None,
         )),
     }
 }
@@ -316,8 +347,7 @@ async fn update_contact(
             }
         }
         let Some((field, value)) = key else {
-            return Err(local(
-                ErrorClass::Validation,
+            return Err(duplicate_in_ghl(
                 format!(
                     "GHL contact {id} shares its email and phone with another contact (or has neither), so its {} cannot be updated (PUT does not accept it, and an upsert would reach the other contact); merge the duplicates in GHL, then retry",
                     UPSERT_ONLY.join("/")
@@ -350,8 +380,7 @@ async fn update_contact(
             Err(err) => return Err(err.into()),
         };
         if answer.contact.id != id {
-            return Err(local(
-                ErrorClass::Validation,
+            return Err(duplicate_in_ghl(
                 format!(
                     "GHL matched contact {} instead of {id} when updating its company name; GHL holds duplicates of this email/phone — merge them in GHL, then retry",
                     answer.contact.id
@@ -361,7 +390,7 @@ async fn update_contact(
         latest = Some(answer.contact);
     }
     let contact =
-        latest.ok_or_else(|| local(ErrorClass::Decode, "GHL answered no contact".into()))?;
+        latest.ok_or_else(|| local(ErrorClass::Decode, "GHL answered no contact".into(), None))?;
     Ok(sent_ghl(contact.id.clone(), &contact, payload))
 }
 
@@ -380,8 +409,7 @@ async fn update_by_upsert(
     upsert.location_id = Some(ctx.ghl.location_id().to_string());
     let answer = ctx.ghl.upsert_contact(&upsert).await?;
     if answer.contact.id != id {
-        return Err(local(
-            ErrorClass::Validation,
+        return Err(duplicate_in_ghl(
             format!(
                 "GHL matched contact {} instead of {id} by its {} when updating it; GHL holds duplicates of it — merge them in GHL, then retry",
                 answer.contact.id, key.field
@@ -478,6 +506,7 @@ pub async fn reconcile(ctx: &SyncContext, op: &Operation) -> Result<Option<Sent>
                 local(
                     ErrorClass::Transient,
                     format!("reading the id links before adopting a record: {err}"),
+                    None,
                 )
             })?;
         if owner.is_none_or(|owner| owner == op.source_id) {

@@ -240,6 +240,7 @@ pub fn operation(id: u64, class: ErrorClass, source: &str) -> Operation {
             message: "Name is required".into(),
             trace_id: Some(format!("trace-{id}")),
             reason: None,
+            field: None,
         }),
         created_at: at(id as i64),
         updated_at: at(id as i64 + 5),

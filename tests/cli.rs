@@ -904,6 +904,43 @@ async fn queue_by_id(
 async fn a_reason_is_listed_and_retried_as_a_group_and_other_reasons_are_untouched() {
     let home = tempfile::tempdir().unwrap();
     let (mut child, config) = sandbox_child(home.path(), "300").await;
+
+    // A dry run lists each record that would fail, with its reason, and writes to the peer in
+    // the peer's field names.
+    let dry = configured(home.path(), &config, &["sync", "--dry-run", "--json"]).await;
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let plan: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let plan = plan["plan"].as_array().unwrap();
+    let would_fail = |code: &str| {
+        plan.iter()
+            .filter(|change| change["failure"]["reason"] == code)
+            .count()
+    };
+    assert!(would_fail("peer_requires_field") > 0 && would_fail("no_match_key") > 0);
+    let to_peer: Vec<&Value> = plan
+        .iter()
+        .filter(|change| change["direction"] == "to_peer")
+        .collect();
+    assert!(!to_peer.is_empty());
+    for change in &to_peer {
+        let fields = change["fields"].as_object().unwrap();
+        assert!(
+            fields.contains_key("Email") || fields.contains_key("Phone"),
+            "{change}"
+        );
+        assert!(
+            !fields.contains_key("email") && !fields.contains_key("companyName"),
+            "{change}"
+        );
+    }
+    let listing = configured(home.path(), &config, &["sync", "--dry-run"]).await;
+    let listing = text(&listing.stdout);
+    assert!(
+        listing.contains("would fail: peer_requires_field (Name): the peer requires `Name`")
+            && listing.contains("would fail: no_match_key: "),
+        "{listing}"
+    );
+
     let synced = configured(home.path(), &config, &["sync"]).await;
     assert!(synced.status.success(), "{}", text(&synced.stderr));
 

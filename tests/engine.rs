@@ -4,7 +4,8 @@ mod common;
 
 use common::sync::SyncHarness;
 use ghlsync::engine::{Command, EngineOptions, Event, Reply, start_in_process};
-use ghlsync::sync::RunOptions;
+use ghlsync::store::Direction;
+use ghlsync::sync::{RecordRef, RunOptions};
 
 #[tokio::test]
 async fn commands_answer_and_record_outcomes_stream_live() {
@@ -168,14 +169,63 @@ async fn the_console_queries_and_mapping_versions() {
     let reply = engine
         .call(Command::MappingPreview {
             text: edited.clone(),
-            peer_id: linked.peer_id.clone(),
+            record: RecordRef::Peer(linked.peer_id.clone()),
         })
         .await
         .unwrap();
-    let Reply::MappingPreview { rows, problem } = reply else {
+    let Reply::MappingPreview {
+        rows,
+        problem,
+        direction,
+    } = reply
+    else {
         panic!("preview");
     };
     assert!(problem.is_none() && !rows.is_empty());
+    assert_eq!(direction, Direction::ToGhl);
+    assert!(rows.iter().any(|row| row.target == "companyName"), "{rows:?}");
+    // The same contact by its GHL id: GHL's side as it would go to the peer, in the peer's
+    // field names.
+    let ghl_id = linked.ghl_id.clone().expect("a linked contact");
+    let Reply::MappingPreview {
+        rows,
+        problem,
+        direction,
+    } = engine
+        .call(Command::MappingPreview {
+            text: edited.clone(),
+            record: RecordRef::Ghl(ghl_id),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("preview");
+    };
+    assert!(problem.is_none(), "{problem:?}");
+    assert_eq!(direction, Direction::ToPeer);
+    let name = rows
+        .iter()
+        .find(|row| row.target == "Name")
+        .unwrap_or_else(|| panic!("the peer's Name: {rows:?}"));
+    assert_eq!(name.source, "companyName");
+    assert!(name.after.is_some(), "{name:?}");
+    assert!(
+        rows.iter().all(|row| row.target != "companyName"),
+        "{rows:?}"
+    );
+    // An id neither side has is the person's problem, not the engine's error.
+    let Reply::MappingPreview { problem, .. } = engine
+        .call(Command::MappingPreview {
+            text: edited.clone(),
+            record: RecordRef::Ghl("no-such-contact".into()),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("preview");
+    };
+    let problem = problem.expect("a missing contact is reported");
+    assert!(problem.message.contains("no-such-contact"), "{problem:?}");
     assert!(matches!(
         engine
             .call(Command::SaveMapping {

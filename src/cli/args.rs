@@ -192,11 +192,15 @@ pub enum MappingCommand {
         #[arg(long, default_value = "repsly")]
         peer: String,
     },
-    /// Apply a mapping to one real record and show before/after per field.
+    /// Apply a mapping to one real record and show before/after per field: a peer record as it
+    /// would go to GHL, or (--ghl) a GHL contact as it would go to the peer, in the peer's names.
     Preview {
         /// The peer record's id (Repsly: the client Code).
-        #[arg(long)]
-        id: String,
+        #[arg(long, required_unless_present = "ghl", conflicts_with = "ghl")]
+        id: Option<String>,
+        /// A GHL contact's id: preview GHL → peer.
+        #[arg(long, value_name = "GHL_ID")]
+        ghl: Option<String>,
         #[arg(long, default_value = "contact")]
         entity: String,
         file: Option<PathBuf>,

@@ -3,9 +3,9 @@
 
 use crate::ghl::models::{Appointment, Note, Task};
 use crate::peers::{EntityKind, PeerRecord};
-use crate::store::{LogEntry, MappingVersion, Operation, RunRecord};
+use crate::store::{Direction, LogEntry, MappingVersion, Operation, RunRecord};
 use crate::sync::mapping::FieldPreview;
-use crate::sync::{RetryMode, RetryReport, RunOptions, RunReport, Selection};
+use crate::sync::{RecordRef, RetryMode, RetryReport, RunOptions, RunReport, Selection};
 use serde::{Deserialize, Serialize};
 
 /// A request to the engine; `id` pairs it with its `Event::Reply` where a transport frames
@@ -60,10 +60,12 @@ pub enum Command {
     MappingCheck {
         text: String,
     },
-    /// Applies mapping text to one real peer contact.
+    /// Applies mapping text to one real contact in the direction it syncs: a peer record's
+    /// values as they would go to GHL, a GHL contact's as they would go to the peer (in the
+    /// peer's field names).
     MappingPreview {
         text: String,
-        peer_id: String,
+        record: RecordRef,
     },
     /// Validates, saves as a new version, and puts it in force for the next write.
     SaveMapping {
@@ -117,6 +119,8 @@ pub enum Reply {
     MappingPreview {
         rows: Vec<FieldPreview>,
         problem: Option<MappingProblem>,
+        /// Which way the rows go: `to_ghl` for a peer record, `to_peer` for a GHL contact.
+        direction: Direction,
     },
     MappingSaved {
         version: u32,

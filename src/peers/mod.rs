@@ -137,6 +137,12 @@ pub trait Peer: Send + Sync {
     async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<PeerRecord>, PeerError>;
     /// Creates or updates a record by its natural key (in `record.id` / `record.fields`).
     async fn upsert(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError>;
+    /// The checks `upsert` makes before any request (required fields, lengths): what a dry run
+    /// reports as a write that would be refused.
+    fn check(&self, record: &PeerRecord) -> Result<(), PeerError> {
+        let _ = record;
+        Ok(())
+    }
     /// How the peer's API has been answering this process's calls.
     fn health(&self) -> PeerHealth {
         PeerHealth::default()

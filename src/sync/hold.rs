@@ -6,7 +6,7 @@
 
 use super::context::SyncError;
 use super::reason::ReasonCode;
-use super::run::Run;
+use super::run::{PlannedChange, PlannedFailure, Run};
 use crate::ghl::ErrorClass;
 use crate::peers::EntityKind;
 use crate::store::{Action, Direction, LogEntry, OpError, OpState, Operation, Outcome};
@@ -90,6 +90,20 @@ pub struct Held<'r> {
 }
 
 impl Run<'_> {
+    /// A dry run's entry for a record it would hold back: its reason, in the plan.
+    fn plan_held(&self, kind: EntityKind, direction: Direction, source_id: &str, error: &OpError) {
+        self.add_to_plan(PlannedChange {
+            kind,
+            direction,
+            action: Action::Create,
+            source_id: source_id.to_string(),
+            target_id: None,
+            diff: Map::new(),
+            fields: Map::new(),
+            failure: Some(PlannedFailure::of(error, direction)),
+        });
+    }
+
     /// Puts a record in the failed queue without sending anything. A record already held for
     /// the same reason stays as it is (no new operation each run).
     pub(super) fn hold(&self, held: Held<'_>) -> Result<(), SyncError> {
@@ -128,6 +142,9 @@ impl Run<'_> {
                         && op.error.as_ref().map(|e| &e.message) == Some(&message) =>
                 {
                     self.count(Action::Create, Outcome::Queued);
+                    if self.dry_run {
+                        self.plan_held(kind, direction, source_id, &error);
+                    }
                     return Ok(());
                 }
                 // Held before for another reason: the same operation says the new one.
@@ -140,10 +157,29 @@ impl Run<'_> {
                 None => None,
             },
         };
-        self.count(Action::Create, outcome);
         if self.dry_run {
+            // A child whose contact this dry run plans to write waits for nothing in a real run.
+            let contact_planned = reason.code() == ReasonCode::ParentNotSynced
+                && parent_id.as_deref().is_some_and(|p| self.plans_contact(p));
+            if contact_planned {
+                self.count(Action::Create, Outcome::DryRun);
+                self.add_to_plan(PlannedChange {
+                    kind,
+                    direction,
+                    action: Action::Create,
+                    source_id: source_id.to_string(),
+                    target_id: None,
+                    diff: Map::new(),
+                    fields: Map::new(),
+                    failure: None,
+                });
+            } else {
+                self.count(Action::Create, outcome);
+                self.plan_held(kind, direction, source_id, &error);
+            }
             return Ok(());
         }
+        self.count(Action::Create, outcome);
         let now = Utc::now();
         let op = match earlier {
             Some(mut op) => {

@@ -423,17 +423,59 @@ async fn update_by_upsert(
     ))
 }
 
-async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendError> {
-    let id = op.target_id.clone().unwrap_or_else(|| op.source_id.clone());
-    let record = PeerRecord {
-        kind: op.kind,
-        id,
+/// The record a write to the peer sends: the payload, under the target's id (a create's is the
+/// GHL id it comes from).
+fn peer_write(
+    kind: EntityKind,
+    action: Action,
+    target_id: Option<&str>,
+    source_id: &str,
+    payload: &Value,
+) -> PeerRecord {
+    PeerRecord {
+        kind,
+        id: target_id.unwrap_or(source_id).to_string(),
         parent_id: None,
         updated_at: None,
-        active: op.action != Action::Delete,
-        fields: op.payload.as_object().cloned().unwrap_or_default(),
+        active: action != Action::Delete,
+        fields: payload.as_object().cloned().unwrap_or_default(),
         raw: Value::Null,
+    }
+}
+
+/// What a dry run can know of a write's fate without sending it: the checks made here before
+/// any request (a peer's required fields, a GHL contact body GHL's DTO would refuse). `Err`
+/// is the failure the write would meet, as a real send records it.
+pub fn check_locally(
+    ctx: &SyncContext,
+    kind: EntityKind,
+    direction: Direction,
+    action: Action,
+    target_id: Option<&str>,
+    source_id: &str,
+    payload: &Value,
+) -> Result<(), OpError> {
+    let checked = match (direction, kind, action) {
+        (Direction::ToPeer, _, Action::Create | Action::Update) => ctx
+            .peer
+            .check(&peer_write(kind, action, target_id, source_id, payload))
+            .map_err(SendError::from),
+        (Direction::ToGhl, EntityKind::Contact, Action::Create) => {
+            dto::<UpsertContactDto>(payload, "UpsertContactDto").map(|_| ())
+        }
+        _ => Ok(()),
     };
+    checked.map_err(|SendError::Failed(err)| err)
+}
+
+async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendError> {
+    let record = peer_write(
+        op.kind,
+        op.action,
+        op.target_id.as_deref(),
+        &op.source_id,
+        &op.payload,
+    );
     let outcome = ctx.peer.upsert(&record).await?;
     // Read the write back: peers normalise and add fields, and the baseline must hold what the
     // next read will see, or the next run would take our own write for a change (an echo).

@@ -40,7 +40,10 @@ pub fn command_for(request: &Request) -> Command {
         },
         Request::Mapping => Command::Mapping,
         Request::MappingCheck { text, .. } => Command::MappingCheck { text },
-        Request::MappingPreview { text, peer_id, .. } => Command::MappingPreview { text, peer_id },
+        Request::MappingPreview { text, peer_id, .. } => Command::MappingPreview {
+            text,
+            record: crate::sync::RecordRef::Peer(peer_id),
+        },
         Request::SaveMapping { text } => Command::SaveMapping { text },
         Request::UndoMapping => Command::UndoMapping,
     }
@@ -91,7 +94,10 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
                 problem,
             }
         }
-        (Request::MappingPreview { generation, .. }, Reply::MappingPreview { rows, problem }) => {
+        (
+            Request::MappingPreview { generation, .. },
+            Reply::MappingPreview { rows, problem, .. },
+        ) => {
             Answer::MappingPreview {
                 generation: *generation,
                 rows,

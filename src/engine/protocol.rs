@@ -174,6 +174,10 @@ pub struct ContactDetail {
     pub ghl: Option<serde_json::Value>,
     /// The mapping applied to the peer record, field by field.
     pub preview: Vec<FieldPreview>,
+    /// The `target`s of the `preview` rows where the two sides disagree, by the planner's own
+    /// comparison (`sync::differing_targets`): a row not named here is in sync.
+    #[serde(default)]
+    pub differences: Vec<String>,
     /// This record's sync log entries, oldest first.
     pub history: Vec<LogEntry>,
     pub tasks: Vec<Task>,

@@ -10,7 +10,7 @@ use super::protocol::{ContactDetail, ContactList, ContactRow, RowState};
 use crate::peers::EntityKind;
 use crate::store::{Direction, OpState, display_name, sort_name};
 use crate::sync::mapping::preview;
-use crate::sync::{SyncContext, SyncError};
+use crate::sync::{SyncContext, SyncError, differing_targets};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -142,6 +142,12 @@ pub async fn contact_detail(ctx: &SyncContext, peer_id: &str) -> Result<ContactD
             Err(err) => problems.push(format!("GHL appointments: {err}")),
         }
     }
+    let differences = match (&peer_record, &ghl, ctx.mapping.entity(EntityKind::Contact)) {
+        (Some(record), Some(ghl_json), Some(entity)) => {
+            differing_targets(entity, record, ghl_json, &ctx.ghl_keys(EntityKind::Contact)?)
+        }
+        _ => Vec::new(),
+    };
     let history = ctx
         .store
         .log_tail(HISTORY_SCAN)?
@@ -158,6 +164,7 @@ pub async fn contact_detail(ctx: &SyncContext, peer_id: &str) -> Result<ContactD
         peer: peer_record,
         ghl,
         preview: preview_rows,
+        differences,
         history,
         tasks,
         notes,

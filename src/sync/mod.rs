@@ -21,6 +21,7 @@ pub mod send;
 pub mod settings;
 mod twins;
 
+pub use contacts::{differing_targets, ghl_differences};
 pub use context::{SyncContext, SyncError};
 pub use failed::{RetryMode, RetryReport, Selection, reason_advice, reason_code, reason_field};
 pub use reason::{ReasonCode, UnknownReason};

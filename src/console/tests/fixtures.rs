@@ -113,6 +113,8 @@ pub fn contact_detail() -> ContactDetail {
             "city": "Shelbyville",
         })),
         preview,
+        // Springfield in the peer, Shelbyville in GHL.
+        differences: vec!["city".into()],
         history: log_entries().into_iter().take(4).collect(),
         tasks: vec![
             Task {

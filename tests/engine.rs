@@ -6,8 +6,8 @@ use common::sync::SyncHarness;
 use ghlsync::engine::{
     Command, ContactDetail, EngineOptions, Event, Reply, RowState, start_in_process,
 };
-use ghlsync::sync::mapping::Mapping;
 use ghlsync::store::Direction;
+use ghlsync::sync::mapping::Mapping;
 use ghlsync::sync::{RecordRef, RunOptions};
 
 #[tokio::test]
@@ -186,7 +186,10 @@ async fn the_console_queries_and_mapping_versions() {
     };
     assert!(problem.is_none() && !rows.is_empty());
     assert_eq!(direction, Direction::ToGhl);
-    assert!(rows.iter().any(|row| row.target == "companyName"), "{rows:?}");
+    assert!(
+        rows.iter().any(|row| row.target == "companyName"),
+        "{rows:?}"
+    );
     // The same contact by its GHL id: GHL's side as it would go to the peer, in the peer's
     // field names.
     let ghl_id = linked.ghl_id.clone().expect("a linked contact");
@@ -374,7 +377,10 @@ async fn after_a_clean_run_no_synced_contact_shows_a_difference() {
         .await
         .unwrap();
     let after = detail(&engine, probe).await;
-    let city_mapped = before.preview.iter().any(|row| row.target == "city" && row.after.is_some());
+    let city_mapped = before
+        .preview
+        .iter()
+        .any(|row| row.target == "city" && row.after.is_some());
     if city_mapped {
         assert_eq!(after.differences, vec!["city".to_string()]);
     }

@@ -7,9 +7,7 @@ use super::output::print_json;
 use crate::engine::{Command, EngineHandle, Reply};
 use crate::ghl::ErrorClass;
 use crate::store::Operation;
-use crate::sync::{
-    ReasonCode, RetryMode, Selection, reason_advice, reason_code, reason_field,
-};
+use crate::sync::{ReasonCode, RetryMode, Selection, reason_advice, reason_code, reason_field};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -219,7 +217,9 @@ fn render_list(operations: &[Operation], only: Option<ReasonCode>) -> String {
                 code.advice(shared)
             ));
             for op in ops {
-                let field = reason_field(op).map(|f| format!(" ({f})")).unwrap_or_default();
+                let field = reason_field(op)
+                    .map(|f| format!(" ({f})"))
+                    .unwrap_or_default();
                 let message = op.error.as_ref().map_or("", |e| e.message.as_str());
                 out.push_str(&format!(
                     "    {:>6}  {:<15} {:<6} {:<7} {:<11} {:<20} attempts {}  {code}{field}  {}\n",

@@ -1,12 +1,12 @@
 //! `ghlsync mapping check|preview|default`.
 
 use super::CliError;
-use super::args::MappingCommand;
-use super::engine_setup;
-use crate::peers::EntityKind;
 use super::args::ConnectionArgs;
+use super::args::MappingCommand;
 use super::connection;
+use super::engine_setup;
 use crate::ghl::GhlClient;
+use crate::peers::EntityKind;
 use crate::sync::mapping::{Mapping, render_preview};
 use crate::sync::{PreviewError, RecordRef, preview_record};
 use std::path::Path;

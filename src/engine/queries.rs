@@ -143,9 +143,12 @@ pub async fn contact_detail(ctx: &SyncContext, peer_id: &str) -> Result<ContactD
         }
     }
     let differences = match (&peer_record, &ghl, ctx.mapping.entity(EntityKind::Contact)) {
-        (Some(record), Some(ghl_json), Some(entity)) => {
-            differing_targets(entity, record, ghl_json, &ctx.ghl_keys(EntityKind::Contact)?)
-        }
+        (Some(record), Some(ghl_json), Some(entity)) => differing_targets(
+            entity,
+            record,
+            ghl_json,
+            &ctx.ghl_keys(EntityKind::Contact)?,
+        ),
         _ => Vec::new(),
     };
     let history = ctx

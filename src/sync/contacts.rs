@@ -676,7 +676,9 @@ mod tests {
         });
         let targets = differing_targets(entity, &record, &ghl_json, &keys);
         assert!(
-            !targets.iter().any(|t| t == "email" || t == "phone" || t == "city"),
+            !targets
+                .iter()
+                .any(|t| t == "email" || t == "phone" || t == "city"),
             "{targets:?}"
         );
         let elsewhere = json!({

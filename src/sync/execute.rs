@@ -625,7 +625,11 @@ impl Executor<'_> {
         }
         // The one place a failed write gets its reason code: from the error's own data.
         let mut err = err;
-        err.reason = Some(ReasonCode::classify(&err, op.direction).as_str().to_string());
+        err.reason = Some(
+            ReasonCode::classify(&err, op.direction)
+                .as_str()
+                .to_string(),
+        );
         let (state, ended, outcome) = next_state(&op, &err, now, &self.ctx.settings.retry_ladder);
         op.state = state;
         op.error = Some(err.clone());

@@ -24,7 +24,7 @@ mod twins;
 pub use contacts::{differing_targets, ghl_differences};
 pub use context::{SyncContext, SyncError};
 pub use failed::{RetryMode, RetryReport, Selection, reason_advice, reason_code, reason_field};
-pub use reason::{ReasonCode, UnknownReason};
 pub use preview::{PreviewError, RecordRef, preview_record};
+pub use reason::{ReasonCode, UnknownReason};
 pub use run::{PlannedChange, PlannedFailure, RunOptions, RunReport, run_sync};
 pub use settings::SyncSettings;

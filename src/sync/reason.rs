@@ -224,7 +224,10 @@ pub fn field_in_ghl_message(message: &str) -> Option<String> {
         ok.then(|| word.to_string())
     };
     if let Some(rest) = message.strip_prefix("property ") {
-        return rest.contains(" should not exist").then(|| word(rest)).flatten();
+        return rest
+            .contains(" should not exist")
+            .then(|| word(rest))
+            .flatten();
     }
     if let Some(rest) = message.strip_prefix("each value in ") {
         return word(rest);
@@ -374,10 +377,7 @@ mod tests {
             field("each value in tags must be a string").as_deref(),
             Some("tags")
         );
-        assert_eq!(
-            field("phone should not be empty").as_deref(),
-            Some("phone")
-        );
+        assert_eq!(field("phone should not be empty").as_deref(), Some("phone"));
         assert_eq!(field("The contact is a duplicate"), None);
         assert_eq!(field("Bad Request"), None);
         assert_eq!(field(""), None);

@@ -10,9 +10,9 @@
 use super::context::{SyncContext, SyncError};
 use super::execute::{Ended, Executor, Outbound};
 use super::failed::RetryMode;
+use super::reason::ReasonCode;
 use super::send::Sent;
 use crate::peers::EntityKind;
-use super::reason::ReasonCode;
 use crate::store::{Action, Baseline, Direction, OpError, Operation, Outcome, RunRecord};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};

@@ -6,8 +6,8 @@ use super::context::SyncContext;
 use super::identity::{child_key, instant};
 use super::reason::{ReasonCode, field_in_ghl_message};
 use crate::ghl::models::{
-    AppointmentCreateDto, ErrorMessage, AppointmentEditDto, CreateTaskParams, NotesDto, UpdateContactDto,
-    UpdateNoteDto, UpdateTaskBody, UpsertContactDto,
+    AppointmentCreateDto, AppointmentEditDto, CreateTaskParams, ErrorMessage, NotesDto,
+    UpdateContactDto, UpdateNoteDto, UpdateTaskBody, UpsertContactDto,
 };
 use crate::ghl::{ErrorClass, GhlError};
 use crate::peers::{EntityKind, PeerError, PeerRecord};
@@ -347,12 +347,10 @@ async fn update_contact(
             }
         }
         let Some((field, value)) = key else {
-            return Err(duplicate_in_ghl(
-                format!(
-                    "GHL contact {id} shares its email and phone with another contact (or has neither), so its {} cannot be updated (PUT does not accept it, and an upsert would reach the other contact); merge the duplicates in GHL, then retry",
-                    UPSERT_ONLY.join("/")
-                ),
-            ));
+            return Err(duplicate_in_ghl(format!(
+                "GHL contact {id} shares its email and phone with another contact (or has neither), so its {} cannot be updated (PUT does not accept it, and an upsert would reach the other contact); merge the duplicates in GHL, then retry",
+                UPSERT_ONLY.join("/")
+            )));
         };
         body.insert(field.into(), Value::from(value));
         let wanted = body.clone();
@@ -380,12 +378,10 @@ async fn update_contact(
             Err(err) => return Err(err.into()),
         };
         if answer.contact.id != id {
-            return Err(duplicate_in_ghl(
-                format!(
-                    "GHL matched contact {} instead of {id} when updating its company name; GHL holds duplicates of this email/phone — merge them in GHL, then retry",
-                    answer.contact.id
-                ),
-            ));
+            return Err(duplicate_in_ghl(format!(
+                "GHL matched contact {} instead of {id} when updating its company name; GHL holds duplicates of this email/phone — merge them in GHL, then retry",
+                answer.contact.id
+            )));
         }
         latest = Some(answer.contact);
     }
@@ -409,12 +405,10 @@ async fn update_by_upsert(
     upsert.location_id = Some(ctx.ghl.location_id().to_string());
     let answer = ctx.ghl.upsert_contact(&upsert).await?;
     if answer.contact.id != id {
-        return Err(duplicate_in_ghl(
-            format!(
-                "GHL matched contact {} instead of {id} by its {} when updating it; GHL holds duplicates of it — merge them in GHL, then retry",
-                answer.contact.id, key.field
-            ),
-        ));
+        return Err(duplicate_in_ghl(format!(
+            "GHL matched contact {} instead of {id} by its {} when updating it; GHL holds duplicates of it — merge them in GHL, then retry",
+            answer.contact.id, key.field
+        )));
     }
     Ok(sent_ghl(
         answer.contact.id.clone(),

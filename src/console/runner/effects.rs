@@ -97,13 +97,11 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
         (
             Request::MappingPreview { generation, .. },
             Reply::MappingPreview { rows, problem, .. },
-        ) => {
-            Answer::MappingPreview {
-                generation: *generation,
-                rows,
-                problem,
-            }
-        }
+        ) => Answer::MappingPreview {
+            generation: *generation,
+            rows,
+            problem,
+        },
         (Request::UndoMapping, Reply::MappingSaved { version }) => Answer::MappingSaved {
             version,
             undo: true,

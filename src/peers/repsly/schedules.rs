@@ -191,9 +191,7 @@ pub(crate) fn import_body(
         .ok_or_else(|| field_error(operation, "ClientCode", "ClientCode is required"))?;
     let user = text(fields, "UserID")
         .or_else(|| text(fields, "RepresentativeCode"))
-        .ok_or_else(|| {
-            field_error(operation, "UserID", "UserID (the rep's code) is required")
-        })?;
+        .ok_or_else(|| field_error(operation, "UserID", "UserID (the rep's code) is required"))?;
     let start = text(fields, "ScheduledStart")
         .and_then(|s| parse_repsly_datetime(&s, tz))
         .map(|at| at.with_timezone(&offset(tz)));
@@ -203,15 +201,13 @@ pub(crate) fn import_body(
                 parse_repsly_datetime(&raw, tz).map(|at| at.with_timezone(&offset(tz)).date_naive())
             })
             .ok_or_else(|| invalid(format!("ScheduledDate {raw:?} is not a date")))?,
-        None => start
-            .map(|at| at.date_naive())
-            .ok_or_else(|| {
-                field_error(
-                    operation,
-                    "ScheduledDate",
-                    "ScheduledDate (or ScheduledStart) is required",
-                )
-            })?,
+        None => start.map(|at| at.date_naive()).ok_or_else(|| {
+            field_error(
+                operation,
+                "ScheduledDate",
+                "ScheduledDate (or ScheduledStart) is required",
+            )
+        })?,
     };
     let time = match text(fields, "ScheduledTime") {
         Some(raw) => Some(

@@ -583,3 +583,87 @@ fn values<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
         .filter_map(|item| serde_json::to_value(item).ok())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ghl::error::{ApiError, RequestContext};
+
+    fn refusal(status: u16, class: ErrorClass, message: ErrorMessage) -> OpError {
+        let err = GhlError::Api(Box::new(ApiError {
+            ctx: RequestContext {
+                method: "POST".into(),
+                path: "/contacts/upsert".into(),
+            },
+            status,
+            class,
+            summary: message.to_string(),
+            message: Some(message),
+            trace_id: Some("trace".into()),
+            hint: None,
+        }));
+        let SendError::Failed(op_error) = SendError::from(err);
+        op_error
+    }
+
+    /// The field comes from GHL's own message list, so the failure is filed under it; a
+    /// refusal naming none is GHL's refusal of the data.
+    #[test]
+    fn a_ghl_refusal_keeps_the_field_its_messages_name() {
+        let named = refusal(
+            422,
+            ErrorClass::Validation,
+            ErrorMessage::List(vec![
+                "The request is invalid".into(),
+                "email must be an email".into(),
+            ]),
+        );
+        assert_eq!(named.field.as_deref(), Some("email"));
+        assert_eq!(
+            ReasonCode::classify(&named, Direction::ToGhl),
+            ReasonCode::GhlRejectedField
+        );
+        let unnamed = refusal(
+            400,
+            ErrorClass::Validation,
+            ErrorMessage::Text("This contact is a duplicate".into()),
+        );
+        assert_eq!(unnamed.field, None);
+        assert_eq!(
+            ReasonCode::classify(&unnamed, Direction::ToGhl),
+            ReasonCode::GhlRejected
+        );
+        let gone = refusal(
+            404,
+            ErrorClass::NotFound,
+            ErrorMessage::Text("Contact not found".into()),
+        );
+        assert_eq!(
+            ReasonCode::classify(&gone, Direction::ToGhl),
+            ReasonCode::TargetGone
+        );
+    }
+
+    /// A body the mapping shaped into something GHL's DTO lacks is refused locally, naming the
+    /// field; a missing parent id is the parent's, not the data's.
+    #[test]
+    fn local_refusals_are_filed_under_the_field_or_the_parent() {
+        let Err(SendError::Failed(err)) =
+            dto::<UpsertContactDto>(&serde_json::json!({"favouriteColour": "red"}), "Upsert")
+        else {
+            panic!("refused");
+        };
+        assert_eq!(err.field.as_deref(), Some("favouriteColour"));
+        assert_eq!(
+            ReasonCode::classify(&err, Direction::ToGhl),
+            ReasonCode::GhlRejectedField
+        );
+        let Err(SendError::Failed(err)) = required(&None, "GHL contact id") else {
+            panic!("refused");
+        };
+        assert_eq!(
+            ReasonCode::classify(&err, Direction::ToGhl),
+            ReasonCode::ParentNotSynced
+        );
+    }
+}

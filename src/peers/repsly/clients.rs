@@ -225,8 +225,10 @@ mod tests {
         let err = import_body(&record("", json!({"Name": "Acme"})), &settings, op).unwrap_err();
         assert_eq!(err.class(), ErrorClass::Validation);
         assert!(err.to_string().contains("Code is required"), "{err}");
+        assert_eq!(err.field(), Some("Code"));
         let err = import_body(&record("C-1", json!({"Name": "  "})), &settings, op).unwrap_err();
         assert!(err.to_string().contains("Name is required"), "{err}");
+        assert_eq!(err.field(), Some("Name"), "the refusal names the field");
         let err = import_body(
             &record("C-1", json!({"Code": "C-2", "Name": "A"})),
             &settings,

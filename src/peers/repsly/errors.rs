@@ -300,6 +300,26 @@ mod tests {
         );
     }
 
+    /// A refusal naming a field (ASP.NET's `ModelState` key, or `Name is required`) keeps it, so
+    /// the failed queue files it under that field.
+    #[test]
+    fn a_refusal_keeps_the_field_it_names() {
+        let model_state =
+            br#"{"Message":"The request is invalid.","ModelState":{"client.Name":["required"]}}"#;
+        let err = from_answer(400, model_state, true, "POST import/client", "pw");
+        assert_eq!(err.field(), Some("Name"));
+        let message = br#"{"Code": 3, "Message": "Name is required"}"#;
+        let err = from_answer(400, message, true, "POST import/client", "pw");
+        assert_eq!(err.field(), Some("Name"));
+        let other = br#"{"Code": 3, "Message": "Code too long"}"#;
+        let err = from_answer(400, other, true, "POST import/client", "pw");
+        assert_eq!(err.field(), None);
+        assert_eq!(
+            from_answer(500, message, false, "GET x", "pw").field(),
+            None
+        );
+    }
+
     #[test]
     fn html_pages_are_summarised() {
         let err = from_answer(400, HTML.as_bytes(), true, "POST import/client", "pw");

@@ -1008,6 +1008,28 @@ async fn a_reason_is_listed_and_retried_as_a_group_and_other_reasons_are_untouch
         assert_ne!(was["updated_at"], now["updated_at"], "op {id} was retried");
     }
 
+    // The fix is previewed on such a GHL contact in its direction: GHL → Repsly, in Repsly's
+    // field names, where the empty `Name` shows.
+    let ghl_id = before[&required[0]]["source_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let preview = configured(
+        home.path(),
+        &config,
+        &["mapping", "preview", "--ghl", &ghl_id],
+    )
+    .await;
+    assert!(preview.status.success(), "{}", text(&preview.stderr));
+    let shown = text(&preview.stdout);
+    assert!(shown.contains("repsly's field names"), "{shown}");
+    assert!(
+        shown
+            .lines()
+            .any(|line| line.starts_with("companyName") && line.contains(" Name ")),
+        "{shown}"
+    );
+
     // An unknown code is a usage error that lists the valid ones.
     for args in [
         &["failures", "list", "--reason", "validaton"][..],

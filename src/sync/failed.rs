@@ -65,7 +65,8 @@ pub fn select(ctx: &SyncContext, selection: &Selection) -> Result<Vec<Operation>
 /// The stable code a failure is filed under (`reason::ReasonCode`): the one recorded with its
 /// error, else (an operation recorded before every failure had one) the finest its error's data
 /// gives, from its class. Screens group and filter by it, and `failures retry --reason` takes it.
-/// The one accessor: nothing else reads `OpError::reason`.
+/// The one accessor of an operation's code: screens, the CLI and `select` ask it, never
+/// `OpError::reason` directly.
 pub fn reason_code(op: &Operation) -> ReasonCode {
     match &op.error {
         Some(error) => ReasonCode::classify(error, op.direction),

@@ -1451,3 +1451,179 @@ async fn completions_and_the_man_page_come_from_the_command_tree() {
         text(&out.stderr)
     );
 }
+
+/// `ghlsync --config CONFIG ARGS…` under `home`.
+async fn configured(home: &Path, config: &Path, args: &[&str]) -> Output {
+    let mut full = vec!["--config", config.to_str().unwrap()];
+    full.extend_from_slice(args);
+    ghlsync(home, &[], &full).await
+}
+
+/// The failed queue as `failures list --json [--reason CODE]` prints it, by operation id.
+async fn queue_by_id(
+    home: &Path,
+    config: &Path,
+    reason: Option<&str>,
+) -> std::collections::BTreeMap<u64, Value> {
+    let mut args = vec!["failures", "list", "--json"];
+    if let Some(code) = reason {
+        args.extend(["--reason", code]);
+    }
+    let out = configured(home, config, &args).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["id"].as_u64().unwrap(), row.clone()))
+        .collect()
+}
+
+/// §1: every failure has a reason code; `failures list --reason` shows one group, and
+/// `failures retry --reason` retries that group only: the failures of another validation
+/// reason are left exactly as they were.
+#[tokio::test]
+async fn a_reason_is_listed_and_retried_as_a_group_and_other_reasons_are_untouched() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, config) = sandbox_child(home.path(), "300").await;
+
+    // A dry run lists each record that would fail, with its reason, and writes to the peer in
+    // the peer's field names.
+    let dry = configured(home.path(), &config, &["sync", "--dry-run", "--json"]).await;
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let plan: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let plan = plan["plan"].as_array().unwrap();
+    let would_fail = |code: &str| {
+        plan.iter()
+            .filter(|change| change["failure"]["reason"] == code)
+            .count()
+    };
+    assert!(would_fail("peer_requires_field") > 0 && would_fail("no_match_key") > 0);
+    let to_peer: Vec<&Value> = plan
+        .iter()
+        .filter(|change| change["direction"] == "to_peer")
+        .collect();
+    assert!(!to_peer.is_empty());
+    for change in &to_peer {
+        // Repsly's names (`ContactName`, `StreetAddress`, …), never GHL's (`firstName`, …).
+        let fields = change["fields"].as_object().unwrap();
+        assert!(!fields.is_empty(), "{change}");
+        assert!(
+            fields
+                .keys()
+                .all(|key| key.starts_with(|c: char| c.is_ascii_uppercase())),
+            "{change}"
+        );
+    }
+    let listing = configured(home.path(), &config, &["sync", "--dry-run"]).await;
+    let listing = text(&listing.stdout);
+    assert!(
+        listing.contains("would fail: peer_requires_field (Name): the peer requires `Name`")
+            && listing.contains("would fail: no_match_key: "),
+        "{listing}"
+    );
+
+    let synced = configured(home.path(), &config, &["sync"]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+
+    let before = queue_by_id(home.path(), &config, None).await;
+    let of_reason = |queue: &std::collections::BTreeMap<u64, Value>, code: &str| {
+        queue
+            .values()
+            .filter(|row| row["reason"] == code)
+            .map(|row| row["id"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // Two validation reasons of the seed: GHL contacts without a company name (Repsly requires
+    // a client's Name) and Repsly clients with nothing to match them by.
+    let required = of_reason(&before, "peer_requires_field");
+    let unmatched = of_reason(&before, "no_match_key");
+    assert!(!required.is_empty() && !unmatched.is_empty(), "{before:?}");
+    for id in &required {
+        let row = &before[id];
+        assert_eq!(row["error"]["class"], "validation", "{row}");
+        assert_eq!(row["direction"], "to_peer", "{row}");
+        assert_eq!(row["error"]["field"], "Name", "{row}");
+        assert_eq!(row["fixable_by_mapping"], true, "{row}");
+        assert!(row["advice"].as_str().unwrap().contains("`Name`"), "{row}");
+    }
+    for row in before.values() {
+        assert!(
+            row["error"]["reason"].is_string(),
+            "every failure records its reason: {row}"
+        );
+    }
+
+    // The list filtered by a reason holds that reason's failures and no other.
+    let listed = queue_by_id(home.path(), &config, Some("no_match_key")).await;
+    assert_eq!(listed.keys().copied().collect::<Vec<_>>(), unmatched);
+    let table = configured(home.path(), &config, &["failures", "list"]).await;
+    let table = text(&table.stdout);
+    assert!(
+        table.contains("  peer_requires_field (")
+            && table.contains("  no_match_key (")
+            && table.contains("→ peer")
+            && table.contains("→ GHL"),
+        "{table}"
+    );
+
+    let retried = configured(
+        home.path(),
+        &config,
+        &["failures", "retry", "--reason", "peer_requires_field"],
+    )
+    .await;
+    let said = text(&retried.stdout);
+    assert!(
+        said.contains(&format!("{} failed again", required.len())),
+        "{said}{}",
+        text(&retried.stderr)
+    );
+
+    let after = queue_by_id(home.path(), &config, None).await;
+    for id in &unmatched {
+        assert_eq!(after.get(id), before.get(id), "op {id} of another reason");
+    }
+    for id in &required {
+        let (was, now) = (&before[id], &after[id]);
+        assert_eq!(now["reason"], "peer_requires_field", "{now}");
+        assert_ne!(was["updated_at"], now["updated_at"], "op {id} was retried");
+    }
+
+    // The fix is previewed on such a GHL contact in its direction: GHL → Repsly, in Repsly's
+    // field names, where the empty `Name` shows.
+    let ghl_id = before[&required[0]]["source_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let preview = configured(
+        home.path(),
+        &config,
+        &["mapping", "preview", "--ghl", &ghl_id],
+    )
+    .await;
+    assert!(preview.status.success(), "{}", text(&preview.stderr));
+    let shown = text(&preview.stdout);
+    assert!(shown.contains("repsly's field names"), "{shown}");
+    assert!(
+        shown
+            .lines()
+            .any(|line| line.starts_with("companyName") && line.contains(" Name ")),
+        "{shown}"
+    );
+
+    // An unknown code is a usage error that lists the valid ones.
+    for args in [
+        &["failures", "list", "--reason", "validaton"][..],
+        &["failures", "retry", "--reason", "validaton"][..],
+    ] {
+        let refused = configured(home.path(), &config, args).await;
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        let said = text(&refused.stderr);
+        assert!(
+            said.contains("\"validaton\"") && said.contains("peer_requires_field"),
+            "{said}"
+        );
+    }
+    child.kill().await.unwrap();
+}

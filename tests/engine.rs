@@ -3,8 +3,12 @@
 mod common;
 
 use common::sync::SyncHarness;
-use ghlsync::engine::{Command, ContactRef, EngineOptions, Event, Reply, start_in_process};
-use ghlsync::sync::RunOptions;
+use ghlsync::engine::{
+    Command, ContactDetail, ContactRef, EngineOptions, Event, Reply, RowState, start_in_process,
+};
+use ghlsync::store::Direction;
+use ghlsync::sync::mapping::Mapping;
+use ghlsync::sync::{RecordRef, RunOptions};
 
 #[tokio::test]
 async fn commands_answer_and_record_outcomes_stream_live() {
@@ -190,14 +194,66 @@ async fn the_console_queries_and_mapping_versions() {
     let reply = engine
         .call(Command::MappingPreview {
             text: edited.clone(),
-            peer_id: linked_peer_id.clone(),
+            record: RecordRef::Peer(linked_peer_id.clone()),
         })
         .await
         .unwrap();
-    let Reply::MappingPreview { rows, problem } = reply else {
+    let Reply::MappingPreview {
+        rows,
+        problem,
+        direction,
+    } = reply
+    else {
         panic!("preview");
     };
     assert!(problem.is_none() && !rows.is_empty());
+    assert_eq!(direction, Direction::ToGhl);
+    assert!(
+        rows.iter().any(|row| row.target == "companyName"),
+        "{rows:?}"
+    );
+    // The same contact by its GHL id: GHL's side as it would go to the peer, in the peer's
+    // field names.
+    let ghl_id = linked.ghl_id.clone().expect("a linked contact");
+    let Reply::MappingPreview {
+        rows,
+        problem,
+        direction,
+    } = engine
+        .call(Command::MappingPreview {
+            text: edited.clone(),
+            record: RecordRef::Ghl(ghl_id),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("preview");
+    };
+    assert!(problem.is_none(), "{problem:?}");
+    assert_eq!(direction, Direction::ToPeer);
+    let name = rows
+        .iter()
+        .find(|row| row.target == "Name")
+        .unwrap_or_else(|| panic!("the peer's Name: {rows:?}"));
+    assert_eq!(name.source, "companyName");
+    assert!(name.after.is_some(), "{name:?}");
+    assert!(
+        rows.iter().all(|row| row.target != "companyName"),
+        "{rows:?}"
+    );
+    // An id neither side has is the person's problem, not the engine's error.
+    let Reply::MappingPreview { problem, .. } = engine
+        .call(Command::MappingPreview {
+            text: edited.clone(),
+            record: RecordRef::Ghl("no-such-contact".into()),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("preview");
+    };
+    let problem = problem.expect("a missing contact is reported");
+    assert!(problem.message.contains("no-such-contact"), "{problem:?}");
     assert!(matches!(
         engine
             .call(Command::SaveMapping {
@@ -225,4 +281,129 @@ async fn the_console_queries_and_mapping_versions() {
     };
     assert_eq!(undone, text, "undo goes back to the previous text");
     assert_eq!(versions.len(), 2);
+}
+
+/// The built-in Repsly mapping less its custom fields (the external id and the
+/// `customField:key:repsly_*` rules): the sandbox location has no such fields, so GHL drops
+/// their values and they can never agree (the "mapping" change of issue 16 resolves them).
+fn mapping_without_custom_fields() -> Mapping {
+    let text = Mapping::builtin_text("repsly").expect("built-in mapping");
+    let mut kept = Vec::new();
+    for block in text.split("\n[[") {
+        if block.contains("ghl = \"customField:") {
+            continue;
+        }
+        kept.push(block.to_string());
+    }
+    let text = kept
+        .join("\n[[")
+        .lines()
+        .filter(|line| !line.starts_with("external_id ="))
+        .map(|line| {
+            line.replace(
+                "match = [\"external_id\", \"email\", \"phone\"]",
+                "match = [\"email\", \"phone\"]",
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!text.contains("customField:key:repsly_"), "{text}");
+    Mapping::parse(&text, "test mapping").expect("the trimmed mapping parses")
+}
+
+/// The engine's detail for `peer_id`.
+async fn detail(engine: &ghlsync::engine::EngineHandle, peer_id: &str) -> Box<ContactDetail> {
+    let reply = engine
+        .call(Command::ContactDetail {
+            contact: ContactRef::Peer(peer_id.to_string()),
+        })
+        .await
+        .unwrap();
+    let Reply::ContactDetail { detail } = reply else {
+        panic!("detail: {reply:?}");
+    };
+    detail
+}
+
+/// §2 "One difference": after a clean run, the detail of every synced contact shows no `≠` row,
+/// since it asks the planner's own comparison (`sync::ghl_differences`) — reformatted phones and
+/// emails in another case included.
+#[tokio::test]
+async fn after_a_clean_run_no_synced_contact_shows_a_difference() {
+    let s = SyncHarness::with(
+        120,
+        ghlsync::sync::SyncSettings::default(),
+        Some(mapping_without_custom_fields()),
+    )
+    .await;
+    s.run().await;
+    let again = s.run().await;
+    assert!(
+        !again.run.counts.contains_key("update/ok"),
+        "the second run is clean: {:?}",
+        again.run.counts
+    );
+    let ctx = ghlsync::sync::SyncContext {
+        store: s.ctx.store.clone(),
+        ghl: s.ctx.ghl.clone(),
+        peer: s.ctx.peer.clone(),
+        mapping: s.ctx.mapping.clone(),
+        settings: s.ctx.settings.clone(),
+        events: None,
+    };
+    let engine = start_in_process(ctx, EngineOptions::default());
+    let Reply::Contacts { list } = engine
+        .call(Command::Contacts { limit: None })
+        .await
+        .unwrap()
+    else {
+        panic!("contacts");
+    };
+    let synced: Vec<String> = list
+        .rows
+        .iter()
+        .filter(|row| row.state == RowState::Synced && row.ghl_id.is_some())
+        .filter_map(|row| row.peer_id.clone())
+        .collect();
+    assert!(synced.len() > 50, "{}", synced.len());
+    let mut checked = 0;
+    for peer_id in &synced {
+        let detail = detail(&engine, peer_id).await;
+        if detail.peer.is_none() || detail.ghl.is_none() {
+            continue;
+        }
+        checked += 1;
+        assert!(
+            detail.differences.is_empty(),
+            "{peer_id}: {:?}\npeer: {:?}\nghl: {:?}",
+            detail.differences,
+            detail.peer,
+            detail.ghl
+        );
+    }
+    assert!(checked > 50, "{checked} details compared");
+
+    // A difference the planner would send is one the detail shows.
+    let probe = &synced[0];
+    let before = detail(&engine, probe).await;
+    let ghl_id = before.ghl_id.clone().expect("linked");
+    s.ctx
+        .ghl
+        .update_contact(
+            &ghl_id,
+            &ghlsync::ghl::models::UpdateContactDto {
+                city: Some("Nowhere Special".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let after = detail(&engine, probe).await;
+    let city_mapped = before
+        .preview
+        .iter()
+        .any(|row| row.target == "city" && row.after.is_some());
+    if city_mapped {
+        assert_eq!(after.differences, vec!["city".to_string()]);
+    }
 }

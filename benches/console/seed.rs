@@ -558,6 +558,7 @@ fn failed_op(store: &Store, n: usize, contact: Option<usize>, base: DateTime<Utc
             message: message.into(),
             trace_id: Some(format!("trace-{n:08}")),
             reason: None,
+            field: None,
         }),
         created_at: at,
         updated_at: at,

@@ -154,18 +154,25 @@ pub struct Which {
     /// Every operation whose last error has this class (e.g. validation, transient, auth).
     #[arg(long, value_name = "CLASS", conflicts_with = "ids")]
     pub class: Option<String>,
+    /// Every operation whose failure has this reason code (e.g. no_match_key,
+    /// peer_requires_field; `failures list` shows them, README "Failures" lists them all).
+    #[arg(long, value_name = "CODE", conflicts_with_all = ["ids", "class"])]
+    pub reason: Option<String>,
     /// Every operation in the queue.
-    #[arg(long, conflicts_with_all = ["ids", "class"])]
+    #[arg(long, conflicts_with_all = ["ids", "class", "reason"])]
     pub all: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum FailuresCommand {
-    /// The queue, grouped by error class.
+    /// The queue, grouped by error class, then by reason code.
     List {
         /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
+        /// Only the failures with this reason code.
+        #[arg(long, value_name = "CODE")]
+        reason: Option<String>,
         /// Print as JSON (compact; errors as JSON on stderr).
         #[arg(long)]
         json: bool,
@@ -243,11 +250,15 @@ pub enum MappingCommand {
         #[arg(long, default_value = "repsly")]
         peer: String,
     },
-    /// Apply a mapping to one real record and show before/after per field.
+    /// Apply a mapping to one real record and show before/after per field: a peer record as it
+    /// would go to GHL, or (--ghl) a GHL contact as it would go to the peer, in the peer's names.
     Preview {
         /// The peer record's id (Repsly: the client Code).
-        #[arg(long)]
-        id: String,
+        #[arg(long, required_unless_present = "ghl", conflicts_with = "ghl")]
+        id: Option<String>,
+        /// A GHL contact's id: preview GHL → peer.
+        #[arg(long, value_name = "GHL_ID")]
+        ghl: Option<String>,
         /// The entity: contact, task, note or appointment.
         #[arg(long, default_value = "contact")]
         entity: String,

@@ -8,7 +8,8 @@ use super::output::print_json;
 use super::progress::Progress;
 use crate::engine::{Command, EngineHandle, Reply};
 use crate::ghl::ErrorClass;
-use crate::sync::{RetryMode, Selection};
+use crate::store::Operation;
+use crate::sync::{ReasonCode, RetryMode, Selection, reason_advice, reason_code, reason_field};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -37,51 +38,21 @@ async fn call(engine: &EngineHandle, command: Command) -> Result<Reply, CliError
 
 async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(), CliError> {
     match command {
-        FailuresCommand::List { json, .. } => {
+        FailuresCommand::List { json, reason, .. } => {
+            let only = reason.as_deref().map(parse_reason).transpose()?;
             let Reply::FailedQueue { operations } = call(engine, Command::FailedQueue).await?
             else {
                 return Err(CliError::Usage("unexpected engine reply".into()));
             };
+            let operations: Vec<Operation> = operations
+                .into_iter()
+                .filter(|op| only.is_none_or(|code| reason_code(op) == code))
+                .collect();
             if json {
-                return print_json(&operations, true);
+                let rows: Vec<serde_json::Value> = operations.iter().map(json_row).collect();
+                return print_json(&rows, true);
             }
-            if operations.is_empty() {
-                outln!("The failed queue is empty.")?;
-                return Ok(());
-            }
-            let mut by_class: BTreeMap<String, Vec<_>> = BTreeMap::new();
-            for op in operations {
-                let class = op
-                    .error
-                    .as_ref()
-                    .map_or("unknown", |e| e.class.as_str())
-                    .to_string();
-                by_class.entry(class).or_default().push(op);
-            }
-            for (class, ops) in by_class {
-                outln!("{class} ({})", ops.len())?;
-                for op in ops {
-                    let message = op
-                        .error
-                        .as_ref()
-                        .map(|e| match &e.reason {
-                            // What the planner held back says why in a stable code first.
-                            Some(reason) => format!("[{reason}] {}", e.message),
-                            None => e.message.clone(),
-                        })
-                        .unwrap_or_default();
-                    outln!(
-                        "  {:>6}  {:<15} {:<7} {:<11} {:<20} attempts {}  {}",
-                        op.id,
-                        op.state.name(),
-                        op.action.as_str(),
-                        op.kind.as_str(),
-                        op.source_id,
-                        op.attempts,
-                        truncate(&message, 100)
-                    )?;
-                }
-            }
+            out!("{}", render_list(&operations, only))?;
             Ok(())
         }
         FailuresCommand::Show { id, .. } => {
@@ -191,6 +162,9 @@ pub fn selection(which: &Which) -> Result<Selection, CliError> {
     if which.all {
         return Ok(Selection::All);
     }
+    if let Some(code) = &which.reason {
+        return Ok(Selection::Reason(parse_reason(code)?.as_str().to_string()));
+    }
     if let Some(class) = &which.class {
         let parsed: ErrorClass = serde_json::from_value(serde_json::Value::from(class.as_str())).map_err(|_| {
             CliError::Usage(format!(
@@ -201,10 +175,91 @@ pub fn selection(which: &Which) -> Result<Selection, CliError> {
     }
     if which.ids.is_empty() {
         return Err(CliError::Usage(
-            "name operation ids, or --class CLASS, or --all".into(),
+            "name operation ids, or --class CLASS, or --reason CODE, or --all".into(),
         ));
     }
     Ok(Selection::Ids(which.ids.clone()))
+}
+
+/// A reason code from the command line; an unknown one is a usage error listing the valid ones.
+fn parse_reason(code: &str) -> Result<ReasonCode, CliError> {
+    code.parse::<ReasonCode>()
+        .map_err(|err| CliError::Usage(err.to_string()))
+}
+
+/// An operation as `failures list --json` prints it: the operation, plus its reason code, what
+/// to do about it and whether a mapping change can fix it.
+fn json_row(op: &Operation) -> serde_json::Value {
+    let code = reason_code(op);
+    let mut row = serde_json::to_value(op).unwrap_or_default();
+    if let Some(object) = row.as_object_mut() {
+        object.insert("reason".into(), code.as_str().into());
+        object.insert("advice".into(), reason_advice(op).into());
+        object.insert(
+            "fixable_by_mapping".into(),
+            code.fixable_by_mapping().into(),
+        );
+    }
+    row
+}
+
+/// The queue grouped by class, then by reason code (each group with what to do), one line per
+/// operation naming its reason and direction.
+fn render_list(operations: &[Operation], only: Option<ReasonCode>) -> String {
+    if operations.is_empty() {
+        return match only {
+            Some(code) => format!("No failure has reason {code}.\n"),
+            None => "The failed queue is empty.\n".to_string(),
+        };
+    }
+    let mut groups: BTreeMap<&str, BTreeMap<ReasonCode, Vec<&Operation>>> = BTreeMap::new();
+    for op in operations {
+        let class = op.error.as_ref().map_or("unknown", |e| e.class.as_str());
+        groups
+            .entry(class)
+            .or_default()
+            .entry(reason_code(op))
+            .or_default()
+            .push(op);
+    }
+    let mut out = String::new();
+    for (class, reasons) in groups {
+        let count: usize = reasons.values().map(Vec::len).sum();
+        out.push_str(&format!("{class} ({count})\n"));
+        for (code, ops) in reasons {
+            let fix = if code.fixable_by_mapping() {
+                " [a mapping fix can clear it]"
+            } else {
+                ""
+            };
+            // The group's advice names the field when every failure in it names the same one.
+            let first = ops.first().and_then(|op| reason_field(op));
+            let shared = first.filter(|f| ops.iter().all(|op| reason_field(op) == Some(*f)));
+            out.push_str(&format!(
+                "  {code} ({}){fix}: {}\n",
+                ops.len(),
+                code.advice(shared)
+            ));
+            for op in ops {
+                let field = reason_field(op)
+                    .map(|f| format!(" ({f})"))
+                    .unwrap_or_default();
+                let message = op.error.as_ref().map_or("", |e| e.message.as_str());
+                out.push_str(&format!(
+                    "    {:>6}  {:<15} {:<6} {:<7} {:<11} {:<20} attempts {}  {code}{field}  {}\n",
+                    op.id,
+                    op.state.name(),
+                    op.direction.arrow(),
+                    op.action.as_str(),
+                    op.kind.as_str(),
+                    op.source_id,
+                    op.attempts,
+                    truncate(message, 100)
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -1,10 +1,14 @@
 //! `ghlsync mapping check|preview|default`.
 
 use super::CliError;
+use super::args::ConnectionArgs;
 use super::args::MappingCommand;
+use super::connection;
 use super::engine_setup;
+use crate::ghl::GhlClient;
 use crate::peers::EntityKind;
-use crate::sync::mapping::{Mapping, preview, render_preview};
+use crate::sync::mapping::{Mapping, render_preview};
+use crate::sync::{PreviewError, RecordRef, preview_record};
 use std::path::Path;
 
 pub async fn run(
@@ -41,24 +45,44 @@ pub async fn run(
         }
         MappingCommand::Preview {
             id,
+            ghl,
             entity,
             file,
             peer,
         } => {
             let kind: EntityKind = entity.parse().map_err(CliError::Usage)?;
+            let record = match (id, ghl) {
+                (_, Some(ghl_id)) => RecordRef::Ghl(ghl_id),
+                (Some(peer_id), None) => RecordRef::Peer(peer_id),
+                (None, None) => {
+                    return Err(CliError::Usage(
+                        "name the record: --id PEER_ID, or --ghl GHL_CONTACT_ID".into(),
+                    ));
+                }
+            };
             let mapping = load(config, store, &peer, file.as_deref())?;
             let entity_mapping = mapping
                 .entity(kind)
                 .ok_or_else(|| CliError::Usage(format!("the mapping has no [{kind}] section")))?;
             let (path, loaded) = engine_setup::load_config(config)?;
             let connector = engine_setup::peer(&peer, &path, &loaded)?;
-            let record = connector
-                .get(kind, &id)
+            let ghl = GhlClient::new(connection::client_settings(
+                Some(&path),
+                &ConnectionArgs::default(),
+            )?)?;
+            let rows = preview_record(&ghl, connector.as_ref(), entity_mapping, &record)
                 .await
-                .map_err(|err| CliError::Usage(err.to_string()))?
-                .ok_or_else(|| CliError::Usage(format!("{peer} has no {kind} {id:?}")))?;
-            outln!("{peer} {kind} {id} mapped to GHL:\n")?;
-            out!("{}", render_preview(&preview(entity_mapping, &record)))?;
+                .map_err(|err| match err {
+                    PreviewError::Ghl(err) => CliError::from(*err),
+                    other => CliError::Usage(other.to_string()),
+                })?;
+            match &record {
+                RecordRef::Peer(id) => outln!("{peer} {kind} {id} mapped to GHL:\n")?,
+                RecordRef::Ghl(id) => {
+                    outln!("GHL {kind} {id} mapped to {peer} ({peer}'s field names):\n")?
+                }
+            }
+            out!("{}", render_preview(&rows))?;
             Ok(())
         }
     }

@@ -7,7 +7,8 @@ use super::output::print_json;
 use super::progress::Progress;
 use crate::engine::{Command, Reply};
 use crate::peers::EntityKind;
-use crate::sync::{RunOptions, RunReport};
+use crate::store::Direction;
+use crate::sync::{PlannedChange, RunOptions, RunReport};
 use std::path::Path;
 
 pub async fn run(
@@ -61,9 +62,7 @@ pub fn render_report(report: &RunReport) -> String {
                 change.source_id,
                 change.target_id.as_deref().unwrap_or("(new)")
             ));
-            for (field, values) in &change.diff {
-                out.push_str(&format!("        {field}: {values}\n"));
-            }
+            out.push_str(&plan_details(change));
         }
         out.push('\n');
     }
@@ -85,6 +84,37 @@ pub fn render_report(report: &RunReport) -> String {
     }
     if run.counts.is_empty() {
         out.push_str("(nothing to do)\n");
+    }
+    out
+}
+
+/// The lines under a planned change: why it would fail (reason code, field, what to do, the
+/// message), then what it writes — a write to the peer in the peer's field names, a write to
+/// GHL as GHL's field diff.
+fn plan_details(change: &PlannedChange) -> String {
+    let mut out = String::new();
+    if let Some(failure) = &change.failure {
+        let field = failure
+            .field
+            .as_deref()
+            .map(|f| format!(" ({f})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "        would fail: {}{field}: {}\n        {}\n",
+            failure.reason, failure.advice, failure.message
+        ));
+    }
+    match change.direction {
+        Direction::ToPeer if !change.fields.is_empty() => {
+            for (field, value) in &change.fields {
+                out.push_str(&format!("        {field}: {value}\n"));
+            }
+        }
+        _ => {
+            for (field, values) in &change.diff {
+                out.push_str(&format!("        {field}: {values}\n"));
+            }
+        }
     }
     out
 }

@@ -3,7 +3,8 @@
 
 use super::protocol::{MappingProblem, Reply};
 use crate::peers::EntityKind;
-use crate::sync::mapping::{Mapping, MappingError, preview};
+use crate::sync::mapping::{Mapping, MappingError};
+use crate::sync::{PreviewError, RecordRef, preview_record};
 use crate::sync::{SyncContext, SyncError};
 
 pub fn problem(err: &MappingError) -> MappingProblem {
@@ -35,35 +36,42 @@ pub fn check(ctx: &SyncContext, text: &str) -> Reply {
     }
 }
 
-pub async fn preview_on(ctx: &SyncContext, text: &str, peer_id: &str) -> Result<Reply, SyncError> {
+/// `text` applied to one real contact, in the direction `record` syncs. A mapping that does not
+/// parse, and a record that cannot be read, come back as the reply's problem.
+pub async fn preview_on(
+    ctx: &SyncContext,
+    text: &str,
+    record: &RecordRef,
+) -> Result<Reply, SyncError> {
+    let direction = record.direction();
+    let answer = |rows, problem| Reply::MappingPreview {
+        rows,
+        problem,
+        direction,
+    };
     let mapping = match parse(ctx, text) {
         Ok(mapping) => mapping,
-        Err(err) => {
-            return Ok(Reply::MappingPreview {
-                rows: Vec::new(),
-                problem: Some(problem(&err)),
-            });
-        }
+        Err(err) => return Ok(answer(Vec::new(), Some(problem(&err)))),
     };
-    let record = ctx.peer.get(EntityKind::Contact, peer_id).await?;
-    let rows = match (record, mapping.entity(EntityKind::Contact)) {
-        (Some(record), Some(entity)) => preview(entity, &record),
-        (None, _) => {
-            return Ok(Reply::MappingPreview {
-                rows: Vec::new(),
-                problem: Some(MappingProblem {
+    let Some(entity) = mapping.entity(EntityKind::Contact) else {
+        return Ok(answer(Vec::new(), None));
+    };
+    Ok(
+        match preview_record(&ctx.ghl, ctx.peer.as_ref(), entity, record).await {
+            Ok(rows) => answer(rows, None),
+            // Not there is the person's to know; a failed read is the engine's error.
+            Err(err @ (PreviewError::NotFound { .. } | PreviewError::GhlKind { .. })) => answer(
+                Vec::new(),
+                Some(MappingProblem {
                     line: None,
                     column: None,
-                    message: format!("{} has no contact {peer_id:?}", ctx.peer_name()),
+                    message: err.to_string(),
                 }),
-            });
-        }
-        (_, None) => Vec::new(),
-    };
-    Ok(Reply::MappingPreview {
-        rows,
-        problem: None,
-    })
+            ),
+            Err(PreviewError::Peer(err)) => return Err(err.into()),
+            Err(PreviewError::Ghl(err)) => return Err((*err).into()),
+        },
+    )
 }
 
 /// A new context with `mapping` in force (the rest shared), for the engine to swap in.

@@ -185,8 +185,8 @@ async fn handle(
             },
             Command::Mapping => mapping_ops::current(ctx)?,
             Command::MappingCheck { text } => mapping_ops::check(ctx, &text),
-            Command::MappingPreview { text, peer_id } => {
-                mapping_ops::preview_on(ctx, &text, &peer_id).await?
+            Command::MappingPreview { text, record } => {
+                mapping_ops::preview_on(ctx, &text, &record).await?
             }
             Command::SaveMapping { text } => {
                 let _turn = writer.lock().await;

@@ -3,9 +3,9 @@
 
 use crate::ghl::models::{Appointment, Note, Task};
 use crate::peers::{EntityKind, PeerRecord};
-use crate::store::{LogEntry, MappingVersion, Operation, RunRecord};
+use crate::store::{Direction, LogEntry, MappingVersion, Operation, RunRecord};
 use crate::sync::mapping::FieldPreview;
-use crate::sync::{RetryMode, RetryReport, RunOptions, RunReport, Selection};
+use crate::sync::{RecordRef, RetryMode, RetryReport, RunOptions, RunReport, Selection};
 use serde::{Deserialize, Serialize};
 
 /// A request to the engine; `id` pairs it with its `Event::Reply` where a transport frames
@@ -62,10 +62,12 @@ pub enum Command {
     MappingCheck {
         text: String,
     },
-    /// Applies mapping text to one real peer contact.
+    /// Applies mapping text to one real contact in the direction it syncs: a peer record's
+    /// values as they would go to GHL, a GHL contact's as they would go to the peer (in the
+    /// peer's field names).
     MappingPreview {
         text: String,
-        peer_id: String,
+        record: RecordRef,
     },
     /// Validates, saves as a new version, and puts it in force for the next write.
     SaveMapping {
@@ -119,6 +121,8 @@ pub enum Reply {
     MappingPreview {
         rows: Vec<FieldPreview>,
         problem: Option<MappingProblem>,
+        /// Which way the rows go: `to_ghl` for a peer record, `to_peer` for a GHL contact.
+        direction: Direction,
     },
     MappingSaved {
         version: u32,
@@ -216,6 +220,10 @@ pub struct ContactDetail {
     pub ghl: Option<serde_json::Value>,
     /// The mapping applied to the peer record, field by field (empty without one).
     pub preview: Vec<FieldPreview>,
+    /// The `target`s of the `preview` rows where the two sides disagree, by the planner's own
+    /// comparison (`sync::differing_targets`): a row not named here is in sync.
+    #[serde(default)]
+    pub differences: Vec<String>,
     /// This record's sync log entries, oldest first.
     pub history: Vec<LogEntry>,
     pub tasks: Vec<Task>,

@@ -10,7 +10,7 @@ use super::protocol::{ContactDetail, ContactList, ContactRef, ContactRow, RowSta
 use crate::peers::EntityKind;
 use crate::store::{Direction, OpState, display_name, sort_name};
 use crate::sync::mapping::preview;
-use crate::sync::{SyncContext, SyncError};
+use crate::sync::{SyncContext, SyncError, differing_targets};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -205,6 +205,15 @@ pub async fn contact_detail(
             Err(err) => problems.push(format!("GHL appointments: {err}")),
         }
     }
+    let differences = match (&peer_record, &ghl, ctx.mapping.entity(EntityKind::Contact)) {
+        (Some(record), Some(ghl_json), Some(entity)) => differing_targets(
+            entity,
+            record,
+            ghl_json,
+            &ctx.ghl_keys(EntityKind::Contact)?,
+        ),
+        _ => Vec::new(),
+    };
     let history = ctx
         .store
         .log_tail(HISTORY_SCAN)?
@@ -221,6 +230,7 @@ pub async fn contact_detail(
         peer: peer_record,
         ghl,
         preview: preview_rows,
+        differences,
         history,
         tasks,
         notes,
@@ -290,6 +300,7 @@ mod tests {
                 message: "no".into(),
                 trace_id: None,
                 reason: None,
+                field: None,
             }),
             created_at: at,
             updated_at: at,

@@ -72,6 +72,9 @@ pub enum PeerError {
         peer: String,
         operation: String,
         detail: String,
+        /// The field the refusal is about (a required field left empty, the key of Repsly's
+        /// `ModelState`), when it names one.
+        field: Option<String>,
     },
     #[error("{peer} {operation}: not found: {detail}")]
     NotFound {
@@ -102,6 +105,14 @@ impl PeerError {
             PeerError::Unsupported { .. } => ErrorClass::ScopeOrConfig,
         }
     }
+
+    /// The field a refusal names, when it names one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            PeerError::Validation { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// A peer app. Object-safe (`Box<dyn Peer>`), so connectors can be chosen from config.
@@ -126,6 +137,12 @@ pub trait Peer: Send + Sync {
     async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<PeerRecord>, PeerError>;
     /// Creates or updates a record by its natural key (in `record.id` / `record.fields`).
     async fn upsert(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError>;
+    /// The checks `upsert` makes before any request (required fields, lengths): what a dry run
+    /// reports as a write that would be refused.
+    fn check(&self, record: &PeerRecord) -> Result<(), PeerError> {
+        let _ = record;
+        Ok(())
+    }
     /// How the peer's API has been answering this process's calls.
     fn health(&self) -> PeerHealth {
         PeerHealth::default()

@@ -22,6 +22,14 @@ impl Direction {
             Direction::ToPeer => "to_peer",
         }
     }
+
+    /// For people: `→ GHL`, `→ peer` (where the write goes).
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::ToGhl => "→ GHL",
+            Direction::ToPeer => "→ peer",
+        }
+    }
 }
 
 /// What a write does on the target side.
@@ -112,10 +120,16 @@ pub struct OpError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
-    /// A stable code for why the planner held the record back without sending it (`no_match_key`,
-    /// `parent_not_synced`, …: `sync::hold::Reason`); `None` for what a request answered.
+    /// The failure's stable reason code (`sync::reason::ReasonCode`: `no_match_key`,
+    /// `ghl_rejected_field`, `transient`, …), set where the failure is recorded; `None` only in
+    /// operations recorded before every failure had one (`failed::reason_code` falls back to the
+    /// class).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The field the refusal named (GHL's validation message, the peer's missing field), when it
+    /// named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// One outbound write, persisted before it is sent.

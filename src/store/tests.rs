@@ -216,6 +216,7 @@ fn a_claim_succeeds_once() {
         message: "bad email".into(),
         trace_id: None,
         reason: None,
+        field: None,
     });
     store.update_operation(&failed, None).unwrap();
     assert_eq!(store.failed_queue().unwrap().len(), 1);

@@ -90,10 +90,7 @@ impl Run<'_> {
             .as_ref()
             .map(|b| b.fields.clone())
             .unwrap_or_default();
-        let mut changed = changed_fields(&peer_fields, &before);
-        for constant in self.ctx.entity(KIND)?.constant_ghl_fields() {
-            changed.remove(&constant);
-        }
+        let changed = ghl_differences(self.ctx.entity(KIND)?, &peer_fields, &before);
         // What GHL held when this was planned: the snapshot, which here matches the baseline's
         // GHL side (both changed would have merged); a contact missing from the snapshot is
         // planned against the baseline.
@@ -527,6 +524,61 @@ pub(super) fn changed_fields(
         .collect()
 }
 
+/// Where a linked peer contact's mapped fields (`mapped`, `EntityMapping::to_ghl`) say something
+/// GHL's side (`ghl_side`: the baseline's agreed fields, or a GHL read projected on the mapping's
+/// GHL keys) does not: the one comparison of the two sides. The planner sends exactly these
+/// fields when the peer changed, and the contact detail marks exactly these rows as different
+/// (`differing_targets`), so after a clean run the detail shows none. The rules of every change
+/// check (`changed_fields`): empty values say nothing, an email in another case or a phone in
+/// another format is the same value; and the mapping's constants (`source = "repsly"`) are
+/// stamped on a create or an adoption only, never a difference afterwards (a contact born in
+/// GHL keeps GHL's own).
+pub fn ghl_differences(
+    entity: &super::mapping::EntityMapping,
+    mapped: &Map<String, Value>,
+    ghl_side: &Map<String, Value>,
+) -> Map<String, Value> {
+    let mut changed = changed_fields(mapped, &normalise(ghl_side));
+    for constant in entity.constant_ghl_fields() {
+        changed.remove(&constant);
+    }
+    changed
+}
+
+/// The contact detail's "≠" rows: the preview targets (`FieldRule::ghl_label`, and the external
+/// id's field) of the GHL fields where peer contact `record` and GHL contact `ghl_json` (as
+/// read) disagree, by `ghl_differences`.
+pub fn differing_targets(
+    entity: &super::mapping::EntityMapping,
+    record: &PeerRecord,
+    ghl_json: &Value,
+    keys: &[String],
+) -> Vec<String> {
+    use super::mapping::GhlField;
+    let differing = ghl_differences(
+        entity,
+        &entity.to_ghl(record).fields,
+        &project(ghl_json, keys),
+    );
+    let differs = |field: &GhlField| match field {
+        GhlField::Standard(name) => differing.contains_key(name),
+        GhlField::Custom(_) => differing.contains_key("customFields"),
+    };
+    let mut targets: Vec<String> = entity
+        .rules()
+        .iter()
+        .filter(|rule| rule.direction.to_ghl() && rule.ghl.iter().any(differs))
+        .map(|rule| rule.ghl_label())
+        .collect();
+    if let Some(field) = entity.external_id_field()
+        && differing.contains_key("customFields")
+    {
+        targets.push(field.to_string());
+    }
+    targets.dedup();
+    targets
+}
+
 /// An update of GHL contact `ghl_id` from peer contact `record`.
 pub(super) fn ghl_update(
     record: &Arc<PeerRecord>,
@@ -565,5 +617,76 @@ pub(super) fn peer_update(
         payload: Value::Object(payload),
         source: ghl_json.into(),
         book,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::mapping::Mapping;
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    fn client(fields: Value) -> PeerRecord {
+        PeerRecord {
+            kind: KIND,
+            id: "C-1".into(),
+            parent_id: None,
+            updated_at: None,
+            active: true,
+            fields: map(fields),
+            raw: Value::Null,
+        }
+    }
+
+    /// One email in two cases, one phone number in two formats: the same value for the
+    /// planner (`ghl_differences`, what a peer change sends) and for the contact detail
+    /// (`differing_targets`, its `≠` rows), which asks the same function.
+    #[test]
+    fn a_reformatted_phone_or_an_email_in_another_case_is_no_difference_in_either_place() {
+        let mapping = Mapping::builtin("repsly").expect("built-in mapping");
+        let entity = mapping.entity(KIND).expect("contact mapping");
+        let keys = ["city", "companyName", "email", "phone", "source"].map(String::from);
+        let mapped = map(json!({
+            "email": "Ann.Lee@Example.ORG", "phone": "+14155550123", "city": "Miami",
+            "source": "repsly",
+        }));
+        let ghl_read = map(json!({
+            "email": "ann.lee@example.org", "phone": "(415) 555-0123", "city": "Miami",
+            "source": "public api",
+        }));
+        assert_eq!(ghl_differences(entity, &mapped, &ghl_read), Map::new());
+        let moved = map(json!({"email": "ann.lee@example.org", "city": "Boston"}));
+        let mut differing: Vec<String> = ghl_differences(entity, &mapped, &moved)
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        differing.sort();
+        assert_eq!(differing, ["city", "phone"]);
+
+        let record = client(json!({
+            "Name": "Acme", "Email": "ANN.LEE@EXAMPLE.ORG", "Phone": "415-555-0123",
+            "City": "Miami",
+        }));
+        let ghl_json = json!({
+            "id": "g1", "companyName": "Acme", "email": "ann.lee@example.org",
+            "phone": "+14155550123", "city": "Miami", "source": "public api",
+        });
+        let targets = differing_targets(entity, &record, &ghl_json, &keys);
+        assert!(
+            !targets
+                .iter()
+                .any(|t| t == "email" || t == "phone" || t == "city"),
+            "{targets:?}"
+        );
+        let elsewhere = json!({
+            "id": "g1", "companyName": "Acme", "email": "ann.lee@example.org",
+            "phone": "+14155550124", "city": "Miami",
+        });
+        let targets = differing_targets(entity, &record, &elsewhere, &keys);
+        assert!(targets.iter().any(|t| t == "phone"), "{targets:?}");
+        assert!(!targets.iter().any(|t| t == "email"), "{targets:?}");
     }
 }

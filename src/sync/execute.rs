@@ -4,6 +4,7 @@
 
 use super::context::{SyncContext, SyncError};
 use super::mapping::EntityMapping;
+use super::reason::ReasonCode;
 use super::send::{SendError, Sent, reconcile, send};
 use crate::ghl::ErrorClass;
 use crate::store::{
@@ -355,6 +356,7 @@ impl Executor<'_> {
                     message: format!("GHL contact {target} as read could not be compared: {err}"),
                     trace_id: None,
                     reason: None,
+                    field: None,
                 })?;
                 Ok(Some(super::send::project(&json, &self.ghl_keys(op))))
             }
@@ -391,6 +393,7 @@ impl Executor<'_> {
                         ),
                         trace_id: None,
                         reason: None,
+                        field: None,
                     })?
                     .filter(|baseline| baseline.ghl_hash == planned);
                 Ok(ghl_holds_update(
@@ -620,6 +623,13 @@ impl Executor<'_> {
         if let (true, Some(source)) = (op.source.is_null(), deferred) {
             op.source = source.to_value();
         }
+        // The one place a failed write gets its reason code: from the error's own data.
+        let mut err = err;
+        err.reason = Some(
+            ReasonCode::classify(&err, op.direction)
+                .as_str()
+                .to_string(),
+        );
         let (state, ended, outcome) = next_state(&op, &err, now, &self.ctx.settings.retry_ladder);
         op.state = state;
         op.error = Some(err.clone());
@@ -690,6 +700,7 @@ fn failpoint_error(op: &Operation, what: &str, reached: bool) -> SendError {
         message: format!("test failpoint: {what}"),
         trace_id: None,
         reason: None,
+        field: None,
     })
 }
 
@@ -728,6 +739,9 @@ fn refused_twice(result: Result<Sent, SendError>) -> Result<Sent, SendError> {
 fn lookup_failed(err: SendError) -> OpError {
     let mut err = failed(err);
     err.class = ErrorClass::Ambiguous;
+    // Whatever the lookup met, the write's own outcome is what is unknown.
+    err.reason = None;
+    err.field = None;
     err.message = format!(
         "the write may have landed, and looking for it failed: {}",
         err.message
@@ -854,6 +868,7 @@ mod tests {
             message: "x".into(),
             trace_id: None,
             reason: None,
+            field: None,
         }
     }
 

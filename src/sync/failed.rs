@@ -4,6 +4,7 @@
 
 use super::context::{SyncContext, SyncError};
 use super::execute::{Bookkeeping, Ended};
+use super::reason::ReasonCode;
 use super::run::{Driver, Run, RunOptions};
 use crate::ghl::ErrorClass;
 use crate::peers::{EntityKind, PeerRecord};
@@ -57,19 +58,33 @@ impl Selection {
             Selection::All => true,
             Selection::Ids(ids) => ids.contains(&op.id),
             Selection::Class(class) => op.error.as_ref().is_some_and(|e| e.class == *class),
-            Selection::Reason(code) => reason_code(op) == code,
+            Selection::Reason(code) => reason_code(op) == *code,
         }
     }
 }
 
-/// The stable code a failure is filed under: the reason the planner or the send recorded, else
-/// its error class (`unknown` when no error was recorded). Screens group and filter by it, and
-/// `failures retry --reason` takes it.
-pub fn reason_code(op: &Operation) -> &str {
+/// The stable code a failure is filed under (`reason::ReasonCode`): the one recorded with its
+/// error, else (an operation recorded before every failure had one) the finest its error's data
+/// gives, from its class. Screens group and filter by it, and `failures retry --reason` takes it.
+/// The one accessor of an operation's code: screens, the CLI and `select` ask it, never
+/// `OpError::reason` directly.
+pub fn reason_code(op: &Operation) -> ReasonCode {
     match &op.error {
-        Some(error) => error.reason.as_deref().unwrap_or(error.class.as_str()),
-        None => "unknown",
+        Some(error) => ReasonCode::classify(error, op.direction),
+        // Every failure is recorded with its error; one without has nothing to act on but
+        // time, like a transient one.
+        None => ReasonCode::Transient,
     }
+}
+
+/// The field the failure's refusal named, if any (`OpError::field`).
+pub fn reason_field(op: &Operation) -> Option<&str> {
+    op.error.as_ref().and_then(|error| error.field.as_deref())
+}
+
+/// What to do about a failure, in one sentence: its reason's advice, naming the field.
+pub fn reason_advice(op: &Operation) -> String {
+    reason_code(op).advice(reason_field(op))
 }
 
 /// Manual retry of a selection (the console's and `ghlsync failures retry`'s path). Each

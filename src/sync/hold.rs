@@ -5,7 +5,8 @@
 //! it comes back by itself once the other record syncs.
 
 use super::context::SyncError;
-use super::run::Run;
+use super::reason::ReasonCode;
+use super::run::{PlannedChange, PlannedFailure, Run};
 use crate::ghl::ErrorClass;
 use crate::peers::EntityKind;
 use crate::store::{Action, Direction, LogEntry, OpError, OpState, Operation, Outcome};
@@ -34,14 +35,15 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The stable code: screens filter by it, and `failures retry --reason` takes it.
-    pub fn code(&self) -> &'static str {
+    /// The stable code (`reason::ReasonCode`): screens filter by it, and `failures retry
+    /// --reason` takes it.
+    pub fn code(&self) -> ReasonCode {
         match self {
-            Reason::NoMatchKey => "no_match_key",
-            Reason::ParentNotSynced { .. } => "parent_not_synced",
-            Reason::SamePersonPending { .. } => "same_person_pending",
-            Reason::TargetHasPerson { .. } => "target_has_person",
-            Reason::Duplicate { .. } => "duplicate",
+            Reason::NoMatchKey => ReasonCode::NoMatchKey,
+            Reason::ParentNotSynced { .. } => ReasonCode::ParentNotSynced,
+            Reason::SamePersonPending { .. } => ReasonCode::SamePersonPending,
+            Reason::TargetHasPerson { .. } => ReasonCode::TargetHasPerson,
+            Reason::Duplicate { .. } => ReasonCode::Duplicate,
         }
     }
 
@@ -88,6 +90,20 @@ pub struct Held<'r> {
 }
 
 impl Run<'_> {
+    /// A dry run's entry for a record it would hold back: its reason, in the plan.
+    fn plan_held(&self, kind: EntityKind, direction: Direction, source_id: &str, error: &OpError) {
+        self.add_to_plan(PlannedChange {
+            kind,
+            direction,
+            action: Action::Create,
+            source_id: source_id.to_string(),
+            target_id: None,
+            diff: Map::new(),
+            fields: Map::new(),
+            failure: Some(PlannedFailure::of(error, direction)),
+        });
+    }
+
     /// Puts a record in the failed queue without sending anything. A record already held for
     /// the same reason stays as it is (no new operation each run).
     pub(super) fn hold(&self, held: Held<'_>) -> Result<(), SyncError> {
@@ -111,7 +127,8 @@ impl Run<'_> {
             status: None,
             message: message.clone(),
             trace_id: None,
-            reason: Some(reason.code().to_string()),
+            reason: Some(reason.code().as_str().to_string()),
+            field: None,
         };
         let replayed = self.take_replayed(direction, kind, source_id);
         let is_replayed = replayed.is_some();
@@ -125,6 +142,9 @@ impl Run<'_> {
                         && op.error.as_ref().map(|e| &e.message) == Some(&message) =>
                 {
                     self.count(Action::Create, Outcome::Queued);
+                    if self.dry_run {
+                        self.plan_held(kind, direction, source_id, &error);
+                    }
                     return Ok(());
                 }
                 // Held before for another reason: the same operation says the new one.
@@ -137,10 +157,29 @@ impl Run<'_> {
                 None => None,
             },
         };
-        self.count(Action::Create, outcome);
         if self.dry_run {
+            // A child whose contact this dry run plans to write waits for nothing in a real run.
+            let contact_planned = reason.code() == ReasonCode::ParentNotSynced
+                && parent_id.as_deref().is_some_and(|p| self.plans_contact(p));
+            if contact_planned {
+                self.count(Action::Create, Outcome::DryRun);
+                self.add_to_plan(PlannedChange {
+                    kind,
+                    direction,
+                    action: Action::Create,
+                    source_id: source_id.to_string(),
+                    target_id: None,
+                    diff: Map::new(),
+                    fields: Map::new(),
+                    failure: None,
+                });
+            } else {
+                self.count(Action::Create, outcome);
+                self.plan_held(kind, direction, source_id, &error);
+            }
             return Ok(());
         }
+        self.count(Action::Create, outcome);
         let now = Utc::now();
         let op = match earlier {
             Some(mut op) => {

@@ -288,6 +288,7 @@ impl Run<'_> {
                         message: err.to_string(),
                         trace_id: None,
                         reason: None,
+                        field: None,
                     })?;
                     Ok(Some(Again::Ghl(op.source_id.clone())))
                 }

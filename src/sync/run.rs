@@ -10,9 +10,10 @@
 use super::context::{SyncContext, SyncError};
 use super::execute::{Ended, Executor, Outbound};
 use super::failed::RetryMode;
+use super::reason::ReasonCode;
 use super::send::Sent;
 use crate::peers::EntityKind;
-use crate::store::{Action, Baseline, Direction, Operation, Outcome, RunRecord};
+use crate::store::{Action, Baseline, Direction, OpError, Operation, Outcome, RunRecord};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -57,7 +58,40 @@ pub struct PlannedChange {
     pub source_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_id: Option<String>,
+    /// Field → [before, after], in GHL's field names.
     pub diff: Map<String, Value>,
+    /// A write to the peer: what it writes, in the peer's field names.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub fields: Map<String, Value>,
+    /// A record that would fail: held back by the planner, or refused by the checks made
+    /// before any request (`send::check_locally`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<PlannedFailure>,
+}
+
+/// Why a planned write would fail, as the failed queue would file it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedFailure {
+    pub reason: ReasonCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What to do (`ReasonCode::advice`).
+    pub advice: String,
+    /// The failure's own message.
+    pub message: String,
+}
+
+impl PlannedFailure {
+    /// `err`, met by a write in `direction`, classified as `record_failure` would file it.
+    pub fn of(err: &OpError, direction: Direction) -> PlannedFailure {
+        let reason = ReasonCode::classify(err, direction);
+        PlannedFailure {
+            reason,
+            field: err.field.clone(),
+            advice: reason.advice(err.field.as_deref()),
+            message: err.message.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -224,6 +258,22 @@ impl<'a> Run<'a> {
 
     pub(super) fn surveys(&self) -> MutexGuard<'_, Surveys> {
         self.surveys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a change to a dry run's plan.
+    pub(super) fn add_to_plan(&self, change: PlannedChange) {
+        self.tally().plan.push(change);
+    }
+
+    /// Whether this dry run plans peer contact `peer_id` to be written to GHL without failing:
+    /// a real run would link it, so its children would not wait for it.
+    pub(super) fn plans_contact(&self, peer_id: &str) -> bool {
+        self.tally().plan.iter().any(|change| {
+            change.kind == EntityKind::Contact
+                && change.direction == Direction::ToGhl
+                && change.source_id == peer_id
+                && change.failure.is_none()
+        })
     }
 
     fn tally(&self) -> MutexGuard<'_, Tally> {
@@ -519,7 +569,27 @@ impl<'a> Run<'a> {
         }
         self.tally().writes += 1;
         if self.dry_run {
-            self.count(out.action, Outcome::DryRun);
+            let failure = super::send::check_locally(
+                self.ctx,
+                out.kind,
+                out.direction,
+                out.action,
+                out.target_id.as_deref(),
+                &out.source_id,
+                &out.payload,
+            )
+            .err()
+            .map(|err| PlannedFailure::of(&err, out.direction));
+            let outcome = if failure.is_some() {
+                Outcome::Failed
+            } else {
+                Outcome::DryRun
+            };
+            self.count(out.action, outcome);
+            let fields = match out.direction {
+                Direction::ToPeer => out.payload.as_object().cloned().unwrap_or_default(),
+                Direction::ToGhl => Map::new(),
+            };
             self.tally().plan.push(PlannedChange {
                 kind: out.kind,
                 direction: out.direction,
@@ -527,6 +597,8 @@ impl<'a> Run<'a> {
                 source_id: out.source_id,
                 target_id: out.target_id,
                 diff: out.book.diff,
+                fields,
+                failure,
             });
             return Ok(None);
         }
@@ -549,6 +621,8 @@ impl<'a> Run<'a> {
                 source_id: out.source_id,
                 target_id: out.target_id,
                 diff: out.book.diff,
+                fields: Map::new(),
+                failure: None,
             });
             return Ok(());
         }

@@ -4,9 +4,10 @@
 
 use super::context::SyncContext;
 use super::identity::{child_key, instant};
+use super::reason::{ReasonCode, field_in_ghl_message};
 use crate::ghl::models::{
-    AppointmentCreateDto, AppointmentEditDto, CreateTaskParams, NotesDto, UpdateContactDto,
-    UpdateNoteDto, UpdateTaskBody, UpsertContactDto,
+    AppointmentCreateDto, AppointmentEditDto, CreateTaskParams, ErrorMessage, NotesDto,
+    UpdateContactDto, UpdateNoteDto, UpdateTaskBody, UpsertContactDto,
 };
 use crate::ghl::{ErrorClass, GhlError};
 use crate::peers::{EntityKind, PeerError, PeerRecord};
@@ -43,14 +44,28 @@ pub enum SendError {
     Failed(OpError),
 }
 
+/// A GHL failure as an operation's error. The field a refusal names is kept from GHL's own
+/// message list (or the local DTO check's unknown fields), so the failure's reason code
+/// (`reason::ReasonCode::classify`, applied where the failure is recorded) can say which.
 impl From<GhlError> for SendError {
     fn from(err: GhlError) -> Self {
+        let field = match &err {
+            GhlError::InvalidBody { unknown_fields, .. } => unknown_fields.first().cloned(),
+            _ => err.ghl_message().and_then(|message| match message {
+                ErrorMessage::Text(text) => field_in_ghl_message(text),
+                ErrorMessage::List(items) => {
+                    items.iter().find_map(|item| field_in_ghl_message(item))
+                }
+                ErrorMessage::Other(_) => None,
+            }),
+        };
         SendError::Failed(OpError {
             class: err.class(),
             status: err.status(),
             message: err.to_string(),
             trace_id: err.trace_id().map(str::to_string),
             reason: None,
+            field,
         })
     }
 }
@@ -63,17 +78,27 @@ impl From<PeerError> for SendError {
             message: err.to_string(),
             trace_id: None,
             reason: None,
+            field: err.field().map(str::to_string),
         })
     }
 }
 
-fn local(class: ErrorClass, message: String) -> SendError {
+/// GHL holds the person twice, so the write cannot reach the one contact it is for.
+fn duplicate_in_ghl(message: String) -> SendError {
+    let SendError::Failed(mut err) = local(ErrorClass::Validation, message, None);
+    err.reason = Some(ReasonCode::Duplicate.as_str().to_string());
+    SendError::Failed(err)
+}
+
+/// A write refused here before any request; `field` when the refusal is about one.
+fn local(class: ErrorClass, message: String, field: Option<String>) -> SendError {
     SendError::Failed(OpError {
         class,
         status: None,
         message,
         trace_id: None,
         reason: None,
+        field,
     })
 }
 
@@ -86,6 +111,7 @@ fn dto<T: DeserializeOwned>(payload: &Value, name: &str) -> Result<T, SendError>
                 "the mapping produced {} which {name} does not accept; fix the mapping",
                 unknown.join(", ")
             ),
+            unknown.first().cloned(),
         ));
     }
     // Straight from the borrowed value: no copy of the payload.
@@ -93,16 +119,20 @@ fn dto<T: DeserializeOwned>(payload: &Value, name: &str) -> Result<T, SendError>
         local(
             ErrorClass::Validation,
             format!("the mapped record does not fit {name}: {err}"),
+            None,
         )
     })
 }
 
 fn required<'a>(value: &'a Option<String>, what: &str) -> Result<&'a str, SendError> {
     value.as_deref().ok_or_else(|| {
-        local(
+        let SendError::Failed(mut err) = local(
             ErrorClass::Validation,
             format!("no {what}: the parent record is not synced yet"),
-        )
+            None,
+        );
+        err.reason = Some(ReasonCode::ParentNotSynced.as_str().to_string());
+        SendError::Failed(err)
     })
 }
 
@@ -250,6 +280,7 @@ async fn send_to_ghl(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErro
         (kind, action) => Err(local(
             ErrorClass::ScopeOrConfig,
             format!("ghlsync cannot {} a {kind} in GHL", action.as_str()),
+            None,
         )),
     }
 }
@@ -316,13 +347,10 @@ async fn update_contact(
             }
         }
         let Some((field, value)) = key else {
-            return Err(local(
-                ErrorClass::Validation,
-                format!(
-                    "GHL contact {id} shares its email and phone with another contact (or has neither), so its {} cannot be updated (PUT does not accept it, and an upsert would reach the other contact); merge the duplicates in GHL, then retry",
-                    UPSERT_ONLY.join("/")
-                ),
-            ));
+            return Err(duplicate_in_ghl(format!(
+                "GHL contact {id} shares its email and phone with another contact (or has neither), so its {} cannot be updated (PUT does not accept it, and an upsert would reach the other contact); merge the duplicates in GHL, then retry",
+                UPSERT_ONLY.join("/")
+            )));
         };
         body.insert(field.into(), Value::from(value));
         let wanted = body.clone();
@@ -350,18 +378,15 @@ async fn update_contact(
             Err(err) => return Err(err.into()),
         };
         if answer.contact.id != id {
-            return Err(local(
-                ErrorClass::Validation,
-                format!(
-                    "GHL matched contact {} instead of {id} when updating its company name; GHL holds duplicates of this email/phone — merge them in GHL, then retry",
-                    answer.contact.id
-                ),
-            ));
+            return Err(duplicate_in_ghl(format!(
+                "GHL matched contact {} instead of {id} when updating its company name; GHL holds duplicates of this email/phone — merge them in GHL, then retry",
+                answer.contact.id
+            )));
         }
         latest = Some(answer.contact);
     }
     let contact =
-        latest.ok_or_else(|| local(ErrorClass::Decode, "GHL answered no contact".into()))?;
+        latest.ok_or_else(|| local(ErrorClass::Decode, "GHL answered no contact".into(), None))?;
     Ok(sent_ghl(contact.id.clone(), &contact, payload))
 }
 
@@ -380,13 +405,10 @@ async fn update_by_upsert(
     upsert.location_id = Some(ctx.ghl.location_id().to_string());
     let answer = ctx.ghl.upsert_contact(&upsert).await?;
     if answer.contact.id != id {
-        return Err(local(
-            ErrorClass::Validation,
-            format!(
-                "GHL matched contact {} instead of {id} by its {} when updating it; GHL holds duplicates of it — merge them in GHL, then retry",
-                answer.contact.id, key.field
-            ),
-        ));
+        return Err(duplicate_in_ghl(format!(
+            "GHL matched contact {} instead of {id} by its {} when updating it; GHL holds duplicates of it — merge them in GHL, then retry",
+            answer.contact.id, key.field
+        )));
     }
     Ok(sent_ghl(
         answer.contact.id.clone(),
@@ -395,17 +417,59 @@ async fn update_by_upsert(
     ))
 }
 
-async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendError> {
-    let id = op.target_id.clone().unwrap_or_else(|| op.source_id.clone());
-    let record = PeerRecord {
-        kind: op.kind,
-        id,
+/// The record a write to the peer sends: the payload, under the target's id (a create's is the
+/// GHL id it comes from).
+fn peer_write(
+    kind: EntityKind,
+    action: Action,
+    target_id: Option<&str>,
+    source_id: &str,
+    payload: &Value,
+) -> PeerRecord {
+    PeerRecord {
+        kind,
+        id: target_id.unwrap_or(source_id).to_string(),
         parent_id: None,
         updated_at: None,
-        active: op.action != Action::Delete,
-        fields: op.payload.as_object().cloned().unwrap_or_default(),
+        active: action != Action::Delete,
+        fields: payload.as_object().cloned().unwrap_or_default(),
         raw: Value::Null,
+    }
+}
+
+/// What a dry run can know of a write's fate without sending it: the checks made here before
+/// any request (a peer's required fields, a GHL contact body GHL's DTO would refuse). `Err`
+/// is the failure the write would meet, as a real send records it.
+pub fn check_locally(
+    ctx: &SyncContext,
+    kind: EntityKind,
+    direction: Direction,
+    action: Action,
+    target_id: Option<&str>,
+    source_id: &str,
+    payload: &Value,
+) -> Result<(), OpError> {
+    let checked = match (direction, kind, action) {
+        (Direction::ToPeer, _, Action::Create | Action::Update) => ctx
+            .peer
+            .check(&peer_write(kind, action, target_id, source_id, payload))
+            .map_err(SendError::from),
+        (Direction::ToGhl, EntityKind::Contact, Action::Create) => {
+            dto::<UpsertContactDto>(payload, "UpsertContactDto").map(|_| ())
+        }
+        _ => Ok(()),
     };
+    checked.map_err(|SendError::Failed(err)| err)
+}
+
+async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendError> {
+    let record = peer_write(
+        op.kind,
+        op.action,
+        op.target_id.as_deref(),
+        &op.source_id,
+        &op.payload,
+    );
     let outcome = ctx.peer.upsert(&record).await?;
     // Read the write back: peers normalise and add fields, and the baseline must hold what the
     // next read will see, or the next run would take our own write for a change (an echo).
@@ -478,6 +542,7 @@ pub async fn reconcile(ctx: &SyncContext, op: &Operation) -> Result<Option<Sent>
                 local(
                     ErrorClass::Transient,
                     format!("reading the id links before adopting a record: {err}"),
+                    None,
                 )
             })?;
         if owner.is_none_or(|owner| owner == op.source_id) {
@@ -517,4 +582,88 @@ fn values<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
         .into_iter()
         .filter_map(|item| serde_json::to_value(item).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ghl::error::{ApiError, RequestContext};
+
+    fn refusal(status: u16, class: ErrorClass, message: ErrorMessage) -> OpError {
+        let err = GhlError::Api(Box::new(ApiError {
+            ctx: RequestContext {
+                method: "POST".into(),
+                path: "/contacts/upsert".into(),
+            },
+            status,
+            class,
+            summary: message.to_string(),
+            message: Some(message),
+            trace_id: Some("trace".into()),
+            hint: None,
+        }));
+        let SendError::Failed(op_error) = SendError::from(err);
+        op_error
+    }
+
+    /// The field comes from GHL's own message list, so the failure is filed under it; a
+    /// refusal naming none is GHL's refusal of the data.
+    #[test]
+    fn a_ghl_refusal_keeps_the_field_its_messages_name() {
+        let named = refusal(
+            422,
+            ErrorClass::Validation,
+            ErrorMessage::List(vec![
+                "The request is invalid".into(),
+                "email must be an email".into(),
+            ]),
+        );
+        assert_eq!(named.field.as_deref(), Some("email"));
+        assert_eq!(
+            ReasonCode::classify(&named, Direction::ToGhl),
+            ReasonCode::GhlRejectedField
+        );
+        let unnamed = refusal(
+            400,
+            ErrorClass::Validation,
+            ErrorMessage::Text("This contact is a duplicate".into()),
+        );
+        assert_eq!(unnamed.field, None);
+        assert_eq!(
+            ReasonCode::classify(&unnamed, Direction::ToGhl),
+            ReasonCode::GhlRejected
+        );
+        let gone = refusal(
+            404,
+            ErrorClass::NotFound,
+            ErrorMessage::Text("Contact not found".into()),
+        );
+        assert_eq!(
+            ReasonCode::classify(&gone, Direction::ToGhl),
+            ReasonCode::TargetGone
+        );
+    }
+
+    /// A body the mapping shaped into something GHL's DTO lacks is refused locally, naming the
+    /// field; a missing parent id is the parent's, not the data's.
+    #[test]
+    fn local_refusals_are_filed_under_the_field_or_the_parent() {
+        let Err(SendError::Failed(err)) =
+            dto::<UpsertContactDto>(&serde_json::json!({"favouriteColour": "red"}), "Upsert")
+        else {
+            panic!("refused");
+        };
+        assert_eq!(err.field.as_deref(), Some("favouriteColour"));
+        assert_eq!(
+            ReasonCode::classify(&err, Direction::ToGhl),
+            ReasonCode::GhlRejectedField
+        );
+        let Err(SendError::Failed(err)) = required(&None, "GHL contact id") else {
+            panic!("refused");
+        };
+        assert_eq!(
+            ReasonCode::classify(&err, Direction::ToGhl),
+            ReasonCode::ParentNotSynced
+        );
+    }
 }

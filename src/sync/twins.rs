@@ -364,6 +364,7 @@ impl Run<'_> {
         };
         let ghl_fields = project(&ghl_json, &keys);
         let agreed = normalise(&ghl_fields);
+        // Adopting stamps the mapping's constants too (`source`): the record is the peer's.
         let mut changed = changed_fields(&peer_fields, &agreed);
         // A match key another GHL contact holds too stays as it is: a PUT carrying it is refused
         // as a duplicate, and GHL's upsert leaves such a phone off the contact it matched by

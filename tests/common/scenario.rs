@@ -273,6 +273,7 @@ pub fn queue_summary(store: &Store) -> BTreeSet<String> {
                 message: String::new(),
                 trace_id: None,
                 reason: None,
+                field: None,
             });
             format!(
                 "{} {} {} {} {} {}",

@@ -40,11 +40,12 @@ pub fn command_for(request: &Request) -> Command {
         },
         Request::Mapping => Command::Mapping,
         Request::MappingCheck { text, .. } => Command::MappingCheck { text },
-        Request::MappingPreview { text, target, .. } => match target {
-            PreviewTarget::Peer(peer_id) => Command::MappingPreview { text, peer_id },
-            // Merge point: the engine's `mapping_preview` takes a GHL contact id on the
-            // reasons branch; until then only the text is checked (`perform` says why).
-            PreviewTarget::Ghl(_) => Command::MappingCheck { text },
+        Request::MappingPreview { text, target, .. } => Command::MappingPreview {
+            text,
+            record: match target {
+                PreviewTarget::Peer(id) => crate::sync::RecordRef::Peer(id),
+                PreviewTarget::Ghl(id) => crate::sync::RecordRef::Ghl(id),
+            },
         },
         Request::SaveMapping { text } => Command::SaveMapping { text },
         Request::UndoMapping => Command::UndoMapping,
@@ -96,13 +97,14 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
                 problem,
             }
         }
-        (Request::MappingPreview { generation, .. }, Reply::MappingPreview { rows, problem }) => {
-            Answer::MappingPreview {
-                generation: *generation,
-                rows,
-                problem,
-            }
-        }
+        (
+            Request::MappingPreview { generation, .. },
+            Reply::MappingPreview { rows, problem, .. },
+        ) => Answer::MappingPreview {
+            generation: *generation,
+            rows,
+            problem,
+        },
         (Request::UndoMapping, Reply::MappingSaved { version }) => Answer::MappingSaved {
             version,
             undo: true,
@@ -117,19 +119,6 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
 
 /// Runs one request against the engine and returns the answer (for tests and the runner).
 pub async fn perform(engine: &EngineHandle, request: &Request) -> Answer {
-    if let Request::MappingPreview {
-        target: PreviewTarget::Ghl(id),
-        ..
-    } = request
-    {
-        return Answer::Failed {
-            request: request.label(),
-            class: "unsupported".into(),
-            message: format!(
-                "this engine previews peer records only; GHL contact {id} needs the GHL → peer preview"
-            ),
-        };
-    }
     match engine.call(command_for(request)).await {
         Ok(reply) => answer_for(request, reply),
         Err(err) => Answer::Failed {

@@ -131,7 +131,7 @@ impl FailuresState {
         // Under a class, the failures with no reason of their own (their code is the class's
         // name) come first, straight under the class's header; then each reason's group.
         let key = |op: &Operation| {
-            let (class, reason) = (class_of(op), reason_code(op));
+            let (class, reason) = (class_of(op), reason_code(op).as_str());
             (class, reason != class, reason.to_string(), op.id)
         };
         operations.sort_by_cached_key(key);
@@ -216,7 +216,7 @@ impl FailuresState {
             rows.push(Row::Class(class, in_class));
             let end = position + in_class;
             while position < end {
-                let reason = reason_code(ops[position]);
+                let reason = reason_code(ops[position]).as_str();
                 let in_reason = ops[position..end]
                     .iter()
                     .take_while(|op| reason_code(op) == reason)
@@ -290,10 +290,13 @@ mod tests {
             headers,
             [
                 "auth 1",
+                "  auth_expired 1",
                 "transient 1",
                 "validation 5",
+                "  ghl_rejected 1",
                 "  no_match_key 2",
-                "  parent_not_synced 1"
+                "  parent_not_synced 1",
+                "  peer_rejected 1"
             ]
         );
         let failures = rows
@@ -308,7 +311,7 @@ mod tests {
         let mut state = FailuresState::default();
         state.replace(operations());
         let ids = |state: &FailuresState| state.visible_ops().map(|op| op.id).collect::<Vec<_>>();
-        assert_eq!(ids(&state), [3, 9, 12, 14, 7, 8, 20], "class, then reason");
+        assert_eq!(ids(&state), [3, 9, 12, 7, 8, 20, 14], "class, then reason");
         state.move_by(5);
         state.set_filter("NO_MATCH");
         assert_eq!(ids(&state), [7, 8], "by reason, in any case");

@@ -115,6 +115,8 @@ pub fn contact_detail() -> ContactDetail {
             "city": "Shelbyville",
         })),
         preview,
+        // Springfield in the peer, Shelbyville in GHL.
+        differences: vec!["city".into()],
         history: log_entries().into_iter().take(4).collect(),
         tasks: vec![
             Task {
@@ -175,6 +177,7 @@ pub fn ghl_only_detail() -> ContactDetail {
             "dateAdded": "2026-05-30T12:00:00Z",
         })),
         preview: Vec::new(),
+        differences: Vec::new(),
         history: vec![failed],
         tasks: Vec::new(),
         notes: Vec::new(),
@@ -300,6 +303,7 @@ pub fn operation(id: u64, class: ErrorClass, source: &str) -> Operation {
             message: "Name is required".into(),
             trace_id: Some(format!("trace-{id}")),
             reason: None,
+            field: None,
         }),
         created_at: at(id as i64),
         updated_at: at(id as i64 + 5),

@@ -92,7 +92,7 @@ pub fn retry(state: &mut AppState, target: RetryTarget, original: bool) -> Vec<E
                 Screen::Failures => state.failures.selected_op().map(reason_code),
                 _ => None,
             };
-            let Some(code) = code.map(str::to_string) else {
+            let Some(code) = code.map(|code| code.as_str().to_string()) else {
                 state.flash(
                     FlashLevel::Info,
                     "select a failure first (:failures); its reason is retried",

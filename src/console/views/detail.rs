@@ -315,10 +315,11 @@ fn diff_row<'a>(
     let current = ghl_value(detail, &row.target).unwrap_or_default();
     let (mark, style) = if row.problem.is_some() {
         ("!", theme.error())
-    } else if mapped == current {
-        ("=", theme.dim())
-    } else {
+    } else if detail.differences.contains(&row.target) {
+        // The engine's verdict (the planner's comparison), not a comparison of display text.
         ("≠", theme.warn())
+    } else {
+        ("=", theme.dim())
     };
     let mapped_text = match &row.problem {
         Some(problem) => format!("{} ({problem})", value_text(&row.before)),

@@ -7,7 +7,7 @@ use crate::console::clock::TimeStyle;
 use crate::console::state::AppState;
 use crate::console::state::failures::{Row, direction_label, record_name};
 use crate::store::Operation;
-use crate::sync::{RetryMode, reason_code};
+use crate::sync::{RetryMode, reason_advice, reason_code};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -138,7 +138,7 @@ fn render_list(state: &AppState, frame: &mut Frame, area: Rect) {
                     pad(direction_label(op.direction), DIRECTION),
                     pad(op.kind.as_str(), KIND),
                     pad(&record_label(op), record),
-                    pad(reason_code(op), REASON),
+                    pad(reason_code(op).as_str(), REASON),
                     op.attempts
                 );
                 if wide {
@@ -196,17 +196,29 @@ fn render_preview(state: &AppState, frame: &mut Frame, area: Rect) {
         .and_then(|e| e.status)
         .map_or(String::new(), |s| format!("{s} "));
     let message = error.map_or("no error recorded", |e| e.message.as_str());
-    let mut rows = wrap(&format!("{status}{message}"), width);
+    // What to do comes first: the reason's advice (naming the field), then what was answered.
+    let advice = what_to_do(op);
+    let mut rows: Vec<(String, Style)> = wrap(&advice, width)
+        .into_iter()
+        .map(|row| (row, theme.warn()))
+        .collect();
+    if advice != message {
+        rows.extend(
+            wrap(&format!("{status}{message}"), width)
+                .into_iter()
+                .map(|row| (row, theme.error())),
+        );
+    }
     let room = usize::from(inner.height).saturating_sub(1);
     if rows.len() > room {
         rows.truncate(room);
-        if let Some(last) = rows.last_mut() {
+        if let Some((last, _)) = rows.last_mut() {
             *last = format!("{}…", clip(last, width.saturating_sub(1)));
         }
     }
     let mut lines: Vec<Line> = rows
         .into_iter()
-        .map(|row| Line::from(Span::styled(format!(" {row}"), theme.error())))
+        .map(|(row, style)| Line::from(Span::styled(format!(" {row}"), style)))
         .collect();
     let trace = error
         .and_then(|e| e.trace_id.as_deref())
@@ -223,4 +235,15 @@ fn render_preview(state: &AppState, frame: &mut Frame, area: Rect) {
         theme.dim(),
     )));
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The reason's advice for a failure, and whether a mapping fix can clear it.
+pub fn what_to_do(op: &Operation) -> String {
+    let code = reason_code(op);
+    let advice = reason_advice(op);
+    if code.fixable_by_mapping() {
+        format!("{advice} (a mapping fix can clear it)")
+    } else {
+        advice
+    }
 }

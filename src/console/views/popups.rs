@@ -385,7 +385,8 @@ fn failure_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
         text,
     );
     add("class", class_of(op), text);
-    add("reason", reason_code(op), theme.warn());
+    add("reason", reason_code(op).as_str(), theme.warn());
+    add("to do", &super::failures::what_to_do(op), theme.warn());
     add(
         "message",
         error.map_or("—", |e| e.message.as_str()),

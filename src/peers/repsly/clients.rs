@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::errors::{Class, error};
+use super::errors::{Class, error, field_error};
 use super::settings::RepslySettings;
 use crate::peers::{EntityKind, PeerError, PeerRecord};
 
@@ -101,7 +101,13 @@ pub(crate) fn import_body(
             )));
         }
         (Some(code), _) | (None, Some(code)) => code.to_string(),
-        (None, None) => return Err(invalid("Code is required (Repsly's upsert key)".into())),
+        (None, None) => {
+            return Err(field_error(
+                operation,
+                "Code",
+                "Code is required (Repsly's upsert key)",
+            ));
+        }
     };
     if code.chars().count() > MAX_CODE_LEN {
         return Err(invalid(format!(
@@ -115,7 +121,11 @@ pub(crate) fn import_body(
         .map(str::trim)
         .unwrap_or("");
     if name.is_empty() {
-        return Err(invalid(format!("Name is required (client {code:?})")));
+        return Err(field_error(
+            operation,
+            "Name",
+            format!("Name is required (client {code:?})"),
+        ));
     }
     let mut body = Map::new();
     for key in IMPORT_FIELDS {
@@ -215,8 +225,10 @@ mod tests {
         let err = import_body(&record("", json!({"Name": "Acme"})), &settings, op).unwrap_err();
         assert_eq!(err.class(), ErrorClass::Validation);
         assert!(err.to_string().contains("Code is required"), "{err}");
+        assert_eq!(err.field(), Some("Code"));
         let err = import_body(&record("C-1", json!({"Name": "  "})), &settings, op).unwrap_err();
         assert!(err.to_string().contains("Name is required"), "{err}");
+        assert_eq!(err.field(), Some("Name"), "the refusal names the field");
         let err = import_body(
             &record("C-1", json!({"Code": "C-2", "Name": "A"})),
             &settings,

@@ -40,6 +40,7 @@ pub(crate) fn error(class: Class, operation: &str, detail: impl Into<String>) ->
             peer,
             operation,
             detail,
+            field: None,
         },
         Class::NotFound => PeerError::NotFound {
             peer,
@@ -51,6 +52,17 @@ pub(crate) fn error(class: Class, operation: &str, detail: impl Into<String>) ->
             operation,
             detail,
         },
+    }
+}
+
+/// A refusal about one field (`field` required and empty, or invalid): the failed queue files it
+/// under that field (`sync::reason`).
+pub(crate) fn field_error(operation: &str, field: &str, detail: impl Into<String>) -> PeerError {
+    PeerError::Validation {
+        peer: PEER.to_string(),
+        operation: operation.to_string(),
+        detail: detail.into(),
+        field: Some(field.to_string()),
     }
 }
 
@@ -92,7 +104,39 @@ pub(crate) fn from_answer(
     password: &str,
 ) -> PeerError {
     let detail = format!("HTTP {status}: {}", body_message(body, password));
-    error(class_of_status(status, write), operation, detail)
+    match error(class_of_status(status, write), operation, detail) {
+        PeerError::Validation {
+            peer,
+            operation,
+            detail,
+            ..
+        } => PeerError::Validation {
+            peer,
+            operation,
+            detail,
+            field: refused_field(body),
+        },
+        other => other,
+    }
+}
+
+/// The field a Repsly refusal is about: the first key of ASP.NET's `ModelState`
+/// (`client.Name` → `Name`), else a `Message` of the form `Name is required`.
+fn refused_field(body: &[u8]) -> Option<String> {
+    let json: Value = serde_json::from_slice(body).ok()?;
+    let object = json.as_object()?;
+    let from_state = object
+        .get("ModelState")
+        .and_then(Value::as_object)
+        .and_then(|state| state.keys().next())
+        .map(|key| key.rsplit('.').next().unwrap_or(key).to_string())
+        .filter(|key| !key.is_empty());
+    from_state.or_else(|| {
+        ["Message", "message"]
+            .iter()
+            .find_map(|name| object.get(*name).and_then(Value::as_str))
+            .and_then(crate::sync::reason::field_in_peer_message)
+    })
 }
 
 /// What a body says, briefly: `Message` (with a non-zero `Code` and ASP.NET `ModelState`) of a
@@ -253,6 +297,26 @@ mod tests {
         assert_eq!(
             body_message(model_state, "pw"),
             "The request is invalid. (Code too long)"
+        );
+    }
+
+    /// A refusal naming a field (ASP.NET's `ModelState` key, or `Name is required`) keeps it, so
+    /// the failed queue files it under that field.
+    #[test]
+    fn a_refusal_keeps_the_field_it_names() {
+        let model_state =
+            br#"{"Message":"The request is invalid.","ModelState":{"client.Name":["required"]}}"#;
+        let err = from_answer(400, model_state, true, "POST import/client", "pw");
+        assert_eq!(err.field(), Some("Name"));
+        let message = br#"{"Code": 3, "Message": "Name is required"}"#;
+        let err = from_answer(400, message, true, "POST import/client", "pw");
+        assert_eq!(err.field(), Some("Name"));
+        let other = br#"{"Code": 3, "Message": "Code too long"}"#;
+        let err = from_answer(400, other, true, "POST import/client", "pw");
+        assert_eq!(err.field(), None);
+        assert_eq!(
+            from_answer(500, message, false, "GET x", "pw").field(),
+            None
         );
     }
 

@@ -281,7 +281,31 @@ impl Peer for RepslyPeer {
     /// asynchronous job polled to its end. Both upsert by their code, so repeating a write is
     /// safe; a write whose outcome is unknown is still `Ambiguous` for the engine to reconcile.
     async fn upsert(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
-        let (route, (id, body)) = match record.kind {
+        let (route, (id, body)) = self.import_request(record)?;
+        let (job, status) = self.import(route, &body).await?;
+        Ok(WriteOutcome {
+            id,
+            created: status.rows_inserted > 0,
+            reference: Some(job),
+        })
+    }
+
+    fn check(&self, record: &PeerRecord) -> Result<(), PeerError> {
+        self.import_request(record).map(|_| ())
+    }
+
+    fn health(&self) -> crate::peers::PeerHealth {
+        self.http.health.snapshot()
+    }
+}
+
+impl RepslyPeer {
+    /// The import route and body for a write, checked locally (`upsert` and `check`).
+    fn import_request(
+        &self,
+        record: &PeerRecord,
+    ) -> Result<(&'static str, (String, Value)), PeerError> {
+        Ok(match record.kind {
             EntityKind::Contact => (
                 "client",
                 clients::import_body(record, &self.settings, "POST import/client")?,
@@ -301,17 +325,7 @@ impl Peer for RepslyPeer {
                     record.kind
                 )));
             }
-        };
-        let (job, status) = self.import(route, &body).await?;
-        Ok(WriteOutcome {
-            id,
-            created: status.rows_inserted > 0,
-            reference: Some(job),
         })
-    }
-
-    fn health(&self) -> crate::peers::PeerHealth {
-        self.http.health.snapshot()
     }
 }
 

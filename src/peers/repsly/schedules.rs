@@ -5,7 +5,7 @@ use chrono::{Duration, FixedOffset, NaiveDate, Offset, Utc};
 use serde_json::{Map, Value};
 
 use super::dates::{parse_date, parse_date_and_time, parse_repsly_datetime, parse_time, to_iso};
-use super::errors::{Class, error};
+use super::errors::{Class, error, field_error};
 use super::rows::{normalise_dates, text};
 use super::settings::{RepslySettings, ScheduleApi, ScheduleImportForm};
 use crate::peers::{EntityKind, PeerError, PeerRecord};
@@ -188,10 +188,10 @@ pub(crate) fn import_body(
     let fields = &record.fields;
     let client = text(fields, "ClientCode")
         .or_else(|| record.parent_id.clone())
-        .ok_or_else(|| invalid("ClientCode is required".into()))?;
+        .ok_or_else(|| field_error(operation, "ClientCode", "ClientCode is required"))?;
     let user = text(fields, "UserID")
         .or_else(|| text(fields, "RepresentativeCode"))
-        .ok_or_else(|| invalid("UserID (the rep's code) is required".into()))?;
+        .ok_or_else(|| field_error(operation, "UserID", "UserID (the rep's code) is required"))?;
     let start = text(fields, "ScheduledStart")
         .and_then(|s| parse_repsly_datetime(&s, tz))
         .map(|at| at.with_timezone(&offset(tz)));
@@ -201,9 +201,13 @@ pub(crate) fn import_body(
                 parse_repsly_datetime(&raw, tz).map(|at| at.with_timezone(&offset(tz)).date_naive())
             })
             .ok_or_else(|| invalid(format!("ScheduledDate {raw:?} is not a date")))?,
-        None => start
-            .map(|at| at.date_naive())
-            .ok_or_else(|| invalid("ScheduledDate (or ScheduledStart) is required".into()))?,
+        None => start.map(|at| at.date_naive()).ok_or_else(|| {
+            field_error(
+                operation,
+                "ScheduledDate",
+                "ScheduledDate (or ScheduledStart) is required",
+            )
+        })?,
     };
     let time = match text(fields, "ScheduledTime") {
         Some(raw) => Some(

@@ -14,6 +14,8 @@
 //! Every step waits for what a person would see, polling the screen, up to `STEP` each; a step
 //! that does not happen fails with the screen printed.
 
+mod common;
+
 use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -30,7 +32,7 @@ struct Tty {
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
     started: Instant,
-    _dirs: tempfile::TempDir,
+    dirs: tempfile::TempDir,
 }
 
 impl Tty {
@@ -89,7 +91,7 @@ impl Tty {
             writer,
             child,
             started: Instant::now(),
-            _dirs: dirs,
+            dirs,
         }
     }
 
@@ -364,4 +366,157 @@ fn demo_failure_fixed_in_the_editor_then_retried_to_ok_at_80x24() {
         "walkthrough done in {:.1}s",
         tty.started.elapsed().as_secs_f64()
     );
+}
+
+/// GHL's state in the demo's sandbox, read through the address file demo mode writes.
+fn ghl_state(tty: &Tty) -> common::oracle::EndState {
+    let file = tty
+        .dirs
+        .path()
+        .join("data/ghlsync")
+        .join(ghlsync::console::demo::DEMO_ADDRESS_FILE);
+    let address: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("the demo's address file"))
+            .expect("the address file is JSON");
+    let base = address["ghl"].as_str().expect("the GHL sandbox's address");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let dump: serde_json::Value = runtime.block_on(async {
+        reqwest::get(format!("{base}/_sandbox/dump"))
+            .await
+            .expect("the sandbox answers")
+            .json()
+            .await
+            .expect("a dump")
+    });
+    common::oracle::EndState::from_dump(&dump)
+}
+
+/// How many failures the Failures title counts under the filter: `N of M · /FILTER`.
+fn filtered_count(screen: &str) -> Option<usize> {
+    let title = screen.lines().find(|line| line.contains("┌ Failures"))?;
+    let before = title.split(" of ").next()?;
+    before.split_whitespace().last()?.parse().ok()
+}
+
+/// The loop of issue 16 from the screen alone: a failure found by its reason, read, its contact
+/// opened (a GHL contact the peer has no record of yet), the mapping fixed and previewed on that
+/// very record in its direction (GHL → peer, in the peer's field names), the reason's group
+/// retried, those failures cleared, and no duplicate made in GHL.
+#[test]
+fn the_support_loop_from_the_screen_alone_at_80x24() {
+    let direction_line = name_rule_direction_line();
+    let mut tty = Tty::start();
+    tty.wait("the first sync, done", |s| {
+        header_failures(s) > 0 && s.lines().next().is_some_and(|l| l.contains("sync idle"))
+    });
+    let baseline = ghl_state(&tty);
+
+    // Find: the failures of one reason, by filtering on it.
+    tty.keys(&["7"]);
+    tty.wait("the failures screen", |s| s.contains("┌ Failures"));
+    tty.keys(&["/"]);
+    tty.send(b"peer_requires_field");
+    tty.keys(&["Enter"]);
+    let screen = tty.wait("the failures of one reason", |s| {
+        s.contains("/peer_requires_field") && filtered_count(s).is_some_and(|n| n > 0)
+    });
+    let before = filtered_count(&screen).expect("a count");
+    // Read: the reason's advice names the field and says a mapping fix can clear it.
+    assert!(
+        screen.contains("Name") && screen.contains("mapping"),
+        "the advice under the list:\n{screen}"
+    );
+    tty.keys(&["Enter"]);
+    let popup = tty.wait("the failure in full", |s| s.contains("Failure #"));
+    assert!(popup.contains("peer_requires_field"), "{popup}");
+    let source = popup_source_id(&popup).expect("the GHL id on the ids line");
+    tty.keys(&["Esc"]);
+    tty.wait("the popup closed", |s| !s.contains("Failure #"));
+
+    // Jump to its contact: GHL's record, no peer record yet. Esc comes back.
+    tty.keys(&["c"]);
+    tty.wait("the contact, by its GHL id", |s| {
+        s.contains(source.as_str()) && s.contains("not linked yet")
+    });
+    tty.keys(&["Esc"]);
+    tty.wait("back on the failures", |s| s.contains("┌ Failures"));
+
+    // Fix the mapping: Name one-way to GHL, and a GHL → peer rule falling back to the name.
+    tty.keys(&["5"]);
+    tty.wait("the mapping, checked", |s| {
+        s.contains("┌ Mapping") && s.contains("✓ valid")
+    });
+    tty.keys(&["e"]);
+    tty.wait("editing", |s| s.contains("EDITING"));
+    tty.send(&b"\x1b[B".repeat(direction_line));
+    tty.keys(&["End"]);
+    tty.send(&b"\x7f".repeat("\"both\"".len()));
+    tty.send(b"\"to_ghl\"");
+    tty.keys(&["Down", "Home", "# "]);
+    tty.keys(&["Down", "End"]);
+    tty.paste(
+        "\n\n[[contact.field]]\npeer = \"Name\"\nghl = [\"companyName\", \"firstName\", \"lastName\"]\ndirection = \"to_peer\"\ntransforms = [{ join = \" \" }]",
+    );
+    tty.wait("a valid, modified mapping", |s| {
+        s.contains("modified") && s.contains("✓ valid")
+    });
+    // Preview the fix on that record, in its direction: GHL → peer, in the peer's names.
+    tty.keys(&["Esc", ":"]);
+    tty.send(format!("preview ghl:{source}").as_bytes());
+    tty.keys(&["Enter"]);
+    let preview = tty.wait("the preview on the failed record", |s| {
+        !s.contains(":preview") && s.contains("PEER FIELD") && s.contains(&format!("GHL {source}"))
+    });
+    assert!(
+        preview.lines().any(|line| line.contains("Name")),
+        "the Name the peer required, previewed:\n{preview}"
+    );
+    tty.keys(&["C-s"]);
+    tty.wait("the save confirmation", |s| s.contains("Save the mapping"));
+    tty.keys(&["y"]);
+    tty.wait("the saved version", |s| {
+        s.contains("mapping saved as version")
+    });
+
+    // Retry that reason's group (R on the row), confirmed.
+    tty.keys(&["7"]);
+    tty.wait("the failures of that reason again", |s| {
+        s.contains("┌ Failures") && s.contains("/peer_requires_field")
+    });
+    tty.keys(&["R"]);
+    tty.wait("the retry confirmation", |s| {
+        s.contains("Retry every failure of reason peer_requires_field")
+    });
+    tty.keys(&["y"]);
+    let screen = tty.wait("the retry report", |s| s.contains("retried:"));
+    let number = |after: &str| -> usize {
+        screen
+            .split(after)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let succeeded = number("retried: ");
+    assert!(succeeded > 0, "the fixed records went through:\n{screen}");
+    // Those failures clear: what is left of the reason is what the retry reported failed.
+    let after = tty.wait("the queue reloaded", |s| {
+        filtered_count(s).is_some_and(|n| n < before)
+    });
+    let left = filtered_count(&after).unwrap_or(usize::MAX);
+    assert_eq!(
+        left + succeeded,
+        before,
+        "every retried failure either cleared or is still listed:\n{after}"
+    );
+
+    // No duplicate in GHL: nobody shares an email or phone that did not before the fix.
+    let end = ghl_state(&tty);
+    let duplicates = end.duplicates(&baseline);
+    assert!(duplicates.is_empty(), "duplicates: {duplicates:#?}");
+    eprintln!(
+        "support loop: {before} failures of the reason, {succeeded} cleared, {left} left, in {:.1}s",
+        tty.started.elapsed().as_secs_f64()
+    );
+    tty.keys(&["q"]);
 }

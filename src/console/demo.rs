@@ -98,6 +98,7 @@ pub async fn start(options: DemoOptions) -> Result<Demo, DemoError> {
     .await
     .map_err(|err| DemoError::Sandbox(err.to_string()))?;
 
+    write_address_file(&options, &sandbox);
     let ctx = context(&sandbox, store)?;
     let engine = start_in_process(ctx, EngineOptions::default());
     Ok(Demo {
@@ -106,6 +107,33 @@ pub async fn start(options: DemoOptions) -> Result<Demo, DemoError> {
         store_path,
         _temp: temp,
     })
+}
+
+/// The name of the file, in the XDG data dir, that says where the running demo's sandboxes
+/// listen: `{"ghl": URL, "repsly": URL}`. A person can look at the demo's data with curl
+/// (`curl $(jq -r .ghl FILE)/_sandbox/dump`), and the end-to-end test checks GHL for
+/// duplicates that way. It holds no secret; the sandboxes are on loopback only.
+pub const DEMO_ADDRESS_FILE: &str = "demo-sandbox.json";
+
+/// Best effort: a demo whose address cannot be written still runs (it is a convenience).
+fn write_address_file(options: &DemoOptions, sandbox: &RunningSandbox) {
+    let data_dir = match &options.data_dir {
+        Some(dir) => dir.clone(),
+        None => match Dirs::discover() {
+            Ok(dirs) => dirs.data_dir,
+            Err(_) => return,
+        },
+    };
+    let address = serde_json::json!({
+        "ghl": sandbox.base_url,
+        "repsly": sandbox.repsly_base_url,
+    });
+    if std::fs::create_dir_all(&data_dir).is_ok() {
+        let _ = crate::private_file::write_atomic(
+            &data_dir.join(DEMO_ADDRESS_FILE),
+            address.to_string().as_bytes(),
+        );
+    }
 }
 
 /// Deletes the previous demo's store: only `path` itself, which must be the demo's own

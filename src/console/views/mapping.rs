@@ -43,11 +43,12 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         (editor, verdict, preview)
     };
 
+    // The saved version in force, when there is one (the title already says "built-in").
     let version = mapping
         .latest_version()
-        .map_or("built-in".to_string(), |v| format!("v{v}"));
+        .map_or(String::new(), |v| format!(" · v{v}"));
     let title = format!(
-        "{EDITOR_TITLE} · {} · {version}{}{} ",
+        "{EDITOR_TITLE} · {}{version}{}{} ",
         clip(&mapping.title_name(), 40),
         if mapping.is_dirty() {
             " · modified"

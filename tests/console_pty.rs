@@ -228,6 +228,30 @@ fn name_rule_direction_line() -> usize {
     name + offset
 }
 
+/// Fixes the mapping in the editor, typed and pasted as a person would: the Name rule becomes
+/// one-way to GHL, its authority (two-way only) is commented out, and GHL → peer gets its own
+/// Name rule falling back to the person's name. Leaves the editor open, modified and valid.
+fn fix_the_name_rule(tty: &mut Tty, direction_line: usize) {
+    tty.keys(&["5"]);
+    tty.wait("the mapping, checked", |s| {
+        s.contains("┌ Mapping") && s.contains("✓ valid")
+    });
+    tty.keys(&["e"]);
+    tty.wait("editing", |s| s.contains("EDITING"));
+    tty.send(&b"\x1b[B".repeat(direction_line));
+    tty.keys(&["End"]);
+    tty.send(&b"\x7f".repeat("\"both\"".len()));
+    tty.send(b"\"to_ghl\"");
+    tty.keys(&["Down", "Home", "# "]);
+    tty.keys(&["Down", "End"]);
+    tty.paste(
+        "\n\n[[contact.field]]\npeer = \"Name\"\nghl = [\"companyName\", \"firstName\", \"lastName\"]\ndirection = \"to_peer\"\ntransforms = [{ join = \" \" }]",
+    );
+    tty.wait("a valid, modified mapping", |s| {
+        s.contains("modified") && s.contains("✓ valid") && s.contains("to_peer")
+    });
+}
+
 #[test]
 fn demo_failure_fixed_in_the_editor_then_retried_to_ok_at_80x24() {
     let direction_line = name_rule_direction_line();
@@ -257,27 +281,7 @@ fn demo_failure_fixed_in_the_editor_then_retried_to_ok_at_80x24() {
     let source = source.expect("a 'Name is required' failure with its GHL id");
     tty.wait("the popup closed", |s| !s.contains("┌ Failure #"));
 
-    // Fix the mapping in the editor: Name becomes one-way to GHL…
-    tty.keys(&["5"]);
-    tty.wait("the mapping, checked", |s| {
-        s.contains("┌ Mapping") && s.contains("✓ valid")
-    });
-    tty.keys(&["e"]);
-    tty.wait("editing", |s| s.contains("EDITING"));
-    tty.send(&b"\x1b[B".repeat(direction_line));
-    tty.keys(&["End"]);
-    tty.send(&b"\x7f".repeat("\"both\"".len()));
-    tty.send(b"\"to_ghl\"");
-    // …its authority (two-way only) is commented out…
-    tty.keys(&["Down", "Home", "# "]);
-    // …and GHL → peer gets its own rule, falling back to the person's name (pasted).
-    tty.keys(&["Down", "End"]);
-    tty.paste(
-        "\n\n[[contact.field]]\npeer = \"Name\"\nghl = [\"companyName\", \"firstName\", \"lastName\"]\ndirection = \"to_peer\"\ntransforms = [{ join = \" \" }]",
-    );
-    tty.wait("a valid, modified mapping", |s| {
-        s.contains("modified") && s.contains("✓ valid") && s.contains("to_peer")
-    });
+    fix_the_name_rule(&mut tty, direction_line);
     tty.keys(&["C-s"]);
     tty.wait("the save confirmation", |s| s.contains("Save the mapping"));
     tty.keys(&["y"]);
@@ -441,25 +445,7 @@ fn the_support_loop_from_the_screen_alone_at_80x24() {
     tty.keys(&["Esc"]);
     tty.wait("back on the failures", |s| s.contains("┌ Failures"));
 
-    // Fix the mapping: Name one-way to GHL, and a GHL → peer rule falling back to the name.
-    tty.keys(&["5"]);
-    tty.wait("the mapping, checked", |s| {
-        s.contains("┌ Mapping") && s.contains("✓ valid")
-    });
-    tty.keys(&["e"]);
-    tty.wait("editing", |s| s.contains("EDITING"));
-    tty.send(&b"\x1b[B".repeat(direction_line));
-    tty.keys(&["End"]);
-    tty.send(&b"\x7f".repeat("\"both\"".len()));
-    tty.send(b"\"to_ghl\"");
-    tty.keys(&["Down", "Home", "# "]);
-    tty.keys(&["Down", "End"]);
-    tty.paste(
-        "\n\n[[contact.field]]\npeer = \"Name\"\nghl = [\"companyName\", \"firstName\", \"lastName\"]\ndirection = \"to_peer\"\ntransforms = [{ join = \" \" }]",
-    );
-    tty.wait("a valid, modified mapping", |s| {
-        s.contains("modified") && s.contains("✓ valid")
-    });
+    fix_the_name_rule(&mut tty, direction_line);
     // Preview the fix on that record, in its direction: GHL → peer, in the peer's names.
     tty.keys(&["Esc", ":"]);
     tty.send(format!("preview ghl:{source}").as_bytes());

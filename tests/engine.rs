@@ -95,23 +95,9 @@ async fn commands_answer_and_record_outcomes_stream_live() {
 async fn the_console_queries_and_mapping_versions() {
     let s = SyncHarness::start(60).await;
     s.run().await;
-    let ctx = ghlsync::sync::SyncContext {
-        store: s.ctx.store.clone(),
-        ghl: s.ctx.ghl.clone(),
-        peer: s.ctx.peer.clone(),
-        mapping: s.ctx.mapping.clone(),
-        settings: s.ctx.settings.clone(),
-        events: None,
-    };
-    let engine = start_in_process(ctx, EngineOptions::default());
+    let engine = engine_over(&s);
 
-    let Reply::Contacts { list } = engine
-        .call(Command::Contacts { limit: None })
-        .await
-        .unwrap()
-    else {
-        panic!("contacts");
-    };
+    let list = contacts(&engine).await;
     assert!(list.complete);
     let rows = list.rows;
     use ghlsync::engine::RowState;
@@ -343,22 +329,8 @@ async fn after_a_clean_run_no_synced_contact_shows_a_difference() {
         "the second run is clean: {:?}",
         again.run.counts
     );
-    let ctx = ghlsync::sync::SyncContext {
-        store: s.ctx.store.clone(),
-        ghl: s.ctx.ghl.clone(),
-        peer: s.ctx.peer.clone(),
-        mapping: s.ctx.mapping.clone(),
-        settings: s.ctx.settings.clone(),
-        events: None,
-    };
-    let engine = start_in_process(ctx, EngineOptions::default());
-    let Reply::Contacts { list } = engine
-        .call(Command::Contacts { limit: None })
-        .await
-        .unwrap()
-    else {
-        panic!("contacts");
-    };
+    let engine = engine_over(&s);
+    let list = contacts(&engine).await;
     let synced: Vec<String> = list
         .rows
         .iter()
@@ -406,4 +378,29 @@ async fn after_a_clean_run_no_synced_contact_shows_a_difference() {
     if city_mapped {
         assert_eq!(after.differences, vec!["city".to_string()]);
     }
+}
+
+/// An in-process engine over the harness's store and clients (what the console talks to).
+fn engine_over(s: &SyncHarness) -> ghlsync::engine::EngineHandle {
+    let ctx = ghlsync::sync::SyncContext {
+        store: s.ctx.store.clone(),
+        ghl: s.ctx.ghl.clone(),
+        peer: s.ctx.peer.clone(),
+        mapping: s.ctx.mapping.clone(),
+        settings: s.ctx.settings.clone(),
+        events: None,
+    };
+    start_in_process(ctx, EngineOptions::default())
+}
+
+/// Every contact row, as the console's Contacts screen asks for them.
+async fn contacts(engine: &ghlsync::engine::EngineHandle) -> ghlsync::engine::ContactList {
+    let Reply::Contacts { list } = engine
+        .call(Command::Contacts { limit: None })
+        .await
+        .unwrap()
+    else {
+        panic!("contacts");
+    };
+    list
 }

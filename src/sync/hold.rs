@@ -92,6 +92,19 @@ pub struct Held<'r> {
 impl Run<'_> {
     /// A dry run's entry for a record it would hold back: its reason, in the plan.
     fn plan_held(&self, kind: EntityKind, direction: Direction, source_id: &str, error: &OpError) {
+        let failure = PlannedFailure::of(error, direction);
+        self.plan_create(kind, direction, source_id, Some(failure));
+    }
+
+    /// A dry run's create of a held record: with the failure it would meet, or none when what
+    /// it waits for is planned in the same run.
+    fn plan_create(
+        &self,
+        kind: EntityKind,
+        direction: Direction,
+        source_id: &str,
+        failure: Option<PlannedFailure>,
+    ) {
         self.add_to_plan(PlannedChange {
             kind,
             direction,
@@ -100,7 +113,7 @@ impl Run<'_> {
             target_id: None,
             diff: Map::new(),
             fields: Map::new(),
-            failure: Some(PlannedFailure::of(error, direction)),
+            failure,
         });
     }
 
@@ -163,16 +176,7 @@ impl Run<'_> {
                 && parent_id.as_deref().is_some_and(|p| self.plans_contact(p));
             if contact_planned {
                 self.count(Action::Create, Outcome::DryRun);
-                self.add_to_plan(PlannedChange {
-                    kind,
-                    direction,
-                    action: Action::Create,
-                    source_id: source_id.to_string(),
-                    target_id: None,
-                    diff: Map::new(),
-                    fields: Map::new(),
-                    failure: None,
-                });
+                self.plan_create(kind, direction, source_id, None);
             } else {
                 self.count(Action::Create, outcome);
                 self.plan_held(kind, direction, source_id, &error);

@@ -495,3 +495,22 @@ pub fn loaded_state() -> AppState {
     state.mapping.preview_target = Some(crate::console::msg::PreviewTarget::Peer("C1000".into()));
     state
 }
+
+/// An action through the reducer, as a key bound to it would send it.
+pub fn act(
+    state: &mut AppState,
+    action: crate::console::action::Action,
+) -> Vec<crate::console::msg::Effect> {
+    crate::console::update::update(state, crate::console::msg::Msg::Action(action))
+}
+
+/// The engine calls among a reducer's effects.
+pub fn calls(effects: &[crate::console::msg::Effect]) -> Vec<&crate::console::msg::Request> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            crate::console::msg::Effect::Call(request) => Some(request),
+            _ => None,
+        })
+        .collect()
+}

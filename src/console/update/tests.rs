@@ -5,25 +5,13 @@ use crate::console::action::{Action, FocusTarget, Motion, PromptKind, RetryTarge
 use crate::console::engine_api::{ContactList, ContactRef, MappingProblem};
 use crate::console::msg::{Answer, Effect, Msg, Request};
 use crate::console::state::{AppState, FlashLevel, Mode, Popup, Screen, SyncPhase};
-use crate::console::tests::fixtures::{MAPPING_TEXT, contact_rows, loaded_state, log_entry};
+use crate::console::tests::fixtures::{
+    MAPPING_TEXT, act, calls, contact_rows, loaded_state, log_entry,
+};
 use crate::console::theme::Theme;
 use crate::ghl::ErrorClass;
 use crate::store::Outcome;
 use crate::sync::{RetryMode, Selection};
-
-fn act(state: &mut AppState, action: Action) -> Vec<Effect> {
-    update(state, Msg::Action(action))
-}
-
-fn calls(effects: &[Effect]) -> Vec<&Request> {
-    effects
-        .iter()
-        .filter_map(|effect| match effect {
-            Effect::Call(request) => Some(request),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn start_up_loads_everything_and_demo_syncs_at_once() {

@@ -6,22 +6,8 @@ use crate::console::action::{Action, FocusTarget, PromptKind};
 use crate::console::engine_api::RowState;
 use crate::console::msg::{Answer, Effect, Msg, PreviewTarget, Request};
 use crate::console::state::{AppState, FlashLevel, Popup, Screen, UnsavedChoice};
-use crate::console::tests::fixtures::{MAPPING_TEXT, loaded_state};
+use crate::console::tests::fixtures::{MAPPING_TEXT, act, calls, loaded_state};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-fn act(state: &mut AppState, action: Action) -> Vec<Effect> {
-    update(state, Msg::Action(action))
-}
-
-fn calls(effects: &[Effect]) -> Vec<&Request> {
-    effects
-        .iter()
-        .filter_map(|effect| match effect {
-            Effect::Call(request) => Some(request),
-            _ => None,
-        })
-        .collect()
-}
 
 fn focus(screen: Screen) -> Action {
     Action::Focus(FocusTarget::Screen(screen))

@@ -9,24 +9,10 @@ use crate::console::keymap::Keymap;
 use crate::console::msg::{Answer, Effect, Msg, Request};
 use crate::console::runner::keys;
 use crate::console::state::{AppState, Popup, Screen};
-use crate::console::tests::fixtures::{contact_rows, ghl_only_detail, loaded_state};
+use crate::console::tests::fixtures::{act, calls, contact_rows, ghl_only_detail, loaded_state};
 use crate::console::views::scroll_extent;
 use crate::sync::{RetryMode, Selection};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-
-fn act(state: &mut AppState, action: Action) -> Vec<Effect> {
-    update(state, Msg::Action(action))
-}
-
-fn calls(effects: &[Effect]) -> Vec<&Request> {
-    effects
-        .iter()
-        .filter_map(|effect| match effect {
-            Effect::Call(request) => Some(request),
-            _ => None,
-        })
-        .collect()
-}
 
 fn on_failures() -> AppState {
     let mut state = loaded_state();

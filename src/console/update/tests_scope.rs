@@ -3,27 +3,13 @@
 
 use super::{update, wants_ticks};
 use crate::console::action::{Action, FocusTarget, Motion, PromptKind, RetryTarget};
-use crate::console::msg::{Answer, Effect, Msg, Request};
+use crate::console::msg::{Answer, Msg, Request};
 use crate::console::state::children::PAGE;
 use crate::console::state::{AppState, ChildScope, FlashLevel, Popup, Screen};
-use crate::console::tests::fixtures::{at, child_page, loaded_state, status};
+use crate::console::tests::fixtures::{act, at, calls, child_page, loaded_state, status};
 use crate::ghl::ErrorClass;
 use crate::peers::EntityKind;
 use crate::sync::{RetryMode, Selection};
-
-fn act(state: &mut AppState, action: Action) -> Vec<Effect> {
-    update(state, Msg::Action(action))
-}
-
-fn calls(effects: &[Effect]) -> Vec<&Request> {
-    effects
-        .iter()
-        .filter_map(|effect| match effect {
-            Effect::Call(request) => Some(request),
-            _ => None,
-        })
-        .collect()
-}
 
 fn page_request(offset: usize) -> Request {
     Request::Children {

@@ -2,6 +2,7 @@
 //! preview, and properties of the transforms on arbitrary input.
 
 mod apply;
+mod coalesce;
 mod parse;
 mod props;
 

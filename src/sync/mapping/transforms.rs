@@ -165,9 +165,12 @@ impl Transform {
                 Ok((value, note))
             }
             Transform::FirstNonEmpty => match value {
-                Value::Array(items) => {
-                    plain(items.into_iter().find(|item| !is_empty(item)).unwrap_or(Value::Null))
-                }
+                Value::Array(items) => plain(
+                    items
+                        .into_iter()
+                        .find(|item| !is_empty(item))
+                        .unwrap_or(Value::Null),
+                ),
                 single => plain(single),
             },
             Transform::IntoFirst(fields) => {

@@ -9,11 +9,8 @@ use crate::sync::mapping::{Mapping, MappingError, Transform};
 
 fn phone_of(fields: serde_json::Value) -> Option<serde_json::Value> {
     let mapping = builtin();
-    let mapped = entity(&mapping, EntityKind::Contact).to_ghl(&record(
-        EntityKind::Contact,
-        "C-9",
-        fields,
-    ));
+    let mapped =
+        entity(&mapping, EntityKind::Contact).to_ghl(&record(EntityKind::Contact, "C-9", fields));
     mapped.fields.get("phone").cloned()
 }
 
@@ -43,7 +40,10 @@ fn the_way_back_writes_the_first_field_only() {
     assert_eq!(rule.peer, ["Phone", "Mobile"]);
     assert_eq!(
         rule.chain_to_peer(),
-        [Transform::PhoneE164 { region: None }, Transform::IntoFirst(2)]
+        [
+            Transform::PhoneE164 { region: None },
+            Transform::IntoFirst(2)
+        ]
     );
 }
 
@@ -96,7 +96,10 @@ fn first_non_empty_over_one_field_is_located_with_the_fix() {
     let (line, column, message) = invalid(&text);
     assert_eq!((line, column), (9, 15));
     assert!(message.contains("several fields"), "{message}");
-    assert!(message.contains("peer = [\"Phone\", \"Mobile\"]"), "{message}");
+    assert!(
+        message.contains("peer = [\"Phone\", \"Mobile\"]"),
+        "{message}"
+    );
 
     let with_value = contact_with_rule(
         "peer = [\"Phone\", \"Mobile\"]\nghl = \"phone\"\ntransforms = [{ coalesce = true }]",

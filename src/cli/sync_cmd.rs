@@ -77,6 +77,13 @@ pub async fn run(
             print!("{}", render_report(&report));
             Ok(())
         }
+        // A mapping the location cannot take (custom fields it lacks) refuses the run: exit 3.
+        Reply::Error { class, message } if class == "config" => {
+            Err(CliError::Config(crate::config::ConfigError::Invalid {
+                path: engine_setup::load_config(config)?.0,
+                message: format!("sync refused: {message}"),
+            }))
+        }
         Reply::Error { class, message } => {
             Err(CliError::Usage(format!("sync failed [{class}]: {message}")))
         }

@@ -126,6 +126,8 @@ struct Tally {
 }
 
 pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunReport, SyncError> {
+    let resolved = ctx.with_location_fields().await?;
+    let ctx = &resolved;
     let mut run = Run::new(
         ctx,
         options.clone(),

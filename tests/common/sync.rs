@@ -25,6 +25,7 @@ impl SyncHarness {
         mapping: Option<Mapping>,
     ) -> SyncHarness {
         let h = Harness::start(contacts).await;
+        h.create_mapping_fields(mapping.as_ref()).await;
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("store")).expect("store opens");
         let ctx = context(&h, store, settings, mapping);

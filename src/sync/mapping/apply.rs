@@ -49,7 +49,9 @@ impl EntityMapping {
                     Target::Ghl(GhlField::Standard(name)) => {
                         out.fields.insert(name, value);
                     }
-                    Target::Ghl(GhlField::Custom(field)) => custom.push(field.input(value)),
+                    Target::Ghl(GhlField::Custom(field)) => {
+                        custom.push(field.input(value, self.resolved_id(&field)));
+                    }
                     Target::Peer(_) => {}
                 }
             }
@@ -62,7 +64,7 @@ impl EntityMapping {
                 .iter()
                 .any(|r| r.direction.to_ghl() && r.ghl.contains(&GhlField::Custom(field.clone())));
             if !named && !record.id.trim().is_empty() {
-                custom.push(field.input(Value::String(record.id.clone())));
+                custom.push(field.input(Value::String(record.id.clone()), self.resolved_id(field)));
             }
         }
         if !custom.is_empty() {

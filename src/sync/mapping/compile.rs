@@ -59,6 +59,10 @@ fn compile_entity(
             format!("`{name}` is for [contact] only: tasks, notes and appointments are linked through their contact"),
         )
     };
+    let external_id_at = doc
+        .external_id
+        .as_ref()
+        .map(|custom| super::error::line_column(src.text, custom.span().start));
     let external_id = match doc.external_id {
         None => None,
         Some(_) if kind != EntityKind::Contact => return Err(only_contacts("external_id", span)),
@@ -154,6 +158,7 @@ fn compile_entity(
         conflict,
         rules,
         resolved_ids: BTreeMap::new(),
+        external_id_at,
     })
 }
 
@@ -254,9 +259,16 @@ fn compile_rule(
         })?,
         (None, _) => Vec::new(),
     };
+    let ghl_at = super::error::line_column(
+        src.text,
+        doc.ghl
+            .as_ref()
+            .map_or(at.start, |names| names.span().start),
+    );
     Ok(FieldRule {
         peer,
         ghl,
+        ghl_at,
         constant,
         direction,
         authority,

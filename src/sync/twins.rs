@@ -313,7 +313,12 @@ impl Run<'_> {
         let ghl_fields = project(&ghl_json, &keys);
         let mapped = entity.to_peer(&ghl_json);
         let echo = entity.echo(&record.id, mapped.fields.clone());
-        let in_step = hash_fields(&echo.fields) == peer_hash;
+        // In step when GHL's side, written over the record, changes nothing the mapping sees:
+        // fields only the peer fills (a one-way `Active`) keep the record's own values, where
+        // the echo alone would read them as empty (and a value map's default).
+        let mut written_over = record.fields.clone();
+        written_over.extend(mapped.fields.clone());
+        let in_step = hash_fields(&entity.echo(&record.id, written_over).fields) == peer_hash;
         let mut report = diff(&entity.to_ghl(&record).fields, &echo.fields);
         report.insert("linked_by".into(), Value::from("id"));
         let out = super::contacts::peer_update(
@@ -363,7 +368,13 @@ impl Run<'_> {
             return Ok(());
         };
         let ghl_fields = project(&ghl_json, &keys);
-        let agreed = normalise(&ghl_fields);
+        let mut agreed = normalise(&ghl_fields);
+        // The custom fields GHL already holds (their ids resolved at run start) are not sent
+        // again: a lost store re-links without rewriting every contact.
+        agreed.insert(
+            "customFields".into(),
+            self.ctx.entity(KIND)?.ghl_custom_values(&ghl_json),
+        );
         let mut changed = changed_fields(&peer_fields, &agreed);
         // A match key another GHL contact holds too stays as it is: a PUT carrying it is refused
         // as a duplicate, and GHL's upsert leaves such a phone off the contact it matched by

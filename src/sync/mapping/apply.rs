@@ -84,6 +84,32 @@ impl EntityMapping {
         out
     }
 
+    /// What GHL record `ghl_record` holds in the custom fields this mapping writes, in the
+    /// write form `to_ghl` gives them (`[{id, field_value}]`), so a payload's custom values can
+    /// be compared with GHL's. Only fields whose id is known (resolved against the location)
+    /// can be found in a read.
+    pub fn ghl_custom_values(&self, ghl_record: &Value) -> Value {
+        let written = self
+            .rules
+            .iter()
+            .filter(|rule| rule.direction.to_ghl())
+            .flat_map(|rule| rule.ghl.iter())
+            .filter_map(|field| match field {
+                GhlField::Custom(custom) => Some(custom),
+                GhlField::Standard(_) => None,
+            })
+            .chain(self.external_id.as_ref());
+        let mut held = Vec::new();
+        for field in written {
+            let value = self.read_ghl(&GhlField::Custom(field.clone()), ghl_record);
+            if !is_empty(&value) {
+                held.push(field.input(value, self.resolved_id(field)));
+            }
+        }
+        held.dedup();
+        Value::Array(held)
+    }
+
     /// What a peer record `id` holding `fields` (a peer-bound payload, once written) maps back to
     /// on GHL's side: the baseline's peer side of a write to the peer, or what the peer holds if
     /// that write landed.

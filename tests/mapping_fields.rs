@@ -115,7 +115,7 @@ async fn a_run_refuses_to_start_while_the_location_lacks_the_mappings_custom_fie
             && message.contains("ghlsync mapping check --create-fields"),
         "{message}"
     );
-    assert_eq!(missing[0].at, (68, 15), "external_id's place: {message}");
+    assert_eq!(missing[0].at, (69, 15), "external_id's place: {message}");
     assert_eq!(
         common::total_in(&h.stats().await)
             - h.count("GET", "/locations/:locationId/customFields").await,
@@ -136,7 +136,7 @@ async fn a_run_refuses_to_start_while_the_location_lacks_the_mappings_custom_fie
         }
     };
     let problem = check(text.clone()).await.expect("a problem");
-    assert_eq!((problem.line, problem.column), (Some(68), Some(15)));
+    assert_eq!((problem.line, problem.column), (Some(69), Some(15)));
     assert!(
         problem.message.contains("repsly_code"),
         "{}",
@@ -159,7 +159,7 @@ async fn mapping_check_names_a_missing_field_and_create_fields_creates_each_one(
     let stderr = text(&refused.stderr);
     assert!(
         stderr
-            .contains("customField:key:repsly_code (assets/mappings/repsly.toml (built-in):68:15)")
+            .contains("customField:key:repsly_code (assets/mappings/repsly.toml (built-in):69:15)")
             && stderr.contains("--create-fields"),
         "{stderr}"
     );

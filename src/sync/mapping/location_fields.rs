@@ -43,7 +43,7 @@ pub enum FieldsError {
     Missing(Vec<MissingField>),
     /// `--create-fields` cannot make a field GHL names by an id it has not given out.
     #[error(
-        "{place}: no custom field of the GHL location has id {id:?}, and a field cannot be created with a chosen id; name it by key (customField:key:<key>) or use the id of an existing field (`ghlsync ghl` can list them)"
+        "{place}: no custom field of the GHL location has id {id:?}, and a field cannot be created with a chosen id; name it by key (customField:key:<key>), or use the id of an existing field (GHL: Settings → Custom Fields)"
     )]
     UnknownId { id: String, place: String },
     /// GHL created a field, but under another key than the mapping names.
@@ -79,8 +79,13 @@ fn missing_message(missing: &[MissingField]) -> String {
         .map(|m| format!("{} ({})", m.field, m.place))
         .collect();
     format!(
-        "the GHL location has no custom field {}: GHL drops the values written to a field it does not have (and external-id matching never finds a contact). Create {} with `ghlsync mapping check --create-fields`, or name existing fields in the mapping",
+        "the GHL location has no custom field {}: GHL drops the values written to a field it does not have, so nothing runs until {}. Create {} with `ghlsync mapping check --create-fields`, or name existing fields in the mapping",
         list.join(", "),
+        if missing.len() == 1 {
+            "it exists"
+        } else {
+            "they exist"
+        },
         if missing.len() == 1 { "it" } else { "them" }
     )
 }

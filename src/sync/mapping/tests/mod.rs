@@ -3,6 +3,7 @@
 
 mod apply;
 mod coalesce;
+mod location_fields;
 mod parse;
 mod props;
 

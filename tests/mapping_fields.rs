@@ -249,6 +249,26 @@ async fn a_lost_store_relinks_every_contact_with_almost_no_writes() {
     eprintln!(
         "lost store: {writes} GHL contact writes, {repsly_writes} Repsly client imports for {linked} linked contacts"
     );
+    let linked_by = |how: &str| {
+        ctx.store
+            .log_tail(10_000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == EntityKind::Contact)
+            .filter(|e| {
+                e.diff
+                    .get("linked_by")
+                    .and_then(Value::as_str)
+                    .is_some_and(|by| by.starts_with(how))
+            })
+            .count()
+    };
+    let (by_external_id, by_ghl_id) = (linked_by("external "), linked_by("id"));
+    eprintln!("lost store: re-linked {by_external_id} by external id, {by_ghl_id} by GHL id");
+    assert!(
+        by_external_id + by_ghl_id >= linked - 5 && by_external_id > 100,
+        "{by_external_id} by external id, {by_ghl_id} by GHL id of {linked}"
+    );
     let relinked = ctx
         .store
         .links("repsly", EntityKind::Contact)

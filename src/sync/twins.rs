@@ -10,7 +10,7 @@ use super::context::SyncError;
 use super::execute::{Bookkeeping, Outbound, Source};
 use super::hash::{additions, diff, hash_fields, normalise};
 use super::hold::{Held, Reason};
-use super::identity::contact_keys;
+use super::identity::{contact_keys, external_key};
 use super::mapping::MatchKey;
 use super::run::Run;
 use super::send::{Sent, project, restrict};
@@ -161,16 +161,22 @@ impl Run<'_> {
 
     /// The match keys of a peer record's GHL-side fields, in the mapping's `match` order.
     pub(super) fn match_keys(&self, fields: &Map<String, Value>) -> Result<Vec<String>, SyncError> {
-        let wanted = self.ctx.entity(KIND)?.match_keys();
+        let entity = self.ctx.entity(KIND)?;
         let keys = contact_keys(fields);
         let mut ordered = Vec::new();
-        for key in wanted {
+        for key in entity.match_keys() {
             let prefix = match key {
                 MatchKey::Email => "email:",
                 MatchKey::Phone => "phone:",
-                // The external-id custom field is written, but GHL reads custom fields by id:
-                // it is matched once the location's fields are resolved (not yet).
-                MatchKey::ExternalId => continue,
+                // The peer's id in its custom field, by the id resolved at run start.
+                MatchKey::ExternalId => {
+                    ordered.extend(
+                        entity
+                            .external_id_field_id()
+                            .and_then(|id| external_key(id, fields)),
+                    );
+                    continue;
+                }
             };
             ordered.extend(keys.iter().filter(|k| k.starts_with(prefix)).cloned());
         }

@@ -189,6 +189,15 @@ impl EntityMapping {
         self.external_id.as_ref()
     }
 
+    /// The id of the external-id custom field: given, or resolved from its key against the
+    /// location (`None` until then: GHL reads name custom fields by id only).
+    pub fn external_id_field_id(&self) -> Option<&str> {
+        match self.external_id.as_ref()? {
+            CustomFieldRef::Id(id) => Some(id),
+            key @ CustomFieldRef::Key(_) => self.resolved_id(key),
+        }
+    }
+
     /// The peer field naming the owning contact (notes, tasks, appointments).
     pub fn parent_field(&self) -> Option<&str> {
         self.parent.as_deref()

@@ -59,7 +59,9 @@ impl Run<'_> {
             }
             Twin::None => {}
         }
-        if match_keys.is_empty() {
+        // A create goes out as an upsert, which GHL matches by email or phone only: with just
+        // an external id, a create whose answer is lost could not be found again by GHL.
+        if match_keys.iter().all(|key| key.starts_with("external:")) {
             return self.hold_peer_contact(&record, Reason::NoMatchKey);
         }
         let book = Bookkeeping {

@@ -842,6 +842,20 @@ async fn a_store_bound_to_one_location_or_account_refuses_another_until_rebound(
         .await
         .unwrap();
     let token = minted["access_token"].as_str().unwrap();
+    // Location B is a location of its own: the mapping's custom fields are made there first.
+    let fields = ghlsync(
+        home.path(),
+        &[("GHLSYNC_GHL_TOKEN", token)],
+        &[
+            "--config",
+            moved.to_str().unwrap(),
+            "mapping",
+            "check",
+            "--create-fields",
+        ],
+    )
+    .await;
+    assert!(fields.status.success(), "{}", text(&fields.stderr));
     let rebound = sync(&moved, &[("GHLSYNC_GHL_TOKEN", token)], true).await;
     assert!(rebound.status.success(), "{}", text(&rebound.stderr));
     assert!(

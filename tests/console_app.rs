@@ -82,6 +82,7 @@ async fn start(h: &Harness, dir: &tempfile::TempDir) -> App {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped() {
     let h = Harness::start(300).await;
+    h.create_mapping_fields(None).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut app = start(&h, &dir).await;
 

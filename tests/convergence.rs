@@ -29,6 +29,7 @@ struct Rig {
 impl Rig {
     async fn start() -> Rig {
         let h = Harness::start(CONTACTS).await;
+        h.create_mapping_fields(None).await;
         let baseline = EndState::capture(&h).await;
         let scenario = Scenario::plan(&h, ROUNDS).await;
         Rig {

@@ -21,6 +21,7 @@ const BATCH: usize = 100;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_edits_alternating_sides_cost_a_thousand_writes_and_no_echo() {
     let h = Harness::start(CONTACTS).await;
+    h.create_mapping_fields(None).await;
     let dir = tempfile::tempdir().unwrap();
     let ctx = context(
         &h,

@@ -460,3 +460,204 @@ async fn versions_are_sent_per_api() {
     let stats = h.stats().await;
     assert_eq!(count_in(&stats, "GET", "/calendars/", Some(400)), 1);
 }
+
+fn text_field(name: &str) -> CreateCustomFieldDto {
+    CreateCustomFieldDto {
+        name: name.into(),
+        data_type: "TEXT".into(),
+        placeholder: None,
+        accepted_format: None,
+        is_multiple_file: None,
+        max_number_of_files: None,
+        text_box_list_options: None,
+        position: None,
+        model: Some("contact".into()),
+    }
+}
+
+#[tokio::test]
+async fn custom_fields_list_create_and_a_created_field_takes_contact_values() {
+    let h = Harness::start(5).await;
+    let client = h.client();
+    let seeded = client.list_custom_fields().await.unwrap().custom_fields;
+    let keys: Vec<&str> = seeded.iter().map(|f| f.field_key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "contact.favorite_color",
+            "contact.lifetime_value",
+            "contact.interests"
+        ]
+    );
+    assert!(
+        seeded
+            .iter()
+            .all(|f| f.id.len() == 20 && !f.data_type.is_empty())
+    );
+
+    let created = client
+        .create_custom_field(&text_field("Repsly Code"))
+        .await
+        .unwrap()
+        .custom_field;
+    assert_eq!(created.field_key, "contact.repsly_code");
+    assert_eq!(created.key(), "repsly_code");
+    assert_eq!(created.data_type, "TEXT");
+    assert_eq!(
+        created.location_id.as_deref(),
+        Some(h.sandbox.location_id.as_str())
+    );
+    let listed = client.list_custom_fields().await.unwrap().custom_fields;
+    assert_eq!(listed.len(), 4);
+    assert!(listed.contains(&created));
+    assert_eq!(
+        count_in(
+            &h.stats().await,
+            "POST",
+            "/locations/:locationId/customFields",
+            Some(201)
+        ),
+        1
+    );
+
+    // By key on one write, by id on another: both land under the field's id, as seeded ones do.
+    let mut dto = new_contact("cf@example.org");
+    dto.custom_fields = Some(vec![CustomFieldInput {
+        id: None,
+        key: Some("repsly_code".into()),
+        field_value: "C-1".into(),
+    }]);
+    let contact = client.create_contact(&dto).await.unwrap().contact;
+    let value_of = |contact: &Contact| {
+        contact
+            .custom_fields
+            .iter()
+            .find(|f| f.id == created.id)
+            .map(|f| f.value.clone())
+    };
+    assert_eq!(value_of(&contact), Some("C-1".into()));
+    let by_id = UpdateContactDto {
+        custom_fields: Some(vec![CustomFieldInput {
+            id: Some(created.id.clone()),
+            key: None,
+            field_value: "C-2".into(),
+        }]),
+        ..UpdateContactDto::default()
+    };
+    let updated = client
+        .update_contact(&contact.id, &by_id)
+        .await
+        .unwrap()
+        .contact;
+    assert_eq!(value_of(&updated), Some("C-2".into()));
+    let info: serde_json::Value = h
+        .http
+        .get(h.url("/_sandbox/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        info["customFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["key"] == "contact.repsly_code" && f["id"] == created.id.as_str()),
+        "{info}"
+    );
+    // Fields are the location's set-up: a data reset keeps them.
+    h.reset_counters().await;
+    assert_eq!(
+        client
+            .list_custom_fields()
+            .await
+            .unwrap()
+            .custom_fields
+            .len(),
+        4
+    );
+}
+
+#[tokio::test]
+async fn custom_field_create_refusals_carry_ghls_status_and_class() {
+    let h = Harness::start(5).await;
+    let client = h.client();
+    client
+        .create_custom_field(&text_field("Repsly Code"))
+        .await
+        .unwrap();
+    let again = client
+        .create_custom_field(&text_field("repsly code"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (again.status(), again.class()),
+        (Some(400), ErrorClass::Validation)
+    );
+    assert!(again.to_string().contains("already exists"), "{again}");
+
+    let mut bogus = text_field("Other");
+    bogus.data_type = "COLOUR".into();
+    let err = client.create_custom_field(&bogus).await.unwrap_err();
+    // A 422 on a create is ambiguous by the client's contract (GHL has answered 422 to writes
+    // it made): the caller lists the fields before trying again.
+    assert_eq!(
+        (err.status(), err.class()),
+        (Some(422), ErrorClass::Ambiguous)
+    );
+    assert!(err.to_string().contains("dataType must be one of"), "{err}");
+
+    let (read_only, _) = h
+        .mint_token(Some(&["locations/customFields.readonly"]), None, None)
+        .await;
+    let reader = h.client_with_token(&read_only);
+    assert_eq!(
+        reader
+            .list_custom_fields()
+            .await
+            .unwrap()
+            .custom_fields
+            .len(),
+        4
+    );
+    let refused = reader
+        .create_custom_field(&text_field("Third"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.class()),
+        (Some(401), ErrorClass::ScopeOrConfig)
+    );
+
+    let (contacts_only, _) = h.mint_token(Some(&["contacts.readonly"]), None, None).await;
+    let err = h
+        .client_with_token(&contacts_only)
+        .list_custom_fields()
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::ScopeOrConfig);
+
+    // Another location's token may not read this location's fields.
+    let info: serde_json::Value = h
+        .http
+        .get(h.url("/_sandbox/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = info["otherLocationId"].as_str().unwrap().to_string();
+    let (foreign, _) = h.mint_token(None, Some(&other), None).await;
+    let err = h
+        .client_with_token(&foreign)
+        .list_custom_fields()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.class()),
+        (Some(403), ErrorClass::ScopeOrConfig)
+    );
+}

@@ -242,13 +242,18 @@ pub struct StatusArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum MappingCommand {
-    /// Validate a mapping file (default: the one in force for the peer).
+    /// Validate a mapping file (default: the one in force for the peer), and check the GHL
+    /// custom fields it names against the location (when GHL credentials are configured).
     Check {
         /// The mapping file (default: the mapping in force for the peer).
         file: Option<PathBuf>,
         /// The peer app.
         #[arg(long, default_value = "repsly")]
         peer: String,
+        /// Create the custom fields the mapping names that the GHL location lacks (TEXT, or
+        /// PHONE/NUMERICAL when the rule makes phone numbers or numbers); needs GHL credentials.
+        #[arg(long)]
+        create_fields: bool,
     },
     /// Apply a mapping to one real record and show before/after per field: a peer record as it
     /// would go to GHL, or (--ghl) a GHL contact as it would go to the peer, in the peer's names.

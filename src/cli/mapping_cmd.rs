@@ -1,13 +1,14 @@
 //! `ghlsync mapping check|preview|default`.
 
 use super::CliError;
-use super::args::ConnectionArgs;
-use super::args::MappingCommand;
-use super::connection;
-use super::engine_setup;
+use super::args::{ConnectionArgs, MappingCommand};
+use super::{connection, engine_setup};
+use crate::config::ConfigError;
 use crate::ghl::GhlClient;
 use crate::peers::EntityKind;
-use crate::sync::mapping::{Mapping, render_preview};
+use crate::sync::mapping::{
+    FieldsError, Mapping, create_missing_fields, render_preview, resolve_against_location,
+};
 use crate::sync::{PreviewError, RecordRef, preview_record};
 use std::path::Path;
 
@@ -23,8 +24,12 @@ pub async fn run(
             out!("{text}")?;
             Ok(())
         }
-        MappingCommand::Check { file, peer } => {
-            let mapping = load(config, store, &peer, file.as_deref())?;
+        MappingCommand::Check {
+            file,
+            peer,
+            create_fields,
+        } => {
+            let mut mapping = load(config, store, &peer, file.as_deref())?;
             let rules: usize = mapping.entities().map(|e| e.rules().len()).sum();
             let entities: Vec<&str> = mapping.entities().map(|e| e.kind().as_str()).collect();
             if entities.is_empty() {
@@ -36,8 +41,9 @@ pub async fn run(
                     ),
                 });
             }
+            let fields = check_location_fields(config, &mut mapping, create_fields).await?;
             outln!(
-                "mapping OK: {} ({} rules for {})",
+                "mapping OK: {} ({} rules for {}){fields}",
                 mapping.peer,
                 rules,
                 entities.join(", ")
@@ -85,6 +91,71 @@ pub async fn run(
             out!("{}", render_preview(&rows))?;
             Ok(())
         }
+    }
+}
+
+/// Checks the custom fields `mapping` names against the configured GHL location (creating the
+/// missing ones first with `create`); the text to add to the OK line. Without GHL credentials
+/// the fields cannot be checked: that is said, or an error with `--create-fields`.
+async fn check_location_fields(
+    config: Option<&Path>,
+    mapping: &mut Mapping,
+    create: bool,
+) -> Result<String, CliError> {
+    let named = mapping.named_custom_fields().len();
+    let settings = match connection::client_settings(config, &ConnectionArgs::default()) {
+        Ok(settings) => settings,
+        Err(err) if create => {
+            return Err(CliError::Usage(format!(
+                "--create-fields creates the fields in the GHL location, which needs a config with GHL credentials (ghl.location_id and a token; see README, Configuration): {err}"
+            )));
+        }
+        Err(err) if named > 0 => {
+            return Ok(format!(
+                "; its {named} custom field(s) were NOT checked against a GHL location ({err})"
+            ));
+        }
+        Err(_) => return Ok(String::new()),
+    };
+    let ghl = GhlClient::new(settings)?;
+    if create {
+        let created = create_missing_fields(mapping, &ghl)
+            .await
+            .map_err(|err| fields_error(config, err))?;
+        for field in &created {
+            outln!(
+                "created GHL custom field {:?}: key {}, {}, id {}",
+                field.name,
+                field.field_key,
+                field.data_type,
+                field.id
+            )?;
+        }
+    }
+    resolve_against_location(mapping, &ghl)
+        .await
+        .map_err(|err| fields_error(config, err))?;
+    Ok(if named > 0 {
+        format!(
+            "; its {named} custom field(s) exist in GHL location {}",
+            ghl.location_id()
+        )
+    } else {
+        String::new()
+    })
+}
+
+/// A missing field is a configuration problem (exit 3); a failed request keeps its GHL class.
+pub fn fields_error(config: Option<&Path>, err: FieldsError) -> CliError {
+    match err {
+        FieldsError::Ghl { source, .. } => CliError::Ghl(source),
+        other => match crate::config::config_path(config) {
+            Ok(path) => CliError::Config(ConfigError::Invalid {
+                path,
+                message: other.to_string(),
+            }),
+            Err(_) => CliError::Usage(other.to_string()),
+        },
     }
 }
 

@@ -4,7 +4,9 @@ use super::CliError;
 use super::args::SandboxArgs;
 use crate::config::secrets::{SECRETS_FILE_NAME, Secrets};
 use crate::config::{AuthKind, Config, GhlSection};
+use crate::ghl::{AuthSettings, ClientSettings, GhlClient};
 use crate::sandbox::{self, BurstLimit, RunningSandbox, SandboxOptions};
+use crate::sync::mapping::{Mapping, create_missing_fields};
 use std::path::Path;
 
 pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
@@ -16,6 +18,8 @@ pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
         refuse_to_overwrite(path)?;
     }
     let running = sandbox::start(options).await?;
+    // Before the config appears: whoever waits for it may sync at once.
+    create_builtin_fields(&running).await;
     if let Some(path) = &args.write_config {
         write_config(&running, path)?;
     }
@@ -158,6 +162,40 @@ fn announce(running: &RunningSandbox, config: Option<&Path>) -> Result<(), CliEr
         )?,
     }
     outln!("Press Ctrl-C to stop.")
+}
+
+/// The sandbox location is made ready for the built-in mappings the way a person readies a real
+/// one (`ghlsync mapping check --create-fields`): their custom fields are created, and listed.
+/// A failure is only reported: the sandbox still serves, and `mapping check` says what to do.
+async fn create_builtin_fields(running: &RunningSandbox) {
+    let client = match GhlClient::new(ClientSettings::new(
+        running.base_url.clone(),
+        running.location_id.clone(),
+        AuthSettings::PrivateToken(running.token.clone()),
+    )) {
+        Ok(client) => client,
+        Err(err) => {
+            eprintln!("note: could not create the built-in mapping's custom fields: {err}");
+            return;
+        }
+    };
+    for peer in Mapping::builtin_peers() {
+        let Some(mapping) = Mapping::builtin(peer) else {
+            continue;
+        };
+        match create_missing_fields(&mapping, &client).await {
+            Ok(created) => {
+                let keys: Vec<&str> = created.iter().map(|field| field.key()).collect();
+                println!(
+                    "custom fields: created {} for the built-in {peer} mapping (as `ghlsync mapping check --create-fields` does)",
+                    keys.join(", ")
+                );
+            }
+            Err(err) => {
+                eprintln!("note: could not create the {peer} mapping's custom fields: {err}")
+            }
+        }
+    }
 }
 
 async fn wait_for_shutdown() {

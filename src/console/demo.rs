@@ -2,6 +2,9 @@
 //! in-process on loopback with seeded data (some of it dirty on purpose, so records fail and
 //! can be fixed), an engine runs over them, and the console syncs at once.
 //!
+//! The demo location gets the mapping's custom fields at start (`create_missing_fields`, the
+//! function behind `ghlsync mapping check --create-fields`).
+//!
 //! The sandboxes live in memory and are seeded afresh at every start, with new ids; a store
 //! kept from an earlier demo would hold links to records that no longer exist. So the demo
 //! store (`demo-store` in the XDG data dir, which only the demo uses) is deleted and made
@@ -14,7 +17,7 @@ use crate::peers::repsly::{RepslyPeer, RepslySettings};
 use crate::sandbox::{self, BurstLimit, RunningSandbox, SandboxOptions};
 use crate::store::Store;
 use crate::sync::SyncContext;
-use crate::sync::mapping::Mapping;
+use crate::sync::mapping::{Mapping, create_missing_fields};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -100,6 +103,12 @@ pub async fn start(options: DemoOptions) -> Result<Demo, DemoError> {
 
     write_address_file(&options, &sandbox);
     let ctx = context(&sandbox, store)?;
+    // A fresh sandbox location has none of the mapping's custom fields (`repsly_code`, …), and
+    // a run refuses to start without them: the demo creates them as `ghlsync mapping check
+    // --create-fields` would, so its story works out of the box.
+    create_missing_fields(&ctx.mapping, &ctx.ghl)
+        .await
+        .map_err(|err| DemoError::Setup(err.to_string()))?;
     let engine = start_in_process(ctx, EngineOptions::default());
     Ok(Demo {
         engine,

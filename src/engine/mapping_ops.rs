@@ -2,8 +2,10 @@
 //! put in force), undo to the previous version. Saved versions live in the store's `mappings` tree.
 
 use super::protocol::{MappingProblem, Reply};
+use crate::ghl::GhlClient;
+use crate::ghl::models::CustomField;
 use crate::peers::EntityKind;
-use crate::sync::mapping::{Mapping, MappingError};
+use crate::sync::mapping::{FieldsError, Mapping, MappingError, resolve_against_location};
 use crate::sync::{PreviewError, RecordRef, preview_record};
 use crate::sync::{SyncContext, SyncError};
 
@@ -30,10 +32,51 @@ pub fn current(ctx: &SyncContext) -> Result<Reply, SyncError> {
     })
 }
 
-pub fn check(ctx: &SyncContext, text: &str) -> Reply {
-    Reply::MappingChecked {
-        problem: parse(ctx, text).err().map(|err| problem(&err)),
+/// The GHL location's custom fields, listed once for the editor's checks (they run as the text
+/// changes) and listed again only when a check finds a field missing, so a field created
+/// meanwhile is seen.
+#[derive(Default)]
+pub struct LocationFields(tokio::sync::Mutex<Option<Vec<CustomField>>>);
+
+impl LocationFields {
+    async fn check(&self, mapping: &mut Mapping, ghl: &GhlClient) -> Result<(), FieldsError> {
+        if mapping.named_custom_fields().is_empty() {
+            return Ok(());
+        }
+        let mut cached = self.0.lock().await;
+        if let Some(fields) = cached.as_ref()
+            && mapping.resolve_location_fields(fields).is_ok()
+        {
+            return Ok(());
+        }
+        let fields = resolve_against_location(mapping, ghl).await;
+        if let Ok(fields) = &fields {
+            *cached = Some(fields.clone());
+        }
+        fields.map(|_| ())
     }
+}
+
+/// Parses `text` and checks the custom fields it names against the location.
+pub async fn check(ctx: &SyncContext, fields: &LocationFields, text: &str) -> Reply {
+    let problem = match parse(ctx, text) {
+        Err(err) => Some(problem(&err)),
+        Ok(mut mapping) => match fields.check(&mut mapping, &ctx.ghl).await {
+            Ok(()) => None,
+            Err(err) => {
+                let at = match &err {
+                    FieldsError::Missing(missing) => missing.first().map(|m| m.at),
+                    _ => None,
+                };
+                Some(MappingProblem {
+                    line: at.map(|(line, _)| line),
+                    column: at.map(|(_, column)| column),
+                    message: err.to_string(),
+                })
+            }
+        },
+    };
+    Reply::MappingChecked { problem }
 }
 
 /// `text` applied to one real contact, in the direction `record` syncs. A mapping that does not

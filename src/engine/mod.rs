@@ -96,6 +96,8 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
     let writer = Arc::new(Mutex::new(()));
     // Which contact each child belongs to, learned from the peer once and kept (queries.rs).
     let parents = Arc::new(Mutex::new(queries::ParentIndex::default()));
+    // The location's custom fields, for the editor's mapping checks (mapping_ops.rs).
+    let fields = Arc::new(mapping_ops::LocationFields::default());
     tokio::spawn(async move {
         while let Some((envelope, reply_to)) = inbox.recv().await {
             if matches!(envelope.command, Command::Shutdown) {
@@ -103,9 +105,10 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
                 break;
             }
             let (ctx, writer) = (ctx.clone(), writer.clone());
-            let parents = parents.clone();
+            let (parents, fields) = (parents.clone(), fields.clone());
             tokio::spawn(async move {
-                let reply = handle(&ctx, &writer, &parents, envelope.command, options).await;
+                let reply =
+                    handle(&ctx, &writer, &parents, &fields, envelope.command, options).await;
                 // The caller alone gets the reply. It is not also broadcast as `Event::Reply`
                 // (that framing is the socket transport's): every subscriber's `recv` would
                 // clone it — a contact list is 100k rows — for a reader that ignores it.
@@ -124,6 +127,7 @@ async fn handle(
     shared: &RwLock<Arc<SyncContext>>,
     writer: &Mutex<()>,
     parents: &Mutex<queries::ParentIndex>,
+    fields: &mapping_ops::LocationFields,
     command: Command,
     options: EngineOptions,
 ) -> Reply {
@@ -184,7 +188,7 @@ async fn handle(
                 page: queries::children(ctx, parents, kind, offset, limit).await?,
             },
             Command::Mapping => mapping_ops::current(ctx)?,
-            Command::MappingCheck { text } => mapping_ops::check(ctx, &text),
+            Command::MappingCheck { text } => mapping_ops::check(ctx, fields, &text).await,
             Command::MappingPreview { text, record } => {
                 mapping_ops::preview_on(ctx, &text, &record).await?
             }
@@ -210,6 +214,10 @@ async fn handle(
         class: match &err {
             SyncError::Ghl(ghl) => ghl.class().as_str().to_string(),
             SyncError::Peer(peer) => peer.class().as_str().to_string(),
+            SyncError::Fields(fields) => fields
+                .ghl()
+                .map_or("config", |ghl| ghl.class().as_str())
+                .to_string(),
             SyncError::Mapping(_) | SyncError::NoMapping { .. } => "config".to_string(),
             // A value that does not decode is damage (exit 12, `store verify`), not I/O.
             SyncError::Store(crate::store::StoreError::Corrupt { .. }) => "damaged".to_string(),

@@ -24,6 +24,7 @@ pub const ALL_SCOPES: &[&str] = &[
     "calendars/events.write",
     "locations.readonly",
     "locations/customFields.readonly",
+    "locations/customFields.write",
     "locations/tags.readonly",
     "locations/tasks.readonly",
     "users.readonly",
@@ -176,6 +177,11 @@ const CONTACTS_WRITE: &[&str] = &["contacts.write"];
 const CALENDARS_READ: &[&str] = &["calendars.readonly", "calendars.write"];
 const EVENTS_READ: &[&str] = &["calendars/events.readonly", "calendars/events.write"];
 const EVENTS_WRITE: &[&str] = &["calendars/events.write"];
+const CUSTOM_FIELDS_READ: &[&str] = &[
+    "locations/customFields.readonly",
+    "locations/customFields.write",
+];
+const CUSTOM_FIELDS_WRITE: &[&str] = &["locations/customFields.write"];
 
 /// Policy for a route template (`:param` form). Reads accept the write scope too: GHL lists them
 /// separately, but a token granted write without read is not a case worth modelling.
@@ -194,6 +200,16 @@ pub fn policy(method: &Method, route: &str) -> Policy {
         };
     }
     let read = method == Method::GET || route == "/contacts/search";
+    if route.starts_with("/locations/") {
+        return Policy {
+            version: CONTACTS_API_VERSION,
+            scopes: if read {
+                CUSTOM_FIELDS_READ
+            } else {
+                CUSTOM_FIELDS_WRITE
+            },
+        };
+    }
     Policy {
         version: CONTACTS_API_VERSION,
         scopes: if read { CONTACTS_READ } else { CONTACTS_WRITE },

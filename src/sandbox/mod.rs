@@ -40,7 +40,9 @@ pub use limits::{BurstLimit, WindowKind};
 
 use auth::{ALL_SCOPES, TokenStore, scopes_of};
 use limits::Limiter;
-use routes::{admin, appointments, children, contacts, dump, notes, oauth, queries, tasks};
+use routes::{
+    admin, appointments, children, contacts, custom_fields, dump, notes, oauth, queries, tasks,
+};
 use state::AppState;
 
 #[derive(Clone, Debug)]
@@ -269,6 +271,10 @@ fn router(state: Arc<AppState>) -> Router {
         .route(
             "/contacts/{contactId}/appointments",
             get(appointments::for_contact),
+        )
+        .route(
+            "/locations/{locationId}/customFields",
+            get(custom_fields::list).post(custom_fields::create),
         )
         .route("/calendars/", get(appointments::calendars))
         .route("/calendars", get(appointments::calendars))

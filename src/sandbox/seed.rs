@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::ghl::models::Contact;
+use crate::ghl::models::{Contact, CustomField};
 
 use super::ids;
 use super::seed_data::*;
@@ -122,7 +122,35 @@ pub fn data(ids: &Identities, seed: u64, contacts: usize, anchor_ms: i64) -> Sto
         );
     }
     g.store.calendars.sort_by(|a, b| a.name.cmp(&b.name));
+    g.store.custom_fields = seeded_custom_fields(ids);
     g.store
+}
+
+/// The primary location's seeded custom fields, as `GET /locations/:id/customFields` lists them.
+fn seeded_custom_fields(ids: &Identities) -> Vec<CustomField> {
+    ids.custom_fields
+        .iter()
+        .zip(CUSTOM_FIELDS)
+        .enumerate()
+        .map(|(position, ((id, key), (_, kind)))| {
+            let short = key.strip_prefix("contact.").unwrap_or(key);
+            CustomField {
+                id: id.clone(),
+                name: short.replace('_', " "),
+                field_key: key.clone(),
+                data_type: match *kind {
+                    "number" => "NUMERICAL",
+                    "multi" => "MULTIPLE_OPTIONS",
+                    _ => "TEXT",
+                }
+                .to_string(),
+                position: Some(position as f64 * 50.0),
+                location_id: Some(ids.location_id.clone()),
+                model: Some("contact".into()),
+                ..CustomField::default()
+            }
+        })
+        .collect()
 }
 
 impl Gen<'_> {

@@ -10,7 +10,7 @@ use std::ops::Bound;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 
-use crate::ghl::models::{Appointment, Calendar, Contact, Note, Task};
+use crate::ghl::models::{Appointment, Calendar, Contact, CustomField, Note, Task};
 
 use super::errors::ApiError;
 
@@ -50,6 +50,9 @@ pub struct Store {
     pub appts: HashMap<String, ApptRec>,
     pub appts_by_contact: HashMap<String, Vec<String>>,
     pub calendars: Vec<Calendar>,
+    /// Every location's custom fields, seeded and created (`POST /locations/:id/customFields`),
+    /// in creation order.
+    pub custom_fields: Vec<CustomField>,
 }
 
 impl Store {
@@ -135,6 +138,16 @@ impl Store {
 
     pub fn reserve_contacts(&mut self, additional: usize) {
         self.contacts.reserve(additional);
+    }
+
+    /// `(id, key)` of `location`'s custom fields, the key as `fieldKey` has it
+    /// (`contact.repsly_code`): what a contact write may name a field by.
+    pub fn field_keys(&self, location: &str) -> Vec<(String, String)> {
+        self.custom_fields
+            .iter()
+            .filter(|field| field.location_id.as_deref() == Some(location))
+            .map(|field| (field.id.clone(), field.field_key.clone()))
+            .collect()
     }
 
     pub fn count_in(&self, location: &str) -> usize {

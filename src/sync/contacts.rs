@@ -501,8 +501,9 @@ pub(super) fn gap_keys(
         .collect()
 }
 
-/// Mapped fields whose value differs from the agreed state (custom fields always travel when
-/// present: they cannot be compared with a GHL read). An email that differs only in case, or a
+/// Mapped fields whose value differs from the agreed state; of `customFields`, the entries
+/// whose field (by id or key) holds another value there, or is not there (without a
+/// `customFields` in `before`, every entry travels). An email that differs only in case, or a
 /// phone in another format, says the same (`identity::same_contact_value`): sending it would
 /// change nothing, and where GHL holds the person twice a PUT carrying it is refused as a
 /// duplicate.
@@ -513,14 +514,37 @@ pub(super) fn changed_fields(
     let now = super::hash::normalise(peer_fields);
     peer_fields
         .iter()
-        .filter(|(key, _)| match key.as_str() {
-            "customFields" => true,
-            key => match (before.get(key), now.get(key)) {
-                (Some(a), Some(b)) => !super::identity::same_contact_value(key, a, b),
-                (a, b) => a != b,
-            },
+        .filter_map(|(key, value)| match key.as_str() {
+            "customFields" => {
+                let changed = changed_custom_values(value, before.get(key));
+                (!changed.is_empty()).then(|| (key.clone(), Value::Array(changed)))
+            }
+            name => {
+                let differs = match (before.get(name), now.get(name)) {
+                    (Some(a), Some(b)) => !super::identity::same_contact_value(name, a, b),
+                    (a, b) => a != b,
+                };
+                differs.then(|| (key.clone(), value.clone()))
+            }
         })
-        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
+
+/// The `{id | key, field_value}` entries of `now` that `before` (same form) does not hold.
+fn changed_custom_values(now: &Value, before: Option<&Value>) -> Vec<Value> {
+    let held = before.and_then(Value::as_array);
+    let names = |entry: &Value| (entry.get("id").cloned(), entry.get("key").cloned());
+    now.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| {
+            !held.is_some_and(|held| {
+                held.iter().any(|old| {
+                    names(old) == names(entry) && old.get("field_value") == entry.get("field_value")
+                })
+            })
+        })
+        .cloned()
         .collect()
 }
 

@@ -1,7 +1,7 @@
 //! What a sync needs in hand: the store, the GHL client, the peer, the mapping, the settings,
 //! and where to announce outcomes. Built by the engine; passed by reference everywhere.
 
-use super::mapping::{EntityMapping, Mapping, MappingError};
+use super::mapping::{EntityMapping, FieldsError, Mapping, MappingError, resolve_against_location};
 use super::settings::SyncSettings;
 use crate::ghl::{GhlClient, GhlError};
 use crate::peers::{EntityKind, Peer, PeerError};
@@ -55,6 +55,22 @@ impl SyncContext {
         Ok(keys)
     }
 
+    /// This context with its mapping's custom fields resolved against the GHL location (one
+    /// list call): what a run or a retry works with. A field the location lacks stops it before
+    /// anything is read or written, since GHL would drop every value sent to it.
+    pub async fn with_location_fields(&self) -> Result<SyncContext, SyncError> {
+        let mut mapping = self.mapping.clone();
+        resolve_against_location(&mut mapping, &self.ghl).await?;
+        Ok(SyncContext {
+            store: self.store.clone(),
+            ghl: self.ghl.clone(),
+            peer: self.peer.clone(),
+            mapping,
+            settings: self.settings.clone(),
+            events: self.events.clone(),
+        })
+    }
+
     pub(crate) fn announce(&self, entry: &LogEntry) {
         if let Some(events) = &self.events {
             // No receivers is fine: nobody is watching.
@@ -74,6 +90,9 @@ pub enum SyncError {
     Peer(#[from] PeerError),
     #[error(transparent)]
     Ghl(Box<GhlError>),
+    /// The mapping names custom fields the GHL location lacks, or they could not be listed.
+    #[error(transparent)]
+    Fields(#[from] FieldsError),
     #[error("the {peer} mapping has no [{kind}] section; add one or switch the {kind} flow off")]
     NoMapping { peer: String, kind: EntityKind },
 }

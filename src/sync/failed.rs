@@ -97,6 +97,8 @@ pub async fn retry(
     mode: RetryMode,
     owner: &str,
 ) -> Result<RetryReport, SyncError> {
+    let resolved = ctx.with_location_fields().await?;
+    let ctx = &resolved;
     let run = Run::new(
         ctx,
         RunOptions {

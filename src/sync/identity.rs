@@ -46,6 +46,24 @@ pub fn national_digits(phone: &str) -> String {
     digits[digits.len().saturating_sub(10)..].to_string()
 }
 
+/// The match key `external:<value>` of GHL-side `fields` whose custom field `field_id` holds a
+/// value: the peer's id, in the field the mapping's `external_id` names. Read entries carry
+/// `value`, written ones `field_value`.
+pub fn external_key(field_id: &str, fields: &Map<String, Value>) -> Option<String> {
+    let entry = fields
+        .get("customFields")?
+        .as_array()?
+        .iter()
+        .find(|entry| entry.get("id").and_then(Value::as_str) == Some(field_id))?;
+    let value = entry.get("value").or_else(|| entry.get("field_value"))?;
+    let text = match value {
+        Value::String(text) => text.trim().to_string(),
+        Value::Number(number) => number.to_string(),
+        _ => return None,
+    };
+    (!text.is_empty()).then(|| format!("external:{text}"))
+}
+
 /// Whether two values of GHL contact field `field` say the same: equal, or, for `email` and
 /// `phone`, one match key (an email differing only in case, a number in another format). A
 /// merge or a change check that told them apart would write a reformat as a change.

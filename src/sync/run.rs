@@ -160,6 +160,8 @@ struct Tally {
 }
 
 pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunReport, SyncError> {
+    let resolved = ctx.with_location_fields().await?;
+    let ctx = &resolved;
     let mut run = Run::new(
         ctx,
         options.clone(),
@@ -396,8 +398,9 @@ impl<'a> Run<'a> {
             .and_then(|contact| serde_json::to_value(contact).ok()))
     }
 
-    /// GHL contacts of the snapshot holding match key `key` (`identity::contact_keys`), oldest
-    /// first. Empty until the snapshot is complete.
+    /// GHL contacts of the snapshot holding match key `key` (`identity::contact_keys`, and
+    /// `identity::external_key` of the mapping's external-id field), oldest first. Empty until
+    /// the snapshot is complete.
     pub(super) fn ghl_people_with(&self, key: &str) -> Vec<String> {
         if !self.snapshot_complete {
             return Vec::new();
@@ -407,9 +410,16 @@ impl<'a> Run<'a> {
                 self.ghl_snapshot.values().collect();
             // GHL's own order of creation, then id: the same choice in every run.
             listed.sort_by(|a, b| (&a.date_added, &a.id).cmp(&(&b.date_added, &b.id)));
+            let external_id = self
+                .ctx
+                .mapping
+                .entity(EntityKind::Contact)
+                .and_then(|entity| entity.external_id_field_id());
             let mut index: HashMap<String, Vec<String>> = HashMap::new();
             for contact in listed {
-                let keys = super::identity::contact_keys(&contact.match_fields());
+                let fields = contact.match_fields();
+                let mut keys = super::identity::contact_keys(&fields);
+                keys.extend(external_id.and_then(|id| super::identity::external_key(id, &fields)));
                 for key in keys {
                     index.entry(key).or_default().push(contact.id.clone());
                 }

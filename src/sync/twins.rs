@@ -10,7 +10,7 @@ use super::context::SyncError;
 use super::execute::{Bookkeeping, Outbound, Source};
 use super::hash::{additions, diff, hash_fields, normalise};
 use super::hold::{Held, Reason};
-use super::identity::contact_keys;
+use super::identity::{contact_keys, external_key};
 use super::mapping::MatchKey;
 use super::run::Run;
 use super::send::{Sent, project, restrict};
@@ -59,7 +59,9 @@ impl Run<'_> {
             }
             Twin::None => {}
         }
-        if match_keys.is_empty() {
+        // A create goes out as an upsert, which GHL matches by email or phone only: with just
+        // an external id, a create whose answer is lost could not be found again by GHL.
+        if match_keys.iter().all(|key| key.starts_with("external:")) {
             return self.hold_peer_contact(&record, Reason::NoMatchKey);
         }
         let book = Bookkeeping {
@@ -161,16 +163,22 @@ impl Run<'_> {
 
     /// The match keys of a peer record's GHL-side fields, in the mapping's `match` order.
     pub(super) fn match_keys(&self, fields: &Map<String, Value>) -> Result<Vec<String>, SyncError> {
-        let wanted = self.ctx.entity(KIND)?.match_keys();
+        let entity = self.ctx.entity(KIND)?;
         let keys = contact_keys(fields);
         let mut ordered = Vec::new();
-        for key in wanted {
+        for key in entity.match_keys() {
             let prefix = match key {
                 MatchKey::Email => "email:",
                 MatchKey::Phone => "phone:",
-                // The external-id custom field is written, but GHL reads custom fields by id:
-                // it is matched once the location's fields are resolved (not yet).
-                MatchKey::ExternalId => continue,
+                // The peer's id in its custom field, by the id resolved at run start.
+                MatchKey::ExternalId => {
+                    ordered.extend(
+                        entity
+                            .external_id_field_id()
+                            .and_then(|id| external_key(id, fields)),
+                    );
+                    continue;
+                }
             };
             ordered.extend(keys.iter().filter(|k| k.starts_with(prefix)).cloned());
         }
@@ -313,7 +321,12 @@ impl Run<'_> {
         let ghl_fields = project(&ghl_json, &keys);
         let mapped = entity.to_peer(&ghl_json);
         let echo = entity.echo(&record.id, mapped.fields.clone());
-        let in_step = hash_fields(&echo.fields) == peer_hash;
+        // In step when GHL's side, written over the record, changes nothing the mapping sees:
+        // fields only the peer fills (a one-way `Active`) keep the record's own values, where
+        // the echo alone would read them as empty (and a value map's default).
+        let mut written_over = record.fields.clone();
+        written_over.extend(mapped.fields.clone());
+        let in_step = hash_fields(&entity.echo(&record.id, written_over).fields) == peer_hash;
         let mut report = diff(&entity.to_ghl(&record).fields, &echo.fields);
         report.insert("linked_by".into(), Value::from("id"));
         let out = super::contacts::peer_update(
@@ -363,7 +376,13 @@ impl Run<'_> {
             return Ok(());
         };
         let ghl_fields = project(&ghl_json, &keys);
-        let agreed = normalise(&ghl_fields);
+        let mut agreed = normalise(&ghl_fields);
+        // The custom fields GHL already holds (their ids resolved at run start) are not sent
+        // again: a lost store re-links without rewriting every contact.
+        agreed.insert(
+            "customFields".into(),
+            self.ctx.entity(KIND)?.ghl_custom_values(&ghl_json),
+        );
         // Adopting stamps the mapping's constants too (`source`): the record is the peer's.
         let mut changed = changed_fields(&peer_fields, &agreed);
         // A match key another GHL contact holds too stays as it is: a PUT carrying it is refused

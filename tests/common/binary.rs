@@ -23,6 +23,7 @@ pub struct BinaryRig {
 
 impl BinaryRig {
     pub async fn start(h: &Harness, rounds: usize) -> BinaryRig {
+        h.create_mapping_fields(None).await;
         h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
             .await;
         let baseline = EndState::capture(h).await;

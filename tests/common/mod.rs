@@ -67,6 +67,27 @@ impl Harness {
             .expect("client builds")
     }
 
+    /// Creates the custom fields `mapping` (None: the built-in Repsly mapping) names and the
+    /// location lacks, the way `ghlsync mapping check --create-fields` does: a run refuses to
+    /// start without them.
+    pub async fn create_mapping_fields(&self, mapping: Option<&ghlsync::sync::mapping::Mapping>) {
+        let builtin;
+        let mapping = match mapping {
+            Some(mapping) => mapping,
+            None => {
+                builtin =
+                    ghlsync::sync::mapping::Mapping::builtin("repsly").expect("built-in mapping");
+                &builtin
+            }
+        };
+        ghlsync::sync::mapping::create_missing_fields(mapping, &self.client())
+            .await
+            .expect("the mapping's custom fields are created");
+        // Set-up is not the test's traffic: the counters start again from zero (a reset
+        // re-seeds the same data and keeps the fields: they are the location's set-up).
+        self.admin_post("reset", json!({})).await;
+    }
+
     pub async fn admin_post(&self, path: &str, body: Value) -> Value {
         let response = self
             .http

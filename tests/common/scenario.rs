@@ -158,6 +158,7 @@ pub struct Reference {
 impl Reference {
     pub async fn run(contacts: usize, rounds: usize) -> Reference {
         let h = Harness::start(contacts).await;
+        h.create_mapping_fields(None).await;
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("store")).expect("store opens");
         let ctx = context(&h, store, h.client());

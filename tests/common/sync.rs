@@ -25,9 +25,14 @@ impl SyncHarness {
         mapping: Option<Mapping>,
     ) -> SyncHarness {
         let h = Harness::start(contacts).await;
+        h.create_mapping_fields(mapping.as_ref()).await;
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("store")).expect("store opens");
-        let ctx = context(&h, store, settings, mapping);
+        let mut ctx = context(&h, store, settings, mapping);
+        // As every run resolves it: what a test maps with `ctx.mapping` names the same ids.
+        ghlsync::sync::mapping::resolve_against_location(&mut ctx.mapping, &ctx.ghl)
+            .await
+            .expect("the mapping's custom fields resolve");
         SyncHarness { h, dir, ctx }
     }
 

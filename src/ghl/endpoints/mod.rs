@@ -4,6 +4,7 @@
 mod appointments;
 mod calendars;
 mod contacts;
+mod custom_fields;
 mod notes;
 mod tags;
 mod tasks;
@@ -17,6 +18,8 @@ pub(crate) mod scope {
     pub const CALENDARS_READ: &str = "calendars.readonly";
     pub const EVENTS_READ: &str = "calendars/events.readonly";
     pub const EVENTS_WRITE: &str = "calendars/events.write";
+    pub const CUSTOM_FIELDS_READ: &str = "locations/customFields.readonly";
+    pub const CUSTOM_FIELDS_WRITE: &str = "locations/customFields.write";
 }
 
 use super::error::GhlError;

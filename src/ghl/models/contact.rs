@@ -333,8 +333,9 @@ impl ListedContact {
         })
     }
 
-    /// Only what a contact is recognised by (`email`, `phone`), read without building the rest.
-    /// A contact whose JSON does not hold them as text has none.
+    /// Only what a contact is recognised by (`email`, `phone`, and `customFields`, where a
+    /// mapping's external id lives), read without building the rest. A contact whose JSON does
+    /// not hold them as text (a list) has none.
     pub fn match_fields(&self) -> Map<String, Value> {
         #[derive(Deserialize)]
         struct Keys {
@@ -342,6 +343,8 @@ impl ListedContact {
             email: Option<Value>,
             #[serde(default)]
             phone: Option<Value>,
+            #[serde(default, rename = "customFields")]
+            custom_fields: Option<Value>,
         }
         let mut out = Map::new();
         if let Ok(keys) = serde_json::from_str::<Keys>(self.json.get()) {
@@ -349,6 +352,10 @@ impl ListedContact {
                 if let Some(value @ Value::String(_)) = value {
                     out.insert(name.to_string(), value);
                 }
+            }
+            // The external id a mapping matches by lives in a custom field.
+            if let Some(custom @ Value::Array(_)) = keys.custom_fields {
+                out.insert("customFields".to_string(), custom);
             }
         }
         out

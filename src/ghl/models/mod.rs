@@ -1,5 +1,5 @@
 //! GHL API v2 data shapes with GHL's exact JSON names (`apps/contacts.json`, `apps/calendars.json`,
-//! `apps/oauth.json`).
+//! `apps/oauth.json`, and the custom fields of `apps/locations.json`).
 //!
 //! Two rules shape every type here:
 //! - Read models tolerate and keep unknown fields (`extra`), because real responses carry more than
@@ -11,6 +11,7 @@
 mod appointment;
 mod calendar;
 mod contact;
+mod custom_field;
 mod error_body;
 mod note;
 mod oauth;
@@ -20,6 +21,7 @@ mod task;
 pub use appointment::*;
 pub use calendar::*;
 pub use contact::*;
+pub use custom_field::*;
 pub use error_body::*;
 pub use note::*;
 pub use oauth::*;

@@ -43,16 +43,18 @@ pub async fn stats(State(st): State<Arc<AppState>>) -> Json<Value> {
 
 pub async fn info(State(st): State<Arc<AppState>>) -> Json<Value> {
     let ids = &st.ids;
-    let calendars: Vec<Value> = lock(&st.data)
+    let data = lock(&st.data);
+    let calendars: Vec<Value> = data
         .calendars
         .iter()
         .map(|c| json!({"id": c.id, "name": c.name, "locationId": c.location_id}))
         .collect();
-    let custom_fields: Vec<Value> = ids
-        .custom_fields
-        .iter()
+    let custom_fields: Vec<Value> = data
+        .field_keys(&ids.location_id)
+        .into_iter()
         .map(|(id, key)| json!({"id": id, "key": key}))
         .collect();
+    drop(data);
     Json(json!({
         "baseUrl": st.base_url,
         "locationId": ids.location_id,
@@ -71,10 +73,14 @@ pub async fn info(State(st): State<Arc<AppState>>) -> Json<Value> {
 /// rates stay as they are.
 pub async fn reset(State(st): State<Arc<AppState>>) -> Json<Value> {
     let anchor = seed_anchor_ms();
-    let fresh = seed::data(&st.ids, st.opts.seed, st.opts.contacts, anchor);
+    let mut fresh = seed::data(&st.ids, st.opts.seed, st.opts.contacts, anchor);
     st.repsly
         .reseed(&fresh, &st.ids.location_id, st.opts.seed, anchor);
-    *lock(&st.data) = fresh;
+    let mut data = lock(&st.data);
+    // Custom fields are the location's set-up, not its data: created ones survive a reset.
+    fresh.custom_fields = std::mem::take(&mut data.custom_fields);
+    *data = fresh;
+    drop(data);
     st.anchor_ms.store(anchor, Ordering::Relaxed);
     *lock(&st.stats) = Default::default();
     lock(&st.limiter).clear_counters();

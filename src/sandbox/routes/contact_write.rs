@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use crate::ghl::models::{Contact, CustomFieldValue, UpsertContactDto};
 use crate::sandbox::body::{Kind, Rule, opt, req, validate};
 use crate::sandbox::errors::ApiError;
-use crate::sandbox::seed::Identities;
 use crate::sandbox::store::{fmt_ms, now_ms};
 
 const CONTACT_RULES: &[Rule] = &[
@@ -60,7 +59,14 @@ fn non_empty(value: &Option<String>) -> Option<Option<String>> {
     value.as_ref().map(|v| (!v.is_empty()).then(|| v.clone()))
 }
 
-pub fn apply(contact: &mut Contact, dto: &UpsertContactDto, ids: &Identities, drop_phone: bool) {
+/// `fields` are the location's custom fields as `(id, fieldKey)` (`Store::field_keys`): an entry
+/// naming none of them by id or key is ignored, as GHL does.
+pub fn apply(
+    contact: &mut Contact,
+    dto: &UpsertContactDto,
+    fields: &[(String, String)],
+    drop_phone: bool,
+) {
     let set = |field: &mut Option<String>, value: &Option<String>| {
         if let Some(v) = non_empty(value) {
             *field = v;
@@ -124,7 +130,7 @@ pub fn apply(contact: &mut Contact, dto: &UpsertContactDto, ids: &Identities, dr
         contact.tags = normalize_tags(tags);
     }
     for input in dto.custom_fields.iter().flatten() {
-        let known = ids.custom_fields.iter().find(|(id, key)| {
+        let known = fields.iter().find(|(id, key)| {
             input.id.as_deref() == Some(id.as_str())
                 || input
                     .key

@@ -23,7 +23,6 @@ use crate::sandbox::auth::{Caller, check_location};
 use crate::sandbox::body::{JsonBody, Kind, req, validate};
 use crate::sandbox::errors::{ApiError, ApiResult, ok};
 use crate::sandbox::ids;
-use crate::sandbox::seed::Identities;
 use crate::sandbox::state::{AppState, lock};
 use crate::sandbox::store::{ContactRec, Store, fmt_ms, now_ms};
 
@@ -44,12 +43,7 @@ fn duplicate_error(rec: &ContactRec, field: &str) -> ApiError {
     .with("meta", meta)
 }
 
-fn new_contact(
-    store: &mut Store,
-    location: &str,
-    dto: &UpsertContactDto,
-    ids: &Identities,
-) -> Contact {
+fn new_contact(store: &mut Store, location: &str, dto: &UpsertContactDto) -> Contact {
     let now = now_ms();
     let mut contact = Contact {
         id: ids::new_id(),
@@ -58,7 +52,7 @@ fn new_contact(
         date_added: Some(fmt_ms(now)),
         ..Contact::default()
     };
-    apply(&mut contact, dto, ids, false);
+    apply(&mut contact, dto, &store.field_keys(location), false);
     store.insert_contact(ContactRec {
         contact: contact.clone(),
         added_ms: now,
@@ -113,7 +107,7 @@ pub async fn create(
     {
         return Err(duplicate_error(rec, field));
     }
-    let contact = new_contact(&mut store, &location, &dto, &st.ids);
+    let contact = new_contact(&mut store, &location, &dto);
     answer(StatusCode::CREATED, contact, None)
 }
 
@@ -136,8 +130,9 @@ pub async fn update(
             return Err(duplicate_error(rec, field));
         }
     }
+    let fields = store.field_keys(&caller.location_id);
     let contact = store.edit_contact(&id, &caller.location_id, |contact| {
-        apply(contact, &dto, &st.ids, false);
+        apply(contact, &dto, &fields, false);
         contact.clone()
     })?;
     answer(StatusCode::OK, contact, Some(true))
@@ -168,13 +163,14 @@ pub async fn upsert(
     };
     let (is_new, contact) = match matched {
         Some((id, drop_phone)) => {
+            let fields = store.field_keys(&location);
             let contact = store.edit_contact(&id, &location, |contact| {
-                apply(contact, &dto, &st.ids, drop_phone);
+                apply(contact, &dto, &fields, drop_phone);
                 contact.clone()
             })?;
             (false, contact)
         }
-        None => (true, new_contact(&mut store, &location, &dto, &st.ids)),
+        None => (true, new_contact(&mut store, &location, &dto)),
     };
     ok(
         StatusCode::OK,

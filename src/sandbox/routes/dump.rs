@@ -48,10 +48,9 @@ fn ghl(st: &AppState) -> Value {
         .filter(|c| c.location_id.as_deref() == Some(location))
         .map(|c| json!({"id": c.id, "name": c.name}))
         .collect();
-    let custom_fields: Vec<Value> = st
-        .ids
-        .custom_fields
-        .iter()
+    let custom_fields: Vec<Value> = store
+        .field_keys(location)
+        .into_iter()
         .map(|(id, key)| json!({"id": id, "key": key}))
         .collect();
     json!({

@@ -8,6 +8,7 @@ mod contact_write;
 pub mod contacts;
 #[cfg(test)]
 mod contacts_timing;
+pub mod custom_fields;
 pub mod dump;
 pub mod notes;
 pub mod oauth;

@@ -49,7 +49,9 @@ impl EntityMapping {
                     Target::Ghl(GhlField::Standard(name)) => {
                         out.fields.insert(name, value);
                     }
-                    Target::Ghl(GhlField::Custom(field)) => custom.push(field.input(value)),
+                    Target::Ghl(GhlField::Custom(field)) => {
+                        custom.push(field.input(value, self.resolved_id(&field)));
+                    }
                     Target::Peer(_) => {}
                 }
             }
@@ -62,7 +64,7 @@ impl EntityMapping {
                 .iter()
                 .any(|r| r.direction.to_ghl() && r.ghl.contains(&GhlField::Custom(field.clone())));
             if !named && !record.id.trim().is_empty() {
-                custom.push(field.input(Value::String(record.id.clone())));
+                custom.push(field.input(Value::String(record.id.clone()), self.resolved_id(field)));
             }
         }
         if !custom.is_empty() {
@@ -80,6 +82,32 @@ impl EntityMapping {
             }
         }
         out
+    }
+
+    /// What GHL record `ghl_record` holds in the custom fields this mapping writes, in the
+    /// write form `to_ghl` gives them (`[{id, field_value}]`), so a payload's custom values can
+    /// be compared with GHL's. Only fields whose id is known (resolved against the location)
+    /// can be found in a read.
+    pub fn ghl_custom_values(&self, ghl_record: &Value) -> Value {
+        let written = self
+            .rules
+            .iter()
+            .filter(|rule| rule.direction.to_ghl())
+            .flat_map(|rule| rule.ghl.iter())
+            .filter_map(|field| match field {
+                GhlField::Custom(custom) => Some(custom),
+                GhlField::Standard(_) => None,
+            })
+            .chain(self.external_id.as_ref());
+        let mut held = Vec::new();
+        for field in written {
+            let value = self.read_ghl(&GhlField::Custom(field.clone()), ghl_record);
+            if !is_empty(&value) {
+                held.push(field.input(value, self.resolved_id(field)));
+            }
+        }
+        held.dedup();
+        Value::Array(held)
     }
 
     /// What a peer record `id` holding `fields` (a peer-bound payload, once written) maps back to

@@ -59,6 +59,10 @@ fn compile_entity(
             format!("`{name}` is for [contact] only: tasks, notes and appointments are linked through their contact"),
         )
     };
+    let external_id_at = doc
+        .external_id
+        .as_ref()
+        .map(|custom| super::error::line_column(src.text, custom.span().start));
     let external_id = match doc.external_id {
         None => None,
         Some(_) if kind != EntityKind::Contact => return Err(only_contacts("external_id", span)),
@@ -154,6 +158,7 @@ fn compile_entity(
         conflict,
         rules,
         resolved_ids: BTreeMap::new(),
+        external_id_at,
     })
 }
 
@@ -232,11 +237,20 @@ fn compile_rule(
         None => conflict,
     };
     let transforms = transforms(&doc.transforms, src)?;
+    let sources = match direction {
+        Direction::ToPeer => ghl.len(),
+        Direction::ToGhl | Direction::Both => peer.len(),
+    };
+    first_of_several(&doc.transforms, &transforms, sources, "peer", src)?;
     let to_peer_transforms = match (&doc.to_peer_transforms, direction) {
         (Some(_), Direction::ToGhl | Direction::ToPeer) => {
             return Err(src.invalid(at, "`to_peer_transforms` is for direction = \"both\"; a one-way rule uses `transforms`"));
         }
-        (Some(list), Direction::Both) => self::transforms(list, src)?,
+        (Some(list), Direction::Both) => {
+            let chain = self::transforms(list, src)?;
+            first_of_several(list, &chain, ghl.len(), "ghl", src)?;
+            chain
+        }
         (None, Direction::Both) => inverse_chain(&transforms, peer.len()).map_err(|message| {
             src.invalid(
                 at.clone(),
@@ -245,9 +259,16 @@ fn compile_rule(
         })?,
         (None, _) => Vec::new(),
     };
+    let ghl_at = super::error::line_column(
+        src.text,
+        doc.ghl
+            .as_ref()
+            .map_or(at.start, |names| names.span().start),
+    );
     Ok(FieldRule {
         peer,
         ghl,
+        ghl_at,
         constant,
         direction,
         authority,
@@ -270,6 +291,38 @@ fn transforms(list: &[Spanned<Toml>], src: Source<'_>) -> Result<Vec<Transform>,
         super::phone::load_metadata();
     }
     Ok(transforms)
+}
+
+/// `first_non_empty` picks one of several source fields; over a single field it would do
+/// nothing, which is always a slip (the list was meant to be in `peer`/`ghl`).
+fn first_of_several(
+    written: &[Spanned<Toml>],
+    chain: &[Transform],
+    sources: usize,
+    side: &str,
+    src: Source<'_>,
+) -> Result<(), MappingError> {
+    if sources >= 2 {
+        return Ok(());
+    }
+    let misplaced = written
+        .iter()
+        .zip(chain)
+        .find(|(_, step)| matches!(step, Transform::FirstNonEmpty));
+    match misplaced {
+        Some((item, _)) => Err(src.invalid(
+            item.span(),
+            format!(
+                "`first_non_empty` takes the first non-empty of several fields, but this rule reads one; list the alternatives in order: {side} = {}",
+                if side == "peer" {
+                    "[\"Phone\", \"Mobile\"]"
+                } else {
+                    "[\"phone\", \"customField:key:mobile\"]"
+                }
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn field_names(

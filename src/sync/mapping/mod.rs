@@ -13,6 +13,7 @@ mod dates;
 mod error;
 mod file;
 mod ghl_fields;
+mod location_fields;
 mod phone;
 mod preview;
 mod rules;
@@ -30,6 +31,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 pub use error::MappingError;
+pub use location_fields::{
+    FieldsError, MissingField, NamedField, create_missing_fields, resolve_against_location,
+};
 pub use preview::{FieldPreview, preview, preview_to_peer, render_preview};
 pub use rules::{
     Authority, CustomFieldRef, Direction, FieldProblem, FieldRule, GhlField, MappedRecord, MatchKey,
@@ -165,6 +169,9 @@ pub struct EntityMapping {
     /// Custom field key → id, learnt at run time; not part of the mapping's meaning.
     #[serde(skip)]
     resolved_ids: BTreeMap<String, String>,
+    /// Line and column of `external_id`, for a missing field's error.
+    #[serde(skip)]
+    external_id_at: Option<(usize, usize)>,
 }
 
 impl EntityMapping {
@@ -180,6 +187,15 @@ impl EntityMapping {
     /// The GHL custom field that holds the peer's id.
     pub fn external_id_field(&self) -> Option<&CustomFieldRef> {
         self.external_id.as_ref()
+    }
+
+    /// The id of the external-id custom field: given, or resolved from its key against the
+    /// location (`None` until then: GHL reads name custom fields by id only).
+    pub fn external_id_field_id(&self) -> Option<&str> {
+        match self.external_id.as_ref()? {
+            CustomFieldRef::Id(id) => Some(id),
+            key @ CustomFieldRef::Key(_) => self.resolved_id(key),
+        }
     }
 
     /// The peer field naming the owning contact (notes, tasks, appointments).

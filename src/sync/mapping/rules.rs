@@ -105,12 +105,18 @@ pub enum CustomFieldRef {
 }
 
 impl CustomFieldRef {
-    /// The write form GHL accepts: `{id | key, field_value}`.
-    pub fn input(&self, value: Value) -> Value {
+    /// The write form GHL accepts: `{id | key, field_value}`. A key whose id is known is
+    /// written by id (`resolved_id`): GHL's list and object values require `id`.
+    pub fn input(&self, value: Value, resolved_id: Option<&str>) -> Value {
         let mut entry = Map::new();
-        match self {
-            CustomFieldRef::Id(id) => entry.insert("id".into(), Value::String(id.clone())),
-            CustomFieldRef::Key(key) => entry.insert("key".into(), Value::String(key.clone())),
+        match (self, resolved_id) {
+            (CustomFieldRef::Id(id), _) => entry.insert("id".into(), Value::String(id.clone())),
+            (CustomFieldRef::Key(_), Some(id)) => {
+                entry.insert("id".into(), Value::String(id.to_string()))
+            }
+            (CustomFieldRef::Key(key), None) => {
+                entry.insert("key".into(), Value::String(key.clone()))
+            }
         };
         entry.insert("field_value".into(), value);
         Value::Object(entry)
@@ -184,6 +190,9 @@ pub struct FieldRule {
     /// Line of the rule in its file, so the console can point at it.
     #[serde(skip)]
     pub line: usize,
+    /// Line and column of the rule's `ghl` value: where a missing custom field is named.
+    #[serde(skip)]
+    pub ghl_at: (usize, usize),
 }
 
 impl FieldRule {

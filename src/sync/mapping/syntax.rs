@@ -13,7 +13,8 @@ use super::text::NamePart;
 use super::transforms::{CastType, Transform};
 
 pub(crate) const TRANSFORM_NAMES: &str = "trim, lowercase, uppercase, title_case, name_part, join, \
-     split, phone_e164, date, date_split, cast, map, default, constant, email, max_len";
+     split, phone_e164, date, date_split, cast, map, default, constant, email, max_len, \
+     first_non_empty (alias coalesce)";
 
 /// Reads one transform; the error is the message for the transform's span.
 pub(crate) fn parse_transform(value: &Toml) -> Result<Transform, String> {
@@ -59,6 +60,7 @@ fn bare(name: &str) -> Result<Transform, String> {
         "email" => Transform::Email,
         "split" => Transform::Split(",".into()),
         "join" => Transform::Join(" ".into()),
+        "first_non_empty" | "coalesce" => Transform::FirstNonEmpty,
         "name_part" | "cast" | "map" | "default" | "constant" | "max_len" => {
             return Err(format!("transform `{name}` needs a value: {}", form(name)));
         }
@@ -73,7 +75,8 @@ fn bare(name: &str) -> Result<Transform, String> {
 fn with_argument(name: &str, arg: &Toml) -> Result<Transform, String> {
     let wrong = || format!("bad value for `{name}`; expected {}", form(name));
     Ok(match name {
-        "trim" | "lowercase" | "uppercase" | "title_case" | "email" => {
+        "trim" | "lowercase" | "uppercase" | "title_case" | "email" | "first_non_empty"
+        | "coalesce" => {
             return Err(format!(
                 "transform `{name}` takes no value; write it as \"{name}\""
             ));
@@ -254,6 +257,9 @@ pub(crate) fn inverse_chain(
                 default_minutes: None,
             }),
             Transform::Map { map, .. } => Some(reverse_map(map)?),
+            // One value back over several fields: the first field gets it (Phone, not Mobile).
+            Transform::FirstNonEmpty => Some(Transform::IntoFirst(peer_fields)),
+            Transform::IntoFirst(_) => Some(Transform::FirstNonEmpty),
             Transform::NamePart(_)
             | Transform::Cast(_)
             | Transform::Constant(_)

@@ -56,6 +56,13 @@ pub enum Transform {
     Email,
     /// Truncates longer text, with a problem note (the value is kept).
     MaxLen(usize),
+    /// A list (several source fields) to its first item that is not empty: `Phone`, else
+    /// `Mobile`. Written `"first_non_empty"` or `"coalesce"`.
+    FirstNonEmpty,
+    /// The way back of `first_non_empty` over `n` peer fields: the value goes to the first
+    /// field, the others are left as they are (`[value, null, …]`, and empty values are never
+    /// written). Not written in files; `inverse_chain` makes it.
+    IntoFirst(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -156,6 +163,20 @@ impl Transform {
                     None => Ok(s.into()),
                 })?;
                 Ok((value, note))
+            }
+            Transform::FirstNonEmpty => match value {
+                Value::Array(items) => plain(
+                    items
+                        .into_iter()
+                        .find(|item| !is_empty(item))
+                        .unwrap_or(Value::Null),
+                ),
+                single => plain(single),
+            },
+            Transform::IntoFirst(fields) => {
+                let mut spread = vec![Value::Null; (*fields).max(1)];
+                spread[0] = value;
+                plain(Value::Array(spread))
             }
         }
     }
@@ -340,6 +361,8 @@ impl fmt::Display for Transform {
             Transform::Constant(v) => write!(f, "constant = {v}"),
             Transform::Email => f.write_str("email"),
             Transform::MaxLen(n) => write!(f, "max_len = {n}"),
+            Transform::FirstNonEmpty => f.write_str("first_non_empty"),
+            Transform::IntoFirst(_) => f.write_str("into the first field"),
         }
     }
 }

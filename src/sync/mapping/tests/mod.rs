@@ -2,6 +2,8 @@
 //! preview, and properties of the transforms on arbitrary input.
 
 mod apply;
+mod coalesce;
+mod location_fields;
 mod parse;
 mod props;
 

@@ -1641,3 +1641,34 @@ async fn a_reason_is_listed_and_retried_as_a_group_and_other_reasons_are_untouch
     }
     child.kill().await.unwrap();
 }
+
+/// A config file that is not there is a configuration problem (exit 3), and an empty value is
+/// named with its line.
+#[tokio::test]
+async fn a_missing_config_exits_3_and_an_empty_value_names_its_line() {
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("nowhere/ghlsync.toml");
+    let out = ghlsync(
+        home.path(),
+        &[],
+        &["--config", missing.to_str().unwrap(), "status"],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("no config at"), "{stderr}");
+    let config = home.path().join("ghlsync.toml");
+    std::fs::write(&config, "[ghl]\n\nlocation_id = \"\"\n").unwrap();
+    let out = ghlsync(
+        home.path(),
+        &[],
+        &["--config", config.to_str().unwrap(), "config", "check"],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("line 3") && stderr.contains("`ghl.location_id` is empty"),
+        "{stderr}"
+    );
+}

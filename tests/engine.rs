@@ -7,7 +7,6 @@ use ghlsync::engine::{
     Command, ContactDetail, ContactRef, EngineOptions, Event, Reply, RowState, start_in_process,
 };
 use ghlsync::store::Direction;
-use ghlsync::sync::mapping::Mapping;
 use ghlsync::sync::{RecordRef, RunOptions};
 
 #[tokio::test]
@@ -269,34 +268,6 @@ async fn the_console_queries_and_mapping_versions() {
     assert_eq!(versions.len(), 2);
 }
 
-/// The built-in Repsly mapping less its custom fields (the external id and the
-/// `customField:key:repsly_*` rules): the sandbox location has no such fields, so GHL drops
-/// their values and they can never agree (the "mapping" change of issue 16 resolves them).
-fn mapping_without_custom_fields() -> Mapping {
-    let text = Mapping::builtin_text("repsly").expect("built-in mapping");
-    let mut kept = Vec::new();
-    for block in text.split("\n[[") {
-        if block.contains("ghl = \"customField:") {
-            continue;
-        }
-        kept.push(block.to_string());
-    }
-    let text = kept
-        .join("\n[[")
-        .lines()
-        .filter(|line| !line.starts_with("external_id ="))
-        .map(|line| {
-            line.replace(
-                "match = [\"external_id\", \"email\", \"phone\"]",
-                "match = [\"email\", \"phone\"]",
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(!text.contains("customField:key:repsly_"), "{text}");
-    Mapping::parse(&text, "test mapping").expect("the trimmed mapping parses")
-}
-
 /// The engine's detail for `peer_id`.
 async fn detail(engine: &ghlsync::engine::EngineHandle, peer_id: &str) -> Box<ContactDetail> {
     let reply = engine
@@ -316,12 +287,9 @@ async fn detail(engine: &ghlsync::engine::EngineHandle, peer_id: &str) -> Box<Co
 /// emails in another case included.
 #[tokio::test]
 async fn after_a_clean_run_no_synced_contact_shows_a_difference() {
-    let s = SyncHarness::with(
-        120,
-        ghlsync::sync::SyncSettings::default(),
-        Some(mapping_without_custom_fields()),
-    )
-    .await;
+    // The built-in mapping, custom fields and external id included (the harness creates the
+    // fields it names in the location, as `mapping check --create-fields` does).
+    let s = SyncHarness::start(120).await;
     s.run().await;
     let again = s.run().await;
     assert!(
@@ -338,7 +306,9 @@ async fn after_a_clean_run_no_synced_contact_shows_a_difference() {
         .filter_map(|row| row.peer_id.clone())
         .collect();
     assert!(synced.len() > 50, "{}", synced.len());
-    let mut checked = 0;
+    let (mut checked, mut with_external_id) = (0, 0);
+    // Born in the peer: GHL holds every field the mapping writes, custom ones included.
+    let mut peer_born = Vec::new();
     for peer_id in &synced {
         let detail = detail(&engine, peer_id).await;
         if detail.peer.is_none() || detail.ghl.is_none() {
@@ -352,11 +322,25 @@ async fn after_a_clean_run_no_synced_contact_shows_a_difference() {
             detail.peer,
             detail.ghl
         );
+        // "GHL now" reads custom fields by their resolved ids: the external id is there.
+        let external = detail
+            .ghl_now
+            .get("customField:key:repsly_code")
+            .and_then(|value| value.as_str());
+        if external.is_some_and(|code| code == peer_id) {
+            with_external_id += 1;
+            peer_born.push(peer_id.clone());
+        }
     }
     assert!(checked > 50, "{checked} details compared");
+    assert!(
+        with_external_id * 2 > checked,
+        "{with_external_id} of {checked} details show the external id GHL holds"
+    );
 
-    // A difference the planner would send is one the detail shows.
-    let probe = &synced[0];
+    // A difference the planner would send is one the detail shows. (A contact born in GHL never
+    // received the peer-only custom fields; once out of step, its detail lists those too.)
+    let probe = &peer_born[0];
     let before = detail(&engine, probe).await;
     let ghl_id = before.ghl_id.clone().expect("linked");
     s.ctx

@@ -32,12 +32,14 @@ pub fn store_path(explicit: Option<&Path>, config: &Config) -> Result<PathBuf, C
 
 pub fn load_config(explicit: Option<&Path>) -> Result<(PathBuf, Config), CliError> {
     let path = config_path(explicit)?;
-    let config = Config::load(&path)?.ok_or_else(|| {
-        CliError::Usage(format!(
+    // A missing config is a configuration problem (exit 3), like a bad one.
+    let config = Config::load(&path)?.ok_or_else(|| CliError::Classed {
+        class: "config".into(),
+        message: format!(
             "no config at {}; write one (see README, Configuration) or rehearse with `ghlsync sandbox --write-config {}`",
             path.display(),
             path.display()
-        ))
+        ),
     })?;
     Ok((path, config))
 }

@@ -50,28 +50,50 @@ pub(super) fn check_values(text: &str, path: &Path) -> Result<(), ConfigError> {
     walk(&toml::Value::Table(table), String::new(), &mut problem);
     match problem {
         None => Ok(()),
-        Some(message) => Err(ConfigError::Invalid {
+        Some((key, message)) => Err(ConfigError::Invalid {
             path: path.to_path_buf(),
-            message,
+            message: match line_of(text, &key) {
+                Some(line) => format!("line {line}: {message}"),
+                None => message,
+            },
         }),
     }
 }
 
-fn walk(value: &toml::Value, key: String, problem: &mut Option<String>) {
+/// The 1-based line where `key`'s last part is set (`name = …`), for the error's place. The
+/// parsed table keeps no positions; the first such line is the one a person looks at.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let name = key.rsplit('.').next()?.split('[').next()?;
+    text.lines()
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|index| index + 1)
+}
+
+fn walk(value: &toml::Value, key: String, problem: &mut Option<(String, String)>) {
     if problem.is_some() {
         return;
     }
     match value {
         toml::Value::String(text) if text.trim().is_empty() => {
-            *problem = Some(format!(
-                "`{key}` is empty; set it, or remove the line to use the default"
+            *problem = Some((
+                key.clone(),
+                format!(
+                    "`{key}` is empty; give it a value, or remove the line if the setting is optional (README, Configuration, says which are)"
+                ),
             ));
         }
         toml::Value::String(text) if text.len() > MAX_VALUE_BYTES => {
-            *problem = Some(format!(
-                "`{key}` is {} long (at most {}); it is not a value ghlsync can use — check what was pasted there",
-                size(text.len() as u64),
-                size(MAX_VALUE_BYTES as u64)
+            *problem = Some((
+                key.clone(),
+                format!(
+                    "`{key}` is {} long (at most {}); it is not a value ghlsync can use — check what was pasted there",
+                    size(text.len() as u64),
+                    size(MAX_VALUE_BYTES as u64)
+                ),
             ));
         }
         toml::Value::Table(table) => {

@@ -213,7 +213,7 @@ impl Action {
 mod palette;
 mod text;
 
-pub use palette::{COMMANDS, Match, complete, matches, parse_command};
+pub use palette::{COMMANDS, Match, complete, is_write_command, matches, parse_command};
 
 #[cfg(test)]
 mod tests;

@@ -224,6 +224,10 @@ pub struct ContactDetail {
     /// comparison (`sync::differing_targets`): a row not named here is in sync.
     #[serde(default)]
     pub differences: Vec<String>,
+    /// GHL's value now for each `preview` row's `target`, read as the planner reads it (a
+    /// custom field by its resolved id): the detail's "GHL now" column.
+    #[serde(default)]
+    pub ghl_now: std::collections::BTreeMap<String, serde_json::Value>,
     /// This record's sync log entries, oldest first.
     pub history: Vec<LogEntry>,
     pub tasks: Vec<Task>,

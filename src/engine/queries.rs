@@ -10,7 +10,7 @@ use super::protocol::{ContactDetail, ContactList, ContactRef, ContactRow, RowSta
 use crate::peers::EntityKind;
 use crate::store::{Direction, OpState, display_name, sort_name};
 use crate::sync::mapping::preview;
-use crate::sync::{SyncContext, SyncError, differing_targets};
+use crate::sync::{SyncContext, SyncError, differing_targets, in_step};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -171,6 +171,17 @@ pub async fn contact_detail(
         }
     };
     let mut problems = Vec::new();
+    // The mapping as a run uses it: custom fields by the ids the location gives their keys, so
+    // the mapped values, GHL's values and the comparison are the planner's own.
+    let resolved = match ctx.with_location_fields().await {
+        Ok(resolved) => Some(resolved),
+        Err(err) => {
+            problems.push(format!("custom fields not resolved: {err}"));
+            None
+        }
+    };
+    let planner = resolved.as_ref().unwrap_or(ctx);
+    let mapping = &planner.mapping;
     let peer_record = match &peer_id {
         Some(peer_id) => match ctx.peer.get(EntityKind::Contact, peer_id).await {
             Ok(record) => record,
@@ -181,7 +192,7 @@ pub async fn contact_detail(
         },
         None => None,
     };
-    let preview_rows = match (&peer_record, ctx.mapping.entity(EntityKind::Contact)) {
+    let preview_rows = match (&peer_record, mapping.entity(EntityKind::Contact)) {
         (Some(record), Some(entity)) => preview(entity, record),
         _ => Vec::new(),
     };
@@ -205,14 +216,34 @@ pub async fn contact_detail(
             Err(err) => problems.push(format!("GHL appointments: {err}")),
         }
     }
-    let differences = match (&peer_record, &ghl, ctx.mapping.entity(EntityKind::Contact)) {
-        (Some(record), Some(ghl_json), Some(entity)) => differing_targets(
-            entity,
-            record,
-            ghl_json,
-            &ctx.ghl_keys(EntityKind::Contact)?,
-        ),
+    let baseline = match &peer_id {
+        Some(peer_id) => ctx.store.baseline(&peer, EntityKind::Contact, peer_id)?,
+        None => None,
+    };
+    let differences = match (&peer_record, &ghl, mapping.entity(EntityKind::Contact)) {
+        (Some(record), Some(ghl_json), Some(entity)) => {
+            let keys = planner.ghl_keys(EntityKind::Contact)?;
+            if baseline
+                .as_ref()
+                .is_some_and(|base| in_step(entity, record, ghl_json, &keys, base))
+            {
+                Vec::new()
+            } else {
+                differing_targets(entity, record, ghl_json, &keys)
+            }
+        }
         _ => Vec::new(),
+    };
+    let ghl_now = match (&ghl, mapping.entity(EntityKind::Contact)) {
+        (Some(ghl_json), Some(entity)) => preview_rows
+            .iter()
+            .filter_map(|row| {
+                entity
+                    .ghl_now(&row.target, ghl_json)
+                    .map(|value| (row.target.clone(), value))
+            })
+            .collect(),
+        _ => Default::default(),
     };
     let history = ctx
         .store
@@ -231,6 +262,7 @@ pub async fn contact_detail(
         ghl,
         preview: preview_rows,
         differences,
+        ghl_now,
         history,
         tasks,
         notes,

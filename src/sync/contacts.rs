@@ -572,6 +572,23 @@ pub fn ghl_differences(
 /// The contact detail's "≠" rows: the preview targets (`FieldRule::ghl_label`, and the external
 /// id's field) of the GHL fields where peer contact `record` and GHL contact `ghl_json` (as
 /// read) disagree, by `ghl_differences`.
+/// The planner's "unchanged" for a linked contact, the first thing a run checks: the peer
+/// record maps to the hash its baseline holds, and GHL's contact, projected on the mapping's GHL
+/// fields, to the baseline's GHL hash. When both hold, a run sends nothing either way, so the
+/// contact detail shows no difference (fields one side never takes — a GHL-born record's
+/// peer-only custom fields — included).
+pub fn in_step(
+    entity: &super::mapping::EntityMapping,
+    record: &PeerRecord,
+    ghl_json: &Value,
+    keys: &[String],
+    baseline: &Baseline,
+) -> bool {
+    let mapped = entity.to_ghl(record).fields;
+    hash_normalised(&normalise(&mapped)) == baseline.peer_hash
+        && hash_fields(&project(ghl_json, keys)) == baseline.ghl_hash
+}
+
 pub fn differing_targets(
     entity: &super::mapping::EntityMapping,
     record: &PeerRecord,
@@ -579,11 +596,11 @@ pub fn differing_targets(
     keys: &[String],
 ) -> Vec<String> {
     use super::mapping::GhlField;
-    let differing = ghl_differences(
-        entity,
-        &entity.to_ghl(record).fields,
-        &project(ghl_json, keys),
-    );
+    // GHL's custom values as the planner compares them on adoption: by resolved id, in the
+    // shape a write carries (a plain projection keeps GHL's read shape, which never equals it).
+    let mut ghl_side = project(ghl_json, keys);
+    ghl_side.insert("customFields".into(), entity.ghl_custom_values(ghl_json));
+    let differing = ghl_differences(entity, &entity.to_ghl(record).fields, &ghl_side);
     let differs = |field: &GhlField| match field {
         GhlField::Standard(name) => differing.contains_key(name),
         GhlField::Custom(_) => differing.contains_key("customFields"),

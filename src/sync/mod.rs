@@ -21,7 +21,7 @@ pub mod send;
 pub mod settings;
 mod twins;
 
-pub use contacts::{differing_targets, ghl_differences};
+pub use contacts::{differing_targets, ghl_differences, in_step};
 pub use context::{SyncContext, SyncError};
 pub use failed::{RetryMode, RetryReport, Selection, reason_advice, reason_code, reason_field};
 pub use preview::{PreviewError, RecordRef, preview_record};

@@ -127,7 +127,7 @@ impl ReasonCode {
             (ReasonCode::Duplicate, _) => "the person is held twice on one side; merge or remove the duplicate there, then retry".into(),
             (ReasonCode::GhlRejectedField, Some(field)) => format!("GHL refused the value of `{field}`: fix the mapping rule that writes it (or the record), preview, then retry this reason"),
             (ReasonCode::GhlRejectedField, None) | (ReasonCode::GhlRejected, _) => "GHL refused the data (see its message): fix the mapping or the record, preview, then retry this reason".into(),
-            (ReasonCode::PeerRequiresField, Some(field)) => format!("the peer requires `{field}`, which is empty: map a GHL field to it (or give it a default), preview, then retry this reason"),
+            (ReasonCode::PeerRequiresField, Some(field)) => format!("the peer requires `{field}`, which is empty: give it a value on the way to the peer (a \"to_peer\" rule from other GHL fields, or `to_peer_transforms` with a `default` on its two-way rule: `transforms` apply on the way to GHL only), preview, then retry this reason"),
             (ReasonCode::PeerRequiresField, None) | (ReasonCode::PeerRejected, _) => "the peer refused the data (see its message): fix the mapping or the record, preview, then retry this reason".into(),
             (ReasonCode::TargetGone, _) => "the target record no longer exists: skip this failure, or resolve it once the record is back".into(),
             (ReasonCode::BadAnswer, _) => "the answer could not be understood: retry later, and report it with the traceId if it persists".into(),

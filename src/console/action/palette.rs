@@ -204,6 +204,18 @@ pub fn matches(typed: &str) -> Vec<Match> {
     out
 }
 
+/// Whether a palette command writes (sync, retry, skip, resolve): hidden under --read-only.
+/// A command still waiting for its argument (`retry class `) counts by its first word.
+pub fn is_write_command(command: &str) -> bool {
+    match parse_command(command) {
+        Ok(action) => action.is_write(),
+        Err(_) => matches!(
+            command.split_whitespace().next(),
+            Some("sync" | "retry" | "skip" | "resolve")
+        ),
+    }
+}
+
 /// Tab in the palette: what `typed` completes to — the one match, else the longest beginning
 /// all matches share (when longer than what is typed); `None` when there is nothing to add.
 pub fn complete(typed: &str) -> Option<String> {

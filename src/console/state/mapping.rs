@@ -92,6 +92,33 @@ impl MappingState {
     /// New text from the engine (or the saved text again, on discard). The cursor stays where
     /// it was (clamped to the new text), so saving or discarding never sends a person back to
     /// line 1.
+    /// Puts the cursor on the first line holding `needle` (any case), from the top; false when
+    /// no line does. An empty needle finds nothing and moves nothing.
+    pub fn find(&mut self, needle: &str) -> bool {
+        let needle = needle.trim().to_lowercase();
+        if needle.is_empty() {
+            return false;
+        }
+        let found = self
+            .editor
+            .lines()
+            .iter()
+            .enumerate()
+            .find_map(|(row, line)| {
+                let lower = line.to_lowercase();
+                lower
+                    .find(&needle)
+                    .map(|byte| (row, lower[..byte].chars().count()))
+            });
+        let Some((row, col)) = found else {
+            return false;
+        };
+        let jump = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+        self.editor
+            .move_cursor(CursorMove::Jump(jump(row), jump(col)));
+        true
+    }
+
     pub fn load(&mut self, text: String, origin: String, versions: Vec<MappingVersion>) {
         let (row, col) = self.editor.cursor();
         self.editor = TextArea::from(text.lines().map(str::to_string).collect::<Vec<_>>());

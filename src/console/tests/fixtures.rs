@@ -117,6 +117,7 @@ pub fn contact_detail() -> ContactDetail {
         preview,
         // Springfield in the peer, Shelbyville in GHL.
         differences: vec!["city".into()],
+        ghl_now: Default::default(),
         history: log_entries().into_iter().take(4).collect(),
         tasks: vec![
             Task {
@@ -178,6 +179,7 @@ pub fn ghl_only_detail() -> ContactDetail {
         })),
         preview: Vec::new(),
         differences: Vec::new(),
+        ghl_now: Default::default(),
         history: vec![failed],
         tasks: Vec::new(),
         notes: Vec::new(),

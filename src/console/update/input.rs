@@ -101,6 +101,7 @@ pub fn submit_prompt(state: &mut AppState) -> Vec<Effect> {
     match prompt.kind {
         PromptKind::Filter => {
             apply_filter(state, &prompt.input);
+            super::filter_submitted(state, &prompt.input);
             Vec::new()
         }
         PromptKind::Command if prompt.input.trim().is_empty() => Vec::new(),

@@ -146,18 +146,10 @@ pub fn editor_key(state: &mut AppState, key: KeyEvent) -> bool {
     true
 }
 
-/// `p`: the `:` prompt opened on `preview `, with the current target, so a peer id or a
-/// `ghl:` id can be typed (the palette completes `preview`).
+/// `p`: the `:` prompt opened on `preview `, ready for a peer id or a `ghl:` id (the preview's
+/// title names the current record; typing after it would only append to it).
 pub fn open_preview_prompt(state: &mut AppState) -> Vec<Effect> {
-    let current = state
-        .mapping
-        .preview_target
-        .as_ref()
-        .map_or(String::new(), PreviewTarget::as_input);
-    state.prompt = Some(PromptState::new(
-        PromptKind::Command,
-        &format!("preview {current}"),
-    ));
+    state.prompt = Some(PromptState::new(PromptKind::Command, "preview "));
     Vec::new()
 }
 

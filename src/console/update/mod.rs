@@ -39,6 +39,11 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     // Every move to another trail, whatever made it, is remembered for Esc (navigation::back
     // restores one without recording it).
     let before = state.stack.clone();
+    // A flash says what the last thing did; the next key a person presses has read it, and
+    // the hint line it covered comes back (an action that has news flashes again).
+    if matches!(msg, Msg::Action(_) | Msg::Text(_) | Msg::Paste(_)) {
+        state.flash = None;
+    }
     let effects = dispatch(state, msg);
     if !state.nav.take_returning() && state.stack != before {
         let after = state.stack.clone();
@@ -190,17 +195,9 @@ fn open_prompt(state: &mut AppState, kind: PromptKind) -> Vec<Effect> {
         (PromptKind::Filter, Screen::Contacts) => state.contacts.filter.clone(),
         (PromptKind::Filter, Screen::SyncLog) => state.log.filter_text.clone(),
         (PromptKind::Filter, Screen::Failures) => state.failures.filter.clone(),
-        (PromptKind::Filter, screen) => {
-            state.flash(
-                FlashLevel::Info,
-                format!(
-                    "{} has no filter; try :contacts, :log or :failures",
-                    screen.title()
-                ),
-            );
-            return Vec::new();
-        }
-        (PromptKind::Command, _) => String::new(),
+        // Mapping: `/` finds text in the mapping. Elsewhere the prompt opens too, so what is
+        // typed after `/` is never taken for keys; Enter then says the screen has no filter.
+        (PromptKind::Filter, _) | (PromptKind::Command, _) => String::new(),
     };
     state.prompt = Some(PromptState::new(kind, &current));
     Vec::new()
@@ -212,7 +209,30 @@ fn apply_filter(state: &mut AppState, text: &str) {
         Screen::Contacts => state.contacts.set_filter(text),
         Screen::SyncLog => state.log.set_filter(text),
         Screen::Failures => state.failures.set_filter(text),
+        Screen::Mapping => {
+            state.mapping.find(text);
+        }
         _ => {}
+    }
+}
+
+/// What Enter on the filter prompt says where nothing was filtered: the mapping's text not
+/// found, or a screen that has no filter.
+fn filter_submitted(state: &mut AppState, text: &str) {
+    match state.screen() {
+        Screen::Contacts | Screen::SyncLog | Screen::Failures => {}
+        Screen::Mapping => {
+            if !text.is_empty() && !state.mapping.find(text) {
+                state.flash(FlashLevel::Info, format!("not in the mapping: {text}"));
+            }
+        }
+        screen => state.flash(
+            FlashLevel::Info,
+            format!(
+                "{} has no filter; try :contacts, :log or :failures",
+                screen.title()
+            ),
+        ),
     }
 }
 

@@ -265,9 +265,9 @@ fn the_preview_runs_on_a_typed_peer_or_ghl_id() {
     act(&mut state, focus(Screen::Mapping));
     act(&mut state, Action::MappingPreview);
     let prompt = state.prompt.clone().expect("the preview prompt");
-    assert_eq!(prompt.input, "preview peer:C1000");
-    act(&mut state, Action::Prompt(PromptKind::Command));
-    update(&mut state, Msg::Paste("preview ghl:ghl000507".into()));
+    // Ready for an id: what is typed is the whole target, never appended to the current one.
+    assert_eq!(prompt.input, "preview ");
+    update(&mut state, Msg::Paste("ghl:ghl000507".into()));
     let effects = act(&mut state, Action::Select);
     let target = PreviewTarget::Ghl("ghl000507".into());
     assert_eq!(state.mapping.preview_target, Some(target.clone()));
@@ -400,4 +400,56 @@ fn tab_completes_the_palette_command_under_the_cursor() {
     update(&mut state, Msg::Paste("s".into()));
     update(&mut state, tab);
     assert_eq!(state.prompt.as_ref().map(|p| p.input.as_str()), Some("s"));
+}
+
+#[test]
+fn slash_on_the_mapping_finds_text_and_never_runs_keys() {
+    let mut state = loaded_state();
+    act(&mut state, focus(Screen::Mapping));
+    act(&mut state, Action::Prompt(PromptKind::Filter));
+    assert!(state.prompt.is_some(), "the prompt opens on every screen");
+    // `e` would start editing, `D` discard: typed after `/` they are text.
+    for key in ["e", "D", "q"] {
+        update(&mut state, Msg::Paste(key.into()));
+    }
+    assert!(!state.mapping.editing, "no key ran");
+    assert!(!state.quitting);
+    let prompt = state.prompt.clone().expect("still typing");
+    assert_eq!(prompt.input, "eDq");
+    // Enter on text the mapping holds puts the cursor on its line.
+    act(&mut state, Action::Back);
+    act(&mut state, Action::Prompt(PromptKind::Filter));
+    let unique = |needle: &str| {
+        MAPPING_TEXT
+            .lines()
+            .filter(|line| line.to_lowercase().contains(&needle.to_lowercase()))
+            .count()
+            == 1
+    };
+    let needle = MAPPING_TEXT
+        .lines()
+        .enumerate()
+        .skip(2)
+        .find(|(_, line)| !line.trim().is_empty() && unique(line.trim()))
+        .map(|(row, line)| (row, line.trim().to_string()))
+        .expect("a line to find");
+    update(&mut state, Msg::Paste(needle.1.to_uppercase()));
+    act(&mut state, Action::Select);
+    assert_eq!(
+        state.mapping.editor.cursor().0,
+        needle.0,
+        "found in any case"
+    );
+    // A screen with no filter says so on Enter, after taking the text as text.
+    act(&mut state, focus(Screen::Status));
+    act(&mut state, Action::Prompt(PromptKind::Filter));
+    update(&mut state, Msg::Paste("q".into()));
+    act(&mut state, Action::Select);
+    assert!(!state.quitting);
+    assert!(
+        state
+            .flash
+            .as_ref()
+            .is_some_and(|flash| flash.text.contains("has no filter"))
+    );
 }

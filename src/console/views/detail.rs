@@ -305,6 +305,15 @@ fn render_diff(state: &AppState, detail: &ContactDetail, frame: &mut Frame, area
     frame.render_widget(table, inner);
 }
 
+/// A target as a person knows it: a custom field by its key or id alone (`customField:key:`
+/// would fill the column before the name that tells the fields apart).
+fn field_label(target: &str) -> &str {
+    target
+        .strip_prefix("customField:key:")
+        .or_else(|| target.strip_prefix("customField:"))
+        .unwrap_or(target)
+}
+
 fn diff_row<'a>(
     detail: &ContactDetail,
     row: &FieldPreview,
@@ -312,7 +321,10 @@ fn diff_row<'a>(
     theme: &Theme,
 ) -> Row<'a> {
     let mapped = row.after.as_ref().map(value_text).unwrap_or_default();
-    let current = ghl_value(detail, &row.target).unwrap_or_default();
+    let current = match detail.ghl_now.get(&row.target) {
+        Some(value) => value_text(value),
+        None => ghl_value(detail, &row.target).unwrap_or_default(),
+    };
     let (mark, style) = if row.problem.is_some() {
         ("!", theme.error())
     } else if detail.differences.contains(&row.target) {
@@ -327,7 +339,7 @@ fn diff_row<'a>(
     };
     Row::new([
         Line::from(Span::styled(mark, style)),
-        Line::from(clip(&row.target, 16)),
+        Line::from(clip(field_label(&row.target), 16)),
         Line::from(Span::styled(clip(&mapped_text, width * 2), style)),
         Line::from(clip(&current, width * 2)),
     ])

@@ -286,7 +286,13 @@ pub fn palette_matches(state: &AppState, frame: &mut Frame, body: Rect) {
     if prompt.kind != PromptKind::Command {
         return;
     }
-    let found = matches(prompt.before_cursor());
+    // Under --read-only the writes are not offered (help leaves them out the same way).
+    let found: Vec<_> = matches(prompt.before_cursor())
+        .into_iter()
+        .filter(|found| {
+            !state.read_only || !crate::console::action::is_write_command(&found.command)
+        })
+        .collect();
     if found.is_empty() {
         return;
     }

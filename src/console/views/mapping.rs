@@ -179,8 +179,7 @@ pub fn unsaved_popup(question: &UnsavedQuestion, state: &AppState, frame: &mut F
     }
     frame.render_widget(Paragraph::new(Line::from(line)), buttons);
     frame.render_widget(
-        Paragraph::new(" s save · d discard · n/esc cancel · ←/→ choose · enter")
-            .style(theme.dim()),
+        Paragraph::new(" s save · d discard · esc cancel · ←/→ enter: pick").style(theme.dim()),
         keys,
     );
 }

@@ -178,6 +178,31 @@ impl EntityMapping {
         self.run(rule, before, rule.chain_to_peer(), targets)
     }
 
+    /// What GHL holds now for a preview row's `target` (a rule's `ghl_label`, or the external
+    /// id's field): custom fields read by their resolved ids, as the planner reads them. A rule
+    /// writing several fields gives a list in their order; `None` for a target no rule writes.
+    pub fn ghl_now(&self, target: &str, ghl_record: &Value) -> Option<Value> {
+        if let Some(field) = self.external_id.as_ref()
+            && field.to_string() == target
+        {
+            return Some(self.read_ghl(&GhlField::Custom(field.clone()), ghl_record));
+        }
+        let rule = self
+            .rules
+            .iter()
+            .find(|rule| rule.direction.to_ghl() && rule.ghl_label() == target)?;
+        let mut values: Vec<Value> = rule
+            .ghl
+            .iter()
+            .map(|field| self.read_ghl(field, ghl_record))
+            .collect();
+        Some(if values.len() == 1 {
+            values.remove(0)
+        } else {
+            Value::Array(values)
+        })
+    }
+
     fn read_ghl(&self, field: &GhlField, record: &Value) -> Value {
         match field {
             GhlField::Standard(name) => record.get(name).cloned().unwrap_or(Value::Null),

@@ -73,7 +73,13 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .filter_map(|(position, &index)| {
             let row = contacts.rows.get(index)?;
             let selected = position == contacts.selected;
-            let last_sync = row.last_at.as_ref().map_or("—".into(), |at| {
+            // The row's time is its last activity; a contact that is not in sync has no
+            // "last synced" to show (its failure's time is on the Failures screen).
+            let last_sync = match row.state {
+                RowState::Synced | RowState::Conflict => row.last_at.as_ref(),
+                RowState::Queued | RowState::Failed | RowState::Unlinked => None,
+            }
+            .map_or("—".into(), |at| {
                 state.zone.format(at, TimeStyle::DateTime)
             });
             let mut cells = vec![

@@ -1456,6 +1456,10 @@ async fn completions_and_the_man_page_come_from_the_command_tree() {
         first.is_some_and(|l| l.starts_with(".TH ghlsync 1")),
         "{page}"
     );
+    // Each subcommand has its page, as the top page's SEE ALSO says.
+    let out = ghlsync(home.path(), &[], &["man", "sync"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(".TH ghlsync-sync 1"));
     // The console's flags work without its name, and are refused before another command.
     let out = ghlsync(home.path(), &[], &["--read-only", "status"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));

@@ -68,7 +68,11 @@ pub enum Command {
     },
     /// Print the manual page as roff (e.g. `ghlsync man > ~/.local/share/man/man1/ghlsync.1`).
     #[command(alias = "manpage")]
-    Man,
+    Man {
+        /// A subcommand's own page, ghlsync-SUBCOMMAND(1) (e.g. `ghlsync man sync >
+        /// ~/.local/share/man/man1/ghlsync-sync.1`); the top page without it.
+        subcommand: Option<String>,
+    },
 }
 
 impl ConsoleArgs {

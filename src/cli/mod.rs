@@ -67,7 +67,7 @@ pub async fn run(cli: Cli) -> i32 {
         }
         Some(Command::Keymap(command)) => keymap_cmd::run(command),
         Some(Command::Completions { shell }) => help_cmd::completions(shell),
-        Some(Command::Man) => help_cmd::man(),
+        Some(Command::Man { subcommand }) => help_cmd::man(subcommand.as_deref()),
         Some(Command::Console(args)) => {
             let args = cli.console.merged(args);
             console_cmd::run(cli.config.as_deref(), cli.store.as_deref(), policy, args).await

@@ -4,6 +4,7 @@
 
 use super::util::{block, clip, opt, scroll_offset, value_text};
 use crate::console::clock::{DisplayZone, TimeStyle};
+use crate::console::engine_api::ContactRef;
 use crate::console::engine_api::{ChildRow, ContactDetail, RowState};
 use crate::console::state::children::{AllChildren, kind_of};
 use crate::console::state::{AppState, ChildScope, Screen};
@@ -43,7 +44,20 @@ fn contact_scope(
 ) {
     let theme = &state.theme;
     let detail = state.detail.detail.as_deref();
-    let who = opt(state.detail.contact.as_ref().map(|contact| contact.id())).to_string();
+    // The contact by the name the list shows it under, its id when the list has not got it.
+    let who = state
+        .detail
+        .contact
+        .as_ref()
+        .map(|contact| {
+            let id = contact.id();
+            let listed = match contact {
+                ContactRef::Peer(peer_id) => state.contacts.name_of(peer_id),
+                ContactRef::Ghl(_) => None,
+            };
+            listed.unwrap_or(id).to_string()
+        })
+        .unwrap_or_else(|| opt(None).to_string());
     let count = detail.map(|d| contact_rows(d, kind, &state.zone).len());
     let title = format!(
         " {} of {} · {} · {} ",

@@ -52,7 +52,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         return;
     }
     if contacts.visible.is_empty() {
-        let text = if contacts.rows.is_empty() {
+        let text = if contacts.rows.is_empty() && state.read_only {
+            " no contacts yet, and --read-only syncs nothing: start without it to sync"
+        } else if contacts.rows.is_empty() {
             " no contacts yet: run a sync (:sync now)"
         } else {
             " nothing matches the filter (esc clears it)"

@@ -47,8 +47,15 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let version = mapping
         .latest_version()
         .map_or(String::new(), |v| format!(" · v{v}"));
+    // Where the cursor is, while editing: the Check pane names errors by line and column.
+    let (row, col) = mapping.editor.cursor();
+    let position = if mapping.editing {
+        format!(" · ln {}, col {}", row + 1, col + 1)
+    } else {
+        String::new()
+    };
     let title = format!(
-        "{EDITOR_TITLE} · {}{version}{}{} ",
+        "{EDITOR_TITLE} · {}{version}{}{}{position} ",
         clip(&mapping.title_name(), 40),
         if mapping.is_dirty() {
             " · modified"

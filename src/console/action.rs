@@ -111,6 +111,8 @@ pub enum Action {
     LogTimestampsToggle,
     LogClear,
     LogDetail,
+    /// The contact detail's history, every entry in full (the pane shows the latest, cut).
+    DetailHistory,
     /// The selected failure's record: its contact's detail (by peer or GHL id).
     JumpContact,
     /// The selected failure's record id to the clipboard (OSC 52).
@@ -153,6 +155,7 @@ pub const ACTION_FORMS: &[&str] = &[
     "log:timestamps --toggle",
     "log:clear",
     "log:detail",
+    "detail:history",
     "jump:contact",
     "copy:id",
     "mapping:edit",

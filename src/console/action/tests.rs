@@ -45,6 +45,7 @@ fn all_examples() -> Vec<&'static str> {
         "log:timestamps --toggle",
         "log:clear",
         "log:detail",
+        "detail:history",
         "jump:contact",
         "copy:id",
         "mapping:edit",

@@ -86,6 +86,8 @@ pub enum Popup {
     LogDetail,
     /// The selected failed operation in full.
     FailureDetail,
+    /// The open contact's history, every entry in full, newest first.
+    History,
     /// Leaving the mapping editor with unsaved changes: Save / Discard / Cancel.
     Unsaved(UnsavedQuestion),
 }

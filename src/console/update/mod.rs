@@ -167,6 +167,18 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::DetailHistory => {
+            if state.screen() == Screen::Detail
+                && state
+                    .detail
+                    .detail
+                    .as_ref()
+                    .is_some_and(|detail| !detail.history.is_empty())
+            {
+                state.open_popup(Popup::History);
+            }
+            Vec::new()
+        }
         Action::JumpContact => failures::jump_contact(state),
         Action::CopyId => failures::copy_id(state),
         Action::MappingEdit => navigation::edit_mapping(state),

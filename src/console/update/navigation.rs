@@ -139,7 +139,7 @@ pub fn select(state: &mut AppState) -> Vec<Effect> {
         return input::submit_prompt(state);
     }
     match &state.popup {
-        Some(Popup::Help | Popup::LogDetail | Popup::FailureDetail) => {
+        Some(Popup::Help | Popup::LogDetail | Popup::FailureDetail | Popup::History) => {
             state.popup = None;
             return Vec::new();
         }

@@ -360,3 +360,29 @@ fn y_copies_the_record_id_with_osc52_and_says_so() {
     state.stack = vec![Screen::Contacts];
     assert!(act(&mut state, Action::CopyId).is_empty());
 }
+
+#[test]
+fn the_contact_history_opens_in_full_and_scrolls() {
+    let mut state = loaded_state();
+    state.size = (80, 24);
+    state.stack = vec![Screen::Contacts, Screen::Detail];
+    let mut detail = ghl_only_detail();
+    let mut entry = detail.history[0].clone();
+    entry.message = Some("rejected: ".repeat(80));
+    detail.history = vec![entry; 12];
+    state.detail.detail = Some(Box::new(detail));
+    act(&mut state, Action::DetailHistory);
+    assert_eq!(state.popup, Some(Popup::History));
+    let extent = scroll_extent(&state).expect("the popup scrolls");
+    assert!(extent.total > extent.viewport, "{extent:?}");
+    act(
+        &mut state,
+        Action::Move(crate::console::action::Motion::Bottom),
+    );
+    assert_eq!(
+        state.popup_scroll.clamped(extent),
+        extent.total - extent.viewport
+    );
+    act(&mut state, Action::Back);
+    assert_eq!(state.popup, None);
+}

@@ -251,7 +251,8 @@ fn render_record(
         .into_iter()
         .map(|(key, value)| {
             Line::from(vec![
-                Span::styled(format!(" {:<17}", clip(&key, 17)), theme.dim()),
+                // One column always stays between a long key and its value.
+                Span::styled(format!(" {:<17}", clip(&key, 16)), theme.dim()),
                 Span::raw(clip(&value, value_width)),
             ])
         })
@@ -352,7 +353,7 @@ fn render_history(
     frame: &mut Frame,
     area: Rect,
 ) {
-    let outer = block(" History ".to_string(), theme);
+    let outer = block(" History · H: in full ".to_string(), theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
     let height = usize::from(inner.height);

@@ -55,6 +55,17 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 theme,
             );
         }
+        Popup::History => {
+            let outer = block(" History · newest first · esc closes ".to_string(), theme);
+            scrolled(
+                frame,
+                rect,
+                outer,
+                history_lines(state, width),
+                scroll,
+                theme,
+            );
+        }
         Popup::Unsaved(_) => {}
     }
 }
@@ -68,7 +79,7 @@ fn rect(popup: &Popup, area: Rect) -> Rect {
             let rows = wrap(&confirm.question, usize::from(CONFIRM_WIDTH - 3)).len() as u16;
             centered(area, CONFIRM_WIDTH, rows.max(2) + 4)
         }
-        Popup::LogDetail | Popup::FailureDetail => {
+        Popup::LogDetail | Popup::FailureDetail | Popup::History => {
             centered(area, area.width.saturating_sub(4).min(100), area.height)
         }
         Popup::Unsaved(_) => centered(area, 60, 7),
@@ -97,6 +108,10 @@ pub fn extent(state: &AppState, popup: &Popup, area: Rect) -> Extent {
         },
         Popup::FailureDetail => Extent {
             total: failure_lines(state, width).len(),
+            viewport: inner,
+        },
+        Popup::History => Extent {
+            total: history_lines(state, width).len(),
             viewport: inner,
         },
         Popup::Unsaved(_) => Extent {
@@ -416,5 +431,40 @@ fn failure_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
         theme,
         width,
     ));
+    lines
+}
+
+/// The open contact's history in full: each entry's time, outcome and what was done, then its
+/// whole message, wrapped.
+fn history_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let Some(detail) = state.detail.detail.as_ref() else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for entry in detail.history.iter().rev() {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(" {} ", state.zone.format(&entry.at, TimeStyle::DateTime)),
+                theme.dim(),
+            ),
+            Span::styled(
+                entry.outcome.as_str().to_string(),
+                outcome_style(entry.outcome, theme),
+            ),
+            Span::raw(format!(
+                " {} {}",
+                direction_label(entry.direction),
+                entry.action.as_str()
+            )),
+        ]));
+        if let Some(message) = entry.message.as_deref().filter(|m| !m.is_empty()) {
+            lines.extend(
+                wrap(message, width.saturating_sub(3))
+                    .into_iter()
+                    .map(|row| Line::from(Span::styled(format!("   {row}"), theme.text()))),
+            );
+        }
+    }
     lines
 }

@@ -10,15 +10,7 @@ use std::process::Output;
 
 /// Runs the binary with an isolated XDG environment under `home`.
 async fn ghlsync(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"));
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_DATA_HOME", home.join("data"));
+    let mut command = common::binary::isolated(home, args);
     for (key, value) in env {
         command.env(key, value);
     }

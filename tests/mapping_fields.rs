@@ -26,18 +26,7 @@ async fn contact_writes(h: &Harness) -> u64 {
 }
 
 async fn ghlsync(home: &Path, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .kill_on_drop(true)
-        .output()
-        .await
-        .unwrap()
+    common::binary::isolated(home, args).output().await.unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {

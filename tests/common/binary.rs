@@ -70,13 +70,12 @@ pub fn write_config(h: &Harness, home: &Path, sync: &str) -> PathBuf {
     path
 }
 
-/// `ghlsync --config CFG sync` with an isolated HOME and XDG dirs.
-pub fn sync_command(home: &Path, config: &Path) -> tokio::process::Command {
+/// `ghlsync ARGS` with nothing of this machine's: an empty environment but PATH, and HOME and
+/// the XDG dirs under `home`. Killed if dropped.
+pub fn isolated(home: &Path, args: &[&str]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"));
     command
-        .arg("--config")
-        .arg(config)
-        .arg("sync")
+        .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", home)
@@ -84,6 +83,13 @@ pub fn sync_command(home: &Path, config: &Path) -> tokio::process::Command {
         .env("XDG_STATE_HOME", home.join("state"))
         .env("XDG_DATA_HOME", home.join("data"))
         .kill_on_drop(true);
+    command
+}
+
+/// `ghlsync --config CFG sync` with an isolated HOME and XDG dirs.
+pub fn sync_command(home: &Path, config: &Path) -> tokio::process::Command {
+    let mut command = isolated(home, &["--config"]);
+    command.arg(config).arg("sync");
     command
 }
 

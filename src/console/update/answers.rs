@@ -55,10 +55,18 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
                     .map(|(_, n)| n)
                     .sum()
             };
+            // Parked records wait in the failed queue too: said here, the header's failure
+            // count (the whole queue) adds up.
+            let parked = sum("parked");
+            let parked = if parked > 0 {
+                format!(", {parked} parked")
+            } else {
+                String::new()
+            };
             state.flash(
                 FlashLevel::Info,
                 format!(
-                    "sync {} done: {} ok, {} unchanged, {} failed",
+                    "sync {} done: {} ok, {} unchanged, {} failed{parked}",
                     report.run.id,
                     sum("ok"),
                     sum("unchanged"),

@@ -386,3 +386,33 @@ fn the_contact_history_opens_in_full_and_scrolls() {
     act(&mut state, Action::Back);
     assert_eq!(state.popup, None);
 }
+
+#[test]
+fn the_sync_summary_counts_parked_records_as_the_header_does() {
+    let mut state = loaded_state();
+    let mut counts = std::collections::BTreeMap::new();
+    counts.insert("create/ok".to_string(), 5);
+    counts.insert("create/failed".to_string(), 2);
+    counts.insert("create/parked".to_string(), 3);
+    let report = crate::sync::RunReport {
+        run: crate::store::RunRecord {
+            id: 4,
+            trigger: "console".into(),
+            peer: "repsly".into(),
+            started_at: chrono::Utc::now(),
+            ended_at: None,
+            counts,
+            dry_run: false,
+        },
+        plan: Vec::new(),
+    };
+    update(
+        &mut state,
+        Msg::Answer(crate::console::msg::Answer::Ran(Box::new(report))),
+    );
+    let flash = state.flash.expect("the summary");
+    assert_eq!(
+        flash.text,
+        "sync 4 done: 5 ok, 0 unchanged, 2 failed, 3 parked"
+    );
+}

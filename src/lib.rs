@@ -16,6 +16,7 @@ pub mod engine;
 pub mod failpoint;
 pub mod ghl;
 pub mod logging;
+pub mod net;
 pub mod peers;
 pub mod private_file;
 pub mod sandbox;

@@ -4,8 +4,9 @@
 mod common;
 
 use common::{Harness, count_in};
+use ghlsync::ghl::ListContacts;
 use ghlsync::ghl::models::*;
-use ghlsync::ghl::{ErrorClass, ListContacts};
+use ghlsync::net::ErrorClass;
 use std::collections::HashSet;
 
 fn new_contact(email: &str) -> CreateContactDto {

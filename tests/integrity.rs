@@ -103,7 +103,7 @@ async fn retrying_an_unmatchable_contact_fails_again_and_creates_nothing() {
     // The class at once, as `R` does.
     failed::retry(
         &s.ctx,
-        &Selection::Class(ghlsync::ghl::ErrorClass::Validation),
+        &Selection::Class(ghlsync::net::ErrorClass::Validation),
         RetryMode::CurrentMapping,
         "test",
     )

@@ -276,7 +276,7 @@ async fn delete_policy_tag_tags_once() {
 async fn delete_policy_mirror_deletes_in_ghl() {
     let (s, _, ghl_id) = deactivate_with(DeletePolicy::Mirror).await;
     let err = s.ctx.ghl.get_contact(&ghl_id).await.unwrap_err();
-    assert_eq!(err.class(), ghlsync::ghl::ErrorClass::NotFound);
+    assert_eq!(err.class(), ghlsync::net::ErrorClass::NotFound);
 }
 
 #[tokio::test]

@@ -22,8 +22,8 @@
 mod common;
 
 use common::sync::SyncHarness;
-use ghlsync::ghl::ErrorClass;
 use ghlsync::ghl::models::UpdateContactDto;
+use ghlsync::net::ErrorClass;
 use ghlsync::peers::{EntityKind, PeerRecord};
 use ghlsync::store::OpState;
 use ghlsync::sync::hash::normalise;

@@ -41,7 +41,8 @@ use ghlsync::console::theme::Theme;
 use ghlsync::console::update::{init, update};
 use ghlsync::console::views::render;
 use ghlsync::engine::{Command, EngineHandle, EngineOptions, start_in_process};
-use ghlsync::ghl::{AuthSettings, ClientSettings, ErrorClass, GhlClient};
+use ghlsync::ghl::{AuthSettings, ClientSettings, GhlClient};
+use ghlsync::net::ErrorClass;
 use ghlsync::peers::{
     ChangeDetection, ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerRecord,
     WriteOutcome,

@@ -1,5 +1,6 @@
 use crate::config::ConfigError;
-use crate::ghl::{ErrorClass, GhlError};
+use crate::ghl::GhlError;
+use crate::net::ErrorClass;
 use crate::sandbox::SandboxError;
 use crate::store::StoreError;
 use std::io::Write;

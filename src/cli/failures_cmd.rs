@@ -7,7 +7,7 @@ use super::exit_code_for_class;
 use super::output::print_json;
 use super::progress::Progress;
 use crate::engine::{Command, EngineHandle, Reply};
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use crate::store::Operation;
 use crate::sync::{ReasonCode, RetryMode, Selection, reason_advice, reason_code, reason_field};
 use std::collections::BTreeMap;

@@ -10,7 +10,7 @@
 //! (hidden and refused under `--read-only`) and [`Action::is_dangerous`] (needs a confirmation
 //! whose default button is Cancel).
 
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use serde::Deserialize;
 use serde::de::IntoDeserializer;
 

@@ -274,7 +274,8 @@ pub async fn contact_detail(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ghl::{AuthSettings, ClientSettings, ErrorClass, GhlClient};
+    use crate::ghl::{AuthSettings, ClientSettings, GhlClient};
+    use crate::net::ErrorClass;
     use crate::peers::repsly::{RepslyPeer, RepslySettings};
     use crate::store::{Action, Baseline, Direction, OpError, Operation, Store};
     use crate::sync::mapping::Mapping;

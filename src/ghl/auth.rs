@@ -14,9 +14,10 @@ use std::sync::Mutex;
 pub use token_file::{StoredToken, TokenInfo, load_token_file, write_token_file};
 use token_file::{now_unix, write_token_file_async};
 
-use super::error::{ApiError, DecodeError, GhlError, RequestContext, excerpt};
+use super::error::{ApiError, DecodeError, GhlError, RequestContext};
 use super::models::{ErrorBody, TokenRequestForm, TokenResponse};
 use crate::config::Secret;
+use crate::net::excerpt;
 
 /// Refresh when the access token has less than this left.
 const REFRESH_MARGIN_SECS: i64 = 60;
@@ -61,7 +62,7 @@ async fn request_token(
         .await
         .map_err(|err| GhlError::Network {
             ctx: token_ctx(),
-            class: super::ErrorClass::Transient,
+            class: crate::net::ErrorClass::Transient,
             detail: super::transport::describe_reqwest_error(&err),
             hint: Some("retry later".to_string()),
         })?;
@@ -74,7 +75,7 @@ async fn request_token(
         .to_string();
     let body = response.bytes().await.map_err(|err| GhlError::Network {
         ctx: token_ctx(),
-        class: super::ErrorClass::Transient,
+        class: crate::net::ErrorClass::Transient,
         detail: super::transport::describe_reqwest_error(&err),
         hint: Some("retry later".to_string()),
     })?;
@@ -107,7 +108,7 @@ async fn request_token(
         return Err(GhlError::Api(Box::new(ApiError {
             ctx: token_ctx(),
             status,
-            class: super::ErrorClass::Transient,
+            class: crate::net::ErrorClass::Transient,
             message: None,
             summary: excerpt(message.as_bytes(), &secrets),
             trace_id: None,

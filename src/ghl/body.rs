@@ -81,8 +81,8 @@ fn strip_position(err: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ghl::ErrorClass;
     use crate::ghl::models::{CreateTaskParams, UpdateContactDto};
+    use crate::net::ErrorClass;
 
     #[test]
     fn names_every_unknown_field_and_the_dto() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::auth::{AuthSettings, TokenSource};
 use super::error::GhlError;
 use super::limiter::{Limiter, LimiterSettings, LimiterSnapshot, Priority};
-use super::retry::RetryPolicy;
+use crate::net::RetryPolicy;
 
 /// GHL's production API host.
 pub const DEFAULT_BASE_URL: &str = "https://services.leadconnectorhq.com";
@@ -231,7 +231,7 @@ mod tests {
             auth.clone(),
         ))
         .unwrap_err();
-        assert_eq!(bad_url.class(), super::super::ErrorClass::ScopeOrConfig);
+        assert_eq!(bad_url.class(), crate::net::ErrorClass::ScopeOrConfig);
         let empty = GhlClient::new(ClientSettings::new(
             DEFAULT_BASE_URL,
             "loc",

@@ -5,49 +5,7 @@
 use std::time::Duration;
 
 use super::models::ErrorMessage;
-
-/// What the caller should do about a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// 429 after the retry budget, or the daily quota is (nearly) used up: wait.
-    RateLimited,
-    /// 5xx or a network failure on an idempotent call: retry later.
-    Transient,
-    /// A create whose outcome is unknown: look the record up before retrying.
-    Ambiguous,
-    /// Invalid or expired token, refresh refused: re-authorise.
-    Auth,
-    /// Missing scope, wrong location, bad settings: fix the app or the config.
-    ScopeOrConfig,
-    /// GHL refused the data (400/422), or a body was refused locally.
-    Validation,
-    /// 404: the record is gone.
-    NotFound,
-    /// The answer could not be understood.
-    Decode,
-}
-
-impl ErrorClass {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ErrorClass::RateLimited => "rate_limited",
-            ErrorClass::Transient => "transient",
-            ErrorClass::Ambiguous => "ambiguous",
-            ErrorClass::Auth => "auth",
-            ErrorClass::ScopeOrConfig => "scope_or_config",
-            ErrorClass::Validation => "validation",
-            ErrorClass::NotFound => "not_found",
-            ErrorClass::Decode => "decode",
-        }
-    }
-}
-
-impl std::fmt::Display for ErrorClass {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::net::ErrorClass;
 
 /// Which call failed: method and path only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,46 +235,5 @@ pub(crate) fn hint_for(
     Some(hint)
 }
 
-/// A short, token-free excerpt of a response body for error messages.
-pub(crate) fn excerpt(body: &[u8], known_secrets: &[&str]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut scrubbed = text.into_owned();
-    for secret in known_secrets.iter().filter(|s| s.len() >= 8) {
-        scrubbed = scrubbed.replace(secret, "[redacted]");
-    }
-    let scrubbed = scrub_token_like(&scrubbed);
-    let mut short: String = scrubbed.chars().take(200).collect();
-    if scrubbed.chars().count() > 200 {
-        short.pop();
-        short.push('…');
-    }
-    short
-}
-
-/// Replace words that look like credentials: whatever follows "Bearer", JWTs (`eyJ…`), PITs
-/// (`pit-…`) and long unbroken runs of token characters.
-pub(crate) fn scrub_token_like(text: &str) -> String {
-    let is_token_char = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
-    let mut out = String::with_capacity(text.len());
-    let mut previous_word = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find(is_token_char) {
-        out.push_str(&rest[..start]);
-        let word_and_after = &rest[start..];
-        let end = word_and_after
-            .find(|c: char| !is_token_char(c))
-            .unwrap_or(word_and_after.len());
-        let word = &word_and_after[..end];
-        let looks_secret = previous_word.eq_ignore_ascii_case("bearer")
-            || (word.starts_with("eyJ") && word.len() > 20)
-            || word.to_ascii_lowercase().starts_with("pit-")
-            || word.len() >= 40;
-        out.push_str(if looks_secret { "[redacted]" } else { word });
-        previous_word = word.to_string();
-        rest = &word_and_after[end..];
-    }
-    out.push_str(rest);
-    out
-}
 #[cfg(test)]
 mod tests;

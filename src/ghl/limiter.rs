@@ -90,7 +90,7 @@ impl RateHeaders {
             retry_after: headers
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| super::retry::parse_retry_after(v, retry_after_cap)),
+                .and_then(|v| crate::net::parse_retry_after(v, retry_after_cap)),
         }
     }
 }

@@ -8,7 +8,6 @@ mod endpoints;
 pub mod error;
 pub mod limiter;
 pub mod models;
-pub mod retry;
 pub(crate) mod transport;
 
 pub use auth::{
@@ -18,7 +17,6 @@ pub use auth::{
 pub use body::parse_body;
 pub use client::{ClientSettings, DEFAULT_BASE_URL, GhlClient};
 pub use endpoints::ListContacts;
-pub use error::{ApiError, DecodeError, ErrorClass, GhlError, RequestContext};
+pub use error::{ApiError, DecodeError, GhlError, RequestContext};
 pub use limiter::{Limiter, LimiterSettings, LimiterSnapshot, Priority, RateHeaders};
 pub use models::ErrorMessage;
-pub use retry::RetryPolicy;

@@ -10,9 +10,10 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::client::GhlClient;
-use super::error::{ErrorClass, GhlError, RequestContext, scrub_token_like};
+use super::error::{GhlError, RequestContext};
 use super::limiter::RateHeaders;
 use crate::config::Secret;
+use crate::net::{ErrorClass, scrub_token_like};
 use decode::{Answer, body_trace_id, decode, error_from_answer};
 
 /// A request as an endpoint describes it.

@@ -93,8 +93,8 @@ pub enum PeerError {
 }
 
 impl PeerError {
-    pub fn class(&self) -> crate::ghl::ErrorClass {
-        use crate::ghl::ErrorClass;
+    pub fn class(&self) -> crate::net::ErrorClass {
+        use crate::net::ErrorClass;
         match self {
             PeerError::Transient { .. } => ErrorClass::Transient,
             PeerError::Ambiguous { .. } => ErrorClass::Ambiguous,

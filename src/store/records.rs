@@ -1,7 +1,7 @@
 //! The values the store keeps: the schema of ghlsync's durable state. Each type's tree and key
 //! layout is in ARCHITECTURE.md ("The store").
 
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use crate::peers::EntityKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

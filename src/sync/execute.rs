@@ -6,7 +6,7 @@ use super::context::{SyncContext, SyncError};
 use super::mapping::EntityMapping;
 use super::reason::ReasonCode;
 use super::send::{SendError, Sent, reconcile, send};
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use crate::store::{
     Action, Baseline, Commit, Direction, LogEntry, OpError, OpState, Operation, Outcome,
 };

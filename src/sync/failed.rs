@@ -6,7 +6,7 @@ use super::context::{SyncContext, SyncError};
 use super::execute::{Bookkeeping, Ended};
 use super::reason::ReasonCode;
 use super::run::{Driver, Run, RunOptions};
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use crate::peers::{EntityKind, PeerRecord};
 use crate::store::{Action, Direction, LogEntry, OpState, Operation, Outcome};
 use chrono::Utc;

@@ -7,7 +7,7 @@
 use super::context::SyncError;
 use super::reason::ReasonCode;
 use super::run::{PlannedChange, PlannedFailure, Run};
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use crate::peers::EntityKind;
 use crate::store::{Action, Direction, LogEntry, OpError, OpState, Operation, Outcome};
 use chrono::Utc;

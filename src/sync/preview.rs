@@ -4,7 +4,8 @@
 //! `mapping_preview` and `ghlsync mapping preview` both read the record here.
 
 use super::mapping::{EntityMapping, FieldPreview, preview, preview_to_peer};
-use crate::ghl::{ErrorClass, GhlClient, GhlError};
+use crate::ghl::{GhlClient, GhlError};
+use crate::net::ErrorClass;
 use crate::peers::{EntityKind, Peer, PeerError};
 use crate::store::Direction;
 use serde::{Deserialize, Serialize};

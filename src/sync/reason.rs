@@ -5,7 +5,7 @@
 //! group, filter and retry by the code, so a retry after a mapping fix never sweeps failures a
 //! mapping change cannot fix (`fixable_by_mapping`).
 
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use crate::store::{Direction, OpError};
 use serde::{Deserialize, Serialize};
 

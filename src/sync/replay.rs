@@ -22,7 +22,7 @@ use super::hash::hash_fields;
 use super::pages::Arrival;
 use super::run::Run;
 use super::send::project;
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use crate::peers::{EntityKind, PeerRecord};
 use crate::store::{Action, Direction, OpError, OpState, Operation};
 use chrono::Utc;

@@ -548,7 +548,7 @@ impl<'a> Run<'a> {
             && queued
                 .error
                 .as_ref()
-                .is_some_and(|err| err.class == crate::ghl::ErrorClass::Ambiguous)
+                .is_some_and(|err| err.class == crate::net::ErrorClass::Ambiguous)
         {
             return Ok(true);
         }

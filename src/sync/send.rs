@@ -5,11 +5,12 @@
 use super::context::SyncContext;
 use super::identity::{child_key, instant};
 use super::reason::{ReasonCode, field_in_ghl_message};
+use crate::ghl::GhlError;
 use crate::ghl::models::{
     AppointmentCreateDto, AppointmentEditDto, CreateTaskParams, ErrorMessage, NotesDto,
     UpdateContactDto, UpdateNoteDto, UpdateTaskBody, UpsertContactDto,
 };
-use crate::ghl::{ErrorClass, GhlError};
+use crate::net::ErrorClass;
 use crate::peers::{EntityKind, PeerError, PeerRecord};
 use crate::store::{Action, Direction, OpError, Operation, UpsertKey};
 use serde::de::DeserializeOwned;

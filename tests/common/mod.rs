@@ -2,7 +2,8 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use ghlsync::config::Secret;
-use ghlsync::ghl::{AuthSettings, ClientSettings, GhlClient, RetryPolicy};
+use ghlsync::ghl::{AuthSettings, ClientSettings, GhlClient};
+use ghlsync::net::RetryPolicy;
 use ghlsync::sandbox::{self, RunningSandbox, SandboxOptions};
 pub mod binary;
 pub mod oracle;

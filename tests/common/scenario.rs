@@ -12,7 +12,8 @@ use super::Harness;
 use super::oracle::EndState;
 use super::sync::repsly_settings;
 use ghlsync::ghl::models::{CreateContactDto, UpdateContactDto};
-use ghlsync::ghl::{AuthSettings, GhlClient, RetryPolicy};
+use ghlsync::ghl::{AuthSettings, GhlClient};
+use ghlsync::net::RetryPolicy;
 use ghlsync::peers::repsly::RepslyPeer;
 use ghlsync::store::{OpState, Store};
 use ghlsync::sync::mapping::Mapping;
@@ -269,7 +270,7 @@ pub fn queue_summary(store: &Store) -> BTreeSet<String> {
         .into_iter()
         .map(|op| {
             let error = op.error.unwrap_or_else(|| ghlsync::store::OpError {
-                class: ghlsync::ghl::ErrorClass::Transient,
+                class: ghlsync::net::ErrorClass::Transient,
                 status: None,
                 message: String::new(),
                 trace_id: None,

@@ -149,7 +149,7 @@ fn popups() {
     update(
         &mut state,
         Msg::Action(Action::Retry {
-            target: crate::console::action::RetryTarget::Class(crate::ghl::ErrorClass::Validation),
+            target: crate::console::action::RetryTarget::Class(crate::net::ErrorClass::Validation),
             original: false,
         }),
     );

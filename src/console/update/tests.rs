@@ -9,7 +9,7 @@ use crate::console::tests::fixtures::{
     MAPPING_TEXT, act, calls, contact_rows, loaded_state, log_entry,
 };
 use crate::console::theme::Theme;
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use crate::store::Outcome;
 use crate::sync::{RetryMode, Selection};
 

@@ -7,7 +7,7 @@ use crate::console::msg::{Answer, Msg, Request};
 use crate::console::state::children::PAGE;
 use crate::console::state::{AppState, ChildScope, FlashLevel, Popup, Screen};
 use crate::console::tests::fixtures::{act, at, calls, child_page, loaded_state, status};
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use crate::peers::EntityKind;
 use crate::sync::{RetryMode, Selection};
 

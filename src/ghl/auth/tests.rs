@@ -44,7 +44,7 @@ fn a_group_readable_token_file_is_refused_with_the_fix() {
     write_token_file(&path, &token("access-secret-1", 1_700_000_000)).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let err = load_token_file(&path).unwrap_err();
-    assert_eq!(err.class(), crate::ghl::ErrorClass::Auth);
+    assert_eq!(err.class(), crate::net::ErrorClass::Auth);
     let text = err.to_string();
     assert!(text.contains("chmod 600"), "{text}");
     assert!(!text.contains("access-secret-1"), "{text}");
@@ -53,7 +53,7 @@ fn a_group_readable_token_file_is_refused_with_the_fix() {
 #[test]
 fn missing_token_file_says_to_log_in() {
     let err = load_token_file(Path::new("/nonexistent/ghlsync/token.json")).unwrap_err();
-    assert_eq!(err.class(), super::super::ErrorClass::Auth);
+    assert_eq!(err.class(), crate::net::ErrorClass::Auth);
     assert!(
         err.to_string().contains("write its token pair there"),
         "{err}"

@@ -2,7 +2,8 @@
 //! response envelopes of every contact endpoint.
 
 use super::one_pass::read_model;
-use crate::ghl::error::{DecodeError, GhlError, RequestContext, excerpt, scrub_token_like};
+use crate::ghl::error::{DecodeError, GhlError, RequestContext};
+use crate::net::{excerpt, scrub_token_like};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};

@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use crate::config::Secret;
 use crate::ghl::error::{
-    ApiError, DecodeError, GhlError, RequestContext, classify_status, excerpt, hint_for,
-    scrub_token_like,
+    ApiError, DecodeError, GhlError, RequestContext, classify_status, hint_for,
 };
 use crate::ghl::models::{ErrorBody, ErrorMessage};
+use crate::net::{excerpt, scrub_token_like};
 
 /// An answer with its body read.
 pub(super) struct Answer {

@@ -14,10 +14,11 @@ use reqwest::header::HeaderMap;
 
 use super::decode::*;
 use super::*;
-use crate::ghl::error::ErrorClass;
 use crate::ghl::models::ErrorMessage;
 use crate::ghl::models::{Appointment, ContactEnvelope, CreateContactDto};
-use crate::ghl::{AuthSettings, ClientSettings, RetryPolicy};
+use crate::ghl::{AuthSettings, ClientSettings};
+use crate::net::ErrorClass;
+use crate::net::RetryPolicy;
 
 fn ctx() -> RequestContext {
     RequestContext {

@@ -153,7 +153,7 @@ pub(crate) fn import_body(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ghl::ErrorClass;
+    use crate::net::ErrorClass;
     use crate::peers::repsly::paging::{CLIENTS, parse_page};
     use serde_json::json;
 

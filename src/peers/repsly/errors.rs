@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::ghl::error::excerpt;
+use crate::net::excerpt;
 use crate::peers::PeerError;
 
 pub(crate) const PEER: &str = "repsly";
@@ -262,7 +262,7 @@ fn strip_tags(page: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ghl::ErrorClass;
+    use crate::net::ErrorClass;
 
     const HTML: &str = "<!DOCTYPE html>\n<html><head><title>Runtime Error</title></head><body><h1>Server Error in '/' Application.</h1></body></html>";
 

@@ -13,8 +13,8 @@ use url::Url;
 use super::errors::{self, Class, error};
 use super::settings::RepslySettings;
 use crate::config::Secret;
-use crate::ghl::RetryPolicy;
-use crate::ghl::retry::parse_retry_after;
+use crate::net::RetryPolicy;
+use crate::net::parse_retry_after;
 use crate::peers::PeerError;
 
 pub(crate) struct Http {

@@ -233,9 +233,9 @@ pub(crate) async fn run_import(
 fn retryable(err: &PeerError) -> bool {
     matches!(
         err.class(),
-        crate::ghl::ErrorClass::Transient
-            | crate::ghl::ErrorClass::RateLimited
-            | crate::ghl::ErrorClass::Ambiguous
+        crate::net::ErrorClass::Transient
+            | crate::net::ErrorClass::RateLimited
+            | crate::net::ErrorClass::Ambiguous
     )
 }
 

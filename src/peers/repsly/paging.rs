@@ -167,7 +167,7 @@ mod tests {
         let rows: Vec<Value> = (0..50).map(|i| json!({"Code": format!("C{i}")})).collect();
         let page = json!({"MetaCollectionResult": {"TotalCount": 50, "LastTimeStamp": 5}, "Clients": rows});
         let err = parse_page(&page, CLIENTS, "5", "op", simple).unwrap_err();
-        assert_eq!(err.class(), crate::ghl::ErrorClass::Decode);
+        assert_eq!(err.class(), crate::net::ErrorClass::Decode);
         let ok = parse_page(&page, CLIENTS, "4", "op", simple).unwrap();
         assert_eq!(
             (ok.records.len(), ok.next_cursor.as_deref(), ok.done),

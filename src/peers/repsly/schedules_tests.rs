@@ -1,5 +1,5 @@
 use super::*;
-use crate::ghl::ErrorClass;
+use crate::net::ErrorClass;
 use serde_json::json;
 
 fn day(s: &str) -> NaiveDate {

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use crate::config::Secret;
-use crate::ghl::RetryPolicy;
+use crate::net::RetryPolicy;
 
 /// Which schedule export the account answers. **[verify]**
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::config::Secret;
-use crate::ghl::{ErrorClass, RetryPolicy};
+use crate::net::{ErrorClass, RetryPolicy};
 
 fn settings(base_url: &str) -> RepslySettings {
     RepslySettings {

@@ -229,7 +229,7 @@ pub async fn create_missing_fields(
         let field = match ghl.create_custom_field(&dto).await {
             Ok(answer) => answer.custom_field,
             // An unknown outcome (a 422 or timeout on a create): GHL may hold the field now.
-            Err(err) if err.class() == crate::ghl::ErrorClass::Ambiguous => list(ghl)
+            Err(err) if err.class() == crate::net::ErrorClass::Ambiguous => list(ghl)
                 .await?
                 .into_iter()
                 .find(|f| f.key() == key)

@@ -1,0 +1,11 @@
+//! The vocabulary every HTTP client shares — the GHL client and each peer's connector: error
+//! classes, the retry policy and `Retry-After`, and scrubbing secrets from what failures say.
+//! Neutral ground: it depends on nothing of ghlsync's own.
+
+mod class;
+pub mod retry;
+mod scrub;
+
+pub use class::ErrorClass;
+pub use retry::{RetryPolicy, parse_retry_after};
+pub use scrub::{excerpt, scrub_token_like};

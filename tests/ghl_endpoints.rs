@@ -463,17 +463,7 @@ async fn versions_are_sent_per_api() {
 }
 
 fn text_field(name: &str) -> CreateCustomFieldDto {
-    CreateCustomFieldDto {
-        name: name.into(),
-        data_type: "TEXT".into(),
-        placeholder: None,
-        accepted_format: None,
-        is_multiple_file: None,
-        max_number_of_files: None,
-        text_box_list_options: None,
-        position: None,
-        model: Some("contact".into()),
-    }
+    CreateCustomFieldDto::contact(name, "TEXT")
 }
 
 #[tokio::test]

@@ -55,6 +55,14 @@ impl LocationFields {
         }
         fields.map(|_| ())
     }
+
+    /// `ctx` with its mapping resolved against the location as a run resolves it, from the
+    /// cached list (the console's queries ask often; the location's fields seldom change).
+    pub async fn resolved(&self, ctx: &SyncContext) -> Result<SyncContext, FieldsError> {
+        let mut mapping = ctx.mapping.clone();
+        self.check(&mut mapping, &ctx.ghl).await?;
+        Ok(with_mapping(ctx, mapping))
+    }
 }
 
 /// Parses `text` and checks the custom fields it names against the location.

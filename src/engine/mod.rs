@@ -178,7 +178,7 @@ async fn handle(
                 list: queries::contacts(ctx, limit)?,
             },
             Command::ContactDetail { contact } => Reply::ContactDetail {
-                detail: Box::new(queries::contact_detail(ctx, &contact).await?),
+                detail: Box::new(queries::contact_detail(ctx, fields, &contact).await?),
             },
             Command::Children {
                 kind,

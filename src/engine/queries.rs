@@ -157,6 +157,7 @@ fn ghl_only_row(op: &crate::store::Operation) -> ContactRow {
 /// difference) with its history.
 pub async fn contact_detail(
     ctx: &SyncContext,
+    fields: &super::mapping_ops::LocationFields,
     contact: &ContactRef,
 ) -> Result<ContactDetail, SyncError> {
     let peer = ctx.peer_name().to_string();
@@ -173,7 +174,7 @@ pub async fn contact_detail(
     let mut problems = Vec::new();
     // The mapping as a run uses it: custom fields by the ids the location gives their keys, so
     // the mapped values, GHL's values and the comparison are the planner's own.
-    let resolved = match ctx.with_location_fields().await {
+    let resolved = match fields.resolved(ctx).await {
         Ok(resolved) => Some(resolved),
         Err(err) => {
             problems.push(format!("custom fields not resolved: {err}"));

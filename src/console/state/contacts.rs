@@ -560,11 +560,7 @@ mod tests {
             "010-2233",
         ] {
             state.set_filter(typed);
-            let ids: Vec<&str> = state
-                .visible
-                .iter()
-                .map(|&i| state.rows[i].peer_id.as_deref().unwrap_or_default())
-                .collect();
+            let ids = visible_ids(&state);
             assert_eq!(ids.len(), 2, "{typed:?} finds both forms: {ids:?}");
             assert!(
                 ids.contains(&"C007") && ids.contains(&"C008"),
@@ -582,6 +578,15 @@ mod tests {
         );
     }
 
+    /// The peer ids of the rows the filter shows, in order.
+    fn visible_ids(state: &ContactsState) -> Vec<&str> {
+        state
+            .visible
+            .iter()
+            .map(|&i| state.rows[i].peer_id.as_deref().unwrap_or_default())
+            .collect()
+    }
+
     #[test]
     fn a_company_word_finds_a_contact_named_by_its_person() {
         let mut state = ContactsState::default();
@@ -591,11 +596,7 @@ mod tests {
         state.replace(all, true);
         for typed in ["harbor", "HARBOR DELI", "deli grace", "& sons"] {
             state.set_filter(typed);
-            let ids: Vec<&str> = state
-                .visible
-                .iter()
-                .map(|&i| state.rows[i].peer_id.as_deref().unwrap_or_default())
-                .collect();
+            let ids = visible_ids(&state);
             assert_eq!(ids, ["C007"], "{typed:?}");
         }
     }

@@ -76,6 +76,23 @@ pub struct CreateCustomFieldDto {
     pub model: Option<String>,
 }
 
+impl CreateCustomFieldDto {
+    /// A contact field of `data_type` named `name`, nothing else set.
+    pub fn contact(name: impl Into<String>, data_type: impl Into<String>) -> CreateCustomFieldDto {
+        CreateCustomFieldDto {
+            name: name.into(),
+            data_type: data_type.into(),
+            placeholder: None,
+            accepted_format: None,
+            is_multiple_file: None,
+            max_number_of_files: None,
+            text_box_list_options: None,
+            position: None,
+            model: Some("contact".into()),
+        }
+    }
+}
+
 /// GHL's custom field data types (the UI's field kinds), as the create call takes them.
 pub const CUSTOM_FIELD_DATA_TYPES: &[&str] = &[
     "TEXT",

@@ -215,17 +215,7 @@ pub async fn create_missing_fields(
     let mut created = Vec::new();
     for (key, data_type) in wanted {
         let name = display_name(&key);
-        let dto = CreateCustomFieldDto {
-            name: name.clone(),
-            data_type: data_type.to_string(),
-            placeholder: None,
-            accepted_format: None,
-            is_multiple_file: None,
-            max_number_of_files: None,
-            text_box_list_options: None,
-            position: None,
-            model: Some("contact".into()),
-        };
+        let dto = CreateCustomFieldDto::contact(name.clone(), data_type.to_string());
         let field = match ghl.create_custom_field(&dto).await {
             Ok(answer) => answer.custom_field,
             // An unknown outcome (a 422 or timeout on a create): GHL may hold the field now.

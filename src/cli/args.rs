@@ -124,16 +124,16 @@ pub struct ConsoleArgs {
     /// selection and copy keep working over SSH).
     #[arg(long)]
     pub mouse: bool,
-    /// The peer app.
-    #[arg(long, default_value = "repsly")]
-    pub peer: String,
+    /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+    #[arg(long, value_name = "NAME")]
+    pub peer: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The peer app.
-    #[arg(long, default_value = "repsly")]
-    pub peer: String,
+    /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+    #[arg(long, value_name = "NAME")]
+    pub peer: Option<String>,
     /// Only these entities (contact, task, note, appointment); repeatable.
     #[arg(long = "entity", value_name = "E")]
     pub entities: Vec<String>,
@@ -171,9 +171,9 @@ pub struct Which {
 pub enum FailuresCommand {
     /// The queue, grouped by error class, then by reason code.
     List {
-        /// The peer app.
-        #[arg(long, default_value = "repsly")]
-        peer: String,
+        /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
         /// Only the failures with this reason code.
         #[arg(long, value_name = "CODE")]
         reason: Option<String>,
@@ -185,9 +185,9 @@ pub enum FailuresCommand {
     Show {
         /// The operation's id (from `failures list`).
         id: u64,
-        /// The peer app.
-        #[arg(long, default_value = "repsly")]
-        peer: String,
+        /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
     },
     /// Retry now, with the current mapping (default) or the original payload.
     Retry {
@@ -196,25 +196,25 @@ pub enum FailuresCommand {
         /// Resend the exact payload that failed instead of mapping the record again.
         #[arg(long)]
         original: bool,
-        /// The peer app.
-        #[arg(long, default_value = "repsly")]
-        peer: String,
+        /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
     },
     /// Give up on them (they stay in the log).
     Skip {
         #[command(flatten)]
         which: Which,
-        /// The peer app.
-        #[arg(long, default_value = "repsly")]
-        peer: String,
+        /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
     },
     /// Mark them fixed by hand.
     Resolve {
         #[command(flatten)]
         which: Which,
-        /// The peer app.
-        #[arg(long, default_value = "repsly")]
-        peer: String,
+        /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
     },
 }
 
@@ -236,9 +236,9 @@ pub struct LogArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// The peer app.
-    #[arg(long, default_value = "repsly")]
-    pub peer: String,
+    /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+    #[arg(long, value_name = "NAME")]
+    pub peer: Option<String>,
     /// Print as JSON (compact; errors as JSON on stderr).
     #[arg(long)]
     pub json: bool,
@@ -251,9 +251,9 @@ pub enum MappingCommand {
     Check {
         /// The mapping file (default: the mapping in force for the peer).
         file: Option<PathBuf>,
-        /// The peer app.
-        #[arg(long, default_value = "repsly")]
-        peer: String,
+        /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
         /// Create the custom fields the mapping names that the GHL location lacks (TEXT, or
         /// PHONE/NUMERICAL when the rule makes phone numbers or numbers); needs GHL credentials.
         #[arg(long)]
@@ -273,15 +273,15 @@ pub enum MappingCommand {
         entity: String,
         /// The mapping file (default: the mapping in force for the peer).
         file: Option<PathBuf>,
-        /// The peer app.
-        #[arg(long, default_value = "repsly")]
-        peer: String,
+        /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
     },
     /// Print the built-in default mapping of a peer.
     Default {
-        /// The peer app.
-        #[arg(long, default_value = "repsly")]
-        peer: String,
+        /// A configured peer (its [peers.NAME]) or a connector (repsly, …); default: the only peer.
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
     },
 }
 

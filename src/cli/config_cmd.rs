@@ -20,15 +20,15 @@ pub fn run(explicit: Option<&Path>, command: ConfigCommand) -> Result<(), CliErr
                 ))
             })?;
             let secrets = Secrets::load(&path)?;
+            let peers = crate::config::configured_peers(&config, &path)?;
+            secrets.check_peer_keys(
+                &super::engine_setup::peer_secret_keys(&peers),
+                &secrets_path(&path),
+            )?;
             // A mapping file the config names must exist and parse for its peer: found here,
             // not at the first sync.
-            if config
-                .peers
-                .repsly
-                .as_ref()
-                .is_some_and(|p| p.mapping.is_some())
-            {
-                super::engine_setup::mapping_for("repsly", &config, None)?;
+            for peer in &peers {
+                super::engine_setup::mapping_for(peer, None)?;
             }
             outln!("# {} is valid", path.display())?;
             out!("{}", config.to_toml())?;
@@ -39,6 +39,39 @@ pub fn run(explicit: Option<&Path>, command: ConfigCommand) -> Result<(), CliErr
                 "# ghl_client_secret: {}",
                 state(secrets.ghl_client_secret.is_some())
             )?;
+            outln!("\n# peers")?;
+            for peer in &peers {
+                let needs: Vec<String> = peer
+                    .setup
+                    .secrets()
+                    .into_iter()
+                    .map(|need| {
+                        let present = secrets.peer_secret(&peer.name, &need.key).is_some();
+                        format!("{} {}", need.key, state(present))
+                    })
+                    .collect();
+                let flows: Vec<String> = crate::peers::EntityKind::ALL
+                    .into_iter()
+                    .map(|kind| {
+                        let flow = peer.sync.flow(kind);
+                        let ways = match (flow.to_ghl, flow.to_peer) {
+                            (true, true) => "both ways",
+                            (true, false) => "→ GHL",
+                            (false, true) => "→ peer",
+                            (false, false) => "off",
+                        };
+                        format!("{}s {ways}", kind.as_str())
+                    })
+                    .collect();
+                outln!(
+                    "# {} (connector {}, account {}): secrets: {}; flows: {}",
+                    peer.name,
+                    peer.connector.name(),
+                    peer.setup.account(),
+                    if needs.is_empty() { "none".into() } else { needs.join(", ") },
+                    flows.join(", ")
+                )?;
+            }
         }
     }
     Ok(())

@@ -63,7 +63,7 @@ fn auth_from_config(
             .map(AuthSettings::PrivateToken)
             .ok_or_else(|| {
                 ConfigError::MissingSecret {
-                    name: ENV_GHL_TOKEN,
+                    name: ENV_GHL_TOKEN.into(),
                     hint: format!(
                         "set {ENV_GHL_TOKEN}, pass --token, or put ghl_token in {} (mode 0600)",
                         crate::config::secrets::secrets_path(path).display()
@@ -74,7 +74,7 @@ fn auth_from_config(
         AuthKind::Oauth => {
             let client_secret = secrets.ghl_client_secret.ok_or_else(|| {
                 ConfigError::MissingSecret {
-                    name: ENV_GHL_CLIENT_SECRET,
+                    name: ENV_GHL_CLIENT_SECRET.into(),
                     hint: format!(
                         "set {ENV_GHL_CLIENT_SECRET} or put ghl_client_secret in {} (mode 0600)",
                         crate::config::secrets::secrets_path(path).display()

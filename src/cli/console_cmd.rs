@@ -14,11 +14,7 @@ pub async fn run(
     let options = ConsoleOptions {
         config: config.map(Path::to_path_buf),
         store: store.map(Path::to_path_buf),
-        peer: if args.peer.is_empty() {
-            "repsly".into()
-        } else {
-            args.peer
-        },
+        peer: args.peer,
         read_only: args.read_only,
         ephemeral: args.ephemeral,
         demo: args.demo,

@@ -1,23 +1,22 @@
 //! Builds the in-process engine for `sync`, `failures`, `status` and `log`: config + secrets →
-//! store, GHL client, peer, mapping. One place, so every command sees the same setup.
+//! store, GHL client, every configured peer with its mapping. One place, so every command sees
+//! the same setup.
 
 use super::CliError;
 use super::args::ConnectionArgs;
 use super::connection;
 use crate::config::paths::Dirs;
-use crate::config::secrets::{ENV_REPSLY_PASSWORD, Secrets};
-use crate::config::{Config, ConfigError, config_path};
-use crate::engine::{EngineError, EngineHandle, EngineOptions, Reply, start_in_process};
+use crate::config::secrets::{Secrets, secrets_path};
+use crate::config::{Config, ConfigError, ConfiguredPeer, config_path, configured_peers};
+use crate::engine::{EngineError, EngineHandle, EngineOptions, Reply, start_engine};
 use crate::ghl::GhlClient;
 use crate::peers::Peer;
-use crate::peers::repsly::RepslyPeer;
-use crate::store::{BindCheck, Binding, BindingConflict, PeerAccount, Store};
+use crate::peers::registry::{self, PeerSecrets};
+use crate::store::{BindCheck, Binding, BindingConflict, Store};
 use crate::sync::SyncContext;
 use crate::sync::mapping::Mapping;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-pub const SUPPORTED_PEERS: &[&str] = &["repsly"];
 
 /// The store directory: `--store`, else `[store] path`, else `store` in the XDG data dir.
 pub fn store_path(explicit: Option<&Path>, config: &Config) -> Result<PathBuf, CliError> {
@@ -49,43 +48,98 @@ pub fn open_store(explicit: Option<&Path>, config: &Config) -> Result<Store, Cli
     Ok(Store::open(&path)?)
 }
 
-/// The mapping in force: the file named in config, else the newest version saved in the store
-/// (the console's editor saves there), else the built-in default.
-pub fn mapping_for(
-    peer: &str,
-    config: &Config,
-    store: Option<&Store>,
-) -> Result<Mapping, CliError> {
-    let file = match peer {
-        "repsly" => config.peers.repsly.as_ref().and_then(|p| p.mapping.clone()),
-        _ => None,
+/// The peers of the config, checked (`config::configured_peers`); none is an error saying how
+/// to add one.
+pub fn peers(path: &Path, config: &Config) -> Result<Vec<ConfiguredPeer>, CliError> {
+    let peers = configured_peers(config, path)?;
+    if peers.is_empty() {
+        return Err(config_error(format!(
+            "no [peers.<name>] section in {}; add one (README, \"Peers and the sync\"), or rehearse with `ghlsync sandbox --write-config`",
+            path.display()
+        )));
+    }
+    Ok(peers)
+}
+
+/// The peer `wanted` of `peers`, or the only one; several and none named is a usage error
+/// that lists them.
+pub fn pick<'a>(
+    peers: &'a [ConfiguredPeer],
+    wanted: Option<&str>,
+) -> Result<&'a ConfiguredPeer, CliError> {
+    let names = || {
+        peers
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    if let Some(file) = file {
-        let file = resolve(&file, config);
-        return load_mapping_file(&file, peer);
+    match wanted {
+        Some(name) => peers.iter().find(|p| p.name == name).ok_or_else(|| {
+            CliError::Usage(format!(
+                "no peer {name:?} in the config; its peers are: {}",
+                names()
+            ))
+        }),
+        None => match peers {
+            [only] => Ok(only),
+            _ => Err(CliError::Usage(format!(
+                "the config has several peers; say which with --peer NAME ({})",
+                names()
+            ))),
+        },
+    }
+}
+
+/// The mapping in force for `peer`: the file named in config, else the newest version saved in
+/// the store (the console's editor saves there), else the built-in default.
+pub fn mapping_for(peer: &ConfiguredPeer, store: Option<&Store>) -> Result<Mapping, CliError> {
+    if let Some(file) = &peer.mapping {
+        return load_mapping_file(file, peer);
     }
     if let Some(saved) = store
-        .map(|s| s.mapping_versions(peer))
+        .map(|s| s.mapping_versions(&peer.name))
         .transpose()?
         .and_then(|versions| versions.into_iter().last())
     {
         return Mapping::parse(
             &saved.text,
-            &format!("{peer} mapping v{} (saved in the store)", saved.version),
+            &format!("{} mapping v{} (saved in the store)", peer.name, saved.version),
         )
         .map_err(mapping_error);
     }
-    Mapping::builtin(peer)
-        .ok_or_else(|| CliError::Usage(format!("no built-in mapping for peer {peer:?}")))
+    builtin_mapping(peer)
 }
 
-/// A mapping file for `peer`: it must parse, and be written for that peer (a file for a peer
-/// ghlsync does not know, `peer = "zoho"`, would otherwise check as an empty mapping).
-pub fn load_mapping_file(file: &Path, peer: &str) -> Result<Mapping, CliError> {
+/// The mapping `peer` starts with: its own (a connector file's), else its connector's.
+pub fn builtin_mapping(peer: &ConfiguredPeer) -> Result<Mapping, CliError> {
+    let (text, origin) = match peer.setup.builtin_mapping() {
+        Some(text) => (text, format!("the {} connector file's mapping", peer.name)),
+        None => match peer.connector.builtin_mapping() {
+            Some(text) => (
+                text.into(),
+                format!("assets/mappings/{}.toml (built-in)", peer.connector.name()),
+            ),
+            None => {
+                return Err(config_error(format!(
+                    "the {} connector has no built-in mapping; set peers.{}.mapping to a mapping file",
+                    peer.connector.name(),
+                    peer.name
+                )));
+            }
+        },
+    };
+    Mapping::parse(&text, &origin).map_err(mapping_error)
+}
+
+/// A mapping file for `peer`: it must parse, and be written for that peer or its connector (a
+/// file for another app would otherwise check as an empty mapping).
+pub fn load_mapping_file(file: &Path, peer: &ConfiguredPeer) -> Result<Mapping, CliError> {
     if !file.exists() {
         return Err(config_error(format!(
-            "the mapping file {} does not exist; fix the path, or print the built-in one to start from: ghlsync mapping default --peer {peer} > {}",
+            "the mapping file {} does not exist; fix the path, or print the built-in one to start from: ghlsync mapping default --peer {} > {}",
             file.display(),
+            peer.name,
             file.display()
         )));
     }
@@ -94,8 +148,8 @@ pub fn load_mapping_file(file: &Path, peer: &str) -> Result<Mapping, CliError> {
     Ok(mapping)
 }
 
-fn check_mapping_peer(mapping: &Mapping, file: &Path, peer: &str) -> Result<(), CliError> {
-    if mapping.peer == peer {
+fn check_mapping_peer(mapping: &Mapping, file: &Path, peer: &ConfiguredPeer) -> Result<(), CliError> {
+    if mapping.peer == peer.name || mapping.peer == peer.connector.name() {
         return Ok(());
     }
     let line = mapping
@@ -103,18 +157,13 @@ fn check_mapping_peer(mapping: &Mapping, file: &Path, peer: &str) -> Result<(), 
         .lines()
         .position(|l| l.trim_start().starts_with("peer") && l.contains('='))
         .map_or(String::new(), |index| format!(":{}", index + 1));
-    let known = SUPPORTED_PEERS.join(", ");
-    let message = if SUPPORTED_PEERS.contains(&mapping.peer.as_str()) {
-        format!(
-            "this mapping is for peer {:?}, not {peer:?}; pass --peer {} or use a mapping written for {peer}",
-            mapping.peer, mapping.peer
-        )
-    } else {
-        format!(
-            "peer = {:?} is not a peer ghlsync syncs with; the known peers are: {known} (e.g. peer = \"{peer}\")",
-            mapping.peer
-        )
-    };
+    let message = format!(
+        "peer = {:?}, but this mapping is used for peer {:?} (connector {:?}); write peer = \"{}\", or point another peer's mapping at it",
+        mapping.peer,
+        peer.name,
+        peer.connector.name(),
+        peer.name
+    );
     Err(config_error(format!("{}{line}: {message}", file.display())))
 }
 
@@ -130,46 +179,45 @@ fn config_error(message: String) -> CliError {
     }
 }
 
-/// Relative paths in the config resolve against the config file's folder.
-fn resolve(path: &Path, config: &Config) -> PathBuf {
-    match (&config.source, path.is_relative()) {
-        (Some(source), true) => source
-            .parent()
-            .map_or_else(|| path.to_path_buf(), |dir| dir.join(path)),
-        _ => path.to_path_buf(),
+/// Builds `peer` with its secrets (each from `GHLSYNC_<PEER>_<KEY>` or `<peer>_<key>` in
+/// secrets.toml; a missing one names both).
+pub fn build_peer(
+    peer: &ConfiguredPeer,
+    secrets: &Secrets,
+    config_path: &Path,
+) -> Result<Arc<dyn Peer>, CliError> {
+    let mut found = PeerSecrets::new();
+    for need in peer.setup.secrets() {
+        let value = secrets.peer_secret(&peer.name, &need.key).ok_or_else(|| {
+            let env = registry::secret_env_var(&peer.name, &need.key);
+            ConfigError::MissingSecret {
+                name: env.clone(),
+                hint: format!(
+                    "{}: set {env} or put {} in {} (mode 0600)",
+                    need.what,
+                    registry::secret_file_key(&peer.name, &need.key),
+                    secrets_path(config_path).display()
+                ),
+            }
+        })?;
+        found.insert(need.key, value);
     }
+    peer.setup
+        .build(&peer.name, &found)
+        .map_err(|err| config_error(err.to_string()))
 }
 
-pub fn peer(name: &str, config_path: &Path, config: &Config) -> Result<Arc<dyn Peer>, CliError> {
-    match name {
-        "repsly" => {
-            let section = config.peers.repsly.clone().ok_or_else(|| {
-                config_error(format!(
-                    "no [peers.repsly] section in {}; add one (README, \"Peers and the sync\"), or rehearse with `ghlsync sandbox --write-config`",
-                    config_path.display()
-                ))
-            })?;
-            let mut settings = section.connection;
-            settings.password = Secrets::load(config_path)?.repsly_password.ok_or_else(|| {
-                ConfigError::MissingSecret {
-                    name: ENV_REPSLY_PASSWORD,
-                    hint: format!(
-                        "set {ENV_REPSLY_PASSWORD} or put repsly_password in {} (mode 0600)",
-                        crate::config::secrets::secrets_path(config_path).display()
-                    ),
-                }
-            })?;
-            let peer = RepslyPeer::new(settings).map_err(|err| CliError::Classed {
-                class: "config".into(),
-                message: err.to_string(),
-            })?;
-            Ok(Arc::new(peer))
-        }
-        other => Err(CliError::Usage(format!(
-            "unknown peer {other:?}; ghlsync knows {}",
-            SUPPORTED_PEERS.join(", ")
-        ))),
-    }
+/// Every secrets-file key the config's peers use (`<peer>_<key>`): any other is a typo.
+pub fn peer_secret_keys(peers: &[ConfiguredPeer]) -> Vec<String> {
+    peers
+        .iter()
+        .flat_map(|peer| {
+            peer.setup
+                .secrets()
+                .into_iter()
+                .map(|need| registry::secret_file_key(&peer.name, &need.key))
+        })
+        .collect()
 }
 
 /// What to do when the store is bound to another GHL location or peer account than the config
@@ -181,31 +229,6 @@ pub enum BindingPolicy {
     Refuse,
     /// `--rebind-store`: bind the store to what the config names, and log that it did.
     Rebind,
-}
-
-/// The peer account a store's records belong to: enough to tell two accounts apart, no secret.
-fn peer_account(name: &str, config_path: &Path, config: &Config) -> Result<PeerAccount, CliError> {
-    let connection = match name {
-        "repsly" => config.peers.repsly.as_ref().map(|p| &p.connection),
-        _ => None,
-    };
-    let Some(connection) = connection else {
-        return Err(config_error(format!(
-            "no [peers.{name}] section in {}; add one (README, \"Peers and the sync\")",
-            config_path.display()
-        )));
-    };
-    if connection.username.trim().is_empty() {
-        // Bound to an empty user, the store would refuse the real one once it is filled in.
-        return Err(ConfigError::Invalid {
-            path: config_path.to_path_buf(),
-            message: format!(
-                "peers.{name}.connection.username is empty; set it to the API username (Repsly → Settings → API Settings)"
-            ),
-        }
-        .into());
-    }
-    Ok(PeerAccount::new(&connection.base_url, &connection.username))
 }
 
 /// Binds the store to the location and peer account the config names, or refuses a store bound
@@ -254,50 +277,53 @@ fn check_binding(
     }
 }
 
-/// Everything a sync needs, for `peer`. The store is bound (or checked against its binding)
-/// before anything runs.
-pub fn context(
+/// Everything a sync needs, for each peer (`only`: that one). They share the store and the GHL
+/// client, so one limiter keeps the location's ceiling for all. The store is bound (or checked
+/// against its binding) for each peer before anything runs.
+pub fn contexts(
     explicit_config: Option<&Path>,
     store: Option<&Path>,
-    peer_name: &str,
+    only: Option<&str>,
     policy: BindingPolicy,
-) -> Result<SyncContext, CliError> {
+) -> Result<Vec<SyncContext>, CliError> {
     let (path, config) = load_config(explicit_config)?;
+    let configured = peers(&path, &config)?;
+    let chosen: Vec<&ConfiguredPeer> = match only {
+        Some(name) => vec![pick(&configured, Some(name))?],
+        None => configured.iter().collect(),
+    };
+    let secrets = Secrets::load(&path)?;
+    secrets.check_peer_keys(&peer_secret_keys(&configured), &secrets_path(&path))?;
     let settings = connection::client_settings(Some(&path), &ConnectionArgs::default())?;
     let location_id = settings.location_id.clone();
     let ghl = GhlClient::new(settings)?;
     let store = open_store(store, &config)?;
-    let connector = peer(peer_name, &path, &config)?;
-    let binding = Binding {
-        location_id,
-        peer: peer_name.to_string(),
-        account: peer_account(peer_name, &path, &config)?,
-    };
-    check_binding(&store, &binding, policy, &path)?;
-    let mapping = mapping_for(peer_name, &config, Some(&store))?;
-    let sync_settings = match peer_name {
-        "repsly" => config
-            .peers
-            .repsly
-            .as_ref()
-            .map(|p| p.sync.clone())
-            .unwrap_or_default(),
-        _ => Default::default(),
-    };
-    Ok(SyncContext {
-        peer: connector,
-        store,
-        ghl,
-        mapping,
-        settings: sync_settings,
-        events: None,
-    })
+    let mut contexts = Vec::with_capacity(chosen.len());
+    for peer in chosen {
+        let connector = build_peer(peer, &secrets, &path)?;
+        let binding = Binding {
+            location_id: location_id.clone(),
+            peer: peer.name.clone(),
+            account: peer.setup.account(),
+        };
+        check_binding(&store, &binding, policy, &path)?;
+        contexts.push(SyncContext {
+            peer: connector,
+            store: store.clone(),
+            ghl: ghl.clone(),
+            mapping: mapping_for(peer, Some(&store))?,
+            settings: peer.sync.clone(),
+            events: None,
+        });
+    }
+    Ok(contexts)
 }
 
+/// The in-process engine over every configured peer (`only`: that one).
 pub fn engine(
     explicit_config: Option<&Path>,
     store: Option<&Path>,
-    peer_name: &str,
+    only: Option<&str>,
     policy: BindingPolicy,
 ) -> Result<EngineHandle, CliError> {
     let (_, config) = load_config(explicit_config)?;
@@ -314,8 +340,8 @@ pub fn engine(
             .log_max_entries
             .unwrap_or(defaults.log_max_entries),
     };
-    let ctx = context(explicit_config, store, peer_name, policy)?;
-    Ok(start_in_process(ctx, options))
+    let contexts = contexts(explicit_config, store, only, policy)?;
+    Ok(start_engine(contexts, options))
 }
 
 /// The engine's answer, or its error as a `CliError` whose exit code follows the error's class

@@ -6,6 +6,7 @@ use super::{connection, engine_setup};
 use crate::config::ConfigError;
 use crate::ghl::GhlClient;
 use crate::peers::EntityKind;
+use crate::peers::registry;
 use crate::sync::mapping::{
     FieldsError, Mapping, create_missing_fields, render_preview, resolve_against_location,
 };
@@ -19,9 +20,7 @@ pub async fn run(
 ) -> Result<(), CliError> {
     match command {
         MappingCommand::Default { peer } => {
-            let text = Mapping::builtin_text(&peer)
-                .ok_or_else(|| CliError::Usage(format!("no built-in mapping for {peer:?}")))?;
-            out!("{text}")?;
+            out!("{}", default_text(config, peer.as_deref())?)?;
             Ok(())
         }
         MappingCommand::Check {
@@ -29,7 +28,7 @@ pub async fn run(
             peer,
             create_fields,
         } => {
-            let mut mapping = load(config, store, &peer, file.as_deref())?;
+            let (mut mapping, peer) = load(config, store, peer.as_deref(), file.as_deref())?;
             let rules: usize = mapping.entities().map(|e| e.rules().len()).sum();
             let entities: Vec<&str> = mapping.entities().map(|e| e.kind().as_str()).collect();
             if entities.is_empty() {
@@ -66,12 +65,15 @@ pub async fn run(
                     ));
                 }
             };
-            let mapping = load(config, store, &peer, file.as_deref())?;
+            let (mapping, peer) = load(config, store, peer.as_deref(), file.as_deref())?;
             let entity_mapping = mapping
                 .entity(kind)
                 .ok_or_else(|| CliError::Usage(format!("the mapping has no [{kind}] section")))?;
             let (path, loaded) = engine_setup::load_config(config)?;
-            let connector = engine_setup::peer(&peer, &path, &loaded)?;
+            let peers = engine_setup::peers(&path, &loaded)?;
+            let configured = engine_setup::pick(&peers, Some(&peer))?;
+            let secrets = crate::config::secrets::Secrets::load(&path)?;
+            let connector = engine_setup::build_peer(configured, &secrets, &path)?;
             let ghl = GhlClient::new(connection::client_settings(
                 Some(&path),
                 &ConnectionArgs::default(),
@@ -160,27 +162,61 @@ pub fn fields_error(config: Option<&Path>, err: FieldsError) -> CliError {
 }
 
 /// A file given on the command line is checked as it stands; otherwise the mapping in force
-/// (the built-in one when there is no config at all). A config that exists but does not load
-/// is an error: the mapping in force cannot be known from it.
+/// (a connector's built-in one when there is no config at all). A config that exists but does
+/// not load is an error: the mapping in force cannot be known from it. Also says which peer
+/// the mapping is for.
 fn load(
     config: Option<&Path>,
     store: Option<&Path>,
-    peer: &str,
+    wanted: Option<&str>,
     file: Option<&Path>,
-) -> Result<Mapping, CliError> {
-    if let Some(file) = file {
-        return engine_setup::load_mapping_file(file, peer);
-    }
+) -> Result<(Mapping, String), CliError> {
     let path = crate::config::config_path(config)?;
     match crate::config::Config::load(&path) {
         Ok(Some(loaded)) => {
+            let peers = engine_setup::peers(&path, &loaded)?;
+            if let Some(file) = file {
+                let named = match wanted {
+                    Some(_) => wanted.map(str::to_string),
+                    // The file's own `peer = …`, when it names a configured peer or connector.
+                    None => Mapping::load(file).ok().and_then(|m| {
+                        peers
+                            .iter()
+                            .find(|p| p.name == m.peer)
+                            .or_else(|| peers.iter().find(|p| p.connector.name() == m.peer))
+                            .map(|p| p.name.clone())
+                    }),
+                };
+                let peer = engine_setup::pick(&peers, named.as_deref())?;
+                return Ok((engine_setup::load_mapping_file(file, peer)?, peer.name.clone()));
+            }
+            let peer = engine_setup::pick(&peers, wanted)?;
             // The console's saved versions count, but a store in use elsewhere (a running
             // sync) does not stop a check of the file the config names.
             let opened = engine_setup::open_store(store, &loaded).ok();
-            engine_setup::mapping_for(peer, &loaded, opened.as_ref())
+            Ok((engine_setup::mapping_for(peer, opened.as_ref())?, peer.name.clone()))
         }
-        Ok(None) => Mapping::builtin(peer)
-            .ok_or_else(|| CliError::Usage(format!("no built-in mapping for {peer:?}"))),
+        Ok(None) => {
+            let mapping = match file {
+                Some(file) => Mapping::load(file).map_err(engine_setup::mapping_error)?,
+                None => Mapping::parse(&default_text(config, wanted)?, "built-in mapping")
+                    .map_err(engine_setup::mapping_error)?,
+            };
+            let known = registry::connector_names();
+            if wanted.is_none_or(|w| w != mapping.peer) && !known.contains(&mapping.peer.as_str()) {
+                return Err(CliError::Classed {
+                    class: "config".into(),
+                    message: format!(
+                        "{}: peer = {:?} is neither a connector ({}) nor --peer; with no config, say which peer it is for with --peer NAME",
+                        mapping.origin,
+                        mapping.peer,
+                        known.join(", ")
+                    ),
+                });
+            }
+            let peer = mapping.peer.clone();
+            Ok((mapping, peer))
+        }
         Err(err) => Err(CliError::Classed {
             class: "config".into(),
             message: format!(
@@ -188,4 +224,39 @@ fn load(
             ),
         }),
     }
+}
+
+/// The built-in mapping of `wanted`: a configured peer's (a connector file's own), else a
+/// connector's; without a name, the config's only peer.
+fn default_text(config: Option<&Path>, wanted: Option<&str>) -> Result<String, CliError> {
+    let path = crate::config::config_path(config)?;
+    if let Ok(Some(loaded)) = crate::config::Config::load(&path)
+        && let Ok(peers) = crate::config::configured_peers(&loaded, &path)
+        && let Some(peer) = match wanted {
+            Some(name) => peers.iter().find(|p| p.name == name),
+            None => peers.first().filter(|_| peers.len() == 1),
+        }
+    {
+        return Ok(engine_setup::builtin_mapping(peer)?.text().to_string());
+    }
+    let with_mapping: Vec<&str> = registry::CONNECTORS
+        .iter()
+        .filter(|c| c.builtin_mapping().is_some())
+        .map(|c| c.name())
+        .collect();
+    let Some(name) = wanted else {
+        return Err(CliError::Usage(format!(
+            "say whose mapping with --peer NAME: a configured peer, or a connector ({})",
+            with_mapping.join(", ")
+        )));
+    };
+    registry::connector(name)
+        .and_then(|c| c.builtin_mapping())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "no built-in mapping for {name:?}; the connectors with one are: {} (a rest peer's comes from its connector file)",
+                with_mapping.join(", ")
+            ))
+        })
 }

@@ -1,6 +1,7 @@
 //! `ghlsync sandbox`: serves the emulated APIs until Ctrl-C or SIGTERM.
 
 use super::CliError;
+use crate::peers::registry;
 use super::args::SandboxArgs;
 use crate::config::secrets::{SECRETS_FILE_NAME, Secrets};
 use crate::config::{AuthKind, Config, GhlSection};
@@ -104,29 +105,34 @@ fn write_config(running: &RunningSandbox, path: &Path) -> Result<(), CliError> {
         },
         ..Config::default()
     };
-    let text = format!(
-        "# Written by `ghlsync sandbox --write-config`: points at a sandbox on {}.\n{}\n\
-         [store]\npath = {}\n\n\
-         [peers.repsly.connection]\nbase_url = {}\nusername = {}\n\
-         # The sandbox answers at once: no pacing, quick import polling.\n\
-         min_request_interval_ms = 0\nimport_poll_interval_ms = 20\n",
+    let rehearsals = registry::rehearsals(running);
+    let mut text = format!(
+        "# Written by `ghlsync sandbox --write-config`: points at a sandbox on {}, with every\n\
+         # peer app it emulates.\n{}\n[store]\npath = {}\n",
         running.base_url,
         config.to_toml(),
         toml_string(&path.with_file_name("store").display().to_string()),
-        toml_string(&running.repsly_base_url),
-        toml_string(&running.repsly_username),
     );
+    for rehearsal in &rehearsals {
+        text.push('\n');
+        text.push_str(&rehearsal.config);
+    }
     // Atomically, like the secrets file (its folder is created too): a crash leaves the old
     // config or the new one.
     crate::private_file::write_atomic(path, text.as_bytes()).map_err(|source| CliError::Io {
         context: format!("writing {}", path.display()),
         source,
     })?;
-    let secrets = Secrets {
+    let mut secrets = Secrets {
         ghl_token: Some(running.token.clone()),
         ghl_client_secret: Some(running.oauth_client_secret.clone()),
-        repsly_password: Some(running.repsly_password.clone()),
+        ..Secrets::default()
     };
+    for rehearsal in &rehearsals {
+        for (key, value) in &rehearsal.secrets {
+            secrets.set_peer_secret(&rehearsal.peer, key, value.clone());
+        }
+    }
     secrets.write(&crate::config::secrets::secrets_path(path))?;
     Ok(())
 }

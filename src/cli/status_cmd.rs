@@ -13,7 +13,7 @@ pub async fn run(
     policy: engine_setup::BindingPolicy,
     args: StatusArgs,
 ) -> Result<(), CliError> {
-    let engine = engine_setup::engine(config, store, &args.peer, policy)?;
+    let engine = engine_setup::engine(config, store, args.peer.as_deref(), policy)?;
     let reply = engine.call(Command::Status).await;
     let _ = engine.call(Command::Shutdown).await;
     let reply = engine_setup::answer(reply)?;
@@ -29,6 +29,10 @@ pub async fn run(
         status.location_id,
         status.store_path
     )?;
+    if status.peers.len() > 1 {
+        let names: Vec<&str> = status.peers.iter().map(|p| p.name.as_str()).collect();
+        outln!("peers {} (--peer NAME for one)", names.join(", "))?;
+    }
     outln!("\ncursors")?;
     if status.cursors.is_empty() {
         outln!("  (none yet: the first run reads everything)")?;

@@ -22,7 +22,7 @@ pub async fn run(
         .iter()
         .map(|e| e.parse::<EntityKind>().map_err(CliError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
-    let engine = engine_setup::engine(config, store, &args.peer, policy)?;
+    let engine = engine_setup::engine(config, store, args.peer.as_deref(), policy)?;
     // The run's total is not known before its pages are read: a count, not an ETA.
     let progress = Progress::start(&engine, "sync", None);
     let options = RunOptions {
@@ -40,6 +40,17 @@ pub async fn run(
     match engine_setup::answer(reply)? {
         Reply::Run { report } if args.json => print_json(&report, true),
         Reply::Run { report } => out!("{}", render_report(&report)),
+        Reply::Runs { reports } if args.json => print_json(&reports, true),
+        Reply::Runs { reports } => {
+            // One summary per peer, in the engine's order (each run names its peer).
+            for (index, report) in reports.iter().enumerate() {
+                if index > 0 {
+                    out!("\n")?;
+                }
+                out!("{}", render_report(report))?;
+            }
+            Ok(())
+        }
         other => Err(engine_setup::unexpected(&other)),
     }
 }

@@ -24,7 +24,7 @@ pub enum ConfigError {
     )]
     InsecureSecretsFile { path: PathBuf, mode: u32 },
     #[error("missing secret {name}: {hint}")]
-    MissingSecret { name: &'static str, hint: String },
+    MissingSecret { name: String, hint: String },
     #[error("no home directory found to place ghlsync's files; set HOME or pass --config")]
     NoHome,
     #[error("cannot write {path}: {source}")]

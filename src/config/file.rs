@@ -15,14 +15,18 @@ pub struct Config {
     pub ghl: GhlSection,
     #[serde(default, skip_serializing_if = "StoreSection::is_default")]
     pub store: StoreSection,
-    /// Peer apps. Written by hand in `--write-config`: connector settings are read-only types.
+    /// Peer apps by name, in name order. Written by hand in `--write-config`: connector settings
+    /// are read-only types.
     #[serde(default, skip_serializing)]
-    pub peers: PeersSection,
+    pub peers: std::collections::BTreeMap<String, PeerSection>,
     #[serde(default, skip_serializing_if = "ConsoleSection::is_default")]
     pub console: ConsoleSection,
     /// The file this was read from, if any: relative paths in it resolve against its folder.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// The text it was read from: connectors read their own tables from it (with line:col).
+    #[serde(skip)]
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -60,24 +64,29 @@ impl ConsoleSection {
     }
 }
 
+/// `[peers.<name>]`: one peer app. `connector` says which kind (default: the peer's name, when
+/// that names a connector, so `[peers.repsly]` needs none); `connection` is the connector's own
+/// table, read by the connector (`peers::registry`); `sync` the flows, delete policies and tag
+/// rules; `mapping` the mapping file (default: the connector's built-in one).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PeersSection {
+pub struct PeerSection {
     #[serde(default)]
-    pub repsly: Option<RepslyPeerSection>,
-}
-
-/// `[peers.repsly]`: `connection` (the connector), `sync` (flows, delete policies, tag rules) and
-/// the mapping file (default: the built-in `assets/mappings/repsly.toml`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RepslyPeerSection {
+    pub connector: Option<String>,
+    /// Read again by the connector from the text, so its errors keep line:col.
     #[serde(default)]
-    pub connection: crate::peers::repsly::RepslySettings,
+    pub connection: toml::Table,
     #[serde(default)]
     pub sync: crate::sync::SyncSettings,
     #[serde(default)]
     pub mapping: Option<PathBuf>,
+}
+
+impl PeerSection {
+    /// The connector's name: `connector`, else the peer's own name.
+    pub fn connector_name<'a>(&'a self, peer: &'a str) -> &'a str {
+        self.connector.as_deref().unwrap_or(peer)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,7 +163,7 @@ impl Config {
     /// Parses config text; `path` is only for messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         super::limits::check_values(text, path)?;
-        let config: Config = toml::from_str(text).map_err(|err| {
+        let mut config: Config = toml::from_str(text).map_err(|err| {
             let (line, column) = err
                 .span()
                 .map_or((1, 1), |span| line_column(text, span.start));
@@ -166,6 +175,8 @@ impl Config {
             }
         })?;
         config.validate(path)?;
+        config.text = text.to_string();
+        super::peers::configured_peers(&config, path)?;
         Ok(config)
     }
 
@@ -279,7 +290,8 @@ mod tests {
     fn round_trips_through_toml() {
         let mut config = parse("[ghl]\nlocation_id = \"loc1\"\n").unwrap();
         config.source = None;
-        let again = parse(&config.to_toml()).unwrap();
+        let mut again = parse(&config.to_toml()).unwrap();
+        again.text = config.text.clone();
         assert_eq!(again, config);
     }
 }

@@ -5,14 +5,16 @@ mod error;
 mod file;
 mod limits;
 pub mod paths;
+mod peers;
 mod secret;
 pub mod secrets;
 
 pub use error::ConfigError;
 pub(crate) use error::line_column;
 pub use file::{
-    AuthKind, Config, ConsoleSection, GhlSection, PeersSection, RepslyPeerSection, StoreSection,
+    AuthKind, Config, ConsoleSection, GhlSection, PeerSection, StoreSection,
 };
+pub use peers::{ConfiguredPeer, configured_peers};
 pub use secret::Secret;
 
 use std::path::{Path, PathBuf};

@@ -3,26 +3,26 @@
 //! in a service log is never read.
 
 use super::{ConfigError, Secret};
-use serde::Deserialize;
+use crate::peers::registry;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub const SECRETS_FILE_NAME: &str = "secrets.toml";
 pub const ENV_GHL_TOKEN: &str = "GHLSYNC_GHL_TOKEN";
 pub const ENV_GHL_CLIENT_SECRET: &str = "GHLSYNC_GHL_CLIENT_SECRET";
-pub const ENV_REPSLY_PASSWORD: &str = "GHLSYNC_REPSLY_PASSWORD";
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Every secret ghlsync reads. A peer's secrets are named by the peer: secret `password` of
+/// `[peers.repsly]` is `GHLSYNC_REPSLY_PASSWORD` or `repsly_password` in the file
+/// (`peers::registry::{secret_env_var, secret_file_key}`).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Secrets {
     /// GHL Private Integration Token or a direct access token.
-    #[serde(default)]
     pub ghl_token: Option<Secret>,
     /// GHL OAuth app client secret.
-    #[serde(default)]
     pub ghl_client_secret: Option<Secret>,
-    /// Repsly API password.
-    #[serde(default)]
-    pub repsly_password: Option<Secret>,
+    /// The peers' secrets from the file, by file key (`<peer>_<key>`); the environment is read
+    /// when one is asked for (`peer_secret`).
+    pub peers: BTreeMap<String, Secret>,
 }
 
 impl Secrets {
@@ -37,10 +37,38 @@ impl Secrets {
         if let Some(secret) = non_empty_env(ENV_GHL_CLIENT_SECRET) {
             secrets.ghl_client_secret = Some(secret);
         }
-        if let Some(secret) = non_empty_env(ENV_REPSLY_PASSWORD) {
-            secrets.repsly_password = Some(secret);
-        }
         Ok(secrets)
+    }
+
+    /// Secret `key` of peer `peer`: its environment variable, else its key in the file.
+    pub fn peer_secret(&self, peer: &str, key: &str) -> Option<Secret> {
+        non_empty_env(&registry::secret_env_var(peer, key))
+            .or_else(|| self.peers.get(&registry::secret_file_key(peer, key)).cloned())
+    }
+
+    /// Sets secret `key` of peer `peer` (for `--write-config` and tests).
+    pub fn set_peer_secret(&mut self, peer: &str, key: &str, value: Secret) {
+        self.peers.insert(registry::secret_file_key(peer, key), value);
+    }
+
+    /// Refuses file keys no configured peer asks for: a misspelt key would leave its peer
+    /// without the secret and the error would point at the wrong thing. `known` lists the
+    /// peers' file keys (`<peer>_<key>`).
+    pub fn check_peer_keys(&self, known: &[String], path: &Path) -> Result<(), ConfigError> {
+        match self.peers.keys().find(|key| !known.contains(key)) {
+            None => Ok(()),
+            Some(key) => {
+                let mut valid: Vec<&str> = SECRET_KEYS.to_vec();
+                valid.extend(known.iter().map(String::as_str));
+                Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "unknown key `{key}`: no configured peer uses it; this config's secrets are {}",
+                        valid.join(", ")
+                    ),
+                })
+            }
+        }
     }
 
     pub fn from_file(path: &Path) -> Result<Option<Secrets>, ConfigError> {
@@ -62,28 +90,46 @@ impl Secrets {
             },
         )??;
         super::limits::check_values(&text, path)?;
-        toml::from_str(&text).map(Some).map_err(|err| {
+        let table: BTreeMap<String, Secret> = toml::from_str(&text).map_err(|err| {
             let (line, column) = err
                 .span()
                 .map_or((1, 1), |span| super::error::line_column(&text, span.start));
             // toml quotes the offending value in some messages: keep only the message head so
-            // a mistyped secret is never echoed. An unknown key is named (a key is no secret)
-            // with the valid ones, which the redaction would hide.
+            // a mistyped secret is never echoed.
             let head = err.message().lines().next().unwrap_or_default().to_string();
-            let message = match unknown_key(&head) {
-                Some(key) => format!(
-                    "unknown key `{key}`; secrets.toml holds only {}",
-                    SECRET_KEYS.join(", ")
-                ),
-                None => redact_quoted(&head),
-            };
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message,
+                message: redact_quoted(&head),
             }
-        })
+        })?;
+        let mut secrets = Secrets::default();
+        for (key, value) in table {
+            match key.as_str() {
+                "ghl_token" => secrets.ghl_token = Some(value),
+                "ghl_client_secret" => secrets.ghl_client_secret = Some(value),
+                // A key is no secret: naming it, with the valid ones, is safe.
+                _ if key.starts_with("ghl_") || !key.contains('_') => {
+                    let (line, column) = text
+                        .find(key.as_str())
+                        .map_or((1, 1), |at| super::error::line_column(&text, at));
+                    return Err(ConfigError::Parse {
+                        path: path.to_path_buf(),
+                        line,
+                        column,
+                        message: format!(
+                            "unknown key `{key}`; secrets.toml holds {} and each peer's secrets as <peer>_<secret> (e.g. repsly_password)",
+                            SECRET_KEYS.join(", ")
+                        ),
+                    });
+                }
+                _ => {
+                    secrets.peers.insert(key, value);
+                }
+            }
+        }
+        Ok(Some(secrets))
     }
 
     /// Writes a secrets file readable only by its owner (0600 from creation, not chmod after).
@@ -98,9 +144,10 @@ impl Secrets {
                 toml_string(secret.expose())
             ));
         }
-        if let Some(secret) = &self.repsly_password {
+        for (key, secret) in &self.peers {
             text.push_str(&format!(
-                "repsly_password = {}\n",
+                "{} = {}\n",
+                toml::Value::String(key.clone()),
                 toml_string(secret.expose())
             ));
         }
@@ -115,19 +162,8 @@ pub fn secrets_path(config_path: &Path) -> PathBuf {
     )
 }
 
-/// The keys a secrets file may hold.
-pub const SECRET_KEYS: [&str; 3] = ["ghl_token", "ghl_client_secret", "repsly_password"];
-
-/// The key of toml's "unknown field `x`, expected …", when it looks like a key (not a value).
-fn unknown_key(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
-    let key = &rest[..rest.find('`')?];
-    (key.len() <= 40
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-    .then_some(key)
-}
+/// The GHL keys a secrets file may hold (beside the peers' `<peer>_<key>`).
+pub const SECRET_KEYS: [&str; 2] = ["ghl_token", "ghl_client_secret"];
 
 fn non_empty_env(name: &str) -> Option<Secret> {
     std::env::var(name)
@@ -195,11 +231,11 @@ mod tests {
     fn written_file_is_owner_only_and_reads_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub").join(SECRETS_FILE_NAME);
-        let secrets = Secrets {
+        let mut secrets = Secrets {
             ghl_token: Some(Secret::new("pit-\"quoted\"")),
-            ghl_client_secret: None,
-            repsly_password: Some(Secret::new("r-pass")),
+            ..Secrets::default()
         };
+        secrets.set_peer_secret("repsly", "password", Secret::new("r-pass"));
         secrets.write(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -213,10 +249,17 @@ mod tests {
         write_private_file(&path, b"ghl_tokn = \"pit-leaky\"\n").unwrap();
         let err = Secrets::from_file(&path).unwrap_err().to_string();
         assert!(err.contains("unknown key `ghl_tokn`"), "{err}");
-        assert!(
-            err.contains("ghl_token, ghl_client_secret, repsly_password"),
-            "{err}"
-        );
+        assert!(err.contains("ghl_token, ghl_client_secret"), "{err}");
+        assert!(!err.contains("pit-leaky"), "{err}");
+        let secrets = Secrets {
+            peers: [("repsly_pasword".to_string(), Secret::new("x"))].into(),
+            ..Secrets::default()
+        };
+        let err = secrets
+            .check_peer_keys(&["repsly_password".into()], &path)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`repsly_pasword`") && err.contains("repsly_password"), "{err}");
         write_private_file(&path, b"ghl_token = \"\"\n").unwrap();
         let err = Secrets::from_file(&path).unwrap_err().to_string();
         assert!(err.contains("`ghl_token` is empty"), "{err}");

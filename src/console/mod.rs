@@ -51,7 +51,8 @@ pub enum ConsoleError {
 pub struct ConsoleOptions {
     pub config: Option<PathBuf>,
     pub store: Option<PathBuf>,
-    pub peer: String,
+    /// The peer shown first (default: the engine's first); the others are a switch away.
+    pub peer: Option<String>,
     /// Hide and refuse every write action.
     pub read_only: bool,
     /// Demo mode with a temporary store.
@@ -71,11 +72,6 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
         return Err(ConsoleError::NotATerminal);
     }
     let theme = theme::Theme::from_env();
-    let peer = if options.peer.is_empty() {
-        demo::DEMO_PEER.to_string()
-    } else {
-        options.peer.clone()
-    };
     let config_path = crate::config::config_path(options.config.as_deref()).ok();
     let config_exists = config_path.as_ref().is_some_and(|path| path.exists());
     let (keymap, keymap_warnings) = match Dirs::discover() {
@@ -109,12 +105,14 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
         let engine = crate::cli::engine_setup::engine(
             options.config.as_deref(),
             options.store.as_deref(),
-            &peer,
+            None,
             options.binding,
         )
         .map_err(|err| ConsoleError::Setup(Box::new(err)))?;
         (engine, Mode::Live, None)
     };
+    // Until the engine's status names it, the first peer answers (`EngineHandle::call`).
+    let peer = options.peer.clone().unwrap_or_default();
     let mut state = AppState::new(mode, &peer, options.read_only, theme);
     state.zone = zone;
     state.mouse = options.mouse;

@@ -1,4 +1,4 @@
-//! The running engine: owns the store, the GHL client and the peer; takes `Command`s and answers
+//! The running engine: owns the store, the GHL client and the peers of one location; takes `Command`s and answers
 //! with `Reply`s, and streams record outcomes as `Event::Log`. Front ends (CLI, console, later the
 //! service socket) hold an `EngineHandle` and never touch sled or HTTP themselves.
 
@@ -8,7 +8,7 @@ mod queries;
 
 pub use protocol::{
     ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRef, ContactRow, Envelope,
-    Event, MappingProblem, RateLimitReport, RateLimitState, Reply, RowState, Status,
+    Event, MappingProblem, PeerState, RateLimitReport, RateLimitState, Reply, RowState, Status,
 };
 
 use crate::sync::{SyncContext, SyncError, failed, run_sync};
@@ -50,12 +50,23 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
-    /// Sends a command and waits for its reply.
+    /// Sends a command about every peer (a sync, a retry, the failed queue) or, for a command
+    /// about one peer's records, the first peer; waits for its reply.
     pub async fn call(&self, command: Command) -> Result<Reply, EngineError> {
+        self.call_on(None, command).await
+    }
+
+    /// Sends a command about peer `peer` (`None`: as `call`) and waits for its reply.
+    pub async fn call_on(&self, peer: Option<&str>, command: Command) -> Result<Reply, EngineError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply_to, reply) = oneshot::channel();
+        let envelope = Envelope {
+            id,
+            peer: peer.map(str::to_string),
+            command,
+        };
         self.commands
-            .send((Envelope { id, command }, reply_to))
+            .send((envelope, reply_to))
             .await
             .map_err(|_| EngineError::Stopped)?;
         reply.await.map_err(|_| EngineError::Stopped)
@@ -67,16 +78,45 @@ impl EngineHandle {
     }
 }
 
-/// Starts the engine in this process. The context's log events are forwarded to subscribers.
-/// A context that already has an `events` sender keeps it, so whoever holds a clone of it
-/// announces through the same path as a sync (`benches/console.rs` streams a steady log this
-/// way); without one, the engine makes its own.
-pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineHandle {
+/// One peer of the engine: its context (swapped when its mapping is saved) and what the engine
+/// learns about its records.
+struct PeerSlot {
+    name: String,
+    ctx: RwLock<Arc<SyncContext>>,
+    /// Which contact each child belongs to, learned from the peer once and kept (queries.rs).
+    parents: Mutex<queries::ParentIndex>,
+}
+
+/// What every command handler shares.
+struct Shared {
+    /// In the order the config lists them (name order); the first answers `call`'s one-peer
+    /// commands.
+    peers: Vec<PeerSlot>,
+    /// Writers (runs, retries, closes, mapping saves) go one at a time, across peers: two peers
+    /// creating the same person at once would both find no GHL contact and both create one.
+    writer: Mutex<()>,
+    /// The location's custom fields, for the editor's mapping checks (mapping_ops.rs).
+    fields: mapping_ops::LocationFields,
+    options: EngineOptions,
+}
+
+/// Starts the engine in this process with one peer (tests, benches, demo rigs).
+pub fn start_in_process(ctx: SyncContext, options: EngineOptions) -> EngineHandle {
+    start_engine(vec![ctx], options)
+}
+
+/// Starts the engine in this process for every peer of one GHL location. The contexts share the
+/// store and the GHL client (one limiter per location: the ceiling is the location's). Their
+/// log events go to subscribers. A context that already has an `events` sender keeps it, so
+/// whoever holds a clone of it announces through the same path as a sync (`benches/console.rs`
+/// streams a steady log this way); the others get the engine's own.
+pub fn start_engine(ctxs: Vec<SyncContext>, options: EngineOptions) -> EngineHandle {
     let (events, _) = broadcast::channel(EVENT_BUFFER);
-    let mut log_rx = ctx
-        .events
-        .get_or_insert_with(|| broadcast::channel(EVENT_BUFFER).0)
-        .subscribe();
+    let own_log = ctxs
+        .iter()
+        .find_map(|ctx| ctx.events.clone())
+        .unwrap_or_else(|| broadcast::channel(EVENT_BUFFER).0);
+    let mut log_rx = own_log.subscribe();
     let forward = events.clone();
     tokio::spawn(async move {
         loop {
@@ -89,26 +129,33 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
             }
         }
     });
+    let peers = ctxs
+        .into_iter()
+        .map(|mut ctx| {
+            ctx.events.get_or_insert_with(|| own_log.clone());
+            PeerSlot {
+                name: ctx.peer_name().to_string(),
+                ctx: RwLock::new(Arc::new(ctx)),
+                parents: Mutex::new(queries::ParentIndex::default()),
+            }
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        peers,
+        writer: Mutex::new(()),
+        fields: mapping_ops::LocationFields::default(),
+        options,
+    });
     let (commands, mut inbox) = mpsc::channel::<(Envelope, oneshot::Sender<Reply>)>(64);
-    // Swappable: saving a mapping puts a new context in force between writes.
-    let ctx = Arc::new(RwLock::new(Arc::new(ctx)));
-    // Writers (runs, retries, closes, mapping saves) go one at a time; reads answer at once.
-    let writer = Arc::new(Mutex::new(()));
-    // Which contact each child belongs to, learned from the peer once and kept (queries.rs).
-    let parents = Arc::new(Mutex::new(queries::ParentIndex::default()));
-    // The location's custom fields, for the editor's mapping checks (mapping_ops.rs).
-    let fields = Arc::new(mapping_ops::LocationFields::default());
     tokio::spawn(async move {
         while let Some((envelope, reply_to)) = inbox.recv().await {
             if matches!(envelope.command, Command::Shutdown) {
                 let _ = reply_to.send(Reply::Done);
                 break;
             }
-            let (ctx, writer) = (ctx.clone(), writer.clone());
-            let (parents, fields) = (parents.clone(), fields.clone());
+            let shared = shared.clone();
             tokio::spawn(async move {
-                let reply =
-                    handle(&ctx, &writer, &parents, &fields, envelope.command, options).await;
+                let reply = dispatch(&shared, envelope.peer.as_deref(), envelope.command).await;
                 // The caller alone gets the reply. It is not also broadcast as `Event::Reply`
                 // (that framing is the socket transport's): every subscriber's `recv` would
                 // clone it — a contact list is 100k rows — for a reader that ignores it.
@@ -123,15 +170,82 @@ pub fn start_in_process(mut ctx: SyncContext, options: EngineOptions) -> EngineH
     }
 }
 
-async fn handle(
-    shared: &RwLock<Arc<SyncContext>>,
-    writer: &Mutex<()>,
-    parents: &Mutex<queries::ParentIndex>,
-    fields: &mapping_ops::LocationFields,
-    command: Command,
-    options: EngineOptions,
-) -> Reply {
-    let ctx_now = shared.read().await.clone();
+/// Sends a command to the peer it is about, or to each peer in turn for a sync, a retry or a
+/// close that names none.
+async fn dispatch(shared: &Shared, peer: Option<&str>, command: Command) -> Reply {
+    let slots: Vec<&PeerSlot> = match peer {
+        Some(name) => match shared.peers.iter().find(|slot| slot.name == name) {
+            Some(slot) => vec![slot],
+            None => {
+                return Reply::Error {
+                    class: "config".into(),
+                    message: format!(
+                        "no peer {name:?} in this engine; its peers are: {}",
+                        peer_names(shared).join(", ")
+                    ),
+                };
+            }
+        },
+        None => shared.peers.iter().collect(),
+    };
+    let Some(first) = slots.first() else {
+        return Reply::Error {
+            class: "config".into(),
+            message: "no peer is configured; add a [peers.<name>] section (README, \"Peers and the sync\")".into(),
+        };
+    };
+    let every_peer = matches!(
+        command,
+        Command::Sync { .. } | Command::Retry { .. } | Command::Close { .. }
+    );
+    if !every_peer || slots.len() == 1 {
+        return handle(shared, first, command).await;
+    }
+    let mut replies = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let reply = handle(shared, slot, command.clone()).await;
+        if matches!(reply, Reply::Error { .. }) {
+            return reply;
+        }
+        replies.push(reply);
+    }
+    combine(replies)
+}
+
+/// One answer from each peer's answer to the same command.
+fn combine(replies: Vec<Reply>) -> Reply {
+    let mut reports = Vec::new();
+    let mut retried = crate::sync::RetryReport::default();
+    let mut closed = Vec::new();
+    for reply in replies {
+        match reply {
+            Reply::Run { report } => reports.push(report),
+            Reply::Runs { reports: more } => reports.extend(more),
+            Reply::Retried { report } => {
+                retried.succeeded.extend(report.succeeded);
+                retried.failed.extend(report.failed);
+                retried.not_claimed.extend(report.not_claimed);
+            }
+            Reply::Closed { ids } => closed.extend(ids),
+            _ => {}
+        }
+    }
+    if !reports.is_empty() {
+        Reply::Runs { reports }
+    } else if !closed.is_empty() {
+        Reply::Closed { ids: closed }
+    } else {
+        Reply::Retried { report: retried }
+    }
+}
+
+fn peer_names(shared: &Shared) -> Vec<String> {
+    shared.peers.iter().map(|slot| slot.name.clone()).collect()
+}
+
+async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
+    let (writer, fields, options) = (&shared.writer, &shared.fields, shared.options);
+    let ctx_now = slot.ctx.read().await.clone();
     let ctx = ctx_now.as_ref();
     let result: Result<Reply, SyncError> = async {
         Ok(match command {
@@ -169,7 +283,7 @@ async fn handle(
                 operations: ctx.store.failed_queue()?,
             },
             Command::Status => Reply::Status {
-                status: Box::new(status(ctx)?),
+                status: Box::new(status(shared, ctx).await?),
             },
             Command::LogTail { limit } => Reply::Log {
                 entries: ctx.store.log_tail(limit)?,
@@ -185,7 +299,7 @@ async fn handle(
                 offset,
                 limit,
             } => Reply::Children {
-                page: queries::children(ctx, parents, kind, offset, limit).await?,
+                page: queries::children(ctx, &slot.parents, kind, offset, limit).await?,
             },
             Command::Mapping => mapping_ops::current(ctx)?,
             Command::MappingCheck { text } => mapping_ops::check(ctx, fields, &text).await,
@@ -194,12 +308,12 @@ async fn handle(
             }
             Command::SaveMapping { text } => {
                 let _turn = writer.lock().await;
-                save_and_swap(shared, &text).await?
+                save_and_swap(&slot.ctx, &text).await?
             }
             Command::UndoMapping => {
                 let _turn = writer.lock().await;
                 match mapping_ops::previous_text(ctx)? {
-                    Some(text) => save_and_swap(shared, &text).await?,
+                    Some(text) => save_and_swap(&slot.ctx, &text).await?,
                     None => Reply::Error {
                         class: "config".into(),
                         message: "no earlier mapping version to go back to".into(),
@@ -247,7 +361,10 @@ fn remember_rate_limit(ctx: &SyncContext) -> Result<(), SyncError> {
 }
 
 /// Saves mapping text as a new version and puts it in force (runs already going keep theirs).
-async fn save_and_swap(shared: &RwLock<Arc<SyncContext>>, text: &str) -> Result<Reply, SyncError> {
+async fn save_and_swap(
+    shared: &RwLock<Arc<SyncContext>>,
+    text: &str,
+) -> Result<Reply, SyncError> {
     let current = shared.read().await.clone();
     Ok(match mapping_ops::save(&current, text)? {
         Ok((version, mapping)) => {
@@ -261,7 +378,15 @@ async fn save_and_swap(shared: &RwLock<Arc<SyncContext>>, text: &str) -> Result<
     })
 }
 
-fn status(ctx: &SyncContext) -> Result<Status, SyncError> {
+async fn status(shared: &Shared, ctx: &SyncContext) -> Result<Status, SyncError> {
+    let mut peers = Vec::with_capacity(shared.peers.len());
+    for slot in &shared.peers {
+        let peer = slot.ctx.read().await.peer.clone();
+        peers.push(PeerState {
+            name: slot.name.clone(),
+            health: peer.health(),
+        });
+    }
     let mut queue = std::collections::BTreeMap::new();
     for state in ["in_flight", "retry_scheduled", "failed", "dead"] {
         queue.insert(state.to_string(), ctx.store.operations_in(state)?.len());
@@ -310,5 +435,6 @@ fn status(ctx: &SyncContext) -> Result<Status, SyncError> {
         log_entries: ctx.store.log_len(),
         auth: ctx.ghl.auth_info(),
         peer_health: ctx.peer.health(),
+        peers,
     })
 }

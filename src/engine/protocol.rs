@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Envelope {
     pub id: u64,
+    /// The peer the command is about; `None`: every peer for a sync, a retry or a close, the
+    /// first peer for a command about one peer's records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
     pub command: Command,
 }
 
@@ -84,6 +88,10 @@ pub enum Command {
 pub enum Reply {
     Run {
         report: RunReport,
+    },
+    /// A sync of every peer: one report each, in the engine's peer order.
+    Runs {
+        reports: Vec<RunReport>,
     },
     Retried {
         report: RetryReport,
@@ -297,6 +305,17 @@ pub struct Status {
     pub auth: crate::ghl::AuthInfo,
     #[serde(default)]
     pub peer_health: crate::peers::PeerHealth,
+    /// Every peer of the engine, in its order (`peer` is the one this status is about).
+    #[serde(default)]
+    pub peers: Vec<PeerState>,
+}
+
+/// One peer of the engine, for the console's peer switcher and `status`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerState {
+    pub name: String,
+    #[serde(default)]
+    pub health: crate::peers::PeerHealth,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

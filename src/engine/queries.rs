@@ -23,7 +23,7 @@ const HISTORY_SCAN: usize = 20_000;
 /// write failed are known only by their operation and are merged in by the same key.
 pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, SyncError> {
     let peer = ctx.peer_name();
-    let failed = ctx.store.failed_queue()?;
+    let failed = ctx.failed_queue()?;
     let mut open: HashMap<String, RowState> = HashMap::new();
     for op in &failed {
         if op.kind != EntityKind::Contact {
@@ -346,7 +346,7 @@ mod tests {
     /// read per link, one sort.
     fn reference(ctx: &SyncContext) -> Vec<ContactRow> {
         let mut open: HashMap<String, RowState> = HashMap::new();
-        for op in ctx.store.failed_queue().unwrap() {
+        for op in ctx.failed_queue().unwrap() {
             let state = match op.state {
                 OpState::RetryScheduled { .. } => RowState::Queued,
                 _ => RowState::Failed,
@@ -384,7 +384,7 @@ mod tests {
                 last_at: baseline.map(|b| b.synced_at),
             });
         }
-        for op in ctx.store.failed_queue().unwrap() {
+        for op in ctx.failed_queue().unwrap() {
             if op.direction == Direction::ToPeer {
                 let linked = ctx
                     .store

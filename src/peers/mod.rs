@@ -3,10 +3,13 @@
 
 pub mod health;
 pub mod model;
+mod named;
+pub mod registry;
 pub mod repsly;
 
 pub use health::{HealthRecorder, PeerHealth};
 pub use model::{EntityKind, PeerRecord, WriteOutcome};
+pub use named::NamedPeer;
 
 use serde::{Deserialize, Serialize};
 

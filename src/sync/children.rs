@@ -244,7 +244,7 @@ impl Run<'_> {
         if parent.is_empty() {
             return Ok("the record names no contact".into());
         }
-        let queued = ctx.store.failed_queue()?.into_iter().find(|op| {
+        let queued = ctx.failed_queue()?.into_iter().find(|op| {
             op.kind == EntityKind::Contact
                 && op.direction == Direction::ToGhl
                 && op.source_id == parent
@@ -267,7 +267,7 @@ impl Run<'_> {
     /// cursor may be past them).
     pub(super) async fn unpark_children(&self) -> Result<(), SyncError> {
         let peer = self.ctx.peer_name().to_string();
-        for op in self.ctx.store.operations_in("parked")? {
+        for op in self.ctx.operations_in("parked")? {
             if op.kind == EntityKind::Contact || op.direction != Direction::ToGhl {
                 continue;
             }

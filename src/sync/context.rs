@@ -5,7 +5,7 @@ use super::mapping::{EntityMapping, FieldsError, Mapping, MappingError, resolve_
 use super::settings::SyncSettings;
 use crate::ghl::{GhlClient, GhlError};
 use crate::peers::{EntityKind, Peer, PeerError};
-use crate::store::{LogEntry, Store, StoreError};
+use crate::store::{LogEntry, Operation, Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -69,6 +69,21 @@ impl SyncContext {
             settings: self.settings.clone(),
             events: self.events.clone(),
         })
+    }
+
+    /// This peer's part of the failed queue. The store holds every peer's operations; a run, a
+    /// retry or a query of one peer must never plan another peer's.
+    pub fn failed_queue(&self) -> Result<Vec<Operation>, StoreError> {
+        let mut ops = self.store.failed_queue()?;
+        ops.retain(|op| op.peer == self.peer_name());
+        Ok(ops)
+    }
+
+    /// This peer's operations in `state` (`in_flight`, `parked`, …).
+    pub fn operations_in(&self, state: &str) -> Result<Vec<Operation>, StoreError> {
+        let mut ops = self.store.operations_in(state)?;
+        ops.retain(|op| op.peer == self.peer_name());
+        Ok(ops)
     }
 
     pub(crate) fn announce(&self, entry: &LogEntry) {

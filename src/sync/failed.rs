@@ -44,7 +44,7 @@ pub struct RetryReport {
 const RETRYABLE: [&str; 4] = ["retry_scheduled", "failed", "dead", "parked"];
 
 pub fn select(ctx: &SyncContext, selection: &Selection) -> Result<Vec<Operation>, SyncError> {
-    let queue = ctx.store.failed_queue()?;
+    let queue = ctx.failed_queue()?;
     Ok(queue
         .into_iter()
         .filter(|op| selection.matches(op))

@@ -57,7 +57,7 @@ impl Run<'_> {
     pub(super) async fn retry_due(&self) -> Result<Vec<String>, SyncError> {
         let now = Utc::now();
         let mut superseded = Vec::new();
-        for op in self.ctx.store.operations_in("retry_scheduled")? {
+        for op in self.ctx.operations_in("retry_scheduled")? {
             let due = matches!(op.state, OpState::RetryScheduled { next_at } if next_at <= now);
             if !due {
                 continue;
@@ -82,7 +82,7 @@ impl Run<'_> {
     /// Returns the peer ids of contacts whose write to GHL was superseded.
     pub(super) async fn recover_in_flight(&self) -> Result<Vec<String>, SyncError> {
         let mut superseded = Vec::new();
-        for mut op in self.ctx.store.operations_in("in_flight")? {
+        for mut op in self.ctx.operations_in("in_flight")? {
             reread_source(self.ctx, &mut op, true).await;
             let book = rebuild(self.ctx, &mut op, RetryMode::OriginalPayload)?;
             if self.executor().landed(&op, &book).await?.is_some() {

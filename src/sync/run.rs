@@ -246,7 +246,7 @@ impl<'a> Run<'a> {
     /// The failed queue as it is now, by what each operation writes.
     pub(super) fn load_open(&self) -> Result<(), SyncError> {
         let mut open = HashMap::new();
-        for op in self.ctx.store.failed_queue()? {
+        for op in self.ctx.failed_queue()? {
             open.insert((op.direction, op.kind, op.source_id.clone()), op);
         }
         self.tally().open = open;

@@ -516,7 +516,7 @@ impl Run<'_> {
     pub(super) fn close_moot_holds(&self) -> Result<(), SyncError> {
         let peer = self.ctx.peer_name();
         let mut moot = Vec::new();
-        for op in self.ctx.store.failed_queue()? {
+        for op in self.ctx.failed_queue()? {
             let held = op.direction == Direction::ToPeer
                 && op.kind == KIND
                 && op.payload.is_null()

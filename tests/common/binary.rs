@@ -60,13 +60,12 @@ pub fn write_config(h: &Harness, home: &Path, sync: &str) -> PathBuf {
     );
     let path = home.join("ghlsync.toml");
     std::fs::write(&path, text).unwrap();
-    Secrets {
+    let mut secrets = Secrets {
         ghl_token: Some(s.token.clone()),
-        ghl_client_secret: None,
-        repsly_password: Some(s.repsly_password.clone()),
-    }
-    .write(&home.join("secrets.toml"))
-    .unwrap();
+        ..Secrets::default()
+    };
+    secrets.set_peer_secret("repsly", "password", s.repsly_password.clone());
+    secrets.write(&home.join("secrets.toml")).unwrap();
     path
 }
 

@@ -420,6 +420,10 @@ pub fn status() -> Status {
             last_ok_at: Some(at(80)),
             ..Default::default()
         },
+        peers: vec![crate::engine::PeerState {
+            name: "repsly".into(),
+            health: Default::default(),
+        }],
     }
 }
 

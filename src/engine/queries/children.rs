@@ -122,7 +122,7 @@ fn all_rows(ctx: &SyncContext, kind: EntityKind) -> Result<Vec<ChildRow>, SyncEr
     let peer = ctx.peer_name().to_string();
     let mut open: HashMap<String, RowState> = HashMap::new();
     let mut unlinked = Vec::new();
-    for op in ctx.store.failed_queue()? {
+    for op in ctx.failed_queue()? {
         if op.kind != kind {
             continue;
         }

@@ -4,6 +4,7 @@
 //! the research could not confirm.
 
 mod clients;
+mod connector;
 pub mod dates;
 mod errors;
 mod http;
@@ -15,6 +16,7 @@ mod schedules;
 mod settings;
 mod visits;
 
+pub use connector::CONNECTOR;
 pub use imports::extract_job_id;
 pub use settings::{DEFAULT_BASE_URL, RepslySettings, ScheduleApi, ScheduleImportForm};
 
@@ -28,7 +30,7 @@ use self::http::Http;
 use self::imports::run_import;
 use self::paging::{CLIENT_NOTES, CLIENTS, CursorShape, VISITS, parse_page};
 use super::{
-    ChangeDetection, ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerRecord,
+    ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerRecord,
     WriteOutcome,
 };
 
@@ -191,19 +193,7 @@ impl Peer for RepslyPeer {
     }
 
     fn capabilities(&self) -> Vec<EntityCapability> {
-        let cap = |kind, write, changes| EntityCapability {
-            kind,
-            read: true,
-            write,
-            changes,
-        };
-        vec![
-            cap(EntityKind::Contact, true, ChangeDetection::Cursor),
-            // No import route for notes in the help listing. [verify]
-            cap(EntityKind::Note, false, ChangeDetection::Cursor),
-            cap(EntityKind::Appointment, true, ChangeDetection::PollWindow),
-            cap(EntityKind::Task, false, ChangeDetection::PollWindow),
-        ]
+        connector::capabilities()
     }
 
     /// Contacts and notes: one page (≤ 50) after the cursor. Appointments and tasks: the whole

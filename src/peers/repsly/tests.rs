@@ -1,6 +1,7 @@
 //! Peer-level tests: settings checks, capabilities, and the HTTP flow against a throwaway axum
 //! server (Basic auth, retries, import polling, 404 → None, POST failures → Ambiguous).
 
+use crate::peers::ChangeDetection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -44,11 +44,6 @@ pub use transforms::{CastType, Transform};
 use crate::peers::EntityKind;
 
 /// Built-in mappings, compiled into the binary so a fresh install works without files.
-const BUILTIN: &[(&str, &str)] = &[(
-    "repsly",
-    include_str!("../../../assets/mappings/repsly.toml"),
-)];
-
 /// A whole mapping file: one peer, up to one mapping per entity kind.
 #[derive(Debug, Clone, Serialize)]
 pub struct Mapping {
@@ -101,16 +96,17 @@ impl Mapping {
         }
     }
 
-    pub fn builtin_text(peer: &str) -> Option<&'static str> {
-        BUILTIN
-            .iter()
-            .find(|(name, _)| *name == peer)
-            .map(|(_, text)| *text)
+    /// The built-in mapping text of connector `connector` (the registry's).
+    pub fn builtin_text(connector: &str) -> Option<&'static str> {
+        crate::peers::registry::connector(connector)?.builtin_mapping()
     }
 
-    /// Peers that have a built-in mapping.
+    /// Connectors that have a built-in mapping.
     pub fn builtin_peers() -> impl Iterator<Item = &'static str> {
-        BUILTIN.iter().map(|(name, _)| *name)
+        crate::peers::registry::CONNECTORS
+            .iter()
+            .filter(|c| c.builtin_mapping().is_some())
+            .map(|c| c.name())
     }
 
     pub fn entity(&self, kind: EntityKind) -> Option<&EntityMapping> {

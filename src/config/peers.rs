@@ -1,0 +1,275 @@
+//! The configured peers: each `[peers.<name>]` checked by its connector (the connection table,
+//! with line:col), its sync flows gated on what the peer can do. What a loaded config must pass,
+//! and what the engine is built from.
+
+use super::error::line_column;
+use super::{Config, ConfigError, PeerSection};
+use crate::peers::registry::{self, ConnectionSource, Connector, PeerSetup};
+use crate::peers::{EntityCapability, EntityKind};
+use crate::sync::SyncSettings;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// One peer of the config, ready to build.
+#[derive(Debug)]
+pub struct ConfiguredPeer {
+    pub name: String,
+    pub connector: &'static dyn Connector,
+    pub setup: Box<dyn PeerSetup>,
+    /// The sync settings with every flow the peer cannot do turned off.
+    pub sync: SyncSettings,
+    /// The mapping file, resolved against the config's folder.
+    pub mapping: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for dyn Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Every `[peers.<name>]` of `config`, in name order, checked.
+pub fn configured_peers(config: &Config, path: &Path) -> Result<Vec<ConfiguredPeer>, ConfigError> {
+    config
+        .peers
+        .iter()
+        .map(|(name, section)| configure(config, path, name, section))
+        .collect()
+}
+
+fn configure(
+    config: &Config,
+    path: &Path,
+    name: &str,
+    section: &PeerSection,
+) -> Result<ConfiguredPeer, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    };
+    check_name(name).map_err(|why| invalid(format!("[peers.{name}]: {why}")))?;
+    let wanted = section.connector_name(name);
+    let Some(connector) = registry::connector(wanted) else {
+        let known = registry::connector_names().join(", ");
+        let place = at_key(&config.text, name, "connector");
+        return Err(invalid(format!(
+            "{place}[peers.{name}]: {} {wanted:?} is not a connector ghlsync has; use one of: {known} (e.g. connector = \"rest\" with a connector file)",
+            if section.connector.is_some() { "connector" } else { "the peer's name (no connector = …)" }
+        )));
+    };
+    let source = ConnectionSource {
+        peer: name,
+        text: &config.text,
+        path,
+    };
+    let setup = connector.configure(&source)?;
+    let sync = gate_flows(&source, &section.sync, &setup.capabilities(), connector.name())?;
+    let mapping = section.mapping.as_deref().map(|file| source.resolve(file));
+    Ok(ConfiguredPeer {
+        name: name.to_string(),
+        connector,
+        setup,
+        sync,
+        mapping,
+    })
+}
+
+/// A peer's name keys its records in the store (`name/kind/id`), its secrets and its env vars.
+fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err("a peer's name is 1–32 lowercase letters, digits, `_` or `-`, starting with a letter (e.g. [peers.repsly_eu])".into())
+    }
+}
+
+/// "file:line:col: " of `key` in `[peers.<peer>]`, when the text has it there.
+fn at_key(text: &str, peer: &str, key: &str) -> String {
+    let header = format!("[peers.{peer}]");
+    let Some(start) = text.find(&header) else {
+        return String::new();
+    };
+    let after = &text[start..];
+    let Some(offset) = after.find(&format!("{key} ")).or_else(|| after.find(&format!("{key}="))) else {
+        return String::new();
+    };
+    let (line, column) = line_column(text, start + offset);
+    format!("line {line}, column {column}: ")
+}
+
+/// The flow switches as written (`None` = not written), with where.
+#[derive(Debug, Default, Deserialize)]
+struct WrittenFlows {
+    #[serde(default)]
+    contacts: WrittenFlow,
+    #[serde(default)]
+    tasks: WrittenFlow,
+    #[serde(default)]
+    notes: WrittenFlow,
+    #[serde(default)]
+    appointments: WrittenFlow,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WrittenFlow {
+    #[serde(default)]
+    to_ghl: Option<toml::Spanned<bool>>,
+    #[serde(default)]
+    to_peer: Option<toml::Spanned<bool>>,
+}
+
+impl WrittenFlows {
+    fn of(&self, kind: EntityKind) -> &WrittenFlow {
+        match kind {
+            EntityKind::Contact => &self.contacts,
+            EntityKind::Task => &self.tasks,
+            EntityKind::Note => &self.notes,
+            EntityKind::Appointment => &self.appointments,
+        }
+    }
+}
+
+/// The sync settings with every flow the peer cannot do turned off. A flow left unwritten
+/// follows the peer; one written `true` that the peer cannot do is an error at its place —
+/// otherwise every GHL record would queue as a write the peer refuses, retried ten times.
+fn gate_flows(
+    source: &ConnectionSource<'_>,
+    settings: &SyncSettings,
+    capabilities: &[EntityCapability],
+    connector: &str,
+) -> Result<SyncSettings, ConfigError> {
+    let written: WrittenFlows = source.parse_table("sync")?;
+    let mut gated = settings.clone();
+    for kind in EntityKind::ALL {
+        let capability = capabilities.iter().find(|c| c.kind == kind);
+        let (can_read, can_write) = capability.map_or((false, false), |c| (c.read, c.write));
+        let flow = written.of(kind);
+        let entity = format!("{}s", kind.as_str());
+        for (switch, can, written) in [
+            ("to_ghl", can_read, &flow.to_ghl),
+            ("to_peer", can_write, &flow.to_peer),
+        ] {
+            if let Some(value) = written
+                && *value.get_ref()
+                && !can
+            {
+                let (line, column) = line_column(source.text, value.span().start);
+                let what = if switch == "to_ghl" { "read" } else { "write" };
+                return Err(ConfigError::Parse {
+                    path: source.path.to_path_buf(),
+                    line,
+                    column,
+                    message: format!(
+                        "peers.{}.sync.{entity}.{switch} = true, but the {connector} connector cannot {what} {entity}; set it to false or remove the line",
+                        source.peer
+                    ),
+                });
+            }
+        }
+        let target = match kind {
+            EntityKind::Contact => &mut gated.contacts,
+            EntityKind::Task => &mut gated.tasks,
+            EntityKind::Note => &mut gated.notes,
+            EntityKind::Appointment => &mut gated.appointments,
+        };
+        target.to_ghl &= can_read;
+        target.to_peer &= can_write;
+    }
+    Ok(gated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<(Config, Vec<ConfiguredPeer>), ConfigError> {
+        let path = Path::new("/etc/ghlsync/ghlsync.toml");
+        let config = Config::parse(text, path)?;
+        let peers = configured_peers(&config, path)?;
+        Ok((config, peers))
+    }
+
+    const TWO_ACCOUNTS: &str = "[peers.repsly_us]\nconnector = \"repsly\"\n\
+        [peers.repsly_us.connection]\nusername = \"us-api\"\n\n\
+        [peers.repsly]\n[peers.repsly.connection]\nusername = \"eu-api\"\nbase_url = \"https://eu.example/v3\"\n";
+
+    #[test]
+    fn two_accounts_of_one_connector_load_in_name_order() {
+        let (_, peers) = load(TWO_ACCOUNTS).unwrap();
+        let names: Vec<&str> = peers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["repsly", "repsly_us"]);
+        assert!(peers.iter().all(|p| p.connector.name() == "repsly"));
+        assert_eq!(peers[0].setup.account().user, "eu-api");
+        assert_eq!(peers[0].setup.account().base_url, "https://eu.example/v3");
+        assert_eq!(peers[1].setup.account().user, "us-api");
+        let needs = peers[1].setup.secrets();
+        assert_eq!(needs[0].key, "password");
+    }
+
+    #[test]
+    fn a_misspelt_connector_lists_the_known_ones() {
+        let err = load("[peers.shop]\nconnector = \"repsley\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 2, column 1"), "{err}");
+        assert!(err.contains("\"repsley\"") && err.contains("repsly"), "{err}");
+        let err = load("[peers.zoho.connection]\nuser = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("no connector = …") && err.contains("repsly"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_connection_key_has_its_place() {
+        let err = load("[peers.repsly.connection]\nusername = \"u\"\nusernme = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/etc/ghlsync/ghlsync.toml:3:1:"), "{err}");
+        assert!(err.contains("usernme") && err.contains("username"), "{err}");
+        let err = load("[peers.repsly]\nconection = {}\n").unwrap_err().to_string();
+        assert!(err.contains(":2:1:") && err.contains("connection"), "{err}");
+    }
+
+    #[test]
+    fn bad_peer_names_are_refused() {
+        let err = load("[peers.\"Repsly/EU\"]\nconnector = \"repsly\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lowercase letters"), "{err}");
+    }
+
+    #[test]
+    fn flows_the_peer_cannot_do_are_off_and_asking_for_one_is_an_error() {
+        let text = "[peers.repsly.connection]\nusername = \"u\"\n";
+        let (_, peers) = load(text).unwrap();
+        let sync = &peers[0].sync;
+        // Repsly cannot write tasks or notes: those flows are off without a word in the config.
+        assert!(sync.tasks.to_ghl && !sync.tasks.to_peer);
+        assert!(sync.notes.to_ghl && !sync.notes.to_peer);
+        assert!(sync.contacts.to_ghl && sync.contacts.to_peer);
+        let asked = format!("{text}[peers.repsly.sync.notes]\nto_ghl = true\nto_peer = true\n");
+        let err = load(&asked).unwrap_err().to_string();
+        assert!(err.contains(":5:11:"), "{err}");
+        assert!(err.contains("cannot write notes") && err.contains("set it to false"), "{err}");
+        let off = format!("{text}[peers.repsly.sync.contacts]\nto_peer = false\n");
+        let (_, peers) = load(&off).unwrap();
+        assert!(!peers[0].sync.contacts.to_peer);
+    }
+
+    #[test]
+    fn an_empty_username_names_where_to_find_it() {
+        let err = load("[peers.repsly]\n").unwrap_err().to_string();
+        assert!(err.contains("peers.repsly.connection: username is empty"), "{err}");
+    }
+
+    #[test]
+    fn relative_mapping_paths_are_relative_to_the_config() {
+        let (_, peers) = load("[peers.repsly]\nmapping = \"maps/r.toml\"\n[peers.repsly.connection]\nusername = \"u\"\n").unwrap();
+        assert_eq!(
+            peers[0].mapping.as_deref(),
+            Some(Path::new("/etc/ghlsync/maps/r.toml"))
+        );
+    }
+}

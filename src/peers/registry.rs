@@ -1,0 +1,295 @@
+//! The connectors ghlsync knows, and the one interface each offers: its name, how it reads its
+//! own `[peers.<name>.connection]` table, the secrets it needs, the peer it builds and its
+//! built-in mapping. Config, secrets, the CLI, the sandbox and demo mode go through this list;
+//! nothing outside a connector's folder matches on a peer's or connector's name.
+//!
+//! Adding a connector: a folder under `src/peers/` that implements `Connector`, and one line in
+//! `CONNECTORS` (ARCHITECTURE.md, "How to add a peer").
+
+use super::{EntityCapability, Peer, PeerError};
+use crate::config::{ConfigError, Secret};
+use crate::store::PeerAccount;
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Every connector, in the order `ghlsync` lists them. One line per connector.
+pub static CONNECTORS: &[&dyn Connector] = &[&super::repsly::CONNECTOR];
+
+/// The connector called `name`.
+pub fn connector(name: &str) -> Option<&'static dyn Connector> {
+    CONNECTORS.iter().copied().find(|c| c.name() == name)
+}
+
+/// The connectors' names, for messages that list the valid ones.
+pub fn connector_names() -> Vec<&'static str> {
+    CONNECTORS.iter().map(|c| c.name()).collect()
+}
+
+/// A connector: a kind of peer app.
+pub trait Connector: Sync {
+    /// The `connector = "…"` value that selects it.
+    fn name(&self) -> &'static str;
+    /// One line for `ghlsync connector list` and messages.
+    fn summary(&self) -> &'static str;
+    /// Reads the peer's connection table (`source.parse()` keeps line:col in its errors) and
+    /// checks it, without any request.
+    fn configure(&self, source: &ConnectionSource<'_>) -> Result<Box<dyn PeerSetup>, ConfigError>;
+    /// The mapping a peer of this connector starts with (`assets/mappings/`), if it has one.
+    fn builtin_mapping(&self) -> Option<&'static str> {
+        None
+    }
+    /// A peer of this connector against its emulation in a running sandbox, for
+    /// `ghlsync sandbox --write-config` and demo mode; `None` when the sandbox has none.
+    fn rehearsal(&self, sandbox: &crate::sandbox::RunningSandbox) -> Option<Rehearsal> {
+        let _ = sandbox;
+        None
+    }
+}
+
+/// A ready-made peer against the sandbox: its `[peers.<name>]` lines and its secrets.
+#[derive(Debug, Clone)]
+pub struct Rehearsal {
+    pub peer: String,
+    /// TOML lines of `[peers.<peer>]` and its tables, the header included.
+    pub config: String,
+    /// Secrets by key (`password`), as `PeerSetup::build` takes them.
+    pub secrets: PeerSecrets,
+}
+
+/// Every connector's rehearsal peer against `sandbox`, in registry order.
+pub fn rehearsals(sandbox: &crate::sandbox::RunningSandbox) -> Vec<Rehearsal> {
+    CONNECTORS
+        .iter()
+        .filter_map(|c| c.rehearsal(sandbox))
+        .collect()
+}
+
+/// A TOML string literal (quoted, escaped).
+pub fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+/// One configured peer, checked, before any secret is read or request sent.
+pub trait PeerSetup: Send + Sync + std::fmt::Debug {
+    /// The secrets `build` needs, by key (`password` → `GHLSYNC_<PEER>_PASSWORD`, or
+    /// `<peer>_password` in secrets.toml).
+    fn secrets(&self) -> Vec<SecretNeed>;
+    /// The account the store's links belong to (no secret): what the store is bound to.
+    fn account(&self) -> PeerAccount;
+    /// What the peer can read and write, per entity: the sync's flows are gated on it.
+    fn capabilities(&self) -> Vec<EntityCapability>;
+    /// This peer's built-in mapping, when it is not the connector's (a connector file's own).
+    fn builtin_mapping(&self) -> Option<Cow<'static, str>> {
+        None
+    }
+    /// The peer itself; `peer` is its configured name (its key in the store and the sync log).
+    fn build(&self, peer: &str, secrets: &PeerSecrets) -> Result<Arc<dyn Peer>, PeerError>;
+}
+
+/// A secret a peer needs, by its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretNeed {
+    pub key: String,
+    /// What it is and where to find it, for the "missing secret" message.
+    pub what: String,
+}
+
+/// A peer's secrets, by key (`password`), as `build` receives them.
+pub type PeerSecrets = BTreeMap<String, Secret>;
+
+/// The environment variable holding secret `key` of peer `peer`: `GHLSYNC_<PEER>_<KEY>`.
+pub fn secret_env_var(peer: &str, key: &str) -> String {
+    format!("GHLSYNC_{peer}_{key}")
+        .to_ascii_uppercase()
+        .replace(['-', '.'], "_")
+}
+
+/// The secrets.toml key holding secret `key` of peer `peer`: `<peer>_<key>`.
+pub fn secret_file_key(peer: &str, key: &str) -> String {
+    format!("{peer}_{key}")
+}
+
+/// Where a peer's connection table is: the config text and file, for errors with line:col.
+pub struct ConnectionSource<'a> {
+    pub peer: &'a str,
+    pub text: &'a str,
+    pub path: &'a Path,
+}
+
+impl ConnectionSource<'_> {
+    /// `[peers.<peer>.connection]` as the connector's own type. Unknown keys and wrong types are
+    /// errors at their line and column; a missing table is the type's default.
+    pub fn parse<T: DeserializeOwned + Default>(&self) -> Result<T, ConfigError> {
+        self.parse_table("connection")
+    }
+
+    /// `[peers.<peer>.<table>]` as `T`, read in place so errors keep line:col.
+    pub fn parse_table<T: DeserializeOwned + Default>(&self, table: &str) -> Result<T, ConfigError> {
+        let deserializer = toml::Deserializer::new(self.text);
+        let found = Doc::<T> {
+            peer: self.peer,
+            table,
+            wanted: PhantomData,
+        }
+        .deserialize(deserializer)
+        .map_err(|err| {
+            let (line, column) = err
+                .span()
+                .map_or((1, 1), |span| crate::config::line_column(self.text, span.start));
+            ConfigError::Parse {
+                path: self.path.to_path_buf(),
+                line,
+                column,
+                message: format!("peers.{}.{table}: {}", self.peer, err.message().trim()),
+            }
+        })?;
+        Ok(found.unwrap_or_default())
+    }
+
+    /// A path from the connection table: relative ones are relative to the config's folder.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_relative()
+            && let Some(dir) = self.path.parent()
+        {
+            return dir.join(path);
+        }
+        path.to_path_buf()
+    }
+
+    /// An invalid connection value, said with the file.
+    pub fn invalid(&self, message: impl std::fmt::Display) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            message: format!("peers.{}.connection: {message}", self.peer),
+        }
+    }
+}
+
+/// Reads the whole document, keeping only `peers.<peer>.<table>` as `T`: deserializing it in
+/// place (not from a detached `toml::Value`) is what keeps the spans for line:col.
+struct Doc<'p, T> {
+    peer: &'p str,
+    table: &'p str,
+    wanted: PhantomData<T>,
+}
+
+/// Which level of the document a `Doc` visitor is at.
+#[derive(Clone, Copy)]
+enum Level {
+    Root,
+    Peers,
+    Peer,
+}
+
+struct At<'p, T> {
+    peer: &'p str,
+    table: &'p str,
+    level: Level,
+    wanted: PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Doc<'_, T> {
+    type Value = Option<T>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_map(At {
+            peer: self.peer,
+            table: self.table,
+            level: Level::Root,
+            wanted: self.wanted,
+        })
+    }
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for At<'_, T> {
+    type Value = Option<T>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for At<'_, T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a table")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let next = match (self.level, key.as_str()) {
+                (Level::Root, "peers") => Some(Level::Peers),
+                (Level::Peers, name) if name == self.peer => Some(Level::Peer),
+                _ => None,
+            };
+            match (self.level, next) {
+                (Level::Peer, _) if key == self.table => found = Some(map.next_value::<T>()?),
+                (_, Some(level)) => {
+                    found = map.next_value_seed(At {
+                        peer: self.peer,
+                        table: self.table,
+                        level,
+                        wanted: PhantomData::<T>,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, serde::Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Conn {
+        #[serde(default)]
+        user: String,
+        #[serde(default)]
+        pages: u32,
+    }
+
+    fn parse(text: &str, peer: &str) -> Result<Conn, ConfigError> {
+        ConnectionSource {
+            peer,
+            text,
+            path: Path::new("/etc/ghlsync.toml"),
+        }
+        .parse()
+    }
+
+    #[test]
+    fn reads_only_its_own_peers_connection() {
+        let text = "[ghl]\nlocation_id = \"x\"\n[peers.a.connection]\nuser = \"ann\"\n\
+                    [peers.b.connection]\nuser = \"bob\"\nother = 1\n";
+        assert_eq!(parse(text, "a").unwrap().user, "ann");
+        assert!(parse(text, "b").is_err(), "b's unknown key is b's error");
+        assert_eq!(parse(text, "c").unwrap(), Conn::default());
+    }
+
+    #[test]
+    fn errors_keep_line_and_column() {
+        let text = "[peers.a]\nconnector = \"x\"\n[peers.a.connection]\nuser = \"ann\"\npagez = 3\n";
+        let err = parse(text, "a").unwrap_err().to_string();
+        assert!(err.starts_with("/etc/ghlsync.toml:5:1:"), "{err}");
+        assert!(err.contains("pagez") && err.contains("pages"), "{err}");
+        let text = "[peers.a.connection]\npages = \"many\"\n";
+        let err = parse(text, "a").unwrap_err().to_string();
+        assert!(err.contains(":2:9:"), "{err}");
+    }
+
+    #[test]
+    fn secret_names_follow_the_peer() {
+        assert_eq!(secret_env_var("repsly-eu", "password"), "GHLSYNC_REPSLY_EU_PASSWORD");
+        assert_eq!(secret_file_key("repsly-eu", "password"), "repsly-eu_password");
+    }
+}

@@ -68,7 +68,11 @@ pub fn run(explicit: Option<&Path>, command: ConfigCommand) -> Result<(), CliErr
                     peer.name,
                     peer.connector.name(),
                     peer.setup.account(),
-                    if needs.is_empty() { "none".into() } else { needs.join(", ") },
+                    if needs.is_empty() {
+                        "none".into()
+                    } else {
+                        needs.join(", ")
+                    },
                     flows.join(", ")
                 )?;
             }

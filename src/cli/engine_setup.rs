@@ -104,7 +104,10 @@ pub fn mapping_for(peer: &ConfiguredPeer, store: Option<&Store>) -> Result<Mappi
     {
         return Mapping::parse(
             &saved.text,
-            &format!("{} mapping v{} (saved in the store)", peer.name, saved.version),
+            &format!(
+                "{} mapping v{} (saved in the store)",
+                peer.name, saved.version
+            ),
         )
         .map_err(mapping_error);
     }
@@ -148,7 +151,11 @@ pub fn load_mapping_file(file: &Path, peer: &ConfiguredPeer) -> Result<Mapping, 
     Ok(mapping)
 }
 
-fn check_mapping_peer(mapping: &Mapping, file: &Path, peer: &ConfiguredPeer) -> Result<(), CliError> {
+fn check_mapping_peer(
+    mapping: &Mapping,
+    file: &Path,
+    peer: &ConfiguredPeer,
+) -> Result<(), CliError> {
     if mapping.peer == peer.name || mapping.peer == peer.connector.name() {
         return Ok(());
     }

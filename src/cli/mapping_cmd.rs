@@ -188,13 +188,19 @@ fn load(
                     }),
                 };
                 let peer = engine_setup::pick(&peers, named.as_deref())?;
-                return Ok((engine_setup::load_mapping_file(file, peer)?, peer.name.clone()));
+                return Ok((
+                    engine_setup::load_mapping_file(file, peer)?,
+                    peer.name.clone(),
+                ));
             }
             let peer = engine_setup::pick(&peers, wanted)?;
             // The console's saved versions count, but a store in use elsewhere (a running
             // sync) does not stop a check of the file the config names.
             let opened = engine_setup::open_store(store, &loaded).ok();
-            Ok((engine_setup::mapping_for(peer, opened.as_ref())?, peer.name.clone()))
+            Ok((
+                engine_setup::mapping_for(peer, opened.as_ref())?,
+                peer.name.clone(),
+            ))
         }
         Ok(None) => {
             let mapping = match file {

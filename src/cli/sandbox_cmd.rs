@@ -1,11 +1,11 @@
 //! `ghlsync sandbox`: serves the emulated APIs until Ctrl-C or SIGTERM.
 
 use super::CliError;
-use crate::peers::registry;
 use super::args::SandboxArgs;
 use crate::config::secrets::{SECRETS_FILE_NAME, Secrets};
 use crate::config::{AuthKind, Config, GhlSection};
 use crate::ghl::{AuthSettings, ClientSettings, GhlClient};
+use crate::peers::registry;
 use crate::sandbox::{self, BurstLimit, RunningSandbox, SandboxOptions};
 use crate::sync::mapping::{Mapping, create_missing_fields};
 use std::path::Path;

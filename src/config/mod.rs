@@ -11,9 +11,7 @@ pub mod secrets;
 
 pub use error::ConfigError;
 pub(crate) use error::line_column;
-pub use file::{
-    AuthKind, Config, ConsoleSection, GhlSection, PeerSection, StoreSection,
-};
+pub use file::{AuthKind, Config, ConsoleSection, GhlSection, PeerSection, StoreSection};
 pub use peers::{ConfiguredPeer, configured_peers};
 pub use secret::Secret;
 

@@ -54,7 +54,11 @@ fn configure(
         let place = at_key(&config.text, name, "connector");
         return Err(invalid(format!(
             "{place}[peers.{name}]: {} {wanted:?} is not a connector ghlsync has; use one of: {known} (e.g. connector = \"rest\" with a connector file)",
-            if section.connector.is_some() { "connector" } else { "the peer's name (no connector = …)" }
+            if section.connector.is_some() {
+                "connector"
+            } else {
+                "the peer's name (no connector = …)"
+            }
         )));
     };
     let source = ConnectionSource {
@@ -63,7 +67,12 @@ fn configure(
         path,
     };
     let setup = connector.configure(&source)?;
-    let sync = gate_flows(&source, &section.sync, &setup.capabilities(), connector.name())?;
+    let sync = gate_flows(
+        &source,
+        &section.sync,
+        &setup.capabilities(),
+        connector.name(),
+    )?;
     let mapping = section.mapping.as_deref().map(|file| source.resolve(file));
     Ok(ConfiguredPeer {
         name: name.to_string(),
@@ -96,7 +105,10 @@ fn at_key(text: &str, peer: &str, key: &str) -> String {
         return String::new();
     };
     let after = &text[start..];
-    let Some(offset) = after.find(&format!("{key} ")).or_else(|| after.find(&format!("{key}="))) else {
+    let Some(offset) = after
+        .find(&format!("{key} "))
+        .or_else(|| after.find(&format!("{key}=")))
+    else {
         return String::new();
     };
     let (line, column) = line_column(text, start + offset);
@@ -214,11 +226,21 @@ mod tests {
 
     #[test]
     fn a_misspelt_connector_lists_the_known_ones() {
-        let err = load("[peers.shop]\nconnector = \"repsley\"\n").unwrap_err().to_string();
+        let err = load("[peers.shop]\nconnector = \"repsley\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2, column 1"), "{err}");
-        assert!(err.contains("\"repsley\"") && err.contains("repsly"), "{err}");
-        let err = load("[peers.zoho.connection]\nuser = \"x\"\n").unwrap_err().to_string();
-        assert!(err.contains("no connector = …") && err.contains("repsly"), "{err}");
+        assert!(
+            err.contains("\"repsley\"") && err.contains("repsly"),
+            "{err}"
+        );
+        let err = load("[peers.zoho.connection]\nuser = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no connector = …") && err.contains("repsly"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -228,7 +250,9 @@ mod tests {
             .to_string();
         assert!(err.starts_with("/etc/ghlsync/ghlsync.toml:3:1:"), "{err}");
         assert!(err.contains("usernme") && err.contains("username"), "{err}");
-        let err = load("[peers.repsly]\nconection = {}\n").unwrap_err().to_string();
+        let err = load("[peers.repsly]\nconection = {}\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(":2:1:") && err.contains("connection"), "{err}");
     }
 
@@ -252,7 +276,10 @@ mod tests {
         let asked = format!("{text}[peers.repsly.sync.notes]\nto_ghl = true\nto_peer = true\n");
         let err = load(&asked).unwrap_err().to_string();
         assert!(err.contains(":5:11:"), "{err}");
-        assert!(err.contains("cannot write notes") && err.contains("set it to false"), "{err}");
+        assert!(
+            err.contains("cannot write notes") && err.contains("set it to false"),
+            "{err}"
+        );
         let off = format!("{text}[peers.repsly.sync.contacts]\nto_peer = false\n");
         let (_, peers) = load(&off).unwrap();
         assert!(!peers[0].sync.contacts.to_peer);
@@ -261,7 +288,10 @@ mod tests {
     #[test]
     fn an_empty_username_names_where_to_find_it() {
         let err = load("[peers.repsly]\n").unwrap_err().to_string();
-        assert!(err.contains("peers.repsly.connection: username is empty"), "{err}");
+        assert!(
+            err.contains("peers.repsly.connection: username is empty"),
+            "{err}"
+        );
     }
 
     #[test]

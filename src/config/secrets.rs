@@ -42,13 +42,17 @@ impl Secrets {
 
     /// Secret `key` of peer `peer`: its environment variable, else its key in the file.
     pub fn peer_secret(&self, peer: &str, key: &str) -> Option<Secret> {
-        non_empty_env(&registry::secret_env_var(peer, key))
-            .or_else(|| self.peers.get(&registry::secret_file_key(peer, key)).cloned())
+        non_empty_env(&registry::secret_env_var(peer, key)).or_else(|| {
+            self.peers
+                .get(&registry::secret_file_key(peer, key))
+                .cloned()
+        })
     }
 
     /// Sets secret `key` of peer `peer` (for `--write-config` and tests).
     pub fn set_peer_secret(&mut self, peer: &str, key: &str, value: Secret) {
-        self.peers.insert(registry::secret_file_key(peer, key), value);
+        self.peers
+            .insert(registry::secret_file_key(peer, key), value);
     }
 
     /// Refuses file keys no configured peer asks for: a misspelt key would leave its peer
@@ -259,7 +263,10 @@ mod tests {
             .check_peer_keys(&["repsly_password".into()], &path)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`repsly_pasword`") && err.contains("repsly_password"), "{err}");
+        assert!(
+            err.contains("`repsly_pasword`") && err.contains("repsly_password"),
+            "{err}"
+        );
         write_private_file(&path, b"ghl_token = \"\"\n").unwrap();
         let err = Secrets::from_file(&path).unwrap_err().to_string();
         assert!(err.contains("`ghl_token` is empty"), "{err}");

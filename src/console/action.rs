@@ -132,6 +132,8 @@ pub enum Action {
     ConfirmNo,
     /// Moves the confirm popup's focus to the other button.
     ConfirmSwitch,
+    /// Show the next peer's contacts, children, mapping and status (`:peer NAME` picks one).
+    PeerNext,
 }
 
 /// The action names with their argument forms, for error messages and docs.
@@ -171,6 +173,7 @@ pub const ACTION_FORMS: &[&str] = &[
     "confirm:yes",
     "confirm:no",
     "confirm:switch",
+    "peer:next",
 ];
 
 const CLASS_NAMES: &str =

@@ -1,6 +1,9 @@
-//! Demo mode, for a fresh machine with no configuration: the GHL and Repsly sandboxes start
-//! in-process on loopback with seeded data (some of it dirty on purpose, so records fail and
-//! can be fixed), an engine runs over them, and the console syncs at once.
+//! Demo mode, for a fresh machine with no configuration: the GHL sandbox and every peer app it
+//! emulates start in-process on loopback with seeded data (some of it dirty on purpose, so
+//! records fail and can be fixed), an engine runs over them, and the console syncs at once.
+//! The peers are the registry's rehearsals (`peers::registry::rehearsals`), read as a config
+//! the way `ghlsync sandbox --write-config` writes one, so the demo is set up by the same code
+//! as a configured engine.
 //!
 //! The demo location gets the mapping's custom fields at start (`create_missing_fields`, the
 //! function behind `ghlsync mapping check --create-fields`).
@@ -10,20 +13,20 @@
 //! store (`demo-store` in the XDG data dir, which only the demo uses) is deleted and made
 //! again at every start. A store given with `--store` is the caller's and is kept.
 
+use crate::cli::engine_setup;
 use crate::config::paths::Dirs;
-use crate::engine::{EngineHandle, EngineOptions, start_in_process};
+use crate::config::{Config, configured_peers};
+use crate::engine::{EngineHandle, EngineOptions, start_engine};
 use crate::ghl::{AuthSettings, ClientSettings, GhlClient};
-use crate::peers::repsly::{RepslyPeer, RepslySettings};
+use crate::peers::registry::{self, Rehearsal};
 use crate::sandbox::{self, BurstLimit, RunningSandbox, SandboxOptions};
 use crate::store::Store;
 use crate::sync::SyncContext;
-use crate::sync::mapping::{Mapping, create_missing_fields};
+use crate::sync::mapping::create_missing_fields;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Contacts seeded in the demo sandbox.
 pub const DEMO_CONTACTS: usize = 2_000;
-pub const DEMO_PEER: &str = "repsly";
 /// The demo store's directory name in the XDG data dir.
 pub const DEMO_STORE_DIR: &str = "demo-store";
 
@@ -101,15 +104,18 @@ pub async fn start(options: DemoOptions) -> Result<Demo, DemoError> {
     .await
     .map_err(|err| DemoError::Sandbox(err.to_string()))?;
 
-    write_address_file(&options, &sandbox);
-    let ctx = context(&sandbox, store)?;
-    // A fresh sandbox location has none of the mapping's custom fields (`repsly_code`, …), and
+    let rehearsals = registry::rehearsals(&sandbox);
+    write_address_file(&options, &sandbox, &rehearsals);
+    let contexts = contexts(&sandbox, store, &rehearsals)?;
+    // A fresh sandbox location has none of the mappings' custom fields (`repsly_code`, …), and
     // a run refuses to start without them: the demo creates them as `ghlsync mapping check
     // --create-fields` would, so its story works out of the box.
-    create_missing_fields(&ctx.mapping, &ctx.ghl)
-        .await
-        .map_err(|err| DemoError::Setup(err.to_string()))?;
-    let engine = start_in_process(ctx, EngineOptions::default());
+    for ctx in &contexts {
+        create_missing_fields(&ctx.mapping, &ctx.ghl)
+            .await
+            .map_err(|err| DemoError::Setup(err.to_string()))?;
+    }
+    let engine = start_engine(contexts, EngineOptions::default());
     Ok(Demo {
         engine,
         sandbox,
@@ -119,13 +125,13 @@ pub async fn start(options: DemoOptions) -> Result<Demo, DemoError> {
 }
 
 /// The name of the file, in the XDG data dir, that says where the running demo's sandboxes
-/// listen: `{"ghl": URL, "repsly": URL}`. A person can look at the demo's data with curl
+/// listen: `{"ghl": URL, "<peer>": URL, …}`. A person can look at the demo's data with curl
 /// (`curl $(jq -r .ghl FILE)/_sandbox/dump`), and the end-to-end test checks GHL for
 /// duplicates that way. It holds no secret; the sandboxes are on loopback only.
 pub const DEMO_ADDRESS_FILE: &str = "demo-sandbox.json";
 
 /// Best effort: a demo whose address cannot be written still runs (it is a convenience).
-fn write_address_file(options: &DemoOptions, sandbox: &RunningSandbox) {
+fn write_address_file(options: &DemoOptions, sandbox: &RunningSandbox, peers: &[Rehearsal]) {
     let data_dir = match &options.data_dir {
         Some(dir) => dir.clone(),
         None => match Dirs::discover() {
@@ -133,10 +139,12 @@ fn write_address_file(options: &DemoOptions, sandbox: &RunningSandbox) {
             Err(_) => return,
         },
     };
-    let address = serde_json::json!({
-        "ghl": sandbox.base_url,
-        "repsly": sandbox.repsly_base_url,
-    });
+    let mut address = serde_json::Map::new();
+    address.insert("ghl".into(), sandbox.base_url.clone().into());
+    for peer in peers {
+        address.insert(peer.peer.clone(), peer.base_url.clone().into());
+    }
+    let address = serde_json::Value::Object(address);
     if std::fs::create_dir_all(&data_dir).is_ok() {
         let _ = crate::private_file::write_atomic(
             &data_dir.join(DEMO_ADDRESS_FILE),
@@ -173,46 +181,46 @@ pub fn remove_demo_store(path: &Path) -> Result<(), DemoError> {
     }
 }
 
-fn context(sandbox: &RunningSandbox, store: Store) -> Result<SyncContext, DemoError> {
+/// One context per rehearsal peer, over one GHL client (one limiter for the location) and the
+/// demo store; each with the mapping the editor saved last time, else its built-in one.
+fn contexts(
+    sandbox: &RunningSandbox,
+    store: Store,
+    rehearsals: &[Rehearsal],
+) -> Result<Vec<SyncContext>, DemoError> {
+    let setup = |err: &dyn std::fmt::Display| DemoError::Setup(err.to_string());
     let ghl = GhlClient::new(ClientSettings::new(
         sandbox.base_url.clone(),
         sandbox.location_id.clone(),
         AuthSettings::PrivateToken(sandbox.token.clone()),
     ))
-    .map_err(|err| DemoError::Setup(err.to_string()))?;
-    let peer = RepslyPeer::new(RepslySettings {
-        base_url: sandbox.repsly_base_url.clone(),
-        username: sandbox.repsly_username.clone(),
-        password: sandbox.repsly_password.clone(),
-        // The sandbox answers at once: no pacing, quick import polling.
-        min_request_interval_ms: 0,
-        import_poll_interval_ms: 20,
-        ..RepslySettings::default()
-    })
-    .map_err(|err| DemoError::Setup(err.to_string()))?;
-    // The mapping the editor saved last time, else the built-in one.
-    let saved = store
-        .mapping_versions(DEMO_PEER)
-        .map_err(|err| DemoError::Setup(err.to_string()))?
-        .into_iter()
-        .last();
-    let mapping = match saved {
-        Some(version) => Mapping::parse(
-            &version.text,
-            &format!("{DEMO_PEER} mapping v{}", version.version),
-        )
-        .map_err(|err| DemoError::Setup(err.to_string()))?,
-        None => Mapping::builtin(DEMO_PEER)
-            .ok_or_else(|| DemoError::Setup(format!("no built-in {DEMO_PEER} mapping")))?,
-    };
-    Ok(SyncContext {
-        peer: Arc::new(peer),
-        store,
-        ghl,
-        mapping,
-        settings: Default::default(),
-        events: None,
-    })
+    .map_err(|err| setup(&err))?;
+    let text: Vec<&str> = rehearsals.iter().map(|r| r.config.as_str()).collect();
+    let origin = Path::new("the demo's peers (built in)");
+    let config = Config::parse(&text.join("\n"), origin).map_err(|err| setup(&err))?;
+    let peers = configured_peers(&config, origin).map_err(|err| setup(&err))?;
+    let mut contexts = Vec::with_capacity(peers.len());
+    for peer in &peers {
+        let secrets = rehearsals
+            .iter()
+            .find(|r| r.peer == peer.name)
+            .map(|r| r.secrets.clone())
+            .unwrap_or_default();
+        let connector = peer
+            .setup
+            .build(&peer.name, &secrets)
+            .map_err(|err| setup(&err))?;
+        let mapping = engine_setup::mapping_for(peer, Some(&store)).map_err(|err| setup(&err))?;
+        contexts.push(SyncContext {
+            peer: connector,
+            store: store.clone(),
+            ghl: ghl.clone(),
+            mapping,
+            settings: peer.sync.clone(),
+            events: None,
+        });
+    }
+    Ok(contexts)
 }
 
 #[cfg(test)]
@@ -276,7 +284,10 @@ mod tests {
             .await
             .unwrap();
         assert!(contacts(&first.engine).await > 0, "the first demo synced");
-        let text = Mapping::builtin_text(DEMO_PEER).unwrap().to_string() + "\n# edited\n";
+        let text = match first.engine.call(Command::Mapping).await.unwrap() {
+            Reply::Mapping { text, .. } => text + "\n# edited\n",
+            other => panic!("mapping: {other:?}"),
+        };
         let saved = first
             .engine
             .call(Command::SaveMapping { text })

@@ -92,6 +92,19 @@ impl Request {
         )
     }
 
+    /// About every peer (the failed queue, the log, a sync, a retry): sent without a peer.
+    /// The rest are about the peer on screen.
+    pub fn is_about_every_peer(&self) -> bool {
+        matches!(
+            self,
+            Request::FailedQueue
+                | Request::LogTail { .. }
+                | Request::SyncNow
+                | Request::Retry { .. }
+                | Request::Close { .. }
+        )
+    }
+
     /// Every contact the store knows.
     pub fn all_contacts() -> Request {
         Request::Contacts { limit: None }

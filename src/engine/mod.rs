@@ -57,7 +57,11 @@ impl EngineHandle {
     }
 
     /// Sends a command about peer `peer` (`None`: as `call`) and waits for its reply.
-    pub async fn call_on(&self, peer: Option<&str>, command: Command) -> Result<Reply, EngineError> {
+    pub async fn call_on(
+        &self,
+        peer: Option<&str>,
+        command: Command,
+    ) -> Result<Reply, EngineError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply_to, reply) = oneshot::channel();
         let envelope = Envelope {
@@ -361,10 +365,7 @@ fn remember_rate_limit(ctx: &SyncContext) -> Result<(), SyncError> {
 }
 
 /// Saves mapping text as a new version and puts it in force (runs already going keep theirs).
-async fn save_and_swap(
-    shared: &RwLock<Arc<SyncContext>>,
-    text: &str,
-) -> Result<Reply, SyncError> {
+async fn save_and_swap(shared: &RwLock<Arc<SyncContext>>, text: &str) -> Result<Reply, SyncError> {
     let current = shared.read().await.clone();
     Ok(match mapping_ops::save(&current, text)? {
         Ok((version, mapping)) => {

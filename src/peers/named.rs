@@ -2,7 +2,9 @@
 //! the peer's name, so two accounts of one connector (`[peers.repsly_us]`, `[peers.repsly_eu]`)
 //! must answer to theirs; a connector that knows only its own name is wrapped in this.
 
-use super::{ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerHealth, PeerRecord, WriteOutcome};
+use super::{
+    ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerHealth, PeerRecord, WriteOutcome,
+};
 use std::sync::Arc;
 
 pub struct NamedPeer {

@@ -54,6 +54,8 @@ pub trait Connector: Sync {
 #[derive(Debug, Clone)]
 pub struct Rehearsal {
     pub peer: String,
+    /// Where its emulation answers (for people and tests that look at its data).
+    pub base_url: String,
     /// TOML lines of `[peers.<peer>]` and its tables, the header included.
     pub config: String,
     /// Secrets by key (`password`), as `PeerSetup::build` takes them.
@@ -128,7 +130,10 @@ impl ConnectionSource<'_> {
     }
 
     /// `[peers.<peer>.<table>]` as `T`, read in place so errors keep line:col.
-    pub fn parse_table<T: DeserializeOwned + Default>(&self, table: &str) -> Result<T, ConfigError> {
+    pub fn parse_table<T: DeserializeOwned + Default>(
+        &self,
+        table: &str,
+    ) -> Result<T, ConfigError> {
         let deserializer = toml::Deserializer::new(self.text);
         let found = Doc::<T> {
             peer: self.peer,
@@ -137,9 +142,9 @@ impl ConnectionSource<'_> {
         }
         .deserialize(deserializer)
         .map_err(|err| {
-            let (line, column) = err
-                .span()
-                .map_or((1, 1), |span| crate::config::line_column(self.text, span.start));
+            let (line, column) = err.span().map_or((1, 1), |span| {
+                crate::config::line_column(self.text, span.start)
+            });
             ConfigError::Parse {
                 path: self.path.to_path_buf(),
                 line,
@@ -278,7 +283,8 @@ mod tests {
 
     #[test]
     fn errors_keep_line_and_column() {
-        let text = "[peers.a]\nconnector = \"x\"\n[peers.a.connection]\nuser = \"ann\"\npagez = 3\n";
+        let text =
+            "[peers.a]\nconnector = \"x\"\n[peers.a.connection]\nuser = \"ann\"\npagez = 3\n";
         let err = parse(text, "a").unwrap_err().to_string();
         assert!(err.starts_with("/etc/ghlsync.toml:5:1:"), "{err}");
         assert!(err.contains("pagez") && err.contains("pages"), "{err}");
@@ -289,7 +295,13 @@ mod tests {
 
     #[test]
     fn secret_names_follow_the_peer() {
-        assert_eq!(secret_env_var("repsly-eu", "password"), "GHLSYNC_REPSLY_EU_PASSWORD");
-        assert_eq!(secret_file_key("repsly-eu", "password"), "repsly-eu_password");
+        assert_eq!(
+            secret_env_var("repsly-eu", "password"),
+            "GHLSYNC_REPSLY_EU_PASSWORD"
+        );
+        assert_eq!(
+            secret_file_key("repsly-eu", "password"),
+            "repsly-eu_password"
+        );
     }
 }

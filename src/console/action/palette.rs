@@ -41,6 +41,10 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
         &["preview ID", "preview ghl:ID"],
         "preview the mapping on a peer record, or a GHL contact (ghl:ID)",
     ),
+    (
+        &["peer NAME", "peer"],
+        "show peer NAME (alone: the next peer); the log and failures show every peer",
+    ),
     (&["help", "h", "?"], "show key help"),
     (&["quit", "q", "q!", "qa"], "quit"),
 ];
@@ -81,6 +85,8 @@ pub fn parse_command(line: &str) -> Result<Action, String> {
         "failures" | "failed" | "fail" | "fa" => no_args(screen(Screen::Failures)),
         "status" | "st" => no_args(screen(Screen::Status)),
         "help" | "h" | "?" => no_args(Action::Help),
+        // `:peer NAME` is taken by the prompt (it names a peer only the engine knows).
+        "peer" | "peers" => no_args(Action::PeerNext),
         "quit" | "q" | "q!" | "qa" => no_args(Action::Quit),
         "sync" => match rest {
             [] | ["now"] => Ok(Action::SyncNow),

@@ -100,6 +100,7 @@ impl FromStr for Action {
             "confirm:yes" => Some(Action::ConfirmYes),
             "confirm:no" => Some(Action::ConfirmNo),
             "confirm:switch" => Some(Action::ConfirmSwitch),
+            "peer:next" => Some(Action::PeerNext),
             _ => None,
         };
         if let Some(action) = simple {
@@ -241,6 +242,7 @@ impl fmt::Display for Action {
             Action::ConfirmYes => f.write_str("confirm:yes"),
             Action::ConfirmNo => f.write_str("confirm:no"),
             Action::ConfirmSwitch => f.write_str("confirm:switch"),
+            Action::PeerNext => f.write_str("peer:next"),
         }
     }
 }

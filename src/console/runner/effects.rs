@@ -113,13 +113,23 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
             version,
             undo: false,
         },
+        (Request::SyncNow, Reply::Runs { reports }) if !reports.is_empty() => {
+            Answer::Ran(Box::new(merged(reports)))
+        }
         (_, other) => unexpected(&other),
     }
 }
 
-/// Runs one request against the engine and returns the answer (for tests and the runner).
+/// Runs one request against the engine (about its first peer) and returns the answer.
 pub async fn perform(engine: &EngineHandle, request: &Request) -> Answer {
-    match engine.call(command_for(request)).await {
+    perform_on(engine, None, request).await
+}
+
+/// Runs one request about peer `peer` (`None`: the engine's first, or every peer for a request
+/// about every peer) and returns the answer.
+pub async fn perform_on(engine: &EngineHandle, peer: Option<&str>, request: &Request) -> Answer {
+    let peer = peer.filter(|_| !request.is_about_every_peer());
+    match engine.call_on(peer, command_for(request)).await {
         Ok(reply) => answer_for(request, reply),
         Err(err) => Answer::Failed {
             request: request.label(),
@@ -131,11 +141,43 @@ pub async fn perform(engine: &EngineHandle, request: &Request) -> Answer {
 
 /// Runs a request on its own task; the answer comes back on `answers`. Writes (a sync may take
 /// minutes) never block the screen.
-pub fn spawn(engine: &EngineHandle, request: Request, answers: &UnboundedSender<Msg>) {
+pub fn spawn(
+    engine: &EngineHandle,
+    peer: Option<String>,
+    request: Request,
+    answers: &UnboundedSender<Msg>,
+) {
     let (engine, answers) = (engine.clone(), answers.clone());
     tokio::spawn(async move {
-        let answer = perform(&engine, &request).await;
+        let answer = perform_on(&engine, peer.as_deref(), &request).await;
         // The receiver is gone only when the console is quitting.
         let _ = answers.send(Msg::Answer(answer));
     });
+}
+
+/// One report for a sync of every peer: the counts added up, the peers named together, the
+/// plans one after the other (the console's summary line and its failure count add up).
+fn merged(reports: Vec<crate::sync::RunReport>) -> crate::sync::RunReport {
+    let mut reports = reports.into_iter();
+    let mut all = reports.next().unwrap_or_else(|| crate::sync::RunReport {
+        run: crate::store::RunRecord {
+            id: 0,
+            trigger: String::new(),
+            peer: String::new(),
+            started_at: chrono::Utc::now(),
+            ended_at: None,
+            counts: Default::default(),
+            dry_run: false,
+        },
+        plan: Vec::new(),
+    });
+    for report in reports {
+        all.run.peer = format!("{}, {}", all.run.peer, report.run.peer);
+        for (key, count) in report.run.counts {
+            *all.run.counts.entry(key).or_default() += count;
+        }
+        all.run.ended_at = all.run.ended_at.max(report.run.ended_at);
+        all.plan.extend(report.plan);
+    }
+    all
 }

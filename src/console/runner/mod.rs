@@ -43,12 +43,17 @@ enum Control {
 
 fn perform(
     effect: Effect,
+    peer: &str,
     engine: &EngineHandle,
     answers: &mpsc::UnboundedSender<Msg>,
     terminal: &mut terminal::Term,
 ) -> std::io::Result<Control> {
     match effect {
-        Effect::Call(request) => effects::spawn(engine, request, answers),
+        Effect::Call(request) => {
+            // Until the engine's status names one, the engine's first peer answers.
+            let peer = (!peer.is_empty()).then(|| peer.to_string());
+            effects::spawn(engine, peer, request, answers)
+        }
         Effect::Quit => return Ok(Control::Quit),
         Effect::Suspend => terminal::suspend(terminal)?,
         Effect::ClearScreen => terminal.clear()?,
@@ -96,7 +101,7 @@ async fn event_loop(
 
     let mut batch: Vec<Msg> = warnings.into_iter().map(Msg::Warning).collect();
     for effect in init(state, sync_at_once) {
-        if let Control::Quit = perform(effect, engine, &answers, terminal)? {
+        if let Control::Quit = perform(effect, &state.peer, engine, &answers, terminal)? {
             return Ok(Exit::Quit);
         }
     }
@@ -160,7 +165,7 @@ async fn event_loop(
         }
         for msg in batch.drain(..) {
             for effect in update(state, msg) {
-                if let Control::Quit = perform(effect, engine, &answers, terminal)? {
+                if let Control::Quit = perform(effect, &state.peer, engine, &answers, terminal)? {
                     return Ok(Exit::Quit);
                 }
             }

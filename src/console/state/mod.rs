@@ -212,6 +212,14 @@ impl AppState {
         }
     }
 
+    /// The engine syncs more than one peer: rows that mix peers (the log, the failed queue)
+    /// name theirs, and the header offers the switch.
+    pub fn several_peers(&self) -> bool {
+        self.status
+            .as_ref()
+            .is_some_and(|status| status.peers.len() > 1)
+    }
+
     pub fn screen(&self) -> Screen {
         // The stack is never empty: `pop` keeps the root (see update::go_back).
         self.stack.last().copied().unwrap_or(Screen::Contacts)

@@ -106,8 +106,11 @@ pub fn submit_prompt(state: &mut AppState) -> Vec<Effect> {
         }
         PromptKind::Command if prompt.input.trim().is_empty() => Vec::new(),
         PromptKind::Command => {
-            if let Some(argument) = preview_argument(&prompt.input) {
+            if let Some(argument) = argument_of("preview", &prompt.input) {
                 return super::mapping::preview_command(state, &argument);
+            }
+            if let Some(name) = argument_of("peer", &prompt.input).filter(|n| !n.is_empty()) {
+                return super::peers::switch(state, Some(&name));
             }
             match parse_command(&prompt.input) {
                 Ok(action) => on_action(state, action),
@@ -120,12 +123,12 @@ pub fn submit_prompt(state: &mut AppState) -> Vec<Effect> {
     }
 }
 
-/// `:preview ARG`'s argument (`Some("")` for `:preview` alone).
-fn preview_argument(line: &str) -> Option<String> {
+/// `:COMMAND ARG`'s argument (`Some("")` for `:COMMAND` alone).
+fn argument_of(command: &str, line: &str) -> Option<String> {
     let line = line.trim();
     let line = line.strip_prefix(':').unwrap_or(line).trim_start();
     let (head, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-    head.eq_ignore_ascii_case("preview")
+    head.eq_ignore_ascii_case(command)
         .then(|| rest.trim().to_string())
 }
 

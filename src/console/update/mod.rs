@@ -8,6 +8,7 @@ mod failures;
 mod input;
 mod mapping;
 mod navigation;
+mod peers;
 mod writes;
 
 use crate::console::action::{Action, PromptKind};
@@ -198,6 +199,7 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::SortNext | Action::SortReverse => Vec::new(),
         Action::Suspend => vec![Effect::Suspend],
         Action::Redraw => vec![Effect::ClearScreen],
+        Action::PeerNext => peers::switch(state, None),
         Action::Noop | Action::ConfirmYes | Action::ConfirmNo | Action::ConfirmSwitch => Vec::new(),
     }
 }
@@ -254,5 +256,7 @@ mod tests;
 mod tests_editor;
 #[cfg(test)]
 mod tests_failures;
+#[cfg(test)]
+mod tests_peers;
 #[cfg(test)]
 mod tests_scope;

@@ -137,7 +137,7 @@ fn render_list(state: &AppState, frame: &mut Frame, area: Rect) {
                     if marked { "● " } else { "  " },
                     pad(direction_label(op.direction), DIRECTION),
                     pad(op.kind.as_str(), KIND),
-                    pad(&record_label(op), record),
+                    pad(&record_label(op, state.several_peers()), record),
                     pad(reason_code(op).as_str(), REASON),
                     op.attempts
                 );
@@ -163,10 +163,16 @@ fn render_list(state: &AppState, frame: &mut Frame, area: Rect) {
 }
 
 /// "Name · id", or the id alone when the record has no name.
-fn record_label(op: &Operation) -> String {
-    match record_name(op) {
+/// The record's name and id; with several peers, the peer first (`repsly_eu: Ann · C-12`).
+fn record_label(op: &Operation, several_peers: bool) -> String {
+    let label = match record_name(op) {
         Some(name) => format!("{name} · {}", op.source_id),
         None => op.source_id.clone(),
+    };
+    if several_peers {
+        format!("{}: {label}", op.peer)
+    } else {
+        label
     }
 }
 

@@ -25,6 +25,18 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
     }
     spans.push(Span::styled(" peer ", theme.hint()));
     spans.push(Span::raw(state.peer.clone()));
+    if let Some(status) = state.status.as_ref().filter(|_| state.several_peers()) {
+        // Which of how many, and the key that shows the next (the keymap's default).
+        let at = status
+            .peers
+            .iter()
+            .position(|p| p.name == state.peer)
+            .unwrap_or(0);
+        spans.push(Span::styled(
+            format!(" {}/{} P", at + 1, status.peers.len()),
+            theme.hint(),
+        ));
+    }
     if !state.location.is_empty() && area.width >= 100 {
         spans.push(Span::styled("  location ", theme.hint()));
         spans.push(Span::raw(state.location.clone()));

@@ -20,9 +20,11 @@ pub fn outcome_style(outcome: Outcome, theme: &Theme) -> Style {
     }
 }
 
+/// One log entry on one line; with several peers, the arrow names the entry's peer.
 pub fn entry_line<'a>(
     entry: &LogEntry,
     timestamps: Option<&DisplayZone>,
+    several_peers: bool,
     theme: &Theme,
 ) -> Line<'a> {
     let mut spans = Vec::with_capacity(8);
@@ -36,9 +38,11 @@ pub fn entry_line<'a>(
         format!("{:<9} ", entry.outcome.as_str()),
         outcome_style(entry.outcome, theme),
     ));
-    let arrow = match entry.direction {
-        crate::store::Direction::ToGhl => "→ghl ",
-        crate::store::Direction::ToPeer => "→peer",
+    let arrow = match (entry.direction, several_peers) {
+        (crate::store::Direction::ToGhl, false) => "→ghl ".to_string(),
+        (crate::store::Direction::ToPeer, false) => "→peer".to_string(),
+        (crate::store::Direction::ToGhl, true) => format!("{}→ghl", entry.peer),
+        (crate::store::Direction::ToPeer, true) => format!("→{}", entry.peer),
     };
     spans.push(Span::raw(format!(
         "{:<11} {} {:<6} ",
@@ -98,7 +102,12 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .take(height)
         .filter_map(|(position, &index)| {
             let entry = log.entries.get(index)?;
-            let line = entry_line(entry, log.timestamps.then_some(&state.zone), theme);
+            let line = entry_line(
+                entry,
+                log.timestamps.then_some(&state.zone),
+                state.several_peers(),
+                theme,
+            );
             Some(if position == selected {
                 line.style(theme.selected())
             } else {

@@ -6,9 +6,7 @@ use crate::config::ConfigError;
 use crate::peers::registry::{
     ConnectionSource, Connector, PeerSecrets, PeerSetup, Rehearsal, SecretNeed, toml_string,
 };
-use crate::peers::{
-    ChangeDetection, EntityCapability, EntityKind, NamedPeer, Peer, PeerError,
-};
+use crate::peers::{ChangeDetection, EntityCapability, EntityKind, NamedPeer, Peer, PeerError};
 use crate::store::PeerAccount;
 use std::sync::Arc;
 
@@ -57,6 +55,7 @@ impl Connector for Repsly {
         );
         Some(Rehearsal {
             peer: "repsly".into(),
+            base_url: sandbox.repsly_base_url.clone(),
             config,
             secrets: [("password".to_string(), sandbox.repsly_password.clone())].into(),
         })

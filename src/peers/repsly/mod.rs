@@ -29,10 +29,7 @@ use self::errors::{Class, error, unsupported};
 use self::http::Http;
 use self::imports::run_import;
 use self::paging::{CLIENT_NOTES, CLIENTS, CursorShape, VISITS, parse_page};
-use super::{
-    ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerRecord,
-    WriteOutcome,
-};
+use super::{ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerRecord, WriteOutcome};
 
 pub struct RepslyPeer {
     settings: RepslySettings,

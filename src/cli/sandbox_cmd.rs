@@ -148,11 +148,9 @@ fn announce(running: &RunningSandbox, config: Option<&Path>) -> Result<(), CliEr
     outln!("  location id:   {}", running.location_id)?;
     outln!("  token:         {}", running.token.expose())?;
     outln!("  oauth client:  {}", running.oauth_client_id)?;
-    outln!(
-        "  repsly:        {} (user {})",
-        running.repsly_base_url,
-        running.repsly_username
-    )?;
+    for peer in registry::rehearsals(running) {
+        outln!("  {:<14} {}", format!("{}:", peer.peer), peer.base_url)?;
+    }
     outln!("  admin:         {}/_sandbox/stats", running.base_url)?;
     match config {
         Some(path) => outln!(

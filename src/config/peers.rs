@@ -94,7 +94,7 @@ fn check_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err("a peer's name is 1–32 lowercase letters, digits, `_` or `-`, starting with a letter (e.g. [peers.repsly_eu])".into())
+        Err("a peer's name is 1–32 lowercase letters, digits, `_` or `-`, starting with a letter (e.g. [peers.shop_eu])".into())
     }
 }
 

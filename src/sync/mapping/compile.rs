@@ -414,7 +414,7 @@ fn custom_field(
     match (doc.id, doc.key) {
         (Some(id), None) if non_empty(&id) => Ok(CustomFieldRef::Id(id.into_inner().trim().into())),
         (None, Some(key)) if non_empty(&key) => Ok(CustomFieldRef::Key(key.into_inner().trim().into())),
-        _ => Err(src.invalid(span, "`external_id` names one GHL custom field: { key = \"repsly_code\" } or { id = \"<custom field id>\" }")),
+        _ => Err(src.invalid(span, "`external_id` names one GHL custom field: { key = \"<peer>_code\" } or { id = \"<custom field id>\" }")),
     }
 }
 

@@ -92,15 +92,31 @@ pub fn contacts(ctx: &SyncContext, limit: Option<usize>) -> Result<ContactList, 
         {
             continue;
         }
-        let fields = op.source.get("fields").cloned().unwrap_or(Value::Null);
-        let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
+        // The peer's record through the mapping, as GHL would hold it: a peer's own field
+        // names are the connector's business, not the console's.
+        let mapped = serde_json::from_value::<crate::peers::PeerRecord>(op.source.clone())
+            .ok()
+            .and_then(|record| Some(ctx.entity(EntityKind::Contact).ok()?.to_ghl(&record).fields))
+            .unwrap_or_default();
+        let text = |key: &str| {
+            mapped
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|text| !text.is_empty())
+                .map(str::to_string)
+        };
         unlinked.push(ContactRow {
-            name: display_name(text("ContactName"), None, text("Name"), &op.source_id),
+            name: display_name(
+                text("firstName"),
+                text("lastName"),
+                text("companyName"),
+                &op.source_id,
+            ),
             peer_id: Some(op.source_id.clone()),
             ghl_id: None,
-            email: text("Email"),
-            phone: text("Phone"),
-            company: text("Name"),
+            email: text("email"),
+            phone: text("phone"),
+            company: text("companyName"),
             state,
             last_at: Some(op.updated_at),
         });
@@ -320,7 +336,7 @@ mod tests {
             target_id: (direction == Direction::ToPeer).then(|| format!("P-{source_id}")),
             target_parent_id: None,
             payload: json!({}),
-            source: json!({"fields": {"ContactName": format!("Queued {source_id}"), "Email": "q@example.com"}}),
+            source: json!({"kind": "contact", "id": source_id, "fields": {"ContactName": format!("Queued {source_id}"), "Email": "q@example.com"}}),
             mapping_fingerprint: "f".into(),
             planned_against: None,
             source_hash: None,
@@ -398,15 +414,27 @@ mod tests {
             let Some(state) = open.remove(&op.source_id) else {
                 continue;
             };
-            let fields = op.source.get("fields").cloned().unwrap_or(Value::Null);
-            let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
+            let record: crate::peers::PeerRecord =
+                serde_json::from_value(op.source.clone()).unwrap();
+            let mapped = ctx
+                .mapping
+                .entity(EntityKind::Contact)
+                .unwrap()
+                .to_ghl(&record)
+                .fields;
+            let text = |key: &str| mapped.get(key).and_then(Value::as_str).map(str::to_string);
             rows.push(ContactRow {
-                name: display_name(text("ContactName"), None, text("Name"), &op.source_id),
+                name: display_name(
+                    text("firstName"),
+                    text("lastName"),
+                    text("companyName"),
+                    &op.source_id,
+                ),
                 peer_id: Some(op.source_id.clone()),
                 ghl_id: None,
-                email: text("Email"),
-                phone: text("Phone"),
-                company: text("Name"),
+                email: text("email"),
+                phone: text("phone"),
+                company: text("companyName"),
                 state,
                 last_at: Some(op.updated_at),
             });

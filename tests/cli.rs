@@ -1249,7 +1249,7 @@ async fn bad_inputs_get_errors_naming_the_place_and_the_fix() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("unknown key `ghl_tokn`"), "{stderr}");
     assert!(
-        stderr.contains("ghl_token, ghl_client_secret, repsly_password"),
+        stderr.contains("ghl_token, ghl_client_secret") && stderr.contains("repsly_password"),
         "{stderr}"
     );
     assert!(!stderr.contains("pit-secret-value"), "{stderr}");
@@ -1266,7 +1266,7 @@ async fn bad_inputs_get_errors_naming_the_place_and_the_fix() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains("zoho.toml:2: peer = \"zoho\" is not a peer"),
+        stderr.contains("zoho.toml:2: peer = \"zoho\" is not a peer ghlsync knows"),
         "{stderr}"
     );
     assert!(stderr.contains("repsly"), "{stderr}");
@@ -1274,7 +1274,7 @@ async fn bad_inputs_get_errors_naming_the_place_and_the_fix() {
     // A config naming a mapping file that does not exist: `config check` finds it.
     std::fs::write(
         &config,
-        "[ghl]\nlocation_id = \"abc\"\n\n[peers.repsly]\nmapping = \"missing.toml\"\n",
+        "[ghl]\nlocation_id = \"abc\"\n\n[peers.repsly]\nmapping = \"missing.toml\"\n[peers.repsly.connection]\nusername = \"u\"\n",
     )
     .unwrap();
     let out = run(cfg(&["config", "check"])).await;

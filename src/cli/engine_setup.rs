@@ -159,11 +159,7 @@ fn check_mapping_peer(
     if mapping.peer == peer.name || mapping.peer == peer.connector.name() {
         return Ok(());
     }
-    let line = mapping
-        .text()
-        .lines()
-        .position(|l| l.trim_start().starts_with("peer") && l.contains('='))
-        .map_or(String::new(), |index| format!(":{}", index + 1));
+    let line = peer_line(mapping);
     let message = format!(
         "peer = {:?}, but this mapping is used for peer {:?} (connector {:?}); write peer = \"{}\", or point another peer's mapping at it",
         mapping.peer,
@@ -172,6 +168,15 @@ fn check_mapping_peer(
         peer.name
     );
     Err(config_error(format!("{}{line}: {message}", file.display())))
+}
+
+/// `:LINE` of a mapping's `peer = …`, when the text has one.
+pub fn peer_line(mapping: &Mapping) -> String {
+    mapping
+        .text()
+        .lines()
+        .position(|l| l.trim_start().starts_with("peer") && l.contains('='))
+        .map_or(String::new(), |index| format!(":{}", index + 1))
 }
 
 /// A mapping that does not parse is a configuration mistake (exit 3), said with its place.

@@ -27,7 +27,7 @@ pub async fn run(
         | FailuresCommand::Resolve { peer, .. } => peer.clone(),
     };
     let engine = engine_setup::engine(config, store, peer.as_deref(), policy)?;
-    let result = dispatch(&engine, command).await;
+    let result = dispatch(&engine, peer.as_deref(), command).await;
     let _ = engine.call(Command::Shutdown).await;
     result
 }
@@ -36,15 +36,27 @@ async fn call(engine: &EngineHandle, command: Command) -> Result<Reply, CliError
     engine_setup::answer(engine.call(command).await)
 }
 
-async fn dispatch(engine: &EngineHandle, command: FailuresCommand) -> Result<(), CliError> {
+/// The failed queue, of peer `only` when one is named (the store holds every peer's).
+async fn queue(engine: &EngineHandle, only: Option<&str>) -> Result<Vec<Operation>, CliError> {
+    let Reply::FailedQueue { mut operations } = call(engine, Command::FailedQueue).await? else {
+        return Err(CliError::Usage("unexpected engine reply".into()));
+    };
+    if let Some(peer) = only {
+        operations.retain(|op| op.peer == peer);
+    }
+    Ok(operations)
+}
+
+async fn dispatch(
+    engine: &EngineHandle,
+    peer: Option<&str>,
+    command: FailuresCommand,
+) -> Result<(), CliError> {
     match command {
         FailuresCommand::List { json, reason, .. } => {
             let only = reason.as_deref().map(parse_reason).transpose()?;
-            let Reply::FailedQueue { operations } = call(engine, Command::FailedQueue).await?
-            else {
-                return Err(CliError::Usage("unexpected engine reply".into()));
-            };
-            let operations: Vec<Operation> = operations
+            let operations: Vec<Operation> = queue(engine, peer)
+                .await?
                 .into_iter()
                 .filter(|op| only.is_none_or(|code| reason_code(op) == code))
                 .collect();
@@ -212,6 +224,8 @@ fn render_list(operations: &[Operation], only: Option<ReasonCode>) -> String {
             None => "The failed queue is empty.\n".to_string(),
         };
     }
+    // Several peers' failures: each line names its peer.
+    let several_peers = operations.iter().any(|op| op.peer != operations[0].peer);
     let mut groups: BTreeMap<&str, BTreeMap<ReasonCode, Vec<&Operation>>> = BTreeMap::new();
     for op in operations {
         let class = op.error.as_ref().map_or("unknown", |e| e.class.as_str());
@@ -252,7 +266,11 @@ fn render_list(operations: &[Operation], only: Option<ReasonCode>) -> String {
                     op.direction.arrow(),
                     op.action.as_str(),
                     op.kind.as_str(),
-                    op.source_id,
+                    if several_peers {
+                        format!("{}: {}", op.peer, op.source_id)
+                    } else {
+                        op.source_id.clone()
+                    },
                     op.attempts,
                     truncate(message, 100)
                 ));

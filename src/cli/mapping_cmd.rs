@@ -172,64 +172,71 @@ fn load(
     file: Option<&Path>,
 ) -> Result<(Mapping, String), CliError> {
     let path = crate::config::config_path(config)?;
-    match crate::config::Config::load(&path) {
-        Ok(Some(loaded)) => {
-            let peers = engine_setup::peers(&path, &loaded)?;
-            if let Some(file) = file {
-                let named = match wanted {
-                    Some(_) => wanted.map(str::to_string),
-                    // The file's own `peer = …`, when it names a configured peer or connector.
-                    None => Mapping::load(file).ok().and_then(|m| {
-                        peers
-                            .iter()
-                            .find(|p| p.name == m.peer)
-                            .or_else(|| peers.iter().find(|p| p.connector.name() == m.peer))
-                            .map(|p| p.name.clone())
-                    }),
-                };
-                let peer = engine_setup::pick(&peers, named.as_deref())?;
-                return Ok((
-                    engine_setup::load_mapping_file(file, peer)?,
-                    peer.name.clone(),
-                ));
-            }
-            let peer = engine_setup::pick(&peers, wanted)?;
-            // The console's saved versions count, but a store in use elsewhere (a running
-            // sync) does not stop a check of the file the config names.
-            let opened = engine_setup::open_store(store, &loaded).ok();
-            Ok((
-                engine_setup::mapping_for(peer, opened.as_ref())?,
-                peer.name.clone(),
-            ))
+    let loaded = match crate::config::Config::load(&path) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            return Err(CliError::Classed {
+                class: "config".into(),
+                message: format!(
+                    "{err}\nThe mapping in force is named by that config, so it cannot be checked until the config loads; fix it (`ghlsync config check`), or check a file: ghlsync mapping check FILE"
+                ),
+            });
         }
-        Ok(None) => {
-            let mapping = match file {
-                Some(file) => Mapping::load(file).map_err(engine_setup::mapping_error)?,
-                None => Mapping::parse(&default_text(config, wanted)?, "built-in mapping")
-                    .map_err(engine_setup::mapping_error)?,
+    };
+    let peers = match &loaded {
+        Some(loaded) => crate::config::configured_peers(loaded, &path)?,
+        None => Vec::new(),
+    };
+    if let Some(loaded) = loaded.as_ref().filter(|_| !peers.is_empty()) {
+        if let Some(file) = file {
+            let named = match wanted {
+                Some(_) => wanted.map(str::to_string),
+                // The file's own `peer = …`, when it names a configured peer or connector.
+                None => Mapping::load(file).ok().and_then(|m| {
+                    peers
+                        .iter()
+                        .find(|p| p.name == m.peer)
+                        .or_else(|| peers.iter().find(|p| p.connector.name() == m.peer))
+                        .map(|p| p.name.clone())
+                }),
             };
-            let known = registry::connector_names();
-            if wanted.is_none_or(|w| w != mapping.peer) && !known.contains(&mapping.peer.as_str()) {
-                return Err(CliError::Classed {
-                    class: "config".into(),
-                    message: format!(
-                        "{}: peer = {:?} is neither a connector ({}) nor --peer; with no config, say which peer it is for with --peer NAME",
-                        mapping.origin,
-                        mapping.peer,
-                        known.join(", ")
-                    ),
-                });
-            }
-            let peer = mapping.peer.clone();
-            Ok((mapping, peer))
+            let peer = engine_setup::pick(&peers, named.as_deref())?;
+            return Ok((
+                engine_setup::load_mapping_file(file, peer)?,
+                peer.name.clone(),
+            ));
         }
-        Err(err) => Err(CliError::Classed {
+        let peer = engine_setup::pick(&peers, wanted)?;
+        // The console's saved versions count, but a store in use elsewhere (a running sync)
+        // does not stop a check of the file the config names.
+        let opened = engine_setup::open_store(store, loaded).ok();
+        return Ok((
+            engine_setup::mapping_for(peer, opened.as_ref())?,
+            peer.name.clone(),
+        ));
+    }
+    // No peer configured: a file is checked for a connector, or the one --peer names.
+    let mapping = match file {
+        Some(file) => Mapping::load(file).map_err(engine_setup::mapping_error)?,
+        None => Mapping::parse(&default_text(config, wanted)?, "built-in mapping")
+            .map_err(engine_setup::mapping_error)?,
+    };
+    let known = registry::connector_names();
+    if wanted.is_none_or(|w| w != mapping.peer) && !known.contains(&mapping.peer.as_str()) {
+        return Err(CliError::Classed {
             class: "config".into(),
             message: format!(
-                "{err}\nThe mapping in force is named by that config, so it cannot be checked until the config loads; fix it (`ghlsync config check`), or check a file: ghlsync mapping check FILE"
+                "{}{}: peer = {:?} is not a peer ghlsync knows: no [peers.{}] in the config, and no connector of that name ({}); write a connector's name, or say which peer with --peer NAME",
+                mapping.origin,
+                engine_setup::peer_line(&mapping),
+                mapping.peer,
+                mapping.peer,
+                known.join(", ")
             ),
-        }),
+        });
     }
+    let peer = mapping.peer.clone();
+    Ok((mapping, peer))
 }
 
 /// The built-in mapping of `wanted`: a configured peer's (a connector file's own), else a

@@ -1,6 +1,7 @@
 //! Peer apps behind one trait. Each connector declares what it can do per entity, reads changes
 //! as pages behind an opaque cursor, and writes by its natural upsert key.
 
+pub mod file;
 pub mod health;
 pub mod model;
 pub mod repsly;
@@ -140,6 +141,14 @@ pub trait Peer: Send + Sync {
         kind: EntityKind,
         cursor: Option<&str>,
     ) -> Result<ChangePage, PeerError>;
+    /// Called once the page whose `next_cursor` is `cursor` is committed and that cursor saved
+    /// (never in a dry run, nor for a page a `--limit` cut short). A peer that consumes its
+    /// source as it reads it (the file peer moves an inbox file to `done/`) lets go of the page
+    /// here; for the others there is nothing to do.
+    async fn page_committed(&self, kind: EntityKind, cursor: &str) -> Result<(), PeerError> {
+        let _ = (kind, cursor);
+        Ok(())
+    }
     /// Whether `get` can read a record of `kind` by its id. When it cannot, the engine keeps
     /// such records in their operations, so a retry can plan them again.
     fn can_get(&self, kind: EntityKind) -> bool {

@@ -1,0 +1,546 @@
+//! The file peer (`connector = "file"`): contacts read from CSV or JSONL files dropped in an
+//! inbox folder, and written to one export file.
+//!
+//! - Each `*.csv` / `*.jsonl` file in the inbox is one page, files in name order. The page's
+//!   cursor names the file and a hash of its content; once the page is committed
+//!   (`Peer::page_committed`) the file's records join the export and the file moves to `done/`.
+//!   A cursor read back from the store whose file is still in the inbox (a kill between the
+//!   cursor and the move) settles that file on the next read. A walk that is never committed
+//!   (a dry run) moves nothing.
+//! - A file that cannot be read moves to `rejected/` with `<file>.reason.txt` (line:column,
+//!   problem, fix); the walk goes on with the next file.
+//! - The export file is the peer's contact book: what the inbox brought and what GHL wrote, one
+//!   record per id, rewritten atomically (0600) on every write. `get` reads it, after the pages
+//!   handed out and not yet committed.
+
+mod export;
+mod inbox;
+mod parse;
+mod records;
+
+#[cfg(test)]
+mod tests;
+
+pub use parse::{FileFormat, FileLimits, Rejection};
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use serde::Deserialize;
+
+use self::export::{ExportBook, Layout, LoadError};
+use self::records::RecordShape;
+use super::{
+    ChangeDetection, ChangePage, EntityCapability, EntityKind, HealthRecorder, Peer, PeerError,
+    PeerHealth, PeerRecord, WriteOutcome,
+};
+use crate::net::ErrorClass;
+
+/// The id column of the export when the peer has no `id_field`.
+pub const DEFAULT_ID_COLUMN: &str = "ghlsync_id";
+
+/// `[peers.<name>.connection]` of a file peer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConnection {
+    /// The folder files are dropped in; `done/` and `rejected/` are made inside it.
+    pub inbox: PathBuf,
+    /// The file GHL's contacts (and the inbox's, once synced) are written to.
+    pub export: PathBuf,
+    /// The export file's format; inbox files are read by their extension.
+    #[serde(default)]
+    pub format: FileFormat,
+    /// The column (JSON key) holding each record's id. Without it, a record's id is a hash of
+    /// its row, so an edited row is a new record (matched to its GHL contact by email/phone).
+    #[serde(default)]
+    pub id_field: Option<String>,
+    /// The column holding when the record last changed (RFC 3339, `YYYY-MM-DD HH:MM:SS` or
+    /// `YYYY-MM-DD`, UTC unless the value says otherwise): what `conflict = "latest"` compares.
+    #[serde(default)]
+    pub updated_at_field: Option<String>,
+    /// The CSV delimiter, one ASCII character (default `,`).
+    #[serde(default)]
+    pub delimiter: Option<char>,
+}
+
+impl FileConnection {
+    /// Makes relative `inbox` and `export` paths relative to `base` (the config file's folder).
+    pub fn resolve_paths(&mut self, base: &Path) {
+        for path in [&mut self.inbox, &mut self.export] {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+    }
+}
+
+pub struct FilePeer {
+    name: String,
+    connection: FileConnection,
+    delimiter: u8,
+    limits: FileLimits,
+    state: Mutex<State>,
+    health: HealthRecorder,
+}
+
+impl std::fmt::Debug for FilePeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilePeer")
+            .field("name", &self.name)
+            .field("connection", &self.connection)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    walk: Walk,
+    /// The export as last read or written; `None` until first needed.
+    export: Option<ExportBook>,
+}
+
+/// The pages handed out since the walk began and not committed yet.
+#[derive(Default)]
+struct Walk {
+    handed: HashMap<String, Handed>,
+    /// Files handed out in this walk: a later page of it does not read them again.
+    read: HashSet<String>,
+}
+
+struct Handed {
+    name: String,
+    hash: String,
+    records: Vec<PeerRecord>,
+}
+
+impl FilePeer {
+    /// Checks the connection and creates `done/` and `rejected/` (0700) in the inbox.
+    pub fn new(peer_name: &str, connection: FileConnection) -> Result<FilePeer, PeerError> {
+        let config = |detail: String| PeerError::unsupported(peer_name, detail);
+        let delimiter = match connection.delimiter {
+            None => b',',
+            Some(c) if c.is_ascii() && !matches!(c, '"' | '\n' | '\r') => c as u8,
+            Some(c) => {
+                return Err(config(format!(
+                    "delimiter {c:?} cannot be used; set `delimiter` to one ASCII character such as \",\", \";\" or \"\\t\""
+                )));
+            }
+        };
+        for (key, value) in [
+            ("id_field", &connection.id_field),
+            ("updated_at_field", &connection.updated_at_field),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(config(format!(
+                    "`{key}` is empty; name a column or leave the key out"
+                )));
+            }
+        }
+        let inbox = &connection.inbox;
+        if !inbox.is_dir() {
+            return Err(config(format!(
+                "the inbox folder {} does not exist; create it (mkdir -p {}) or fix `inbox`",
+                inbox.display(),
+                inbox.display()
+            )));
+        }
+        let export_dir = match connection.export.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !export_dir.is_dir() {
+            return Err(config(format!(
+                "the folder of the export file {} does not exist; create it or fix `export`",
+                connection.export.display()
+            )));
+        }
+        let export_name = connection.export.file_name().map(|n| n.to_string_lossy());
+        let in_inbox = same_dir(&export_dir, inbox)
+            && export_name.is_some_and(|n| FileFormat::of_name(&n).is_some());
+        if in_inbox {
+            return Err(config(format!(
+                "the export file {} is in the inbox, where it would be read back as changes; put it beside the inbox",
+                connection.export.display()
+            )));
+        }
+        for dir in [inbox::DONE, inbox::REJECTED] {
+            inbox::ensure_dir(&inbox.join(dir)).map_err(|err| {
+                config(format!(
+                    "cannot create {}: {err}; check the inbox folder's permissions",
+                    inbox.join(dir).display()
+                ))
+            })?;
+        }
+        Ok(FilePeer {
+            name: peer_name.to_string(),
+            connection,
+            delimiter,
+            limits: FileLimits::default(),
+            state: Mutex::new(State::default()),
+            health: HealthRecorder::default(),
+        })
+    }
+
+    /// Other bounds than the defaults (tests use small ones).
+    pub fn with_limits(mut self, limits: FileLimits) -> FilePeer {
+        self.limits = limits;
+        self
+    }
+
+    pub fn connection(&self) -> &FileConnection {
+        &self.connection
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn shape(&self) -> RecordShape<'_> {
+        RecordShape {
+            id_field: self.connection.id_field.as_deref(),
+            updated_at_field: self.connection.updated_at_field.as_deref(),
+        }
+    }
+
+    fn layout(&self) -> Layout<'_> {
+        Layout {
+            format: self.connection.format,
+            delimiter: self.delimiter,
+            id_column: self
+                .connection
+                .id_field
+                .as_deref()
+                .unwrap_or(DEFAULT_ID_COLUMN),
+            id_is_field: self.connection.id_field.is_some(),
+        }
+    }
+
+    fn error(&self, operation: &str, class: ErrorClass, detail: String) -> PeerError {
+        PeerError::new(&self.name, operation, class, detail)
+    }
+
+    fn io_error(&self, operation: &str, path: &Path, err: &std::io::Error) -> PeerError {
+        use std::io::ErrorKind;
+        let class = match err.kind() {
+            ErrorKind::NotFound | ErrorKind::PermissionDenied => ErrorClass::ScopeOrConfig,
+            _ => ErrorClass::Transient,
+        };
+        self.error(
+            operation,
+            class,
+            format!(
+                "{}: {err}; check that the folder exists and this user may write it",
+                path.display()
+            ),
+        )
+    }
+
+    /// The export book, read again if the file changed under it.
+    fn export<'s>(&self, state: &'s mut State) -> Result<&'s mut ExportBook, PeerError> {
+        let path = &self.connection.export;
+        let stale = state
+            .export
+            .as_ref()
+            .is_none_or(|book| !book.is_current(path));
+        if stale {
+            let book =
+                ExportBook::load(path, &self.layout(), &self.limits).map_err(|err| match err {
+                    LoadError::Io(err) => self.io_error("read export", path, &err),
+                    LoadError::Unreadable(why) => self.error(
+                        "read export",
+                        ErrorClass::Decode,
+                        why.inline(&path.display().to_string()),
+                    ),
+                })?;
+            state.export = Some(book);
+        }
+        state
+            .export
+            .as_mut()
+            .ok_or_else(|| self.error("read export", ErrorClass::Decode, "not loaded".into()))
+    }
+
+    /// The next readable inbox file of the walk, as a page; rejected files are moved aside.
+    fn next_page(&self, state: &mut State) -> Result<ChangePage, PeerError> {
+        let inbox = &self.connection.inbox;
+        let operation = "read inbox";
+        let waiting = inbox::waiting(inbox).map_err(|err| self.io_error(operation, inbox, &err))?;
+        let left: Vec<&String> = waiting
+            .iter()
+            .filter(|name| !state.walk.read.contains(*name))
+            .collect();
+        for (index, name) in left.iter().enumerate() {
+            let path = inbox.join(name);
+            let Some(read) = inbox::read(&path, self.limits.file_bytes)
+                .map_err(|err| self.io_error(operation, &path, &err))?
+            else {
+                continue;
+            };
+            let parsed = read.and_then(|bytes| {
+                let records = self.records_of(name, &bytes)?;
+                Ok((records, inbox::content_hash(&bytes)))
+            });
+            let (records, hash) = match parsed {
+                Ok(page) => page,
+                Err(why) => {
+                    self.reject(name, &why)?;
+                    continue;
+                }
+            };
+            let cursor = inbox::cursor(name, &hash);
+            state.walk.read.insert(name.to_string());
+            state.walk.handed.insert(
+                cursor.clone(),
+                Handed {
+                    name: name.to_string(),
+                    hash,
+                    records: records.clone(),
+                },
+            );
+            return Ok(ChangePage {
+                records,
+                next_cursor: Some(cursor),
+                done: index + 1 == left.len(),
+            });
+        }
+        Ok(ChangePage {
+            records: Vec::new(),
+            next_cursor: None,
+            done: true,
+        })
+    }
+
+    fn records_of(&self, name: &str, bytes: &[u8]) -> Result<Vec<PeerRecord>, Rejection> {
+        let format = FileFormat::of_name(name).unwrap_or(self.connection.format);
+        let rows = parse::parse(bytes, format, self.delimiter, &self.limits)?;
+        let shape = self.shape();
+        rows.into_iter()
+            .map(|row| shape.record(name, format, row))
+            .collect()
+    }
+
+    fn reject(&self, name: &str, why: &Rejection) -> Result<(), PeerError> {
+        let inbox = &self.connection.inbox;
+        let moved = inbox::reject(inbox, name, why)
+            .map_err(|err| self.io_error("reject inbox file", &inbox.join(name), &err))?;
+        tracing::warn!(
+            peer = %self.name,
+            file = %name,
+            moved_to = %moved.display(),
+            "inbox file rejected: {}",
+            why.inline(name)
+        );
+        Ok(())
+    }
+
+    /// A committed page: its records join the export, then its file moves to `done/` — if the
+    /// inbox still holds that very content (a file dropped again under the same name is new).
+    fn settle(
+        &self,
+        state: &mut State,
+        name: &str,
+        hash: &str,
+        records: Option<Vec<PeerRecord>>,
+    ) -> Result<(), PeerError> {
+        let inbox = &self.connection.inbox;
+        let path = inbox.join(name);
+        let operation = "settle inbox file";
+        let Some(read) = inbox::read(&path, self.limits.file_bytes)
+            .map_err(|err| self.io_error(operation, &path, &err))?
+        else {
+            return Ok(());
+        };
+        let bytes = match read {
+            Ok(bytes) if inbox::content_hash(&bytes) == hash => bytes,
+            _ => return Ok(()),
+        };
+        let records = match records {
+            Some(records) => records,
+            None => match self.records_of(name, &bytes) {
+                Ok(records) => records,
+                Err(why) => return self.reject(name, &why),
+            },
+        };
+        if !records.is_empty() {
+            let layout = self.layout();
+            let book = self.export(state)?;
+            for record in &records {
+                book.upsert(&record.id, &record.fields, &layout);
+            }
+            book.save(&self.connection.export, &layout)
+                .map_err(|err| self.io_error("write export", &self.connection.export, &err))?;
+        }
+        inbox::move_into(inbox, name, inbox::DONE)
+            .map_err(|err| self.io_error(operation, &path, &err))?;
+        Ok(())
+    }
+
+    fn fetch(&self, cursor: Option<&str>) -> Result<ChangePage, PeerError> {
+        let mut state = self.lock();
+        let continues = cursor.is_some_and(|c| state.walk.handed.contains_key(c));
+        if !continues {
+            // A new walk: its cursor, if any, is the store's, saved after its page committed.
+            state.walk = Walk::default();
+            if let Some((name, hash)) = cursor.and_then(inbox::parse_cursor) {
+                self.settle(&mut state, name, hash, None)?;
+            }
+        }
+        self.next_page(&mut state)
+    }
+
+    fn committed(&self, cursor: &str) -> Result<(), PeerError> {
+        let mut state = self.lock();
+        match state.walk.handed.remove(cursor) {
+            Some(page) => self.settle(&mut state, &page.name, &page.hash, Some(page.records)),
+            None => match inbox::parse_cursor(cursor) {
+                Some((name, hash)) => self.settle(&mut state, name, hash, None),
+                None => Ok(()),
+            },
+        }
+    }
+
+    fn find(&self, id: &str) -> Result<Option<PeerRecord>, PeerError> {
+        let mut state = self.lock();
+        let pending = state
+            .walk
+            .handed
+            .values()
+            .flat_map(|page| page.records.iter())
+            .filter(|record| record.id == id)
+            .last()
+            .cloned();
+        if pending.is_some() {
+            return Ok(pending);
+        }
+        let shape = self.shape();
+        let book = self.export(&mut state)?;
+        Ok(book.get(id).map(|fields| shape.exported(id, fields)))
+    }
+
+    fn write(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
+        self.check_record(record)?;
+        let mut state = self.lock();
+        let layout = self.layout();
+        let book = self.export(&mut state)?;
+        let created = if record.active {
+            book.upsert(&record.id, &record.fields, &layout)
+        } else {
+            book.remove(&record.id);
+            false
+        };
+        book.save(&self.connection.export, &layout)
+            .map_err(|err| self.io_error("write export", &self.connection.export, &err))?;
+        Ok(WriteOutcome {
+            id: record.id.clone(),
+            created,
+            reference: None,
+        })
+    }
+
+    fn check_record(&self, record: &PeerRecord) -> Result<(), PeerError> {
+        let operation = "write export";
+        if record.kind != EntityKind::Contact {
+            return Err(PeerError::unsupported(
+                &self.name,
+                format!(
+                    "{}s cannot be written to a file peer; it holds contacts only",
+                    record.kind
+                ),
+            ));
+        }
+        if record.id.trim().is_empty() {
+            return Err(self.error(
+                operation,
+                ErrorClass::Validation,
+                "the record has no id".into(),
+            ));
+        }
+        if let Some(name) = record.fields.keys().find(|name| name.trim().is_empty()) {
+            return Err(self
+                .error(
+                    operation,
+                    ErrorClass::Validation,
+                    format!("a field has an empty name ({name:?}); fix the mapping's peer names"),
+                )
+                .with_field(name.clone()));
+        }
+        Ok(())
+    }
+
+    fn only_contacts(&self, kind: EntityKind) -> Result<(), PeerError> {
+        match kind {
+            EntityKind::Contact => Ok(()),
+            other => Err(PeerError::unsupported(
+                &self.name,
+                format!("a file peer holds contacts only, not {other}s"),
+            )),
+        }
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+#[async_trait::async_trait]
+impl Peer for FilePeer {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn capabilities(&self) -> Vec<EntityCapability> {
+        vec![EntityCapability {
+            kind: EntityKind::Contact,
+            read: true,
+            write: true,
+            changes: ChangeDetection::Cursor,
+        }]
+    }
+
+    async fn fetch_changes(
+        &self,
+        kind: EntityKind,
+        cursor: Option<&str>,
+    ) -> Result<ChangePage, PeerError> {
+        self.only_contacts(kind)?;
+        let page = self.fetch(cursor);
+        self.health.record(&page);
+        page
+    }
+
+    async fn page_committed(&self, kind: EntityKind, cursor: &str) -> Result<(), PeerError> {
+        self.only_contacts(kind)?;
+        let settled = self.committed(cursor);
+        self.health.record(&settled);
+        settled
+    }
+
+    async fn get(&self, kind: EntityKind, id: &str) -> Result<Option<PeerRecord>, PeerError> {
+        if kind != EntityKind::Contact {
+            return Ok(None);
+        }
+        let found = self.find(id);
+        self.health.record(&found);
+        found
+    }
+
+    async fn upsert(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
+        let written = self.write(record);
+        self.health.record(&written);
+        written
+    }
+
+    fn check(&self, record: &PeerRecord) -> Result<(), PeerError> {
+        self.check_record(record)
+    }
+
+    fn health(&self) -> PeerHealth {
+        self.health.snapshot()
+    }
+}

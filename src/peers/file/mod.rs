@@ -17,13 +17,13 @@ mod export;
 mod inbox;
 mod parse;
 mod records;
+mod walk;
 
 #[cfg(test)]
 mod tests;
 
 pub use parse::{FileFormat, FileLimits, Rejection};
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -31,6 +31,7 @@ use serde::Deserialize;
 
 use self::export::{ExportBook, Layout, LoadError};
 use self::records::RecordShape;
+use self::walk::Walk;
 use super::{
     ChangeDetection, ChangePage, EntityCapability, EntityKind, HealthRecorder, Peer, PeerError,
     PeerHealth, PeerRecord, WriteOutcome,
@@ -98,20 +99,6 @@ struct State {
     walk: Walk,
     /// The export as last read or written; `None` until first needed.
     export: Option<ExportBook>,
-}
-
-/// The pages handed out since the walk began and not committed yet.
-#[derive(Default)]
-struct Walk {
-    handed: HashMap<String, Handed>,
-    /// Files handed out in this walk: a later page of it does not read them again.
-    read: HashSet<String>,
-}
-
-struct Handed {
-    name: String,
-    hash: String,
-    records: Vec<PeerRecord>,
 }
 
 impl FilePeer {
@@ -263,155 +250,9 @@ impl FilePeer {
             .ok_or_else(|| self.error("read export", ErrorClass::Decode, "not loaded".into()))
     }
 
-    /// The next readable inbox file of the walk, as a page; rejected files are moved aside.
-    fn next_page(&self, state: &mut State) -> Result<ChangePage, PeerError> {
-        let inbox = &self.connection.inbox;
-        let operation = "read inbox";
-        let waiting = inbox::waiting(inbox).map_err(|err| self.io_error(operation, inbox, &err))?;
-        let left: Vec<&String> = waiting
-            .iter()
-            .filter(|name| !state.walk.read.contains(*name))
-            .collect();
-        for (index, name) in left.iter().enumerate() {
-            let path = inbox.join(name);
-            let Some(read) = inbox::read(&path, self.limits.file_bytes)
-                .map_err(|err| self.io_error(operation, &path, &err))?
-            else {
-                continue;
-            };
-            let parsed = read.and_then(|bytes| {
-                let records = self.records_of(name, &bytes)?;
-                Ok((records, inbox::content_hash(&bytes)))
-            });
-            let (records, hash) = match parsed {
-                Ok(page) => page,
-                Err(why) => {
-                    self.reject(name, &why)?;
-                    continue;
-                }
-            };
-            let cursor = inbox::cursor(name, &hash);
-            state.walk.read.insert(name.to_string());
-            state.walk.handed.insert(
-                cursor.clone(),
-                Handed {
-                    name: name.to_string(),
-                    hash,
-                    records: records.clone(),
-                },
-            );
-            return Ok(ChangePage {
-                records,
-                next_cursor: Some(cursor),
-                done: index + 1 == left.len(),
-            });
-        }
-        Ok(ChangePage {
-            records: Vec::new(),
-            next_cursor: None,
-            done: true,
-        })
-    }
-
-    fn records_of(&self, name: &str, bytes: &[u8]) -> Result<Vec<PeerRecord>, Rejection> {
-        let format = FileFormat::of_name(name).unwrap_or(self.connection.format);
-        let rows = parse::parse(bytes, format, self.delimiter, &self.limits)?;
-        let shape = self.shape();
-        rows.into_iter()
-            .map(|row| shape.record(name, format, row))
-            .collect()
-    }
-
-    fn reject(&self, name: &str, why: &Rejection) -> Result<(), PeerError> {
-        let inbox = &self.connection.inbox;
-        let moved = inbox::reject(inbox, name, why)
-            .map_err(|err| self.io_error("reject inbox file", &inbox.join(name), &err))?;
-        tracing::warn!(
-            peer = %self.name,
-            file = %name,
-            moved_to = %moved.display(),
-            "inbox file rejected: {}",
-            why.inline(name)
-        );
-        Ok(())
-    }
-
-    /// A committed page: its records join the export, then its file moves to `done/` — if the
-    /// inbox still holds that very content (a file dropped again under the same name is new).
-    fn settle(
-        &self,
-        state: &mut State,
-        name: &str,
-        hash: &str,
-        records: Option<Vec<PeerRecord>>,
-    ) -> Result<(), PeerError> {
-        let inbox = &self.connection.inbox;
-        let path = inbox.join(name);
-        let operation = "settle inbox file";
-        let Some(read) = inbox::read(&path, self.limits.file_bytes)
-            .map_err(|err| self.io_error(operation, &path, &err))?
-        else {
-            return Ok(());
-        };
-        let bytes = match read {
-            Ok(bytes) if inbox::content_hash(&bytes) == hash => bytes,
-            _ => return Ok(()),
-        };
-        let records = match records {
-            Some(records) => records,
-            None => match self.records_of(name, &bytes) {
-                Ok(records) => records,
-                Err(why) => return self.reject(name, &why),
-            },
-        };
-        if !records.is_empty() {
-            let layout = self.layout();
-            let book = self.export(state)?;
-            for record in &records {
-                book.upsert(&record.id, &record.fields, &layout);
-            }
-            book.save(&self.connection.export, &layout)
-                .map_err(|err| self.io_error("write export", &self.connection.export, &err))?;
-        }
-        inbox::move_into(inbox, name, inbox::DONE)
-            .map_err(|err| self.io_error(operation, &path, &err))?;
-        Ok(())
-    }
-
-    fn fetch(&self, cursor: Option<&str>) -> Result<ChangePage, PeerError> {
-        let mut state = self.lock();
-        let continues = cursor.is_some_and(|c| state.walk.handed.contains_key(c));
-        if !continues {
-            // A new walk: its cursor, if any, is the store's, saved after its page committed.
-            state.walk = Walk::default();
-            if let Some((name, hash)) = cursor.and_then(inbox::parse_cursor) {
-                self.settle(&mut state, name, hash, None)?;
-            }
-        }
-        self.next_page(&mut state)
-    }
-
-    fn committed(&self, cursor: &str) -> Result<(), PeerError> {
-        let mut state = self.lock();
-        match state.walk.handed.remove(cursor) {
-            Some(page) => self.settle(&mut state, &page.name, &page.hash, Some(page.records)),
-            None => match inbox::parse_cursor(cursor) {
-                Some((name, hash)) => self.settle(&mut state, name, hash, None),
-                None => Ok(()),
-            },
-        }
-    }
-
     fn find(&self, id: &str) -> Result<Option<PeerRecord>, PeerError> {
         let mut state = self.lock();
-        let pending = state
-            .walk
-            .handed
-            .values()
-            .flat_map(|page| page.records.iter())
-            .filter(|record| record.id == id)
-            .last()
-            .cloned();
+        let pending = state.walk.pending(id);
         if pending.is_some() {
             return Ok(pending);
         }
@@ -431,8 +272,12 @@ impl FilePeer {
             book.remove(&record.id);
             false
         };
-        book.save(&self.connection.export, &layout)
-            .map_err(|err| self.io_error("write export", &self.connection.export, &err))?;
+        if let Err(err) = book.save(&self.connection.export, &layout) {
+            // Not written: the next use reads the file as it is.
+            state.export = None;
+            return Err(self.io_error("write export", &self.connection.export, &err));
+        }
+        state.walk.note_written(&record.id);
         Ok(WriteOutcome {
             id: record.id.clone(),
             created,

@@ -44,10 +44,13 @@ pub use transforms::{CastType, Transform};
 use crate::peers::EntityKind;
 
 /// Built-in mappings, compiled into the binary so a fresh install works without files.
-const BUILTIN: &[(&str, &str)] = &[(
-    "repsly",
-    include_str!("../../../assets/mappings/repsly.toml"),
-)];
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "repsly",
+        include_str!("../../../assets/mappings/repsly.toml"),
+    ),
+    ("file", include_str!("../../../assets/mappings/file.toml")),
+];
 
 /// A whole mapping file: one peer, up to one mapping per entity kind.
 #[derive(Debug, Clone, Serialize)]

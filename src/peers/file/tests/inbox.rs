@@ -1,82 +1,10 @@
-//! The file peer on real folders: parsing, rejection with a reason file, the cursor → `done/`
-//! lifecycle (a kill before the commit, a dry run), and the export's atomic 0600 writes.
+//! Inbox files: pages, rejections with their reason, and the `done/` lifecycle.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::*;
-
-const CONTACTS: &str = "\u{feff}code,first_name,last_name,email,phone,company\n\
-C1,Ann,Lee,ann@example.com,555-0101,\"Lee, Ann & Co\"\n\
-C2,Bo,Park,bo@example.com,,Park Ltd\n";
-
-struct Rig {
-    dir: tempfile::TempDir,
-}
-
-impl Rig {
-    fn new() -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("inbox")).unwrap();
-        Rig { dir }
-    }
-
-    fn inbox(&self) -> PathBuf {
-        self.dir.path().join("inbox")
-    }
-
-    fn export(&self) -> PathBuf {
-        self.dir.path().join("export.csv")
-    }
-
-    fn connection(&self, id_field: Option<&str>) -> FileConnection {
-        FileConnection {
-            inbox: self.inbox(),
-            export: self.export(),
-            format: FileFormat::Csv,
-            id_field: id_field.map(str::to_string),
-            updated_at_field: None,
-            delimiter: None,
-        }
-    }
-
-    fn peer(&self) -> FilePeer {
-        FilePeer::new("shop", self.connection(Some("code"))).unwrap()
-    }
-
-    fn drop_file(&self, name: &str, text: &[u8]) {
-        std::fs::write(self.inbox().join(name), text).unwrap();
-    }
-
-    fn names(&self, sub: &str) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.inbox().join(sub))
-            .unwrap()
-            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-            .filter(|name| name != DONE_DIR && name != REJECTED_DIR)
-            .collect();
-        names.sort();
-        names
-    }
-
-    fn read(&self, path: &Path) -> String {
-        std::fs::read_to_string(path).unwrap()
-    }
-}
-
-const DONE_DIR: &str = "done";
-const REJECTED_DIR: &str = "rejected";
-
-fn ids(page: &ChangePage) -> Vec<&str> {
-    page.records.iter().map(|r| r.id.as_str()).collect()
-}
-
-async fn fetch(peer: &FilePeer, cursor: Option<&str>) -> ChangePage {
-    peer.fetch_changes(EntityKind::Contact, cursor)
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn a_csv_file_is_one_page_of_records_keyed_by_the_id_column() {
@@ -286,183 +214,6 @@ async fn a_new_file_under_an_old_name_is_read() {
     assert_eq!(rig.names("done"), ["daily-2.csv", "daily.csv"]);
 }
 
-fn contact(id: &str, fields: Value) -> PeerRecord {
-    PeerRecord {
-        kind: EntityKind::Contact,
-        id: id.into(),
-        parent_id: None,
-        updated_at: None,
-        active: true,
-        fields: fields.as_object().cloned().unwrap_or_default(),
-        raw: Value::Null,
-    }
-}
-
-#[tokio::test]
-async fn upserts_replace_by_id_atomically_and_owner_only() {
-    let rig = Rig::new();
-    let peer = rig.peer();
-    let first = peer
-        .upsert(&contact(
-            "g-1",
-            json!({ "email": "ann@example.com", "first_name": "Ann" }),
-        ))
-        .await
-        .unwrap();
-    assert!(first.created);
-    let second = peer
-        .upsert(&contact(
-            "g-2",
-            json!({ "email": "bo@example.com", "tags": ["vip", "north"] }),
-        ))
-        .await
-        .unwrap();
-    assert!(second.created);
-    let update = peer
-        .upsert(&contact(
-            "g-1",
-            json!({ "first_name": "Anne", "email": null }),
-        ))
-        .await
-        .unwrap();
-    assert!(!update.created);
-    let text = rig.read(&rig.export());
-    assert_eq!(
-        text,
-        "code,first_name,email,tags\ng-1,Anne,,\ng-2,,bo@example.com,\"[\"\"vip\"\",\"\"north\"\"]\"\n",
-        "one row per id, updated in place; a null clears a field; lists are JSON"
-    );
-    let meta = std::fs::metadata(rig.export()).unwrap();
-    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-    let leftovers: Vec<_> = std::fs::read_dir(rig.dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|name| name.starts_with('.'))
-        .collect();
-    assert!(leftovers.is_empty(), "no temp files: {leftovers:?}");
-    let back = peer.get(EntityKind::Contact, "g-1").await.unwrap().unwrap();
-    assert_eq!(back.fields.get("first_name"), Some(&json!("Anne")));
-    assert_eq!(back.fields.get("code"), Some(&json!("g-1")));
-    let mut gone = contact("g-1", json!({}));
-    gone.active = false;
-    peer.upsert(&gone).await.unwrap();
-    assert!(
-        peer.get(EntityKind::Contact, "g-1")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        peer.get(EntityKind::Contact, "g-2")
-            .await
-            .unwrap()
-            .is_some()
-    );
-}
-
-#[tokio::test]
-async fn the_jsonl_export_and_its_edits_by_others() {
-    let rig = Rig::new();
-    let mut connection = rig.connection(None);
-    connection.format = FileFormat::Jsonl;
-    connection.export = rig.dir.path().join("out.jsonl");
-    let peer = FilePeer::new("shop", connection.clone()).unwrap();
-    peer.upsert(&contact("g-1", json!({ "email": "a@x.com", "n": 1 })))
-        .await
-        .unwrap();
-    let text = rig.read(&connection.export);
-    assert_eq!(
-        text,
-        "{\"ghlsync_id\":\"g-1\",\"email\":\"a@x.com\",\"n\":1}\n"
-    );
-    // Someone edits the export: the next read sees it.
-    std::fs::write(
-        &connection.export,
-        "{\"ghlsync_id\":\"g-1\",\"email\":\"b@x.com\",\"extra\":true}\n",
-    )
-    .unwrap();
-    let back = peer.get(EntityKind::Contact, "g-1").await.unwrap().unwrap();
-    assert_eq!(
-        back.fields,
-        json!({ "email": "b@x.com", "extra": true })
-            .as_object()
-            .cloned()
-            .unwrap()
-    );
-    // A broken export is never overwritten: writes fail, naming the line.
-    std::fs::write(&connection.export, "{\"ghlsync_id\":\"g-1\"}\nnot json\n").unwrap();
-    let err = peer
-        .upsert(&contact("g-2", json!({ "email": "c@x.com" })))
-        .await
-        .unwrap_err();
-    assert_eq!(err.class(), ErrorClass::Decode);
-    assert!(
-        err.to_string().contains("out.jsonl:2:2: not valid JSON"),
-        "{err}"
-    );
-    assert!(rig.read(&connection.export).contains("not json"));
-}
-
-#[test]
-fn new_checks_the_connection_and_makes_owner_only_folders() {
-    let rig = Rig::new();
-    let check = |edit: &dyn Fn(&mut FileConnection), expected: &str| {
-        let mut connection = rig.connection(None);
-        edit(&mut connection);
-        let err = FilePeer::new("shop", connection).unwrap_err();
-        assert_eq!(err.class(), ErrorClass::ScopeOrConfig);
-        assert!(err.to_string().contains(expected), "{err}");
-    };
-    let missing = rig.dir.path().join("nowhere");
-    check(
-        &|c| c.inbox = missing.clone(),
-        &format!(
-            "the inbox folder {} does not exist; create it (mkdir -p",
-            missing.display()
-        ),
-    );
-    check(
-        &|c| c.export = rig.inbox().join("out.csv"),
-        "is in the inbox",
-    );
-    check(
-        &|c| c.export = missing.join("out.csv"),
-        "the folder of the export file",
-    );
-    check(&|c| c.delimiter = Some('é'), "delimiter");
-    check(&|c| c.id_field = Some(" ".into()), "`id_field` is empty");
-    let peer = FilePeer::new("shop", rig.connection(None)).unwrap();
-    assert_eq!(peer.name(), "shop");
-    for dir in ["done", "rejected"] {
-        let meta = std::fs::metadata(rig.inbox().join(dir)).unwrap();
-        assert_eq!(meta.permissions().mode() & 0o777, 0o700, "{dir}");
-    }
-    let caps = peer.capabilities();
-    assert_eq!(caps.len(), 1);
-    assert!(caps[0].kind == EntityKind::Contact && caps[0].read && caps[0].write);
-}
-
-#[test]
-fn connection_keys_and_relative_paths() {
-    let mut connection: FileConnection = toml::from_str(
-        "inbox = \"drop\"\nexport = \"/abs/out.jsonl\"\nformat = \"jsonl\"\nid_field = \"code\"\ndelimiter = \";\"\n",
-    )
-    .unwrap();
-    connection.resolve_paths(Path::new("/etc/ghlsync"));
-    assert_eq!(connection.inbox, Path::new("/etc/ghlsync/drop"));
-    assert_eq!(connection.export, Path::new("/abs/out.jsonl"));
-    assert_eq!(connection.format, FileFormat::Jsonl);
-    assert_eq!(connection.delimiter, Some(';'));
-    let unknown =
-        toml::from_str::<FileConnection>("inbox = \"a\"\nexport = \"b\"\nfolder = \"c\"\n");
-    assert!(
-        unknown
-            .unwrap_err()
-            .to_string()
-            .contains("unknown field `folder`")
-    );
-}
-
 #[tokio::test]
 async fn updated_at_is_read_and_a_bad_date_rejects_the_file() {
     let rig = Rig::new();
@@ -498,11 +249,49 @@ async fn updated_at_is_read_and_a_bad_date_rejects_the_file() {
     );
 }
 
-#[test]
-fn rows_hash_alike_whatever_their_order() {
-    let a: Map<String, Value> = serde_json::from_str(r#"{"a":"1","b":"2"}"#).unwrap();
-    let b: Map<String, Value> = serde_json::from_str(r#"{"b":"2","a":"1"}"#).unwrap();
-    let c: Map<String, Value> = serde_json::from_str(r#"{"a":"1","b":"3"}"#).unwrap();
-    assert_eq!(records::row_hash(&a), records::row_hash(&b));
-    assert_ne!(records::row_hash(&a), records::row_hash(&c));
+/// The built-in mapping reads the example inbox file's columns.
+#[tokio::test]
+async fn the_example_file_maps_to_ghl_with_the_builtin_mapping() {
+    let rig = Rig::new();
+    let example = include_str!("../../../../assets/examples/contacts.csv");
+    rig.drop_file("contacts.csv", example.as_bytes());
+    let page = fetch(&rig.peer(), None).await;
+    assert_eq!(ids(&page), ["F-1001", "F-1002", "F-1003"]);
+    let mapping = crate::sync::mapping::Mapping::builtin("file").unwrap();
+    let entity = mapping.entity(EntityKind::Contact).unwrap();
+    let ann = entity.to_ghl(&page.records[0]).fields;
+    assert_eq!(ann["firstName"], "Ann");
+    assert_eq!(ann["email"], "ann.lee@example.com");
+    assert_eq!(ann["companyName"], "Lee, Ann & Co");
+    assert_eq!(ann["tags"], json!(["vip", "north"]));
+    assert_eq!(ann["source"], "file");
+}
+
+/// A record of a page in hand that GHL's side wrote over (both changed, merged): `get` and the
+/// export hold the write, not the older row, before and after the page commits.
+#[tokio::test]
+async fn a_write_during_the_page_is_newer_than_its_row() {
+    let rig = Rig::new();
+    rig.drop_file("a.csv", CONTACTS.as_bytes());
+    let peer = rig.peer();
+    let page = fetch(&peer, None).await;
+    let ann = peer.get(EntityKind::Contact, "C1").await.unwrap().unwrap();
+    assert_eq!(ann.fields["company"], "Lee, Ann & Co", "the page in hand");
+    let mut merged = page.records[0].clone();
+    merged
+        .fields
+        .insert("company".into(), json!("Lee Holdings"));
+    peer.upsert(&merged).await.unwrap();
+    let now = peer.get(EntityKind::Contact, "C1").await.unwrap().unwrap();
+    assert_eq!(now.fields["company"], "Lee Holdings");
+    peer.page_committed(EntityKind::Contact, page.next_cursor.as_deref().unwrap())
+        .await
+        .unwrap();
+    let after = peer.get(EntityKind::Contact, "C1").await.unwrap().unwrap();
+    assert_eq!(after.fields["company"], "Lee Holdings");
+    let bo = peer.get(EntityKind::Contact, "C2").await.unwrap().unwrap();
+    assert_eq!(
+        bo.fields["company"], "Park Ltd",
+        "the rest of the page joined the export"
+    );
 }

@@ -49,14 +49,17 @@ fn visit(dir: &Path, found: &mut Vec<String>, names: &[&str]) {
         let text = std::fs::read_to_string(&path).unwrap();
         for (line, code) in code_of(&text) {
             for name in names {
+                // The name as a value (`"repsly"`, `"repsly_password"`, `"repsly/…"`), a
+                // config field (`peers.repsly`) or a path into its module (`peers::repsly::`).
                 let quoted = format!("\"{name}");
                 let quoted_hit = code.match_indices(&quoted).any(|(at, _)| {
                     let next = code[at + quoted.len()..].chars().next();
-                    matches!(next, Some('"' | '_' | '/' | '.'))
+                    matches!(next, Some('"')) || (matches!(next, Some('_' | '/')) && name.len() > 4)
                 });
                 if quoted_hit
-                    || code.contains(&format!(".{name}"))
-                    || code.contains(&format!("{name}::"))
+                    || code.contains(&format!("peers.{name}"))
+                    || code.contains(&format!("peers::{name}::"))
+                    || code.contains(&format!("sandbox.{name}"))
                 {
                     found.push(format!("{}:{line}: {}", rel.display(), code.trim()));
                 }

@@ -69,10 +69,10 @@ impl Peer for BenchPeer {
     }
 
     async fn upsert(&self, _record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
-        Err(PeerError::Unsupported {
-            peer: PEER.into(),
-            detail: "the console bench writes nothing".into(),
-        })
+        Err(PeerError::unsupported(
+            PEER,
+            "the console bench writes nothing",
+        ))
     }
 }
 

@@ -28,6 +28,10 @@ pub async fn run(
             peer,
             create_fields,
         } => {
+            let no_config = crate::config::config_path(config).map_or(true, |path| !path.exists());
+            if create_fields && no_config {
+                return Err(CliError::Usage(format!("{NEEDS_GHL} (no config)")));
+            }
             let (mut mapping, peer) = load(config, store, peer.as_deref(), file.as_deref())?;
             let rules: usize = mapping.entities().map(|e| e.rules().len()).sum();
             let entities: Vec<&str> = mapping.entities().map(|e| e.kind().as_str()).collect();
@@ -96,6 +100,8 @@ pub async fn run(
     }
 }
 
+const NEEDS_GHL: &str = "--create-fields creates the fields in the GHL location, which needs a config with GHL credentials (ghl.location_id and a token; see README, Configuration)";
+
 /// Checks the custom fields `mapping` names against the configured GHL location (creating the
 /// missing ones first with `create`); the text to add to the OK line. Without GHL credentials
 /// the fields cannot be checked: that is said, or an error with `--create-fields`.
@@ -108,9 +114,7 @@ async fn check_location_fields(
     let settings = match connection::client_settings(config, &ConnectionArgs::default()) {
         Ok(settings) => settings,
         Err(err) if create => {
-            return Err(CliError::Usage(format!(
-                "--create-fields creates the fields in the GHL location, which needs a config with GHL credentials (ghl.location_id and a token; see README, Configuration): {err}"
-            )));
+            return Err(CliError::Usage(format!("{NEEDS_GHL}: {err}")));
         }
         Err(err) if named > 0 => {
             return Ok(format!(

@@ -188,6 +188,7 @@ async fn create_builtin_fields(running: &RunningSandbox) {
             continue;
         };
         match create_missing_fields(&mapping, &client).await {
+            Ok(created) if created.is_empty() => {}
             Ok(created) => {
                 let keys: Vec<&str> = created.iter().map(|field| field.key()).collect();
                 println!(

@@ -225,6 +225,35 @@ mod tests {
     }
 
     #[test]
+    fn a_repsly_and_a_file_peer_load_side_by_side() {
+        let text = "[peers.repsly.connection]\nusername = \"u\"\n\n\
+            [peers.csv_drop]\nconnector = \"file\"\n\
+            [peers.csv_drop.connection]\ninbox = \"inbox\"\nexport = \"out/contacts.jsonl\"\nformat = \"jsonl\"\n";
+        let (_, peers) = load(text).unwrap();
+        let file = &peers[0];
+        assert_eq!(
+            (file.name.as_str(), file.connector.name()),
+            ("csv_drop", "file")
+        );
+        assert!(file.setup.secrets().is_empty());
+        assert_eq!(
+            file.setup.account().base_url,
+            "file:///etc/ghlsync/inbox",
+            "paths are the config folder's"
+        );
+        // A file peer has contacts only: the other flows are off without a word.
+        assert!(file.sync.contacts.to_peer && !file.sync.notes.to_ghl);
+        let err = load("[peers.drop]\nconnector = \"file\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("inbox") && err.contains("export"), "{err}");
+        let err = load("[peers.drop]\nconnector = \"file\"\n[peers.drop.connection]\ninbox = \"i\"\nexport = \"e\"\nformat = \"xml\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":6:10:") && err.contains("csv"), "{err}");
+    }
+
+    #[test]
     fn a_misspelt_connector_lists_the_known_ones() {
         let err = load("[peers.shop]\nconnector = \"repsley\"\n")
             .unwrap_err()

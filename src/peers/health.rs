@@ -74,11 +74,12 @@ mod tests {
     fn failures_count_until_a_success_and_the_last_error_is_kept() {
         let recorder = HealthRecorder::default();
         assert_eq!(recorder.snapshot().verdict(), "not called yet");
-        let failed: Result<(), PeerError> = Err(PeerError::NotFound {
-            peer: "repsly".into(),
-            operation: "GET clients".into(),
-            detail: "gone".into(),
-        });
+        let failed: Result<(), PeerError> = Err(PeerError::new(
+            "repsly",
+            "GET clients",
+            crate::net::ErrorClass::NotFound,
+            "gone",
+        ));
         recorder.record(&failed);
         recorder.record(&failed);
         let health = recorder.snapshot();

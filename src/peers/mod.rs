@@ -1,6 +1,7 @@
 //! Peer apps behind one trait. Each connector declares what it can do per entity, reads changes
 //! as pages behind an opaque cursor, and writes by its natural upsert key.
 
+pub mod file;
 pub mod health;
 pub mod model;
 mod named;
@@ -12,6 +13,8 @@ pub use model::{EntityKind, PeerRecord, WriteOutcome};
 pub use named::NamedPeer;
 
 use serde::{Deserialize, Serialize};
+
+use crate::net::ErrorClass;
 
 /// How a peer exposes changes of one entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,75 +48,86 @@ pub struct ChangePage {
     pub done: bool,
 }
 
-/// Every peer failure, classified like GHL's so the failed queue treats both sides alike.
+/// Every peer failure, classified like GHL's so the failed queue treats both sides alike. The
+/// class decides what happens next (retry, look up, fix the data, fix the config); the message
+/// says it in words.
 #[derive(Debug, thiserror::Error)]
-pub enum PeerError {
-    #[error("{peer} {operation}: {detail}")]
-    Transient {
-        peer: String,
-        operation: String,
-        detail: String,
-    },
-    #[error(
-        "{peer} {operation}: the outcome is unknown ({detail}); look the record up before retrying"
-    )]
-    Ambiguous {
-        peer: String,
-        operation: String,
-        detail: String,
-    },
-    #[error(
-        "{peer} {operation}: authentication failed ({detail}); check the API username and password"
-    )]
-    Auth {
-        peer: String,
-        operation: String,
-        detail: String,
-    },
-    #[error("{peer} {operation}: rejected: {detail}")]
-    Validation {
-        peer: String,
-        operation: String,
-        detail: String,
-        /// The field the refusal is about (a required field left empty, the key of Repsly's
-        /// `ModelState`), when it names one.
-        field: Option<String>,
-    },
-    #[error("{peer} {operation}: not found: {detail}")]
-    NotFound {
-        peer: String,
-        operation: String,
-        detail: String,
-    },
-    #[error("{peer} {operation}: could not understand the answer: {detail}")]
-    Decode {
-        peer: String,
-        operation: String,
-        detail: String,
-    },
-    #[error("{peer}: {detail}")]
-    Unsupported { peer: String, detail: String },
+#[error("{}", self.message())]
+pub struct PeerError {
+    pub peer: String,
+    /// What was being done ("GET clients", "import/client"); empty when the failure is about the
+    /// peer as a whole (an unsupported entity, a missing setting).
+    pub operation: String,
+    pub class: ErrorClass,
+    pub detail: String,
+    /// The field a refusal is about (a required field left empty, the key of Repsly's
+    /// `ModelState`), when it names one.
+    pub field: Option<String>,
 }
 
 impl PeerError {
-    pub fn class(&self) -> crate::net::ErrorClass {
-        use crate::net::ErrorClass;
-        match self {
-            PeerError::Transient { .. } => ErrorClass::Transient,
-            PeerError::Ambiguous { .. } => ErrorClass::Ambiguous,
-            PeerError::Auth { .. } => ErrorClass::Auth,
-            PeerError::Validation { .. } => ErrorClass::Validation,
-            PeerError::NotFound { .. } => ErrorClass::NotFound,
-            PeerError::Decode { .. } => ErrorClass::Decode,
-            PeerError::Unsupported { .. } => ErrorClass::ScopeOrConfig,
+    pub fn new(
+        peer: impl Into<String>,
+        operation: impl Into<String>,
+        class: ErrorClass,
+        detail: impl Into<String>,
+    ) -> Self {
+        PeerError {
+            peer: peer.into(),
+            operation: operation.into(),
+            class,
+            detail: detail.into(),
+            field: None,
         }
+    }
+
+    /// Names the field the failure is about, so the failed queue files it under that field.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Something the peer cannot do, or is not set up to do: fix the config.
+    pub fn unsupported(peer: impl Into<String>, detail: impl Into<String>) -> Self {
+        PeerError::new(peer, "", ErrorClass::ScopeOrConfig, detail)
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        self.class
     }
 
     /// The field a refusal names, when it names one.
     pub fn field(&self) -> Option<&str> {
-        match self {
-            PeerError::Validation { field, .. } => field.as_deref(),
-            _ => None,
+        self.field.as_deref()
+    }
+
+    /// What failed and what to do about it, worded by class.
+    pub fn message(&self) -> String {
+        let PeerError {
+            peer,
+            operation,
+            detail,
+            ..
+        } = self;
+        let at = if operation.is_empty() {
+            peer.clone()
+        } else {
+            format!("{peer} {operation}")
+        };
+        match self.class {
+            ErrorClass::Ambiguous => format!(
+                "{at}: the outcome is unknown ({detail}); look the record up before retrying"
+            ),
+            ErrorClass::Auth => {
+                format!("{at}: authentication failed ({detail}); check the peer's API credentials")
+            }
+            ErrorClass::RateLimited => {
+                format!("{at}: rate limited ({detail}); wait, then run again")
+            }
+            ErrorClass::Validation => format!("{at}: rejected: {detail}"),
+            ErrorClass::NotFound => format!("{at}: not found: {detail}"),
+            ErrorClass::Decode => format!("{at}: could not understand the answer: {detail}"),
+            ErrorClass::Transient | ErrorClass::ScopeOrConfig => format!("{at}: {detail}"),
         }
     }
 }
@@ -130,6 +144,14 @@ pub trait Peer: Send + Sync {
         kind: EntityKind,
         cursor: Option<&str>,
     ) -> Result<ChangePage, PeerError>;
+    /// Called once the page whose `next_cursor` is `cursor` is committed and that cursor saved
+    /// (never in a dry run, nor for a page a `--limit` cut short). A peer that consumes its
+    /// source as it reads it (the file peer moves an inbox file to `done/`) lets go of the page
+    /// here; for the others there is nothing to do.
+    async fn page_committed(&self, kind: EntityKind, cursor: &str) -> Result<(), PeerError> {
+        let _ = (kind, cursor);
+        Ok(())
+    }
     /// Whether `get` can read a record of `kind` by its id. When it cannot, the engine keeps
     /// such records in their operations, so a retry can plan them again.
     fn can_get(&self, kind: EntityKind) -> bool {
@@ -149,5 +171,36 @@ pub trait Peer: Send + Sync {
     /// How the peer's API has been answering this process's calls.
     fn health(&self) -> PeerHealth {
         PeerHealth::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message says what to do next in the class's words; a peer-wide failure has no
+    /// operation to name.
+    #[test]
+    fn messages_are_worded_by_class() {
+        let err = |class| PeerError::new("repsly", "import/client", class, "HTTP 503").to_string();
+        assert_eq!(
+            err(ErrorClass::Ambiguous),
+            "repsly import/client: the outcome is unknown (HTTP 503); look the record up before retrying"
+        );
+        assert!(err(ErrorClass::Auth).contains("check the peer's API credentials"));
+        assert_eq!(
+            err(ErrorClass::Validation),
+            "repsly import/client: rejected: HTTP 503"
+        );
+        assert_eq!(err(ErrorClass::Transient), "repsly import/client: HTTP 503");
+        let unsupported = PeerError::unsupported("repsly", "tasks are not synced");
+        assert_eq!(unsupported.to_string(), "repsly: tasks are not synced");
+        assert_eq!(unsupported.class(), ErrorClass::ScopeOrConfig);
+        let refused =
+            PeerError::new("file", "upsert", ErrorClass::Validation, "empty").with_field("email");
+        assert_eq!(
+            (refused.field(), refused.class()),
+            (Some("email"), ErrorClass::Validation)
+        );
     }
 }

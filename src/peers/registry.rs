@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Every connector, in the order `ghlsync` lists them. One line per connector.
-pub static CONNECTORS: &[&dyn Connector] = &[&super::repsly::CONNECTOR];
+pub static CONNECTORS: &[&dyn Connector] = &[&super::repsly::CONNECTOR, &super::file::CONNECTOR];
 
 /// The connector called `name`.
 pub fn connector(name: &str) -> Option<&'static dyn Connector> {

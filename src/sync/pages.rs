@@ -55,6 +55,7 @@ impl Run<'_> {
                     crate::failpoint::pass("cursor")
                         .await
                         .map_err(|_| super::execute::failpoint_store_error("cursor"))?;
+                    ctx.peer.page_committed(kind, &next).await?;
                 }
                 cursor = Some(next);
             }

@@ -8,69 +8,21 @@ use crate::peers::PeerError;
 
 pub(crate) const PEER: &str = "repsly";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Class {
-    Transient,
-    Ambiguous,
-    Auth,
-    Validation,
-    NotFound,
-    Decode,
-}
+/// Repsly's failures use the shared classes; the short name keeps call sites readable.
+pub(crate) use crate::net::ErrorClass as Class;
 
 pub(crate) fn error(class: Class, operation: &str, detail: impl Into<String>) -> PeerError {
-    let (peer, operation, detail) = (PEER.to_string(), operation.to_string(), detail.into());
-    match class {
-        Class::Transient => PeerError::Transient {
-            peer,
-            operation,
-            detail,
-        },
-        Class::Ambiguous => PeerError::Ambiguous {
-            peer,
-            operation,
-            detail,
-        },
-        Class::Auth => PeerError::Auth {
-            peer,
-            operation,
-            detail,
-        },
-        Class::Validation => PeerError::Validation {
-            peer,
-            operation,
-            detail,
-            field: None,
-        },
-        Class::NotFound => PeerError::NotFound {
-            peer,
-            operation,
-            detail,
-        },
-        Class::Decode => PeerError::Decode {
-            peer,
-            operation,
-            detail,
-        },
-    }
+    PeerError::new(PEER, operation, class, detail)
 }
 
 /// A refusal about one field (`field` required and empty, or invalid): the failed queue files it
 /// under that field (`sync::reason`).
 pub(crate) fn field_error(operation: &str, field: &str, detail: impl Into<String>) -> PeerError {
-    PeerError::Validation {
-        peer: PEER.to_string(),
-        operation: operation.to_string(),
-        detail: detail.into(),
-        field: Some(field.to_string()),
-    }
+    PeerError::new(PEER, operation, Class::Validation, detail).with_field(field)
 }
 
 pub(crate) fn unsupported(detail: impl Into<String>) -> PeerError {
-    PeerError::Unsupported {
-        peer: PEER.to_string(),
-        detail: detail.into(),
-    }
+    PeerError::unsupported(PEER, detail)
 }
 
 /// Whether the status is worth another attempt. A write is retried only on 429 (Repsly refused
@@ -104,20 +56,11 @@ pub(crate) fn from_answer(
     password: &str,
 ) -> PeerError {
     let detail = format!("HTTP {status}: {}", body_message(body, password));
-    match error(class_of_status(status, write), operation, detail) {
-        PeerError::Validation {
-            peer,
-            operation,
-            detail,
-            ..
-        } => PeerError::Validation {
-            peer,
-            operation,
-            detail,
-            field: refused_field(body),
-        },
-        other => other,
+    let mut err = error(class_of_status(status, write), operation, detail);
+    if err.class == Class::Validation {
+        err.field = refused_field(body);
     }
+    err
 }
 
 /// The field a Repsly refusal is about: the first key of ASP.NET's `ModelState`

@@ -264,5 +264,5 @@ fn describe_reqwest_error(err: &reqwest::Error, password: &str) -> String {
 
 /// Statuses a caller may want to treat as "no such record".
 pub(crate) fn is_not_found(err: &PeerError) -> bool {
-    matches!(err, PeerError::NotFound { .. })
+    err.class() == crate::net::ErrorClass::NotFound
 }

@@ -2,6 +2,7 @@
 //! as pages behind an opaque cursor, and writes by its natural upsert key.
 
 pub mod health;
+pub mod http;
 pub mod model;
 pub mod repsly;
 
@@ -142,6 +143,14 @@ pub trait Peer: Send + Sync {
     fn check(&self, record: &PeerRecord) -> Result<(), PeerError> {
         let _ = record;
         Ok(())
+    }
+    /// Deletes a record by its peer id. A peer that cannot delete says so (`Unsupported`).
+    async fn delete(&self, kind: EntityKind, id: &str) -> Result<(), PeerError> {
+        let _ = id;
+        Err(PeerError::Unsupported {
+            peer: self.name().to_string(),
+            detail: format!("{kind}s cannot be deleted through this connector"),
+        })
     }
     /// How the peer's API has been answering this process's calls.
     fn health(&self) -> PeerHealth {

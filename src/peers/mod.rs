@@ -5,6 +5,7 @@ pub mod health;
 pub mod http;
 pub mod model;
 pub mod repsly;
+pub mod rest;
 
 pub use health::{HealthRecorder, PeerHealth};
 pub use model::{EntityKind, PeerRecord, WriteOutcome};

@@ -155,6 +155,7 @@ pub struct PeerHttp {
     base: Url,
     auth: Auth,
     retry: RetryPolicy,
+    timeout: Duration,
     statuses: StatusClasses,
     headers: Vec<(String, String)>,
     min_interval: Duration,
@@ -209,7 +210,6 @@ impl PeerHttp {
         let timeout = settings.timeout.max(Duration::from_millis(1));
         let client = reqwest::Client::builder()
             .user_agent(concat!("ghlsync/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             // A redirect could carry the credentials to another host: the peer's URL is fixed.
             .redirect(reqwest::redirect::Policy::none())
@@ -221,6 +221,7 @@ impl PeerHttp {
             base,
             auth: settings.auth,
             retry: settings.retry,
+            timeout,
             statuses: settings.statuses,
             headers: settings.headers,
             min_interval: settings.min_interval,
@@ -231,6 +232,12 @@ impl PeerHttp {
 
     pub fn peer(&self) -> &str {
         &self.peer
+    }
+
+    /// Another retry policy and request timeout (tests and one-off commands want them short).
+    pub fn set_retry(&mut self, retry: RetryPolicy, timeout: Duration) {
+        self.retry = retry;
+        self.timeout = timeout.max(Duration::from_millis(1));
     }
 
     pub fn base_url(&self) -> &Url {
@@ -362,6 +369,7 @@ impl PeerHttp {
             let mut builder = self
                 .client
                 .request(request.method.clone(), url.clone())
+                .timeout(self.timeout)
                 .header(ACCEPT, "application/json");
             for (name, value) in &self.headers {
                 builder = builder.header(name.as_str(), value.as_str());

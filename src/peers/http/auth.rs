@@ -30,7 +30,8 @@ impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Auth::None => f.write_str("None"),
-            Auth::Basic { username, .. } => write!(f, "Basic({username}, [redacted])"),
+            // The username may come from a secret too.
+            Auth::Basic { .. } => f.write_str("Basic([redacted])"),
             Auth::Bearer { .. } => f.write_str("Bearer([redacted])"),
             Auth::Header { name, .. } => write!(f, "Header({name}: [redacted])"),
             Auth::Query { params } => {

@@ -286,6 +286,23 @@ impl PeerHttp {
         url
     }
 
+    /// `url` without the query parameters that carry this client's credentials: what a `Link`
+    /// URL may be kept as (`Auth::apply` adds them again when it is followed).
+    pub fn without_credentials(&self, url: &Url) -> Url {
+        let secret_names = self.auth.query_names();
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(name, _)| !secret_names.contains(&name.as_ref()))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        let mut url = url.clone();
+        url.set_query(None);
+        if !kept.is_empty() {
+            url.query_pairs_mut().extend_pairs(kept);
+        }
+        url
+    }
+
     /// Whether `url` is on the base URL's origin (scheme, host and port).
     pub fn same_origin(&self, url: &Url) -> bool {
         url.origin() == self.base.origin()
@@ -321,18 +338,7 @@ impl PeerHttp {
                         None,
                     ));
                 }
-                let secret_names = self.auth.query_names();
-                let kept: Vec<(String, String)> = url
-                    .query_pairs()
-                    .filter(|(name, _)| !secret_names.contains(&name.as_ref()))
-                    .map(|(name, value)| (name.into_owned(), value.into_owned()))
-                    .collect();
-                let mut url = url.clone();
-                url.set_query(None);
-                if !kept.is_empty() {
-                    url.query_pairs_mut().extend_pairs(kept);
-                }
-                url
+                self.without_credentials(url)
             }
         };
         if !request.query.is_empty() {

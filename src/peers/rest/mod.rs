@@ -193,7 +193,9 @@ impl RestPeer {
             state.page.as_ref(),
             rows.len(),
             &answer.json,
-            link_next(&answer.headers),
+            link_next(&answer.headers)
+                .and_then(|next| url::Url::parse(&next).ok())
+                .map(|next| self.http.without_credentials(&next).to_string()),
         )
         .map_err(|detail| self.error(&operation, ErrorClass::Decode, detail))?;
         let Some(incremental) = &spec.incremental else {
@@ -357,6 +359,3 @@ impl Peer for RestPeer {
         self.http.health()
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::config::Secret;
+use reqwest::Method;
 
 const KEY: &str = "k3y-very-secret-value";
 

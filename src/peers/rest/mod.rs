@@ -4,6 +4,8 @@
 //! content hash. Writes (`writes.rs`) are create / update / delete requests with templated
 //! bodies (`template.rs`).
 
+mod check;
+mod check_requests;
 mod connector;
 mod file;
 mod paging;
@@ -148,41 +150,19 @@ impl RestPeer {
                 .or(inc.start)
                 .map(|since| (inc.param.clone(), spec.dates.write(since)))
         });
-        let mut request = match &state.page {
-            Some(PageToken::Url(url)) => {
-                let url = url::Url::parse(url).map_err(|err| {
-                    self.error(
-                        &operation,
-                        ErrorClass::Decode,
-                        format!("the saved next-page URL is not a URL: {err}"),
-                    )
-                })?;
-                // The URL carries every parameter already (the since value included).
-                Request::url(Method::GET, url)
-            }
-            page => {
-                let path = list.path.render_path(&Default::default()).map_err(|var| {
-                    self.error(
-                        &operation,
-                        ErrorClass::ScopeOrConfig,
-                        format!("no value for {{{{ {var} }}}}"),
-                    )
-                })?;
-                let mut request = Request::get(path);
-                let query = paging::page_query(list, page.as_ref()).map_err(|var| {
-                    self.error(
-                        &operation,
-                        ErrorClass::ScopeOrConfig,
-                        format!("no value for {{{{ {var} }}}}"),
-                    )
-                })?;
-                request.query = query;
-                if let Some((param, value)) = &since {
-                    request.query.push((param.clone(), value.clone()));
+        // A saved next-page URL on another origin (the base URL changed since): the pass
+        // starts again from its `since`.
+        let page = match &state.page {
+            Some(PageToken::Url(url)) => match url::Url::parse(url) {
+                Ok(url) if self.http.same_origin(&url) => Some(PageToken::Url(url.to_string())),
+                _ => {
+                    tracing::warn!(peer = %self.name, %operation, "the saved next-page URL is off the base URL; reading the list again");
+                    None
                 }
-                request
-            }
+            },
+            other => other.clone(),
         };
+        let mut request = self.list_request(list, page.as_ref(), since, &operation)?;
         request.operation = Some(operation.clone());
         let answer = self.http.send(request).await?;
         let rows = records::select_list(&answer.json, &list.selector)
@@ -190,7 +170,7 @@ impl RestPeer {
         let records = records::to_records(spec, rows, &self.name);
         let next = paging::next_page(
             list,
-            state.page.as_ref(),
+            page.as_ref(),
             rows.len(),
             &answer.json,
             link_next(&answer.headers)
@@ -249,6 +229,44 @@ impl RestPeer {
             next_cursor: (Some(text.as_str()) != cursor).then_some(text),
             done,
         })
+    }
+}
+
+impl RestPeer {
+    /// The request of one list page: a saved `Link` URL as it is (it carries every parameter),
+    /// else the path with the file's parameters, the paging ones and the start time.
+    fn list_request(
+        &self,
+        list: &connector::ListSpec,
+        page: Option<&PageToken>,
+        since: Option<(String, String)>,
+        operation: &str,
+    ) -> Result<Request, PeerError> {
+        if let Some(PageToken::Url(url)) = page {
+            let url = url::Url::parse(url).map_err(|err| {
+                self.error(
+                    operation,
+                    ErrorClass::Decode,
+                    format!("the saved next-page URL is not a URL: {err}"),
+                )
+            })?;
+            return Ok(Request::url(Method::GET, url));
+        }
+        let unfilled = |var: String| {
+            self.error(
+                operation,
+                ErrorClass::ScopeOrConfig,
+                format!("no value for {{{{ {var} }}}}"),
+            )
+        };
+        let mut request = Request::get(
+            list.path
+                .render_path(&Default::default())
+                .map_err(unfilled)?,
+        );
+        request.query = paging::page_query(list, page).map_err(unfilled)?;
+        request.query.extend(since);
+        Ok(request)
     }
 }
 

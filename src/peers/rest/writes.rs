@@ -2,8 +2,8 @@
 //!
 //! The engine hands `upsert` a record under the app's id (an update) or under the GHL id it
 //! comes from (a create), without saying which. So: an id that cannot be the app's (`id_type =
-//! "number"` and not a number) is created at once; otherwise the update is sent, and an update
-//! answered 404 is sent as a create. Before a create, a `lookup` by email finds the person the
+//! "number"` and not a number) is created at once; otherwise the update is sent, and with
+//! string ids (where the two look alike) an update answered 404 is sent as a create. Before a create, a `lookup` by email finds the person the
 //! app may hold already — a create that landed while its answer was lost — and updates it
 //! instead, so a retried create never makes a second record.
 
@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::RestPeer;
 use super::connector::{CallSpec, EntitySpec, WriteSpec};
-use super::file::Body;
+use super::file::{Body, IdType};
 use super::records::{self, plausible_id};
 use super::template::{Vars, value_text};
 use crate::net::ErrorClass;
@@ -196,8 +196,12 @@ impl RestPeer {
                 .await
             {
                 Ok(_) => return Ok(outcome(record.id.trim(), false)),
-                // Not one of the app's ids: the record is new to it.
-                Err(err) if err.class() == ErrorClass::NotFound && spec.create.is_some() => {}
+                // String ids: GHL's id and the app's look alike, so a 404 means the record is
+                // new to the app. (A numeric id the app does not know is gone: NotFound.)
+                Err(err)
+                    if err.class() == ErrorClass::NotFound
+                        && spec.create.is_some()
+                        && spec.id_type == IdType::String => {}
                 Err(err) => return Err(err),
             }
         }

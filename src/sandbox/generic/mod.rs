@@ -17,6 +17,7 @@
 
 mod admin;
 mod api;
+mod list;
 mod seed;
 pub(crate) mod store;
 

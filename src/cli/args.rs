@@ -54,6 +54,9 @@ pub enum Command {
     /// Check a mapping file, or preview it on a real record.
     #[command(subcommand)]
     Mapping(MappingCommand),
+    /// Check a connector file (`connector = "rest"`), or read one page through it.
+    #[command(subcommand)]
+    Connector(ConnectorCommand),
     /// Back up, restore or export the store.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -104,6 +107,7 @@ impl Command {
             Command::Log(args) => args.json,
             Command::Status(args) => args.json,
             Command::Store(StoreCommand::Verify { json }) => *json,
+            Command::Connector(ConnectorCommand::Try { json, .. }) => *json,
             _ => false,
         }
     }
@@ -282,6 +286,34 @@ pub enum MappingCommand {
         /// A configured peer (its [peers.NAME]) or a connector (repsly, …); default: the only peer.
         #[arg(long, value_name = "NAME")]
         peer: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectorCommand {
+    /// Validate a connector file: each mistake with its line:column and the valid choices.
+    Check {
+        /// The connector file (e.g. assets/connectors/crm-offset.toml).
+        file: PathBuf,
+    },
+    /// Read the first page of an entity through a connector file and show its records (and,
+    /// with --mapping, the GHL fields the mapping would write); writes nothing. Secrets come
+    /// from GHLSYNC_<NAME>_<SECRET> (NAME: the file's `name`; `connector check` lists them).
+    Try {
+        /// The connector file.
+        file: PathBuf,
+        /// The entity: contact, task, note or appointment.
+        #[arg(long, default_value = "contact")]
+        entity: String,
+        /// Use this base URL instead of the file's (a sandbox, a staging server).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// A mapping file: also show each record as it would go to GHL.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Print as JSON (compact; errors as JSON on stderr).
+        #[arg(long)]
+        json: bool,
     },
 }
 

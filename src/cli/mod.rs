@@ -6,6 +6,7 @@ mod output;
 pub mod args;
 mod config_cmd;
 mod connection;
+mod connector_cmd;
 mod console_cmd;
 pub mod engine_setup;
 mod error;
@@ -62,6 +63,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Mapping(command)) => {
             mapping_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command).await
         }
+        Some(Command::Connector(command)) => connector_cmd::run(command).await,
         Some(Command::Store(command)) => {
             store_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command)
         }

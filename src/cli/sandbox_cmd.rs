@@ -72,6 +72,7 @@ fn options_from(args: &SandboxArgs) -> Result<SandboxOptions, CliError> {
         fault_rate: args.fault_rate,
         latency,
         token_ttl,
+        generic: Default::default(),
     })
 }
 

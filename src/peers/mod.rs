@@ -3,10 +3,12 @@
 
 pub mod file;
 pub mod health;
+pub mod http;
 pub mod model;
 mod named;
 pub mod registry;
 pub mod repsly;
+pub mod rest;
 
 pub use health::{HealthRecorder, PeerHealth};
 pub use model::{EntityKind, PeerRecord, WriteOutcome};
@@ -167,6 +169,14 @@ pub trait Peer: Send + Sync {
     fn check(&self, record: &PeerRecord) -> Result<(), PeerError> {
         let _ = record;
         Ok(())
+    }
+    /// Deletes a record by its peer id. A peer that cannot delete says so (`Unsupported`).
+    async fn delete(&self, kind: EntityKind, id: &str) -> Result<(), PeerError> {
+        let _ = id;
+        Err(PeerError::Unsupported {
+            peer: self.name().to_string(),
+            detail: format!("{kind}s cannot be deleted through this connector"),
+        })
     }
     /// How the peer's API has been answering this process's calls.
     fn health(&self) -> PeerHealth {

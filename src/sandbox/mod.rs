@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod errors;
 mod faults;
+pub mod generic;
 mod ids;
 mod limits;
 mod pipeline;
@@ -61,6 +62,8 @@ pub struct SandboxOptions {
     pub latency: Option<(Duration, Duration)>,
     /// Lifetime of access tokens minted by `/oauth/token` and `/_sandbox/tokens`.
     pub token_ttl: Duration,
+    /// The shape of the generic REST app under `/generic` (changeable live).
+    pub generic: generic::GenericOptions,
 }
 
 impl Default for SandboxOptions {
@@ -74,6 +77,7 @@ impl Default for SandboxOptions {
             fault_rate: 0.0,
             latency: None,
             token_ttl: Duration::from_secs(86_399),
+            generic: generic::GenericOptions::default(),
         }
     }
 }
@@ -124,6 +128,13 @@ pub struct RunningSandbox {
     /// Repsly's HTTP Basic credentials (deterministic from the seed).
     pub repsly_username: String,
     pub repsly_password: Secret,
+    /// `{base_url}/generic`: the generic REST app (`connector = "rest"`).
+    pub generic_base_url: String,
+    /// The generic app's token for bearer, header (`X-Api-Key`) and query (`api_key`) auth.
+    pub generic_token: Secret,
+    /// The generic app's HTTP Basic credentials.
+    pub generic_username: String,
+    pub generic_password: Secret,
     addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
@@ -158,6 +169,10 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
     let repsly_base_url = format!("{base_url}{}", repsly::PREFIX);
     let repsly_username = state.repsly.username.clone();
     let repsly_password = state.repsly.password.clone();
+    let generic_base_url = format!("{base_url}{}", generic::PREFIX);
+    let generic_token = state.generic.token.clone();
+    let generic_username = state.generic.username.clone();
+    let generic_password = state.generic.password.clone();
     let app = router(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -179,6 +194,10 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         repsly_base_url,
         repsly_username,
         repsly_password,
+        generic_base_url,
+        generic_token,
+        generic_username,
+        generic_password,
         addr,
         shutdown: tx,
         task,
@@ -193,6 +212,14 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
     let anchor = seed_anchor_ms();
     let data = seed::data(&ids, opts.seed, opts.contacts, anchor);
     let repsly = repsly::RepslyState::new(&data, &ids.location_id, opts.seed, anchor);
+    let generic = generic::GenericState::new(
+        &data,
+        &repsly,
+        &ids.location_id,
+        opts.seed,
+        anchor,
+        opts.generic.clone(),
+    );
     tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
     let mut tokens = TokenStore::default();
     let all = scopes_of(ALL_SCOPES);
@@ -215,6 +242,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         anchor_ms: AtomicI64::new(anchor),
         ids,
         repsly,
+        generic,
         opts,
     }
 }
@@ -308,7 +336,9 @@ fn router(state: Arc<AppState>) -> Router {
     api.merge(oauth)
         .merge(admin)
         .merge(repsly::admin_router())
+        .merge(generic::admin_router())
         .nest(repsly::PREFIX, repsly::router(state.clone()))
+        .nest(generic::PREFIX, generic::router(state.clone()))
         .fallback(pipeline::not_found)
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .with_state(state)

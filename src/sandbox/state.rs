@@ -30,6 +30,8 @@ pub struct AppState {
     pub anchor_ms: AtomicI64,
     /// The emulated Repsly API (`/repsly/v3`), seeded from `data`.
     pub repsly: RepslyState,
+    /// The generic REST app (`/generic`), seeded from `data` and `repsly`.
+    pub generic: super::generic::GenericState,
 }
 
 /// A poisoned lock means a handler panicked mid-update; the sandbox keeps serving the data as

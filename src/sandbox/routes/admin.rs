@@ -38,6 +38,7 @@ pub async fn stats(State(st): State<Arc<AppState>>) -> Json<Value> {
     let contacts = primary_count(&st);
     let mut stats = lock(&st.stats).to_json(contacts);
     stats["repsly"] = st.repsly.counts();
+    stats["generic"] = st.generic.counts();
     Json(stats)
 }
 
@@ -76,6 +77,13 @@ pub async fn reset(State(st): State<Arc<AppState>>) -> Json<Value> {
     let mut fresh = seed::data(&st.ids, st.opts.seed, st.opts.contacts, anchor);
     st.repsly
         .reseed(&fresh, &st.ids.location_id, st.opts.seed, anchor);
+    st.generic.reseed(
+        &fresh,
+        &st.repsly,
+        &st.ids.location_id,
+        st.opts.seed,
+        anchor,
+    );
     let mut data = lock(&st.data);
     // Custom fields are the location's set-up, not its data: created ones survive a reset.
     fresh.custom_fields = std::mem::take(&mut data.custom_fields);

@@ -31,6 +31,7 @@ pub async fn dump(State(st): State<Arc<AppState>>) -> Json<Value> {
         "seedAnchorMs": st.anchor_ms.load(Ordering::Relaxed),
         "ghl": ghl,
         "repsly": st.repsly.dump(),
+        "generic": st.generic.dump(),
     }))
 }
 

@@ -170,13 +170,13 @@ pub trait Peer: Send + Sync {
         let _ = record;
         Ok(())
     }
-    /// Deletes a record by its peer id. A peer that cannot delete says so (`Unsupported`).
+    /// Deletes a record by its peer id. A peer that cannot delete says so (class scope_or_config).
     async fn delete(&self, kind: EntityKind, id: &str) -> Result<(), PeerError> {
         let _ = id;
-        Err(PeerError::Unsupported {
-            peer: self.name().to_string(),
-            detail: format!("{kind}s cannot be deleted through this connector"),
-        })
+        Err(PeerError::unsupported(
+            self.name(),
+            format!("{kind}s cannot be deleted through this connector"),
+        ))
     }
     /// How the peer's API has been answering this process's calls.
     fn health(&self) -> PeerHealth {

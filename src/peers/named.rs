@@ -49,6 +49,9 @@ impl Peer for NamedPeer {
     async fn upsert(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
         self.inner.upsert(record).await
     }
+    async fn delete(&self, kind: EntityKind, id: &str) -> Result<(), PeerError> {
+        self.inner.delete(kind, id).await
+    }
     async fn page_committed(&self, kind: EntityKind, cursor: &str) -> Result<(), PeerError> {
         self.inner.page_committed(kind, cursor).await
     }

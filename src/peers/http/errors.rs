@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::net::{ErrorClass, excerpt};
 use crate::peers::PeerError;
 
-/// The one place a `PeerError` is built from a class: every peer error of the shared client and
-/// of the connectors on it comes through here.
+/// A `PeerError` of `class`, naming the refused field when there is one: how the shared client
+/// and the connectors on it build theirs.
 pub(crate) fn peer_error(
     peer: &str,
     operation: &str,
@@ -18,47 +18,10 @@ pub(crate) fn peer_error(
     detail: String,
     field: Option<String>,
 ) -> PeerError {
-    let (peer, operation) = (peer.to_string(), operation.to_string());
-    match class {
-        ErrorClass::Transient | ErrorClass::RateLimited => PeerError::Transient {
-            peer,
-            operation,
-            detail,
-        },
-        ErrorClass::Ambiguous => PeerError::Ambiguous {
-            peer,
-            operation,
-            detail,
-        },
-        ErrorClass::Auth => PeerError::Auth {
-            peer,
-            operation,
-            detail,
-        },
-        ErrorClass::Validation => PeerError::Validation {
-            peer,
-            operation,
-            detail,
-            field,
-        },
-        ErrorClass::NotFound => PeerError::NotFound {
-            peer,
-            operation,
-            detail,
-        },
-        ErrorClass::Decode => PeerError::Decode {
-            peer,
-            operation,
-            detail,
-        },
-        ErrorClass::ScopeOrConfig => PeerError::Unsupported {
-            peer,
-            detail: if operation.is_empty() {
-                detail
-            } else {
-                format!("{operation}: {detail}")
-            },
-        },
+    let error = PeerError::new(peer, operation, class, detail);
+    match field {
+        Some(field) => error.with_field(field),
+        None => error,
     }
 }
 

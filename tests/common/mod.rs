@@ -130,6 +130,10 @@ impl Harness {
         count_in(&self.stats().await, method, route, None)
     }
 
+    /// Zeroes the counters by resetting the whole sandbox: GHL's and Repsly's data go back to
+    /// the seed too (custom fields stay). A sync after it finds every record an earlier run
+    /// changed changed again, on both sides; to count what one run wrote on a sandbox as it is,
+    /// take the difference of `stats` before and after.
     pub async fn reset_counters(&self) {
         self.admin_post("reset", json!({})).await;
     }

@@ -10,13 +10,15 @@ use serde_json::{Value, json};
 use super::CliError;
 use super::args::ConnectorCommand;
 use crate::config::Secret;
-use crate::peers::rest::{ConnectorFile, RestPeer, secret_env_var};
+use crate::config::secrets::{Secrets, secrets_path};
+use crate::peers::registry::{secret_env_var, secret_file_key};
+use crate::peers::rest::{ConnectorFile, RestPeer};
 use crate::peers::{EntityKind, Peer, PeerError};
 use crate::sync::mapping::{Mapping, preview, render_preview};
 
-pub async fn run(command: ConnectorCommand) -> Result<(), CliError> {
+pub async fn run(config: Option<&Path>, command: ConnectorCommand) -> Result<(), CliError> {
     match command {
-        ConnectorCommand::Check { file } => check(&file),
+        ConnectorCommand::Check { file } => check(config, &file),
         ConnectorCommand::Try {
             file,
             entity,
@@ -25,6 +27,7 @@ pub async fn run(command: ConnectorCommand) -> Result<(), CliError> {
             json,
         } => {
             try_page(
+                config,
                 &file,
                 &entity,
                 base_url.as_deref(),
@@ -44,8 +47,9 @@ fn load(path: &Path) -> Result<ConnectorFile, CliError> {
     })
 }
 
-fn check(path: &Path) -> Result<(), CliError> {
+fn check(config: Option<&Path>, path: &Path) -> Result<(), CliError> {
     let file = load(path)?;
+    let secrets = load_secrets(config)?;
     outln!("# {} is valid", path.display())?;
     outln!("name:     {}", file.name())?;
     outln!("base_url: {}", file.base_url())?;
@@ -63,34 +67,48 @@ fn check(path: &Path) -> Result<(), CliError> {
         outln!("{:<12} {access} ({changes})", format!("{}:", cap.kind))?;
     }
     for name in file.secret_names() {
-        let var = secret_env_var(file.name(), &name);
-        let set = std::env::var_os(&var).is_some_and(|value| !value.is_empty());
+        let set = secrets.peer_secret(file.name(), &name).is_some();
         outln!(
-            "secret {name}: {var} ({})",
+            "secret {name}: {} or {} in secrets.toml ({})",
+            secret_env_var(file.name(), &name),
+            secret_file_key(file.name(), &name),
             if set { "set" } else { "not set" }
         )?;
     }
     Ok(())
 }
 
-/// The secrets the file names, from `GHLSYNC_<NAME>_<SECRET>`; a missing one is named.
-fn env_secrets(file: &ConnectorFile) -> Result<BTreeMap<String, Secret>, CliError> {
-    let mut secrets = BTreeMap::new();
+/// The secrets beside the config (when there is one) and the environment.
+fn load_secrets(config: Option<&Path>) -> Result<Secrets, CliError> {
+    let path = crate::config::config_path(config)?;
+    Ok(Secrets::load(&path)?)
+}
+
+/// The secrets the file names, by the file's name as a peer's (`GHLSYNC_<NAME>_<SECRET>`, or
+/// `<name>_<secret>` in secrets.toml); a missing one is named.
+fn file_secrets(
+    config: Option<&Path>,
+    file: &ConnectorFile,
+) -> Result<BTreeMap<String, Secret>, CliError> {
+    let secrets = load_secrets(config)?;
+    let mut found = BTreeMap::new();
     for name in file.secret_names() {
-        let var = secret_env_var(file.name(), &name);
-        match std::env::var(&var) {
-            Ok(value) if !value.is_empty() => {
-                secrets.insert(name, Secret::new(value));
-            }
-            _ => {
-                return Err(CliError::Classed {
-                    class: "config".into(),
-                    message: format!("{} needs the secret {name:?}: set {var}", file.origin()),
-                });
-            }
-        }
+        let Some(value) = secrets.peer_secret(file.name(), &name) else {
+            let path = crate::config::config_path(config)?;
+            return Err(CliError::Classed {
+                class: "config".into(),
+                message: format!(
+                    "{} needs the secret {name:?}: set {} or put {} in {} (mode 0600)",
+                    file.origin(),
+                    secret_env_var(file.name(), &name),
+                    secret_file_key(file.name(), &name),
+                    secrets_path(&path).display()
+                ),
+            });
+        };
+        found.insert(name, value);
     }
-    Ok(secrets)
+    Ok(found)
 }
 
 fn peer_failure(err: PeerError) -> CliError {
@@ -101,6 +119,7 @@ fn peer_failure(err: PeerError) -> CliError {
 }
 
 async fn try_page(
+    config: Option<&Path>,
     path: &Path,
     entity: &str,
     base_url: Option<&str>,
@@ -126,7 +145,7 @@ async fn try_page(
         })?),
         None => None,
     };
-    let secrets = env_secrets(&file)?;
+    let secrets = file_secrets(config, &file)?;
     let name = file.name().to_string();
     let peer = RestPeer::new(&name, file, base_url, &secrets).map_err(peer_failure)?;
     let page = peer.fetch_changes(kind, None).await.map_err(peer_failure)?;

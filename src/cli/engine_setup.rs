@@ -156,7 +156,10 @@ fn check_mapping_peer(
     file: &Path,
     peer: &ConfiguredPeer,
 ) -> Result<(), CliError> {
-    if mapping.peer == peer.name || mapping.peer == peer.connector.name() {
+    if mapping.peer == peer.name
+        || mapping.peer == peer.connector.name()
+        || peer.setup.mapping_names().contains(&mapping.peer)
+    {
         return Ok(());
     }
     let line = peer_line(mapping);

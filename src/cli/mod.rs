@@ -63,7 +63,9 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Mapping(command)) => {
             mapping_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command).await
         }
-        Some(Command::Connector(command)) => connector_cmd::run(command).await,
+        Some(Command::Connector(command)) => {
+            connector_cmd::run(cli.config.as_deref(), command).await
+        }
         Some(Command::Store(command)) => {
             store_cmd::run(cli.config.as_deref(), cli.store.as_deref(), command)
         }

@@ -118,6 +118,8 @@ fn write_config(running: &RunningSandbox, path: &Path) -> Result<(), CliError> {
         text.push('\n');
         text.push_str(&rehearsal.config);
     }
+    // The files the peers' tables name (a connector file and its mapping), beside the config.
+    crate::config::write_rehearsal_files(&rehearsals, path.parent().unwrap_or(Path::new(".")))?;
     // Atomically, like the secrets file (its folder is created too): a crash leaves the old
     // config or the new one.
     crate::private_file::write_atomic(path, text.as_bytes()).map_err(|source| CliError::Io {
@@ -184,10 +186,23 @@ async fn create_builtin_fields(running: &RunningSandbox) {
             return;
         }
     };
-    for peer in Mapping::builtin_peers() {
-        let Some(mapping) = Mapping::builtin(peer) else {
-            continue;
-        };
+    // Every connector's built-in mapping, and each rehearsal peer's own (a connector file's).
+    let mut mappings: Vec<(String, Mapping)> = Mapping::builtin_peers()
+        .filter_map(|name| Some((name.to_string(), Mapping::builtin(name)?)))
+        .collect();
+    let rehearsals = registry::rehearsals(running);
+    if let Ok(folder) = tempfile::tempdir()
+        && let Ok(peers) = crate::config::rehearsal_peers(&rehearsals, folder.path())
+    {
+        for peer in &peers {
+            if peer.setup.builtin_mapping().is_some()
+                && let Ok(mapping) = super::engine_setup::builtin_mapping(peer)
+            {
+                mappings.push((peer.name.clone(), mapping));
+            }
+        }
+    }
+    for (peer, mapping) in mappings {
         match create_missing_fields(&mapping, &client).await {
             Ok(created) if created.is_empty() => {}
             Ok(created) => {

@@ -12,7 +12,7 @@ pub mod secrets;
 pub use error::ConfigError;
 pub(crate) use error::line_column;
 pub use file::{AuthKind, Config, ConsoleSection, GhlSection, PeerSection, StoreSection};
-pub use peers::{ConfiguredPeer, configured_peers};
+pub use peers::{ConfiguredPeer, configured_peers, rehearsal_peers, write_rehearsal_files};
 pub use secret::Secret;
 
 use std::path::{Path, PathBuf};

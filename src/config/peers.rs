@@ -4,7 +4,7 @@
 
 use super::error::line_column;
 use super::{Config, ConfigError, PeerSection};
-use crate::peers::registry::{self, ConnectionSource, Connector, PeerSetup};
+use crate::peers::registry::{self, ConnectionSource, Connector, PeerSetup, Rehearsal};
 use crate::peers::{EntityCapability, EntityKind};
 use crate::sync::SyncSettings;
 use serde::Deserialize;
@@ -81,6 +81,33 @@ fn configure(
         sync,
         mapping,
     })
+}
+
+/// Writes the files the rehearsal peers' tables name (a connector file and its mapping) under
+/// `folder`, as `sandbox --write-config` writes them beside its config.
+pub fn write_rehearsal_files(rehearsals: &[Rehearsal], folder: &Path) -> Result<(), ConfigError> {
+    for (relative, contents) in rehearsals.iter().flat_map(|r| &r.files) {
+        let file = folder.join(relative);
+        file.parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| crate::private_file::write_atomic(&file, contents.as_bytes()))
+            .map_err(|source| ConfigError::Write { path: file, source })?;
+    }
+    Ok(())
+}
+
+/// The registry's rehearsal peers against a sandbox, configured the way a config holding their
+/// tables in `folder` would be (their files written there first): demo mode and `ghlsync
+/// sandbox` set their peers up by the code a configured engine uses.
+pub fn rehearsal_peers(
+    rehearsals: &[Rehearsal],
+    folder: &Path,
+) -> Result<Vec<ConfiguredPeer>, ConfigError> {
+    write_rehearsal_files(rehearsals, folder)?;
+    let text: Vec<&str> = rehearsals.iter().map(|r| r.config.as_str()).collect();
+    let origin = folder.join(super::file::CONFIG_FILE_NAME);
+    let config = Config::parse(&text.join("\n"), &origin)?;
+    configured_peers(&config, &origin)
 }
 
 /// A peer's name keys its records in the store (`name/kind/id`), its secrets and its env vars.

@@ -15,7 +15,7 @@
 
 use crate::cli::engine_setup;
 use crate::config::paths::Dirs;
-use crate::config::{Config, configured_peers};
+use crate::config::rehearsal_peers;
 use crate::engine::{EngineHandle, EngineOptions, start_engine};
 use crate::ghl::{AuthSettings, ClientSettings, GhlClient};
 use crate::peers::registry::{self, Rehearsal};
@@ -195,10 +195,13 @@ fn contexts(
         AuthSettings::PrivateToken(sandbox.token.clone()),
     ))
     .map_err(|err| setup(&err))?;
-    let text: Vec<&str> = rehearsals.iter().map(|r| r.config.as_str()).collect();
-    let origin = Path::new("the demo's peers (built in)");
-    let config = Config::parse(&text.join("\n"), origin).map_err(|err| setup(&err))?;
-    let peers = configured_peers(&config, origin).map_err(|err| setup(&err))?;
+    // The peers as a config beside the store, with the files it names (a connector file).
+    let folder = store
+        .path()
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        .join("demo-peers");
+    let peers = rehearsal_peers(rehearsals, &folder).map_err(|err| setup(&err))?;
     let mut contexts = Vec::with_capacity(peers.len());
     for peer in &peers {
         let secrets = rehearsals

@@ -17,7 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Every connector, in the order `ghlsync` lists them. One line per connector.
-pub static CONNECTORS: &[&dyn Connector] = &[&super::repsly::CONNECTOR, &super::file::CONNECTOR];
+pub static CONNECTORS: &[&dyn Connector] = &[
+    &super::repsly::CONNECTOR,
+    &super::rest::CONNECTOR,
+    &super::file::CONNECTOR,
+];
 
 /// The connector called `name`.
 pub fn connector(name: &str) -> Option<&'static dyn Connector> {
@@ -60,6 +64,8 @@ pub struct Rehearsal {
     pub config: String,
     /// Secrets by key (`password`), as `PeerSetup::build` takes them.
     pub secrets: PeerSecrets,
+    /// Files the config names (a connector file), by path relative to the config's folder.
+    pub files: Vec<(String, String)>,
 }
 
 /// Every connector's rehearsal peer against `sandbox`, in registry order.
@@ -87,6 +93,11 @@ pub trait PeerSetup: Send + Sync + std::fmt::Debug {
     /// This peer's built-in mapping, when it is not the connector's (a connector file's own).
     fn builtin_mapping(&self) -> Option<Cow<'static, str>> {
         None
+    }
+    /// Other names a mapping file for this peer may give as its `peer = …` (beside the peer's
+    /// and the connector's): a connector file's app name.
+    fn mapping_names(&self) -> Vec<String> {
+        Vec::new()
     }
     /// The peer itself; `peer` is its configured name (its key in the store and the sync log).
     fn build(&self, peer: &str, secrets: &PeerSecrets) -> Result<Arc<dyn Peer>, PeerError>;

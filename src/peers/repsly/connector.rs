@@ -58,6 +58,7 @@ impl Connector for Repsly {
             base_url: sandbox.repsly_base_url.clone(),
             config,
             secrets: [("password".to_string(), sandbox.repsly_password.clone())].into(),
+            files: Vec::new(),
         })
     }
 }

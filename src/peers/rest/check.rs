@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use toml::Spanned;
 
-use super::connector::{
+use super::connector_file::{
     ConnectorFile, ConnectorFileError, DateFormat, EntitySpec, IncrementalSpec, LookupSpec,
 };
 use super::file::{self, Authenticator, RawFile};

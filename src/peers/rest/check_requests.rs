@@ -6,7 +6,7 @@ use reqwest::Method;
 use toml::Spanned;
 
 use super::check::{Checked, Checker};
-use super::connector::{CallSpec, ListSpec, WriteSpec};
+use super::connector_file::{CallSpec, ListSpec, WriteSpec};
 use super::file::{self, Body, Paginator};
 use super::template::{Text, Var};
 

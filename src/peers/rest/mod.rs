@@ -7,13 +7,15 @@
 mod check;
 mod check_requests;
 mod connector;
+mod connector_file;
 mod file;
 mod paging;
 mod records;
 mod template;
 mod writes;
 
-pub use connector::{ConnectorFile, ConnectorFileError};
+pub use connector::CONNECTOR;
+pub use connector_file::{ConnectorFile, ConnectorFileError};
 pub use file::IdType;
 
 use std::collections::BTreeMap;
@@ -22,7 +24,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde::Deserialize;
 
-use self::connector::EntitySpec;
+use self::connector_file::EntitySpec;
 use self::file::{Authenticator, TextOrSecret};
 use self::paging::{CursorState, PageToken};
 use super::http::{Auth, HttpSettings, PeerHttp, Request, StatusClasses, link_next, peer_error};
@@ -41,14 +43,6 @@ pub struct RestConnection {
     /// Replaces the file's `base_url` (a sandbox on another port, a staging server).
     #[serde(default)]
     pub base_url: Option<String>,
-}
-
-/// The environment variable a secret of a peer is read from: `GHLSYNC_<PEER>_<SECRET>`,
-/// upper-cased, `-` as `_`.
-pub fn secret_env_var(peer: &str, secret: &str) -> String {
-    format!("GHLSYNC_{peer}_{secret}")
-        .to_ascii_uppercase()
-        .replace('-', "_")
 }
 
 pub struct RestPeer {
@@ -237,7 +231,7 @@ impl RestPeer {
     /// else the path with the file's parameters, the paging ones and the start time.
     fn list_request(
         &self,
-        list: &connector::ListSpec,
+        list: &connector_file::ListSpec,
         page: Option<&PageToken>,
         since: Option<(String, String)>,
         operation: &str,
@@ -290,7 +284,7 @@ fn resolve_auth(
                     format!(
                         "connector file {} needs the secret {name:?}; set {} (or add {name} to the peer's secrets)",
                         file.origin,
-                        secret_env_var(peer, name)
+                        crate::peers::registry::secret_env_var(peer, name)
                     ),
                     None,
                 )

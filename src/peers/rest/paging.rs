@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::connector::{EntitySpec, ListSpec};
+use super::connector_file::{EntitySpec, ListSpec};
 use super::file::Paginator;
 use super::template::{Vars, value_text};
 

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::connector::EntitySpec;
+use super::connector_file::EntitySpec;
 use super::file::IdType;
 use super::template::value_text;
 use crate::peers::PeerRecord;

@@ -10,7 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::RestPeer;
-use super::connector::{CallSpec, EntitySpec, WriteSpec};
+use super::connector_file::{CallSpec, EntitySpec, WriteSpec};
 use super::file::{Body, IdType};
 use super::records::{self, plausible_id};
 use super::template::{Vars, value_text};

@@ -332,7 +332,8 @@ async fn sandbox_child(home: &Path, contacts: &str) -> (tokio::process::Child, s
     sandbox_child_with(home, &["--contacts", contacts, "--rate-limit", "off"]).await
 }
 
-/// `sandbox_child` with these sandbox flags.
+/// `sandbox_child` with these sandbox flags. The config holds the Repsly peer only (`--peers
+/// repsly`): these tests follow Repsly's records; tests/peers.rs covers every emulated peer.
 async fn sandbox_child_with(
     home: &Path,
     flags: &[&str],
@@ -341,7 +342,12 @@ async fn sandbox_child_with(
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
         .arg("sandbox")
         .args(flags)
-        .args(["--write-config", config.to_str().unwrap()])
+        .args([
+            "--write-config",
+            config.to_str().unwrap(),
+            "--peers",
+            "repsly",
+        ])
         .env("XDG_STATE_HOME", home.join("state"))
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)

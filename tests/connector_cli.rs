@@ -31,7 +31,9 @@ async fn connector_check_and_try_from_the_command_line() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("GHLSYNC_CRM_OFFSET_API_TOKEN (not set)"),
+        text.contains(
+            "GHLSYNC_CRM_OFFSET_API_TOKEN or crm-offset_api_token in secrets.toml (not set)"
+        ),
         "{text}"
     );
     let bad = home.path().join("bad.toml");

@@ -47,7 +47,9 @@ impl Tty {
             })
             .expect("a pseudo-terminal");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ghlsync"));
-        cmd.args(["console", "--ephemeral"]);
+        // Repsly alone: the walkthrough fixes Repsly's mapping (the demo's other peers are
+        // tests/peers.rs's).
+        cmd.args(["console", "--ephemeral", "--demo-peers", "repsly"]);
         cmd.cwd(dirs.path());
         let root = dirs.path();
         for (name, sub) in [

@@ -1,6 +1,7 @@
-//! Several peers, one location: two Repsly accounts that know the same people sync into one GHL
-//! location through the real binary (config, secrets, registry, engine), and every person ends
-//! as one GHL contact, with the location's ceiling kept for both together.
+//! Several peers, one location: two Repsly accounts that know the same people, and Repsly with a
+//! REST app from a connector file, sync into one GHL location through the real binary (config,
+//! secrets, registry, engine), and every person ends as one GHL contact, with the location's
+//! ceiling kept for all of them together.
 
 mod common;
 
@@ -116,7 +117,7 @@ fn writes(stats: &serde_json::Value) -> Writes {
             continue;
         }
         let count = row["count"].as_u64().unwrap_or(0);
-        if route.starts_with("/repsly/") {
+        if route.starts_with("/repsly/") || route.starts_with("/generic/") {
             counted.peer += count;
         } else {
             counted.ghl += count;
@@ -267,5 +268,109 @@ async fn one_account_synced_again_and_again_writes_nothing() {
         store.failed_queue().unwrap().len(),
         failed,
         "the refused writes wait, none added"
+    );
+}
+
+/// The sandbox's own rehearsal config (`sandbox --write-config`): Repsly and the generic REST app
+/// (`crm`, from `assets/connectors/crm-offset.toml`), both on `h`.
+fn write_rehearsal_config(home: &Path, h: &Harness) -> std::path::PathBuf {
+    let rehearsals = ghlsync::peers::registry::rehearsals(&h.sandbox);
+    ghlsync::config::write_rehearsal_files(&rehearsals, home).unwrap();
+    let mut text = format!(
+        "[ghl]\nbase_url = {}\nlocation_id = {}\n\n[store]\npath = {}\n",
+        quote(&h.sandbox.base_url),
+        quote(&h.sandbox.location_id),
+        quote(&home.join("store").display().to_string()),
+    );
+    let mut secrets = Secrets {
+        ghl_token: Some(h.sandbox.token.clone()),
+        ..Secrets::default()
+    };
+    for rehearsal in &rehearsals {
+        text.push('\n');
+        text.push_str(&rehearsal.config);
+        for (key, value) in &rehearsal.secrets {
+            secrets.set_peer_secret(&rehearsal.peer, key, value.clone());
+        }
+    }
+    let path = home.join("ghlsync.toml");
+    std::fs::write(&path, text).unwrap();
+    secrets.write(&home.join("secrets.toml")).unwrap();
+    path
+}
+
+/// Lowercased email → ids, of a dump's records.
+fn by_email(records: &serde_json::Value, id: &str, email: &str) -> BTreeMap<String, Vec<String>> {
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for record in records.as_array().into_iter().flatten() {
+        let (Some(address), Some(key)) = (record[email].as_str(), record.get(id)) else {
+            continue;
+        };
+        let key = key.as_str().map_or_else(|| key.to_string(), str::to_string);
+        found
+            .entry(address.trim().to_lowercase())
+            .or_default()
+            .push(key);
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repsly_and_a_rest_app_link_each_shared_person_to_one_ghl_contact() {
+    let h = limited(42).await;
+    let baseline = EndState::capture(&h).await;
+    let home = tempfile::tempdir().unwrap();
+    let config = write_rehearsal_config(home.path(), &h);
+    let out = sync(home.path(), &config).await;
+    assert!(
+        out.contains("(crm, cli)") && out.contains("(repsly, cli)"),
+        "{out}"
+    );
+
+    let dups = EndState::capture(&h).await.duplicates(&baseline);
+    assert!(
+        dups.is_empty(),
+        "new duplicates in GHL or Repsly: {dups:#?}"
+    );
+    let stats = h.stats().await;
+    assert_eq!(status_count(&stats, 429), 0, "429s with two peers: {stats}");
+
+    // People both apps know (by email): their two records link to one GHL contact.
+    let dump = h.dump().await;
+    let repsly = by_email(&dump["repsly"]["clients"], "Code", "Email");
+    let crm = by_email(&dump["generic"]["contacts"], "id", "email");
+    let store = Store::open(&home.path().join("store")).unwrap();
+    let (repsly_links, crm_links) = (
+        contact_links(&store, "repsly"),
+        contact_links(&store, "crm"),
+    );
+    let mut shared = 0;
+    for (email, codes) in &repsly {
+        let Some(ids) = crm.get(email) else { continue };
+        if codes.len() != 1 || ids.len() != 1 {
+            continue; // the seed's own duplicates within one app
+        }
+        let (Some(a), Some(b)) = (repsly_links.get(&codes[0]), crm_links.get(&ids[0])) else {
+            continue;
+        };
+        shared += 1;
+        assert_eq!(
+            a, b,
+            "{email}: Repsly {} and crm {} link to two GHL contacts",
+            codes[0], ids[0]
+        );
+    }
+    assert!(shared >= 20, "only {shared} people linked in both apps");
+    drop(store);
+
+    // Until quiet, then a run with nothing changed writes nothing anywhere.
+    for _ in 0..3 {
+        sync(home.path(), &config).await;
+    }
+    let quiet = sync_writes(home.path(), &config, &[&h]).await;
+    assert_eq!(
+        quiet,
+        vec![Writes { ghl: 0, peer: 0 }],
+        "a run with nothing changed"
     );
 }

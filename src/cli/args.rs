@@ -81,7 +81,7 @@ pub enum Command {
 impl ConsoleArgs {
     /// Whether any console flag was given (`--peer` aside, which other commands have too).
     pub fn any(&self) -> bool {
-        self.read_only || self.ephemeral || self.demo || self.mouse
+        self.read_only || self.ephemeral || self.demo || self.mouse || !self.demo_peers.is_empty()
     }
 
     /// These flags with `other`'s added (`ghlsync --read-only console --demo`).
@@ -92,6 +92,11 @@ impl ConsoleArgs {
             demo: self.demo || other.demo,
             mouse: self.mouse || other.mouse,
             peer: other.peer,
+            demo_peers: if other.demo_peers.is_empty() {
+                self.demo_peers
+            } else {
+                other.demo_peers
+            },
         }
     }
 }
@@ -131,6 +136,10 @@ pub struct ConsoleArgs {
     /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
     #[arg(long, value_name = "NAME")]
     pub peer: Option<String>,
+    /// Demo mode with only these emulated peers (comma-separated, e.g. repsly); default: every
+    /// one the sandbox emulates.
+    #[arg(long, value_name = "NAME,…", value_delimiter = ',')]
+    pub demo_peers: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -405,6 +414,15 @@ pub struct SandboxArgs {
     /// passwords are lost).
     #[arg(long, requires = "write_config")]
     pub force: bool,
+    /// With --write-config: only these emulated peers in the config (comma-separated, e.g.
+    /// repsly); default: every peer the sandbox emulates.
+    #[arg(
+        long,
+        value_name = "NAME,…",
+        value_delimiter = ',',
+        requires = "write_config"
+    )]
+    pub peers: Vec<String>,
 }
 
 #[derive(Debug, Args)]

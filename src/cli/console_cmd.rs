@@ -15,6 +15,7 @@ pub async fn run(
         config: config.map(Path::to_path_buf),
         store: store.map(Path::to_path_buf),
         peer: args.peer,
+        demo_peers: args.demo_peers,
         read_only: args.read_only,
         ephemeral: args.ephemeral,
         demo: args.demo,

@@ -22,7 +22,7 @@ pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
     // Before the config appears: whoever waits for it may sync at once.
     create_builtin_fields(&running).await;
     if let Some(path) = &args.write_config {
-        write_config(&running, path)?;
+        write_config(&running, path, &args.peers)?;
     }
     // The announcement is for a person; a closed stdout (`| head -3`) must not stop the sandbox.
     let _ = announce(&running, args.write_config.as_deref());
@@ -96,7 +96,7 @@ fn refuse_to_overwrite(path: &Path) -> Result<(), CliError> {
 }
 
 /// Writes a ghlsync.toml pointing at the sandbox, with the token in a 0600 secrets.toml beside it.
-fn write_config(running: &RunningSandbox, path: &Path) -> Result<(), CliError> {
+fn write_config(running: &RunningSandbox, path: &Path, only: &[String]) -> Result<(), CliError> {
     let config = Config {
         ghl: GhlSection {
             base_url: running.base_url.clone(),
@@ -106,7 +106,17 @@ fn write_config(running: &RunningSandbox, path: &Path) -> Result<(), CliError> {
         },
         ..Config::default()
     };
-    let rehearsals = registry::rehearsals(running);
+    let mut rehearsals = registry::rehearsals(running);
+    if !only.is_empty() {
+        let known: Vec<String> = rehearsals.iter().map(|r| r.peer.clone()).collect();
+        if let Some(unknown) = only.iter().find(|name| !known.contains(name)) {
+            return Err(CliError::Usage(format!(
+                "--peers {unknown}: the sandbox emulates {}",
+                known.join(", ")
+            )));
+        }
+        rehearsals.retain(|r| only.contains(&r.peer));
+    }
     let mut text = format!(
         "# Written by `ghlsync sandbox --write-config`: points at a sandbox on {}, with every\n\
          # peer app it emulates.\n{}\n[store]\npath = {}\n",

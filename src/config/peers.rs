@@ -281,6 +281,73 @@ mod tests {
     }
 
     #[test]
+    fn repsly_two_rest_apps_and_a_file_peer_load_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let connectors = dir.path().join("connectors");
+        std::fs::create_dir_all(&connectors).unwrap();
+        for name in ["crm-offset", "crm-cursor"] {
+            let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/connectors");
+            for file in [format!("{name}.toml"), format!("{name}.mapping.toml")] {
+                std::fs::copy(assets.join(&file), connectors.join(&file)).unwrap();
+            }
+        }
+        let text = "[peers.repsly.connection]\nusername = \"u\"\n\n\
+            [peers.crm_a]\nconnector = \"rest\"\n[peers.crm_a.connection]\nfile = \"connectors/crm-offset.toml\"\n\n\
+            [peers.crm_b]\nconnector = \"rest\"\n[peers.crm_b.connection]\nfile = \"connectors/crm-cursor.toml\"\nbase_url = \"http://127.0.0.1:9/generic\"\n\n\
+            [peers.drop]\nconnector = \"file\"\n[peers.drop.connection]\ninbox = \"in\"\nexport = \"out.csv\"\n";
+        let path = dir.path().join("ghlsync.toml");
+        let config = Config::parse(text, &path).unwrap();
+        let peers = configured_peers(&config, &path).unwrap();
+        let described: Vec<(&str, &str)> = peers
+            .iter()
+            .map(|p| (p.name.as_str(), p.connector.name()))
+            .collect();
+        assert_eq!(
+            described,
+            [
+                ("crm_a", "rest"),
+                ("crm_b", "rest"),
+                ("drop", "file"),
+                ("repsly", "repsly")
+            ]
+        );
+        // Each rest peer needs the secrets its file names, under its own name.
+        assert!(!peers[0].setup.secrets().is_empty());
+        // Its mapping is the one beside its connector file; its account the override.
+        assert!(peers[0].setup.builtin_mapping().is_some());
+        assert_eq!(
+            peers[1].setup.account().base_url,
+            "http://127.0.0.1:9/generic"
+        );
+        assert_ne!(peers[0].setup.account(), peers[1].setup.account());
+        // A misspelt connection key, and a mistake inside the connector file, have their place.
+        let err = Config::parse(
+            "[peers.crm]\nconnector = \"rest\"\n[peers.crm.connection]\nfil = \"x.toml\"\n",
+            &path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(":4:1:") && err.contains("file"), "{err}");
+        let broken = connectors.join("broken.toml");
+        let original = std::fs::read_to_string(connectors.join("crm-cursor.toml")).unwrap();
+        std::fs::write(
+            &broken,
+            original.replacen("[contact]", "[contact]\nprimary_kee = \"id\"", 1),
+        )
+        .unwrap();
+        let err = Config::parse(
+            "[peers.crm]\nconnector = \"rest\"\n[peers.crm.connection]\nfile = \"connectors/broken.toml\"\n",
+            &path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("broken.toml:") && err.contains("primary_kee"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_misspelt_connector_lists_the_known_ones() {
         let err = load("[peers.shop]\nconnector = \"repsley\"\n")
             .unwrap_err()

@@ -60,6 +60,8 @@ pub struct DemoOptions {
     /// The data dir holding `demo-store` (default: the XDG data dir).
     pub data_dir: Option<PathBuf>,
     pub contacts: Option<usize>,
+    /// Only these emulated peers (empty: every one).
+    pub peers: Vec<String>,
 }
 
 pub async fn start(options: DemoOptions) -> Result<Demo, DemoError> {
@@ -104,7 +106,17 @@ pub async fn start(options: DemoOptions) -> Result<Demo, DemoError> {
     .await
     .map_err(|err| DemoError::Sandbox(err.to_string()))?;
 
-    let rehearsals = registry::rehearsals(&sandbox);
+    let mut rehearsals = registry::rehearsals(&sandbox);
+    if !options.peers.is_empty() {
+        let known: Vec<String> = rehearsals.iter().map(|r| r.peer.clone()).collect();
+        if let Some(unknown) = options.peers.iter().find(|name| !known.contains(name)) {
+            return Err(DemoError::Setup(format!(
+                "--demo-peers {unknown}: the demo emulates {}",
+                known.join(", ")
+            )));
+        }
+        rehearsals.retain(|r| options.peers.contains(&r.peer));
+    }
     write_address_file(&options, &sandbox, &rehearsals);
     let contexts = contexts(&sandbox, store, &rehearsals)?;
     // A fresh sandbox location has none of the mappings' custom fields (`repsly_code`, …), and
@@ -268,6 +280,7 @@ mod tests {
             store,
             data_dir: Some(data_dir.to_path_buf()),
             contacts: Some(20),
+            peers: Vec::new(),
         }
     }
 

@@ -59,6 +59,8 @@ pub struct ConsoleOptions {
     pub ephemeral: bool,
     /// Demo mode even when a configuration exists.
     pub demo: bool,
+    /// Demo mode with only these emulated peers (empty: every one).
+    pub demo_peers: Vec<String>,
     /// Capture the mouse (wheel scrolling); off by default.
     pub mouse: bool,
     /// A store bound to another location or peer account: refused, or re-bound
@@ -92,12 +94,14 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
     let (zone, zone_warning) = clock::DisplayZone::resolve(configured_zone.as_deref());
     warnings.extend(zone_warning);
 
-    let (engine, mode, demo) = if options.demo || options.ephemeral || !config_exists {
+    let demo_asked = options.demo || options.ephemeral || !options.demo_peers.is_empty();
+    let (engine, mode, demo) = if demo_asked || !config_exists {
         let demo = demo::start(demo::DemoOptions {
             ephemeral: options.ephemeral,
             store: options.store.clone(),
             data_dir: None,
             contacts: demo_contacts(),
+            peers: options.demo_peers.clone(),
         })
         .await?;
         (demo.engine.clone(), Mode::Sandbox, Some(demo))

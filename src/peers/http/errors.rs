@@ -260,7 +260,7 @@ mod tests {
             "429".into(),
             None,
         );
-        assert_eq!(rate.class(), ErrorClass::Transient);
+        assert_eq!(rate.class(), ErrorClass::RateLimited);
         let config = peer_error("acme", "", ErrorClass::ScopeOrConfig, "no".into(), None);
         assert_eq!(config.class(), ErrorClass::ScopeOrConfig);
     }

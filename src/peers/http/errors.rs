@@ -54,6 +54,42 @@ impl StatusClasses {
     }
 }
 
+/// What a peer's own reading makes of a JSON error body; each part left `None` is read the
+/// shared way (`body_message`, `refused_field`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ErrorBody {
+    /// The refusal in a sentence, unscrubbed (the client scrubs and shortens it).
+    pub message: Option<String>,
+    /// The field the refusal is about; kept only on a `Validation` answer.
+    pub field: Option<String>,
+}
+
+/// A peer's reader of its JSON error bodies, for shapes the shared reading does not know (an
+/// app's own `Code`, ASP.NET's `ModelState`). Set in `HttpSettings::error_reader`.
+pub type ErrorReader = fn(&Value) -> ErrorBody;
+
+/// The summary and refused field of a non-2xx body: `reader`'s reading first, the shared one
+/// for what it leaves out. The field only on a `Validation` answer.
+pub(crate) fn explain(
+    body: &[u8],
+    class: ErrorClass,
+    reader: Option<ErrorReader>,
+    secrets: &[&str],
+) -> (String, Option<String>) {
+    let own = reader
+        .zip(serde_json::from_slice::<Value>(body).ok())
+        .map(|(read, json)| read(&json))
+        .unwrap_or_default();
+    let message = match own.message {
+        Some(message) => scrub(&message, secrets),
+        None => body_message(body, secrets),
+    };
+    let field = (class == ErrorClass::Validation)
+        .then(|| own.field.or_else(|| refused_field(body)))
+        .flatten();
+    (message, field)
+}
+
 /// What a body says, briefly: a JSON body's message (`message`, `error`, `detail`, …, with the
 /// field errors it lists), an HTML page's title, else the start of the text. ≤ 200 characters,
 /// scrubbed of `secrets` and of anything token-like.
@@ -260,9 +296,26 @@ mod tests {
             "429".into(),
             None,
         );
+        // The class is kept as it is: the retry ladder knows a rate limit from an outage.
         assert_eq!(rate.class(), ErrorClass::RateLimited);
         let config = peer_error("acme", "", ErrorClass::ScopeOrConfig, "no".into(), None);
         assert_eq!(config.class(), ErrorClass::ScopeOrConfig);
+    }
+
+    #[test]
+    fn a_peer_reader_comes_first_and_the_shared_reading_fills_its_gaps() {
+        fn reader(json: &Value) -> ErrorBody {
+            ErrorBody {
+                message: json.get("Msg").and_then(Value::as_str).map(str::to_string),
+                field: None,
+            }
+        }
+        let body = br#"{"Msg": "bad key s3cret-k", "errors": {"email": "taken"}}"#;
+        let (message, field) = explain(body, ErrorClass::Validation, Some(reader), &["s3cret-k"]);
+        assert_eq!(message, "bad key [redacted]");
+        assert_eq!(field.as_deref(), Some("email"));
+        let (message, field) = explain(body, ErrorClass::Auth, None, &[]);
+        assert_eq!((message.as_str(), field), ("email: taken", None));
     }
 
     #[test]

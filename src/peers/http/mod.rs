@@ -19,7 +19,7 @@ mod errors;
 mod request;
 
 pub use auth::Auth;
-pub use errors::StatusClasses;
+pub use errors::{ErrorBody, ErrorReader, StatusClasses};
 pub(crate) use errors::{body_message, peer_error};
 pub use request::{Answer, HttpSettings, Request, Target, encode_segment, link_next};
 
@@ -43,6 +43,7 @@ pub struct PeerHttp {
     timeout: Duration,
     statuses: StatusClasses,
     headers: Vec<(String, String)>,
+    error_reader: Option<ErrorReader>,
     min_interval: Duration,
     /// When the last request left; held across the pacing sleep so requests go one at a time.
     last_sent: Mutex<Option<Instant>>,
@@ -109,6 +110,7 @@ impl PeerHttp {
             timeout,
             statuses: settings.statuses,
             headers: settings.headers,
+            error_reader: settings.error_reader,
             min_interval: settings.min_interval,
             last_sent: Mutex::new(None),
             health: HealthRecorder::default(),
@@ -333,14 +335,12 @@ impl PeerHttp {
                 tokio::time::sleep(pause).await;
                 continue;
             }
-            let secrets = self.auth.secrets();
-            let field = (class == ErrorClass::Validation)
-                .then(|| errors::refused_field(&bytes))
-                .flatten();
+            let (message, field) =
+                errors::explain(&bytes, class, self.error_reader, &self.auth.secrets());
             return Err(self.error(
                 &operation,
                 class,
-                format!("HTTP {status}: {}", body_message(&bytes, &secrets)),
+                format!("HTTP {status}: {message}"),
                 field,
             ));
         }

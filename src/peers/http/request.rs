@@ -8,7 +8,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use url::Url;
 
-use super::{Auth, StatusClasses};
+use super::{Auth, ErrorReader, StatusClasses};
 use crate::net::RetryPolicy;
 
 /// What a peer's client is built from.
@@ -27,6 +27,8 @@ pub struct HttpSettings {
     pub statuses: StatusClasses,
     /// Sent on every request (`Accept: application/json` is always sent).
     pub headers: Vec<(String, String)>,
+    /// The peer's own reading of its JSON error bodies, when the shared one misses its shape.
+    pub error_reader: Option<ErrorReader>,
 }
 
 impl HttpSettings {
@@ -40,6 +42,7 @@ impl HttpSettings {
             retry: RetryPolicy::default(),
             statuses: StatusClasses::default(),
             headers: Vec::new(),
+            error_reader: None,
         }
     }
 

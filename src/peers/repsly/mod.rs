@@ -244,7 +244,7 @@ impl Peer for RepslyPeer {
                 }
                 match self.http.get(&["export", "internal", "client", code]).await {
                     Ok(json) => Ok(clients::single_client(&json, code)),
-                    Err(err) if http::is_not_found(&err) => Ok(None),
+                    Err(err) if err.class() == Class::NotFound => Ok(None),
                     Err(err) => Err(err),
                 }
             }
@@ -282,7 +282,7 @@ impl Peer for RepslyPeer {
     }
 
     fn health(&self) -> crate::peers::PeerHealth {
-        self.http.health.snapshot()
+        self.http.health()
     }
 }
 

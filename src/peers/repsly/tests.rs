@@ -59,7 +59,10 @@ fn new_checks_the_settings() {
     let peer = RepslyPeer::new(settings("https://api.repsly.com/v3/")).unwrap();
     assert_eq!(peer.name(), "repsly");
     assert!(!format!("{peer:?}").contains("pw-secret-1"));
-    let url = peer.http.url(&["export", "internal", "client", "A/B 1"]);
+    let url = peer
+        .http
+        .client
+        .url_for(&http::path(&["export", "internal", "client", "A/B 1"]));
     assert_eq!(
         url.as_str(),
         "https://api.repsly.com/v3/export/internal/client/A%2FB%201"
@@ -128,6 +131,11 @@ async fn start(fake: Arc<Fake>) -> String {
             f.bodies.lock().unwrap().push(body);
             let id = if slow { 8 } else { 7 };
             Json(json!({"Code": 0, "Message": format!("Client import job started asynchronously under ID: {id}")}))
+        }))
+        .route("/v3/import/clientList", post(|| async {
+            // ASP.NET's refusal, with the password echoed back in it.
+            (StatusCode::BAD_REQUEST, Json(json!({"Code": 3, "Message": "The request is invalid.",
+                "ModelState": {"clients[0].Name": ["Name is required (pw-secret-1)"]}})))
         }))
         .route("/v3/import/schedule", post(|State(f): State<Arc<Fake>>| async move {
             f.schedule_posts.fetch_add(1, Ordering::SeqCst);
@@ -246,6 +254,19 @@ async fn http_flow_against_a_fake_repsly() {
     let err = peer.upsert(&schedule).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Ambiguous);
     assert_eq!(fake.schedule_posts.load(Ordering::SeqCst), 1);
+
+    // Repsly's refusal through the shared client: its `Code`, `ModelState` and field, scrubbed.
+    let err = peer.upsert_clients(&[contact("C-3")]).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Validation);
+    assert_eq!(err.field(), Some("Name"));
+    let text = err.to_string();
+    assert!(
+        text.contains("POST import/clientList")
+            && text.contains(
+                "HTTP 400: Code 3: The request is invalid. (Name is required ([redacted]))"
+            ),
+        "{text}"
+    );
 
     // Schedules and tasks from an explicit window.
     let page = peer

@@ -391,7 +391,6 @@ async fn repsly_and_a_rest_app_link_each_shared_person_to_one_ghl_contact() {
 
     // People both apps know (by email): their two records link to one GHL contact.
     let dump = h.dump().await;
-    let dump = h.dump().await;
     let repsly = by_email(&dump["repsly"]["clients"], "Code", "Email");
     let crm = by_email(&dump["generic"]["contacts"], "id", "email");
     let store = Store::open(&home.path().join("store")).unwrap();

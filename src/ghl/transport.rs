@@ -13,7 +13,7 @@ use super::client::GhlClient;
 use super::error::{GhlError, RequestContext};
 use super::limiter::RateHeaders;
 use crate::config::Secret;
-use crate::net::{ErrorClass, scrub_token_like};
+use crate::net::ErrorClass;
 use decode::{Answer, body_trace_id, decode, error_from_answer};
 
 /// A request as an endpoint describes it.
@@ -108,26 +108,7 @@ impl Call {
     }
 }
 
-/// reqwest's error chain without the URL (which carries the query string).
-pub(crate) fn describe_reqwest_error(err: &reqwest::Error) -> String {
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else if err.is_body() || err.is_decode() {
-        "connection failed while reading the answer"
-    } else {
-        "request failed"
-    };
-    let mut detail = kind.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    scrub_token_like(&detail)
-}
+pub(crate) use crate::net::describe_reqwest_error;
 
 enum Outcome<T> {
     Done(Result<T, GhlError>),

@@ -1,6 +1,6 @@
 //! The vocabulary every HTTP client shares — the GHL client and each peer's connector: error
 //! classes, the retry policy and `Retry-After`, and scrubbing secrets from what failures say.
-//! Neutral ground: it depends on nothing of ghlsync's own.
+//! Neutral ground: it depends on nothing of ghlsync's own (reqwest's error type aside).
 
 mod class;
 pub mod retry;
@@ -8,4 +8,4 @@ mod scrub;
 
 pub use class::ErrorClass;
 pub use retry::{RetryPolicy, parse_retry_after};
-pub use scrub::{excerpt, scrub_token_like};
+pub use scrub::{describe_reqwest_error, excerpt, scrub_token_like};

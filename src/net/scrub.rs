@@ -43,6 +43,28 @@ pub fn scrub_token_like(text: &str) -> String {
     out
 }
 
+/// reqwest's error chain, said without the URL (a query string may carry credentials) and
+/// scrubbed of token-like words; the caller scrubs its own known secrets on top.
+pub fn describe_reqwest_error(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else if err.is_body() || err.is_decode() {
+        "connection failed while reading the answer"
+    } else {
+        "request failed"
+    };
+    let mut detail = kind.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    scrub_token_like(&detail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

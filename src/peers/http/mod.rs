@@ -396,25 +396,10 @@ impl PeerHttp {
         }
     }
 
-    /// reqwest's error chain without the URL (query credentials) and scrubbed.
+    /// reqwest's error chain without the URL (query credentials), scrubbed of this peer's
+    /// secrets too.
     fn describe(&self, err: &reqwest::Error) -> String {
-        let kind = if err.is_timeout() {
-            "timed out"
-        } else if err.is_connect() {
-            "could not connect"
-        } else if err.is_body() || err.is_decode() {
-            "connection failed while reading the answer"
-        } else {
-            "request failed"
-        };
-        let mut detail = kind.to_string();
-        let mut source = std::error::Error::source(err);
-        while let Some(cause) = source {
-            detail.push_str(": ");
-            detail.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        self.scrub(&detail)
+        self.scrub(&crate::net::describe_reqwest_error(err))
     }
 
     /// Waits until `min_interval` has passed since the previous request.

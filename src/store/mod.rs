@@ -321,11 +321,6 @@ impl Store {
         self.flush()
     }
 
-    pub fn clear_cursor(&self, peer: &str, kind: EntityKind) -> Result<(), StoreError> {
-        self.cursors.remove(entity_prefix(peer, kind))?;
-        self.flush()
-    }
-
     pub fn cursors(&self) -> Result<Vec<(String, String)>, StoreError> {
         self.cursors
             .iter()

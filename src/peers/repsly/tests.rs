@@ -54,7 +54,6 @@ fn new_checks_the_settings() {
         "credentials",
     );
     check(|s| s.utc_offset_minutes = 100_000, "utc_offset_minutes");
-    check(|s| s.client_list_batch = 0, "client_list_batch");
     let peer = RepslyPeer::new(settings("https://api.repsly.com/v3/")).unwrap();
     assert_eq!(peer.name(), "repsly");
     assert!(!format!("{peer:?}").contains("pw-secret-1"));

@@ -168,7 +168,6 @@ async fn first_sync(sandboxes: &Handle, contacts: usize, limit: Option<BurstLimi
     );
     let ghl_requests = stats.ghl();
     let repsly_requests = stats.total() - ghl_requests;
-    let (commits, transactions) = ctx.store.commit_counts();
     let (durable, fsyncs) = ctx.store.group_flush_counts();
     println!();
     match limit {
@@ -193,9 +192,7 @@ async fn first_sync(sandboxes: &Handle, contacts: usize, limit: Option<BurstLimi
             wall.as_secs_f64() / floor.max(1e-9)
         );
     }
-    println!(
-        "   store: {commits} commits in {transactions} transactions, {durable} intents in {fsyncs} fsyncs"
-    );
+    println!("   store: {durable} intents made durable in {fsyncs} fsyncs");
     println!("   GHL requests by route: {}", stats.ghl_routes());
     drop(ctx);
     Outcome { ghl_requests, wall }

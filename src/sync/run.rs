@@ -294,7 +294,8 @@ impl<'a> Run<'a> {
     }
 
     async fn steps(&mut self) -> Result<(), SyncError> {
-        if self.wants(EntityKind::Contact) {
+        let contacts = self.wants(EntityKind::Contact);
+        if contacts {
             // One request per 100 contacts: the base for conflict detection, identity and flow 4.
             for contact in self
                 .ctx
@@ -310,8 +311,28 @@ impl<'a> Run<'a> {
                 self.peer_pages(EntityKind::Contact).await?;
                 self.superseded_peer_contacts().await?;
             }
-            self.ghl_contacts_to_peer().await?;
         }
+        let run = &*self;
+        let to_peer = async {
+            if contacts {
+                run.ghl_contacts_to_peer().await
+            } else {
+                Ok(())
+            }
+        };
+        // GHL's contacts go to the peer (its import jobs, no GHL request) while the peer's
+        // children go to GHL (GHL's ceiling): together, neither waits for the other. A dry
+        // run's plan and a `--limit` stay in order.
+        if self.dry_run || self.options.limit.is_some() {
+            to_peer.await?;
+            self.children().await
+        } else {
+            futures::try_join!(to_peer, run.children()).map(|_| ())
+        }
+    }
+
+    /// Flows 2, 3 and 6: the peer's tasks, notes and appointments to GHL.
+    async fn children(&self) -> Result<(), SyncError> {
         let children = [EntityKind::Note, EntityKind::Task, EntityKind::Appointment];
         if children
             .iter()

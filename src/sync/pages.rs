@@ -85,24 +85,36 @@ impl Run<'_> {
             let keys = lane_keys(&arrival);
             keyed.push((arrival, keys));
         }
-        // A dry run's plan and a `--limit` are easier to read and exact when sequential.
+        self.in_lanes(keyed, |arrival| self.record(arrival)).await
+    }
+
+    /// Runs `each` on every item, items that share a key one after another in their order (a
+    /// lane), up to `lanes` lanes at once; returns once every item is done, or at the first
+    /// error. A dry run's plan and a `--limit` are easier to read and exact one at a time.
+    pub(super) async fn in_lanes<T, F, Fut>(
+        &self,
+        items: Vec<(T, Vec<String>)>,
+        each: F,
+    ) -> Result<(), SyncError>
+    where
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Result<(), SyncError>>,
+    {
         let width = if self.dry_run || self.options.limit.is_some() {
             1
         } else {
             self.ctx.settings.lanes.max(1)
         };
-        futures::stream::iter(lanes(keyed).into_iter().map(|lane| self.lane(lane)))
-            .buffer_unordered(width)
-            .try_collect::<()>()
-            .await
-    }
-
-    /// One lane's records, one after another; returns once each is committed or queued.
-    async fn lane(&self, lane: Vec<Arrival>) -> Result<(), SyncError> {
-        for arrival in lane {
-            self.record(arrival).await?;
-        }
-        Ok(())
+        let each = &each;
+        futures::stream::iter(lanes(items).into_iter().map(|lane| async move {
+            for item in lane {
+                each(item).await?;
+            }
+            Ok(())
+        }))
+        .buffer_unordered(width)
+        .try_collect::<()>()
+        .await
     }
 
     async fn record(&self, arrival: Arrival) -> Result<(), SyncError> {

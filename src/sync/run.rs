@@ -15,6 +15,7 @@ use super::send::Sent;
 use crate::peers::EntityKind;
 use crate::store::{Action, Baseline, Direction, OpError, Operation, Outcome, RunRecord};
 use chrono::Utc;
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -312,27 +313,36 @@ impl<'a> Run<'a> {
                 self.superseded_peer_contacts().await?;
             }
         }
-        let run = &*self;
-        let to_peer = async {
-            if contacts {
-                run.ghl_contacts_to_peer().await
-            } else {
-                Ok(())
-            }
-        };
         // GHL's contacts go to the peer (its import jobs, no GHL request) while the peer's
         // children go to GHL (GHL's ceiling): together, neither waits for the other. A dry
         // run's plan and a `--limit` stay in order.
+        let (to_peer, children) = (self.to_peer(contacts), self.children());
         if self.dry_run || self.options.limit.is_some() {
             to_peer.await?;
-            self.children().await
+            children.await
         } else {
-            futures::try_join!(to_peer, run.children()).map(|_| ())
+            futures::try_join!(to_peer, children).map(|_| ())
         }
     }
 
+    /// Flow 4, boxed, as is `children`: a debug build keeps a slot on the stack for every future
+    /// a function makes, and `steps` is on the stack under every request of the run.
+    fn to_peer(&self, contacts: bool) -> BoxFuture<'_, Result<(), SyncError>> {
+        Box::pin(async move {
+            if contacts {
+                self.ghl_contacts_to_peer().await
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    fn children(&self) -> BoxFuture<'_, Result<(), SyncError>> {
+        Box::pin(self.peer_children())
+    }
+
     /// Flows 2, 3 and 6: the peer's tasks, notes and appointments to GHL.
-    async fn children(&self) -> Result<(), SyncError> {
+    async fn peer_children(&self) -> Result<(), SyncError> {
         let children = [EntityKind::Note, EntityKind::Task, EntityKind::Appointment];
         if children
             .iter()

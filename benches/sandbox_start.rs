@@ -2,6 +2,9 @@
 //!
 //!     cargo bench --bench sandbox_start
 
+// Bench code: a panic is how it stops (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ghlsync::sandbox::{self, SandboxOptions};
 use std::time::Instant;
 

@@ -1,10 +1,3 @@
-// The project's rule, enforced: failures are typed errors that say what to do next, never a
-// panic. Tests may unwrap (a panic is how a test fails), so only non-test builds deny it.
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
-
 use clap::Parser;
 use ghlsync::cli::Cli;
 use ghlsync::config::paths::Dirs;

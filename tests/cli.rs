@@ -1,5 +1,8 @@
 //! The `ghlsync` binary end to end: config, secrets, `ghl` subcommands, exit codes, logs.
 
+// Test code: a panic is how a test fails (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{Harness, total_in};

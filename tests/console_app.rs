@@ -1,6 +1,9 @@
 //! The console's app loop without a terminal: a real engine over the sandboxes, messages fed
 //! to `update`, effects performed by the runner's own executor (`runner::effects::perform`).
 
+// Test code: a panic is how a test fails (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::Harness;

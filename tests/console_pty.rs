@@ -14,6 +14,9 @@
 //! Every step waits for what a person would see, polling the screen, up to `STEP` each; a step
 //! that does not happen fails with the screen printed.
 
+// Test code: a panic is how a test fails (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};

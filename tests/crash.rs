@@ -3,6 +3,9 @@
 //! without overwriting an edit made in between on either side. The kill matrix over whole runs
 //! is `tests/kills.rs`.
 
+// Test code: a panic is how a test fails (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::sync::{Routes, SyncHarness, sandbox_writes};

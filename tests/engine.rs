@@ -1,5 +1,8 @@
 //! The engine behind its handle: the protocol front ends use (in-process transport).
 
+// Test code: a panic is how a test fails (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::sync::SyncHarness;

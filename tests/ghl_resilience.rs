@@ -1,6 +1,9 @@
 //! How the client behaves when GHL does not simply answer 200: token expiry and refresh, 429s,
 //! scope and location errors, HTML and malformed bodies, dropped connections, "422 but created".
 
+// Test code: a panic is how a test fails (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{Harness, count_in};

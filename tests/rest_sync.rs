@@ -1,5 +1,6 @@
 //! A `rest` peer in a real sync: the example connector files and their mappings against the
 //! sandbox's GHL API and generic app, contacts both ways, then a second run that writes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

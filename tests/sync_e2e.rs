@@ -1,5 +1,8 @@
 //! The sync engine end to end over loopback: GHL and Repsly sandboxes, a real sled store.
 
+// Test code: a panic is how a test fails (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::count_in;

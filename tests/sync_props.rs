@@ -19,6 +19,9 @@
 //! come from the engine. Cases are few (each is a real sandbox, ~0.5 s); `PROPTEST_CASES` raises
 //! them (200 cases pass in about 80 s).
 
+// Test code: a panic is how a test fails (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::sync::SyncHarness;

@@ -28,6 +28,9 @@
 //! (portable-pty) with `GHLSYNC_CONSOLE_BENCH_CHILD` set, read back through `vt100`. 2 and 3
 //! run in this process. Benchmarks print figures; they never assert timings.
 
+// Bench code: a panic is how it stops (Cargo.toml denies these outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use chrono::{DateTime, Duration as ChronoDuration, TimeZone, Utc};
 use ghlsync::config::Secret;
 use ghlsync::console::action::{Action, FocusTarget, Motion};

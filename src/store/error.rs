@@ -71,11 +71,6 @@ pub enum StoreError {
     TargetInUse { target: PathBuf, detail: String },
     #[error("operation {0} does not exist")]
     NoSuchOperation(u64),
-    /// A broken invariant inside the store (a bug): the write in question may not be applied.
-    #[error(
-        "{0} was taken from the store's queue and never answered; this is a bug, please report it"
-    )]
-    Unanswered(&'static str),
 }
 
 impl From<sled::transaction::TransactionError<StoreError>> for StoreError {

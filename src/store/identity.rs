@@ -155,11 +155,4 @@ impl Store {
             .insert(entity_key(peer, kind, ghl_parent), &[] as &[u8])?;
         Ok(())
     }
-
-    /// Forgets every survey: after a restore the store may lack links to children created since
-    /// the backup, so each contact's children must be listed again before anything is created.
-    pub fn forget_surveys(&self) -> Result<(), StoreError> {
-        self.child_surveys.clear()?;
-        Ok(())
-    }
 }

@@ -20,7 +20,6 @@ mod ops;
 pub mod records;
 mod restore;
 mod verify;
-mod wave;
 
 pub use backup::BackupReport;
 pub use binding::{BindCheck, Binding, BindingConflict, BoundTo, PeerAccount};
@@ -33,7 +32,6 @@ pub use keys::{entity_key, entity_prefix};
 pub use records::*;
 pub use restore::{Restored, TrailerCheck};
 pub use verify::{Finding, FindingKind, VerifyReport};
-pub use wave::CommitWave;
 
 use crate::peers::EntityKind;
 use serde::Serialize;
@@ -84,8 +82,6 @@ pub struct Store {
     child_surveys: sled::Tree,
     /// Shared by every clone: concurrent writers share fsyncs (`durable.rs`).
     group: std::sync::Arc<durable::GroupFlush>,
-    /// Shared by every clone: concurrent commits share transactions (`commit.rs`).
-    commits: std::sync::Arc<commit::CommitQueue>,
     /// Says which process holds the store while it is open (`holder.rs`).
     _holder: std::sync::Arc<holder::HolderFile>,
 }
@@ -139,7 +135,6 @@ impl Store {
             peer_identity: tree("peer_identity")?,
             child_surveys: tree("child_surveys")?,
             group: Default::default(),
-            commits: Default::default(),
             _holder: holder,
             path: path.to_path_buf(),
             db,
@@ -318,11 +313,6 @@ impl Store {
     /// Saves a cursor durably. Call only after every record of its page is committed or queued.
     pub fn set_cursor(&self, peer: &str, kind: EntityKind, cursor: &str) -> Result<(), StoreError> {
         self.put(&self.cursors, &entity_prefix(peer, kind), &cursor)?;
-        self.flush()
-    }
-
-    pub fn clear_cursor(&self, peer: &str, kind: EntityKind) -> Result<(), StoreError> {
-        self.cursors.remove(entity_prefix(peer, kind))?;
         self.flush()
     }
 

@@ -101,14 +101,6 @@ impl OpState {
             OpState::Resolved => "resolved",
         }
     }
-
-    /// States that belong in the failed queue.
-    pub fn is_open_failure(&self) -> bool {
-        matches!(
-            self,
-            OpState::RetryScheduled { .. } | OpState::Failed | OpState::Dead
-        )
-    }
 }
 
 /// The last error an operation met.

@@ -103,7 +103,6 @@ async fn full_store(path: &std::path::Path) -> (Store, u64) {
             baseline: None,
             log: &log(Action::Create, Outcome::Ok),
         })
-        .await
         .unwrap();
     let mut failed = op(&store, OpState::Failed);
     failed.source_id = "C-2".into();
@@ -174,7 +173,6 @@ async fn intent_then_commit_links_both_ways_and_retires_the_operation() {
             baseline: Some(("C-1", &baseline)),
             log: &log(Action::Create, Outcome::Ok),
         })
-        .await
         .unwrap();
     assert!(store.operations_in("in_flight").unwrap().is_empty());
     assert!(
@@ -527,268 +525,25 @@ async fn a_new_intent_is_found_in_flight_without_an_index_entry_and_leaves_at_co
     assert_eq!(store.operations_in("in_flight").unwrap(), vec![claimed]);
 
     operation.state = OpState::Done;
-    commit_link(&store, &operation, "C-1", "G1").await.unwrap();
+    commit_link(&store, &operation, "C-1", "G1").unwrap();
     assert!(store.operation(operation.id).unwrap().is_none());
     assert_eq!(store.ops_by_state.len(), 0);
 }
 
-/// Spawns one commit per peer id, each linking `C-i` to `G-i`, while the commit turn is held, so
-/// they all wait together; returns their answers once the turn is released.
-async fn commit_together(store: &Store, ops: Vec<Operation>) -> Vec<Result<(), StoreError>> {
-    let turn = store.commits.turn.lock().await;
-    let count = ops.len();
-    let tasks: Vec<_> = ops
-        .into_iter()
-        .map(|mut operation| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let peer_id = operation.source_id.clone();
-                let ghl_id = peer_id.replace('C', "G");
-                let baseline = Baseline {
-                    peer_hash: "p".into(),
-                    ghl_hash: "g".into(),
-                    fields: json!({"firstName": peer_id}).as_object().unwrap().clone(),
-                    synced_at: Utc::now(),
-                };
-                operation.state = OpState::Done;
-                store
-                    .commit(&Commit {
-                        op: &operation,
-                        link: Some((&peer_id, &ghl_id)),
-                        parent: None,
-                        baseline: Some((&peer_id, &baseline)),
-                        log: &log(Action::Create, Outcome::Ok),
-                    })
-                    .await
-            })
-        })
-        .collect();
-    while store.commits.waiting.lock().unwrap().len() < count {
-        tokio::task::yield_now().await;
-    }
-    drop(turn);
-    let mut answers = Vec::new();
-    for task in tasks {
-        answers.push(task.await.unwrap());
-    }
-    answers
-}
-
 /// Commits a created contact's link, without a baseline.
-async fn commit_link(
+fn commit_link(
     store: &Store,
     operation: &Operation,
     peer_id: &str,
     ghl_id: &str,
 ) -> Result<(), StoreError> {
-    store
-        .commit(&Commit {
-            op: operation,
-            link: Some((peer_id, ghl_id)),
-            parent: None,
-            baseline: None,
-            log: &log(Action::Create, Outcome::Ok),
-        })
-        .await
-}
-
-/// Whether the repsly contact `peer_id` has an id link.
-fn linked(store: &Store, peer_id: &str) -> bool {
-    store
-        .link("repsly", EntityKind::Contact, peer_id)
-        .unwrap()
-        .is_some()
-}
-
-async fn intents(store: &Store, count: usize) -> Vec<Operation> {
-    let mut ops = Vec::new();
-    for i in 0..count {
-        let mut operation = op(store, in_flight());
-        operation.source_id = format!("C-{i}");
-        store.record_new_intent(&operation).await.unwrap();
-        ops.push(operation);
-    }
-    ops
-}
-
-#[tokio::test]
-async fn commits_waiting_together_share_one_transaction_and_each_is_applied() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let ops = intents(&store, 8).await;
-    let answers = commit_together(&store, ops).await;
-    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
-    assert_eq!(
-        store.commit_counts(),
-        (8, 1),
-        "eight commits, one transaction"
-    );
-    assert_eq!(store.ops.len(), 0, "every operation is done");
-    for i in 0..8 {
-        let link = store.link("repsly", EntityKind::Contact, &format!("C-{i}"));
-        assert_eq!(link.unwrap().unwrap().ghl_id, format!("G-{i}"));
-    }
-    let listed = store.contact_list("repsly", None).unwrap();
-    assert_eq!(listed.len(), 8);
-    assert_eq!(listed[0].name, "C-0");
-    assert_eq!(store.synclog.len(), 8);
-}
-
-#[tokio::test]
-async fn a_failing_commit_never_fails_the_commits_batched_with_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let ops = intents(&store, 4).await;
-    // The third operation's stored intent is damaged: its commit cannot read the old state.
-    store
-        .ops
-        .insert(keys::op_key(ops[2].id), b"\x01{not json".as_slice())
-        .unwrap();
-    let answers = commit_together(&store, ops).await;
-    assert!(answers[0].is_ok() && answers[1].is_ok() && answers[3].is_ok());
-    let err = answers[2].as_ref().unwrap_err().to_string();
-    assert!(err.contains("tree ops"), "{err}");
-    // The batch failed as a whole, then each commit ran alone.
-    assert_eq!(store.commit_counts(), (4, 5));
-    for i in [0, 1, 3] {
-        assert!(linked(&store, &format!("C-{i}")));
-    }
-    assert!(!linked(&store, "C-2"));
-    assert_eq!(
-        store.ops.len(),
-        1,
-        "the failed commit's intent stays in flight"
-    );
-}
-
-#[tokio::test]
-async fn a_commit_whose_caller_stops_waiting_leaves_the_queue_and_its_intent_in_flight() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let mut ops = intents(&store, 2).await;
-    let turn = store.commits.turn.lock().await;
-    let mut first = ops.remove(0);
-    let waiting = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            first.state = OpState::Done;
-            commit_link(&store, &first, "C-0", "G-0").await
-        })
-    };
-    while store.commits.waiting.lock().unwrap().is_empty() {
-        tokio::task::yield_now().await;
-    }
-    // The run stops (another lane failed) while this commit waits for its turn.
-    waiting.abort();
-    assert!(waiting.await.unwrap_err().is_cancelled());
-    assert!(
-        store.commits.waiting.lock().unwrap().is_empty(),
-        "taken back out"
-    );
-    drop(turn);
-    // The next commit's transaction does not carry it along.
-    let answers = commit_together(&store, ops).await;
-    assert!(answers[0].is_ok());
-    assert!(linked(&store, "C-1"));
-    assert!(!linked(&store, "C-0"));
-    assert_eq!(
-        store.operations_in("in_flight").unwrap().len(),
-        1,
-        "its intent stays in flight, to be reconciled like a commit lost in a crash"
-    );
-}
-
-/// A record of a wave: after `delay_ms`, commits `operation`'s link, or ends without a commit.
-async fn wave_record(
-    store: &Store,
-    operation: Option<Operation>,
-    delay_ms: u64,
-) -> Result<(), StoreError> {
-    tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
-    let Some(mut operation) = operation else {
-        return Ok(());
-    };
-    operation.state = OpState::Done;
-    let peer_id = operation.source_id.clone();
-    commit_link(store, &operation, &peer_id, &peer_id.replace('C', "G")).await
-}
-
-#[tokio::test]
-async fn a_waves_commits_share_one_transaction_however_its_records_end() {
-    use futures::TryStreamExt;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let ops = intents(&store, 4).await;
-    // Answers arrive one by one, and two records end without committing (unchanged, queued).
-    let mut records: Vec<(Option<Operation>, u64)> = ops
-        .into_iter()
-        .zip([15, 1, 30, 8])
-        .map(|(operation, delay)| (Some(operation), delay))
-        .collect();
-    records.push((None, 0));
-    records.push((None, 20));
-    let wave = store.commit_wave(records.len());
-    let running: futures::stream::FuturesUnordered<_> = records
-        .into_iter()
-        .map(|(operation, delay)| wave.record(wave_record(&store, operation, delay)))
-        .collect();
-    wave.run(running.try_collect::<()>()).await.unwrap();
-    assert_eq!(
-        store.commit_counts(),
-        (4, 1),
-        "four commits, one transaction"
-    );
-    for i in 0..4 {
-        assert!(linked(&store, &format!("C-{i}")));
-    }
-    // The wave let the turn go: a commit outside a wave goes through on its own.
-    let mut later = intents(&store, 5).await.remove(4);
-    later.state = OpState::Done;
-    commit_link(&store, &later, "C-4", "G-4").await.unwrap();
-    assert_eq!(store.commit_counts(), (5, 2));
-}
-
-#[tokio::test]
-async fn a_wave_stopped_by_an_error_applies_none_of_its_waiting_commits() {
-    use futures::TryStreamExt;
-    use futures::future::{BoxFuture, FutureExt};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let ops = intents(&store, 2).await;
-    let wave = store.commit_wave(3);
-    let failing = async {
-        // Once both commits wait for the wave (bounded, so a wave that does not hold them
-        // fails the asserts below rather than hanging here).
-        for _ in 0..2000 {
-            if store.commits.waiting.lock().unwrap().len() >= 2 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        Err(StoreError::Unanswered("a record"))
-    };
-    let running: futures::stream::FuturesUnordered<BoxFuture<'_, Result<(), StoreError>>> = ops
-        .into_iter()
-        .map(|operation| wave.record(wave_record(&store, Some(operation), 0)).boxed())
-        .chain([wave.record(failing).boxed()])
-        .collect();
-    let err = wave.run(running.try_collect::<()>()).await.unwrap_err();
-    assert!(err.to_string().contains("a record"), "{err}");
-    assert!(
-        store.commits.waiting.lock().unwrap().is_empty(),
-        "taken back out"
-    );
-    assert!(!linked(&store, "C-0") && !linked(&store, "C-1"));
-    assert_eq!(
-        store.operations_in("in_flight").unwrap().len(),
-        2,
-        "their intents stay in flight, to be reconciled like commits lost in a crash"
-    );
-    // The turn is free again.
-    let mut later = intents(&store, 3).await.remove(2);
-    later.state = OpState::Done;
-    commit_link(&store, &later, "C-2", "G-2").await.unwrap();
-    assert!(linked(&store, "C-2"));
+    store.commit(&Commit {
+        op: operation,
+        link: Some((peer_id, ghl_id)),
+        parent: None,
+        baseline: None,
+        log: &log(Action::Create, Outcome::Ok),
+    })
 }
 
 mod binding;

@@ -392,12 +392,28 @@ impl Run<'_> {
             .collect();
         // The snapshot's own order is a hash map's: sorted, two runs decide alike.
         unhandled.sort();
-        for ghl_id in unhandled {
+        // In lanes, as a page's records (`pages.rs`): contacts sharing an email or a phone go
+        // one after another, so two can never both create the same person in the peer.
+        let keyed = unhandled
+            .into_iter()
+            .map(|ghl_id| {
+                let mut keys = self
+                    .ghl_snapshot
+                    .get(&ghl_id)
+                    .map_or_else(Vec::new, |listed| {
+                        super::identity::contact_keys(&listed.match_fields())
+                    });
+                keys.push(format!("ghl:{ghl_id}"));
+                (ghl_id, keys)
+            })
+            .collect();
+        self.in_lanes(keyed, |ghl_id: String| async move {
             if self.limit_reached() {
-                break;
+                return Ok(());
             }
-            self.ghl_contact_to_peer(&ghl_id).await?;
-        }
+            self.ghl_contact_to_peer(&ghl_id).await
+        })
+        .await?;
         if !self.dry_run {
             self.close_moot_holds()?;
         }

@@ -594,16 +594,13 @@ impl Executor<'_> {
                 (None, None) => op.source.get("parent_id").and_then(Value::as_str),
             })
             .flatten();
-        self.ctx
-            .store
-            .commit(&Commit {
-                op: &op,
-                link,
-                parent,
-                baseline: baseline_ref,
-                log: &entry,
-            })
-            .await?;
+        self.ctx.store.commit(&Commit {
+            op: &op,
+            link,
+            parent,
+            baseline: baseline_ref,
+            log: &entry,
+        })?;
         crate::failpoint::pass("commit")
             .await
             .map_err(|_| failpoint_store_error("commit"))?;

@@ -1,20 +1,17 @@
 //! Walking a peer's change pages. The records of one page are written concurrently, in lanes:
 //! records that could touch the same GHL record (same peer id, email, phone or linked GHL id)
 //! share a lane and go one after another, so two of them can never race to create the same
-//! contact. The page goes out in waves: each wave takes the next record of every lane (up to
-//! `lanes` of them) and sends them together, so their intents share one flush and their commits
-//! one transaction (`store::CommitWave`); a lane's next record waits for the next wave. The
-//! cursor moves past a page only once every lane of it has committed or durably queued its
-//! records.
+//! contact. Up to `lanes` lanes run at once, each taking its next record as soon as the last
+//! one has committed. The cursor moves past a page only once every lane of it has committed or
+//! durably queued its records.
 
 use super::context::SyncError;
 use super::mapping::MappedRecord;
 use super::run::{MAX_PAGES, Run};
 use crate::peers::{ChangeDetection, EntityKind, PeerRecord};
 use crate::store::IdLink;
-use futures::TryStreamExt;
-use futures::stream::FuturesUnordered;
-use std::collections::{HashMap, VecDeque};
+use futures::{StreamExt, TryStreamExt};
+use std::collections::HashMap;
 
 /// A record as it arrives. For contacts, its GHL-side fields and its id link:
 /// read once, as both the lane keys and the write need them (no other lane can link this peer
@@ -89,35 +86,36 @@ impl Run<'_> {
             let keys = lane_keys(&arrival);
             keyed.push((arrival, keys));
         }
-        // A dry run's plan and a `--limit` are easier to read and exact when sequential.
+        self.in_lanes(keyed, |arrival| self.record(arrival)).await
+    }
+
+    /// Runs `each` on every item, items that share a key one after another in their order (a
+    /// lane), up to `lanes` lanes at once; returns once every item is done, or at the first
+    /// error. A dry run's plan and a `--limit` are easier to read and exact one at a time.
+    pub(super) async fn in_lanes<T, F, Fut>(
+        &self,
+        items: Vec<(T, Vec<String>)>,
+        each: F,
+    ) -> Result<(), SyncError>
+    where
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Result<(), SyncError>>,
+    {
         let width = if self.dry_run || self.options.limit.is_some() {
             1
         } else {
             self.ctx.settings.lanes.max(1)
         };
-        let mut lanes: Vec<VecDeque<Arrival>> =
-            lanes(keyed).into_iter().map(VecDeque::from).collect();
-        loop {
-            let wave: Vec<Arrival> = lanes
-                .iter_mut()
-                .filter_map(VecDeque::pop_front)
-                .take(width)
-                .collect();
-            if wave.is_empty() {
-                return Ok(());
+        let each = &each;
+        futures::stream::iter(lanes(items).into_iter().map(|lane| async move {
+            for item in lane {
+                each(item).await?;
             }
-            self.wave(wave).await?;
-        }
-    }
-
-    /// Records of different lanes, sent together; returns once each is committed or queued.
-    async fn wave(&self, wave: Vec<Arrival>) -> Result<(), SyncError> {
-        let commits = self.ctx.store.commit_wave(wave.len());
-        let records: FuturesUnordered<_> = wave
-            .into_iter()
-            .map(|arrival| commits.record(self.record(arrival)))
-            .collect();
-        commits.run(records.try_collect::<()>()).await
+            Ok(())
+        }))
+        .buffer_unordered(width)
+        .try_collect::<()>()
+        .await
     }
 
     async fn record(&self, arrival: Arrival) -> Result<(), SyncError> {

@@ -15,6 +15,7 @@ use super::send::Sent;
 use crate::peers::EntityKind;
 use crate::store::{Action, Baseline, Direction, OpError, Operation, Outcome, RunRecord};
 use chrono::Utc;
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -294,7 +295,8 @@ impl<'a> Run<'a> {
     }
 
     async fn steps(&mut self) -> Result<(), SyncError> {
-        if self.wants(EntityKind::Contact) {
+        let contacts = self.wants(EntityKind::Contact);
+        if contacts {
             // One request per 100 contacts: the base for conflict detection, identity and flow 4.
             for contact in self
                 .ctx
@@ -310,8 +312,37 @@ impl<'a> Run<'a> {
                 self.peer_pages(EntityKind::Contact).await?;
                 self.superseded_peer_contacts().await?;
             }
-            self.ghl_contacts_to_peer().await?;
         }
+        // GHL's contacts go to the peer (its import jobs, no GHL request) while the peer's
+        // children go to GHL (GHL's ceiling): together, neither waits for the other. A dry
+        // run's plan and a `--limit` stay in order.
+        let (to_peer, children) = (self.to_peer(contacts), self.children());
+        if self.dry_run || self.options.limit.is_some() {
+            to_peer.await?;
+            children.await
+        } else {
+            futures::try_join!(to_peer, children).map(|_| ())
+        }
+    }
+
+    /// Flow 4, boxed, as is `children`: a debug build keeps a slot on the stack for every future
+    /// a function makes, and `steps` is on the stack under every request of the run.
+    fn to_peer(&self, contacts: bool) -> BoxFuture<'_, Result<(), SyncError>> {
+        Box::pin(async move {
+            if contacts {
+                self.ghl_contacts_to_peer().await
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    fn children(&self) -> BoxFuture<'_, Result<(), SyncError>> {
+        Box::pin(self.peer_children())
+    }
+
+    /// Flows 2, 3 and 6: the peer's tasks, notes and appointments to GHL.
+    async fn peer_children(&self) -> Result<(), SyncError> {
         let children = [EntityKind::Note, EntityKind::Task, EntityKind::Appointment];
         if children
             .iter()

@@ -25,8 +25,7 @@ pub struct SyncSettings {
     /// Tag written by the "tag" delete policy.
     #[serde(default = "default_deleted_tag")]
     pub deleted_tag: String,
-    /// Records of one change page sent at once (a wave, `pages.rs`); 1 = one at a time. At a
-    /// page's size (Repsly's 50), a page is one wave: one flush and one commit transaction. GHL's
+    /// Lanes of one change page written at once (`pages.rs`); 1 = one record at a time. GHL's
     /// rate limit is kept by the client's limiter whatever this is.
     #[serde(default = "default_lanes")]
     pub lanes: usize,

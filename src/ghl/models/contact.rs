@@ -1,16 +1,14 @@
 //! Contacts: the read model (`GetContectByIdSchema`, spelling theirs), the write DTOs and the
 //! response envelopes of every contact endpoint.
 
-use super::one_pass::read_model;
 use crate::ghl::error::{DecodeError, GhlError, RequestContext};
 use crate::net::{excerpt, scrub_token_like};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// A contact as GHL returns it. Unknown fields are kept in `extra` so nothing is lost. Read in
-/// one pass (`one_pass.rs`; the list below follows the serde names of the fields).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// A contact as GHL returns it. Unknown fields are kept in `extra` so nothing is lost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
     #[serde(default)]
@@ -77,39 +75,6 @@ pub struct Contact {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-
-read_model!(Contact, "a GHL contact object", {
-    "id" => id,
-    "locationId" => location_id,
-    "name" => name,
-    "firstName" => first_name,
-    "lastName" => last_name,
-    "firstNameLowerCase" => first_name_lower_case,
-    "lastNameLowerCase" => last_name_lower_case,
-    "fullNameLowerCase" => full_name_lower_case,
-    "email" => email,
-    "emailLowerCase" => email_lower_case,
-    "phone" => phone,
-    "companyName" => company_name,
-    "website" => website,
-    "timezone" => timezone,
-    "address1" => address1,
-    "city" => city,
-    "state" => state,
-    "country" => country,
-    "postalCode" => postal_code,
-    "dnd" => dnd,
-    "dndSettings" => dnd_settings,
-    "type" => contact_type,
-    "source" => source,
-    "assignedTo" => assigned_to,
-    "tags" => tags,
-    "dateOfBirth" => date_of_birth,
-    "dateAdded" => date_added,
-    "dateUpdated" => date_updated,
-    "customFields" => custom_fields,
-    "businessId" => business_id,
-});
 
 /// A custom field value as GHL reads it back: `{id, value}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,10 +254,9 @@ pub struct ContactList<C = Contact> {
     pub trace_id: Option<String>,
 }
 
-/// A listed contact kept as GHL sent it, read into a [`Contact`] only when asked for. A one-way
-/// run compares only the contacts it has linked; reading every contact of the location up front
-/// was a twentieth of an import's CPU. The id and `dateAdded` are read at once (the walk's cursor
-/// needs them).
+/// A listed contact kept as GHL sent it, read into a [`Contact`] only when asked for: a one-way
+/// run compares only the contacts it has linked. The id and `dateAdded` are read at once (the
+/// walk's cursor needs them).
 #[derive(Debug, Clone)]
 pub struct ListedContact {
     pub id: String,
@@ -466,9 +430,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// Every field set (the literal names them all, so a new field must be added here and to
-    /// the `read_model!` list): what is written is read back into the same fields, nothing
-    /// spills into `extra`, and unknown keys keep their values and order.
+    /// Every field set (the literal names them all, so a new field must be added here): what is
+    /// written is read back into the same fields, nothing spills into `extra`, and unknown keys
+    /// keep their values and order.
     #[test]
     fn a_contact_reads_back_every_field_it_writes() {
         let text = |s: &str| Some(s.to_string());
@@ -534,7 +498,7 @@ mod tests {
             (r#"{"id":"c1","tags":"vip"}"#, "expected a sequence"),
             (r#"{"id":7}"#, "expected a string"),
             (r#"{"dnd":"yes"}"#, "expected a boolean"),
-            (r#"["c1"]"#, "expected a GHL contact object"),
+            (r#"["c1"]"#, "expected struct Contact"),
         ] {
             let err = serde_json::from_str::<Contact>(body)
                 .unwrap_err()

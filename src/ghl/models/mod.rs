@@ -15,7 +15,6 @@ mod custom_field;
 mod error_body;
 mod note;
 mod oauth;
-mod one_pass;
 mod task;
 
 pub use appointment::*;

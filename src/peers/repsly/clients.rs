@@ -1,5 +1,5 @@
 //! Repsly clients (GHL contacts): reading pages of `export/clients/{lastTimeStamp}`, one client
-//! from `export/internal/client/{code}`, and the bodies of `import/client` / `import/clientList`.
+//! from `export/internal/client/{code}`, and the body of `import/client`.
 
 use serde_json::{Map, Value};
 

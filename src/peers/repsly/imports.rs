@@ -1,4 +1,4 @@
-//! Asynchronous imports: `POST import/client|clientList|schedule` answers
+//! Asynchronous imports: `POST import/client|schedule` answers
 //! `{Code: 0, Message: "… import job started asynchronously under ID: {ImportJobID}"}`; the job
 //! is then polled at `export/importStatus/{id}` until `ImportStatus` is `Completed` or `Failed`.
 //!

@@ -14,7 +14,6 @@ mod paging;
 mod rows;
 mod schedules;
 mod settings;
-mod visits;
 
 pub use connector::CONNECTOR;
 pub use imports::extract_job_id;
@@ -28,7 +27,7 @@ use serde_json::{Map, Value};
 use self::errors::{Class, error, unsupported};
 use self::http::Http;
 use self::imports::run_import;
-use self::paging::{CLIENT_NOTES, CLIENTS, CursorShape, VISITS, parse_page};
+use self::paging::{CLIENT_NOTES, CLIENTS, CursorShape, parse_page};
 use super::{ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerRecord, WriteOutcome};
 
 pub struct RepslyPeer {
@@ -59,58 +58,12 @@ impl RepslyPeer {
                     settings.utc_offset_minutes
                 ))
             })?;
-        if settings.client_list_batch == 0 {
-            return Err(unsupported(
-                "configuration: client_list_batch must be at least 1",
-            ));
-        }
         let http = Http::new(&settings)?;
         Ok(RepslyPeer { settings, http, tz })
     }
 
     pub fn settings(&self) -> &RepslySettings {
         &self.settings
-    }
-
-    /// Visits after `cursor` (a `LastTimeStamp`; `None` = from 0) as appointment records with
-    /// ids `visit:{VisitID}`. Not in `capabilities()`: visits are what happened, read-only.
-    pub async fn fetch_visits(&self, cursor: Option<&str>) -> Result<ChangePage, PeerError> {
-        let tz = Some(self.tz);
-        self.fetch_cursor("visits", VISITS, cursor, |row| {
-            visits::visit_record(row, tz)
-        })
-        .await
-    }
-
-    /// Upserts many clients through `import/clientList`, `client_list_batch` per job. Every
-    /// record is checked locally before anything is sent. A job with invalid rows fails the call
-    /// (`Validation`, with Repsly's messages); earlier batches stay written. `created` is true
-    /// only when the job inserted every row of its batch.
-    pub async fn upsert_clients(
-        &self,
-        records: &[PeerRecord],
-    ) -> Result<Vec<WriteOutcome>, PeerError> {
-        let operation = "POST import/clientList";
-        let bodies = records
-            .iter()
-            .map(|record| clients::import_body(record, &self.settings, operation))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut outcomes = Vec::with_capacity(bodies.len());
-        for batch in bodies.chunks(self.settings.client_list_batch) {
-            let rows = Value::Array(batch.iter().map(|(_, body)| body.clone()).collect());
-            let body = match &self.settings.client_list_envelope {
-                Some(key) => Value::Object(Map::from_iter([(key.clone(), rows)])),
-                None => rows,
-            };
-            let (job, status) = self.import("clientList", &body).await?;
-            let created = status.rows_inserted > 0 && status.rows_inserted >= batch.len() as u64;
-            outcomes.extend(batch.iter().map(|(code, _)| WriteOutcome {
-                id: code.clone(),
-                created,
-                reference: Some(job.clone()),
-            }));
-        }
-        Ok(outcomes)
     }
 
     async fn import(

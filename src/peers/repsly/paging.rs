@@ -12,7 +12,7 @@ pub(crate) const PAGE_SIZE: usize = 50;
 /// Which meta field carries the next cursor, and which row field backs it up.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CursorShape {
-    /// The array key: `Clients`, `ClientNotes`, `Visits`.
+    /// The array key: `Clients`, `ClientNotes`.
     pub array_key: &'static str,
     /// `LastTimeStamp` or `LastID` in `MetaCollectionResult`.
     pub meta_cursor: &'static str,
@@ -29,11 +29,6 @@ pub(crate) const CLIENT_NOTES: CursorShape = CursorShape {
     array_key: "ClientNotes",
     meta_cursor: "LastID",
     row_cursor: "ClientNoteID",
-};
-pub(crate) const VISITS: CursorShape = CursorShape {
-    array_key: "Visits",
-    meta_cursor: "LastTimeStamp",
-    row_cursor: "TimeStamp",
 };
 
 /// A cursor value as text: strings as they are, numbers in their JSON spelling.

@@ -51,11 +51,6 @@ pub struct RepslySettings {
     /// (which leaves them alone). **[verify]**
     pub empty_price_lists_clears: bool,
     pub timeout_secs: u64,
-    /// Clients per `import/clientList` call; the real limit is undocumented. **[verify]**
-    pub client_list_batch: usize,
-    /// `import/clientList` body: a bare JSON array (`None`) or `{"<key>": [...]}`; the docs
-    /// read do not show it. [verify]
-    pub client_list_envelope: Option<String>,
     pub schedule_import_form: ScheduleImportForm,
     /// The offset in which naive Repsly dates and times (`2024-11-25`, `15:00`,
     /// `2024-11-25T15:00:00`) are read, in minutes east of UTC; the time zone of these fields is
@@ -85,8 +80,6 @@ impl Default for RepslySettings {
             min_request_interval_ms: 100,
             empty_price_lists_clears: false,
             timeout_secs: 30,
-            client_list_batch: 50,
-            client_list_envelope: None,
             schedule_import_form: ScheduleImportForm::Current,
             utc_offset_minutes: 0,
             retry: RetryPolicy::default(),

@@ -55,7 +55,6 @@ fn new_checks_the_settings() {
         "credentials",
     );
     check(|s| s.utc_offset_minutes = 100_000, "utc_offset_minutes");
-    check(|s| s.client_list_batch = 0, "client_list_batch");
     let peer = RepslyPeer::new(settings("https://api.repsly.com/v3/")).unwrap();
     assert_eq!(peer.name(), "repsly");
     assert!(!format!("{peer:?}").contains("pw-secret-1"));
@@ -127,15 +126,15 @@ async fn start(fake: Arc<Fake>) -> String {
             }
         }))
         .route("/v3/import/client", post(|State(f): State<Arc<Fake>>, Json(body): Json<Value>| async move {
+            if body["Code"] == "REFUSED" {
+                // ASP.NET's refusal, with the password echoed back in it.
+                return (StatusCode::BAD_REQUEST, Json(json!({"Code": 3, "Message": "The request is invalid.",
+                    "ModelState": {"client.Name": ["Name is required (pw-secret-1)"]}}))).into_response();
+            }
             let slow = body["Code"] == "SLOW";
             f.bodies.lock().unwrap().push(body);
             let id = if slow { 8 } else { 7 };
-            Json(json!({"Code": 0, "Message": format!("Client import job started asynchronously under ID: {id}")}))
-        }))
-        .route("/v3/import/clientList", post(|| async {
-            // ASP.NET's refusal, with the password echoed back in it.
-            (StatusCode::BAD_REQUEST, Json(json!({"Code": 3, "Message": "The request is invalid.",
-                "ModelState": {"clients[0].Name": ["Name is required (pw-secret-1)"]}})))
+            Json(json!({"Code": 0, "Message": format!("Client import job started asynchronously under ID: {id}")})).into_response()
         }))
         .route("/v3/import/schedule", post(|State(f): State<Arc<Fake>>| async move {
             f.schedule_posts.fetch_add(1, Ordering::SeqCst);
@@ -256,12 +255,12 @@ async fn http_flow_against_a_fake_repsly() {
     assert_eq!(fake.schedule_posts.load(Ordering::SeqCst), 1);
 
     // Repsly's refusal through the shared client: its `Code`, `ModelState` and field, scrubbed.
-    let err = peer.upsert_clients(&[contact("C-3")]).await.unwrap_err();
+    let err = peer.upsert(&contact("REFUSED")).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Validation);
     assert_eq!(err.field(), Some("Name"));
     let text = err.to_string();
     assert!(
-        text.contains("POST import/clientList")
+        text.contains("POST import/client")
             && text.contains(
                 "HTTP 400: Code 3: The request is invalid. (Name is required ([redacted]))"
             ),

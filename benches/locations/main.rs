@@ -29,9 +29,12 @@
 //! including the binary's text, which the page cache shares between engines), and the private
 //! part (peak RssAnon) with the shared file pages counted once for the host.
 
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod probe;
+mod processes;
+
+use probe::{Ended, Memory, Served, cpu_seconds, load_average, memory, reap, served};
+use processes::{Location, start_engine, start_sandbox};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ghlsync");
@@ -79,198 +82,6 @@ impl Settings {
             cores: env_or("HOST_CORES", 2.0),
         }
     }
-}
-
-/// One location: its sandbox process, its engine process, and where they keep their files.
-struct Location {
-    dir: PathBuf,
-    base_url: String,
-    sandbox: Child,
-    engine: Option<Child>,
-}
-
-impl Drop for Location {
-    /// Also on a panic: no sandbox or engine outlives the bench.
-    fn drop(&mut self) {
-        for child in self.engine.iter_mut().chain([&mut self.sandbox]) {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn ghlsync(xdg: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    // Logs and any default paths go to the bench's temp dir, not the user's home.
-    command
-        .env("XDG_STATE_HOME", xdg.join("state"))
-        .env("XDG_CONFIG_HOME", xdg.join("config"))
-        .env("XDG_DATA_HOME", xdg.join("data"))
-        .stdin(Stdio::null());
-    command
-}
-
-fn start_sandbox(root: &Path, index: usize, s: &Settings) -> Location {
-    let dir = root.join(format!("location-{index}"));
-    std::fs::create_dir_all(&dir).expect("location dir");
-    let out = std::fs::File::create(dir.join("sandbox.out")).expect("sandbox.out");
-    let err = std::fs::File::create(dir.join("sandbox.err")).expect("sandbox.err");
-    let sandbox = ghlsync(root)
-        .args(["sandbox", "--contacts", &s.contacts.to_string()])
-        .args([
-            "--rate-limit",
-            &s.limit,
-            "--seed",
-            &(42 + index).to_string(),
-        ])
-        .arg("--write-config")
-        .arg(dir.join("ghlsync.toml"))
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("ghlsync sandbox starts");
-    // The announcement is printed after the config is written.
-    let started = Instant::now();
-    let base_url = loop {
-        let text = std::fs::read_to_string(dir.join("sandbox.out")).unwrap_or_default();
-        if let Some(url) = text
-            .lines()
-            .find_map(|l| l.strip_prefix("GHL sandbox listening on "))
-        {
-            break url.trim().to_string();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "sandbox {index} did not announce itself in 60 s: see {}",
-            dir.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Location {
-        dir,
-        base_url,
-        sandbox,
-        engine: None,
-    }
-}
-
-fn start_engine(root: &Path, location: &mut Location) {
-    let out = std::fs::File::create(location.dir.join("sync.out")).expect("sync.out");
-    let err = std::fs::File::create(location.dir.join("sync.err")).expect("sync.err");
-    let engine = ghlsync(root)
-        .arg("--config")
-        .arg(location.dir.join("ghlsync.toml"))
-        .args(["sync", "--json"])
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("ghlsync sync starts");
-    location.engine = Some(engine);
-}
-
-/// A process's CPU seconds so far (user + system), from /proc/PID/stat.
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces; the fields after its closing parenthesis do not.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / clock_ticks())
-}
-
-fn clock_ticks() -> f64 {
-    // SAFETY: sysconf reads a constant of the running system.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 { ticks as f64 } else { 100.0 }
-}
-
-/// /proc/PID/status memory lines, in MB: VmRSS, RssAnon, RssFile, VmHWM.
-#[derive(Clone, Copy, Default, Debug)]
-struct Memory {
-    rss: f64,
-    anon: f64,
-    file: f64,
-    hwm: f64,
-}
-
-fn memory(pid: u32) -> Option<Memory> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb = |key: &str| -> f64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 1024.0
-    };
-    Some(Memory {
-        rss: kb("VmRSS:"),
-        anon: kb("RssAnon:"),
-        file: kb("RssFile:"),
-        hwm: kb("VmHWM:"),
-    })
-}
-
-/// What one sandbox has served so far: GHL requests, GHL 429s, and the peers' requests.
-#[derive(Clone, Copy, Default)]
-struct Served {
-    ghl: u64,
-    too_many: u64,
-    peers: u64,
-}
-
-async fn served(http: &reqwest::Client, base_url: &str) -> Served {
-    let stats: Value = http
-        .get(format!("{base_url}/_sandbox/stats"))
-        .send()
-        .await
-        .unwrap_or_else(|err| panic!("{base_url}/_sandbox/stats: {err} (did the sandbox stop?)"))
-        .json()
-        .await
-        .expect("stats json");
-    let mut served = Served::default();
-    for row in stats["requests"].as_array().into_iter().flatten() {
-        let route = row["route"].as_str().unwrap_or("");
-        let count = row["count"].as_u64().unwrap_or(0);
-        if route.starts_with("/repsly/") || route.starts_with("/generic") {
-            served.peers += count;
-        } else {
-            served.ghl += count;
-            if row["status"] == 429 {
-                served.too_many += count;
-            }
-        }
-    }
-    served
-}
-
-/// An engine that ended inside the window: when, and from wait4 its CPU seconds in all and its
-/// peak RSS in MB (its /proc entry is gone once it is reaped).
-struct Ended {
-    at: Instant,
-    cpu: f64,
-    max_rss: f64,
-}
-
-/// Reaps `pid` if it has ended: its wait status and figures.
-fn reap(pid: u32) -> Option<(i32, Ended)> {
-    let pid = i32::try_from(pid).ok()?;
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it in for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is a child of this process; WNOHANG returns at once.
-    let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-    if reaped != pid {
-        return None;
-    }
-    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    Some((
-        status,
-        Ended {
-            at: Instant::now(),
-            cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
-            max_rss: usage.ru_maxrss as f64 / 1024.0,
-        },
-    ))
 }
 
 /// One engine's figures over the window (or the part of it the engine ran).
@@ -338,12 +149,6 @@ async fn snapshot(http: &reqwest::Client, locations: &[Location]) -> Snapshot {
         snap.served.push(served(http, &location.base_url).await);
     }
     snap
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 fn main() {

@@ -149,11 +149,13 @@ impl Secrets {
             ));
         }
         for (key, secret) in &self.peers {
-            text.push_str(&format!(
-                "{} = {}\n",
-                toml::Value::String(key.clone()),
-                toml_string(secret.expose())
-            ));
+            // A bare key when TOML allows one (peer names are), quoted otherwise.
+            let bare = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            let key = if bare { key.clone() } else { toml_string(key) };
+            text.push_str(&format!("{key} = {}\n", toml_string(secret.expose())));
         }
         write_private_file(path, text.as_bytes())
     }

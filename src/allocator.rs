@@ -3,15 +3,14 @@
 //! ships).
 //!
 //! Why: the sync engine allocates per record (JSON values, request bodies, sled nodes) on many
-//! threads at once, and glibc's malloc, free and consolidation were ~30 % of its CPU samples;
-//! mimalloc cuts the engine's CPU per contact by about a fifth (BENCHMARKS.md, sync engine).
+//! threads at once, where glibc's malloc, free and consolidation cost it most; mimalloc costs
+//! less (figures: BENCHMARKS.md, sync engine).
 //!
 //! The console wants the opposite trade: it idles for hours beside the sync on a server, so it
 //! should hold as little memory as it can. mimalloc commits its arenas eagerly, and where the
-//! kernel backs them with transparent huge pages every touch makes 2 MiB resident: the console
-//! held 197 MB with 100k contacts. `tune` turns huge pages off and, for the console, has freed
-//! pages returned at once: 127 MB, with no trimming by the console (glibc held 140 MB with
-//! `malloc_trim` after large answers).
+//! kernel backs them with transparent huge pages every touch makes 2 MiB resident. `tune` turns
+//! huge pages off and, for the console, has freed pages returned at once, with no trimming by
+//! the console (figures: BENCHMARKS.md, console).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -33,8 +32,8 @@ pub enum Workload {
 /// thread safe).
 ///
 /// Every process turns transparent huge pages off: mimalloc returns freed pages to the system
-/// after 10 ms, and a huge page the kernel then faults in again is 2 MiB to zero — 3 % of the
-/// sync engine's CPU in a profile, and resident memory in 2 MiB steps. The console also returns
+/// after a short delay, and a huge page the kernel then faults in again is 2 MiB to zero (CPU
+/// in the sync engine, and resident memory in 2 MiB steps). The console also returns
 /// freed pages at once rather than after that delay.
 pub fn tune(workload: Workload) {
     #[cfg(target_os = "linux")]

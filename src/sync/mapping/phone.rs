@@ -11,7 +11,7 @@ use phonenumber::country::Id;
 const MAX_INPUT: usize = 64;
 
 /// Loads the phone metadata now, with the mapping that needs it, rather than inside the first
-/// record's sync: the loader compiles every pattern of every region, some 80 ms of CPU.
+/// record's sync: the loader compiles every pattern of every region, which is setup work, not a record's.
 pub(super) fn load_metadata() {
     let _loaded: &phonenumber::metadata::Database = &phonenumber::metadata::DATABASE;
 }

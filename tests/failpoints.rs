@@ -49,6 +49,8 @@ async fn cell(site: &str, action: &str, hit: u32) -> String {
             .unwrap();
         let killed = out.status.signal() == Some(9);
         let stderr = String::from_utf8_lossy(&out.stderr);
+        // Opened once per round: sled releases its lock from a background thread after a
+        // drop, so reopening at once in this process can find it still held.
         let store = Store::open(&store_path).unwrap();
         let logged = store.log_tail(100_000).unwrap().iter().any(|entry| {
             entry
@@ -56,16 +58,15 @@ async fn cell(site: &str, action: &str, hit: u32) -> String {
                 .as_deref()
                 .is_some_and(|m| m.contains("test failpoint"))
         });
-        drop(store);
         fired += usize::from(killed || stderr.contains("test failpoint") || logged);
         if killed && matches!(site, "intent" | "request") {
             // Killed between intent and commit: the store says so.
-            let store = Store::open(&store_path).unwrap();
             assert!(
                 !store.operations_in("in_flight").unwrap().is_empty(),
                 "{site}:{action}:{hit}: nothing in flight after the kill"
             );
         }
+        drop(store);
     }
     sync_until_quiet(&h, home.path(), &config).await;
     let store = Store::open(&store_path).unwrap();

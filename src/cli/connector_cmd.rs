@@ -11,7 +11,7 @@ use super::CliError;
 use super::args::ConnectorCommand;
 use crate::config::Secret;
 use crate::config::secrets::{Secrets, secrets_path};
-use crate::peers::registry::{secret_env_var, secret_file_key};
+use crate::peers::registry::{SecretNeed, secret_env_var, secret_file_key};
 use crate::peers::rest::{ConnectorFile, RestPeer};
 use crate::peers::{EntityKind, Peer, PeerError};
 use crate::sync::mapping::{Mapping, preview, render_preview};
@@ -90,25 +90,16 @@ fn file_secrets(
     config: Option<&Path>,
     file: &ConnectorFile,
 ) -> Result<BTreeMap<String, Secret>, CliError> {
-    let secrets = load_secrets(config)?;
-    let mut found = BTreeMap::new();
-    for name in file.secret_names() {
-        let Some(value) = secrets.peer_secret(file.name(), &name) else {
-            let path = crate::config::config_path(config)?;
-            return Err(CliError::Classed {
-                class: "config".into(),
-                message: format!(
-                    "{} needs the secret {name:?}: set {} or put {} in {} (mode 0600)",
-                    file.origin(),
-                    secret_env_var(file.name(), &name),
-                    secret_file_key(file.name(), &name),
-                    secrets_path(&path).display()
-                ),
-            });
-        };
-        found.insert(name, value);
-    }
-    Ok(found)
+    let needs = file
+        .secret_names()
+        .into_iter()
+        .map(|key| SecretNeed {
+            what: format!("{} needs the secret {key:?}", file.origin()),
+            key,
+        })
+        .collect();
+    let path = crate::config::config_path(config)?;
+    Ok(load_secrets(config)?.peer_secrets(file.name(), needs, &secrets_path(&path))?)
 }
 
 fn peer_failure(err: PeerError) -> CliError {

@@ -11,7 +11,7 @@ use crate::config::{Config, ConfigError, ConfiguredPeer, config_path, configured
 use crate::engine::{EngineError, EngineHandle, EngineOptions, Reply, start_engine};
 use crate::ghl::GhlClient;
 use crate::peers::Peer;
-use crate::peers::registry::{self, PeerSecrets};
+use crate::peers::registry;
 use crate::store::{BindCheck, Binding, BindingConflict, Store};
 use crate::sync::SyncContext;
 use crate::sync::mapping::Mapping;
@@ -156,10 +156,7 @@ fn check_mapping_peer(
     file: &Path,
     peer: &ConfiguredPeer,
 ) -> Result<(), CliError> {
-    if mapping.peer == peer.name
-        || mapping.peer == peer.connector.name()
-        || peer.setup.mapping_names().contains(&mapping.peer)
-    {
+    if peer.answers_to(&mapping.peer) {
         return Ok(());
     }
     let line = peer_line(mapping);
@@ -201,22 +198,8 @@ pub fn build_peer(
     secrets: &Secrets,
     config_path: &Path,
 ) -> Result<Arc<dyn Peer>, CliError> {
-    let mut found = PeerSecrets::new();
-    for need in peer.setup.secrets() {
-        let value = secrets.peer_secret(&peer.name, &need.key).ok_or_else(|| {
-            let env = registry::secret_env_var(&peer.name, &need.key);
-            ConfigError::MissingSecret {
-                name: env.clone(),
-                hint: format!(
-                    "{}: set {env} or put {} in {} (mode 0600)",
-                    need.what,
-                    registry::secret_file_key(&peer.name, &need.key),
-                    secrets_path(config_path).display()
-                ),
-            }
-        })?;
-        found.insert(need.key, value);
-    }
+    let found =
+        secrets.peer_secrets(&peer.name, peer.setup.secrets(), &secrets_path(config_path))?;
     peer.setup
         .build(&peer.name, &found)
         .map_err(|err| config_error(err.to_string()))
@@ -295,33 +278,33 @@ fn check_binding(
 /// Everything a sync needs, for each peer (`only`: that one). They share the store and the GHL
 /// client, so one limiter keeps the location's ceiling for all. The store is bound (or checked
 /// against its binding) for each peer before anything runs.
-pub fn contexts(
-    explicit_config: Option<&Path>,
+fn contexts(
+    path: &Path,
+    config: &Config,
     store: Option<&Path>,
     only: Option<&str>,
     policy: BindingPolicy,
 ) -> Result<Vec<SyncContext>, CliError> {
-    let (path, config) = load_config(explicit_config)?;
-    let configured = peers(&path, &config)?;
+    let configured = peers(path, config)?;
     let chosen: Vec<&ConfiguredPeer> = match only {
         Some(name) => vec![pick(&configured, Some(name))?],
         None => configured.iter().collect(),
     };
-    let secrets = Secrets::load(&path)?;
-    secrets.check_peer_keys(&peer_secret_keys(&configured), &secrets_path(&path))?;
-    let settings = connection::client_settings(Some(&path), &ConnectionArgs::default())?;
+    let secrets = Secrets::load(path)?;
+    secrets.check_peer_keys(&peer_secret_keys(&configured), &secrets_path(path))?;
+    let settings = connection::client_settings(Some(path), &ConnectionArgs::default())?;
     let location_id = settings.location_id.clone();
     let ghl = GhlClient::new(settings)?;
-    let store = open_store(store, &config)?;
+    let store = open_store(store, config)?;
     let mut contexts = Vec::with_capacity(chosen.len());
     for peer in chosen {
-        let connector = build_peer(peer, &secrets, &path)?;
+        let connector = build_peer(peer, &secrets, path)?;
         let binding = Binding {
             location_id: location_id.clone(),
             peer: peer.name.clone(),
             account: peer.setup.account(),
         };
-        check_binding(&store, &binding, policy, &path)?;
+        check_binding(&store, &binding, policy, path)?;
         contexts.push(SyncContext {
             peer: connector,
             store: store.clone(),
@@ -341,7 +324,7 @@ pub fn engine(
     only: Option<&str>,
     policy: BindingPolicy,
 ) -> Result<EngineHandle, CliError> {
-    let (_, config) = load_config(explicit_config)?;
+    let (path, config) = load_config(explicit_config)?;
     let defaults = EngineOptions::default();
     let options = EngineOptions {
         log_max_age: config
@@ -355,7 +338,7 @@ pub fn engine(
             .log_max_entries
             .unwrap_or(defaults.log_max_entries),
     };
-    let contexts = contexts(explicit_config, store, only, policy)?;
+    let contexts = contexts(&path, &config, store, only, policy)?;
     Ok(start_engine(contexts, options))
 }
 

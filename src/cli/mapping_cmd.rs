@@ -200,7 +200,7 @@ fn load(
                     peers
                         .iter()
                         .find(|p| p.name == m.peer)
-                        .or_else(|| peers.iter().find(|p| p.connector.name() == m.peer))
+                        .or_else(|| peers.iter().find(|p| p.answers_to(&m.peer)))
                         .map(|p| p.name.clone())
                 }),
             };

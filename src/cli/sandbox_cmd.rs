@@ -106,23 +106,14 @@ fn write_config(running: &RunningSandbox, path: &Path, only: &[String]) -> Resul
         },
         ..Config::default()
     };
-    let mut rehearsals = registry::rehearsals(running);
-    if !only.is_empty() {
-        let known: Vec<String> = rehearsals.iter().map(|r| r.peer.clone()).collect();
-        if let Some(unknown) = only.iter().find(|name| !known.contains(name)) {
-            return Err(CliError::Usage(format!(
-                "--peers {unknown}: the sandbox emulates {}",
-                known.join(", ")
-            )));
-        }
-        rehearsals.retain(|r| only.contains(&r.peer));
-    }
+    let rehearsals = registry::rehearsals_named(running, only)
+        .map_err(|err| CliError::Usage(format!("--peers: {err}")))?;
     let mut text = format!(
         "# Written by `ghlsync sandbox --write-config`: points at a sandbox on {}, with every\n\
          # peer app it emulates.\n{}\n[store]\npath = {}\n",
         running.base_url,
         config.to_toml(),
-        toml_string(&path.with_file_name("store").display().to_string()),
+        registry::toml_string(&path.with_file_name("store").display().to_string()),
     );
     for rehearsal in &rehearsals {
         text.push('\n');
@@ -148,10 +139,6 @@ fn write_config(running: &RunningSandbox, path: &Path, only: &[String]) -> Resul
     }
     secrets.write(&crate::config::secrets::secrets_path(path))?;
     Ok(())
-}
-
-fn toml_string(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
 }
 
 /// The sandbox's token is printed on purpose: it is a loopback-only test credential, and printing

@@ -22,6 +22,16 @@ pub struct ConfiguredPeer {
     pub mapping: Option<PathBuf>,
 }
 
+impl ConfiguredPeer {
+    /// Whether a mapping file's `peer = "<name>"` names this peer: its own name, its
+    /// connector's, or its app's (a connector file's `name`).
+    pub fn answers_to(&self, name: &str) -> bool {
+        name == self.name
+            || name == self.connector.name()
+            || self.setup.mapping_names().iter().any(|n| n == name)
+    }
+}
+
 impl std::fmt::Debug for dyn Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

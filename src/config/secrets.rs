@@ -49,6 +49,33 @@ impl Secrets {
         })
     }
 
+    /// Every secret `needs` names for peer `peer`, by key, as `PeerSetup::build` takes them; a
+    /// missing one is an error naming its environment variable and its key in `file`.
+    pub fn peer_secrets(
+        &self,
+        peer: &str,
+        needs: Vec<registry::SecretNeed>,
+        file: &Path,
+    ) -> Result<registry::PeerSecrets, ConfigError> {
+        let mut found = registry::PeerSecrets::new();
+        for need in needs {
+            let value = self.peer_secret(peer, &need.key).ok_or_else(|| {
+                let env = registry::secret_env_var(peer, &need.key);
+                ConfigError::MissingSecret {
+                    name: env.clone(),
+                    hint: format!(
+                        "{}: set {env} or put {} in {} (mode 0600)",
+                        need.what,
+                        registry::secret_file_key(peer, &need.key),
+                        file.display()
+                    ),
+                }
+            })?;
+            found.insert(need.key, value);
+        }
+        Ok(found)
+    }
+
     /// Sets secret `key` of peer `peer` (for `--write-config` and tests).
     pub fn set_peer_secret(&mut self, peer: &str, key: &str, value: Secret) {
         self.peers
@@ -140,12 +167,15 @@ impl Secrets {
     pub fn write(&self, path: &Path) -> Result<(), ConfigError> {
         let mut text = String::new();
         if let Some(token) = &self.ghl_token {
-            text.push_str(&format!("ghl_token = {}\n", toml_string(token.expose())));
+            text.push_str(&format!(
+                "ghl_token = {}\n",
+                registry::toml_string(token.expose())
+            ));
         }
         if let Some(secret) = &self.ghl_client_secret {
             text.push_str(&format!(
                 "ghl_client_secret = {}\n",
-                toml_string(secret.expose())
+                registry::toml_string(secret.expose())
             ));
         }
         for (key, secret) in &self.peers {
@@ -154,8 +184,15 @@ impl Secrets {
                 && key
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            let key = if bare { key.clone() } else { toml_string(key) };
-            text.push_str(&format!("{key} = {}\n", toml_string(secret.expose())));
+            let key = if bare {
+                key.clone()
+            } else {
+                registry::toml_string(key)
+            };
+            text.push_str(&format!(
+                "{key} = {}\n",
+                registry::toml_string(secret.expose())
+            ));
         }
         write_private_file(path, text.as_bytes())
     }
@@ -176,10 +213,6 @@ fn non_empty_env(name: &str) -> Option<Secret> {
         .ok()
         .filter(|value| !value.trim().is_empty())
         .map(|value| Secret::new(value.trim()))
-}
-
-fn toml_string(value: &str) -> String {
-    toml::Value::String(value.to_string()).to_string()
 }
 
 fn redact_quoted(message: &str) -> String {

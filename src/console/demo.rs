@@ -106,17 +106,8 @@ pub async fn start(options: DemoOptions) -> Result<Demo, DemoError> {
     .await
     .map_err(|err| DemoError::Sandbox(err.to_string()))?;
 
-    let mut rehearsals = registry::rehearsals(&sandbox);
-    if !options.peers.is_empty() {
-        let known: Vec<String> = rehearsals.iter().map(|r| r.peer.clone()).collect();
-        if let Some(unknown) = options.peers.iter().find(|name| !known.contains(name)) {
-            return Err(DemoError::Setup(format!(
-                "--demo-peers {unknown}: the demo emulates {}",
-                known.join(", ")
-            )));
-        }
-        rehearsals.retain(|r| options.peers.contains(&r.peer));
-    }
+    let rehearsals = registry::rehearsals_named(&sandbox, &options.peers)
+        .map_err(|err| DemoError::Setup(format!("--demo-peers: {err}")))?;
     write_address_file(&options, &sandbox, &rehearsals);
     let contexts = contexts(&sandbox, store, &rehearsals)?;
     // A fresh sandbox location has none of the mappings' custom fields (`repsly_code`, …), and

@@ -76,6 +76,29 @@ pub fn rehearsals(sandbox: &crate::sandbox::RunningSandbox) -> Vec<Rehearsal> {
         .collect()
 }
 
+/// The rehearsal peers named in `only` (empty: every one); a name the sandbox does not emulate
+/// is an error listing the ones it does.
+pub fn rehearsals_named(
+    sandbox: &crate::sandbox::RunningSandbox,
+    only: &[String],
+) -> Result<Vec<Rehearsal>, String> {
+    let mut all = rehearsals(sandbox);
+    if let Some(unknown) = only
+        .iter()
+        .find(|name| !all.iter().any(|r| r.peer == **name))
+    {
+        let known: Vec<&str> = all.iter().map(|r| r.peer.as_str()).collect();
+        return Err(format!(
+            "{unknown:?} is not a peer the sandbox emulates; it emulates {}",
+            known.join(", ")
+        ));
+    }
+    if !only.is_empty() {
+        all.retain(|r| only.contains(&r.peer));
+    }
+    Ok(all)
+}
+
 /// A TOML string literal (quoted, escaped).
 pub fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()

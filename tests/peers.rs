@@ -103,7 +103,10 @@ fn status_count(stats: &serde_json::Value, status: u64) -> u64 {
         .unwrap_or(0)
 }
 
-/// Write requests a sandbox counted, GHL's and its Repsly's apart.
+/// Where GHL's own API answers in the sandbox; every other counted route is a peer app's.
+const GHL_ROUTES: [&str; 4] = ["/contacts", "/calendars", "/locations", "/oauth"];
+
+/// Write requests a sandbox counted, GHL's and its peer apps' apart.
 #[derive(Debug, PartialEq)]
 struct Writes {
     ghl: u64,
@@ -118,10 +121,10 @@ fn writes(stats: &serde_json::Value) -> Writes {
             continue;
         }
         let count = row["count"].as_u64().unwrap_or(0);
-        if route.starts_with("/repsly/") || route.starts_with("/generic/") {
-            counted.peer += count;
-        } else {
+        if GHL_ROUTES.iter().any(|prefix| route.starts_with(prefix)) {
             counted.ghl += count;
+        } else {
+            counted.peer += count;
         }
     }
     counted
@@ -328,33 +331,24 @@ fn repeated_notes(app: &serde_json::Value) -> Vec<(String, String, usize)> {
         .collect()
 }
 
-/// Lowercased email → ids, of a dump's records.
-fn by_email(records: &serde_json::Value, id: &str, email: &str) -> BTreeMap<String, Vec<String>> {
-    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for record in records.as_array().into_iter().flatten() {
-        let (Some(address), Some(key)) = (record[email].as_str(), record.get(id)) else {
-            continue;
-        };
-        let key = key.as_str().map_or_else(|| key.to_string(), str::to_string);
-        found
-            .entry(address.trim().to_lowercase())
-            .or_default()
-            .push(key);
-    }
-    found
-}
-
+/// Every app the sandbox emulates, configured together into one location as
+/// `sandbox --write-config` writes them: no new duplicate anywhere, and every person two apps
+/// know by one email links to one GHL contact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repsly_and_a_rest_app_link_each_shared_person_to_one_ghl_contact() {
+async fn every_app_into_one_location_links_each_shared_person_to_one_ghl_contact() {
     let h = limited(42).await;
     let baseline = EndState::capture(&h).await;
     let app_repeats = repeated_notes(&h.dump().await["generic"]);
     let home = tempfile::tempdir().unwrap();
     let config = write_rehearsal_config(home.path(), &h);
-    // The REST app's mapping names its id field in GHL: created as a person would create it.
+    let peers: Vec<String> = ghlsync::peers::registry::rehearsals(&h.sandbox)
+        .into_iter()
+        .map(|r| r.peer)
+        .collect();
+    // The mappings name custom fields (each app's id in GHL): created as a person would.
     let created = isolated(home.path(), &["--config"])
         .arg(&config)
-        .args(["mapping", "check", "--peer", "crm", "--create-fields"])
+        .args(["mapping", "check", "--create-fields"])
         .output()
         .await
         .unwrap();
@@ -364,10 +358,9 @@ async fn repsly_and_a_rest_app_link_each_shared_person_to_one_ghl_contact() {
         String::from_utf8_lossy(&created.stderr)
     );
     let out = sync(home.path(), &config).await;
-    assert!(
-        out.contains("(crm, cli)") && out.contains("(repsly, cli)"),
-        "{out}"
-    );
+    for peer in &peers {
+        assert!(out.contains(&format!("({peer}, cli)")), "{peer} ran: {out}");
+    }
 
     // The oracle knows Repsly's own repeats; the REST app's seed repeats a note too (two equal
     // notes of one contact), which GHL then holds twice as well: that is the app's, not ours.
@@ -385,37 +378,53 @@ async fn repsly_and_a_rest_app_link_each_shared_person_to_one_ghl_contact() {
         .collect();
     assert!(
         dups.is_empty(),
-        "new duplicates in GHL or Repsly: {dups:#?} (the app's own repeats: {app_repeats:?})"
+        "new duplicates in GHL or a peer: {dups:#?} (the app's own repeats: {app_repeats:?})"
     );
     let stats = h.stats().await;
-    assert_eq!(status_count(&stats, 429), 0, "429s with two peers: {stats}");
-
-    // People both apps know (by email): their two records link to one GHL contact.
-    let dump = h.dump().await;
-    let repsly = by_email(&dump["repsly"]["clients"], "Code", "Email");
-    let crm = by_email(&dump["generic"]["contacts"], "id", "email");
-    let store = Store::open(&home.path().join("store")).unwrap();
-    let (repsly_links, crm_links) = (
-        contact_links(&store, "repsly"),
-        contact_links(&store, "crm"),
+    assert_eq!(
+        status_count(&stats, 429),
+        0,
+        "429s with {} peers: {stats}",
+        peers.len()
     );
-    let mut shared = 0;
-    for (email, codes) in &repsly {
-        let Some(ids) = crm.get(email) else { continue };
-        if codes.len() != 1 || ids.len() != 1 {
-            continue; // the seed's own duplicates within one app
+
+    // Every email an app holds once, with the GHL contact its record links to; people two or
+    // more apps know must link to one contact.
+    let store = Store::open(&home.path().join("store")).unwrap();
+    let mut linked: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for peer in &peers {
+        for (peer_id, ghl_id) in contact_links(&store, peer) {
+            let Some(person) = store.person(peer, &peer_id).unwrap() else {
+                continue;
+            };
+            for key in person.keys.iter().filter(|k| k.starts_with("email:")) {
+                if store.people_with(peer, key).unwrap().len() == 1 {
+                    linked
+                        .entry(key.clone())
+                        .or_default()
+                        .insert(peer.clone(), ghl_id.clone());
+                }
+            }
         }
-        let (Some(a), Some(b)) = (repsly_links.get(&codes[0]), crm_links.get(&ids[0])) else {
+    }
+    let mut shared = 0;
+    for (email, by_peer) in &linked {
+        if by_peer.len() < 2 {
             continue;
-        };
+        }
         shared += 1;
+        let contacts: std::collections::BTreeSet<&String> = by_peer.values().collect();
         assert_eq!(
-            a, b,
-            "{email}: Repsly {} and crm {} link to two GHL contacts",
-            codes[0], ids[0]
+            contacts.len(),
+            1,
+            "{email}: the apps link it to {} GHL contacts: {by_peer:?}",
+            contacts.len()
         );
     }
-    assert!(shared >= 20, "only {shared} people linked in both apps");
+    assert!(
+        shared >= 20,
+        "only {shared} people linked in two apps or more"
+    );
     drop(store);
 
     // Until quiet, then a run with nothing changed writes nothing anywhere.

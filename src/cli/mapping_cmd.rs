@@ -32,25 +32,25 @@ pub async fn run(
             if create_fields && no_config {
                 return Err(CliError::Usage(format!("{NEEDS_GHL} (no config)")));
             }
-            let (mut mapping, peer) = load(config, store, peer.as_deref(), file.as_deref())?;
-            let rules: usize = mapping.entities().map(|e| e.rules().len()).sum();
-            let entities: Vec<&str> = mapping.entities().map(|e| e.kind().as_str()).collect();
-            if entities.is_empty() {
-                return Err(CliError::Classed {
-                    class: "config".into(),
-                    message: format!(
-                        "{}: the mapping has no [contact], [task], [note] or [appointment] section, so it syncs nothing; `ghlsync mapping default --peer {peer}` prints a complete one",
-                        mapping.origin
-                    ),
-                });
+            // Neither a peer nor a file: every configured peer's mapping in force, in turn.
+            let every = match (&peer, &file) {
+                (None, None) => configured_peer_names(config),
+                _ => Vec::new(),
+            };
+            if every.len() > 1 {
+                for name in &every {
+                    check(config, store, Some(name), None, create_fields).await?;
+                }
+                return Ok(());
             }
-            let fields = check_location_fields(config, &mut mapping, create_fields).await?;
-            outln!(
-                "mapping OK: {} ({} rules for {}){fields}",
-                mapping.peer,
-                rules,
-                entities.join(", ")
+            check(
+                config,
+                store,
+                peer.as_deref(),
+                file.as_deref(),
+                create_fields,
             )
+            .await
         }
         MappingCommand::Preview {
             id,
@@ -97,6 +97,49 @@ pub async fn run(
             out!("{}", render_preview(&rows))?;
             Ok(())
         }
+    }
+}
+
+/// Checks one mapping (the file given, else the one in force for `peer`) and its custom fields.
+async fn check(
+    config: Option<&Path>,
+    store: Option<&Path>,
+    peer: Option<&str>,
+    file: Option<&Path>,
+    create_fields: bool,
+) -> Result<(), CliError> {
+    let (mut mapping, peer) = load(config, store, peer, file)?;
+    let rules: usize = mapping.entities().map(|e| e.rules().len()).sum();
+    let entities: Vec<&str> = mapping.entities().map(|e| e.kind().as_str()).collect();
+    if entities.is_empty() {
+        return Err(CliError::Classed {
+            class: "config".into(),
+            message: format!(
+                "{}: the mapping has no [contact], [task], [note] or [appointment] section, so it syncs nothing; `ghlsync mapping default --peer {peer}` prints a complete one",
+                mapping.origin
+            ),
+        });
+    }
+    let fields = check_location_fields(config, &mut mapping, create_fields).await?;
+    outln!(
+        "mapping OK: {} ({} rules for {}){fields}",
+        mapping.peer,
+        rules,
+        entities.join(", ")
+    )
+}
+
+/// The configured peers' names; empty when the config is absent or does not load (the single
+/// check then reports why).
+fn configured_peer_names(config: Option<&Path>) -> Vec<String> {
+    let Ok(path) = crate::config::config_path(config) else {
+        return Vec::new();
+    };
+    match crate::config::Config::load(&path) {
+        Ok(Some(loaded)) => crate::config::configured_peers(&loaded, &path)
+            .map(|peers| peers.into_iter().map(|p| p.name).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
     }
 }
 

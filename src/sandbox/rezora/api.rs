@@ -18,7 +18,8 @@ use crate::sandbox::faults::{self, FaultKind};
 use crate::sandbox::pipeline::{self, Gate};
 use crate::sandbox::state::{AppState, lock};
 
-type Answer = Result<Response, Response>;
+/// A handler's result: refusals are boxed, `Response` being large.
+type Answer = Result<Response, Box<Response>>;
 
 /// Rezora's admission: the credentials of the moment's auth style (Basic, or `username` and
 /// `password` query parameters), and their level: company credentials for `agents`, agent
@@ -96,41 +97,45 @@ pub async fn guard(
 }
 
 fn settle(result: Answer) -> Response {
-    result.unwrap_or_else(|refused| refused)
+    result.unwrap_or_else(|refused| *refused)
 }
 
-fn missing(format: Format, what: &str) -> Response {
-    refusal(format, StatusCode::NOT_FOUND, &format!("{what} not found"))
+fn missing(format: Format, what: &str) -> Box<Response> {
+    Box::new(refusal(
+        format,
+        StatusCode::NOT_FOUND,
+        &format!("{what} not found"),
+    ))
 }
 
-fn bad(format: Format, message: impl AsRef<str>) -> Response {
-    refusal(format, StatusCode::BAD_REQUEST, message.as_ref())
+fn bad(format: Format, message: impl AsRef<str>) -> Box<Response> {
+    Box::new(refusal(format, StatusCode::BAD_REQUEST, message.as_ref()))
 }
 
-fn forbidden(format: Format, message: &str) -> Response {
-    refusal(format, StatusCode::FORBIDDEN, message)
+fn forbidden(format: Format, message: &str) -> Box<Response> {
+    Box::new(refusal(format, StatusCode::FORBIDDEN, message))
 }
 
-fn unsupported(format: Format, method: &Method) -> Response {
-    refusal(
+fn unsupported(format: Format, method: &Method) -> Box<Response> {
+    Box::new(refusal(
         format,
         StatusCode::METHOD_NOT_ALLOWED,
         &format!("{method} is not supported here"),
-    )
+    ))
 }
 
 fn fields(
     format: Format,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<Map<String, Value>, Response> {
+) -> Result<Map<String, Value>, Box<Response>> {
     body_fields(headers, body).map_err(|message| bad(format, message))
 }
 
 pub async fn agents(State(st): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
     let format = format_of(uri.path());
     if method != Method::GET {
-        return unsupported(format, &method);
+        return *unsupported(format, &method);
     }
     answer(format, StatusCode::OK, lock(&st.rezora.data).agents.clone())
 }
@@ -143,18 +148,21 @@ pub async fn agent(
 ) -> Response {
     let format = format_of(uri.path());
     if method != Method::GET {
-        return unsupported(format, &method);
+        return *unsupported(format, &method);
     }
     let wanted = super::wire::strip_ext(&id).to_string();
     let data = lock(&st.rezora.data);
     match data.agents.iter().find(|a| a["user_id"] == wanted.as_str()) {
         Some(agent) => answer(format, StatusCode::OK, vec![agent.clone()]),
-        None => missing(format, "Agent"),
+        None => *missing(format, "Agent"),
     }
 }
 
 /// Checks a contact body: known fields only, `contact_type` one of Rezora's.
-fn contact_body(format: Format, body: &Map<String, Value>) -> Result<Map<String, Value>, Response> {
+fn contact_body(
+    format: Format,
+    body: &Map<String, Value>,
+) -> Result<Map<String, Value>, Box<Response>> {
     let mut out = Map::new();
     for (name, value) in body {
         if !CONTACT_FIELDS.contains(&name.as_str()) {
@@ -284,7 +292,7 @@ fn name_taken(data: &Data, name: &str, except: Option<u64>) -> bool {
         .any(|(id, list)| Some(*id) != except && list.name.trim().eq_ignore_ascii_case(name.trim()))
 }
 
-fn list_name(format: Format, given: &Map<String, Value>) -> Result<String, Response> {
+fn list_name(format: Format, given: &Map<String, Value>) -> Result<String, Box<Response>> {
     let name = given.get("list_name").map(text).unwrap_or_default();
     if name.trim().is_empty() {
         return Err(bad(format, "list_name is required"));
@@ -442,7 +450,7 @@ pub async fn member(
         .zip(id_of(&contact))
         .and_then(|(list, contact)| data.member_id(list, contact));
     let Some(id) = found else {
-        return missing(format, "List member");
+        return *missing(format, "List member");
     };
     match method {
         Method::GET => answer(
@@ -454,7 +462,7 @@ pub async fn member(
             data.members.remove(&id);
             done(format)
         }
-        other => unsupported(format, &other),
+        other => *unsupported(format, &other),
     }
 }
 

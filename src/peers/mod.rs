@@ -9,6 +9,7 @@ mod named;
 pub mod registry;
 pub mod repsly;
 pub mod rest;
+pub mod rezora;
 
 pub use health::{HealthRecorder, PeerHealth};
 pub use model::{EntityKind, PeerRecord, WriteOutcome};
@@ -65,6 +66,9 @@ pub struct PeerError {
     /// The field a refusal is about (a required field left empty, the key of Repsly's
     /// `ModelState`), when it names one.
     pub field: Option<String>,
+    /// A reason code of the connector's own, when the refusal's data says more than its class
+    /// (`sync::reason::ReasonCode::classify` keeps it).
+    pub reason: Option<crate::sync::reason::ReasonCode>,
 }
 
 impl PeerError {
@@ -80,12 +84,19 @@ impl PeerError {
             class,
             detail: detail.into(),
             field: None,
+            reason: None,
         }
     }
 
     /// Names the field the failure is about, so the failed queue files it under that field.
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Files the failure under `reason` rather than the code its class and field give.
+    pub fn with_reason(mut self, reason: crate::sync::reason::ReasonCode) -> Self {
+        self.reason = Some(reason);
         self
     }
 

@@ -32,6 +32,9 @@ pub enum ReasonCode {
     PeerRequiresField,
     /// The peer refused the data without naming a field.
     PeerRejected,
+    /// The peer will not let this record be edited (Rezora's synced and brokerage "Master"
+    /// contacts, the account's self contact).
+    PeerRecordLocked,
     /// The target record does not exist any more (404).
     TargetGone,
     /// The answer could not be understood (HTML page, malformed JSON).
@@ -50,7 +53,7 @@ pub enum ReasonCode {
 
 impl ReasonCode {
     /// Every code, in the order the README's table lists them.
-    pub const ALL: [ReasonCode; 16] = [
+    pub const ALL: [ReasonCode; 17] = [
         ReasonCode::NoMatchKey,
         ReasonCode::ParentNotSynced,
         ReasonCode::SamePersonPending,
@@ -60,6 +63,7 @@ impl ReasonCode {
         ReasonCode::GhlRejected,
         ReasonCode::PeerRequiresField,
         ReasonCode::PeerRejected,
+        ReasonCode::PeerRecordLocked,
         ReasonCode::TargetGone,
         ReasonCode::BadAnswer,
         ReasonCode::AuthExpired,
@@ -80,6 +84,7 @@ impl ReasonCode {
             ReasonCode::GhlRejected => "ghl_rejected",
             ReasonCode::PeerRequiresField => "peer_requires_field",
             ReasonCode::PeerRejected => "peer_rejected",
+            ReasonCode::PeerRecordLocked => "peer_record_locked",
             ReasonCode::TargetGone => "target_gone",
             ReasonCode::BadAnswer => "bad_answer",
             ReasonCode::AuthExpired => "auth_expired",
@@ -129,6 +134,7 @@ impl ReasonCode {
             (ReasonCode::GhlRejectedField, None) | (ReasonCode::GhlRejected, _) => "GHL refused the data (see its message): fix the mapping or the record, preview, then retry this reason".into(),
             (ReasonCode::PeerRequiresField, Some(field)) => format!("the peer requires `{field}`, which is empty: give it a value on the way to the peer (a \"to_peer\" rule from other GHL fields, or `to_peer_transforms` with a `default` on its two-way rule: `transforms` apply on the way to GHL only), preview, then retry this reason"),
             (ReasonCode::PeerRequiresField, None) | (ReasonCode::PeerRejected, _) => "the peer refused the data (see its message): fix the mapping or the record, preview, then retry this reason".into(),
+            (ReasonCode::PeerRecordLocked, _) => "the peer will not let this record be edited (a contact synced from another integration, a brokerage's Master contact, the account's self contact): change it in the peer app or skip this failure".into(),
             (ReasonCode::TargetGone, _) => "the target record no longer exists: skip this failure, or resolve it once the record is back".into(),
             (ReasonCode::BadAnswer, _) => "the answer could not be understood: retry later, and report it with the traceId if it persists".into(),
             (ReasonCode::AuthExpired, _) => "the credentials were refused: renew the token or password, then retry (queued writes retry by themselves)".into(),

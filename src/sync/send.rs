@@ -78,7 +78,7 @@ impl From<PeerError> for SendError {
             status: None,
             message: err.to_string(),
             trace_id: None,
-            reason: None,
+            reason: err.reason.map(|reason| reason.as_str().to_string()),
             field: err.field().map(str::to_string),
         })
     }

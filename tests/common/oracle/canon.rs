@@ -200,7 +200,7 @@ fn without(v: &Value, noise: &[&str]) -> Map<String, Value> {
 }
 
 /// Tokenised, keys sorted, and each list in `multisets` sorted by its items' text.
-fn finish(
+pub fn finish(
     identity: String,
     map: Map<String, Value>,
     multisets: &[&str],

@@ -130,18 +130,41 @@ fn writes(stats: &serde_json::Value) -> Writes {
     counted
 }
 
+/// `METHOD route ×count` of every write request a sandbox counted.
+fn written_routes(stats: &serde_json::Value) -> String {
+    let mut out = Vec::new();
+    for row in stats["requests"].as_array().into_iter().flatten() {
+        let route = row["route"].as_str().unwrap_or_default();
+        if row["method"] != "GET" && !route.starts_with("/_sandbox") {
+            out.push(format!("{} {route} ×{}", row["method"], row["count"]));
+        }
+    }
+    out.join(", ")
+}
+
 /// One `ghlsync sync` and what it wrote to each of `sandboxes`: the difference of their
 /// counters before and after. (`Harness::reset_counters` re-seeds the data as well, so a run
 /// after it finds every record the last run synced changed again, on both sides.)
 async fn sync_writes(home: &Path, config: &Path, sandboxes: &[&Harness]) -> Vec<Writes> {
     let mut before = Vec::new();
+    let mut routes_before = Vec::new();
     for h in sandboxes {
-        before.push(writes(&h.stats().await));
+        let stats = h.stats().await;
+        before.push(writes(&stats));
+        routes_before.push(written_routes(&stats));
     }
     sync(home, config).await;
     let mut wrote = Vec::new();
-    for (h, before) in sandboxes.iter().zip(before) {
-        let after = writes(&h.stats().await);
+    for ((h, before), routes_before) in sandboxes.iter().zip(before).zip(routes_before) {
+        let stats = h.stats().await;
+        let after = writes(&stats);
+        if (after.ghl, after.peer) != (before.ghl, before.peer) {
+            // Shown when an assertion on the counts fails: which routes were written so far.
+            eprintln!(
+                "writes before the run: {routes_before}\nafter: {}",
+                written_routes(&stats)
+            );
+        }
         wrote.push(Writes {
             ghl: after.ghl - before.ghl,
             peer: after.peer - before.peer,
@@ -275,13 +298,10 @@ async fn one_account_synced_again_and_again_writes_nothing() {
     );
 }
 
-/// The sandbox's own rehearsal config (`sandbox --write-config`): Repsly and the generic REST app
-/// (`crm`, from `assets/connectors/crm-offset.toml`), both on `h`.
+/// The sandbox's own rehearsal config (`sandbox --write-config`): every app it emulates, all on
+/// `h`.
 fn write_rehearsal_config(home: &Path, h: &Harness) -> std::path::PathBuf {
-    // The two peers this file is about; other emulated apps have tests of their own.
-    let rehearsals =
-        ghlsync::peers::registry::rehearsals_named(&h.sandbox, &["repsly".into(), "crm".into()])
-            .unwrap();
+    let rehearsals = ghlsync::peers::registry::rehearsals(&h.sandbox);
     ghlsync::config::write_rehearsal_files(&rehearsals, home).unwrap();
     let mut text = format!(
         "[ghl]\nbase_url = {}\nlocation_id = {}\n\n[store]\npath = {}\n",

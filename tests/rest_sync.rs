@@ -34,7 +34,12 @@ async fn ghl_emails(h: &Harness) -> Vec<String> {
         .collect()
 }
 
-async fn both_ways_then_nothing(connector: &str, options: GenericOptions) {
+/// A sandbox with the generic app shaped by `options`, and a sync context for the example
+/// `connector` file with its mapping (its custom fields created and resolved).
+async fn rest_context(
+    connector: &str,
+    options: GenericOptions,
+) -> (Harness, SyncContext, tempfile::TempDir) {
     let h = Harness::with_options(SandboxOptions {
         contacts: 40,
         rate_limit: None,
@@ -79,7 +84,11 @@ async fn both_ways_then_nothing(connector: &str, options: GenericOptions) {
     ghlsync::sync::mapping::resolve_against_location(&mut ctx.mapping, &ctx.ghl)
         .await
         .expect("the mapping's custom fields resolve");
+    (h, ctx, dir)
+}
 
+async fn both_ways_then_nothing(connector: &str, options: GenericOptions) {
+    let (h, ctx, _dir) = rest_context(connector, options).await;
     let info = h.admin_get_generic_info().await;
     let app_before = info["counts"]["contacts"].as_u64().unwrap();
     let new_people = info["seed"]["fromRepslyOnly"].as_u64().unwrap()
@@ -170,6 +179,60 @@ async fn crm_cursor_full_listing_syncs_both_ways_and_a_second_run_writes_nothing
         },
     )
     .await;
+}
+
+/// GHL holds one person twice (one email, two contacts) and the app, which has no upsert, holds
+/// them not at all: the first contact is created in the app, and the second, which the app's
+/// lookup finds as that same record, is held as a duplicate rather than linked to it too (two
+/// GHL contacts writing one app record in turn, each overwriting the other's values).
+#[tokio::test]
+async fn a_person_ghl_holds_twice_becomes_one_app_record_and_the_second_is_held() {
+    let (h, ctx, _dir) = rest_context("crm-offset.toml", GenericOptions::default()).await;
+    h.admin_post("settings", json!({"allowDuplicateContacts": true}))
+        .await;
+    let email = "twice.over@example.test";
+    for (first, phone) in [("Ada", "+14155550101"), ("Adeline", "+14155550199")] {
+        let dto = serde_json::from_value(json!({
+            "firstName": first, "lastName": "Twice", "email": email, "phone": phone
+        }))
+        .unwrap();
+        ctx.ghl.create_contact(&dto).await.expect("GHL contact");
+    }
+
+    let in_app = |dump: &Value| -> Vec<Value> {
+        dump["generic"]["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["email"] == email)
+            .cloned()
+            .collect()
+    };
+    run_sync(&ctx, &RunOptions::default()).await.expect("run 1");
+    let once = in_app(&h.dump().await);
+    assert_eq!(once.len(), 1, "one app record for one person: {once:?}");
+    let held: Vec<_> = ctx
+        .failed_queue()
+        .unwrap()
+        .into_iter()
+        .filter(|op| {
+            op.error
+                .as_ref()
+                .is_some_and(|e| e.message.contains("GHL holds this person twice"))
+        })
+        .collect();
+    assert_eq!(held.len(), 1, "the second contact is held: {held:?}");
+    assert_eq!(
+        held[0].error.as_ref().unwrap().reason.as_deref(),
+        Some("duplicate")
+    );
+
+    // Runs again change nothing: the app record keeps the first contact's values.
+    let writes = sandbox_writes(&h, Routes::All).await;
+    run_sync(&ctx, &RunOptions::default()).await.expect("run 2");
+    run_sync(&ctx, &RunOptions::default()).await.expect("run 3");
+    assert_eq!(sandbox_writes(&h, Routes::All).await - writes, 0);
+    assert_eq!(in_app(&h.dump().await), once);
 }
 
 trait GenericInfo {

@@ -69,6 +69,11 @@ pub struct PeerError {
     /// A reason code of the connector's own, when the refusal's data says more than its class
     /// (`sync::reason::ReasonCode::classify` keeps it).
     pub reason: Option<crate::sync::reason::ReasonCode>,
+    /// Set by a create that found the peer already holding the record (by its natural key, as
+    /// an app with no upsert must look): its id there. Nothing was written; whether to adopt
+    /// it is the sync's decision (`sync::send`), since only the store knows whether another
+    /// GHL contact already owns it.
+    pub existing: Option<String>,
 }
 
 impl PeerError {
@@ -85,7 +90,27 @@ impl PeerError {
             detail: detail.into(),
             field: None,
             reason: None,
+            existing: None,
         }
+    }
+
+    /// A create that found the record already there as `id` (by `key`, e.g. "email"), and
+    /// wrote nothing.
+    pub fn exists(
+        peer: impl Into<String>,
+        operation: impl Into<String>,
+        id: impl Into<String>,
+        key: &str,
+    ) -> Self {
+        let id = id.into();
+        let mut err = PeerError::new(
+            peer,
+            operation,
+            ErrorClass::Validation,
+            format!("the app already holds this record as {id} (same {key})"),
+        );
+        err.existing = Some(id);
+        err
     }
 
     /// Names the field the failure is about, so the failed queue files it under that field.

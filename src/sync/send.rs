@@ -471,7 +471,14 @@ async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErr
         &op.source_id,
         &op.payload,
     );
-    let outcome = ctx.peer.upsert(&record).await?;
+    let outcome = match ctx.peer.upsert(&record).await {
+        Ok(outcome) => outcome,
+        Err(err) if op.action == Action::Create && err.existing.is_some() => {
+            let existing = err.existing.unwrap_or_default();
+            adopt_existing(ctx, op, record, existing).await?
+        }
+        Err(err) => return Err(err.into()),
+    };
     // Read the write back: peers normalise and add fields, and the baseline must hold what the
     // next read will see, or the next run would take our own write for a change (an echo).
     let written = match ctx.peer.get(op.kind, &outcome.id).await {
@@ -487,6 +494,38 @@ async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErr
         peer_fields: written,
         created: outcome.created,
     })
+}
+
+/// A create the peer answered with "already there as `existing`" (an app with no upsert, found
+/// by email): our own earlier create whose answer was lost, or a record no GHL contact owns yet,
+/// is adopted and updated; one another GHL contact is linked to means GHL holds the person twice,
+/// and writing would overwrite that contact's record with this one's values.
+async fn adopt_existing(
+    ctx: &SyncContext,
+    op: &Operation,
+    record: PeerRecord,
+    existing: String,
+) -> Result<crate::peers::WriteOutcome, SendError> {
+    let peer = ctx.peer_name();
+    let owner = ctx
+        .store
+        .link(peer, op.kind, &existing)
+        .map_err(|err| local(ErrorClass::Transient, err.to_string(), None))?
+        .map(|link| link.ghl_id)
+        .filter(|ghl_id| *ghl_id != op.source_id);
+    if let Some(owner) = owner {
+        return Err(duplicate_in_ghl(format!(
+            "GHL holds this person twice: {} and {owner}; {owner} is already linked to {peer} {existing}, which {peer} found by the same key; merge the two contacts in GHL",
+            op.source_id
+        )));
+    }
+    let update = PeerRecord {
+        id: existing,
+        ..record
+    };
+    let mut outcome = ctx.peer.upsert(&update).await?;
+    outcome.created = false;
+    Ok(outcome)
 }
 
 /// After an ambiguous outcome, or for an operation found in flight: does the target hold the

@@ -3,9 +3,11 @@
 //! The engine hands `upsert` a record under the app's id (an update) or under the GHL id it
 //! comes from (a create), without saying which. So: an id that cannot be the app's (`id_type =
 //! "number"` and not a number) is created at once; otherwise the update is sent, and with
-//! string ids (where the two look alike) an update answered 404 is sent as a create. Before a create, a `lookup` by email finds the person the
-//! app may hold already — a create that landed while its answer was lost — and updates it
-//! instead, so a retried create never makes a second record.
+//! string ids (where the two look alike) an update answered 404 is sent as a create. Before a
+//! create, a `lookup` by email finds the person the app may hold already — a create that landed
+//! while its answer was lost — and answers `PeerError::exists`: the sync adopts it (and
+//! updates it) unless another GHL contact owns it, so a retried create never makes a second
+//! record.
 
 use serde_json::{Map, Value};
 
@@ -224,11 +226,14 @@ impl RestPeer {
             if let Some(email) = email {
                 let found = self.lookup_by_email(spec.kind, email).await?;
                 if let [existing] = found.as_slice() {
-                    if let Some(update) = &spec.update {
-                        self.send_write(spec, update, Some(&existing.id), record, &fields)
-                            .await?;
-                    }
-                    return Ok(outcome(&existing.id, false));
+                    // Our own lost create, or another GHL contact's record: the sync knows
+                    // which (the links) and adopts or refuses; nothing is written here.
+                    return Err(PeerError::exists(
+                        self.name.clone(),
+                        format!("{} {}", create.method, spec.kind),
+                        existing.id.clone(),
+                        "email",
+                    ));
                 }
             }
         }

@@ -246,7 +246,8 @@ impl RezoraPeer {
     }
 
     /// No upsert in Rezora: the listing is searched by email first (read again when it may be
-    /// stale), and a contact found is updated instead.
+    /// stale), and a contact found is answered as `PeerError::exists`, for the sync to adopt
+    /// (then update) or refuse.
     async fn create(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
         let _turn = self.writing.lock().await;
         if !self.known().fresh {
@@ -267,8 +268,14 @@ impl RezoraPeer {
                 tracing::warn!(peer = PEER, contact = %found, "linked to a contact Rezora will not edit; its values stay Rezora's");
                 return Ok(outcome(&found.to_string(), false));
             }
-            self.update(found, record).await?;
-            return Ok(outcome(&found.to_string(), false));
+            // Whether this is our own lost create or another GHL contact's record is the
+            // sync's to say (it knows the links): nothing is written here.
+            return Err(PeerError::exists(
+                PEER,
+                "POST contacts.json",
+                found.to_string(),
+                "email",
+            ));
         }
         let id = match self
             .client

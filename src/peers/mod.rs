@@ -73,7 +73,7 @@ pub struct PeerError {
     /// an app with no upsert must look): its id there. Nothing was written; whether to adopt
     /// it is the sync's decision (`sync::send`), since only the store knows whether another
     /// GHL contact already owns it.
-    pub existing: Option<String>,
+    pub existing: Option<Box<str>>,
 }
 
 impl PeerError {
@@ -109,7 +109,7 @@ impl PeerError {
             ErrorClass::Validation,
             format!("the app already holds this record as {id} (same {key})"),
         );
-        err.existing = Some(id);
+        err.existing = Some(id.into_boxed_str());
         err
     }
 

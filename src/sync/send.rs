@@ -474,7 +474,7 @@ async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErr
     let outcome = match ctx.peer.upsert(&record).await {
         Ok(outcome) => outcome,
         Err(err) if op.action == Action::Create && err.existing.is_some() => {
-            let existing = err.existing.unwrap_or_default();
+            let existing = err.existing.map(String::from).unwrap_or_default();
             adopt_existing(ctx, op, record, existing).await?
         }
         Err(err) => return Err(err.into()),

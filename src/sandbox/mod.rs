@@ -9,6 +9,7 @@ mod body;
 mod errors;
 mod faults;
 pub mod generic;
+pub mod growbots;
 mod ids;
 mod limits;
 mod pipeline;
@@ -135,6 +136,8 @@ pub struct RunningSandbox {
     /// The generic app's HTTP Basic credentials.
     pub generic_username: String,
     pub generic_password: Secret,
+    /// The emulated Growbots: its exports and Zapier bridge (`/growbots`, `/_sandbox/growbots`).
+    pub growbots: growbots::Access,
     addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
@@ -173,6 +176,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
     let generic_token = state.generic.token.clone();
     let generic_username = state.generic.username.clone();
     let generic_password = state.generic.password.clone();
+    let growbots = state.growbots.access(&base_url);
     let app = router(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -198,6 +202,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         generic_token,
         generic_username,
         generic_password,
+        growbots,
         addr,
         shutdown: tx,
         task,
@@ -220,6 +225,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         anchor,
         opts.generic.clone(),
     );
+    let growbots = growbots::GrowbotsState::new(&data, &ids.location_id, opts.seed);
     tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
     let mut tokens = TokenStore::default();
     let all = scopes_of(ALL_SCOPES);
@@ -243,6 +249,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         ids,
         repsly,
         generic,
+        growbots,
         opts,
     }
 }
@@ -337,8 +344,10 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(admin)
         .merge(repsly::admin_router())
         .merge(generic::admin_router())
+        .merge(growbots::admin_router())
         .nest(repsly::PREFIX, repsly::router(state.clone()))
         .nest(generic::PREFIX, generic::router(state.clone()))
+        .nest(growbots::PREFIX, growbots::router())
         .fallback(pipeline::not_found)
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .with_state(state)

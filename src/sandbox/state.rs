@@ -32,6 +32,8 @@ pub struct AppState {
     pub repsly: RepslyState,
     /// The generic REST app (`/generic`), seeded from `data` and `repsly`.
     pub generic: super::generic::GenericState,
+    /// The emulated Growbots (`/growbots`), seeded from `data`.
+    pub growbots: super::growbots::GrowbotsState,
 }
 
 /// A poisoned lock means a handler panicked mid-update; the sandbox keeps serving the data as

@@ -74,10 +74,15 @@ impl Event {
             return Err("`id` must be 1 to 200 characters: the event's own id".into());
         }
         if event.email().is_none() {
-            return Err("`prospect.email` is missing: every event names its prospect by email".into());
+            return Err(
+                "`prospect.email` is missing: every event names its prospect by email".into(),
+            );
         }
         if event.kind == EventKind::Replied
-            && event.reply.as_ref().is_none_or(|r| r.body.trim().is_empty())
+            && event
+                .reply
+                .as_ref()
+                .is_none_or(|r| r.body.trim().is_empty())
         {
             return Err("a replied event needs `reply.body`".into());
         }
@@ -120,7 +125,10 @@ impl Event {
     pub fn file_name(&self) -> String {
         let digest = Sha256::digest(self.id.as_bytes());
         let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}-{hash}.jsonl", self.occurred_at.format("%Y%m%dT%H%M%S%.3fZ"))
+        format!(
+            "{}-{hash}.jsonl",
+            self.occurred_at.format("%Y%m%dT%H%M%S%.3fZ")
+        )
     }
 }
 

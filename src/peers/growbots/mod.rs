@@ -29,6 +29,8 @@ pub use connector::CONNECTOR;
 pub use events::{Event, EventFolders, EventKind};
 pub use receiver::{Accepted, Receiver, ReceiverOptions, Refused};
 
+#[cfg(test)]
+use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -147,7 +149,10 @@ impl std::fmt::Debug for GrowbotsPeer {
 
 impl GrowbotsPeer {
     /// Checks the connection and makes the event folders; the inboxes must exist.
-    pub fn new(peer_name: &str, connection: &GrowbotsConnection) -> Result<GrowbotsPeer, PeerError> {
+    pub fn new(
+        peer_name: &str,
+        connection: &GrowbotsConnection,
+    ) -> Result<GrowbotsPeer, PeerError> {
         let config = |detail: String| PeerError::unsupported(peer_name, detail);
         let columns = Columns::new(PROSPECT_COLUMNS, &connection.columns)
             .map_err(|why| config(format!("columns: {why}")))?;

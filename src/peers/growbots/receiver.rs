@@ -139,9 +139,10 @@ impl Receiver {
         match std::fs::read_to_string(folders.received_log()) {
             Ok(text) => {
                 // A line torn by a crash mid-append names nothing stored after it: skip it.
-                for entry in text.lines().filter_map(|line| {
-                    serde_json::from_str::<serde_json::Value>(line).ok()
-                }) {
+                for entry in text
+                    .lines()
+                    .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+                {
                     if let (Some(sig), Some(ts)) = (entry["sig"].as_str(), entry["ts"].as_i64()) {
                         seen.signatures.insert(sig.to_string(), ts);
                     }
@@ -248,7 +249,8 @@ impl Receiver {
             )
         })?;
         seen.signatures.insert(sent.to_string(), at);
-        seen.signatures.retain(|_, ts| (now - *ts).abs() <= tolerance);
+        seen.signatures
+            .retain(|_, ts| (now - *ts).abs() <= tolerance);
         seen.events.insert(event.id.clone());
         Ok(Accepted {
             status: 200,

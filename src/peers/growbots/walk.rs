@@ -17,8 +17,7 @@ use super::events::EventKind;
 use super::{GrowbotsPeer, Walk};
 use crate::net::ErrorClass;
 use crate::peers::{
-    ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerHealth, PeerRecord,
-    WriteOutcome,
+    ChangePage, EntityCapability, EntityKind, Peer, PeerError, PeerHealth, PeerRecord, WriteOutcome,
 };
 
 const COMPANIES: usize = 0;
@@ -86,13 +85,17 @@ impl GrowbotsPeer {
             let inner = inner.as_deref();
             let (page, records) = match phase {
                 COMPANIES => match &self.companies {
-                    Some(companies) => {
-                        (companies.fetch_changes(EntityKind::Contact, inner).await?, Vec::new())
-                    }
+                    Some(companies) => (
+                        companies.fetch_changes(EntityKind::Contact, inner).await?,
+                        Vec::new(),
+                    ),
                     None => (empty_page(), Vec::new()),
                 },
                 PROSPECTS => {
-                    let page = self.prospects.fetch_changes(EntityKind::Contact, inner).await?;
+                    let page = self
+                        .prospects
+                        .fetch_changes(EntityKind::Contact, inner)
+                        .await?;
                     let mut records = Vec::with_capacity(page.records.len());
                     for record in &page.records {
                         let mut record = record.clone();
@@ -109,7 +112,7 @@ impl GrowbotsPeer {
                         .await?;
                     let mut records = Vec::new();
                     for line in &page.records {
-                        if let Some(record) = self.from_event(line).await? {
+                        if let Some(record) = self.prospect_after(line).await? {
                             records.push(record);
                         }
                     }
@@ -173,7 +176,11 @@ impl GrowbotsPeer {
                 Some(companies) => companies.page_committed(EntityKind::Contact, &inner).await,
                 None => Ok(()),
             },
-            PROSPECTS => self.prospects.page_committed(EntityKind::Contact, &inner).await,
+            PROSPECTS => {
+                self.prospects
+                    .page_committed(EntityKind::Contact, &inner)
+                    .await
+            }
             _ => {
                 // The prospects first: a kill before the event file moves reads it again.
                 for record in from_events.unwrap_or_default() {
@@ -234,7 +241,7 @@ impl GrowbotsPeer {
 
     /// A prospect event's line as its prospect after the event (the book's record with the
     /// event's fields over it); `None` for a line without an email (the receiver refuses those).
-    async fn from_event(&self, line: &PeerRecord) -> Result<Option<PeerRecord>, PeerError> {
+    async fn prospect_after(&self, line: &PeerRecord) -> Result<Option<PeerRecord>, PeerError> {
         let Some(email) = text(&line.fields, "email") else {
             tracing::warn!(peer = %self.name, event = %line.id, "growbots event without an email skipped");
             return Ok(None);
@@ -296,7 +303,10 @@ impl GrowbotsPeer {
         if record.kind != EntityKind::Contact {
             return Err(PeerError::unsupported(
                 &self.name,
-                format!("{}s cannot be written to Growbots; ghlsync exports prospects only", record.kind),
+                format!(
+                    "{}s cannot be written to Growbots; ghlsync exports prospects only",
+                    record.kind
+                ),
             ));
         }
         if !record.id.contains('@') && text(&record.fields, "email").is_none() {
@@ -313,15 +323,19 @@ impl GrowbotsPeer {
 
     async fn write(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
         self.check_write(record)?;
-        // A prospect the book holds keeps its key; a new one is keyed by its email.
+        // A prospect the book holds keeps its key; a new one is keyed by its email. The whole
+        // row is written: a prospect read in this walk and not committed yet is not in the book,
+        // and its page's settling leaves a record written meanwhile as written.
         let known = self.prospects.get(EntityKind::Contact, &record.id).await?;
-        let id = match (known, text(&record.fields, "email")) {
-            (None, Some(email)) => email.to_string(),
-            _ => record.id.clone(),
+        let (id, mut cells) = match (known, text(&record.fields, "email")) {
+            (Some(known), _) => (record.id.clone(), known.fields),
+            (None, Some(email)) => (email.to_string(), Map::new()),
+            (None, None) => (record.id.clone(), Map::new()),
         };
+        cells.extend(self.columns.to_cells(&record.fields));
         let cells = PeerRecord {
             id,
-            fields: self.columns.to_cells(&record.fields),
+            fields: cells,
             ..record.clone()
         };
         self.prospects.upsert(&cells).await
@@ -346,7 +360,10 @@ impl Peer for GrowbotsPeer {
         let page = match kind {
             EntityKind::Contact => self.contacts_page(cursor).await,
             EntityKind::Note => {
-                let page = self.replies.fetch_changes(EntityKind::Contact, cursor).await;
+                let page = self
+                    .replies
+                    .fetch_changes(EntityKind::Contact, cursor)
+                    .await;
                 page.map(|page| ChangePage {
                     records: page
                         .records
@@ -368,7 +385,11 @@ impl Peer for GrowbotsPeer {
     async fn page_committed(&self, kind: EntityKind, cursor: &str) -> Result<(), PeerError> {
         let settled = match kind {
             EntityKind::Contact => self.contacts_committed(cursor).await,
-            EntityKind::Note => self.replies.page_committed(EntityKind::Contact, cursor).await,
+            EntityKind::Note => {
+                self.replies
+                    .page_committed(EntityKind::Contact, cursor)
+                    .await
+            }
             _ => Ok(()),
         };
         self.health.record(&settled);

@@ -119,7 +119,11 @@ pub async fn put_prospect(State(st): State<Arc<AppState>>, JsonBody(body): JsonB
     let Value::Object(cells) = body else {
         return bad("post an object of export headers");
     };
-    let Some(email) = cells.get("Email").and_then(Value::as_str).map(str::to_string) else {
+    let Some(email) = cells
+        .get("Email")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
         return bad("\"Email\" is required: it names the prospect");
     };
     if let Some(unknown) = cells
@@ -130,7 +134,10 @@ pub async fn put_prospect(State(st): State<Arc<AppState>>, JsonBody(body): JsonB
     }
     let (created, prospect) = {
         let mut data = lock(&st.growbots.data);
-        let at = data.prospects.iter().position(|row| same_email(row, &email));
+        let at = data
+            .prospects
+            .iter()
+            .position(|row| same_email(row, &email));
         let created = at.is_none();
         let index = at.unwrap_or_else(|| {
             data.prospects.push(Map::new());
@@ -156,7 +163,10 @@ pub async fn put_prospect(State(st): State<Arc<AppState>>, JsonBody(body): JsonB
 /// The prospect (by email) as a status change leaves it; `None` when there is none.
 fn set_status(st: &AppState, email: &str, status: &str) -> Option<Map<String, Value>> {
     let mut data = lock(&st.growbots.data);
-    let row = data.prospects.iter_mut().find(|row| same_email(row, email))?;
+    let row = data
+        .prospects
+        .iter_mut()
+        .find(|row| same_email(row, email))?;
     row.insert("Status".into(), json!(status));
     Some(row.clone())
 }

@@ -74,8 +74,12 @@ impl GrowbotsState {
         let mut delivered = false;
         if let Some(url) = &url {
             let bad_first = self.take_fault(Fault::BadSignature);
-            let copies = if self.take_fault(Fault::Duplicate) { 2 } else { 1 };
-            for _ in 0..copies {
+            let copies = if self.take_fault(Fault::Duplicate) {
+                2
+            } else {
+                1
+            };
+            for copy in 0..copies {
                 delivered = false;
                 for attempt in 0..ATTEMPTS {
                     let secret = if bad_first && attempt == 0 && attempts.is_empty() {
@@ -83,7 +87,7 @@ impl GrowbotsState {
                     } else {
                         self.webhook_secret.expose().to_string()
                     };
-                    let status = self.post(url, &secret, &body).await;
+                    let status = self.post(url, &secret, &body, copy).await;
                     attempts.push(json!(status));
                     if status.is_some_and(|s| (200..300).contains(&s)) {
                         delivered = true;
@@ -105,8 +109,9 @@ impl GrowbotsState {
         json!({"event": event, "delivery": outcome})
     }
 
-    async fn post(&self, url: &str, secret: &str, body: &[u8]) -> Option<u16> {
-        let timestamp = chrono::Utc::now().timestamp().to_string();
+    /// `copy`: a duplicate delivery is a re-run of the Zap, signed anew (a second later).
+    async fn post(&self, url: &str, secret: &str, body: &[u8], copy: usize) -> Option<u16> {
+        let timestamp = (chrono::Utc::now().timestamp() + copy as i64).to_string();
         let signature = sign(secret, &timestamp, body);
         let answer = self
             .client

@@ -35,7 +35,13 @@ pub const COMPANY_HEADERS: &[&str] = &[
     "Country",
 ];
 
-const STATUSES: &[&str] = &["Active", "Active", "Paused - new reply", "Finished", "Qualified"];
+const STATUSES: &[&str] = &[
+    "Active",
+    "Active",
+    "Paused - new reply",
+    "Finished",
+    "Qualified",
+];
 const TITLES: &[&str] = &[
     "Owner",
     "Office Manager",
@@ -44,7 +50,13 @@ const TITLES: &[&str] = &[
     "Operations Lead",
     "CEO",
 ];
-const INDUSTRIES: &[&str] = &["Health", "Home services", "Retail", "Real estate", "Automotive"];
+const INDUSTRIES: &[&str] = &[
+    "Health",
+    "Home services",
+    "Retail",
+    "Real estate",
+    "Automotive",
+];
 const SIZES: &[&str] = &["1-10", "11-50", "51-200"];
 
 /// At most this many prospects are drawn from GHL's people: a small seed whatever its size.
@@ -113,10 +125,13 @@ pub fn data(ghl: &GhlStore, location: &str, seed: u64) -> Data {
                 phone.to_string()
             }
         });
-        let first = contact
-            .first_name
-            .clone()
-            .map(|f| if rng.random_bool(0.2) { format!("{f} ") } else { f });
+        let first = contact.first_name.clone().map(|f| {
+            if rng.random_bool(0.2) {
+                format!("{f} ")
+            } else {
+                f
+            }
+        });
         let last = contact.last_name.clone().map(|last| {
             if rng.random_bool(0.25) {
                 format!("{last}-{}", pick(&mut rng, LAST_NAMES))

@@ -2,6 +2,7 @@
 //! as pages behind an opaque cursor, and writes by its natural upsert key.
 
 pub mod file;
+pub mod growbots;
 pub mod health;
 pub mod http;
 pub mod model;

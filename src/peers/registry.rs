@@ -22,6 +22,7 @@ pub static CONNECTORS: &[&dyn Connector] = &[
     &super::rest::CONNECTOR,
     &super::file::CONNECTOR,
     &super::rezora::CONNECTOR,
+    &super::growbots::CONNECTOR,
 ];
 
 /// The connector called `name`.

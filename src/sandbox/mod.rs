@@ -9,6 +9,7 @@ mod body;
 mod errors;
 mod faults;
 pub mod generic;
+pub mod growbots;
 mod ids;
 mod limits;
 mod pipeline;
@@ -138,6 +139,8 @@ pub struct RunningSandbox {
     pub generic_password: Secret,
     /// The emulated Rezora v1 API (`{base_url}/rezora/v1`) and its credentials.
     pub rezora: rezora::Access,
+    /// The emulated Growbots: its exports and Zapier bridge (`/growbots`, `/_sandbox/growbots`).
+    pub growbots: growbots::Access,
     addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
@@ -177,6 +180,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
     let generic_username = state.generic.username.clone();
     let generic_password = state.generic.password.clone();
     let rezora = state.rezora.access(&base_url);
+    let growbots = state.growbots.access(&base_url);
     let app = router(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -203,6 +207,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         generic_username,
         generic_password,
         rezora,
+        growbots,
         addr,
         shutdown: tx,
         task,
@@ -226,6 +231,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         opts.generic.clone(),
     );
     let rezora = rezora::RezoraState::new(&data, &ids.location_id, opts.seed, anchor);
+    let growbots = growbots::GrowbotsState::new(&data, &ids.location_id, opts.seed);
     tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
     let mut tokens = TokenStore::default();
     let all = scopes_of(ALL_SCOPES);
@@ -250,6 +256,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         repsly,
         generic,
         rezora,
+        growbots,
         opts,
     }
 }
@@ -348,6 +355,8 @@ fn router(state: Arc<AppState>) -> Router {
         .nest(repsly::PREFIX, repsly::router(state.clone()))
         .nest(generic::PREFIX, generic::router(state.clone()))
         .nest(rezora::PREFIX, rezora::router(state.clone()))
+        .merge(growbots::admin_router())
+        .nest(growbots::PREFIX, growbots::router())
         .fallback(pipeline::not_found)
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .with_state(state)

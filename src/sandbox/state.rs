@@ -34,6 +34,8 @@ pub struct AppState {
     pub generic: super::generic::GenericState,
     /// The emulated Rezora v1 API (`/rezora/v1`), seeded from `data`.
     pub rezora: super::rezora::RezoraState,
+    /// The emulated Growbots (`/growbots`), seeded from `data`.
+    pub growbots: super::growbots::GrowbotsState,
 }
 
 /// A poisoned lock means a handler panicked mid-update; the sandbox keeps serving the data as

@@ -59,6 +59,7 @@
 
 mod canon;
 mod dups;
+mod growbots;
 mod rezora;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -83,6 +84,7 @@ pub struct EndState {
     ghl: Vec<Record>,
     repsly: Vec<Record>,
     rezora: Vec<Record>,
+    growbots: Vec<Record>,
     keys: Sides,
     pending_imports: u64,
 }
@@ -110,6 +112,7 @@ impl EndState {
             ghl: canon::ghl(&dump["ghl"], &tokens),
             repsly: canon::repsly(&dump["repsly"], &tokens),
             rezora: rezora::rezora(&dump["rezora"], &tokens),
+            growbots: growbots::canon(&dump["growbots"]),
             keys: Sides {
                 ghl: dups::ghl(&dump["ghl"]),
                 repsly: dups::repsly(&dump["repsly"]),
@@ -158,6 +161,12 @@ impl EndState {
         diff_side("GHL contact", &reference.ghl, &self.ghl, &mut out);
         diff_side("Repsly client", &reference.repsly, &self.repsly, &mut out);
         diff_side("Rezora contact", &reference.rezora, &self.rezora, &mut out);
+        diff_side(
+            "Growbots prospect",
+            &reference.growbots,
+            &self.growbots,
+            &mut out,
+        );
         capped(out)
     }
 

@@ -75,7 +75,7 @@ pub(super) fn parse_cursor(cursor: &str) -> Option<(&str, &str)> {
 }
 
 /// Creates `dir` owner-only (0700) if it is missing.
-pub(super) fn ensure_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn ensure_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -24,6 +24,7 @@ mod walk;
 mod tests;
 
 pub use connector::CONNECTOR;
+pub(crate) use inbox::ensure_dir;
 pub use parse::{FileFormat, FileLimits, Rejection};
 
 use std::path::{Path, PathBuf};

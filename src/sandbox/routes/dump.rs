@@ -33,6 +33,7 @@ pub async fn dump(State(st): State<Arc<AppState>>) -> Json<Value> {
         "repsly": st.repsly.dump(),
         "generic": st.generic.dump(),
         "rezora": st.rezora.dump(),
+        "growbots": st.growbots.dump(),
     }))
 }
 

@@ -178,6 +178,73 @@ async fn edits_on_both_sides_merge_by_the_mapping_and_the_conflict_is_logged() {
     assert_converged(&s).await;
 }
 
+/// Tags are a set: a peer's tag edit adds and removes only what it changed, and the tags GHL
+/// holds besides (added by hand, or by another peer) stay, when both sides changed. (The
+/// peer-only path merges the same way: `sync::merge` tests.)
+#[tokio::test]
+async fn a_peer_tag_edit_changes_only_its_own_tags_in_ghl() {
+    let s = SyncHarness::start(120).await;
+    s.run().await;
+    let (code, ghl_id) = linked(&s);
+    s.h.admin_post(
+        "repsly/clients",
+        json!({"Code": code, "Tag": "north, lead"}),
+    )
+    .await;
+    s.run().await;
+    let tags = |contact: ghlsync::ghl::models::Contact| {
+        let mut tags = contact.tags;
+        tags.sort();
+        tags
+    };
+    let agreed = tags(s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact);
+    assert!(agreed.contains(&"lead".to_string()), "{agreed:?}");
+
+    // Someone tags the contact in GHL by hand while the peer drops "lead" and adds "south".
+    s.ctx
+        .ghl
+        .add_tags(&ghl_id, &["vip".to_string()])
+        .await
+        .unwrap();
+    s.h.admin_post(
+        "repsly/clients",
+        json!({"Code": code, "Tag": "north, south"}),
+    )
+    .await;
+    s.run().await;
+    let now = tags(s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact);
+    assert!(
+        now.contains(&"vip".to_string()),
+        "GHL's own tag stays: {now:?}"
+    );
+    assert!(now.contains(&"south".to_string()), "{now:?}");
+    assert!(!now.contains(&"lead".to_string()), "{now:?}");
+    let peer_tags = s.peer_contact(&code).await.fields["Tag"].clone();
+    assert!(
+        peer_tags.as_str().is_some_and(|t| t.contains("vip")),
+        "and GHL's tag reached the peer: {peer_tags}"
+    );
+
+    // Both sides change at once: the peer adds "east", GHL adds "gold"; both stay.
+    s.ctx
+        .ghl
+        .add_tags(&ghl_id, &["gold".to_string()])
+        .await
+        .unwrap();
+    let peer_tags = peer_tags.as_str().unwrap().to_string();
+    s.h.admin_post(
+        "repsly/clients",
+        json!({"Code": code, "Tag": format!("{peer_tags}, east")}),
+    )
+    .await;
+    s.run().await;
+    let now = tags(s.ctx.ghl.get_contact(&ghl_id).await.unwrap().contact);
+    for tag in ["vip", "gold", "east", "south", "north"] {
+        assert!(now.contains(&tag.to_string()), "{tag} missing: {now:?}");
+    }
+    assert_converged(&s).await;
+}
+
 /// A Repsly edit whose write to GHL failed waits on the retry ladder; the cursor has moved past
 /// it. If GHL's contact is edited before the retry is due, the retry is superseded (sending it
 /// could overwrite that edit, and its baseline would call the loss agreed). The Repsly edit it

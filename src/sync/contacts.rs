@@ -7,7 +7,7 @@ use super::execute::{Bookkeeping, Outbound, Source};
 use super::hash::{diff, hash_fields, hash_normalised, normalise};
 use super::hold::Held;
 use super::identity::contact_keys;
-use super::merge::merge;
+use super::merge::{merge, tags_for_ghl};
 use super::pages::Arrival;
 use super::run::Run;
 use super::send::{Sent, project, restrict};
@@ -90,7 +90,19 @@ impl Run<'_> {
             .as_ref()
             .map(|b| b.fields.clone())
             .unwrap_or_default();
-        let changed = ghl_differences(self.ctx.entity(KIND)?, &peer_fields, &before);
+        let mut changed = ghl_differences(self.ctx.entity(KIND)?, &peer_fields, &before);
+        if let Some(peer_tags) = changed.remove("tags") {
+            // The peer's additions and removals, applied to the tags GHL holds now.
+            let ghl_tags = ghl_now
+                .as_ref()
+                .and_then(|now| now.get("tags"))
+                .or_else(|| before.get("tags"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            if let Some(tags) = tags_for_ghl(before.get("tags"), &peer_tags, &ghl_tags) {
+                changed.insert("tags".into(), tags);
+            }
+        }
         // What GHL held when this was planned: the snapshot, which here matches the baseline's
         // GHL side (both changed would have merged); a contact missing from the snapshot is
         // planned against the baseline.

@@ -1,6 +1,10 @@
 //! Field-level three-way merge for two-way contacts (sync-design.md §3): a field changed on one
 //! side only takes that side; a field changed on both sides is a conflict decided by the field's
 //! authority (peer, GHL, or the later update), and every conflict is reported with both values.
+//!
+//! Tags are a set, not a value: each side's additions and removals since the base are applied
+//! to the other's (`merge_tags`), so a peer writes only the tags it added or dropped, and GHL's
+//! other tags (curated by hand, or another peer's) are never replaced by one peer's list.
 
 use super::hash::normalise;
 use super::identity::same_contact_value;
@@ -45,7 +49,9 @@ pub fn merge(
         let p = peer.get(key).cloned().unwrap_or(Value::Null);
         let g = ghl.get(key).cloned().unwrap_or(Value::Null);
         let same = |x: &Value, y: &Value| same_contact_value(key, x, y);
-        let agreed = if same(&p, &g) || same(&g, &b) {
+        let agreed = if key == TAGS {
+            merge_tags(Some(&b), &p, &g)
+        } else if same(&p, &g) || same(&g, &b) {
             p.clone()
         } else if same(&p, &b) {
             g.clone()
@@ -80,6 +86,59 @@ pub fn merge(
     merged
 }
 
+const TAGS: &str = "tags";
+
+/// The tags both sides agree on: `base` with each side's additions and removals since it
+/// applied (with no base — two records first linked — the union). Compared and returned in the
+/// normalised form (trimmed, lowercase, sorted); `Null` for none.
+pub fn merge_tags(base: Option<&Value>, peer: &Value, ghl: &Value) -> Value {
+    let set = |value: &Value| -> BTreeSet<String> {
+        let list = Map::from_iter([(TAGS.to_string(), value.clone())]);
+        normalise(&list)
+            .get(TAGS)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|tag| tag.as_str().map(str::to_string))
+            .collect()
+    };
+    let (peer, ghl) = (set(peer), set(ghl));
+    let agreed: BTreeSet<String> = match base {
+        None => peer.union(&ghl).cloned().collect(),
+        Some(base) => {
+            let base = set(base);
+            let removed =
+                |side: &BTreeSet<String>, tag: &String| base.contains(tag) && !side.contains(tag);
+            base.iter()
+                .chain(peer.iter())
+                .chain(ghl.iter())
+                .filter(|tag| !removed(&peer, tag) && !removed(&ghl, tag))
+                .cloned()
+                .collect()
+        }
+    };
+    if agreed.is_empty() {
+        Value::Null
+    } else {
+        Value::from(agreed.into_iter().collect::<Vec<_>>())
+    }
+}
+
+/// The tags to send GHL when only the peer changed, or when a peer record is first linked to a
+/// GHL contact (`base` `None`): the merge of the peer's tags into GHL's, or `None` when GHL
+/// holds them already.
+pub fn tags_for_ghl(base: Option<&Value>, peer: &Value, ghl: &Value) -> Option<Value> {
+    let merged = merge_tags(base, peer, ghl);
+    let ghl = merge_tags(Some(ghl), ghl, ghl);
+    (merged != ghl).then(|| {
+        if merged.is_null() {
+            Value::Array(Vec::new())
+        } else {
+            merged
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +146,51 @@ mod tests {
 
     fn map(value: Value) -> Map<String, Value> {
         value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn tags_merge_as_sets_so_one_side_never_replaces_the_others() {
+        let tags = |list: &[&str]| json!(list);
+        // The peer added "hot" and dropped "cold"; GHL gained "vip" (by hand, or another peer).
+        let merged = merge_tags(
+            Some(&tags(&["cold", "lead"])),
+            &tags(&["lead", "Hot"]),
+            &tags(&["cold", "lead", "vip"]),
+        );
+        assert_eq!(merged, tags(&["hot", "lead", "vip"]));
+        // First linked: the union.
+        assert_eq!(
+            merge_tags(None, &tags(&["a"]), &tags(&["b"])),
+            tags(&["a", "b"])
+        );
+        // Nothing left is Null, and what GHL holds already is not sent.
+        assert_eq!(
+            merge_tags(Some(&tags(&["a"])), &json!(null), &tags(&["a"])),
+            Value::Null
+        );
+        assert_eq!(
+            tags_for_ghl(Some(&tags(&["a"])), &tags(&["a"]), &tags(&["a", "b"])),
+            None
+        );
+        assert_eq!(
+            tags_for_ghl(Some(&tags(&["a"])), &json!(null), &tags(&["a", "b"])),
+            Some(tags(&["b"]))
+        );
+        assert_eq!(
+            tags_for_ghl(Some(&tags(&["a"])), &json!(null), &tags(&["a"])),
+            Some(json!([]))
+        );
+        // In the three-way merge, tags never conflict.
+        let merged = merge(
+            &map(json!({"tags": ["cold", "lead"]})),
+            &map(json!({"tags": ["lead", "hot"]})),
+            &map(json!({"tags": ["cold", "lead", "vip"]})),
+            |_| Authority::Ghl,
+            false,
+        );
+        assert!(merged.conflicts.is_empty());
+        assert_eq!(merged.to_ghl, map(json!({"tags": ["hot", "lead", "vip"]})));
+        assert_eq!(merged.to_peer, map(json!({"tags": ["hot", "lead", "vip"]})));
     }
 
     #[test]

@@ -531,6 +531,26 @@ impl<'a> Run<'a> {
         found
     }
 
+    /// Whether GHL contact `ghl_id`'s create in the peer may have landed unseen: it was sent
+    /// (it has a payload) and waits in the queue with an unknown outcome (its answer lost),
+    /// unanswered (in flight when a run stopped), or held since because the peer showed the
+    /// same person unlinked — which is that create, landed. A peer record of that person found
+    /// now is the create, born in GHL.
+    pub(super) fn peer_create_unanswered(&self, ghl_id: &str) -> bool {
+        let held = super::reason::ReasonCode::TargetHasPerson.as_str();
+        self.tally()
+            .open
+            .get(&(Direction::ToPeer, EntityKind::Contact, ghl_id.to_string()))
+            .is_some_and(|op| {
+                op.action == Action::Create
+                    && !op.payload.is_null()
+                    && op.error.as_ref().is_none_or(|err| {
+                        err.class == crate::net::ErrorClass::Ambiguous
+                            || err.reason.as_deref() == Some(held)
+                    })
+            })
+    }
+
     /// Takes the queued operation for this record out of the run's view of the queue.
     pub(super) fn take_open(
         &self,

@@ -12,6 +12,7 @@ use super::hash::{additions, diff, hash_fields, normalise};
 use super::hold::{Held, Reason};
 use super::identity::{contact_keys, external_key};
 use super::mapping::MatchKey;
+use super::merge::tags_for_ghl;
 use super::run::Run;
 use super::send::{Sent, project, restrict};
 use crate::peers::{EntityKind, PeerRecord};
@@ -40,7 +41,9 @@ impl Run<'_> {
             .find_ghl_twin(&record.id, &peer_fields, &match_keys)
             .await?
         {
-            Twin::Found { ghl_id, by } if by == "id" => {
+            // Made from GHL: it carries the contact's id, or is the contact's create whose
+            // answer was lost (an app that assigns its own ids).
+            Twin::Found { ghl_id, by } if by == "id" || self.peer_create_unanswered(&ghl_id) => {
                 return self.adopt_ghl_born(record, peer_hash, ghl_id).await;
             }
             Twin::Found { ghl_id, by } => {
@@ -385,6 +388,13 @@ impl Run<'_> {
         );
         // Adopting stamps the mapping's constants too (`source`): the record is the peer's.
         let mut changed = changed_fields(&peer_fields, &agreed);
+        if let Some(peer_tags) = changed.remove("tags") {
+            // First linked: the peer's tags join GHL's, never replace them.
+            let ghl_tags = agreed.get("tags").cloned().unwrap_or(Value::Null);
+            if let Some(tags) = tags_for_ghl(None, &peer_tags, &ghl_tags) {
+                changed.insert("tags".into(), tags);
+            }
+        }
         // A match key another GHL contact holds too stays as it is: a PUT carrying it is refused
         // as a duplicate, and GHL's upsert leaves such a phone off the contact it matched by
         // email (GoHighLevel/highlevel-api-docs#37). An email that differs only in case is the

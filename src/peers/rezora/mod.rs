@@ -301,7 +301,20 @@ impl RezoraPeer {
         let mut row = body;
         row.insert("contact_id".into(), json!(id));
         self.known().rows.insert(id.clone(), Value::Object(row));
-        self.write_lists(contact, record).await?;
+        // The contact exists now whatever its lists do: a failure there leaves the create's
+        // outcome partly unknown, so the retry looks the contact up (and adopts it) rather
+        // than taking the whole create for not done.
+        self.write_lists(contact, record).await.map_err(|err| {
+            PeerError::new(
+                PEER,
+                err.operation.clone(),
+                ErrorClass::Ambiguous,
+                format!(
+                    "contact {id} was created, but its lists were not all written: {}",
+                    err.detail
+                ),
+            )
+        })?;
         Ok(outcome(&id, true))
     }
 

@@ -13,6 +13,7 @@ mod ids;
 mod limits;
 mod pipeline;
 pub mod repsly;
+pub mod robly;
 mod routes;
 mod seed;
 mod seed_data;
@@ -135,6 +136,8 @@ pub struct RunningSandbox {
     /// The generic app's HTTP Basic credentials.
     pub generic_username: String,
     pub generic_password: Secret,
+    /// The emulated Robly API v1 (`{base_url}/robly/api/v1`) and its credentials.
+    pub robly: robly::Access,
     addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
@@ -173,6 +176,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
     let generic_token = state.generic.token.clone();
     let generic_username = state.generic.username.clone();
     let generic_password = state.generic.password.clone();
+    let robly = state.robly.access(&base_url);
     let app = router(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -198,6 +202,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         generic_token,
         generic_username,
         generic_password,
+        robly,
         addr,
         shutdown: tx,
         task,
@@ -220,6 +225,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         anchor,
         opts.generic.clone(),
     );
+    let robly = robly::RoblyState::new(&data, &ids.location_id, opts.seed, anchor);
     tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
     let mut tokens = TokenStore::default();
     let all = scopes_of(ALL_SCOPES);
@@ -243,6 +249,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         ids,
         repsly,
         generic,
+        robly,
         opts,
     }
 }
@@ -337,8 +344,10 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(admin)
         .merge(repsly::admin_router())
         .merge(generic::admin_router())
+        .merge(robly::admin_router())
         .nest(repsly::PREFIX, repsly::router(state.clone()))
         .nest(generic::PREFIX, generic::router(state.clone()))
+        .nest(robly::PREFIX, robly::router(state.clone()))
         .fallback(pipeline::not_found)
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .with_state(state)

@@ -32,6 +32,8 @@ pub struct AppState {
     pub repsly: RepslyState,
     /// The generic REST app (`/generic`), seeded from `data` and `repsly`.
     pub generic: super::generic::GenericState,
+    /// The emulated Robly API (`/robly/api/v1`), seeded from `data`.
+    pub robly: super::robly::RoblyState,
 }
 
 /// A poisoned lock means a handler panicked mid-update; the sandbox keeps serving the data as

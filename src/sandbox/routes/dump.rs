@@ -32,6 +32,7 @@ pub async fn dump(State(st): State<Arc<AppState>>) -> Json<Value> {
         "ghl": ghl,
         "repsly": st.repsly.dump(),
         "generic": st.generic.dump(),
+        "robly": st.robly.dump(),
     }))
 }
 

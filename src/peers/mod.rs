@@ -9,6 +9,7 @@ mod named;
 pub mod registry;
 pub mod repsly;
 pub mod rest;
+pub mod robly;
 
 pub use health::{HealthRecorder, PeerHealth};
 pub use model::{EntityKind, PeerRecord, WriteOutcome};

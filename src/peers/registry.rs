@@ -21,6 +21,7 @@ pub static CONNECTORS: &[&dyn Connector] = &[
     &super::repsly::CONNECTOR,
     &super::rest::CONNECTOR,
     &super::file::CONNECTOR,
+    &super::robly::CONNECTOR,
 ];
 
 /// The connector called `name`.

@@ -64,12 +64,18 @@ impl Gate for Robly {
         let pairs: Params = req
             .uri()
             .query()
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
             .unwrap_or_default();
         let given = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
         let robly = &st.robly;
         match (given("api_id"), given("api_key")) {
-            (Some(id), Some(key)) if id == robly.api_id.expose() && key == robly.api_key.expose() => {
+            (Some(id), Some(key))
+                if id == robly.api_id.expose() && key == robly.api_key.expose() =>
+            {
                 Ok(())
             }
             (Some(_), Some(_)) => Err(Box::new(fail(
@@ -166,9 +172,7 @@ fn params(st: &AppState, method: &Method, uri: &Uri, body: &[u8]) -> Params {
         .collect();
     let form = st.robly.options().write_params == WriteParams::Form;
     let params = if *method != Method::GET && form {
-        let mut from_body: Params = url::form_urlencoded::parse(body)
-            .into_owned()
-            .collect();
+        let mut from_body: Params = url::form_urlencoded::parse(body).into_owned().collect();
         from_body.extend(query.into_iter().filter(|(k, _)| k == "member_id"));
         from_body
     } else {
@@ -241,7 +245,10 @@ async fn list(st: Arc<AppState>, method: Method, uri: Uri, which: ListPath) -> R
             SinceFormat::Epoch => match text.trim().parse::<i64>() {
                 Ok(secs) => Some(secs),
                 Err(_) => {
-                    return fail(StatusCode::BAD_REQUEST, "updated_since must be an epoch time");
+                    return fail(
+                        StatusCode::BAD_REQUEST,
+                        "updated_since must be an epoch time",
+                    );
                 }
             },
             SinceFormat::Iso8601 => match DateTime::parse_from_rfc3339(text.trim()) {
@@ -383,7 +390,8 @@ pub async fn generate(
     if flag(&params, "return_contact")
         && let Some(m) = data.members.get(&id)
     {
-        body["member"] = data.render_member(m, flag(&params, "include_fields"), true)["member"].clone();
+        body["member"] =
+            data.render_member(m, flag(&params, "include_fields"), true)["member"].clone();
     }
     ok(body)
 }
@@ -403,10 +411,11 @@ pub async fn update_full(
         return fail(StatusCode::NOT_FOUND, "Contact not found");
     };
     let values = field_values(&data, &params);
-    let lists: Option<Vec<u64>> = params
-        .iter()
-        .any(|(k, _)| k == "sub_lists[]")
-        .then(|| all(&params, "sub_lists[]").filter_map(|v| v.parse().ok()).collect());
+    let lists: Option<Vec<u64>> = params.iter().any(|(k, _)| k == "sub_lists[]").then(|| {
+        all(&params, "sub_lists[]")
+            .filter_map(|v| v.parse().ok())
+            .collect()
+    });
     let at = data.tick();
     let Some(member) = data.members.get_mut(&id) else {
         return fail(StatusCode::NOT_FOUND, "Contact not found");
@@ -430,7 +439,7 @@ fn member_write(
     st: &AppState,
     params: &Params,
     own: &[&str],
-    change: impl FnOnce(&mut Data, u64) -> Result<(), Response>,
+    change: impl FnOnce(&mut Data, u64) -> Result<(), &'static str>,
 ) -> Response {
     let mut data = lock(&st.robly.data);
     if unknown_param(&data, params, own).is_some() {
@@ -439,8 +448,8 @@ fn member_write(
     let Some(id) = find(&data, params).map(|m| m.id) else {
         return fail(StatusCode::NOT_FOUND, "Contact not found");
     };
-    if let Err(refused) = change(&mut data, id) {
-        return refused;
+    if let Err(message) = change(&mut data, id) {
+        return ok(json!({"successful": false, "message": message}));
     }
     let at = data.tick();
     if let Some(member) = data.members.get_mut(&id) {
@@ -449,11 +458,11 @@ fn member_write(
     ok(json!({"successful": true, "message": "Contact updated"}))
 }
 
-fn sub_list_of(data: &Data, params: &Params) -> Result<u64, Response> {
+fn sub_list_of(data: &Data, params: &Params) -> Result<u64, &'static str> {
     one(params, "sub_list_id")
         .and_then(|v| v.parse().ok())
         .filter(|id| data.sub_lists.contains_key(id))
-        .ok_or_else(|| ok(json!({"successful": false, "message": "Sub list not found"})))
+        .ok_or("Sub list not found")
 }
 
 const LIST_WRITE: [&str; 5] = [
@@ -566,7 +575,10 @@ pub async fn new_sub_list(
     body: Bytes,
 ) -> Response {
     let params = params(&st, &method, &uri, &body);
-    let name = one(&params, "sub_list_name").unwrap_or("").trim().to_string();
+    let name = one(&params, "sub_list_name")
+        .unwrap_or("")
+        .trim()
+        .to_string();
     if name.is_empty() {
         return ok(json!({"successful": false, "message": "sub_list_name is required"}));
     }

@@ -193,11 +193,7 @@ impl RoblyState {
     /// clocks but `updatedAt`), sub-list names, the field tags, and `mailRequests`.
     pub fn dump(&self) -> Value {
         let data = lock(&self.data);
-        let members: Vec<Value> = data
-            .members
-            .values()
-            .map(|m| data.dump_member(m))
-            .collect();
+        let members: Vec<Value> = data.members.values().map(|m| data.dump_member(m)).collect();
         let lists: Vec<&str> = data.sub_lists.values().map(|s| s.name.as_str()).collect();
         let fields: Vec<&str> = data.fields.iter().map(|f| f.user_tag.as_str()).collect();
         json!({

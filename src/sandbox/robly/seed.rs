@@ -124,7 +124,11 @@ pub fn data(ghl: &GhlStore, location: &str, seed: u64, anchor_ms: i64) -> (Data,
         let email = if k == 0 {
             format!("{}+news@{domain}", first.to_lowercase())
         } else {
-            format!("{}.{}.r{k}@{domain}", first.to_lowercase(), last.to_lowercase())
+            format!(
+                "{}.{}.r{k}@{domain}",
+                first.to_lowercase(),
+                last.to_lowercase()
+            )
         };
         let mut member = blank(email);
         set(&mut member, "fname", Some(first.to_string()));

@@ -39,26 +39,31 @@ async fn credentials_paging_and_quirks() {
     let first: Value = get(&page(0)).await.unwrap().json().await.unwrap();
     let rows = first.as_array().unwrap();
     assert_eq!(rows.len(), 5);
-    let ids: Vec<u64> = rows.iter().map(|r| r["member"]["id"].as_u64().unwrap()).collect();
+    let ids: Vec<u64> = rows
+        .iter()
+        .map(|r| r["member"]["id"].as_u64().unwrap())
+        .collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
     let far: Value = get(&page(10_000)).await.unwrap().json().await.unwrap();
     assert_eq!(far, Value::Array(vec![]), "no total, just an empty page");
-    let iso = get(&format!("contacts/show?{auth}&updated_since=2020-01-01T00:00:00Z"))
-        .await
-        .unwrap();
+    let iso = get(&format!(
+        "contacts/show?{auth}&updated_since=2020-01-01T00:00:00Z"
+    ))
+    .await
+    .unwrap();
     assert_eq!(iso.status(), 400, "epoch by default");
-    let epoch: Value = get(&format!("contacts/show?{auth}&updated_since=9999999999&limit=100"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let epoch: Value = get(&format!(
+        "contacts/show?{auth}&updated_since=9999999999&limit=100"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(epoch, Value::Array(vec![]));
 
     let email = rows[0]["member"]["email"].as_str().unwrap().to_string();
-    let post = |query: String| {
-        http.post(format!("{}/{query}", access.base_url)).send()
-    };
+    let post = |query: String| http.post(format!("{}/{query}", access.base_url)).send();
     let encoded: String = url::form_urlencoded::byte_serialize(email.as_bytes()).collect();
     let again: Value = post(format!(
         "sign_up/generate?{auth}&email={encoded}&welcome_email=false&double_opt_in=false&include_autoresponder=false&include_automations=false"
@@ -69,10 +74,17 @@ async fn credentials_paging_and_quirks() {
     .await
     .unwrap();
     assert_eq!(again["successful"], true);
-    assert!(again["message"].as_str().unwrap().contains("already exists"));
-    let unknown = post(format!("sign_up/generate?{auth}&email=new%40x.io&favourite_colour=red"))
-        .await
-        .unwrap();
+    assert!(
+        again["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
+    let unknown = post(format!(
+        "sign_up/generate?{auth}&email=new%40x.io&favourite_colour=red"
+    ))
+    .await
+    .unwrap();
     assert_eq!(unknown.status(), 500, "an unknown field parameter");
     s.shutdown().await;
 }

@@ -59,6 +59,7 @@
 
 mod canon;
 mod dups;
+mod robly;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -81,6 +82,7 @@ pub struct EndState {
     anchor: Value,
     ghl: Vec<Record>,
     repsly: Vec<Record>,
+    robly: Vec<Record>,
     keys: Sides,
     pending_imports: u64,
 }
@@ -107,6 +109,7 @@ impl EndState {
             anchor: dump["seedAnchorMs"].clone(),
             ghl: canon::ghl(&dump["ghl"], &tokens),
             repsly: canon::repsly(&dump["repsly"], &tokens),
+            robly: robly::members(&dump["robly"]),
             keys: Sides {
                 ghl: dups::ghl(&dump["ghl"]),
                 repsly: dups::repsly(&dump["repsly"]),
@@ -154,6 +157,7 @@ impl EndState {
         let mut out = Vec::new();
         diff_side("GHL contact", &reference.ghl, &self.ghl, &mut out);
         diff_side("Repsly client", &reference.repsly, &self.repsly, &mut out);
+        diff_side("Robly member", &reference.robly, &self.robly, &mut out);
         capped(out)
     }
 

@@ -6,7 +6,8 @@
 //!
 //! Sub-lists change by `contacts/add_sub_list` / `remove_sub_list` (documented, unlike the
 //! list options of `update_full_contact`). Opting out is `contacts/unsubscribe`; opting back
-//! in only with `resubscribe = true`. Field parameters are checked against `fields/show`
+//! in only with `resubscribe = true`, otherwise the write's other changes are made and it is
+//! refused, naming `opted_out`. Field parameters are checked against `fields/show`
 //! first: Robly may answer 500 to one it does not know.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -374,11 +375,12 @@ impl RoblyPeer {
                     .await?;
             }
             Some(false) if opted_out => {
-                tracing::info!(
-                    peer = PEER,
-                    member = id,
-                    "not resubscribed: unsubscribes are one-way (resubscribe = false)"
-                );
+                // Said, not swallowed: GHL would otherwise show a person Robly will not mail
+                // as reachable, with nothing left to sync.
+                return Err(self.refuse(
+                    "opted_out",
+                    format!("member {id} stays unsubscribed: Robly unsubscribes are one-way (only the person can resubscribe, through a signup form); set DND back in GHL, or set resubscribe = true in the connection"),
+                ));
             }
             _ => {}
         }

@@ -183,9 +183,10 @@ struct FaultsUpdate {
     kinds: Option<Vec<FaultKind>>,
     next: Option<Vec<FaultKind>>,
     slow_ms: Option<u64>,
+    miss_searches: Option<u32>,
 }
 
-/// `{"rate"?, "kinds"?, "next"?, "slowMs"?}`: absent fields stay, `next` replaces the queue.
+/// `{"rate"?, "kinds"?, "next"?, "slowMs"?, "missSearches"?}`: absent fields stay, `next` replaces the queue.
 pub async fn set_faults(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> Response {
     let update: FaultsUpdate = match serde_json::from_value(body) {
         Ok(update) => update,
@@ -207,6 +208,9 @@ pub async fn set_faults(State(st): State<Arc<AppState>>, JsonBody(body): JsonBod
     }
     if let Some(ms) = update.slow_ms {
         faults.slow_ms = ms;
+    }
+    if let Some(misses) = update.miss_searches {
+        faults.miss_searches = misses;
     }
     Json(json!(*faults)).into_response()
 }

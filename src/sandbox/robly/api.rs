@@ -304,6 +304,13 @@ fn find<'a>(data: &'a Data, params: &Params) -> Option<&'a Member> {
 
 pub async fn search(State(st): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
     let params = params(&st, &method, &uri, &[]);
+    if one(&params, "member_id").is_none() {
+        let mut faults = lock(&st.robly.faults);
+        if faults.miss_searches > 0 {
+            faults.miss_searches -= 1;
+            return fail(StatusCode::NOT_FOUND, "Contact not found");
+        }
+    }
     let data = lock(&st.robly.data);
     match find(&data, &params) {
         Some(m) => ok(data.render_member(

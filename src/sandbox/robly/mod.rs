@@ -102,6 +102,9 @@ pub struct RoblyFaults {
     pub kinds: Vec<FaultKind>,
     pub next: VecDeque<FaultKind>,
     pub slow_ms: u64,
+    /// The next N searches by email miss (404) although the member exists: a search index
+    /// behind a sign-up, which is how a client meets "already exists".
+    pub miss_searches: u32,
 }
 
 impl Default for RoblyFaults {
@@ -118,6 +121,7 @@ impl Default for RoblyFaults {
             ],
             next: VecDeque::new(),
             slow_ms: 1500,
+            miss_searches: 0,
         }
     }
 }

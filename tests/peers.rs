@@ -275,7 +275,9 @@ async fn one_account_synced_again_and_again_writes_nothing() {
 /// The sandbox's own rehearsal config (`sandbox --write-config`): Repsly and the generic REST app
 /// (`crm`, from `assets/connectors/crm-offset.toml`), both on `h`.
 fn write_rehearsal_config(home: &Path, h: &Harness) -> std::path::PathBuf {
-    let rehearsals = ghlsync::peers::registry::rehearsals(&h.sandbox);
+    let rehearsals =
+        ghlsync::peers::registry::rehearsals_named(&h.sandbox, &["repsly".into(), "crm".into()])
+            .unwrap();
     ghlsync::config::write_rehearsal_files(&rehearsals, home).unwrap();
     let mut text = format!(
         "[ghl]\nbase_url = {}\nlocation_id = {}\n\n[store]\npath = {}\n",

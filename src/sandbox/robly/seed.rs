@@ -1,6 +1,6 @@
 //! A small, deterministic Robly account that overlaps the GHL seed:
 //! - up to [`FROM_GHL`] of the GHL location's people with an email (about half of the first
-//!   ones in walk order): same email (sometimes recased), same names, the phone as GHL has it
+//!   ones by email): same email (sometimes recased), same names, the phone as GHL has it
 //!   or written `(415) 555-0123`; a few **conflicting** (another first name) and a few
 //!   **dirty** (padded names);
 //! - some of them unsubscribed, bounced, cleaned or deleted (→ DND in GHL);
@@ -83,11 +83,13 @@ pub fn data(ghl: &GhlStore, location: &str, seed: u64, anchor_ms: i64) -> (Data,
     }
     let list_ids: Vec<u64> = data.sub_lists.keys().copied().collect();
     let mut people = Vec::new();
-    for record in ghl.walk(location, None) {
+    // By email, not walk order: GHL's seeded ids are random, so its order is not the seed's.
+    let mut contacts: Vec<_> = ghl.walk(location, None).map(|r| &r.contact).collect();
+    contacts.sort_by_key(|c| c.email.as_deref().map(str::to_lowercase));
+    for contact in contacts {
         if figures.from_ghl >= FROM_GHL {
             break;
         }
-        let contact = &record.contact;
         let Some(email) = contact.email.as_deref().filter(|e| !e.trim().is_empty()) else {
             continue;
         };

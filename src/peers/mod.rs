@@ -11,6 +11,7 @@ pub mod registry;
 pub mod repsly;
 pub mod rest;
 pub mod rezora;
+pub mod robly;
 
 pub use health::{HealthRecorder, PeerHealth};
 pub use model::{EntityKind, PeerRecord, WriteOutcome};

@@ -19,10 +19,11 @@ use std::sync::Arc;
 /// Every connector, in the order `ghlsync` lists them. One line per connector.
 pub static CONNECTORS: &[&dyn Connector] = &[
     &super::repsly::CONNECTOR,
-    &super::rest::CONNECTOR,
-    &super::file::CONNECTOR,
+    &super::robly::CONNECTOR,
     &super::rezora::CONNECTOR,
     &super::growbots::CONNECTOR,
+    &super::rest::CONNECTOR,
+    &super::file::CONNECTOR,
 ];
 
 /// The connector called `name`.

@@ -15,6 +15,7 @@ mod limits;
 mod pipeline;
 pub mod repsly;
 pub mod rezora;
+pub mod robly;
 mod routes;
 mod seed;
 mod seed_data;
@@ -141,6 +142,8 @@ pub struct RunningSandbox {
     pub rezora: rezora::Access,
     /// The emulated Growbots: its exports and Zapier bridge (`/growbots`, `/_sandbox/growbots`).
     pub growbots: growbots::Access,
+    /// The emulated Robly API v1 (`{base_url}/robly/api/v1`) and its credentials.
+    pub robly: robly::Access,
     addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
@@ -181,6 +184,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
     let generic_password = state.generic.password.clone();
     let rezora = state.rezora.access(&base_url);
     let growbots = state.growbots.access(&base_url);
+    let robly = state.robly.access(&base_url);
     let app = router(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -208,6 +212,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         generic_password,
         rezora,
         growbots,
+        robly,
         addr,
         shutdown: tx,
         task,
@@ -232,6 +237,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
     );
     let rezora = rezora::RezoraState::new(&data, &ids.location_id, opts.seed, anchor);
     let growbots = growbots::GrowbotsState::new(&data, &ids.location_id, opts.seed);
+    let robly = robly::RoblyState::new(&data, &ids.location_id, opts.seed, anchor);
     tracing::debug!(contacts = opts.contacts, elapsed = ?started.elapsed(), "sandbox seeded");
     let mut tokens = TokenStore::default();
     let all = scopes_of(ALL_SCOPES);
@@ -257,6 +263,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         generic,
         rezora,
         growbots,
+        robly,
         opts,
     }
 }
@@ -352,11 +359,13 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(repsly::admin_router())
         .merge(generic::admin_router())
         .merge(rezora::admin_router())
+        .merge(growbots::admin_router())
+        .merge(robly::admin_router())
         .nest(repsly::PREFIX, repsly::router(state.clone()))
         .nest(generic::PREFIX, generic::router(state.clone()))
         .nest(rezora::PREFIX, rezora::router(state.clone()))
-        .merge(growbots::admin_router())
         .nest(growbots::PREFIX, growbots::router())
+        .nest(robly::PREFIX, robly::router(state.clone()))
         .fallback(pipeline::not_found)
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .with_state(state)

@@ -36,6 +36,8 @@ pub struct AppState {
     pub rezora: super::rezora::RezoraState,
     /// The emulated Growbots (`/growbots`), seeded from `data`.
     pub growbots: super::growbots::GrowbotsState,
+    /// The emulated Robly API (`/robly/api/v1`), seeded from `data`.
+    pub robly: super::robly::RoblyState,
 }
 
 /// A poisoned lock means a handler panicked mid-update; the sandbox keeps serving the data as

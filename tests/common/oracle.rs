@@ -61,6 +61,7 @@ mod canon;
 mod dups;
 mod growbots;
 mod rezora;
+mod robly;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -85,6 +86,7 @@ pub struct EndState {
     repsly: Vec<Record>,
     rezora: Vec<Record>,
     growbots: Vec<Record>,
+    robly: Vec<Record>,
     keys: Sides,
     pending_imports: u64,
 }
@@ -113,6 +115,7 @@ impl EndState {
             repsly: canon::repsly(&dump["repsly"], &tokens),
             rezora: rezora::rezora(&dump["rezora"], &tokens),
             growbots: growbots::canon(&dump["growbots"]),
+            robly: robly::members(&dump["robly"]),
             keys: Sides {
                 ghl: dups::ghl(&dump["ghl"]),
                 repsly: dups::repsly(&dump["repsly"]),
@@ -167,6 +170,7 @@ impl EndState {
             &self.growbots,
             &mut out,
         );
+        diff_side("Robly member", &reference.robly, &self.robly, &mut out);
         capped(out)
     }
 

@@ -244,16 +244,26 @@ impl PeerHttp {
             });
         let url = self.target_url(request, &operation)?;
         let write = request.is_write();
-        let body = match &request.body {
-            Some(json) => Some(serde_json::to_vec(json).map_err(|err| {
-                self.error(
-                    &operation,
-                    ErrorClass::Validation,
-                    format!("cannot serialise the body: {err}"),
-                    None,
-                )
-            })?),
-            None => None,
+        let body = match (&request.form, &request.body) {
+            (Some(pairs), _) => Some((
+                "application/x-www-form-urlencoded",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish()
+                    .into_bytes(),
+            )),
+            (None, Some(json)) => Some((
+                "application/json",
+                serde_json::to_vec(json).map_err(|err| {
+                    self.error(
+                        &operation,
+                        ErrorClass::Validation,
+                        format!("cannot serialise the body: {err}"),
+                        None,
+                    )
+                })?,
+            )),
+            (None, None) => None,
         };
         let mut failures = 0u32;
         let mut rate_waits = 0u32;
@@ -268,9 +278,9 @@ impl PeerHttp {
                 builder = builder.header(name.as_str(), value.as_str());
             }
             builder = self.auth.apply(builder);
-            if let Some(bytes) = &body {
+            if let Some((content_type, bytes)) = &body {
                 builder = builder
-                    .header(CONTENT_TYPE, "application/json")
+                    .header(CONTENT_TYPE, *content_type)
                     .body(bytes.clone());
             }
             let answer = match builder.send().await {

@@ -73,6 +73,9 @@ pub struct Request {
     pub target: Target,
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// A form body (`application/x-www-form-urlencoded`), sent instead of `body`: for apps
+    /// that read write parameters from a form (repeated names allowed: `sub_lists[]`).
+    pub form: Option<Vec<(String, String)>>,
     /// How errors and logs name the call (`GET /contacts`); defaults to the method and path.
     pub operation: Option<String>,
 }
@@ -84,6 +87,7 @@ impl Request {
             target: Target::Path(path.into()),
             query: Vec::new(),
             body: None,
+            form: None,
             operation: None,
         }
     }
@@ -98,6 +102,7 @@ impl Request {
             target: Target::Url(url),
             query: Vec::new(),
             body: None,
+            form: None,
             operation: None,
         }
     }
@@ -109,6 +114,11 @@ impl Request {
 
     pub fn json(mut self, body: Value) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    pub fn form(mut self, pairs: Vec<(String, String)>) -> Self {
+        self.form = Some(pairs);
         self
     }
 

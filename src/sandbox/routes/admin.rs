@@ -88,6 +88,8 @@ pub async fn reset(State(st): State<Arc<AppState>>) -> Json<Value> {
         .reseed(&fresh, &st.ids.location_id, st.opts.seed, anchor);
     st.growbots
         .reseed(&fresh, &st.ids.location_id, st.opts.seed);
+    st.robly
+        .reseed(&fresh, &st.ids.location_id, st.opts.seed, anchor);
     let mut data = lock(&st.data);
     // Custom fields are the location's set-up, not its data: created ones survive a reset.
     fresh.custom_fields = std::mem::take(&mut data.custom_fields);

@@ -34,6 +34,7 @@ pub async fn dump(State(st): State<Arc<AppState>>) -> Json<Value> {
         "generic": st.generic.dump(),
         "rezora": st.rezora.dump(),
         "growbots": st.growbots.dump(),
+        "robly": st.robly.dump(),
     }))
 }
 

@@ -35,8 +35,8 @@ fn builtin_mapping_parses_with_every_entity() {
         Some("ClientCode")
     );
     assert!(Mapping::builtin("repsly").is_some());
-    assert!(Mapping::builtin("robly").is_none());
-    assert!(Mapping::builtin_text("robly").is_none());
+    assert!(Mapping::builtin("acme").is_none());
+    assert!(Mapping::builtin_text("acme").is_none());
 }
 
 #[test]

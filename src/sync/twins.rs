@@ -37,13 +37,26 @@ impl Run<'_> {
     ) -> Result<(), SyncError> {
         let keys = self.ghl_keys(KIND)?;
         let match_keys = self.match_keys(&peer_fields)?;
-        match self
+        let twin = self
             .find_ghl_twin(&record.id, &peer_fields, &match_keys)
-            .await?
-        {
-            // Made from GHL: it carries the contact's id, or is the contact's create whose
-            // answer was lost (an app that assigns its own ids).
-            Twin::Found { ghl_id, by } if by == "id" || self.peer_create_unanswered(&ghl_id) => {
+            .await?;
+        match twin {
+            // Made from GHL: it carries the contact's id, or (below) is the contact's create
+            // whose answer was lost, in an app that assigns its own ids.
+            Twin::Found { ghl_id, by } if by == "id" => {
+                return self.adopt_ghl_born(record, peer_hash, ghl_id).await;
+            }
+            Twin::Found { ghl_id, .. } if self.peer_create_unanswered(&ghl_id) => {
+                // The create is done: it landed. Its queued operation goes, or the adoption's
+                // write to the peer would wait behind it, and it behind the adoption.
+                if let Some(op) = self.take_open(Direction::ToPeer, KIND, &ghl_id) {
+                    super::failed::close(
+                        self.ctx,
+                        &super::Selection::Ids(vec![op.id]),
+                        true,
+                        "sync",
+                    )?;
+                }
                 return self.adopt_ghl_born(record, peer_hash, ghl_id).await;
             }
             Twin::Found { ghl_id, by } => {

@@ -432,17 +432,6 @@ async fn converges_under_faults() {
     let rig = rig(30).await;
     let baseline = EndState::capture(&rig.h).await;
     scenario(&rig, true).await;
-    if let Ok(path) = std::env::var("DEBUG_LOG_DUMP") {
-        let lines: Vec<String> = rig
-            .ctx
-            .store
-            .log_tail(100_000)
-            .unwrap()
-            .into_iter()
-            .map(|e| serde_json::to_string(&e).unwrap())
-            .collect();
-        std::fs::write(path, lines.join("\n")).unwrap();
-    }
     assert_converged(&reference, &EndState::capture(&rig.h).await, &baseline);
     for (email, count) in emails(&rig.rezora_contacts().await, "contact_email") {
         assert_eq!(count, 1, "{email} is in Rezora {count} times");

@@ -470,4 +470,14 @@ async fn every_app_into_one_location_links_each_shared_person_to_one_ghl_contact
         vec![Writes { ghl: 0, peer: 0 }],
         "a run with nothing changed"
     );
+    // Nor to an app that is files (Growbots' export): the run reports no write of any kind.
+    let report = sync(home.path(), &config).await;
+    let wrote: Vec<&str> = report
+        .lines()
+        .filter(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            matches!(words.as_slice(), [_, "ok", _]) && words[0] != "skip"
+        })
+        .collect();
+    assert!(wrote.is_empty(), "a quiet run wrote: {wrote:?}\n{report}");
 }

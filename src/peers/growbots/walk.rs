@@ -329,7 +329,20 @@ impl GrowbotsPeer {
         let known = self.prospects.get(EntityKind::Contact, &record.id).await?;
         let (id, mut cells) = match (known, text(&record.fields, "email")) {
             (Some(known), _) => (record.id.clone(), known.fields),
-            (None, Some(email)) => (email.to_string(), Map::new()),
+            (None, Some(email)) => {
+                if let Some(existing) = self.prospects.get(EntityKind::Contact, email).await? {
+                    // A create meeting a prospect of that email: our own earlier write, or
+                    // another GHL contact's prospect. The sync knows which (the links) and
+                    // adopts or refuses; nothing is written here.
+                    return Err(PeerError::exists(
+                        self.name.clone(),
+                        "write prospects export",
+                        existing.id,
+                        "email",
+                    ));
+                }
+                (email.to_string(), Map::new())
+            }
             (None, None) => (record.id.clone(), Map::new()),
         };
         cells.extend(self.columns.to_cells(&record.fields));

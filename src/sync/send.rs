@@ -480,14 +480,13 @@ async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErr
         Err(err) => return Err(err.into()),
     };
     // Read the write back: peers normalise and add fields, and the baseline must hold what the
-    // next read will see, or the next run would take our own write for a change (an echo).
-    let written = match ctx.peer.get(op.kind, &outcome.id).await {
-        Ok(Some(back)) => ctx
-            .mapping
+    // next read will see, or the next run would take our own write for a change (an echo) and
+    // send the fields only the peer fills (an `Active`, its own id) to GHL.
+    let written = read_back(ctx, op.kind, &outcome.id).await.and_then(|back| {
+        ctx.mapping
             .entity(op.kind)
-            .map(|entity| entity.to_ghl(&back).fields),
-        _ => None,
-    };
+            .map(|entity| entity.to_ghl(&back).fields)
+    });
     Ok(Sent {
         target_id: outcome.id,
         ghl_record: None,
@@ -495,6 +494,26 @@ async fn send_to_peer(ctx: &SyncContext, op: &Operation) -> Result<Sent, SendErr
         created: outcome.created,
     })
 }
+
+/// The record just written, as the peer holds it. A failed read is tried again (the write is
+/// done; only the baseline's accuracy is at stake), up to three times in all.
+async fn read_back(ctx: &SyncContext, kind: EntityKind, id: &str) -> Option<PeerRecord> {
+    for attempt in 1..=READ_BACK_ATTEMPTS {
+        match ctx.peer.get(kind, id).await {
+            Ok(found) => return found,
+            Err(err) if attempt < READ_BACK_ATTEMPTS => {
+                tracing::debug!(error = %err, attempt, "read-back failed; reading again");
+                tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, "read-back failed; the baseline keeps what was sent")
+            }
+        }
+    }
+    None
+}
+
+const READ_BACK_ATTEMPTS: u32 = 3;
 
 /// A create the peer answered with "already there as `existing`" (an app with no upsert, found
 /// by email): our own earlier create whose answer was lost, or a record no GHL contact owns yet,

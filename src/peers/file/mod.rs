@@ -278,8 +278,15 @@ impl FilePeer {
         self.check_record(record)?;
         let mut state = self.lock();
         let layout = self.layout();
+        // A record read from an inbox file not committed yet is not in the book: its whole row
+        // goes in first, or the columns the sync does not write back would be lost (committing
+        // the file skips a record written meanwhile).
+        let pending = state.walk.pending(&record.id);
         let book = self.export(&mut state)?;
         let created = if record.active {
+            if let Some(pending) = pending {
+                book.upsert(&record.id, &pending.fields, &layout);
+            }
             book.upsert(&record.id, &record.fields, &layout)
         } else {
             book.remove(&record.id);

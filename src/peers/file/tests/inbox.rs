@@ -295,3 +295,28 @@ async fn a_write_during_the_page_is_newer_than_its_row() {
         "the rest of the page joined the export"
     );
 }
+
+/// GHL writes to a record whose inbox file was read but not committed yet: the export keeps the
+/// record's whole row (the columns the sync does not write back too), not only what was written.
+#[tokio::test]
+async fn a_write_to_a_record_read_but_not_committed_keeps_its_whole_row() {
+    let rig = Rig::new();
+    rig.drop_file("a.csv", CONTACTS.as_bytes());
+    let peer = rig.peer();
+    let page = fetch(&peer, None).await;
+    peer.upsert(&contact("C1", json!({ "first_name": "Anne" })))
+        .await
+        .unwrap();
+    peer.page_committed(EntityKind::Contact, page.next_cursor.as_deref().unwrap())
+        .await
+        .unwrap();
+    let back = peer.get(EntityKind::Contact, "C1").await.unwrap().unwrap();
+    assert_eq!(back.fields.get("first_name"), Some(&json!("Anne")));
+    assert_eq!(
+        back.fields.get("company"),
+        Some(&json!("Lee, Ann & Co")),
+        "the row read from the inbox is kept: {:?}",
+        back.fields
+    );
+    assert_eq!(back.fields.get("phone"), Some(&json!("555-0101")));
+}

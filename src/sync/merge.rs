@@ -92,21 +92,11 @@ const TAGS: &str = "tags";
 /// applied (with no base — two records first linked — the union). Compared and returned in the
 /// normalised form (trimmed, lowercase, sorted); `Null` for none.
 pub fn merge_tags(base: Option<&Value>, peer: &Value, ghl: &Value) -> Value {
-    let set = |value: &Value| -> BTreeSet<String> {
-        let list = Map::from_iter([(TAGS.to_string(), value.clone())]);
-        normalise(&list)
-            .get(TAGS)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|tag| tag.as_str().map(str::to_string))
-            .collect()
-    };
-    let (peer, ghl) = (set(peer), set(ghl));
+    let (peer, ghl) = (tag_set(peer), tag_set(ghl));
     let agreed: BTreeSet<String> = match base {
         None => peer.union(&ghl).cloned().collect(),
         Some(base) => {
-            let base = set(base);
+            let base = tag_set(base);
             let removed =
                 |side: &BTreeSet<String>, tag: &String| base.contains(tag) && !side.contains(tag);
             base.iter()
@@ -129,14 +119,25 @@ pub fn merge_tags(base: Option<&Value>, peer: &Value, ghl: &Value) -> Value {
 /// holds them already.
 pub fn tags_for_ghl(base: Option<&Value>, peer: &Value, ghl: &Value) -> Option<Value> {
     let merged = merge_tags(base, peer, ghl);
-    let ghl = merge_tags(Some(ghl), ghl, ghl);
-    (merged != ghl).then(|| {
+    (tag_set(&merged) != tag_set(ghl)).then(|| {
         if merged.is_null() {
             Value::Array(Vec::new())
         } else {
             merged
         }
     })
+}
+
+/// A tag list as `hash::normalise` compares it: trimmed, lowercase, without empties.
+fn tag_set(value: &Value) -> BTreeSet<String> {
+    let list = Map::from_iter([(TAGS.to_string(), value.clone())]);
+    normalise(&list)
+        .get(TAGS)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|tag| tag.as_str().map(str::to_string))
+        .collect()
 }
 
 #[cfg(test)]
@@ -180,6 +181,7 @@ mod tests {
             tags_for_ghl(Some(&tags(&["a"])), &json!(null), &tags(&["a"])),
             Some(json!([]))
         );
+        assert_eq!(tags_for_ghl(None, &json!(null), &json!([])), None);
         // In the three-way merge, tags never conflict.
         let merged = merge(
             &map(json!({"tags": ["cold", "lead"]})),

@@ -323,12 +323,11 @@ impl GrowbotsPeer {
 
     async fn write(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
         self.check_write(record)?;
-        // A prospect the book holds keeps its key; a new one is keyed by its email. The whole
-        // row is written: a prospect read in this walk and not committed yet is not in the book,
-        // and its page's settling leaves a record written meanwhile as written.
+        // A prospect the book holds (or the walk read) keeps its key; a new one is keyed by its
+        // email. The file peer keeps the rest of the prospect's row.
         let known = self.prospects.get(EntityKind::Contact, &record.id).await?;
-        let (id, mut cells) = match (known, text(&record.fields, "email")) {
-            (Some(known), _) => (record.id.clone(), known.fields),
+        let id = match (known, text(&record.fields, "email")) {
+            (Some(_), _) => record.id.clone(),
             (None, Some(email)) => {
                 if let Some(existing) = self.prospects.get(EntityKind::Contact, email).await? {
                     // A create meeting a prospect of that email: our own earlier write, or
@@ -341,14 +340,13 @@ impl GrowbotsPeer {
                         "email",
                     ));
                 }
-                (email.to_string(), Map::new())
+                email.to_string()
             }
-            (None, None) => (record.id.clone(), Map::new()),
+            (None, None) => record.id.clone(),
         };
-        cells.extend(self.columns.to_cells(&record.fields));
         let cells = PeerRecord {
             id,
-            fields: cells,
+            fields: self.columns.to_cells(&record.fields),
             ..record.clone()
         };
         self.prospects.upsert(&cells).await

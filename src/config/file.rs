@@ -2,6 +2,7 @@
 //! default), reported with file:line:column and the keys that are valid there.
 
 use super::error::{ConfigError, line_column};
+use super::service::{ScheduleSection, ServiceSection};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,9 @@ pub struct Config {
     pub peers: std::collections::BTreeMap<String, PeerSection>,
     #[serde(default, skip_serializing_if = "ConsoleSection::is_default")]
     pub console: ConsoleSection,
+    /// `ghlsync run`: instance, socket, receiver, schedules, alerts (`config/service.rs`).
+    #[serde(default, skip_serializing_if = "ServiceSection::is_default")]
+    pub service: ServiceSection,
     /// The file this was read from, if any: relative paths in it resolve against its folder.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -80,6 +84,9 @@ pub struct PeerSection {
     pub sync: crate::sync::SyncSettings,
     #[serde(default)]
     pub mapping: Option<PathBuf>,
+    /// When `ghlsync run` syncs this peer, by entity (over `[service.schedule]`).
+    #[serde(default)]
+    pub schedule: Option<ScheduleSection>,
 }
 
 impl PeerSection {
@@ -211,6 +218,25 @@ impl Config {
         }
         if self.ghl.timeout_secs == 0 {
             return Err(invalid("ghl.timeout_secs must be at least 1".into()));
+        }
+        let instance = &self.service.instance;
+        if instance.is_empty()
+            || instance.len() > 64
+            || !instance
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            || instance.starts_with('.')
+        {
+            return Err(invalid(format!(
+                "service.instance {instance:?} must be 1–64 letters, digits, '-', '_' or '.' (it names the socket and the systemd unit), e.g. \"acme-main\""
+            )));
+        }
+        if let Some(listen) = &self.service.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(invalid(format!(
+                "service.listen {listen:?} is not host:port; use e.g. \"127.0.0.1:8787\""
+            )));
         }
         if let Some(zone) = &self.console.time_zone
             && zone.trim().parse::<chrono_tz::Tz>().is_err()

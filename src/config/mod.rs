@@ -8,6 +8,7 @@ pub mod paths;
 mod peers;
 mod secret;
 pub mod secrets;
+pub mod service;
 
 pub use error::ConfigError;
 pub(crate) use error::line_column;

@@ -2,6 +2,7 @@
 //! with `Reply`s, and streams record outcomes as `Event::Log`. Front ends (CLI, console, later the
 //! service socket) hold an `EngineHandle` and never touch sled or HTTP themselves.
 
+pub mod board;
 mod mapping_ops;
 pub mod protocol;
 mod queries;
@@ -47,6 +48,7 @@ pub struct EngineHandle {
     commands: mpsc::Sender<(Envelope, oneshot::Sender<Reply>)>,
     events: broadcast::Sender<Event>,
     next_id: Arc<AtomicU64>,
+    board: Arc<board::Board>,
 }
 
 impl EngineHandle {
@@ -80,6 +82,12 @@ impl EngineHandle {
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
     }
+
+    /// The service board of the engine in this process (alerts, schedules, figures); the
+    /// service writes it, the engine answers from it.
+    pub fn board(&self) -> Arc<board::Board> {
+        self.board.clone()
+    }
 }
 
 /// One peer of the engine: its context (swapped when its mapping is saved) and what the engine
@@ -102,6 +110,7 @@ struct Shared {
     /// The location's custom fields, for the editor's mapping checks (mapping_ops.rs).
     fields: mapping_ops::LocationFields,
     options: EngineOptions,
+    board: Arc<board::Board>,
 }
 
 /// Starts the engine in this process with one peer (tests, benches, demo rigs).
@@ -122,10 +131,13 @@ pub fn start_engine(ctxs: Vec<SyncContext>, options: EngineOptions) -> EngineHan
         .unwrap_or_else(|| broadcast::channel(EVENT_BUFFER).0);
     let mut log_rx = own_log.subscribe();
     let forward = events.clone();
+    let board = Arc::new(board::Board::new(events.clone()));
+    let figures = board.clone();
     tokio::spawn(async move {
         loop {
             match log_rx.recv().await {
                 Ok(entry) => {
+                    figures.record_outcome(&entry.peer, wrote(&entry), failed(&entry));
                     let _ = forward.send(Event::Log { entry });
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
@@ -149,6 +161,7 @@ pub fn start_engine(ctxs: Vec<SyncContext>, options: EngineOptions) -> EngineHan
         writer: Mutex::new(()),
         fields: mapping_ops::LocationFields::default(),
         options,
+        board: board.clone(),
     });
     let (commands, mut inbox) = mpsc::channel::<(Envelope, oneshot::Sender<Reply>)>(64);
     tokio::spawn(async move {
@@ -171,7 +184,22 @@ pub fn start_engine(ctxs: Vec<SyncContext>, options: EngineOptions) -> EngineHan
         commands,
         events,
         next_id: Arc::new(AtomicU64::new(1)),
+        board,
     }
+}
+
+/// Whether a log entry is a request that changed a record (for the writes/s figures).
+fn wrote(entry: &crate::store::LogEntry) -> bool {
+    use crate::store::{Action, Outcome};
+    entry.outcome == Outcome::Ok
+        && matches!(
+            entry.action,
+            Action::Create | Action::Update | Action::Delete | Action::Tag
+        )
+}
+
+fn failed(entry: &crate::store::LogEntry) -> bool {
+    entry.outcome == crate::store::Outcome::Failed
 }
 
 /// Sends a command to the peer it is about, or to each peer in turn for a sync, a retry or a
@@ -324,6 +352,10 @@ async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
                     },
                 }
             }
+            Command::Alerts => {
+                let (open, history) = shared.board.alerts();
+                Reply::Alerts { open, history }
+            }
             Command::Shutdown => Reply::Done,
         })
     }
@@ -437,5 +469,6 @@ async fn status(shared: &Shared, ctx: &SyncContext) -> Result<Status, SyncError>
         auth: ctx.ghl.auth_info(),
         peer_health: ctx.peer.health(),
         peers,
+        service: shared.board.service_status(),
     })
 }

@@ -1,6 +1,7 @@
 //! The engine protocol: commands in, events out, as serde enums so the in-process channel and the
 //! Unix-socket transport (for attaching to `ghlsync run`) carry the same values.
 
+use super::board::{Alert, ServiceStatus};
 use crate::ghl::models::{Appointment, Note, Task};
 use crate::peers::{EntityKind, PeerRecord};
 use crate::store::{Direction, LogEntry, MappingVersion, Operation, RunRecord};
@@ -79,6 +80,8 @@ pub enum Command {
     },
     /// Puts the previous saved version back in force (as a new version).
     UndoMapping,
+    /// The service's alerts: open ones and the recent history (`Reply::Alerts`).
+    Alerts,
     /// Stop after the current command.
     Shutdown,
 }
@@ -134,6 +137,10 @@ pub enum Reply {
     },
     MappingSaved {
         version: u32,
+    },
+    Alerts {
+        open: Vec<Alert>,
+        history: Vec<Alert>,
     },
     Done,
     Error {
@@ -308,6 +315,9 @@ pub struct Status {
     /// Every peer of the engine, in its order (`peer` is the one this status is about).
     #[serde(default)]
     pub peers: Vec<PeerState>,
+    /// Schedules, webhooks, lag and the last hour's figures, when the engine is `ghlsync run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceStatus>,
 }
 
 /// One peer of the engine, for the console's peer switcher and `status`.
@@ -360,5 +370,14 @@ pub enum Event {
     Reply {
         id: u64,
         reply: Reply,
+    },
+    /// An alert raised or recovered (`engine::board`).
+    Alert {
+        alert: Alert,
+    },
+    /// The transport's own news (a socket client): the service was lost, or is back.
+    Connection {
+        connected: bool,
+        message: String,
     },
 }

@@ -424,6 +424,7 @@ pub fn status() -> Status {
             name: "repsly".into(),
             health: Default::default(),
         }],
+        service: None,
     }
 }
 

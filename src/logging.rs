@@ -29,17 +29,61 @@ pub enum LoggingError {
 
 /// Installs the global subscriber. `level` (from `--log-level`) wins over `RUST_LOG`; default info.
 pub fn init(dir: &Path, level: Option<&str>) -> Result<LogGuard, LoggingError> {
-    std::fs::create_dir_all(dir).map_err(|source| LoggingError::CreateDir {
-        dir: dir.to_path_buf(),
-        source,
-    })?;
+    init_with(dir, level, Output::File, Format::Text)
+}
+
+/// Where the service's lines go: journald reads stderr; `File` is the rotating file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Stderr,
+    File,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    /// One JSON object per line (for log shippers).
+    Json,
+}
+
+fn filter(level: Option<&str>) -> Result<EnvFilter, LoggingError> {
     let filter_text = level
         .map(str::to_string)
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| "info".to_string());
-    let filter = EnvFilter::try_new(&filter_text).map_err(|err| LoggingError::Filter {
+    EnvFilter::try_new(&filter_text).map_err(|err| LoggingError::Filter {
         filter: filter_text.clone(),
         message: err.to_string(),
+    })
+}
+
+/// `init` with a choice of output and format (`ghlsync run`). `dir` is the file's folder.
+pub fn init_with(
+    dir: &Path,
+    level: Option<&str>,
+    output: Output,
+    format: Format,
+) -> Result<LogGuard, LoggingError> {
+    let filter = filter(level)?;
+    if output == Output::Stderr {
+        let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(writer)
+            .with_ansi(false);
+        // journald stamps each line itself.
+        let _ = match format {
+            Format::Json => builder.json().without_time().try_init(),
+            Format::Text => builder.without_time().try_init(),
+        };
+        return Ok(LogGuard {
+            _guard: guard,
+            dir: dir.to_path_buf(),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|source| LoggingError::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
     })?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -53,11 +97,14 @@ pub fn init(dir: &Path, level: Option<&str>) -> Result<LogGuard, LoggingError> {
         })?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     // A second init (tests, embedding) keeps the first subscriber; that is not an error.
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        .with_ansi(false)
-        .try_init();
+        .with_ansi(false);
+    let _ = match format {
+        Format::Json => builder.json().try_init(),
+        Format::Text => builder.try_init(),
+    };
     Ok(LogGuard {
         _guard: guard,
         dir: dir.to_path_buf(),

@@ -16,8 +16,11 @@ fn main() {
             ghlsync::allocator::Workload::Other
         },
     );
-    // Logs go to a file in the XDG state dir; without one we still run, just unlogged.
+    // Logs go to a file in the XDG state dir; without one we still run, just unlogged. The
+    // service sets up its own (stderr for journald, or the file; text or JSON) from its config.
+    let service = matches!(cli.command, Some(ghlsync::cli::args::Command::Run(_)));
     let _log_guard = match Dirs::discover() {
+        _ if service => None,
         Ok(dirs) => match ghlsync::logging::init(&dirs.log_dir(), cli.log_level.as_deref()) {
             Ok(guard) => Some(guard),
             Err(err) => {

@@ -76,6 +76,19 @@ pub enum Command {
         /// ~/.local/share/man/man1/ghlsync-sync.1`); the top page without it.
         subcommand: Option<String>,
     },
+    /// The always-on service of one GHL location: schedules, webhooks, the control socket
+    /// consoles attach to, alerts; SIGTERM drains, SIGHUP reloads (README "Running as a service").
+    Run(RunArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunArgs {
+    /// Log to `stderr` (journald) or `file` (the rotating log); overrides `[service] log_to`.
+    #[arg(long, value_name = "TARGET", value_parser = ["stderr", "file"])]
+    pub log_to: Option<String>,
+    /// `text` or `json` lines; overrides `[service] log_format`.
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
 }
 
 impl ConsoleArgs {

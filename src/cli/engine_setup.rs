@@ -285,6 +285,22 @@ fn contexts(
     only: Option<&str>,
     policy: BindingPolicy,
 ) -> Result<Vec<SyncContext>, CliError> {
+    let settings = connection::client_settings(Some(path), &ConnectionArgs::default())?;
+    let ghl = GhlClient::new(settings)?;
+    let store = open_store(store, config)?;
+    peer_contexts(path, config, &store, &ghl, only, policy)
+}
+
+/// Each peer's context over a store and GHL client already open (a service's reload builds
+/// them again this way, keeping the store and the limiter).
+fn peer_contexts(
+    path: &Path,
+    config: &Config,
+    store: &Store,
+    ghl: &GhlClient,
+    only: Option<&str>,
+    policy: BindingPolicy,
+) -> Result<Vec<SyncContext>, CliError> {
     let configured = peers(path, config)?;
     let chosen: Vec<&ConfiguredPeer> = match only {
         Some(name) => vec![pick(&configured, Some(name))?],
@@ -292,10 +308,7 @@ fn contexts(
     };
     let secrets = Secrets::load(path)?;
     secrets.check_peer_keys(&peer_secret_keys(&configured), &secrets_path(path))?;
-    let settings = connection::client_settings(Some(path), &ConnectionArgs::default())?;
-    let location_id = settings.location_id.clone();
-    let ghl = GhlClient::new(settings)?;
-    let store = open_store(store, config)?;
+    let location_id = ghl.location_id().to_string();
     let mut contexts = Vec::with_capacity(chosen.len());
     for peer in chosen {
         let connector = build_peer(peer, &secrets, path)?;
@@ -304,12 +317,12 @@ fn contexts(
             peer: peer.name.clone(),
             account: peer.setup.account(),
         };
-        check_binding(&store, &binding, policy, path)?;
+        check_binding(store, &binding, policy, path)?;
         contexts.push(SyncContext {
             peer: connector,
             store: store.clone(),
             ghl: ghl.clone(),
-            mapping: mapping_for(peer, Some(&store))?,
+            mapping: mapping_for(peer, Some(store))?,
             settings: peer.sync.clone(),
             events: None,
         });
@@ -317,16 +330,9 @@ fn contexts(
     Ok(contexts)
 }
 
-/// The in-process engine over every configured peer (`only`: that one).
-pub fn engine(
-    explicit_config: Option<&Path>,
-    store: Option<&Path>,
-    only: Option<&str>,
-    policy: BindingPolicy,
-) -> Result<EngineHandle, CliError> {
-    let (path, config) = load_config(explicit_config)?;
+fn engine_options(config: &Config) -> EngineOptions {
     let defaults = EngineOptions::default();
-    let options = EngineOptions {
+    EngineOptions {
         log_max_age: config
             .store
             .log_max_age_days
@@ -337,7 +343,51 @@ pub fn engine(
             .store
             .log_max_entries
             .unwrap_or(defaults.log_max_entries),
+    }
+}
+
+/// The engine of `ghlsync run`: every configured peer, and a reloader that reads the config,
+/// secrets, mappings and connector files again over the same store and GHL client (a binding
+/// the new files contradict is refused, never re-bound, on reload).
+pub fn service_engine(
+    config_path: &Path,
+    config: &Config,
+    store: Option<&Path>,
+    policy: BindingPolicy,
+) -> Result<(EngineHandle, Vec<String>), CliError> {
+    let contexts = contexts(config_path, config, store, None, policy)?;
+    let names = contexts
+        .iter()
+        .map(|ctx| ctx.peer_name().to_string())
+        .collect();
+    let Some(first) = contexts.first() else {
+        return Err(config_error(
+            "no peer is configured; add a [peers.<name>] section (README, \"Peers and the sync\")"
+                .into(),
+        ));
     };
+    let (store, ghl) = (first.store.clone(), first.ghl.clone());
+    let path = config_path.to_path_buf();
+    let reloader: crate::engine::Reloader = Arc::new(move || {
+        let (_, config) = load_config(Some(&path)).map_err(|err| err.to_string())?;
+        peer_contexts(&path, &config, &store, &ghl, None, BindingPolicy::Refuse)
+            .map_err(|err| err.to_string())
+    });
+    Ok((
+        crate::engine::start_engine_with(contexts, engine_options(config), Some(reloader)),
+        names,
+    ))
+}
+
+/// The in-process engine over every configured peer (`only`: that one).
+pub fn engine(
+    explicit_config: Option<&Path>,
+    store: Option<&Path>,
+    only: Option<&str>,
+    policy: BindingPolicy,
+) -> Result<EngineHandle, CliError> {
+    let (path, config) = load_config(explicit_config)?;
+    let options = engine_options(&config);
     let contexts = contexts(&path, &config, store, only, policy)?;
     Ok(start_engine(contexts, options))
 }

@@ -17,6 +17,7 @@ mod keymap_cmd;
 mod log_cmd;
 mod mapping_cmd;
 mod progress;
+mod run_cmd;
 mod sandbox_cmd;
 mod status_cmd;
 mod store_cmd;
@@ -72,6 +73,16 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Keymap(command)) => keymap_cmd::run(command),
         Some(Command::Completions { shell }) => help_cmd::completions(shell),
         Some(Command::Man { subcommand }) => help_cmd::man(subcommand.as_deref()),
+        Some(Command::Run(args)) => {
+            run_cmd::run(
+                cli.config.as_deref(),
+                cli.store.as_deref(),
+                policy,
+                cli.log_level.as_deref(),
+                args,
+            )
+            .await
+        }
         Some(Command::Console(args)) => {
             let args = cli.console.merged(args);
             console_cmd::run(cli.config.as_deref(), cli.store.as_deref(), policy, args).await

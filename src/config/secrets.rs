@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 pub const SECRETS_FILE_NAME: &str = "secrets.toml";
 pub const ENV_GHL_TOKEN: &str = "GHLSYNC_GHL_TOKEN";
 pub const ENV_GHL_CLIENT_SECRET: &str = "GHLSYNC_GHL_CLIENT_SECRET";
+pub const ENV_ALERTS_WEBHOOK_URL: &str = "GHLSYNC_ALERTS_WEBHOOK_URL";
 
 /// Every secret ghlsync reads. A peer's secrets are named by the peer: secret `password` of
 /// `[peers.repsly]` is `GHLSYNC_REPSLY_PASSWORD` or `repsly_password` in the file
@@ -20,6 +21,9 @@ pub struct Secrets {
     pub ghl_token: Option<Secret>,
     /// GHL OAuth app client secret.
     pub ghl_client_secret: Option<Secret>,
+    /// Where `ghlsync run` posts alerts (a Slack-compatible incoming webhook: its URL is the
+    /// credential).
+    pub alerts_webhook_url: Option<Secret>,
     /// The peers' secrets from the file, by file key (`<peer>_<key>`); the environment is read
     /// when one is asked for (`peer_secret`).
     pub peers: BTreeMap<String, Secret>,
@@ -36,6 +40,9 @@ impl Secrets {
         }
         if let Some(secret) = non_empty_env(ENV_GHL_CLIENT_SECRET) {
             secrets.ghl_client_secret = Some(secret);
+        }
+        if let Some(url) = non_empty_env(ENV_ALERTS_WEBHOOK_URL) {
+            secrets.alerts_webhook_url = Some(url);
         }
         Ok(secrets)
     }
@@ -140,6 +147,7 @@ impl Secrets {
             match key.as_str() {
                 "ghl_token" => secrets.ghl_token = Some(value),
                 "ghl_client_secret" => secrets.ghl_client_secret = Some(value),
+                "alerts_webhook_url" => secrets.alerts_webhook_url = Some(value),
                 // A key is no secret: naming it, with the valid ones, is safe.
                 _ if key.starts_with("ghl_") || !key.contains('_') => {
                     let (line, column) = text
@@ -178,6 +186,12 @@ impl Secrets {
                 registry::toml_string(secret.expose())
             ));
         }
+        if let Some(url) = &self.alerts_webhook_url {
+            text.push_str(&format!(
+                "alerts_webhook_url = {}\n",
+                registry::toml_string(url.expose())
+            ));
+        }
         for (key, secret) in &self.peers {
             // A bare key when TOML allows one (peer names are), quoted otherwise.
             let bare = !key.is_empty()
@@ -206,7 +220,7 @@ pub fn secrets_path(config_path: &Path) -> PathBuf {
 }
 
 /// The GHL keys a secrets file may hold (beside the peers' `<peer>_<key>`).
-pub const SECRET_KEYS: [&str; 2] = ["ghl_token", "ghl_client_secret"];
+pub const SECRET_KEYS: [&str; 3] = ["ghl_token", "ghl_client_secret", "alerts_webhook_url"];
 
 fn non_empty_env(name: &str) -> Option<Secret> {
     std::env::var(name)

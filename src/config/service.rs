@@ -84,9 +84,9 @@ pub enum LogFormat {
 }
 
 /// Entity → when, plus a jitter added to each due time so many instances on one host (or one
-/// GHL agency) do not all poll at the same second.
+/// GHL agency) do not all poll at the same second. (Keys are checked by `service::schedule`:
+/// serde cannot refuse unknown keys beside a flattened map.)
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ScheduleSection {
     /// Up to this much (`"30s"`) is added at random to each due time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +161,9 @@ pub struct AlertsSection {
     /// A peer counts as not answering after this many failed calls in a row.
     #[serde(default = "default_peer_failures")]
     pub peer_failures: u32,
+    /// How often the conditions are checked, seconds.
+    #[serde(default = "default_check_secs")]
+    pub check_secs: u64,
 }
 
 impl Default for AlertsSection {
@@ -169,6 +172,7 @@ impl Default for AlertsSection {
             command: Vec::new(),
             quota_reserve: default_quota_reserve(),
             peer_failures: default_peer_failures(),
+            check_secs: default_check_secs(),
         }
     }
 }
@@ -195,4 +199,8 @@ fn default_quota_reserve() -> f64 {
 
 fn default_peer_failures() -> u32 {
     5
+}
+
+fn default_check_secs() -> u64 {
+    15
 }

@@ -91,6 +91,8 @@ struct BoardState {
     history: Vec<Alert>,
     /// The minute (unix minutes) the series' last bucket stands for.
     minute: i64,
+    /// The limiter's 429 count when last observed (`observe_rate_limited`).
+    rate_limited_total: Option<u64>,
 }
 
 const HISTORY: usize = 200;
@@ -242,11 +244,17 @@ impl Board {
         });
     }
 
-    pub fn record_rate_limited(&self, count: u32) {
+    /// The GHL client's running count of 429s: what it grew by since last time goes into
+    /// this minute's bucket.
+    pub fn observe_rate_limited(&self, total: u64) {
         let mut state = self.state();
         Self::roll(&mut state);
+        let grown = state
+            .rate_limited_total
+            .map_or(0, |before| total.saturating_sub(before));
+        state.rate_limited_total = Some(total);
         if let Some(last) = state.status.rate_limited.last_mut() {
-            *last += count;
+            *last += u32::try_from(grown).unwrap_or(u32::MAX);
         }
     }
 

@@ -12,9 +12,9 @@ pub use protocol::{
     Event, MappingProblem, PeerState, RateLimitReport, RateLimitState, Reply, RowState, Status,
 };
 
-use crate::sync::{SyncContext, SyncError, failed, run_sync};
+use crate::sync::{SyncContext, SyncError, failed, run_sync_until};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::{Mutex, RwLock, broadcast, mpsc, oneshot};
 
 /// How many live events a slow subscriber may fall behind before it skips ahead.
@@ -111,7 +111,14 @@ struct Shared {
     fields: mapping_ops::LocationFields,
     options: EngineOptions,
     board: Arc<board::Board>,
+    /// Set by `Command::Drain`: runs stop starting records, new writers are refused.
+    stopping: Arc<AtomicBool>,
+    reloader: Option<Reloader>,
 }
+
+/// Builds every peer's context again from the files (`Command::Reload`); an `Err` names what
+/// failed to load. Given by the service, which knows where the files are.
+pub type Reloader = Arc<dyn Fn() -> Result<Vec<SyncContext>, String> + Send + Sync>;
 
 /// Starts the engine in this process with one peer (tests, benches, demo rigs).
 pub fn start_in_process(ctx: SyncContext, options: EngineOptions) -> EngineHandle {
@@ -124,6 +131,15 @@ pub fn start_in_process(ctx: SyncContext, options: EngineOptions) -> EngineHandl
 /// whoever holds a clone of it announces through the same path as a sync (`benches/console.rs`
 /// streams a steady log this way); the others get the engine's own.
 pub fn start_engine(ctxs: Vec<SyncContext>, options: EngineOptions) -> EngineHandle {
+    start_engine_with(ctxs, options, None)
+}
+
+/// `start_engine` whose `Command::Reload` rebuilds the contexts with `reloader` (the service).
+pub fn start_engine_with(
+    ctxs: Vec<SyncContext>,
+    options: EngineOptions,
+    reloader: Option<Reloader>,
+) -> EngineHandle {
     let (events, _) = broadcast::channel(EVENT_BUFFER);
     let own_log = ctxs
         .iter()
@@ -162,6 +178,8 @@ pub fn start_engine(ctxs: Vec<SyncContext>, options: EngineOptions) -> EngineHan
         fields: mapping_ops::LocationFields::default(),
         options,
         board: board.clone(),
+        stopping: Arc::new(AtomicBool::new(false)),
+        reloader,
     });
     let (commands, mut inbox) = mpsc::channel::<(Envelope, oneshot::Sender<Reply>)>(64);
     tokio::spawn(async move {
@@ -205,6 +223,17 @@ fn failed(entry: &crate::store::LogEntry) -> bool {
 /// Sends a command to the peer it is about, or to each peer in turn for a sync, a retry or a
 /// close that names none.
 async fn dispatch(shared: &Shared, peer: Option<&str>, command: Command) -> Reply {
+    match command {
+        Command::Drain => return drain(shared).await,
+        Command::Reload => return reload(shared).await,
+        _ => {}
+    }
+    if shared.stopping.load(Ordering::Relaxed) && writes(&command) {
+        return Reply::Error {
+            class: "stopping".into(),
+            message: "the service is stopping (SIGTERM); nothing new is written. Run it again after it restarts".into(),
+        };
+    }
     let slots: Vec<&PeerSlot> = match peer {
         Some(name) => match shared.peers.iter().find(|slot| slot.name == name) {
             Some(slot) => vec![slot],
@@ -244,6 +273,81 @@ async fn dispatch(shared: &Shared, peer: Option<&str>, command: Command) -> Repl
     combine(replies)
 }
 
+/// Whether a command writes (and so waits for the writer's turn).
+fn writes(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Sync { .. }
+            | Command::Retry { .. }
+            | Command::Close { .. }
+            | Command::SaveMapping { .. }
+            | Command::UndoMapping
+    )
+}
+
+async fn drain(shared: &Shared) -> Reply {
+    shared.stopping.store(true, Ordering::Relaxed);
+    // The writer's turn is free once the run in progress has stopped starting records and
+    // its last ones committed.
+    let _turn = shared.writer.lock().await;
+    for slot in &shared.peers {
+        let ctx = slot.ctx.read().await.clone();
+        if let Err(err) = ctx.store.flush() {
+            return Reply::Error {
+                class: "store".into(),
+                message: format!("draining: the store did not flush: {err}"),
+            };
+        }
+    }
+    Reply::Done
+}
+
+async fn reload(shared: &Shared) -> Reply {
+    let Some(reloader) = &shared.reloader else {
+        return Reply::Error {
+            class: "config".into(),
+            message: "this engine runs for one command; only `ghlsync run` reloads its files"
+                .into(),
+        };
+    };
+    let fresh = match reloader() {
+        Ok(fresh) => fresh,
+        Err(problem) => {
+            return Reply::Reloaded {
+                reloaded: Vec::new(),
+                problems: vec![format!("{problem}; the files in force stay")],
+            };
+        }
+    };
+    // Between runs: a run keeps the context it started with anyway, but one swap for all.
+    let _turn = shared.writer.lock().await;
+    let mut reloaded = Vec::new();
+    let mut problems = Vec::new();
+    let mut fresh: Vec<SyncContext> = fresh;
+    for slot in &shared.peers {
+        match fresh.iter().position(|ctx| ctx.peer_name() == slot.name) {
+            Some(index) => {
+                let mut ctx = fresh.swap_remove(index);
+                let current = slot.ctx.read().await.clone();
+                ctx.events = current.events.clone();
+                *slot.ctx.write().await = Arc::new(ctx);
+                reloaded.push(slot.name.clone());
+            }
+            None => problems.push(format!(
+                "peer {:?} is no longer in the config; it keeps running until the service restarts",
+                slot.name
+            )),
+        }
+    }
+    for added in fresh {
+        problems.push(format!(
+            "peer {:?} is new in the config; restart the service to start it",
+            added.peer_name()
+        ));
+    }
+    Reply::Reloaded { reloaded, problems }
+}
+
 /// One answer from each peer's answer to the same command.
 fn combine(replies: Vec<Reply>) -> Reply {
     let mut reports = Vec::new();
@@ -277,13 +381,14 @@ fn peer_names(shared: &Shared) -> Vec<String> {
 
 async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
     let (writer, fields, options) = (&shared.writer, &shared.fields, shared.options);
+    let stopping = shared.stopping.clone();
     let ctx_now = slot.ctx.read().await.clone();
     let ctx = ctx_now.as_ref();
     let result: Result<Reply, SyncError> = async {
         Ok(match command {
             Command::Sync { options: run } => {
                 let _turn = writer.lock().await;
-                let report = run_sync(ctx, &run).await?;
+                let report = run_sync_until(ctx, &run, Some(stopping)).await?;
                 if !run.dry_run {
                     remember_rate_limit(ctx)?;
                 }
@@ -356,7 +461,8 @@ async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
                 let (open, history) = shared.board.alerts();
                 Reply::Alerts { open, history }
             }
-            Command::Shutdown => Reply::Done,
+            // Engine-wide: `dispatch` answers them.
+            Command::Drain | Command::Reload | Command::Shutdown => Reply::Done,
         })
     }
     .await;

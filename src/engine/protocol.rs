@@ -82,6 +82,12 @@ pub enum Command {
     UndoMapping,
     /// The service's alerts: open ones and the recent history (`Reply::Alerts`).
     Alerts,
+    /// Stop taking writes and wait for the one in progress: a run starts no record after this
+    /// (what is in flight finishes and commits); later writers are refused. SIGTERM's first step.
+    Drain,
+    /// Read config, mappings and connector files again and put them in force for the next
+    /// write; a peer whose files do not load keeps its old ones (`Reply::Reloaded`).
+    Reload,
     /// Stop after the current command.
     Shutdown,
 }
@@ -141,6 +147,12 @@ pub enum Reply {
     Alerts {
         open: Vec<Alert>,
         history: Vec<Alert>,
+    },
+    Reloaded {
+        /// Peers now running on the files just read.
+        reloaded: Vec<String>,
+        /// What kept old files in force, each naming the file and the fix.
+        problems: Vec<String>,
     },
     Done,
     Error {

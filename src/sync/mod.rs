@@ -26,5 +26,5 @@ pub use context::{SyncContext, SyncError};
 pub use failed::{RetryMode, RetryReport, Selection, reason_advice, reason_code, reason_field};
 pub use preview::{PreviewError, RecordRef, preview_record};
 pub use reason::{ReasonCode, UnknownReason};
-pub use run::{PlannedChange, PlannedFailure, RunOptions, RunReport, run_sync};
+pub use run::{PlannedChange, PlannedFailure, RunOptions, RunReport, run_sync, run_sync_until};
 pub use settings::SyncSettings;

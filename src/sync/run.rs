@@ -19,7 +19,8 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// Pages read per entity at most in one run (a runaway cursor must not loop forever).
 pub(super) const MAX_PAGES: usize = 100_000;
@@ -140,6 +141,9 @@ pub struct Run<'a> {
     /// Children listed per (kind, GHL contact) this run, and the contacts whose survey may be
     /// marked once their kind's pages are all read (`children.rs`).
     pub(super) surveys: Mutex<Surveys>,
+    /// Set when the service drains (SIGTERM): no record starts after it, as if the write
+    /// limit were reached (a page left part-done is read again next run).
+    stop: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Default)]
@@ -161,6 +165,15 @@ struct Tally {
 }
 
 pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunReport, SyncError> {
+    run_sync_until(ctx, options, None).await
+}
+
+/// `run_sync` that starts no record once `stop` is set (what is in flight finishes).
+pub async fn run_sync_until(
+    ctx: &SyncContext,
+    options: &RunOptions,
+    stop: Option<Arc<AtomicBool>>,
+) -> Result<RunReport, SyncError> {
     let resolved = ctx.with_location_fields().await?;
     let ctx = &resolved;
     let mut run = Run::new(
@@ -171,6 +184,7 @@ pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunRepo
             owner: "engine",
         },
     )?;
+    run.stop = stop;
     if !run.dry_run {
         ctx.store.put_run(&run.tally().record)?;
         let mut superseded = run.recover_in_flight().await?;
@@ -239,6 +253,7 @@ impl<'a> Run<'a> {
             }),
             replay: Mutex::new(None),
             surveys: Mutex::new(Surveys::default()),
+            stop: None,
         };
         run.load_open()?;
         Ok(run)
@@ -479,9 +494,13 @@ impl<'a> Run<'a> {
     }
 
     pub(super) fn limit_reached(&self) -> bool {
-        self.options
-            .limit
-            .is_some_and(|limit| self.tally().writes >= limit)
+        self.stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed))
+            || self
+                .options
+                .limit
+                .is_some_and(|limit| self.tally().writes >= limit)
     }
 
     /// GHL contact `ghl_id` is reconciled with the peer by this run (flow 4 leaves it alone).

@@ -1,0 +1,210 @@
+//! `ghlsync run`, the real binary against the sandbox: it syncs on its schedule, serves
+//! `/healthz` and `/metrics`, keeps its files in force when a reload brings a broken one (and
+//! alerts), recovers on a good reload, and drains on SIGTERM with nothing left in flight — even
+//! in the middle of a slow first sync, after which a restart finishes with no duplicate.
+
+mod common;
+
+use common::Harness;
+use common::binary::{isolated, write_config};
+use common::oracle::EndState;
+use ghlsync::sandbox::SandboxOptions;
+use ghlsync::store::Store;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::Child;
+
+/// A free loopback port for the service's listener.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The rig's config with a `[service]` section appended.
+fn service_config(h: &Harness, home: &Path, service: &str) -> PathBuf {
+    let config = write_config(h, home, "retry_ladder = [\"1ms\"]");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!("\n[service]\ninstance = \"test\"\n{service}\n"));
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+fn start(home: &Path, config: &Path) -> Child {
+    let log = std::fs::File::create(home.join("run.log")).unwrap();
+    isolated(home, &["--config", &config.display().to_string(), "run"])
+        .env("XDG_RUNTIME_DIR", home.join("runtime"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap()
+}
+
+fn log(home: &Path) -> String {
+    std::fs::read_to_string(home.join("run.log")).unwrap_or_default()
+}
+
+/// Waits (up to 60 s) until the service's log holds `needle`.
+async fn wait_for_log(home: &Path, needle: &str) {
+    for _ in 0..600 {
+        if log(home).contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the service never logged {needle:?}; its log:\n{}",
+        log(home)
+    );
+}
+
+fn signal(child: &Child, signal: i32) {
+    let pid = child.id().unwrap() as i32;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let answer = reqwest::get(url).await.unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_syncs_on_schedule_reloads_safely_and_drains_on_sigterm() {
+    let h = Harness::start(40).await;
+    h.create_mapping_fields(None).await;
+    let home = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = service_config(
+        &h,
+        home.path(),
+        &format!(
+            "listen = \"127.0.0.1:{port}\"\nmetrics = true\n\n[service.schedule]\nall = \"10s\"\n\n[service.alerts]\ncheck_secs = 1\n"
+        ),
+    );
+    let mut child = start(home.path(), &config);
+    wait_for_log(home.path(), "ghlsync run: started").await;
+    let (status, body) = get(&format!("http://127.0.0.1:{port}/healthz")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"instance\":\"test\""), "{body}");
+
+    // The schedule's first run is due at start: the peer's clients reach GHL.
+    for _ in 0..300 {
+        let (_, metrics) = get(&format!("http://127.0.0.1:{port}/metrics")).await;
+        if metrics.contains("ghlsync_last_run_timestamp_seconds{peer=\"repsly\"}") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, metrics) = get(&format!("http://127.0.0.1:{port}/metrics")).await;
+    assert!(metrics.contains("ghlsync_up 1"), "{metrics}");
+    let writes: f64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("ghlsync_writes_last_hour{peer=\"repsly\"} "))
+        .unwrap_or_else(|| panic!("no writes figure in:\n{metrics}"))
+        .parse()
+        .unwrap();
+    assert!(
+        writes > 0.0,
+        "the first scheduled run wrote nothing:\n{metrics}"
+    );
+
+    // A broken schedule on reload: the old one stays, an alert says why, the service goes on.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("all = \"10s\"", "all = \"soon\"")).unwrap();
+    signal(&child, libc::SIGHUP);
+    wait_for_log(home.path(), "alert: reload: [service.schedule] all").await;
+    let (status, _) = get(&format!("http://127.0.0.1:{port}/healthz")).await;
+    assert_eq!(status, 200, "the service stopped after a bad reload");
+    std::fs::write(&config, &text).unwrap();
+    signal(&child, libc::SIGHUP);
+    wait_for_log(home.path(), "recovered: reload: every file loaded").await;
+
+    signal(&child, libc::SIGTERM);
+    let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the service drains within its drain time")
+        .unwrap();
+    assert!(exit.success(), "exit {exit:?}; log:\n{}", log(home.path()));
+    assert!(
+        log(home.path()).contains("ended=Drained"),
+        "{}",
+        log(home.path())
+    );
+    let store = Store::open(&home.path().join("store")).unwrap();
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+    assert!(!store.runs(10).unwrap().is_empty(), "no run was recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_in_the_middle_of_a_slow_first_sync_leaves_nothing_in_flight_or_doubled() {
+    let h = Harness::with_options(SandboxOptions {
+        contacts: 150,
+        rate_limit: None,
+        daily_limit: None,
+        latency: Some((Duration::from_millis(40), Duration::from_millis(80))),
+        ..SandboxOptions::default()
+    })
+    .await;
+    h.create_mapping_fields(None).await;
+    h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
+        .await;
+    let baseline = EndState::capture(&h).await;
+    let home = tempfile::tempdir().unwrap();
+    let config = service_config(&h, home.path(), "drain_secs = 30\n");
+    let mut child = start(home.path(), &config);
+    wait_for_log(home.path(), "ghlsync run: started").await;
+    // Some records are written, many are not yet.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stopped_at = std::time::Instant::now();
+    signal(&child, libc::SIGTERM);
+    let exit = tokio::time::timeout(Duration::from_secs(40), child.wait())
+        .await
+        .expect("the service drains within its drain time")
+        .unwrap();
+    assert!(exit.success(), "exit {exit:?}; log:\n{}", log(home.path()));
+    assert!(
+        log(home.path()).contains("ended=Drained"),
+        "{}",
+        log(home.path())
+    );
+    let drain = stopped_at.elapsed();
+    {
+        let store = Store::open(&home.path().join("store")).unwrap();
+        assert!(
+            store.operations_in("in_flight").unwrap().is_empty(),
+            "a write was left in flight by the drain"
+        );
+    }
+    // The drain stopped the run part-way: a restart still has records to write.
+    let written_before = common::sync::sandbox_writes(&h, common::sync::Routes::All).await;
+    let mut sync = isolated(
+        home.path(),
+        &["--config", &config.display().to_string(), "sync"],
+    );
+    let out = sync.output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written_after = common::sync::sandbox_writes(&h, common::sync::Routes::All).await;
+    eprintln!(
+        "writes by the drained service: {written_before}, by the restart: {}",
+        written_after - written_before
+    );
+    assert!(
+        written_after > written_before,
+        "the service finished the whole sync before SIGTERM; slow the sandbox down"
+    );
+    let after = EndState::capture(&h).await;
+    assert_eq!(
+        after.duplicates(&baseline),
+        Vec::<String>::new(),
+        "drain then restart made duplicates"
+    );
+    eprintln!("drain took {drain:?}");
+}

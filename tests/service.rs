@@ -3,6 +3,8 @@
 //! alerts), recovers on a good reload, and drains on SIGTERM with nothing left in flight — even
 //! in the middle of a slow first sync, after which a restart finishes with no duplicate.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::Harness;

@@ -210,3 +210,83 @@ async fn sigterm_in_the_middle_of_a_slow_first_sync_leaves_nothing_in_flight_or_
     );
     eprintln!("drain took {drain:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_outage_alerts_once_to_the_webhook_and_the_command_and_once_on_recovery() {
+    use axum::{Router, routing::post};
+    use std::sync::{Arc, Mutex};
+    let h = Harness::start(20).await;
+    h.create_mapping_fields(None).await;
+    // A Slack-compatible receiver in the test.
+    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let sink = received.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let home = tempfile::tempdir().unwrap();
+    let alerts_file = home.path().join("alerts.jsonl");
+    let config = service_config(
+        &h,
+        home.path(),
+        &format!(
+            "[service.schedule]\nall = \"10s\"\n\n[service.alerts]\ncheck_secs = 1\npeer_failures = 1\ncommand = [\"sh\", \"-c\", \"cat >> {}; echo >> {}\"]\n",
+            alerts_file.display(),
+            alerts_file.display()
+        ),
+    );
+    // The URL is a secret: in secrets.toml, never in the config.
+    let secrets = home.path().join("secrets.toml");
+    let mut text = std::fs::read_to_string(&secrets).unwrap();
+    text.push_str(&format!("alerts_webhook_url = \"{hook}\"\n"));
+    std::fs::write(&secrets, text).unwrap();
+
+    // Repsly is down when the service starts, and back a few seconds later.
+    h.admin_post("repsly/settings", serde_json::json!({"downForMs": 4000}))
+        .await;
+    let mut child = start(home.path(), &config);
+    wait_for_log(home.path(), "alert: repsly is not answering").await;
+    wait_for_log(home.path(), "recovered: repsly answers again").await;
+    signal(&child, libc::SIGTERM);
+    child.wait().await.unwrap();
+
+    let bodies = received.lock().unwrap().clone();
+    let states: Vec<&str> = bodies
+        .iter()
+        .filter(|b| b["alert"]["key"]["kind"] == "peer_down")
+        .map(|b| b["alert"]["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["raised", "recovered"], "{bodies:#?}");
+    assert!(
+        bodies[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("ghlsync alert: repsly")
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&alerts_file)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let command_states: Vec<&str> = lines
+        .iter()
+        .filter(|a| a["key"]["kind"] == "peer_down")
+        .map(|a| a["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(command_states, vec!["raised", "recovered"]);
+    assert!(
+        !log(home.path()).contains(&hook),
+        "the alert webhook's URL reached the log"
+    );
+}

@@ -119,7 +119,68 @@ pub async fn run(
         .last_unauthorized_at
         .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
     {
-        Some(at) => outln!("last GHL 401     {}", at.to_rfc3339()),
-        None => outln!("last GHL 401     none since this process started"),
+        Some(at) => outln!("last GHL 401     {}", at.to_rfc3339())?,
+        None => outln!("last GHL 401     none since this process started")?,
     }
+    match &status.service {
+        Some(service) => service_lines(service),
+        None => outln!(
+            "\nservice          none (this status comes from the store; `ghlsync run` adds schedules, webhooks and alerts)"
+        ),
+    }
+}
+
+/// The running service's figures: per peer its last and next runs and the last hour.
+fn service_lines(service: &crate::engine::board::ServiceStatus) -> Result<(), CliError> {
+    let time = |at: &chrono::DateTime<chrono::Utc>| at.format("%H:%M:%S").to_string();
+    let hour = |series: &[u32]| series.iter().sum::<u32>();
+    outln!(
+        "\nservice {}  up since {}  alerts open {}",
+        service.instance,
+        service
+            .started_at
+            .as_ref()
+            .map_or_else(String::new, |at| at.to_rfc3339()),
+        service.open_alerts
+    )?;
+    outln!(
+        "webhooks         {} in the last hour, {} this minute, last {}",
+        hour(&service.webhooks),
+        service.webhooks.last().copied().unwrap_or(0),
+        service
+            .last_webhook_at
+            .as_ref()
+            .map_or_else(|| "never".into(), time)
+    )?;
+    outln!(
+        "inbox            {} waiting, lag {}",
+        service.inbox_len,
+        service
+            .lag_secs
+            .map_or_else(|| "none".into(), |secs| format!("{secs} s"))
+    )?;
+    outln!(
+        "GHL 429s         {} in the last hour",
+        hour(&service.rate_limited)
+    )?;
+    for peer in &service.peers {
+        let next: Vec<String> = peer
+            .next_runs
+            .iter()
+            .map(|(entity, at)| format!("{entity} {}", time(at)))
+            .collect();
+        outln!(
+            "  {:<12} last run {}  next {}  writes/h {}  errors/h {}",
+            peer.name,
+            peer.last_run.as_ref().map_or_else(|| "never".into(), time),
+            if next.is_empty() {
+                "none".into()
+            } else {
+                next.join(", ")
+            },
+            hour(&peer.writes),
+            hour(&peer.errors)
+        )?;
+    }
+    Ok(())
 }

@@ -1,0 +1,186 @@
+//! The always-on service (issue 19 §5): what `ghlsync run` costs when nothing happens, and how
+//! fast a GHL change reaches the peer when webhooks drive it.
+//!
+//!     cargo bench --bench service                       # idle: 10,000 contacts, a 60 s window
+//!     CONTACTS=2000 WINDOW_SECS=120 cargo bench --bench service
+//!
+//! Idle: a `ghlsync sandbox --contacts N --write-config` process (every emulated peer, limits
+//! off so the first sync is quick), and the release `ghlsync run` on that config with a one-hour
+//! schedule: its first run (due at start) syncs everything, then the window measures the
+//! service between runs — CPU from /proc/PID/stat over the window, RSS every second.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../locations/probe.rs"]
+#[allow(dead_code)]
+mod probe;
+
+use probe::{cpu_seconds, load_average, memory};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ghlsync");
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Children killed when the bench ends, also on a panic.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn ghlsync(root: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env("XDG_STATE_HOME", root.join("state"))
+        .env("XDG_CONFIG_HOME", root.join("config"))
+        .env("XDG_DATA_HOME", root.join("data"))
+        .env("XDG_RUNTIME_DIR", root.join("runtime"))
+        .stdin(Stdio::null());
+    command
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts a sandbox writing `root/ghlsync.toml`; returns its base URL.
+fn start_sandbox(root: &Path, contacts: usize, procs: &mut Processes) -> String {
+    let out = root.join("sandbox.out");
+    let child = ghlsync(root)
+        .args(["sandbox", "--contacts", &contacts.to_string(), "--rate-limit", "off"])
+        .arg("--write-config")
+        .arg(root.join("ghlsync.toml"))
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(root.join("sandbox.err")).unwrap())
+        .spawn()
+        .unwrap();
+    procs.0.push(child);
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if let Some(url) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("GHL sandbox listening on "))
+        {
+            return url.trim().to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "no sandbox");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Appends `[service]` to the config and starts `ghlsync run`; returns its listener's URL.
+fn start_service(root: &Path, service: &str, procs: &mut Processes) -> (String, u32) {
+    let port = free_port();
+    let config = root.join("ghlsync.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[service]\ninstance = \"bench\"\nlisten = \"127.0.0.1:{port}\"\nmetrics = true\n{service}\n"
+    ));
+    std::fs::write(&config, text).unwrap();
+    std::fs::create_dir_all(root.join("runtime")).unwrap();
+    let child = ghlsync(root)
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(root.join("run.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    procs.0.push(child);
+    (format!("http://127.0.0.1:{port}"), pid)
+}
+
+/// Waits until every peer has a last run in `/metrics`; returns how long it took.
+async fn wait_first_runs(http: &reqwest::Client, url: &str, peers: usize) -> Duration {
+    let started = Instant::now();
+    loop {
+        if let Ok(answer) = http.get(format!("{url}/metrics")).send().await
+            && let Ok(text) = answer.text().await
+        {
+            let done = text
+                .lines()
+                .filter(|l| l.starts_with("ghlsync_last_run_timestamp_seconds{"))
+                .count();
+            if done >= peers {
+                return started.elapsed();
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3600),
+            "the first runs did not end in an hour"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn peers_in(config: &Path) -> usize {
+    std::fs::read_to_string(config)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("[peers.") && l.matches('.').count() == 1)
+        .count()
+}
+
+async fn idle(root: PathBuf) {
+    let contacts: usize = env_or("CONTACTS", 10_000);
+    let window = Duration::from_secs(env_or("WINDOW_SECS", 60));
+    let mut procs = Processes(Vec::new());
+    let _sandbox = start_sandbox(&root, contacts, &mut procs);
+    let peers = peers_in(&root.join("ghlsync.toml"));
+    let (url, pid) = start_service(
+        &root,
+        "\n[service.schedule]\nall = \"1h\"\n",
+        &mut procs,
+    );
+    let http = reqwest::Client::new();
+    let first = wait_first_runs(&http, &url, peers).await;
+    // Let the last run's tail (retention, the allocator's purge) settle.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let cpu_before = cpu_seconds(pid).unwrap();
+    let started = Instant::now();
+    let mut peak_rss: f64 = 0.0;
+    while started.elapsed() < window {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Some(m) = memory(pid) {
+            peak_rss = peak_rss.max(m.rss);
+        }
+    }
+    let cpu = cpu_seconds(pid).unwrap() - cpu_before;
+    let elapsed = started.elapsed().as_secs_f64();
+    let end = memory(pid).unwrap_or_default();
+    println!("service idle, {contacts} GHL contacts, {peers} peers (load {})", load_average());
+    println!("  first runs of every peer (limits off): {:.1} s", first.as_secs_f64());
+    println!(
+        "  idle window {elapsed:.0} s: CPU {:.3} % of a core (goal ≤ 0.2 %)",
+        100.0 * cpu / elapsed
+    );
+    println!(
+        "  RSS {:.1} MB at the end, peak {:.1} MB in the window (goal ≤ 40 MB); RssAnon {:.1} MB, RssFile {:.1} MB, VmHWM {:.1} MB",
+        end.rss, peak_rss, end.anon, end.file, end.hwm
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes --bench; nothing else is taken.
+    let root = tempfile::tempdir().unwrap();
+    idle(root.path().to_path_buf()).await;
+}

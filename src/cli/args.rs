@@ -76,6 +76,9 @@ pub enum Command {
         /// ~/.local/share/man/man1/ghlsync-sync.1`); the top page without it.
         subcommand: Option<String>,
     },
+    /// Check the setup, a line each: config and file modes, the store, the GHL token (scopes,
+    /// expiry, rate-limit headroom), each peer, the webhook receiver, clock skew.
+    Doctor(DoctorArgs),
 }
 
 impl ConsoleArgs {
@@ -113,6 +116,7 @@ impl Command {
             Command::Status(args) => args.json,
             Command::Store(StoreCommand::Verify { json }) => *json,
             Command::Connector(ConnectorCommand::Try { json, .. }) => *json,
+            Command::Doctor(args) => args.json,
             _ => false,
         }
     }
@@ -726,4 +730,11 @@ mod tests {
             Cli::try_parse_from(["ghlsync", "ghl", "contact", "list", "--limit", "101"]).is_err()
         );
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the checks as a JSON array of `{check, status, detail, fix}`.
+    #[arg(long)]
+    pub json: bool,
 }

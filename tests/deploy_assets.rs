@@ -113,7 +113,9 @@ fn the_unit_is_hardened() {
         "{:?}",
         unit["Service"]["SystemCallFilter"]
     );
-    let dedicated = unit["Service"].get("DynamicUser").is_some_and(|v| v == &["yes"])
+    let dedicated = unit["Service"]
+        .get("DynamicUser")
+        .is_some_and(|v| v == &["yes"])
         || unit["Service"]
             .get("User")
             .is_some_and(|v| v.iter().all(|u| u != "root" && !u.is_empty()));
@@ -132,7 +134,10 @@ fn stopping_waits_longer_than_the_drain() {
         .parse()
         .expect("TimeoutStopSec in seconds");
     let drain = ServiceSection::default().drain_secs;
-    assert!(stop >= drain * 2, "TimeoutStopSec={stop} for a {drain} s drain");
+    assert!(
+        stop >= drain * 2,
+        "TimeoutStopSec={stop} for a {drain} s drain"
+    );
 }
 
 #[test]
@@ -212,7 +217,9 @@ fn the_statefulset_gives_each_pod_its_own_store_and_waits_out_the_drain() {
         .find(|n| *n == "store")
         .expect("the claim is named store");
     assert!(
-        set.contains(&format!("- name: {claim}\n              mountPath: /var/lib/ghlsync")),
+        set.contains(&format!(
+            "- name: {claim}\n              mountPath: /var/lib/ghlsync"
+        )),
         "the store volume is mounted where XDG_DATA_HOME points"
     );
     assert_eq!(
@@ -222,7 +229,10 @@ fn the_statefulset_gives_each_pod_its_own_store_and_waits_out_the_drain() {
     for probe in ["readinessProbe", "livenessProbe"] {
         let at = set.find(&format!("{probe}:")).expect(probe);
         assert!(
-            set[at..].lines().take(4).any(|l| l.trim() == "path: /healthz"),
+            set[at..]
+                .lines()
+                .take(4)
+                .any(|l| l.trim() == "path: /healthz"),
             "{probe} asks /healthz"
         );
     }
@@ -265,17 +275,28 @@ fn secrets_reach_the_pod_owner_only() {
     assert_eq!(values(set, "secretName"), ["ghlsync-secrets"]);
     for mode in values(set, "defaultMode") {
         let bits = u32::from_str_radix(mode.trim_start_matches("0o"), 8).unwrap();
-        assert_eq!(bits & 0o077, 0, "defaultMode {mode} opens the files to others");
+        assert_eq!(
+            bits & 0o077,
+            0,
+            "defaultMode {mode} opens the files to others"
+        );
     }
     // The copy ghlsync reads is made 0600 (a Secret under fsGroup is group-readable).
     assert!(set.contains("install -m 0600 /secrets/$(POD_NAME) /etc/ghlsync/secrets.toml"));
     assert_eq!(values(set, "runAsNonRoot"), ["true"]);
-    assert!(values(set, "allowPrivilegeEscalation").iter().all(|v| *v == "false"));
+    assert!(
+        values(set, "allowPrivilegeEscalation")
+            .iter()
+            .all(|v| *v == "false")
+    );
     let service = document("Service");
     assert_eq!(values(service, "targetPort"), ["webhooks"]);
     assert!(values(set, "name").contains(&"webhooks"));
     // No secret value in the ConfigMap: ghlsync.toml refuses them anyway, but say it here.
     for (name, text) in embedded_configs() {
-        assert!(!text.contains("token") && !text.contains("password"), "{name}");
+        assert!(
+            !text.contains("token") && !text.contains("password"),
+            "{name}"
+        );
     }
 }

@@ -72,10 +72,7 @@ async fn good_home(h: &Harness) -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn assert_no_secret(h: &Harness, out: &Doctor) {
-    for secret in [
-        h.sandbox.token.expose(),
-        h.sandbox.repsly_password.expose(),
-    ] {
+    for secret in [h.sandbox.token.expose(), h.sandbox.repsly_password.expose()] {
         assert!(
             !out.stdout.contains(secret) && !out.stderr.contains(secret),
             "a secret was printed:\n{}\n{}",
@@ -114,7 +111,10 @@ async fn a_good_config_passes_every_line_and_json_parses() {
     ] {
         assert!(names.contains(&expected), "no {expected} in {names:?}");
     }
-    assert!(all.iter().all(|(_, status, ..)| status == "pass"), "{all:?}");
+    assert!(
+        all.iter().all(|(_, status, ..)| status == "pass"),
+        "{all:?}"
+    );
     let (_, store, _) = status_of(&json, "store");
     assert!(store.contains("verify clean"), "{store}");
     let (_, limit, _) = status_of(&json, "ghl rate limit");
@@ -152,10 +152,18 @@ async fn a_wrong_peer_password_fails_that_peer_with_the_auth_code() {
 
     let out = doctor(home.path(), &config, false).await;
     assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
-    let failed: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("fail")).collect();
+    let failed: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("fail"))
+        .collect();
     assert_eq!(failed.len(), 1, "{}", out.stdout);
     assert!(failed[0].contains("peer repsly"), "{}", failed[0]);
-    assert!(out.stdout.contains("GHLSYNC_REPSLY_PASSWORD"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("GHLSYNC_REPSLY_PASSWORD"),
+        "{}",
+        out.stdout
+    );
     assert!(!out.stdout.contains(wrong) && !out.stderr.contains(wrong));
     let json = doctor(home.path(), &config, true).await;
     assert_eq!(status_of(&json, "ghl token").0, "pass");
@@ -236,7 +244,9 @@ async fn the_webhook_receiver_is_found_or_said_not_to_run() {
     assert_eq!(status, "fail");
     assert!(detail.contains("not running"), "{detail}");
     assert!(
-        fix.as_str().unwrap().contains("systemctl start ghlsync@acme"),
+        fix.as_str()
+            .unwrap()
+            .contains("systemctl start ghlsync@acme"),
         "{fix}"
     );
     server.abort();

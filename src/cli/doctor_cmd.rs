@@ -23,10 +23,7 @@ pub async fn run(
     } else {
         print(&checks)?;
     }
-    let failed: Vec<&Check> = checks
-        .iter()
-        .filter(|c| c.status == Status::Fail)
-        .collect();
+    let failed: Vec<&Check> = checks.iter().filter(|c| c.status == Status::Fail).collect();
     match failed.first() {
         None => Ok(()),
         Some(first) => Err(CliError::Classed {

@@ -308,7 +308,9 @@ mod tests {
 
     #[test]
     fn a_store_held_by_the_service_is_in_use_not_failed() {
-        let said = in_use(Some("process 4242 (ghlsync --config /etc/ghlsync/acme.toml run)"));
+        let said = in_use(Some(
+            "process 4242 (ghlsync --config /etc/ghlsync/acme.toml run)",
+        ));
         assert_eq!(
             said,
             "in use by ghlsync run (pid 4242); not verified while it runs"

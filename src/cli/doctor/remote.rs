@@ -79,7 +79,10 @@ fn auth(info: &AuthInfo) -> Check {
                 || "expiry unknown".to_string(),
                 |at| {
                     let left = at - Utc::now().timestamp();
-                    format!("access token expires in {} min (refreshed before)", left / 60)
+                    format!(
+                        "access token expires in {} min (refreshed before)",
+                        left / 60
+                    )
                 },
             );
             if scopes.is_empty() || missing.is_empty() {
@@ -117,7 +120,9 @@ fn headroom(client: &GhlClient) -> Check {
             format!("{burst}; daily {left} of {limit} left (under 10 %: bulk syncs pause)"),
             "space out schedules or wait for the daily reset",
         ),
-        (Some(left), Some(limit)) => Check::pass(name, format!("{burst}; daily {left} of {limit} left")),
+        (Some(left), Some(limit)) => {
+            Check::pass(name, format!("{burst}; daily {left} of {limit} left"))
+        }
         _ => Check::pass(name, format!("{burst}; GHL sent no daily quota")),
     }
 }
@@ -154,7 +159,10 @@ pub async fn peer(configured: &ConfiguredPeer, built: Arc<dyn Peer>) -> Check {
                             format!(
                                 "{} (or {} in secrets.toml)",
                                 crate::peers::registry::secret_env_var(&configured.name, &need.key),
-                                crate::peers::registry::secret_file_key(&configured.name, &need.key)
+                                crate::peers::registry::secret_file_key(
+                                    &configured.name,
+                                    &need.key
+                                )
                             )
                         })
                         .collect();
@@ -250,7 +258,11 @@ pub async fn clock(http: &reqwest::Client, base_url: &str) -> Check {
         );
     };
     let middle = before + (after - before) / 2;
-    skew_check(date.with_timezone(&Utc).signed_duration_since(middle).num_seconds())
+    skew_check(
+        date.with_timezone(&Utc)
+            .signed_duration_since(middle)
+            .num_seconds(),
+    )
 }
 
 /// `skew`: the server's time minus ours, in seconds (the header has whole seconds: ±1 is noise).

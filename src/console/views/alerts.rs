@@ -65,7 +65,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         format!(
             " {} · {} ",
             subject(&selected.key),
-            if open { "open" } else { state_word(selected.state) }
+            if open {
+                "open"
+            } else {
+                state_word(selected.state)
+            }
         ),
         theme,
     );

@@ -134,11 +134,18 @@ fn peer_line<'a>(state: &AppState, peer: &PeerFigures, totals: bool) -> Line<'a>
     if totals {
         let errors: u32 = peer.errors.iter().sum();
         spans.push(Span::styled(" · ", theme.dim()));
-        spans.push(Span::raw(format!("{} writes", peer.writes.iter().sum::<u32>())));
+        spans.push(Span::raw(format!(
+            "{} writes",
+            peer.writes.iter().sum::<u32>()
+        )));
         spans.push(Span::styled(", ", theme.dim()));
         spans.push(Span::styled(
             format!("{errors} errors /h"),
-            if errors > 0 { theme.error() } else { theme.text() },
+            if errors > 0 {
+                theme.error()
+            } else {
+                theme.text()
+            },
         ));
     }
     Line::from(spans)

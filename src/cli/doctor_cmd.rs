@@ -216,7 +216,7 @@ fn oauth_token_file(config: &Config) -> Check {
             name,
             "auth",
             format!("no token file at {}", path.display()),
-            "log in: `ghlsync auth login` stores the tokens there (0600)",
+            "log in (ghlsync auth login): it stores the tokens there, 0600",
         )
     })
 }

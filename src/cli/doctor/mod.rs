@@ -127,7 +127,7 @@ pub fn store(path: &Path) -> Vec<Check> {
             return vec![Check::warn(
                 name,
                 format!("no store at {} yet", path.display()),
-                "the first `ghlsync sync` (or `ghlsync run`) creates it; check [store] path if one should be there",
+                "the first `ghlsync sync` (or the service) creates it; check [store] path if one should be there",
             )];
         }
         Err(err) => {

@@ -31,7 +31,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             (false, _) => " loading…",
             (true, true) => " No alerts: nothing has gone wrong since the service started.",
             (true, false) => {
-                " No alerts: in-process (no service). Alerts come from `ghlsync run`; the console shows them when attached to it."
+                " No alerts: in-process (no service). Alerts come from the service (ghlsync run); the console shows them when attached to it."
             }
         };
         let lines: Vec<Line> = wrap(text, usize::from(inner.width))

@@ -203,7 +203,9 @@ pub async fn peer(configured: &ConfiguredPeer, built: Arc<dyn Peer>) -> Check {
 pub async fn receiver(http: &reqwest::Client, listen: &str, instance: &str) -> Check {
     let name = "webhook receiver";
     let url = format!("http://{listen}/healthz");
-    let start = format!("start it: systemctl start ghlsync@{instance} (or run the service: ghlsync --config FILE run)");
+    let start = format!(
+        "start it: systemctl start ghlsync@{instance} (or run the service: ghlsync --config FILE run)"
+    );
     match http.get(&url).timeout(RECEIVER_TIMEOUT).send().await {
         Ok(answer) if answer.status().is_success() => {
             Check::pass(name, format!("{url} answered {}", answer.status().as_u16()))

@@ -302,5 +302,6 @@ fn describe(state: &AppState, screen: Screen) -> String {
             "{} runs",
             state.status.as_ref().map_or(0, |s| s.last_runs.len())
         ),
+        Screen::Alerts => format!("{} alerts", state.alerts.len()),
     }
 }

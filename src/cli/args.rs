@@ -79,6 +79,9 @@ pub enum Command {
     /// The always-on service of one GHL location: schedules, webhooks, the control socket
     /// consoles attach to, alerts; SIGTERM drains, SIGHUP reloads (README "Running as a service").
     Run(RunArgs),
+    /// Check the setup, a line each: config and file modes, the store, the GHL token (scopes,
+    /// expiry, rate-limit headroom), each peer, the webhook receiver, clock skew.
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -126,6 +129,7 @@ impl Command {
             Command::Status(args) => args.json,
             Command::Store(StoreCommand::Verify { json }) => *json,
             Command::Connector(ConnectorCommand::Try { json, .. }) => *json,
+            Command::Doctor(args) => args.json,
             _ => false,
         }
     }
@@ -739,4 +743,11 @@ mod tests {
             Cli::try_parse_from(["ghlsync", "ghl", "contact", "list", "--limit", "101"]).is_err()
         );
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the checks as a JSON array of `{check, status, detail, fix}`.
+    #[arg(long)]
+    pub json: bool,
 }

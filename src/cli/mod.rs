@@ -8,6 +8,8 @@ mod config_cmd;
 mod connection;
 mod connector_cmd;
 mod console_cmd;
+mod doctor;
+mod doctor_cmd;
 pub mod engine_setup;
 mod error;
 mod failures_cmd;
@@ -98,6 +100,9 @@ pub async fn run(cli: Cli) -> i32 {
                 cli.console,
             )
             .await
+        }
+        Some(Command::Doctor(args)) => {
+            doctor_cmd::run(cli.config.as_deref(), cli.store.as_deref(), args).await
         }
     };
     // Whatever was printed is flushed before the exit code is decided: a reader that went away

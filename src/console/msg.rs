@@ -28,6 +28,8 @@ pub enum Msg {
     Log(LogEntry),
     /// A second passed while the status screen is visible (the only timer: idle elsewhere).
     Tick(chrono::DateTime<chrono::Utc>),
+    /// An alert of the service raised or recovered, live.
+    Alert(crate::engine::board::Alert),
 }
 
 /// How many contacts the console's first answer holds: more than any screen shows.
@@ -78,6 +80,8 @@ pub enum Request {
         text: String,
     },
     UndoMapping,
+    /// The service's open alerts and their history.
+    Alerts,
 }
 
 impl Request {
@@ -139,6 +143,7 @@ impl Request {
             Request::MappingPreview { .. } => Request::MAPPING_PREVIEW,
             Request::SaveMapping { .. } => Request::SAVE_MAPPING,
             Request::UndoMapping => "undo mapping",
+            Request::Alerts => "alerts",
         }
     }
 }
@@ -219,6 +224,10 @@ pub enum Answer {
     MappingSaved {
         version: u32,
         undo: bool,
+    },
+    Alerts {
+        open: Vec<crate::engine::board::Alert>,
+        history: Vec<crate::engine::board::Alert>,
     },
     /// The engine refused or failed the request.
     Failed {

@@ -18,6 +18,9 @@ pub enum Screen {
     SyncLog,
     Failures,
     Status,
+    /// The service's alerts: open first, then the history. Not a tab of its own: it sits under
+    /// Status (`!`, `:alerts`).
+    Alerts,
 }
 
 impl Screen {
@@ -34,7 +37,7 @@ impl Screen {
     ];
 
     /// Every screen, for parsing and exhaustive tests.
-    pub const ALL: [Screen; 9] = [
+    pub const ALL: [Screen; 10] = [
         Screen::Contacts,
         Screen::Detail,
         Screen::Tasks,
@@ -44,6 +47,7 @@ impl Screen {
         Screen::SyncLog,
         Screen::Failures,
         Screen::Status,
+        Screen::Alerts,
     ];
 
     /// The name in `focus NAME` and in keymap layer headers.
@@ -58,6 +62,7 @@ impl Screen {
             Screen::SyncLog => "sync_log",
             Screen::Failures => "failures",
             Screen::Status => "status",
+            Screen::Alerts => "alerts",
         }
     }
 
@@ -73,6 +78,7 @@ impl Screen {
             Screen::SyncLog => "Sync log",
             Screen::Failures => "Failures",
             Screen::Status => "Status",
+            Screen::Alerts => "Alerts",
         }
     }
 
@@ -89,6 +95,7 @@ impl Screen {
     pub fn tab(self) -> Screen {
         match self {
             Screen::Detail => Screen::Contacts,
+            Screen::Alerts => Screen::Status,
             other => other,
         }
     }
@@ -101,6 +108,7 @@ impl Screen {
                 | Screen::SyncLog
                 | Screen::Failures
                 | Screen::Status
+                | Screen::Alerts
                 | Screen::Mapping
         )
     }

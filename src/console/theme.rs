@@ -129,6 +129,7 @@ impl Theme {
             Badge::Sandbox => Color::Yellow,
             Badge::Live => Color::Red,
             Badge::ReadOnly => Color::Blue,
+            Badge::Alert => Color::Red,
         };
         Style::default()
             .fg(Color::Black)
@@ -142,4 +143,6 @@ pub enum Badge {
     Sandbox,
     Live,
     ReadOnly,
+    /// Open alerts of the service (the header's count).
+    Alert,
 }

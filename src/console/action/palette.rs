@@ -18,6 +18,7 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     ),
     (&["failures", "failed", "fail", "fa"], "go to failed syncs"),
     (&["status", "st"], "go to status"),
+    (&["alerts", "alert", "al"], "go to the service's alerts"),
     (&["sync now", "sync"], "run a sync now"),
     (
         &["retry selected", "retry"],
@@ -84,6 +85,7 @@ pub fn parse_command(line: &str) -> Result<Action, String> {
         "log" | "logs" | "synclog" | "sync_log" => no_args(screen(Screen::SyncLog)),
         "failures" | "failed" | "fail" | "fa" => no_args(screen(Screen::Failures)),
         "status" | "st" => no_args(screen(Screen::Status)),
+        "alerts" | "alert" | "al" => no_args(screen(Screen::Alerts)),
         "help" | "h" | "?" => no_args(Action::Help),
         // `:peer NAME` is taken by the prompt (it names a peer only the engine knows).
         "peer" | "peers" => no_args(Action::PeerNext),

@@ -23,10 +23,11 @@ pub enum Layer {
     Prompt,
     Confirm,
     Help,
+    Alerts,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 13] = [
+    pub const ALL: [Layer; 14] = [
         Layer::Global,
         Layer::Contacts,
         Layer::Detail,
@@ -40,6 +41,7 @@ impl Layer {
         Layer::Prompt,
         Layer::Confirm,
         Layer::Help,
+        Layer::Alerts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +59,7 @@ impl Layer {
             Layer::Prompt => "prompt",
             Layer::Confirm => "confirm",
             Layer::Help => "help",
+            Layer::Alerts => "alerts",
         }
     }
 
@@ -81,6 +84,7 @@ impl From<Screen> for Layer {
             Screen::SyncLog => Layer::SyncLog,
             Screen::Failures => Layer::Failures,
             Screen::Status => Layer::Status,
+            Screen::Alerts => Layer::Alerts,
         }
     }
 }

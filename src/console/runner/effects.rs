@@ -49,6 +49,7 @@ pub fn command_for(request: &Request) -> Command {
         },
         Request::SaveMapping { text } => Command::SaveMapping { text },
         Request::UndoMapping => Command::UndoMapping,
+        Request::Alerts => Command::Alerts,
     }
 }
 
@@ -72,6 +73,7 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
         (_, Reply::Children { page }) => Answer::Children(page),
         (_, Reply::FailedQueue { operations }) => Answer::FailedQueue(operations),
         (_, Reply::Status { status }) => Answer::Status(status),
+        (_, Reply::Alerts { open, history }) => Answer::Alerts { open, history },
         (_, Reply::Log { entries }) => Answer::Log(entries),
         (_, Reply::Run { report }) => Answer::Ran(Box::new(report)),
         (_, Reply::Retried { report }) => Answer::Retried(report),

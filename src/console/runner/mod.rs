@@ -132,6 +132,7 @@ async fn event_loop(
                 Some(msg) = answer_rx.recv() => batch.push(msg),
                 event = engine_events.recv() => match event {
                     Ok(Event::Log { entry }) => batch.push(Msg::Log(entry)),
+                    Ok(Event::Alert { alert }) => batch.push(Msg::Alert(alert)),
                     Ok(_) => {}
                     Err(RecvError::Lagged(skipped)) => batch.push(Msg::Warning(format!(
                         "the live log skipped {skipped} entries (the stored log has them all)"
@@ -158,6 +159,7 @@ async fn event_loop(
             while batch.len() < BATCH_MAX {
                 match engine_events.try_recv() {
                     Ok(Event::Log { entry }) => batch.push(Msg::Log(entry)),
+                    Ok(Event::Alert { alert }) => batch.push(Msg::Alert(alert)),
                     Ok(_) => {}
                     Err(_) => break,
                 }

@@ -1,6 +1,7 @@
 //! Everything the console shows, in one owned value. `update` changes it; views only read it.
 //! Nothing in here does I/O, so any state can be built from fixtures and rendered in a test.
 
+pub mod alerts;
 pub mod children;
 pub mod contacts;
 pub mod failures;
@@ -9,6 +10,7 @@ pub mod mapping;
 pub mod prompt;
 pub mod scroll;
 
+pub use alerts::AlertsState;
 pub use children::{ChildScope, ChildrenState};
 pub use contacts::{ContactSort, ContactsState};
 pub use failures::FailuresState;
@@ -149,6 +151,8 @@ pub struct AppState {
     pub log: LogState,
     pub failures: FailuresState,
     pub status: Option<Box<Status>>,
+    /// The service's alerts (open and history), live.
+    pub alerts: AlertsState,
     /// A status request is in flight: the 1 Hz refresh never stacks them up.
     pub status_pending: bool,
     /// The wall clock at the last tick (only while the status screen is visible), so the
@@ -189,6 +193,7 @@ impl AppState {
             log: LogState::default(),
             failures: FailuresState::default(),
             status: None,
+            alerts: AlertsState::default(),
             status_pending: false,
             now: None,
             mapping: MappingState::default(),

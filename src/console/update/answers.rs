@@ -42,8 +42,18 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
             state.status_pending = false;
             state.location = status.location_id.clone();
             state.peer = status.peer.clone();
+            // The service counts its open alerts: a console that missed a live one (it
+            // attached later, or lost the socket a while) reads them again.
+            let missed = status
+                .service
+                .as_ref()
+                .is_some_and(|service| service.open_alerts != state.alerts.open.len());
             state.status = Some(status);
+            if missed {
+                return vec![Effect::Call(Request::Alerts)];
+            }
         }
+        Answer::Alerts { open, history } => state.alerts.replace(open, history),
         Answer::Log(entries) => state.log.replace(entries),
         Answer::Ran(report) => {
             state.sync = SyncPhase::Idle;
@@ -249,4 +259,19 @@ pub fn on_log(state: &mut AppState, entry: LogEntry) -> Vec<Effect> {
     }
     state.log.push(entry);
     effects
+}
+
+/// A live alert: kept, and said in the flash line (a raise as an error, a recovery as news).
+pub fn on_alert(state: &mut AppState, alert: crate::engine::board::Alert) -> Vec<Effect> {
+    let level = match alert.state {
+        crate::engine::board::AlertState::Raised => FlashLevel::Error,
+        crate::engine::board::AlertState::Recovered => FlashLevel::Info,
+    };
+    let word = match alert.state {
+        crate::engine::board::AlertState::Raised => "alert",
+        crate::engine::board::AlertState::Recovered => "recovered",
+    };
+    state.flash(level, format!("{word}: {}", alert.message));
+    state.alerts.apply(alert);
+    Vec::new()
 }

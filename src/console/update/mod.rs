@@ -29,6 +29,7 @@ pub fn init(state: &mut AppState, sync_at_once: bool) -> Vec<Effect> {
         }),
         Effect::Call(Request::Status),
         Effect::Call(Request::FailedQueue),
+        Effect::Call(Request::Alerts),
     ];
     if sync_at_once && !state.read_only {
         effects.extend(writes::sync_now(state));
@@ -73,6 +74,7 @@ fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::Answer(answer) => answers::on_answer(state, answer),
         Msg::Log(entry) => answers::on_log(state, entry),
         Msg::Tick(now) => on_tick(state, now),
+        Msg::Alert(alert) => answers::on_alert(state, alert),
     }
 }
 

@@ -36,6 +36,7 @@ pub fn enter_screen(state: &mut AppState, screen: Screen) -> Vec<Effect> {
         Screen::Contacts => vec![Effect::Call(Request::all_contacts())],
         Screen::Failures => vec![Effect::Call(Request::FailedQueue)],
         Screen::Status => vec![Effect::Call(Request::Status)],
+        Screen::Alerts => vec![Effect::Call(Request::Alerts)],
         Screen::SyncLog => Vec::new(),
         Screen::Mapping if !state.mapping.loaded => vec![Effect::Call(Request::Mapping)],
         Screen::Mapping => Vec::new(),
@@ -129,6 +130,7 @@ pub fn move_cursor(state: &mut AppState, motion: Motion) -> Vec<Effect> {
         }
         Screen::Mapping => super::mapping::move_in_text(state, motion),
         Screen::Status => {}
+        Screen::Alerts => state.alerts.move_by(delta),
     }
     Vec::new()
 }

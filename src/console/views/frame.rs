@@ -1,4 +1,4 @@
-//! The header (mode badge, peer, sync state, failures, zone; then the tab bar) and the footer
+//! The header (mode badge, peer, sync state, failures, open alerts, zone; then the tab bar) and the footer
 //! (prompt, flash line or the screen's key hints from the keymap), k9s-style.
 
 use super::util::block;
@@ -57,6 +57,15 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
             theme.ok()
         },
     ));
+    // Open alerts of the service, red, live (`!` lists them).
+    let alerts = state.alerts.open.len();
+    if alerts > 0 {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            format!(" {alerts} ALERT{} ", if alerts == 1 { "" } else { "S" }),
+            theme.badge(Badge::Alert),
+        ));
+    }
     // Right of the first line: the zone every time on screen is in, when it fits.
     let zone = format!("times {} ", state.zone.name());
     let width = usize::from(area.width);

@@ -2,6 +2,7 @@
 //! state alone, so snapshots need no engine and no terminal. Every layout adapts to the area it
 //! gets; nothing assumes more than 80×24.
 
+mod alerts;
 mod children;
 mod contacts;
 mod detail;
@@ -10,6 +11,7 @@ mod frame;
 mod log;
 mod mapping;
 mod popups;
+mod service;
 mod status;
 mod util;
 
@@ -55,6 +57,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Screen::SyncLog => log::render(state, frame, body),
         Screen::Failures => failures::render(state, frame, body),
         Screen::Status => status::render(state, frame, body),
+        Screen::Alerts => alerts::render(state, frame, body),
     }
     popups::render(state, frame, body);
     frame::palette_matches(state, frame, body);

@@ -1,5 +1,6 @@
 //! Status: rate-limit gauges (paused-until after a 429), requests and errors per second (from
-//! the live log), cursors, queue sizes, both APIs' connection state and the last runs.
+//! the live log; a service's per-minute figures instead, `service.rs`), cursors, queue sizes,
+//! both APIs' connection state and the last runs.
 
 use super::util::block;
 use crate::console::clock::{TimeStyle, ZoneSource};
@@ -20,9 +21,14 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(" loading…").style(theme.dim()), inner);
         return;
     };
+    // A service's panel takes the live-log sparklines' place; the store and runs below keep
+    // at least 6 rows.
+    let middle = status.service.as_ref().map_or(5, |service| {
+        super::service::height(service).min(area.height.saturating_sub(4 + 6).max(5))
+    });
     let [limits, rates, rest] = Layout::vertical([
         Constraint::Length(4),
-        Constraint::Length(5),
+        Constraint::Length(middle),
         Constraint::Fill(1),
     ])
     .areas(area);
@@ -87,21 +93,10 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         daily,
     );
 
-    let (requests, errors) = state.log.rate_series(
-        usize::from(rates.width.saturating_sub(2)),
-        state.now.map(|now| now.timestamp()),
-    );
-    let peak = requests.iter().max().copied().unwrap_or(0);
-    let outer = block(format!(" Writes/s (peak {peak}) · errors/s "), theme);
-    let inner = outer.inner(rates);
-    frame.render_widget(outer, rates);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(inner);
-    frame.render_widget(Sparkline::default().data(&requests).style(theme.ok()), top);
-    frame.render_widget(
-        Sparkline::default().data(&errors).style(theme.error()),
-        bottom,
-    );
+    match &status.service {
+        Some(service) => super::service::render(state, service, frame, rates),
+        None => live_rates(state, frame, rates),
+    }
 
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Fill(1)]).areas(rest);
@@ -189,6 +184,30 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let inner = outer.inner(runs);
     frame.render_widget(outer, runs);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Writes and errors per second from the live log: what an in-process engine has (a service
+/// keeps per-minute figures of its own, `views/service.rs`).
+fn live_rates(state: &AppState, frame: &mut Frame, rates: Rect) {
+    let theme = &state.theme;
+    let (requests, errors) = state.log.rate_series(
+        usize::from(rates.width.saturating_sub(2)),
+        state.now.map(|now| now.timestamp()),
+    );
+    let peak = requests.iter().max().copied().unwrap_or(0);
+    let outer = block(
+        format!(" Writes/s (peak {peak}) · errors/s · in-process (no service) "),
+        theme,
+    );
+    let inner = outer.inner(rates);
+    frame.render_widget(outer, rates);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(inner);
+    frame.render_widget(Sparkline::default().data(&requests).style(theme.ok()), top);
+    frame.render_widget(
+        Sparkline::default().data(&errors).style(theme.error()),
+        bottom,
+    );
 }
 
 /// How the peer's API has been answering: ok with the last answer's time, or failing with the

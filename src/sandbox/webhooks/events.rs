@@ -146,14 +146,12 @@ fn classify(method: &Method, template: &str, path: &str) -> Option<(Op, Option<T
             Some(Target::Task(contact()?, param("taskId")?)),
         ),
         ("POST", "/contacts/{contactId}/notes") => (Op::NoteCreate, contact().map(Target::Contact)),
-        ("PUT", "/contacts/{contactId}/notes/{id}") => (
-            Op::NoteUpdate,
-            Some(Target::Note(contact()?, param("id")?)),
-        ),
-        ("DELETE", "/contacts/{contactId}/notes/{id}") => (
-            Op::NoteDelete,
-            Some(Target::Note(contact()?, param("id")?)),
-        ),
+        ("PUT", "/contacts/{contactId}/notes/{id}") => {
+            (Op::NoteUpdate, Some(Target::Note(contact()?, param("id")?)))
+        }
+        ("DELETE", "/contacts/{contactId}/notes/{id}") => {
+            (Op::NoteDelete, Some(Target::Note(contact()?, param("id")?)))
+        }
         ("POST", "/calendars/events/appointments") => (Op::AppointmentCreate, None),
         ("PUT", "/calendars/events/appointments/{eventId}") => (
             Op::AppointmentUpdate,
@@ -273,7 +271,12 @@ fn events(
         }
         (Op::ContactUpsert, _, Some(after)) => {
             let has = |k: &str| body_keys.iter().any(|b| b == k);
-            contact_changes(&mut out, after, has("tags"), has("dnd") || has("dndSettings"));
+            contact_changes(
+                &mut out,
+                after,
+                has("tags"),
+                has("dnd") || has("dndSettings"),
+            );
         }
         (Op::ContactUpdate, before, Some(after)) => contact_changes(
             &mut out,
@@ -341,7 +344,10 @@ pub async fn layer(
     let classified = matched
         .as_ref()
         .and_then(|m| classify(req.method(), m.as_str(), req.uri().path()));
-    let location = req.extensions().get::<Caller>().map(|c| c.location_id.clone());
+    let location = req
+        .extensions()
+        .get::<Caller>()
+        .map(|c| c.location_id.clone());
     let (Some((op, target)), Some(location)) = (classified, location) else {
         return next.run(req).await;
     };
@@ -395,7 +401,10 @@ mod tests {
 
     #[test]
     fn path_params_pair_template_and_path() {
-        let p = path_params("/contacts/{contactId}/tasks/{taskId}", "/contacts/c1/tasks/t9");
+        let p = path_params(
+            "/contacts/{contactId}/tasks/{taskId}",
+            "/contacts/c1/tasks/t9",
+        );
         assert_eq!(p.get("contactId"), Some(&"c1"));
         assert_eq!(p.get("taskId"), Some(&"t9"));
     }
@@ -419,11 +428,24 @@ mod tests {
         let before = json!({"id": "c", "tags": ["a"], "dnd": false, "email": "x@y"});
         let after = json!({"id": "c", "tags": ["a", "b"], "dnd": false, "email": "x@y",
                            "firstNameLowerCase": "x"});
-        let out = events(Op::ContactUpdate, "L", Some(&before), Some(&after), false, &[]);
+        let out = events(
+            Op::ContactUpdate,
+            "L",
+            Some(&before),
+            Some(&after),
+            false,
+            &[],
+        );
         let kinds: Vec<_> = out.iter().map(|e| e["type"].clone()).collect();
-        assert_eq!(kinds, vec![json!("ContactUpdate"), json!("ContactTagUpdate")]);
+        assert_eq!(
+            kinds,
+            vec![json!("ContactUpdate"), json!("ContactTagUpdate")]
+        );
         assert_eq!(out[0]["locationId"], json!("L"));
-        assert!(out[0].get("firstNameLowerCase").is_none(), "only documented keys");
+        assert!(
+            out[0].get("firstNameLowerCase").is_none(),
+            "only documented keys"
+        );
     }
 
     #[test]

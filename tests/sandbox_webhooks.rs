@@ -412,3 +412,66 @@ async fn one_shot_faults_forge_duplicate_and_age_a_delivery() {
     assert_eq!(event["webhookId"], json!("w-clean"));
     assert_eq!(rig.verifies(&headers, &body), (true, true));
 }
+
+#[tokio::test]
+async fn write_config_points_the_webhooks_at_the_service_it_configures() {
+    let (tx, mut seen) = mpsc::unbounded_channel();
+    let receiver = Receiver {
+        script: Arc::default(),
+        seen: tx,
+    };
+    let app = axum::Router::new()
+        .route("/webhooks/ghl", axum::routing::post(receive))
+        .with_state(receiver);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listen = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("rehearsal/ghlsync.toml");
+    let _child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
+        .args(["sandbox", "--contacts", "3", "--rate-limit", "off", "--peers", "repsly"])
+        .args(["--write-config", path.to_str().unwrap()])
+        .args(["--service-listen", &listen])
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let secrets_path = home.path().join("rehearsal/secrets.toml");
+    for _ in 0..400 {
+        if secrets_path.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let config = ghlsync::config::Config::load(&path).unwrap().unwrap();
+    assert_eq!(config.service.listen.as_deref(), Some(listen.as_str()));
+    let inline = config.service.webhooks.ed25519_keys[0].clone();
+    let key = ed25519_dalek::VerifyingKey::from_public_key_der(&STANDARD.decode(&inline).unwrap())
+        .unwrap();
+    let secrets = ghlsync::config::secrets::Secrets::load(&path).unwrap();
+    let token = secrets.ghl_token.unwrap();
+
+    let created = reqwest::Client::new()
+        .post(format!("{}/contacts/", config.ghl.base_url))
+        .bearer_auth(token.expose())
+        .header("Version", "2021-07-28")
+        .json(&json!({"locationId": config.ghl.location_id, "firstName": "Grace"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success());
+    let (headers, body) = tokio::time::timeout(Duration::from_secs(30), seen.recv())
+        .await
+        .expect("a delivery at the configured listener")
+        .unwrap();
+    let event: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(event["type"], json!("ContactCreate"));
+    assert_eq!(event["firstName"], json!("Grace"));
+    let sig = STANDARD
+        .decode(headers.get("x-ghl-signature").unwrap().as_bytes())
+        .unwrap();
+    let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
+    assert!(ed25519_dalek::Verifier::verify(&key, &body, &sig).is_ok());
+}

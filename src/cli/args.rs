@@ -423,6 +423,11 @@ pub struct SandboxArgs {
         requires = "write_config"
     )]
     pub peers: Vec<String>,
+    /// With --write-config: the `[service] listen` address (HOST:PORT) of the written config;
+    /// the sandbox's webhooks then go to http://HOST:PORT/webhooks/ghl, and its Ed25519 test
+    /// key is written into `[service.webhooks] ed25519_keys`.
+    #[arg(long, value_name = "HOST:PORT", requires = "write_config")]
+    pub service_listen: Option<String>,
 }
 
 #[derive(Debug, Args)]

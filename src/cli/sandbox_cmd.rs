@@ -22,7 +22,7 @@ pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
     // Before the config appears: whoever waits for it may sync at once.
     create_builtin_fields(&running).await;
     if let Some(path) = &args.write_config {
-        write_config(&running, path, &args.peers)?;
+        write_config(&running, path, &args.peers, args.service_listen.as_deref()).await?;
     }
     // The announcement is for a person; a closed stdout (`| head -3`) must not stop the sandbox.
     let _ = announce(&running, args.write_config.as_deref());
@@ -96,8 +96,13 @@ fn refuse_to_overwrite(path: &Path) -> Result<(), CliError> {
 }
 
 /// Writes a ghlsync.toml pointing at the sandbox, with the token in a 0600 secrets.toml beside it.
-fn write_config(running: &RunningSandbox, path: &Path, only: &[String]) -> Result<(), CliError> {
-    let config = Config {
+async fn write_config(
+    running: &RunningSandbox,
+    path: &Path,
+    only: &[String],
+    listen: Option<&str>,
+) -> Result<(), CliError> {
+    let mut config = Config {
         ghl: GhlSection {
             base_url: running.base_url.clone(),
             location_id: Some(running.location_id.clone()),
@@ -106,6 +111,10 @@ fn write_config(running: &RunningSandbox, path: &Path, only: &[String]) -> Resul
         },
         ..Config::default()
     };
+    if let Some(listen) = listen {
+        config.service.listen = Some(listen.to_string());
+        config.service.webhooks.ed25519_keys = vec![point_webhooks(running, listen).await?];
+    }
     let rehearsals = registry::rehearsals_named(running, only)
         .map_err(|err| CliError::Usage(format!("--peers: {err}")))?;
     let mut text = format!(
@@ -139,6 +148,25 @@ fn write_config(running: &RunningSandbox, path: &Path, only: &[String]) -> Resul
     }
     secrets.write(&crate::config::secrets::secrets_path(path))?;
     Ok(())
+}
+
+/// Sends the sandbox's webhooks to the service the written config sets up; answers its
+/// Ed25519 public key, inline (SPKI base64), for that config.
+async fn point_webhooks(running: &RunningSandbox, listen: &str) -> Result<String, CliError> {
+    let url = format!("http://{listen}/webhooks/ghl");
+    if url::Url::parse(&url).is_err() {
+        return Err(CliError::Usage(format!(
+            "--service-listen {listen:?}: expected HOST:PORT, e.g. 127.0.0.1:8787"
+        )));
+    }
+    let keys = running
+        .configure_webhooks(sandbox::webhooks::WebhookSettings::new(url))
+        .await
+        .map_err(|message| CliError::Classed {
+            class: "sandbox".into(),
+            message: format!("the sandbox's webhooks: {message}"),
+        })?;
+    Ok(keys.ed25519_inline())
 }
 
 /// The sandbox's token is printed on purpose: it is a loopback-only test credential, and printing

@@ -430,7 +430,15 @@ async fn write_config_points_the_webhooks_at_the_service_it_configures() {
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join("rehearsal/ghlsync.toml");
     let _child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ghlsync"))
-        .args(["sandbox", "--contacts", "3", "--rate-limit", "off", "--peers", "repsly"])
+        .args([
+            "sandbox",
+            "--contacts",
+            "3",
+            "--rate-limit",
+            "off",
+            "--peers",
+            "repsly",
+        ])
         .args(["--write-config", path.to_str().unwrap()])
         .args(["--service-listen", &listen])
         .env("XDG_STATE_HOME", home.path().join("state"))

@@ -46,7 +46,8 @@ pub use limits::{BurstLimit, WindowKind};
 use auth::{ALL_SCOPES, TokenStore, scopes_of};
 use limits::Limiter;
 use routes::{
-    admin, appointments, children, contacts, custom_fields, dump, notes, oauth, queries, tasks,
+    admin, appointments, children, contacts, custom_fields, dump, notes, oauth, oauth_agency,
+    queries, tasks,
 };
 use state::AppState;
 
@@ -356,6 +357,11 @@ fn router(state: Arc<AppState>) -> Router {
         .route_layer(from_fn_with_state(state.clone(), pipeline::api));
     let oauth = Router::new()
         .route("/oauth/token", post(oauth::token))
+        .route(
+            "/oauth/installedLocations",
+            get(oauth_agency::installed_locations),
+        )
+        .route("/oauth/locationToken", post(oauth_agency::location_token))
         .route_layer(from_fn_with_state(state.clone(), pipeline::plain));
     let admin = Router::new()
         .route("/_sandbox/stats", get(admin::stats))

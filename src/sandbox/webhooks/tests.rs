@@ -2,7 +2,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::Verifier as _;
 use ed25519_dalek::pkcs8::DecodePublicKey as _;
-use rsa::signature::Verifier as _;
 use serde_json::json;
 use sha2::Sha256;
 

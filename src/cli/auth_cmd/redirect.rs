@@ -93,10 +93,13 @@ pub fn listen_addr(redirect_uri: &str) -> Result<SocketAddr, CliError> {
     Ok(SocketAddr::new(ip, port))
 }
 
+/// Where the listener hands the outcome over, once.
+type Handover = Arc<Mutex<Option<mpsc::Sender<Result<Secret, CliError>>>>>;
+
 #[derive(Clone)]
 struct Catch {
     state: Arc<str>,
-    found: Arc<Mutex<Option<mpsc::Sender<Result<Secret, CliError>>>>>,
+    found: Handover,
 }
 
 async fn caught(State(catch): State<Catch>, RawQuery(query): RawQuery) -> (StatusCode, String) {
@@ -109,7 +112,7 @@ async fn caught(State(catch): State<Catch>, RawQuery(query): RawQuery) -> (Statu
         ),
         Err(e) => (StatusCode::BAD_REQUEST, format!("ghlsync: {e}")),
     };
-    let last = matches!(&outcome, Ok(_)) || query.as_deref().is_some_and(|q| q.contains("error="));
+    let last = outcome.is_ok() || query.as_deref().is_some_and(|q| q.contains("error="));
     if last {
         let sender = catch.found.lock().ok().and_then(|mut s| s.take());
         if let Some(sender) = sender {

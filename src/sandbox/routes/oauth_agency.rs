@@ -107,7 +107,7 @@ fn list(st: &AppState, req: &Request) -> Result<Value, ApiError> {
         count: Some(count),
         install_to_future_locations: Some(false),
     })
-    .map_err(|e| ApiError::bad_request(&e.to_string()))
+    .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 pub async fn location_token(State(st): State<Arc<AppState>>, req: Request) -> Response {

@@ -455,6 +455,8 @@ async fn write_config_points_the_webhooks_at_the_service_it_configures() {
     }
     let config = ghlsync::config::Config::load(&path).unwrap().unwrap();
     assert_eq!(config.service.listen.as_deref(), Some(listen.as_str()));
+    let rsa_pem = std::fs::read_to_string(&config.service.webhooks.rsa_keys[0]).unwrap();
+    assert!(rsa_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
     let inline = config.service.webhooks.ed25519_keys[0].clone();
     let key = ed25519_dalek::VerifyingKey::from_public_key_der(&STANDARD.decode(&inline).unwrap())
         .unwrap();

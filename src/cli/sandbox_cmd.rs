@@ -113,7 +113,18 @@ async fn write_config(
     };
     if let Some(listen) = listen {
         config.service.listen = Some(listen.to_string());
-        config.service.webhooks.ed25519_keys = vec![point_webhooks(running, listen).await?];
+        let keys = point_webhooks(running, listen).await?;
+        // The RSA key as a PEM file beside the config (`rsa_keys` takes files), so both
+        // signature headers verify whatever the receiver checks.
+        let rsa_file = path.with_file_name(SANDBOX_RSA_KEY_FILE);
+        crate::private_file::write_atomic(&rsa_file, keys.rsa.as_bytes()).map_err(|source| {
+            CliError::Io {
+                context: format!("writing {}", rsa_file.display()),
+                source,
+            }
+        })?;
+        config.service.webhooks.ed25519_keys = vec![keys.ed25519_inline()];
+        config.service.webhooks.rsa_keys = vec![rsa_file.display().to_string()];
     }
     let rehearsals = registry::rehearsals_named(running, only)
         .map_err(|err| CliError::Usage(format!("--peers: {err}")))?;
@@ -150,23 +161,28 @@ async fn write_config(
     Ok(())
 }
 
-/// Sends the sandbox's webhooks to the service the written config sets up; answers its
-/// Ed25519 public key, inline (SPKI base64), for that config.
-async fn point_webhooks(running: &RunningSandbox, listen: &str) -> Result<String, CliError> {
+/// The sandbox's RSA webhook key, written beside a config that has `[service] listen`.
+const SANDBOX_RSA_KEY_FILE: &str = "sandbox-webhook-rsa.pem";
+
+/// Sends the sandbox's webhooks to the service the written config sets up; answers its test
+/// pair's public keys.
+async fn point_webhooks(
+    running: &RunningSandbox,
+    listen: &str,
+) -> Result<sandbox::webhooks::PublicKeys, CliError> {
     let url = format!("http://{listen}/webhooks/ghl");
     if url::Url::parse(&url).is_err() {
         return Err(CliError::Usage(format!(
             "--service-listen {listen:?}: expected HOST:PORT, e.g. 127.0.0.1:8787"
         )));
     }
-    let keys = running
+    running
         .configure_webhooks(sandbox::webhooks::WebhookSettings::new(url))
         .await
         .map_err(|message| CliError::Classed {
             class: "sandbox".into(),
             message: format!("the sandbox's webhooks: {message}"),
-        })?;
-    Ok(keys.ed25519_inline())
+        })
 }
 
 /// The sandbox's token is printed on purpose: it is a loopback-only test credential, and printing

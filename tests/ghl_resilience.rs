@@ -33,6 +33,7 @@ async fn oauth_client(
         expires_at,
         scope: None,
         location_id: Some(h.sandbox.location_id.clone()),
+        company_id: None,
     };
     write_token_file(&token_file, &stored).unwrap();
     let settings = h.settings(AuthSettings::OAuth {

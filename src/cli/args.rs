@@ -82,6 +82,10 @@ pub enum Command {
     /// Check the setup, a line each: config and file modes, the store, the GHL token (scopes,
     /// expiry, rate-limit headroom), each peer, the webhook receiver, clock skew.
     Doctor(DoctorArgs),
+    /// OAuth: log in (the code flow, over SSH or with a local browser); an agency's installed
+    /// locations and location tokens.
+    #[command(subcommand)]
+    Auth(AuthCommand),
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -130,6 +134,7 @@ impl Command {
             Command::Store(StoreCommand::Verify { json }) => *json,
             Command::Connector(ConnectorCommand::Try { json, .. }) => *json,
             Command::Doctor(args) => args.json,
+            Command::Auth(AuthCommand::Locations(args)) => args.json,
             _ => false,
         }
     }
@@ -440,6 +445,11 @@ pub struct SandboxArgs {
         requires = "write_config"
     )]
     pub peers: Vec<String>,
+    /// With --write-config: the `[service] listen` address (HOST:PORT) of the written config;
+    /// the sandbox's webhooks then go to http://HOST:PORT/webhooks/ghl, and its Ed25519 test
+    /// key is written into `[service.webhooks] ed25519_keys`.
+    #[arg(long, value_name = "HOST:PORT", requires = "write_config")]
+    pub service_listen: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -750,4 +760,99 @@ pub struct DoctorArgs {
     /// Print the checks as a JSON array of `{check, status, detail, fix}`.
     #[arg(long)]
     pub json: bool,
+}
+/// `ghlsync auth …`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// The OAuth code flow: print the authorize URL, take the redirect back (pasted, or caught
+    /// with --listen), exchange the code and save the token pair (0600).
+    Login(AuthLoginArgs),
+    /// An agency app's installed locations (`/oauth/installedLocations`).
+    Locations(AuthLocationsArgs),
+    /// Mint a location token with the agency token (`/oauth/locationToken`) and save it as this
+    /// config's token file.
+    LocationToken(AuthLocationTokenArgs),
+}
+
+/// Where the app and its tokens are; flags override the config (`[ghl] client_id`,
+/// `token_file`, `base_url`).
+#[derive(Debug, Clone, Args)]
+pub struct AuthAppArgs {
+    /// The marketplace app's client id (default: `[ghl] client_id`).
+    #[arg(long, env = "GHLSYNC_GHL_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The GHL API (default: `[ghl] base_url`).
+    #[arg(long, env = "GHLSYNC_GHL_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The location token file (default: `[ghl] token_file`, else ghl-oauth-token.json in the
+    /// XDG state dir).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// The agency token file (default: ghl-agency-token.json in the XDG state dir).
+    #[arg(long, value_name = "PATH")]
+    pub agency_token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthLoginArgs {
+    #[command(flatten)]
+    pub app: AuthAppArgs,
+    /// The redirect URI registered with the app (e.g. http://127.0.0.1:8976/callback).
+    #[arg(long, env = "GHLSYNC_GHL_REDIRECT_URI", value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// Catch the redirect on the redirect URI's loopback port (a browser on this machine)
+    /// instead of reading it from stdin.
+    #[arg(long)]
+    pub listen: bool,
+    /// How long --listen waits for the browser.
+    #[arg(
+        long,
+        default_value = "10m",
+        value_name = "DURATION",
+        requires = "listen"
+    )]
+    pub wait: String,
+    /// An agency (Company) login: saved to the agency token file, for `auth locations` and
+    /// `auth location-token`.
+    #[arg(long)]
+    pub agency: bool,
+    /// The authorize page's host: marketplace.leadconnectorhq.com for white-label apps.
+    #[arg(
+        long,
+        env = "GHLSYNC_GHL_AUTHORIZE_HOST",
+        default_value = "marketplace.gohighlevel.com",
+        value_name = "HOST"
+    )]
+    pub host: String,
+    /// The scopes to ask for (comma-separated; default: what the sync needs, plus oauth.readonly
+    /// and oauth.write with --agency).
+    #[arg(long, value_delimiter = ',', value_name = "SCOPE,…")]
+    pub scope: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthLocationsArgs {
+    #[command(flatten)]
+    pub app: AuthAppArgs,
+    /// The app id (default: the client id's part before its `-`).
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+    /// The agency's company id (default: the one the agency token file names).
+    #[arg(long, value_name = "ID")]
+    pub company: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthLocationTokenArgs {
+    #[command(flatten)]
+    pub app: AuthAppArgs,
+    /// The location to mint a token for.
+    #[arg(long, value_name = "ID")]
+    pub location: String,
+    /// The agency's company id (default: the one the agency token file names).
+    #[arg(long, value_name = "ID")]
+    pub company: Option<String>,
 }

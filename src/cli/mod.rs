@@ -4,6 +4,7 @@
 #[macro_use]
 mod output;
 pub mod args;
+mod auth_cmd;
 mod config_cmd;
 mod connection;
 mod connector_cmd;
@@ -89,6 +90,7 @@ pub async fn run(cli: Cli) -> i32 {
             let args = cli.console.merged(args);
             console_cmd::run(cli.config.as_deref(), cli.store.as_deref(), policy, args).await
         }
+        Some(Command::Auth(command)) => auth_cmd::run(cli.config.as_deref(), command).await,
         // The console is the default, so a fresh checkout shows something real with one
         // command (demo mode when there is no configuration); its flags work without the
         // subcommand's name (`ghlsync --read-only`).

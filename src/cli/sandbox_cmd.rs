@@ -22,7 +22,7 @@ pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
     // Before the config appears: whoever waits for it may sync at once.
     create_builtin_fields(&running).await;
     if let Some(path) = &args.write_config {
-        write_config(&running, path, &args.peers)?;
+        write_config(&running, path, &args.peers, args.service_listen.as_deref()).await?;
     }
     // The announcement is for a person; a closed stdout (`| head -3`) must not stop the sandbox.
     let _ = announce(&running, args.write_config.as_deref());
@@ -96,8 +96,13 @@ fn refuse_to_overwrite(path: &Path) -> Result<(), CliError> {
 }
 
 /// Writes a ghlsync.toml pointing at the sandbox, with the token in a 0600 secrets.toml beside it.
-fn write_config(running: &RunningSandbox, path: &Path, only: &[String]) -> Result<(), CliError> {
-    let config = Config {
+async fn write_config(
+    running: &RunningSandbox,
+    path: &Path,
+    only: &[String],
+    listen: Option<&str>,
+) -> Result<(), CliError> {
+    let mut config = Config {
         ghl: GhlSection {
             base_url: running.base_url.clone(),
             location_id: Some(running.location_id.clone()),
@@ -106,6 +111,21 @@ fn write_config(running: &RunningSandbox, path: &Path, only: &[String]) -> Resul
         },
         ..Config::default()
     };
+    if let Some(listen) = listen {
+        config.service.listen = Some(listen.to_string());
+        let keys = point_webhooks(running, listen).await?;
+        // The RSA key as a PEM file beside the config (`rsa_keys` takes files), so both
+        // signature headers verify whatever the receiver checks.
+        let rsa_file = path.with_file_name(SANDBOX_RSA_KEY_FILE);
+        crate::private_file::write_atomic(&rsa_file, keys.rsa.as_bytes()).map_err(|source| {
+            CliError::Io {
+                context: format!("writing {}", rsa_file.display()),
+                source,
+            }
+        })?;
+        config.service.webhooks.ed25519_keys = vec![keys.ed25519_inline()];
+        config.service.webhooks.rsa_keys = vec![rsa_file.display().to_string()];
+    }
     let rehearsals = registry::rehearsals_named(running, only)
         .map_err(|err| CliError::Usage(format!("--peers: {err}")))?;
     let mut text = format!(
@@ -139,6 +159,30 @@ fn write_config(running: &RunningSandbox, path: &Path, only: &[String]) -> Resul
     }
     secrets.write(&crate::config::secrets::secrets_path(path))?;
     Ok(())
+}
+
+/// The sandbox's RSA webhook key, written beside a config that has `[service] listen`.
+const SANDBOX_RSA_KEY_FILE: &str = "sandbox-webhook-rsa.pem";
+
+/// Sends the sandbox's webhooks to the service the written config sets up; answers its test
+/// pair's public keys.
+async fn point_webhooks(
+    running: &RunningSandbox,
+    listen: &str,
+) -> Result<sandbox::webhooks::PublicKeys, CliError> {
+    let url = format!("http://{listen}/webhooks/ghl");
+    if url::Url::parse(&url).is_err() {
+        return Err(CliError::Usage(format!(
+            "--service-listen {listen:?}: expected HOST:PORT, e.g. 127.0.0.1:8787"
+        )));
+    }
+    running
+        .configure_webhooks(sandbox::webhooks::WebhookSettings::new(url))
+        .await
+        .map_err(|message| CliError::Classed {
+            class: "sandbox".into(),
+            message: format!("the sandbox's webhooks: {message}"),
+        })
 }
 
 /// The sandbox's token is printed on purpose: it is a loopback-only test credential, and printing

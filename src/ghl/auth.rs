@@ -135,6 +135,32 @@ pub async fn exchange_code(
     redirect_uri: Option<&str>,
     token_file: &Path,
 ) -> Result<TokenInfo, GhlError> {
+    let client = OAuthClient {
+        base_url,
+        client_id,
+        client_secret,
+        user_type: "Location",
+    };
+    exchange_code_as(&client, code, redirect_uri, token_file).await
+}
+
+/// The app's credentials at `/oauth/token`, and the kind of token asked for (`Location` for a
+/// sub-account, `Company` for an agency).
+pub struct OAuthClient<'a> {
+    pub base_url: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: &'a Secret,
+    pub user_type: &'a str,
+}
+
+/// [`exchange_code`] for either kind of token.
+pub async fn exchange_code_as(
+    app: &OAuthClient<'_>,
+    code: &Secret,
+    redirect_uri: Option<&str>,
+    token_file: &Path,
+) -> Result<TokenInfo, GhlError> {
+    let (base_url, client_id, client_secret) = (app.base_url, app.client_id, app.client_secret);
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()
@@ -147,10 +173,21 @@ pub async fn exchange_code(
         grant_type: "authorization_code".to_string(),
         code: Some(code.expose().to_string()),
         refresh_token: None,
-        user_type: Some("Location".to_string()),
+        user_type: Some(app.user_type.to_string()),
         redirect_uri: redirect_uri.map(str::to_string),
     };
     let token = StoredToken::from_response(request_token(&http, base_url, &form).await?, None);
+    write_token_file_async(token_file.to_path_buf(), token.clone()).await?;
+    Ok(token.info())
+}
+
+/// Saves a location token an agency minted (`GhlClient::location_token`) as `token_file`, the
+/// way a refreshed pair is saved (0600, atomic).
+pub async fn save_location_token(
+    response: TokenResponse,
+    token_file: &Path,
+) -> Result<TokenInfo, GhlError> {
+    let token = StoredToken::from_response(response, None);
     write_token_file_async(token_file.to_path_buf(), token.clone()).await?;
     Ok(token.info())
 }

@@ -11,8 +11,8 @@ pub mod models;
 pub(crate) mod transport;
 
 pub use auth::{
-    AuthInfo, AuthMethod, AuthSettings, StoredToken, TokenInfo, exchange_code, load_token_file,
-    write_token_file,
+    AuthInfo, AuthMethod, AuthSettings, OAuthClient, StoredToken, TokenInfo, exchange_code,
+    exchange_code_as, load_token_file, save_location_token, write_token_file,
 };
 pub use body::parse_body;
 pub use client::{ClientSettings, DEFAULT_BASE_URL, GhlClient};

@@ -23,6 +23,8 @@ pub(crate) struct Call {
     path: String,
     query: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
+    /// `application/json` unless [`Call::form`] set a form body.
+    content_type: &'static str,
     version: &'static str,
     /// The OAuth scope the spec lists for this operation, for the hint on a scope error.
     scope: &'static str,
@@ -46,6 +48,7 @@ impl Call {
             path,
             query: Vec::new(),
             body: None,
+            content_type: "application/json",
             version,
             scope,
             create: false,
@@ -78,6 +81,17 @@ impl Call {
         })?;
         self.body = Some(bytes);
         Ok(self)
+    }
+
+    /// An `application/x-www-form-urlencoded` body (the OAuth endpoints').
+    pub(crate) fn form(mut self, fields: &[(&str, &str)]) -> Self {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in fields {
+            form.append_pair(name, value);
+        }
+        self.body = Some(form.finish().into_bytes());
+        self.content_type = "application/x-www-form-urlencoded";
+        self
     }
 
     pub(crate) fn create(mut self) -> Self {
@@ -264,7 +278,7 @@ impl GhlClient {
             .header(ACCEPT, "application/json");
         if let Some(body) = &call.body {
             request = request
-                .header(CONTENT_TYPE, "application/json")
+                .header(CONTENT_TYPE, call.content_type)
                 .body(body.clone());
         }
         request.send().await

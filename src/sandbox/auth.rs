@@ -30,6 +30,9 @@ pub const ALL_SCOPES: &[&str] = &[
     "users.readonly",
 ];
 
+/// An agency token's extra scopes (its location tokens get [`ALL_SCOPES`]).
+pub const AGENCY_SCOPES: &[&str] = &["oauth.readonly", "oauth.write"];
+
 pub const REFRESH_TOKEN_TTL: Duration = Duration::from_secs(365 * 86_400);
 const AUTH_CODE_TTL: Duration = Duration::from_secs(600);
 
@@ -47,10 +50,14 @@ pub struct Caller {
 }
 
 struct Grant {
+    /// The location, or for an agency grant the company.
     location_id: String,
     scopes: Scopes,
     expires_at: Instant,
     used: bool,
+    /// An agency (Company) token: good for `/oauth/installedLocations` and
+    /// `/oauth/locationToken`, refused by location routes.
+    company: bool,
 }
 
 #[derive(Default)]
@@ -65,8 +72,10 @@ pub struct Minted {
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: Duration,
+    /// The location, or the company of an agency token (`company`).
     pub location_id: String,
     pub scopes: Scopes,
+    pub company: bool,
 }
 
 pub enum GrantError {
@@ -88,6 +97,7 @@ impl TokenStore {
             scopes,
             expires_at: Instant::now() + ttl,
             used: false,
+            company: false,
         };
         self.access.insert(token, grant);
     }
@@ -99,41 +109,86 @@ impl TokenStore {
             scopes,
             expires_at,
             used: false,
+            company: false,
         };
         self.refresh.insert(token, grant);
     }
 
     pub fn mint(&mut self, location_id: &str, scopes: Scopes, ttl: Duration) -> Minted {
+        self.mint_kind(location_id, scopes, ttl, false)
+    }
+
+    /// A pair for a location, or (`company`) an agency's pair for the company `owner`.
+    pub fn mint_kind(
+        &mut self,
+        owner: &str,
+        scopes: Scopes,
+        ttl: Duration,
+        company: bool,
+    ) -> Minted {
         let mut rng = rand::rng();
         let access_token = format!("sbxat_{}", ids::alnum(&mut rng, 40));
         let refresh_token = format!("sbxrt_{}", ids::alnum(&mut rng, 40));
-        self.insert_access(access_token.clone(), location_id, scopes.clone(), ttl);
-        self.insert_refresh(refresh_token.clone(), location_id, scopes.clone());
+        self.insert_access(access_token.clone(), owner, scopes.clone(), ttl);
+        self.insert_refresh(refresh_token.clone(), owner, scopes.clone());
+        if let Some(grant) = self.access.get_mut(&access_token) {
+            grant.company = company;
+        }
+        if let Some(grant) = self.refresh.get_mut(&refresh_token) {
+            grant.company = company;
+        }
         Minted {
             access_token,
             refresh_token,
             expires_in: ttl,
-            location_id: location_id.into(),
+            location_id: owner.into(),
             scopes,
+            company,
         }
     }
 
     pub fn mint_code(&mut self, location_id: &str, scopes: Scopes) -> String {
+        self.mint_code_kind(location_id, scopes, false)
+    }
+
+    /// A single-use authorization code for a location, or (`company`) for an agency.
+    pub fn mint_code_kind(&mut self, owner: &str, scopes: Scopes, company: bool) -> String {
         let code = ids::alnum(&mut rand::rng(), 40).to_lowercase();
         let grant = Grant {
-            location_id: location_id.into(),
+            location_id: owner.into(),
             scopes,
             expires_at: Instant::now() + AUTH_CODE_TTL,
             used: false,
+            company,
         };
         self.codes.insert(code.clone(), grant);
         code
+    }
+
+    /// The company and scopes of an agency token (401 for any other token).
+    pub fn agency(&self, token: &str) -> Result<(String, Scopes), ApiError> {
+        let grant = self.access.get(token).ok_or_else(ApiError::invalid_token)?;
+        if Instant::now() >= grant.expires_at {
+            return Err(ApiError::expired_token());
+        }
+        if !grant.company {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "This authClass type is not allowed to access this scope. Please reach out to the Platform team to get it added.",
+                Some("Unauthorized"),
+            ));
+        }
+        Ok((grant.location_id.clone(), grant.scopes.clone()))
     }
 
     pub fn caller(&self, token: &str) -> Result<Caller, ApiError> {
         let grant = self.access.get(token).ok_or_else(ApiError::invalid_token)?;
         if Instant::now() >= grant.expires_at {
             return Err(ApiError::expired_token());
+        }
+        if grant.company {
+            // An agency token names no location: GHL refuses it on location routes.
+            return Err(ApiError::location());
         }
         Ok(Caller {
             location_id: grant.location_id.clone(),
@@ -161,8 +216,12 @@ impl TokenStore {
             return Err(GrantError::Expired);
         }
         grant.used = true;
-        let (location, scopes) = (grant.location_id.clone(), grant.scopes.clone());
-        Ok(self.mint(&location, scopes, ttl))
+        let (owner, scopes, company) = (
+            grant.location_id.clone(),
+            grant.scopes.clone(),
+            grant.company,
+        );
+        Ok(self.mint_kind(&owner, scopes, ttl, company))
     }
 }
 

@@ -23,6 +23,7 @@ mod seed_records;
 mod state;
 mod stats;
 mod store;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
@@ -45,7 +46,8 @@ pub use limits::{BurstLimit, WindowKind};
 use auth::{ALL_SCOPES, TokenStore, scopes_of};
 use limits::Limiter;
 use routes::{
-    admin, appointments, children, contacts, custom_fields, dump, notes, oauth, queries, tasks,
+    admin, appointments, children, contacts, custom_fields, dump, notes, oauth, oauth_agency,
+    queries, tasks,
 };
 use state::AppState;
 
@@ -144,6 +146,8 @@ pub struct RunningSandbox {
     pub growbots: growbots::Access,
     /// The emulated Robly API v1 (`{base_url}/robly/api/v1`) and its credentials.
     pub robly: robly::Access,
+    /// The sandbox as GHL's webhook sender (`/_sandbox/webhooks`).
+    webhooks: Arc<webhooks::Webhooks>,
     addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
@@ -152,6 +156,15 @@ pub struct RunningSandbox {
 impl RunningSandbox {
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Points the sandbox's webhooks at `settings.url` (what `POST /_sandbox/webhooks` does);
+    /// answers the public keys of its test pair.
+    pub async fn configure_webhooks(
+        &self,
+        settings: webhooks::WebhookSettings,
+    ) -> Result<webhooks::PublicKeys, String> {
+        self.webhooks.configure(settings).await
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits for the server task.
@@ -185,6 +198,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
     let rezora = state.rezora.access(&base_url);
     let growbots = state.growbots.access(&base_url);
     let robly = state.robly.access(&base_url);
+    let webhooks = state.webhooks.clone();
     let app = router(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -213,6 +227,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
         rezora,
         growbots,
         robly,
+        webhooks,
         addr,
         shutdown: tx,
         task,
@@ -264,6 +279,7 @@ fn new_state(opts: SandboxOptions, base_url: String) -> AppState {
         rezora,
         growbots,
         robly,
+        webhooks: Arc::default(),
         opts,
     }
 }
@@ -332,9 +348,20 @@ fn router(state: Arc<AppState>) -> Router {
             "/calendars/events/appointments/{eventId}",
             get(appointments::get_one).put(appointments::update),
         )
+        .route(
+            "/calendars/events/{eventId}",
+            axum::routing::delete(appointments::delete),
+        )
+        // Inside the pipeline: it sees the caller, and only requests that reach a handler.
+        .route_layer(from_fn_with_state(state.clone(), webhooks::layer))
         .route_layer(from_fn_with_state(state.clone(), pipeline::api));
     let oauth = Router::new()
         .route("/oauth/token", post(oauth::token))
+        .route(
+            "/oauth/installedLocations",
+            get(oauth_agency::installed_locations),
+        )
+        .route("/oauth/locationToken", post(oauth_agency::location_token))
         .route_layer(from_fn_with_state(state.clone(), pipeline::plain));
     let admin = Router::new()
         .route("/_sandbox/stats", get(admin::stats))
@@ -361,6 +388,7 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(rezora::admin_router())
         .merge(growbots::admin_router())
         .merge(robly::admin_router())
+        .merge(webhooks::admin_router())
         .nest(repsly::PREFIX, repsly::router(state.clone()))
         .nest(generic::PREFIX, generic::router(state.clone()))
         .nest(rezora::PREFIX, rezora::router(state.clone()))

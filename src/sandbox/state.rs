@@ -38,6 +38,8 @@ pub struct AppState {
     pub growbots: super::growbots::GrowbotsState,
     /// The emulated Robly API (`/robly/api/v1`), seeded from `data`.
     pub robly: super::robly::RoblyState,
+    /// The webhook sender (`/_sandbox/webhooks`); off until configured.
+    pub webhooks: std::sync::Arc<super::webhooks::Webhooks>,
 }
 
 /// A poisoned lock means a handler panicked mid-update; the sandbox keeps serving the data as

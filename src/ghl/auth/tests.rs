@@ -10,6 +10,7 @@ fn token(access: &str, expires_at: i64) -> StoredToken {
         expires_at,
         scope: Some("contacts.readonly".into()),
         location_id: Some("loc1".into()),
+        company_id: None,
     }
 }
 

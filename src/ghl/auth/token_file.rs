@@ -21,6 +21,9 @@ pub struct StoredToken {
     pub scope: Option<String>,
     #[serde(default)]
     pub location_id: Option<String>,
+    /// An agency (Company) token's company: what its location tokens are minted under.
+    #[serde(default)]
+    pub company_id: Option<String>,
 }
 
 /// The serialised form; `Secret` has no `Serialize`, so the two values leave it here, on purpose.
@@ -31,6 +34,8 @@ struct StoredTokenOut<'a> {
     expires_at: i64,
     scope: Option<&'a str>,
     location_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    company_id: Option<&'a str>,
 }
 
 /// What an authorization-code exchange produced, without the secrets.
@@ -39,6 +44,7 @@ pub struct TokenInfo {
     pub expires_at: i64,
     pub scope: Option<String>,
     pub location_id: Option<String>,
+    pub company_id: Option<String>,
 }
 
 impl StoredToken {
@@ -51,10 +57,11 @@ impl StoredToken {
             expires_at: self.expires_at,
             scope: self.scope.clone(),
             location_id: self.location_id.clone(),
+            company_id: self.company_id.clone(),
         }
     }
 
-    pub(super) fn from_response(response: TokenResponse, previous: Option<&StoredToken>) -> Self {
+    pub(crate) fn from_response(response: TokenResponse, previous: Option<&StoredToken>) -> Self {
         let expires_in = response.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
         StoredToken {
             access_token: Secret::new(response.access_token),
@@ -70,6 +77,9 @@ impl StoredToken {
             location_id: response
                 .location_id
                 .or_else(|| previous.and_then(|p| p.location_id.clone())),
+            company_id: response
+                .company_id
+                .or_else(|| previous.and_then(|p| p.company_id.clone())),
         }
     }
 }
@@ -126,6 +136,7 @@ pub fn write_token_file(path: &Path, token: &StoredToken) -> std::io::Result<()>
         expires_at: token.expires_at,
         scope: token.scope.as_deref(),
         location_id: token.location_id.as_deref(),
+        company_id: token.company_id.as_deref(),
     })?;
     crate::private_file::write_atomic(path, &json)
 }

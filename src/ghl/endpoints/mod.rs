@@ -6,6 +6,7 @@ mod calendars;
 mod contacts;
 mod custom_fields;
 mod notes;
+mod oauth;
 mod tags;
 mod tasks;
 
@@ -20,6 +21,8 @@ pub(crate) mod scope {
     pub const EVENTS_WRITE: &str = "calendars/events.write";
     pub const CUSTOM_FIELDS_READ: &str = "locations/customFields.readonly";
     pub const CUSTOM_FIELDS_WRITE: &str = "locations/customFields.write";
+    pub const OAUTH_READ: &str = "oauth.readonly";
+    pub const OAUTH_WRITE: &str = "oauth.write";
 }
 
 use super::error::GhlError;

@@ -59,3 +59,53 @@ impl std::fmt::Debug for TokenResponse {
             .finish()
     }
 }
+
+/// One location of `GET /oauth/installedLocations` (`InstalledLocationSchema`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstalledLocation {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(
+        rename = "isInstalled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_installed: Option<bool>,
+    #[serde(
+        rename = "installedAt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub installed_at: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `GetInstalledLocationsSuccessfulResponseDto`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstalledLocations {
+    #[serde(default)]
+    pub locations: Vec<InstalledLocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(
+        rename = "installToFutureLocations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub install_to_future_locations: Option<bool>,
+}
+
+/// The form of `POST /oauth/locationToken` (`GetLocationAccessCodeBodyDto`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationTokenForm {
+    #[serde(rename = "companyId")]
+    pub company_id: String,
+    #[serde(rename = "locationId")]
+    pub location_id: String,
+}

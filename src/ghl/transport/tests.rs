@@ -375,6 +375,7 @@ async fn concurrent_401s_refresh_the_oauth_token_once() {
         expires_at: chrono::Utc::now().timestamp() + 3_600,
         scope: None,
         location_id: Some("loc1".into()),
+        company_id: None,
     };
     crate::ghl::write_token_file(&token_file, &stored).unwrap();
     let refreshes = Arc::new(AtomicUsize::new(0));

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use crate::sandbox::auth::{ALL_SCOPES, scopes_of};
+use crate::sandbox::auth::{AGENCY_SCOPES, ALL_SCOPES, Scopes, scopes_of};
 use crate::sandbox::body::JsonBody;
 use crate::sandbox::errors::{ApiError, ApiResult, ok};
 use crate::sandbox::faults::FaultsUpdate;
@@ -108,6 +108,8 @@ struct TokenRequest {
     scopes: Option<Vec<String>>,
     ttl_ms: Option<u64>,
     location_id: Option<String>,
+    /// `"Company"`: an agency token for the sandbox's company.
+    user_type: Option<String>,
 }
 
 pub async fn tokens(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
@@ -118,10 +120,16 @@ pub async fn tokens(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -
     let ttl = request
         .ttl_ms
         .map_or(st.opts.token_ttl, Duration::from_millis);
-    let location = request
-        .location_id
-        .unwrap_or_else(|| st.ids.location_id.clone());
-    let minted = lock(&st.tokens).mint(&location, scopes, ttl);
+    let company = request.user_type.as_deref() == Some("Company");
+    let (scopes, location) = if company {
+        (agency_scopes(scopes), st.ids.company_id.clone())
+    } else {
+        let location = request
+            .location_id
+            .unwrap_or_else(|| st.ids.location_id.clone());
+        (scopes, location)
+    };
+    let minted = lock(&st.tokens).mint_kind(&location, scopes, ttl, company);
     let scope: Vec<&str> = minted.scopes.iter().map(String::as_str).collect();
     ok(
         StatusCode::OK,
@@ -140,6 +148,15 @@ pub async fn tokens(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -
 struct CodeRequest {
     scopes: Option<Vec<String>>,
     location_id: Option<String>,
+    /// `"Company"`: an agency's code (its token lists and mints location tokens).
+    user_type: Option<String>,
+}
+
+/// An agency token's scopes: the ones asked for plus `oauth.readonly` and `oauth.write`.
+fn agency_scopes(scopes: Scopes) -> Scopes {
+    let mut all: Vec<String> = scopes.iter().cloned().collect();
+    all.extend(AGENCY_SCOPES.iter().map(|s| s.to_string()));
+    scopes_of(&all)
 }
 
 pub async fn auth_codes(State(st): State<Arc<AppState>>, JsonBody(body): JsonBody) -> ApiResult {
@@ -147,6 +164,11 @@ pub async fn auth_codes(State(st): State<Arc<AppState>>, JsonBody(body): JsonBod
     let scopes = request
         .scopes
         .map_or_else(|| scopes_of(ALL_SCOPES), |s| scopes_of(&s));
+    if request.user_type.as_deref() == Some("Company") {
+        let company = st.ids.company_id.clone();
+        let code = lock(&st.tokens).mint_code_kind(&company, agency_scopes(scopes), true);
+        return ok(StatusCode::OK, json!({"code": code, "companyId": company}));
+    }
     let location = request
         .location_id
         .unwrap_or_else(|| st.ids.location_id.clone());

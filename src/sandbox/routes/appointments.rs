@@ -354,3 +354,22 @@ pub async fn update(
     count_notify(&st, dto.to_notify, false);
     ok(StatusCode::OK, response)
 }
+
+/// `DELETE /calendars/events/:eventId`: 201 `{succeeded: true}` as the spec answers. The
+/// (empty) `DeleteAppointmentSchema` body is not required: clients send none.
+pub async fn delete(
+    State(st): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    Path(event_id): Path<String>,
+) -> ApiResult {
+    let mut store = lock(&st.data);
+    let contact = owned_appt(&mut store, &event_id, &caller)?
+        .event
+        .contact_id
+        .clone();
+    store.appts.remove(&event_id);
+    if let Some(ids) = contact.and_then(|c| store.appts_by_contact.get_mut(&c)) {
+        ids.retain(|id| id != &event_id);
+    }
+    ok(StatusCode::CREATED, json!({"succeeded": true}))
+}

@@ -12,6 +12,7 @@ pub mod custom_fields;
 pub mod dump;
 pub mod notes;
 pub mod oauth;
+pub mod oauth_agency;
 pub mod queries;
 pub mod search_filters;
 pub mod tasks;

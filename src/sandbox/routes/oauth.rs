@@ -1,4 +1,5 @@
-//! `POST /oauth/token`: form-encoded, authorization-code and refresh-token grants.
+//! `POST /oauth/token`: form-encoded, authorization-code and refresh-token grants, for a
+//! location's token or an agency's (a code minted with `userType: "Company"`).
 //!
 //! Error bodies carry both the OAuth pair (`error`, `error_description`) and the NestJS
 //! `statusCode`/`message`, since GHL's exact shape for a refused grant is undocumented.
@@ -117,15 +118,19 @@ async fn grant(st: &AppState, req: Request) -> Result<Value, ApiError> {
         lock(&st.stats).refreshes += 1;
     }
     let scope: Vec<&str> = minted.scopes.iter().map(String::as_str).collect();
-    Ok(json!({
+    let mut answer = json!({
         "access_token": minted.access_token,
         "token_type": "Bearer",
         "expires_in": minted.expires_in.as_secs(),
         "refresh_token": minted.refresh_token,
         "scope": scope.join(" "),
-        "userType": "Location",
-        "locationId": minted.location_id,
+        "userType": if minted.company { "Company" } else { "Location" },
         "companyId": st.ids.company_id,
         "userId": st.ids.user_ids.first(),
-    }))
+    });
+    // An agency token names no location (ghl-api.md §4: sub-account tokens only).
+    if !minted.company {
+        answer["locationId"] = json!(minted.location_id);
+    }
+    Ok(answer)
 }

@@ -4,6 +4,7 @@
 #[macro_use]
 mod output;
 pub mod args;
+pub mod attach;
 mod config_cmd;
 mod connection;
 mod connector_cmd;

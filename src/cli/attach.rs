@@ -8,7 +8,13 @@ use std::path::{Path, PathBuf};
 
 /// Whether a command runs against the service or in this process.
 pub enum Attach {
-    Attached(EngineHandle),
+    /// The service answered: its engine, its instance name, and who it is ("ghlsync run NAME
+    /// (pid N)").
+    Attached {
+        engine: EngineHandle,
+        instance: String,
+        who: String,
+    },
     Absent(NoService),
 }
 
@@ -66,7 +72,11 @@ pub async fn attach(
         let why = match socket::attach_as(&socket, only).await {
             Ok((handle, info)) => {
                 super::output::note(format_args!("attached to {info}"));
-                return Ok(Attach::Attached(handle));
+                return Ok(Attach::Attached {
+                    engine: handle,
+                    instance: info.instance.clone(),
+                    who: info.to_string(),
+                });
             }
             Err(socket::SocketError::NotRunning { .. }) => None,
             Err(err) => Some(err.to_string()),

@@ -352,7 +352,7 @@ pub async fn attach_or_start(
 ) -> Result<EngineHandle, CliError> {
     let (_, config) = load_config(explicit_config)?;
     match super::attach::attach(&config, store, only).await? {
-        super::attach::Attach::Attached(handle) => Ok(handle),
+        super::attach::Attach::Attached { engine, .. } => Ok(engine),
         super::attach::Attach::Absent(absent) => {
             engine(explicit_config, store, only, policy).map_err(|err| absent.explain(err))
         }

@@ -17,7 +17,7 @@ pub async fn run(
     let (_, config) = engine_setup::load_config(config)?;
     // A running service holds the store: ask it, and follow its live log.
     let absent = match attach(&config, store, None).await? {
-        Attach::Attached(engine) => {
+        Attach::Attached { engine, .. } => {
             let result = from_service(&engine, &args).await;
             let _ = engine.call(Command::Shutdown).await;
             return result;

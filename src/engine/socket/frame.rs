@@ -32,7 +32,9 @@ pub enum ClientFrame {
     Call { envelope: Envelope },
 }
 
-/// What a server sends.
+/// What a server sends. Not boxed: a frame lives only while it is encoded or matched, and
+/// nearly every one is an event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "frame")]
 pub enum ServerFrame {

@@ -307,3 +307,89 @@ async fn two_instances_with_their_own_stores_are_listed_by_their_sockets() {
     assert_eq!(stores.len(), 2);
     assert_ne!(stores[0], stores[1], "separate stores");
 }
+
+#[tokio::test]
+async fn the_cli_attaches_to_a_running_service_and_says_why_when_it_cannot() {
+    let s = SyncHarness::start(10).await;
+    let home = tempfile::tempdir().unwrap();
+    let config = common::binary::write_config(&s.h, home.path(), "");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[service]\ninstance = \"acme\"\n");
+    std::fs::write(&config, text).unwrap();
+    let runtime = tempfile::tempdir().unwrap();
+    let path = socket_in(runtime.path(), "acme");
+    let server = socket::serve(engine_of(&s), &path, "acme").await.unwrap();
+    let served_store = s.ctx.store.path().display().to_string();
+    let ghlsync = |args: &[&str]| {
+        let mut command = common::binary::isolated(home.path(), &["--config"]);
+        command
+            .arg(&config)
+            .args(args)
+            .env("XDG_RUNTIME_DIR", runtime.path());
+        command
+    };
+    let attached = format!("attached to ghlsync run acme (pid {})", std::process::id());
+
+    // `sync` runs in the service (its store, not the config's).
+    let out = ghlsync(&["sync", "--json"]).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(&attached), "{stderr}");
+    assert_eq!(
+        s.ctx.store.runs(10).unwrap().len(),
+        1,
+        "the service's store ran it"
+    );
+
+    let out = ghlsync(&["status", "--json"]).output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["store_path"], served_store.as_str());
+
+    let out = ghlsync(&["log", "--json", "--limit", "3"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+
+    let out = ghlsync(&["failures", "list", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        rows.as_array().map(Vec::len),
+        Some(s.ctx.store.failed_queue().unwrap().len())
+    );
+
+    // The service died (its socket is left, nothing answers) but something holds the store:
+    // the error says both.
+    server.close();
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    let _held = ghlsync::store::Store::open(&home.path().join("store")).unwrap();
+    let out = ghlsync(&["status"]).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("is in use by"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "its control socket {} did not answer",
+            path.display()
+        )),
+        "{stderr}"
+    );
+}

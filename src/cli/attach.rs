@@ -32,7 +32,7 @@ impl NoService {
         match (err, &self.socket) {
             (CliError::Store(message), Some(socket)) if message.contains(" is in use by ") => {
                 CliError::Store(format!(
-                    "{message}. If that is `ghlsync run {0}`, its control socket {1} did not answer{2}: it may still be starting or be stuck (see its log, `systemctl status ghlsync@{0}`), or it serves another socket ([service] socket, XDG_RUNTIME_DIR)",
+                    "{message}. If that is the service (ghlsync run, instance {0}), its control socket {1} did not answer{2}: it may still be starting or be stuck (see its log, `systemctl status ghlsync@{0}`), or it serves another socket ([service] socket, XDG_RUNTIME_DIR)",
                     self.instance,
                     socket.display(),
                     self.why

@@ -57,7 +57,7 @@ pub enum SocketError {
     )]
     Squatted { path: PathBuf },
     #[error(
-        "no ghlsync service answers on {} (is `ghlsync run` started? `ghlsync run`, or `systemctl start ghlsync@<instance>`)",
+        "no ghlsync service answers on {} (is the service started? ghlsync run, or systemctl start ghlsync@<instance>)",
         path.display()
     )]
     NotRunning { path: PathBuf },

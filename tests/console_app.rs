@@ -44,6 +44,7 @@ impl App {
                 }
                 Effect::Quit => self.quit = true,
                 Effect::Suspend | Effect::ClearScreen | Effect::Copy(_) => {}
+                Effect::ListInstances | Effect::SwitchInstance { .. } => {}
             }
         }
     }

@@ -392,6 +392,23 @@ pub fn engine(
     Ok(start_engine(contexts, options))
 }
 
+/// The configured instance's running service if its socket answers (said on stderr), else the
+/// in-process engine as `engine` builds it.
+pub async fn attach_or_start(
+    explicit_config: Option<&Path>,
+    store: Option<&Path>,
+    only: Option<&str>,
+    policy: BindingPolicy,
+) -> Result<EngineHandle, CliError> {
+    let (_, config) = load_config(explicit_config)?;
+    match super::attach::attach(&config, store, only).await? {
+        super::attach::Attach::Attached { engine, .. } => Ok(engine),
+        super::attach::Attach::Absent(absent) => {
+            engine(explicit_config, store, only, policy).map_err(|err| absent.explain(err))
+        }
+    }
+}
+
 /// The engine's answer, or its error as a `CliError` whose exit code follows the error's class
 /// (README "Exit codes"): an auth failure of a run exits 4, a transient one 9, the store 1.
 pub fn answer(reply: Result<Reply, EngineError>) -> Result<Reply, CliError> {

@@ -26,7 +26,7 @@ pub async fn run(
         | FailuresCommand::Skip { peer, .. }
         | FailuresCommand::Resolve { peer, .. } => peer.clone(),
     };
-    let engine = engine_setup::engine(config, store, peer.as_deref(), policy)?;
+    let engine = engine_setup::attach_or_start(config, store, peer.as_deref(), policy).await?;
     let result = dispatch(&engine, peer.as_deref(), command).await;
     let _ = engine.call(Command::Shutdown).await;
     result

@@ -2,9 +2,12 @@
 
 use super::CliError;
 use super::args::LogArgs;
+use super::attach::{Attach, attach};
 use super::engine_setup;
-use crate::store::{LogEntry, Store};
+use crate::engine::{Command, EngineHandle, Event, Reply};
+use crate::store::LogEntry;
 use std::path::Path;
+use tokio::sync::broadcast::error::RecvError;
 
 pub async fn run(
     config: Option<&Path>,
@@ -12,9 +15,23 @@ pub async fn run(
     args: LogArgs,
 ) -> Result<(), CliError> {
     let (_, config) = engine_setup::load_config(config)?;
-    let store = engine_setup::open_store(store, &config)?;
+    // A running service holds the store: ask it, and follow its live log.
+    let absent = match attach(&config, store, None).await? {
+        Attach::Attached { engine, .. } => {
+            let result = from_service(&engine, &args).await;
+            let _ = engine.call(Command::Shutdown).await;
+            return result;
+        }
+        Attach::Absent(absent) => absent,
+    };
+    let store = engine_setup::open_store(store, &config).map_err(|err| absent.explain(err))?;
     if args.csv {
-        return write_csv(&store, args.limit);
+        return write_csv(
+            store
+                .log_tail_keyed(args.limit)?
+                .into_iter()
+                .map(|(_, e)| e),
+        );
     }
     let tail = store.log_tail_keyed(args.limit)?;
     let mut last = None;
@@ -34,6 +51,46 @@ pub async fn run(
         for (key, entry) in store.log_after(last.as_ref().map(|k| &k[..]), 10_000)? {
             print_entry(&entry, args.json)?;
             last = Some(key);
+        }
+    }
+}
+
+/// The tail from the service, then (`--follow`) its `Event::Log`s as they happen, until Ctrl-C
+/// or the service stops for good.
+async fn from_service(engine: &EngineHandle, args: &LogArgs) -> Result<(), CliError> {
+    // Subscribed before the tail is asked for, so nothing falls between the two.
+    let mut live = engine.subscribe();
+    let Reply::Log { entries } =
+        engine_setup::answer(engine.call(Command::LogTail { limit: args.limit }).await)?
+    else {
+        return Err(CliError::Usage("unexpected engine reply".into()));
+    };
+    if args.csv {
+        return write_csv(entries.into_iter());
+    }
+    let newest = entries.last().map(|entry| entry.at);
+    for entry in &entries {
+        print_entry(entry, args.json)?;
+    }
+    if !args.follow {
+        return Ok(());
+    }
+    loop {
+        let event = tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            event = live.recv() => event,
+        };
+        match event {
+            // Entries the tail already printed came in before it was read.
+            Ok(Event::Log { entry }) if newest.is_none_or(|at| entry.at > at) => {
+                print_entry(&entry, args.json)?
+            }
+            Ok(Event::Connection { message, .. }) => super::output::note(format_args!("{message}")),
+            Ok(_) => {}
+            Err(RecvError::Lagged(skipped)) => super::output::note(format_args!(
+                "skipped {skipped} entries (too many at once); `ghlsync log` has them all"
+            )),
+            Err(RecvError::Closed) => return Ok(()),
         }
     }
 }
@@ -69,9 +126,8 @@ pub fn human(entry: &LogEntry) -> String {
     line
 }
 
-/// The last `limit` entries as CSV (a header line, then one line per entry, oldest first).
-fn write_csv(store: &Store, limit: usize) -> Result<(), CliError> {
-    let entries = store.log_tail_keyed(limit)?;
+/// Entries as CSV (a header line, then one line per entry, oldest first).
+fn write_csv(entries: impl Iterator<Item = LogEntry>) -> Result<(), CliError> {
     let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
     let csv_err = |err: csv::Error| match err.into_kind() {
         csv::ErrorKind::Io(source) => CliError::io("writing CSV", source),
@@ -96,7 +152,7 @@ fn write_csv(store: &Store, limit: usize) -> Result<(), CliError> {
             "diff",
         ])
         .map_err(csv_err)?;
-    for (_, e) in entries {
+    for e in entries {
         writer
             .write_record([
                 e.at.to_rfc3339(),

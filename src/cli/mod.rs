@@ -5,6 +5,7 @@
 mod output;
 pub mod args;
 mod auth_cmd;
+pub mod attach;
 mod config_cmd;
 mod connection;
 mod connector_cmd;

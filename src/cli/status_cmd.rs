@@ -13,7 +13,7 @@ pub async fn run(
     policy: engine_setup::BindingPolicy,
     args: StatusArgs,
 ) -> Result<(), CliError> {
-    let engine = engine_setup::engine(config, store, args.peer.as_deref(), policy)?;
+    let engine = engine_setup::attach_or_start(config, store, args.peer.as_deref(), policy).await?;
     let reply = engine.call(Command::Status).await;
     let _ = engine.call(Command::Shutdown).await;
     let reply = engine_setup::answer(reply)?;

@@ -22,7 +22,7 @@ pub async fn run(
         .iter()
         .map(|e| e.parse::<EntityKind>().map_err(CliError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
-    let engine = engine_setup::engine(config, store, args.peer.as_deref(), policy)?;
+    let engine = engine_setup::attach_or_start(config, store, args.peer.as_deref(), policy).await?;
     // The run's total is not known before its pages are read: a count, not an ETA.
     let progress = Progress::start(&engine, "sync", None);
     let options = RunOptions {

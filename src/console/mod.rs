@@ -14,6 +14,7 @@ pub mod clock;
 pub mod demo;
 pub mod engine_api;
 pub mod help;
+pub mod instances;
 pub mod keymap;
 pub mod msg;
 pub mod runner;
@@ -95,6 +96,7 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
     warnings.extend(zone_warning);
 
     let demo_asked = options.demo || options.ephemeral || !options.demo_peers.is_empty();
+    let mut attached = None;
     let (engine, mode, demo) = if demo_asked || !config_exists {
         let demo = demo::start(demo::DemoOptions {
             ephemeral: options.ephemeral,
@@ -106,19 +108,36 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
         .await?;
         (demo.engine.clone(), Mode::Sandbox, Some(demo))
     } else {
-        let engine = crate::cli::engine_setup::engine(
-            options.config.as_deref(),
-            options.store.as_deref(),
-            None,
-            options.binding,
-        )
-        .map_err(|err| ConsoleError::Setup(Box::new(err)))?;
+        // The configured instance's service when it runs, else the engine in this process.
+        let setup = |err| ConsoleError::Setup(Box::new(err));
+        let (_, config) =
+            crate::cli::engine_setup::load_config(options.config.as_deref()).map_err(setup)?;
+        use crate::cli::attach::{Attach, attach};
+        let engine = match attach(&config, options.store.as_deref(), None)
+            .await
+            .map_err(setup)?
+        {
+            Attach::Attached {
+                engine, instance, ..
+            } => {
+                attached = Some(instance);
+                engine
+            }
+            Attach::Absent(absent) => crate::cli::engine_setup::engine(
+                options.config.as_deref(),
+                options.store.as_deref(),
+                None,
+                options.binding,
+            )
+            .map_err(|err| setup(absent.explain(err)))?,
+        };
         (engine, Mode::Live, None)
     };
     // Until the engine's status names it, the first peer answers (`EngineHandle::call`).
     let peer = options.peer.clone().unwrap_or_default();
     let mut state = AppState::new(mode, &peer, options.read_only, theme);
     state.zone = zone;
+    state.instances.current = attached;
     state.mouse = options.mouse;
     state.help = help::help_sections(&keymap, options.read_only);
     // Demo mode syncs at once so the log moves and some records fail, ready to be fixed.

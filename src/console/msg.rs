@@ -30,6 +30,15 @@ pub enum Msg {
     Tick(chrono::DateTime<chrono::Utc>),
     /// An alert of the service raised or recovered, live.
     Alert(crate::engine::board::Alert),
+    /// The attached service was lost, or is back (`Event::Connection`).
+    Connection {
+        connected: bool,
+        message: String,
+    },
+    /// The services on this host, by their sockets (`Effect::ListInstances`), or why not.
+    Instances(Result<Vec<crate::console::instances::InstanceRow>, String>),
+    /// Attached to another service (its name, "ghlsync run NAME (pid N)"), or why not.
+    Switched(Result<(String, String), String>),
 }
 
 /// How many contacts the console's first answer holds: more than any screen shows.
@@ -247,4 +256,12 @@ pub enum Effect {
     ClearScreen,
     /// Put this text on the clipboard of the terminal a person sits at (OSC 52: works over SSH).
     Copy(String),
+    /// List the services on this host by their sockets (answered as `Msg::Instances`).
+    ListInstances,
+    /// Attach to service `name` (at `path`, else its default socket); `Msg::Switched` says how
+    /// it went.
+    SwitchInstance {
+        name: String,
+        path: Option<std::path::PathBuf>,
+    },
 }

@@ -6,6 +6,8 @@ pub mod board;
 mod mapping_ops;
 pub mod protocol;
 mod queries;
+#[cfg(unix)]
+pub mod socket;
 
 pub use protocol::{
     ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRef, ContactRow, Envelope,

@@ -46,6 +46,10 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
         &["peer NAME", "peer"],
         "show peer NAME (alone: the next peer); the log and failures show every peer",
     ),
+    (
+        &["ctx NAME", "ctx"],
+        "the ghlsync services on this host (alone: pick one) or attach to NAME",
+    ),
     (&["help", "h", "?"], "show key help"),
     (&["quit", "q", "q!", "qa"], "quit"),
 ];

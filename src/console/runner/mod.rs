@@ -39,6 +39,11 @@ pub enum Exit {
 enum Control {
     Continue,
     Quit,
+    /// Attach to another service (`:ctx`): the loop swaps its engine.
+    Switch {
+        name: String,
+        path: Option<std::path::PathBuf>,
+    },
 }
 
 fn perform(
@@ -58,6 +63,13 @@ fn perform(
         Effect::Suspend => terminal::suspend(terminal)?,
         Effect::ClearScreen => terminal.clear()?,
         Effect::Copy(text) => terminal::copy(&text)?,
+        Effect::ListInstances => {
+            let answers = answers.clone();
+            tokio::spawn(async move {
+                let _ = answers.send(Msg::Instances(list_instances().await));
+            });
+        }
+        Effect::SwitchInstance { name, path } => return Ok(Control::Switch { name, path }),
     }
     Ok(Control::Continue)
 }
@@ -92,6 +104,8 @@ async fn event_loop(
     terminal: &mut terminal::Term,
 ) -> std::io::Result<Exit> {
     let (answers, mut answer_rx) = mpsc::unbounded_channel::<Msg>();
+    // Owned: `:ctx` swaps it for another service's.
+    let mut engine = engine.clone();
     let mut engine_events = engine.subscribe();
     let mut input = crossterm::event::EventStream::new();
     let mut signals = Signals::new()?;
@@ -101,7 +115,7 @@ async fn event_loop(
 
     let mut batch: Vec<Msg> = warnings.into_iter().map(Msg::Warning).collect();
     for effect in init(state, sync_at_once) {
-        if let Control::Quit = perform(effect, &state.peer, engine, &answers, terminal)? {
+        if let Control::Quit = perform(effect, &state.peer, &engine, &answers, terminal)? {
             return Ok(Exit::Quit);
         }
     }
@@ -133,6 +147,9 @@ async fn event_loop(
                 event = engine_events.recv() => match event {
                     Ok(Event::Log { entry }) => batch.push(Msg::Log(entry)),
                     Ok(Event::Alert { alert }) => batch.push(Msg::Alert(alert)),
+                    Ok(Event::Connection { connected, message }) => {
+                        batch.push(Msg::Connection { connected, message })
+                    }
                     Ok(_) => {}
                     Err(RecvError::Lagged(skipped)) => batch.push(Msg::Warning(format!(
                         "the live log skipped {skipped} entries (the stored log has them all)"
@@ -160,6 +177,9 @@ async fn event_loop(
                 match engine_events.try_recv() {
                     Ok(Event::Log { entry }) => batch.push(Msg::Log(entry)),
                     Ok(Event::Alert { alert }) => batch.push(Msg::Alert(alert)),
+                    Ok(Event::Connection { connected, message }) => {
+                        batch.push(Msg::Connection { connected, message })
+                    }
                     Ok(_) => {}
                     Err(_) => break,
                 }
@@ -167,13 +187,73 @@ async fn event_loop(
         }
         for msg in batch.drain(..) {
             for effect in update(state, msg) {
-                if let Control::Quit = perform(effect, &state.peer, engine, &answers, terminal)? {
-                    return Ok(Exit::Quit);
+                match perform(effect, &state.peer, &engine, &answers, terminal)? {
+                    Control::Continue => {}
+                    Control::Quit => return Ok(Exit::Quit),
+                    Control::Switch { name, path } => {
+                        let result = match attach(&name, path).await {
+                            Ok((other, who)) => {
+                                let old = std::mem::replace(&mut engine, other);
+                                engine_events = engine.subscribe();
+                                // This console's use of the old engine ends (a service runs on).
+                                tokio::spawn(async move {
+                                    let shutdown = old.call(crate::engine::Command::Shutdown);
+                                    let _ = tokio::time::timeout(Duration::from_secs(2), shutdown)
+                                        .await;
+                                });
+                                Ok((name, who))
+                            }
+                            Err(message) => Err(message),
+                        };
+                        let _ = answers.send(Msg::Switched(result));
+                    }
                 }
             }
         }
         terminal::draw(terminal, |frame| render(state, frame))?;
         last_frame = Instant::now();
+    }
+}
+
+/// The services on this host, by their sockets.
+async fn list_instances() -> Result<Vec<crate::console::instances::InstanceRow>, String> {
+    #[cfg(unix)]
+    {
+        let found = crate::engine::socket::list_instances()
+            .await
+            .map_err(|err| err.to_string())?;
+        Ok(found
+            .into_iter()
+            .map(|instance| crate::console::instances::InstanceRow {
+                name: instance.name,
+                path: instance.path,
+                alive: instance.alive,
+            })
+            .collect())
+    }
+    #[cfg(not(unix))]
+    Err("services are reached by Unix sockets, which this system does not have".into())
+}
+
+/// Attaches to service `name` (at `path`, else its default socket): the handle, and who it is.
+async fn attach(
+    name: &str,
+    path: Option<std::path::PathBuf>,
+) -> Result<(EngineHandle, String), String> {
+    #[cfg(unix)]
+    {
+        use crate::engine::socket;
+        let path = match path {
+            Some(path) => path,
+            None => socket::default_path(name).map_err(|err| err.to_string())?,
+        };
+        let (handle, info) = socket::attach(&path).await.map_err(|err| err.to_string())?;
+        Ok((handle, info.to_string()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (name, path);
+        Err("services are reached by Unix sockets, which this system does not have".into())
     }
 }
 

@@ -92,6 +92,8 @@ pub enum Popup {
     History,
     /// Leaving the mapping editor with unsaved changes: Save / Discard / Cancel.
     Unsaved(UnsavedQuestion),
+    /// The services on this host, to attach to another (`:ctx`; `console::instances`).
+    Instances,
 }
 
 /// One keymap layer's bindings, as the help popup and the footer hints list them. Built from
@@ -180,6 +182,8 @@ pub struct AppState {
     pub pending_keys: String,
     pub size: (u16, u16),
     pub quitting: bool,
+    /// The service attached to, and the `:ctx` picker (`console::instances`).
+    pub instances: crate::console::instances::InstancesState,
 }
 
 impl AppState {
@@ -214,6 +218,7 @@ impl AppState {
             pending_keys: String::new(),
             size: (80, 24),
             quitting: false,
+            instances: Default::default(),
         }
     }
 

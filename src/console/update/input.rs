@@ -112,6 +112,9 @@ pub fn submit_prompt(state: &mut AppState) -> Vec<Effect> {
             if let Some(name) = argument_of("peer", &prompt.input).filter(|n| !n.is_empty()) {
                 return super::peers::switch(state, Some(&name));
             }
+            if let Some(name) = argument_of("ctx", &prompt.input) {
+                return crate::console::instances::command(state, &name);
+            }
             match parse_command(&prompt.input) {
                 Ok(action) => on_action(state, action),
                 Err(message) => {

@@ -75,6 +75,11 @@ fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::Log(entry) => answers::on_log(state, entry),
         Msg::Tick(now) => on_tick(state, now),
         Msg::Alert(alert) => answers::on_alert(state, alert),
+        Msg::Connection { connected, message } => {
+            crate::console::instances::on_connection(state, connected, message)
+        }
+        Msg::Instances(list) => crate::console::instances::on_list(state, list),
+        Msg::Switched(result) => crate::console::instances::switched(state, result),
     }
 }
 
@@ -108,6 +113,9 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
     }
     if let Some(Popup::Unsaved(_)) = &state.popup {
         return mapping::on_unsaved_key(state, action);
+    }
+    if let Some(effects) = crate::console::instances::on_key(state, action) {
+        return effects;
     }
     if let Some(effects) = mapping::guard(state, action) {
         return effects;

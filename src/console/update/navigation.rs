@@ -145,7 +145,7 @@ pub fn select(state: &mut AppState) -> Vec<Effect> {
             state.popup = None;
             return Vec::new();
         }
-        Some(Popup::Confirm(_) | Popup::Unsaved(_)) | None => {}
+        Some(Popup::Confirm(_) | Popup::Unsaved(_) | Popup::Instances) | None => {}
     }
     match state.screen() {
         Screen::Contacts => {

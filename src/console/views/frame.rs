@@ -41,6 +41,7 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled("  location ", theme.hint()));
         spans.push(Span::raw(state.location.clone()));
     }
+    spans.extend(crate::console::instances::header_spans(state));
     spans.push(Span::styled("  sync ", theme.hint()));
     spans.push(match &state.sync {
         SyncPhase::Idle => Span::styled("idle", theme.ok()),

@@ -26,6 +26,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     if let Popup::Unsaved(question) = popup {
         return super::mapping::unsaved_popup(question, state, frame, area);
     }
+    if let Popup::Instances = popup {
+        return crate::console::instances::render(state, frame, area);
+    }
     let theme = &state.theme;
     let rect = rect(popup, area);
     frame.render_widget(Clear, rect);
@@ -66,7 +69,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 theme,
             );
         }
-        Popup::Unsaved(_) => {}
+        Popup::Unsaved(_) | Popup::Instances => {}
     }
 }
 
@@ -83,6 +86,7 @@ fn rect(popup: &Popup, area: Rect) -> Rect {
             centered(area, area.width.saturating_sub(4).min(100), area.height)
         }
         Popup::Unsaved(_) => centered(area, 60, 7),
+        Popup::Instances => centered(area, 64, 8),
     }
 }
 
@@ -114,7 +118,7 @@ pub fn extent(state: &AppState, popup: &Popup, area: Rect) -> Extent {
             total: history_lines(state, width).len(),
             viewport: inner,
         },
-        Popup::Unsaved(_) => Extent {
+        Popup::Unsaved(_) | Popup::Instances => Extent {
             total: 0,
             viewport: inner,
         },

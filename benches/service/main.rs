@@ -63,7 +63,13 @@ fn free_port() -> u16 {
 fn start_sandbox(root: &Path, contacts: usize, procs: &mut Processes) -> String {
     let out = root.join("sandbox.out");
     let child = ghlsync(root)
-        .args(["sandbox", "--contacts", &contacts.to_string(), "--rate-limit", "off"])
+        .args([
+            "sandbox",
+            "--contacts",
+            &contacts.to_string(),
+            "--rate-limit",
+            "off",
+        ])
         .arg("--write-config")
         .arg(root.join("ghlsync.toml"))
         .stdout(std::fs::File::create(&out).unwrap())
@@ -145,11 +151,7 @@ async fn idle(root: PathBuf) {
     let mut procs = Processes(Vec::new());
     let _sandbox = start_sandbox(&root, contacts, &mut procs);
     let peers = peers_in(&root.join("ghlsync.toml"));
-    let (url, pid) = start_service(
-        &root,
-        "\n[service.schedule]\nall = \"1h\"\n",
-        &mut procs,
-    );
+    let (url, pid) = start_service(&root, "\n[service.schedule]\nall = \"1h\"\n", &mut procs);
     let http = reqwest::Client::new();
     let first = wait_first_runs(&http, &url, peers).await;
     // Let the last run's tail (retention, the allocator's purge) settle.
@@ -166,8 +168,14 @@ async fn idle(root: PathBuf) {
     let cpu = cpu_seconds(pid).unwrap() - cpu_before;
     let elapsed = started.elapsed().as_secs_f64();
     let end = memory(pid).unwrap_or_default();
-    println!("service idle, {contacts} GHL contacts, {peers} peers (load {})", load_average());
-    println!("  first runs of every peer (limits off): {:.1} s", first.as_secs_f64());
+    println!(
+        "service idle, {contacts} GHL contacts, {peers} peers (load {})",
+        load_average()
+    );
+    println!(
+        "  first runs of every peer (limits off): {:.1} s",
+        first.as_secs_f64()
+    );
     println!(
         "  idle window {elapsed:.0} s: CPU {:.3} % of a core (goal ≤ 0.2 %)",
         100.0 * cpu / elapsed

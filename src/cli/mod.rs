@@ -4,8 +4,8 @@
 #[macro_use]
 mod output;
 pub mod args;
-mod auth_cmd;
 pub mod attach;
+mod auth_cmd;
 mod config_cmd;
 mod connection;
 mod connector_cmd;

@@ -47,6 +47,8 @@ pub enum ServiceError {
     },
     #[error("cannot watch for signals: {0}")]
     Signals(#[source] std::io::Error),
+    #[error("the control socket: {0}")]
+    Socket(#[from] crate::engine::socket::SocketError),
 }
 
 /// How the service ended.
@@ -69,6 +71,9 @@ pub async fn serve(handle: EngineHandle, options: ServiceOptions) -> Result<Ende
     let mut terminate = signal(SignalKind::terminate()).map_err(ServiceError::Signals)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(ServiceError::Signals)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(ServiceError::Signals)?;
+    let socket_path = crate::engine::socket::socket_path(&options.config)?;
+    let socket =
+        crate::engine::socket::serve(handle.clone(), &socket_path, &service.instance).await?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let listener = match &service.listen {
@@ -100,6 +105,7 @@ pub async fn serve(handle: EngineHandle, options: ServiceOptions) -> Result<Ende
         instance = %service.instance,
         peers = ?options.peers,
         listen = ?service.listen,
+        socket = %socket_path.display(),
         "ghlsync run: started"
     );
 
@@ -138,6 +144,8 @@ pub async fn serve(handle: EngineHandle, options: ServiceOptions) -> Result<Ende
     if let Some(listener) = listener {
         let _ = listener.await;
     }
+    // Attached consoles see the service go; they reconnect to the next one.
+    socket.close();
     let _ = tokio::time::timeout(Duration::from_secs(2), handle.call(Command::Shutdown)).await;
     tracing::info!(?ended, "ghlsync run: stopped");
     Ok(ended)

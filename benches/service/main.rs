@@ -3,9 +3,10 @@
 //!
 //!     cargo bench --bench service                       # idle: 10,000 contacts, a 60 s window
 //!     CONTACTS=2000 WINDOW_SECS=120 cargo bench --bench service
+//!     PEERS=repsly,robly cargo bench --bench service    # peers kept from the sandbox's config
 //!
-//! Idle: a `ghlsync sandbox --contacts N --write-config` process (every emulated peer, limits
-//! off so the first sync is quick), and the release `ghlsync run` on that config with a one-hour
+//! Idle: a `ghlsync sandbox --contacts N --write-config` process (limits off so the first sync
+//! is quick; the config keeps the peers of PEERS, default Repsly), and the release `ghlsync run` on that config with a one-hour
 //! schedule: its first run (due at start) syncs everything, then the window measures the
 //! service between runs — CPU from /proc/PID/stat over the window, RSS every second.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -137,6 +138,30 @@ async fn wait_first_runs(http: &reqwest::Client, url: &str, peers: usize) -> Dur
     }
 }
 
+/// Keeps only the `[peers.<name>]` sections of `keep` in the config (the sandbox writes one per
+/// emulated app; a first sync of 10,000 contacts into every one of them is not what is measured).
+fn keep_peers(config: &Path, keep: &[String]) {
+    let text = std::fs::read_to_string(config).unwrap();
+    let mut out = String::new();
+    let mut keeping = true;
+    for line in text.lines() {
+        if let Some(header) = line.strip_prefix('[') {
+            keeping = match header.strip_prefix("peers.") {
+                Some(rest) => {
+                    let name = rest.split(['.', ']']).next().unwrap_or_default();
+                    keep.iter().any(|k| k == name)
+                }
+                None => true,
+            };
+        }
+        if keeping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    std::fs::write(config, out).unwrap();
+}
+
 fn peers_in(config: &Path) -> usize {
     std::fs::read_to_string(config)
         .unwrap()
@@ -150,6 +175,12 @@ async fn idle(root: PathBuf) {
     let window = Duration::from_secs(env_or("WINDOW_SECS", 60));
     let mut procs = Processes(Vec::new());
     let _sandbox = start_sandbox(&root, contacts, &mut procs);
+    let keep: Vec<String> = std::env::var("PEERS")
+        .unwrap_or_else(|_| "repsly".into())
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    keep_peers(&root.join("ghlsync.toml"), &keep);
     let peers = peers_in(&root.join("ghlsync.toml"));
     let (url, pid) = start_service(&root, "\n[service.schedule]\nall = \"1h\"\n", &mut procs);
     let http = reqwest::Client::new();

@@ -1,9 +1,12 @@
-//! The always-on service (issue 19 §5): what `ghlsync run` costs when nothing happens, and how
-//! fast a GHL change reaches the peer when webhooks drive it.
+//! The always-on service (issue 19 §5): what `ghlsync run` costs when nothing happens, how
+//! fast a GHL change reaches the peer when webhooks drive it, and how many deliveries its
+//! receiver acknowledges durably.
 //!
-//!     cargo bench --bench service                       # idle: 10,000 contacts, a 60 s window
-//!     CONTACTS=2000 WINDOW_SECS=120 cargo bench --bench service
-//!     PEERS=repsly,robly cargo bench --bench service    # peers kept from the sandbox's config
+//!     cargo bench --bench service                       # all three
+//!     MODE=idle cargo bench --bench service             # 10,000 contacts, a 60 s window
+//!     MODE=latency RATES=1,5,10 EVENTS_SECS=30 cargo bench --bench service
+//!     MODE=receiver cargo bench --bench service
+//!     CONTACTS=2000 WINDOW_SECS=120 PEERS=repsly,robly MODE=idle cargo bench --bench service
 //!
 //! Idle: a `ghlsync sandbox --contacts N --write-config` process (limits off so the first sync
 //! is quick; the config keeps the peers of PEERS, default Repsly), and the release `ghlsync run` on that config with a one-hour
@@ -14,6 +17,8 @@
 #[path = "../locations/probe.rs"]
 #[allow(dead_code)]
 mod probe;
+
+mod webhooks;
 
 use probe::{cpu_seconds, load_average, memory};
 use std::path::{Path, PathBuf};
@@ -60,19 +65,33 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Starts a sandbox writing `root/ghlsync.toml`; returns its base URL.
-fn start_sandbox(root: &Path, contacts: usize, procs: &mut Processes) -> String {
+/// Starts a sandbox writing `root/ghlsync.toml` with the peers of PEERS (default Repsly) and,
+/// with `listen`, its webhooks pointed there; returns its base URL.
+fn start_sandbox(
+    root: &Path,
+    contacts: usize,
+    limit: &str,
+    listen: Option<u16>,
+    procs: &mut Processes,
+) -> String {
     let out = root.join("sandbox.out");
-    let child = ghlsync(root)
+    let peers = std::env::var("PEERS").unwrap_or_else(|_| "repsly".into());
+    let mut command = ghlsync(root);
+    command
         .args([
             "sandbox",
             "--contacts",
             &contacts.to_string(),
             "--rate-limit",
-            "off",
+            limit,
         ])
+        .args(["--peers", &peers])
         .arg("--write-config")
-        .arg(root.join("ghlsync.toml"))
+        .arg(root.join("ghlsync.toml"));
+    if let Some(port) = listen {
+        command.args(["--service-listen", &format!("127.0.0.1:{port}")]);
+    }
+    let child = command
         .stdout(std::fs::File::create(&out).unwrap())
         .stderr(std::fs::File::create(root.join("sandbox.err")).unwrap())
         .spawn()
@@ -92,14 +111,20 @@ fn start_sandbox(root: &Path, contacts: usize, procs: &mut Processes) -> String 
     }
 }
 
-/// Appends `[service]` to the config and starts `ghlsync run`; returns its listener's URL.
-fn start_service(root: &Path, service: &str, procs: &mut Processes) -> (String, u32) {
-    let port = free_port();
+/// Adds to the config's `[service]` (the sandbox wrote one when it was given a listener) and
+/// appends `tables`, then starts `ghlsync run`; returns its listener's URL and pid.
+fn start_service(root: &Path, port: u16, tables: &str, procs: &mut Processes) -> (String, u32) {
     let config = root.join("ghlsync.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!(
-        "\n[service]\ninstance = \"bench\"\nlisten = \"127.0.0.1:{port}\"\nmetrics = true\n{service}\n"
-    ));
+    let ours = "instance = \"bench\"\nmetrics = true\n";
+    if text.contains("\n[service]\n") {
+        text = text.replacen("\n[service]\n", &format!("\n[service]\n{ours}"), 1);
+    } else {
+        text.push_str(&format!(
+            "\n[service]\n{ours}listen = \"127.0.0.1:{port}\"\n"
+        ));
+    }
+    text.push_str(&format!("\n{tables}\n"));
     std::fs::write(&config, text).unwrap();
     std::fs::create_dir_all(root.join("runtime")).unwrap();
     let child = ghlsync(root)
@@ -138,30 +163,6 @@ async fn wait_first_runs(http: &reqwest::Client, url: &str, peers: usize) -> Dur
     }
 }
 
-/// Keeps only the `[peers.<name>]` sections of `keep` in the config (the sandbox writes one per
-/// emulated app; a first sync of 10,000 contacts into every one of them is not what is measured).
-fn keep_peers(config: &Path, keep: &[String]) {
-    let text = std::fs::read_to_string(config).unwrap();
-    let mut out = String::new();
-    let mut keeping = true;
-    for line in text.lines() {
-        if let Some(header) = line.strip_prefix('[') {
-            keeping = match header.strip_prefix("peers.") {
-                Some(rest) => {
-                    let name = rest.split(['.', ']']).next().unwrap_or_default();
-                    keep.iter().any(|k| k == name)
-                }
-                None => true,
-            };
-        }
-        if keeping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    std::fs::write(config, out).unwrap();
-}
-
 fn peers_in(config: &Path) -> usize {
     std::fs::read_to_string(config)
         .unwrap()
@@ -174,15 +175,14 @@ async fn idle(root: PathBuf) {
     let contacts: usize = env_or("CONTACTS", 10_000);
     let window = Duration::from_secs(env_or("WINDOW_SECS", 60));
     let mut procs = Processes(Vec::new());
-    let _sandbox = start_sandbox(&root, contacts, &mut procs);
-    let keep: Vec<String> = std::env::var("PEERS")
-        .unwrap_or_else(|_| "repsly".into())
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    keep_peers(&root.join("ghlsync.toml"), &keep);
+    start_sandbox(&root, contacts, "off", None, &mut procs);
     let peers = peers_in(&root.join("ghlsync.toml"));
-    let (url, pid) = start_service(&root, "\n[service.schedule]\nall = \"1h\"\n", &mut procs);
+    let (url, pid) = start_service(
+        &root,
+        free_port(),
+        "[service.schedule]\nall = \"1h\"",
+        &mut procs,
+    );
     let http = reqwest::Client::new();
     let first = wait_first_runs(&http, &url, peers).await;
     // Let the last run's tail (retention, the allocator's purge) settle.
@@ -220,6 +220,17 @@ async fn idle(root: PathBuf) {
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes --bench; nothing else is taken.
-    let root = tempfile::tempdir().unwrap();
-    idle(root.path().to_path_buf()).await;
+    let mode = std::env::var("MODE").unwrap_or_else(|_| "all".into());
+    if matches!(mode.as_str(), "all" | "idle") {
+        let root = tempfile::tempdir().unwrap();
+        idle(root.path().to_path_buf()).await;
+    }
+    if matches!(mode.as_str(), "all" | "latency") {
+        let root = tempfile::tempdir().unwrap();
+        webhooks::latency(root.path()).await;
+    }
+    if matches!(mode.as_str(), "all" | "receiver") {
+        let root = tempfile::tempdir().unwrap();
+        webhooks::receiver(root.path()).await;
+    }
 }

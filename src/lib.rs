@@ -13,5 +13,6 @@ pub mod net;
 pub mod peers;
 pub mod private_file;
 pub mod sandbox;
+pub mod service;
 pub mod store;
 pub mod sync;

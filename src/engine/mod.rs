@@ -3,6 +3,7 @@
 //! service socket) hold an `EngineHandle` and never touch sled or HTTP themselves.
 
 pub mod board;
+mod inbox;
 mod mapping_ops;
 pub mod protocol;
 mod queries;
@@ -11,6 +12,7 @@ pub use protocol::{
     ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRef, ContactRow, Envelope,
     Event, MappingProblem, PeerState, RateLimitReport, RateLimitState, Reply, RowState, Status,
 };
+pub use protocol::{Delivery, InboxSettings};
 
 use crate::sync::{SyncContext, SyncError, failed, run_sync};
 use std::sync::Arc;
@@ -111,6 +113,8 @@ struct Shared {
     fields: mapping_ops::LocationFields,
     options: EngineOptions,
     board: Arc<board::Board>,
+    /// Webhook deliveries and their worker (inbox.rs).
+    inbox: inbox::Inbox,
 }
 
 /// Starts the engine in this process with one peer (tests, benches, demo rigs).
@@ -162,6 +166,7 @@ pub fn start_engine(ctxs: Vec<SyncContext>, options: EngineOptions) -> EngineHan
         fields: mapping_ops::LocationFields::default(),
         options,
         board: board.clone(),
+        inbox: inbox::Inbox::default(),
     });
     let (commands, mut inbox) = mpsc::channel::<(Envelope, oneshot::Sender<Reply>)>(64);
     tokio::spawn(async move {
@@ -172,7 +177,10 @@ pub fn start_engine(ctxs: Vec<SyncContext>, options: EngineOptions) -> EngineHan
             }
             let shared = shared.clone();
             tokio::spawn(async move {
-                let reply = dispatch(&shared, envelope.peer.as_deref(), envelope.command).await;
+                let reply = match inbox::route(&shared, &envelope.command).await {
+                    Some(reply) => reply,
+                    None => dispatch(&shared, envelope.peer.as_deref(), envelope.command).await,
+                };
                 // The caller alone gets the reply. It is not also broadcast as `Event::Reply`
                 // (that framing is the socket transport's): every subscriber's `recv` would
                 // clone it — a contact list is 100k rows — for a reader that ignores it.
@@ -357,10 +365,22 @@ async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
                 Reply::Alerts { open, history }
             }
             Command::Shutdown => Reply::Done,
+            // Answered by inbox.rs before dispatch.
+            Command::Deliver { .. } | Command::ServeInbox { .. } | Command::SyncContact { .. } => {
+                Reply::Error {
+                    class: "internal".into(),
+                    message: "a webhook command reached the per-peer handler".into(),
+                }
+            }
         })
     }
     .await;
-    result.unwrap_or_else(|err| Reply::Error {
+    result.unwrap_or_else(error_reply)
+}
+
+/// A failed command's reply: its class and message.
+fn error_reply(err: SyncError) -> Reply {
+    Reply::Error {
         class: match &err {
             SyncError::Ghl(ghl) => ghl.class().as_str().to_string(),
             SyncError::Peer(peer) => peer.class().as_str().to_string(),
@@ -374,7 +394,7 @@ async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
             SyncError::Store(_) => "store".to_string(),
         },
         message: err.to_string(),
-    })
+    }
 }
 
 /// Where the last run's `RateLimitReport` lives in the store's `meta` tree.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod limiter;
 pub mod models;
 pub(crate) mod transport;
+pub mod webhook;
 
 pub use auth::{
     AuthInfo, AuthMethod, AuthSettings, StoredToken, TokenInfo, exchange_code, load_token_file,

@@ -70,10 +70,13 @@ async fn deliver(shared: &Arc<Shared>, delivery: &Delivery) -> Reply {
             message: "no peer is configured; add a [peers.<name>] section".into(),
         };
     };
-    start_worker(shared);
     let store = &ctx.store;
     let limit = shared.inbox.settings().queue_limit;
-    if store.inbox_len() >= limit {
+    let full = store.inbox_len() >= limit;
+    // After the check: a worker started by this delivery cannot make room before it is judged.
+    start_worker(shared);
+    if full {
+        shared.inbox.wake.notify_one();
         return busy(format!(
             "{} events wait (queue_limit {limit}); deliver again later",
             store.inbox_len()
@@ -289,8 +292,9 @@ async fn worker(shared: Arc<Shared>) {
     }
 }
 
+/// 1 s, 2 s, 4 s … up to `MAX_BACKOFF`.
 fn backoff(failures: u32) -> Duration {
-    Duration::from_secs(1u64 << failures.min(6)).min(MAX_BACKOFF)
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(6)).min(MAX_BACKOFF)
 }
 
 /// One batch: the GHL contacts it names, as one targeted run per peer that wants them, and
@@ -409,7 +413,7 @@ async fn sync_contact(shared: &Shared, contact: &ContactRef) -> Reply {
     };
     let mut reports = Vec::new();
     for slot in &shared.peers {
-        match targeted_run(shared, slot, std::slice::from_ref(&ghl_id), "manual").await {
+        match targeted_run(shared, slot, std::slice::from_ref(&ghl_id), "contact").await {
             Ok(report) => reports.extend(report),
             Err(err) => return super::error_reply(err),
         }

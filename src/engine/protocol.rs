@@ -218,13 +218,18 @@ pub struct InboxSettings {
     pub replay_window_secs: u64,
 }
 
-impl Default for InboxSettings {
-    fn default() -> Self {
-        let section = crate::config::service::WebhooksSection::default();
+impl From<&crate::config::service::WebhooksSection> for InboxSettings {
+    fn from(section: &crate::config::service::WebhooksSection) -> Self {
         InboxSettings {
             queue_limit: section.queue_limit,
             replay_window_secs: section.replay_window_secs,
         }
+    }
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        InboxSettings::from(&crate::config::service::WebhooksSection::default())
     }
 }
 

@@ -501,3 +501,111 @@ async fn deliveries_left_in_the_inbox_are_processed_by_the_next_engine() {
         "https://restart.example"
     );
 }
+
+/// A `rest` peer (the example connector over the sandbox's generic app) whose app pushes:
+/// signed pushes start its incremental run; unsigned, forged and replayed ones do not.
+#[tokio::test]
+async fn an_app_that_pushes_is_verified_and_its_change_reaches_ghl() {
+    use ghlsync::peers::rest::{ConnectorFile, RestPeer};
+    let h = common::Harness::with_options(ghlsync::sandbox::SandboxOptions {
+        contacts: 30,
+        rate_limit: None,
+        daily_limit: None,
+        ..ghlsync::sandbox::SandboxOptions::default()
+    })
+    .await;
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/connectors");
+    let mapping =
+        ghlsync::sync::mapping::Mapping::load(&example.join("crm-offset.mapping.toml")).unwrap();
+    h.create_mapping_fields(Some(&mapping)).await;
+    let file = ConnectorFile::load(&example.join("crm-offset.toml")).unwrap();
+    let secret = "push-secret-for-the-test";
+    let secrets = std::collections::BTreeMap::from([
+        ("api_token".to_string(), h.sandbox.generic_token.clone()),
+        (
+            "webhook_secret".to_string(),
+            ghlsync::config::Secret::new(secret.to_string()),
+        ),
+    ]);
+    let name = file.name().to_string();
+    let peer = RestPeer::new(&name, file, Some(&h.sandbox.generic_base_url), &secrets).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = ghlsync::sync::SyncContext {
+        store: ghlsync::store::Store::open(&dir.path().join("store")).unwrap(),
+        ghl: h.client(),
+        peer: std::sync::Arc::new(peer),
+        mapping,
+        settings: ghlsync::sync::SyncSettings::default(),
+        events: None,
+    };
+    ghlsync::sync::mapping::resolve_against_location(&mut ctx.mapping, &ctx.ghl)
+        .await
+        .unwrap();
+    ghlsync::sync::run_sync(&ctx, &ghlsync::sync::RunOptions::default())
+        .await
+        .unwrap();
+    let store = ctx.store.clone();
+    let engine = start_in_process(ctx, EngineOptions::default());
+    let url = serve(&engine, &Keys::new().section(100)).await;
+    let http = reqwest::Client::new();
+    let push = |headers: Vec<(&'static str, String)>, body: &'static str| {
+        let mut request = http.post(format!("{url}/webhooks/peer/{name}")).body(body);
+        for (header, value) in headers {
+            request = request.header(header, value);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let contact = h.dump().await["generic"]["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["email"].is_string() && c["city"].is_string())
+        .unwrap()
+        .clone();
+    h.admin_post(
+        "generic/contacts",
+        json!({"id": contact["id"], "city": "Ushuaia"}),
+    )
+    .await;
+    let body = r#"{"changed":"contacts"}"#;
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let signed = vec![
+        ("X-Ghlsync-Timestamp", ts.clone()),
+        (
+            "X-Ghlsync-Signature",
+            ghlsync::peers::push::signature(secret.as_bytes(), &ts, body.as_bytes()),
+        ),
+    ];
+    assert_eq!(push(Vec::new(), body).await, 401, "unsigned");
+    let forged = vec![
+        ("X-Ghlsync-Timestamp", ts.clone()),
+        (
+            "X-Ghlsync-Signature",
+            ghlsync::peers::push::signature(b"another secret", &ts, body.as_bytes()),
+        ),
+    ];
+    assert_eq!(push(forged, body).await, 401, "forged");
+    assert_eq!(store.inbox_len(), 0);
+    assert_eq!(push(signed.clone(), body).await, 200);
+    assert_eq!(push(signed, body).await, 200, "a replay is acknowledged");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while store.inbox_len() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "not processed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let runs = store.runs(100).unwrap();
+    assert_eq!(
+        runs.iter().filter(|run| run.trigger == "push").count(),
+        1,
+        "the replayed push is not run twice"
+    );
+    let email = contact["email"].as_str().unwrap().to_ascii_lowercase();
+    let dump = h.dump().await;
+    assert!(
+        dump["ghl"]["contacts"].as_array().unwrap().iter().any(|c| {
+            c["email"].as_str().map(str::to_ascii_lowercase).as_deref() == Some(email.as_str())
+                && c["city"] == "Ushuaia"
+        }),
+        "the app's change reached GHL"
+    );
+}

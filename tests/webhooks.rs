@@ -391,6 +391,18 @@ async fn an_event_about_a_contact_in_sync_costs_no_write() {
         before,
         "no write for records already in sync"
     );
+
+    // ContactDelete: no delete policy applies GHL's deletions to a peer; the record is kept.
+    let (code, gone) = rig.linked(3).remove(2);
+    rig.s.ctx.ghl.delete_contact(&gone).await.unwrap();
+    let before = rig.s.writes().await;
+    let (status, _) = rig
+        .ghl_ed25519(&event("ContactDelete", &location, &gone, "w-delete"))
+        .await;
+    assert_eq!(status, 200);
+    rig.drained().await;
+    assert_eq!(rig.s.writes().await, before);
+    assert_eq!(rig.s.peer_contact(&code).await.id, code, "kept in the peer");
 }
 
 #[tokio::test]

@@ -31,6 +31,7 @@ pub async fn run(
         limit: args.limit,
         full: args.full,
         entities,
+        ghl_contacts: Vec::new(),
     };
     let reply = engine.call(Command::Sync { options }).await;
     if let Some(progress) = progress {

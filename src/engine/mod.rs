@@ -3,6 +3,7 @@
 //! service socket) hold an `EngineHandle` and never touch sled or HTTP themselves.
 
 pub mod board;
+mod inbox;
 mod mapping_ops;
 pub mod protocol;
 mod queries;
@@ -13,6 +14,7 @@ pub use protocol::{
     ChildPage, ChildRow, Command, ContactDetail, ContactList, ContactRef, ContactRow, Envelope,
     Event, MappingProblem, PeerState, RateLimitReport, RateLimitState, Reply, RowState, Status,
 };
+pub use protocol::{Delivery, InboxSettings};
 
 use crate::sync::{SyncContext, SyncError, failed, run_sync_until};
 use std::sync::Arc;
@@ -116,6 +118,8 @@ struct Shared {
     /// Set by `Command::Drain`: runs stop starting records, new writers are refused.
     stopping: Arc<AtomicBool>,
     reloader: Option<Reloader>,
+    /// Webhook deliveries and their worker (inbox.rs).
+    inbox: inbox::Inbox,
 }
 
 /// Builds every peer's context again from the files (`Command::Reload`); an `Err` names what
@@ -182,6 +186,7 @@ pub fn start_engine_with(
         board: board.clone(),
         stopping: Arc::new(AtomicBool::new(false)),
         reloader,
+        inbox: inbox::Inbox::default(),
     });
     let (commands, mut inbox) = mpsc::channel::<(Envelope, oneshot::Sender<Reply>)>(64);
     tokio::spawn(async move {
@@ -192,7 +197,10 @@ pub fn start_engine_with(
             }
             let shared = shared.clone();
             tokio::spawn(async move {
-                let reply = dispatch(&shared, envelope.peer.as_deref(), envelope.command).await;
+                let reply = match inbox::route(&shared, &envelope.command).await {
+                    Some(reply) => reply,
+                    None => dispatch(&shared, envelope.peer.as_deref(), envelope.command).await,
+                };
                 // The caller alone gets the reply. It is not also broadcast as `Event::Reply`
                 // (that framing is the socket transport's): every subscriber's `recv` would
                 // clone it — a contact list is 100k rows — for a reader that ignores it.
@@ -465,10 +473,22 @@ async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
             }
             // Engine-wide: `dispatch` answers them.
             Command::Drain | Command::Reload | Command::Shutdown => Reply::Done,
+            // Answered by inbox.rs before dispatch.
+            Command::Deliver { .. } | Command::ServeInbox { .. } | Command::SyncContact { .. } => {
+                Reply::Error {
+                    class: "internal".into(),
+                    message: "a webhook command reached the per-peer handler".into(),
+                }
+            }
         })
     }
     .await;
-    result.unwrap_or_else(|err| Reply::Error {
+    result.unwrap_or_else(error_reply)
+}
+
+/// A failed command's reply: its class and message.
+fn error_reply(err: SyncError) -> Reply {
+    Reply::Error {
         class: match &err {
             SyncError::Ghl(ghl) => ghl.class().as_str().to_string(),
             SyncError::Peer(peer) => peer.class().as_str().to_string(),
@@ -482,7 +502,7 @@ async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
             SyncError::Store(_) => "store".to_string(),
         },
         message: err.to_string(),
-    })
+    }
 }
 
 /// Where the last run's `RateLimitReport` lives in the store's `meta` tree.

@@ -90,6 +90,22 @@ pub enum Command {
     Reload,
     /// Stop after the current command.
     Shutdown,
+    // ---- webhooks (engine/inbox.rs) ----
+    /// A webhook delivery the receiver took (GHL's signature already checked there): queued
+    /// durably, then answered `Accepted` (or `Error {class: "busy"}`: answer 429).
+    Deliver {
+        delivery: Delivery,
+    },
+    /// Starts the inbox worker with these limits (the service, at start; else the first
+    /// `Deliver` starts it with the defaults). Deliveries left from before are processed.
+    ServeInbox {
+        settings: InboxSettings,
+    },
+    /// "One contact now": its targeted run through the planner, for every peer whose flows
+    /// want it. By GHL id, or by a peer's id (through its link).
+    SyncContact {
+        contact: ContactRef,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -159,6 +175,74 @@ pub enum Reply {
         class: String,
         message: String,
     },
+    // ---- webhooks (engine/inbox.rs) ----
+    /// The delivery is on disk (answer 200). `duplicate`: its id was seen before, nothing was
+    /// queued; `ignored`: why an event needs no sync (another location, a type ghlsync does not
+    /// use), nothing was queued.
+    Accepted {
+        duplicate: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ignored: Option<String>,
+    },
+    /// A peer refused a pushed event (its HTTP status and why; never a secret).
+    Refused {
+        status: u16,
+        message: String,
+    },
+}
+
+/// One webhook delivery as the receiver took it.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `ghl`, or `peer:<name>`.
+    pub source: String,
+    /// The headers a peer checks (lowercase names); none for GHL, checked by the receiver.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// The raw body.
+    pub body: String,
+}
+
+impl std::fmt::Debug for Delivery {
+    /// Header values hold signatures: only their names are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("source", &self.source)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
+}
+
+/// The inbox's limits (`[service.webhooks]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxSettings {
+    /// Deliveries waiting before `Deliver` answers busy.
+    pub queue_limit: usize,
+    /// GHL's replay window; delivery ids are kept twice as long.
+    pub replay_window_secs: u64,
+}
+
+impl From<&crate::config::service::WebhooksSection> for InboxSettings {
+    fn from(section: &crate::config::service::WebhooksSection) -> Self {
+        InboxSettings {
+            queue_limit: section.queue_limit,
+            replay_window_secs: section.replay_window_secs,
+        }
+    }
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        InboxSettings::from(&crate::config::service::WebhooksSection::default())
+    }
 }
 
 /// A contact named by the id one side knows it by.

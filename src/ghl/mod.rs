@@ -9,6 +9,7 @@ pub mod error;
 pub mod limiter;
 pub mod models;
 pub(crate) mod transport;
+pub mod webhook;
 
 pub use auth::{
     AuthInfo, AuthMethod, AuthSettings, OAuthClient, StoredToken, TokenInfo, exchange_code,

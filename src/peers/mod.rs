@@ -7,6 +7,7 @@ pub mod health;
 pub mod http;
 pub mod model;
 mod named;
+pub mod push;
 pub mod registry;
 pub mod repsly;
 pub mod rest;
@@ -219,6 +220,17 @@ pub trait Peer: Send + Sync {
     /// How the peer's API has been answering this process's calls.
     fn health(&self) -> PeerHealth {
         PeerHealth::default()
+    }
+    /// An event the app pushed to `POST /webhooks/peer/<name>`: verified (and, for a peer that
+    /// keeps its own events, stored durably) before this returns. `None`: this peer takes no
+    /// pushes. May block on file I/O: the engine calls it on a blocking thread.
+    fn accept_push(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Option<Result<push::PushAccepted, push::Refused>> {
+        let _ = (headers, body);
+        None
     }
 }
 

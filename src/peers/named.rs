@@ -61,4 +61,11 @@ impl Peer for NamedPeer {
     fn health(&self) -> PeerHealth {
         self.inner.health()
     }
+    fn accept_push(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Option<Result<super::push::PushAccepted, super::push::Refused>> {
+        self.inner.accept_push(headers, body)
+    }
 }

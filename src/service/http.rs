@@ -1,4 +1,5 @@
-//! The service's HTTP listener: `GET /healthz` (for `doctor`, systemd and Kubernetes probes),
+//! The service's HTTP listener: the webhook receiver (`receiver.rs`: `POST /webhooks/ghl`,
+//! `POST /webhooks/peer/{name}`), `GET /healthz` (for `doctor`, systemd and Kubernetes probes),
 //! `GET /metrics` when `[service] metrics = true`. Loopback by default; a TLS reverse proxy in
 //! front takes GHL's deliveries (README, "Webhooks").
 
@@ -23,9 +24,11 @@ pub async fn listen(
     addr: &str,
     handle: EngineHandle,
     options: &ServiceOptions,
+    receiver: super::receiver::SharedSettings,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    let webhooks = super::receiver::router(handle.clone(), receiver);
     let shared = Arc::new(Shared {
         handle,
         peers: options.peers.clone(),
@@ -34,7 +37,7 @@ pub async fn listen(
     if options.config.service.metrics {
         app = app.route("/metrics", get(metrics));
     }
-    let app = app.with_state(shared);
+    let app = app.with_state(shared).merge(webhooks);
     tracing::info!(addr = %addr, "listening for webhooks");
     Ok(tokio::spawn(async move {
         let served = axum::serve(listener, app)

@@ -10,6 +10,7 @@
 pub mod alerts;
 mod http;
 pub mod metrics;
+pub mod receiver;
 pub mod schedule;
 
 use crate::config::Config;
@@ -75,15 +76,31 @@ pub async fn serve(handle: EngineHandle, options: ServiceOptions) -> Result<Ende
     let socket =
         crate::engine::socket::serve(handle.clone(), &socket_path, &service.instance).await?;
 
+    let receiver: receiver::SharedSettings = Arc::new(std::sync::RwLock::new(
+        receiver::settings_from(&service.webhooks, options.config_path.parent())
+            .map_err(|err| ServiceError::Config(format!("[service.webhooks]: {err}")))?,
+    ));
+    // Deliveries left on disk by the last run are processed now, before new ones.
+    let _ = handle
+        .call(Command::ServeInbox {
+            settings: (&service.webhooks).into(),
+        })
+        .await;
     let (stop_tx, stop_rx) = watch::channel(false);
     let listener = match &service.listen {
         Some(addr) => Some(
-            http::listen(addr, handle.clone(), &options, stop_rx.clone())
-                .await
-                .map_err(|source| ServiceError::Listen {
-                    addr: addr.clone(),
-                    source,
-                })?,
+            http::listen(
+                addr,
+                handle.clone(),
+                &options,
+                receiver.clone(),
+                stop_rx.clone(),
+            )
+            .await
+            .map_err(|source| ServiceError::Listen {
+                addr: addr.clone(),
+                source,
+            })?,
         ),
         None => None,
     };
@@ -114,7 +131,7 @@ pub async fn serve(handle: EngineHandle, options: ServiceOptions) -> Result<Ende
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
             _ = hangup.recv() => {
-                reload(&handle, &options, &entries_tx, &settings_tx).await;
+                reload(&handle, &options, &entries_tx, &settings_tx, &receiver).await;
             }
         }
     }
@@ -172,6 +189,7 @@ async fn reload(
     options: &ServiceOptions,
     entries_tx: &watch::Sender<Vec<Entry>>,
     settings_tx: &watch::Sender<alerts::AlertSettings>,
+    receiver: &receiver::SharedSettings,
 ) {
     let board = handle.board();
     let key = AlertKey::Reload("config".into());
@@ -200,6 +218,21 @@ async fn reload(
             return;
         }
     };
+    // Webhook keys (a rotation lists the old and the new) take effect at once.
+    match receiver::settings_from(&config.service.webhooks, options.config_path.parent()) {
+        Ok(fresh) => {
+            if let Ok(mut settings) = receiver.write() {
+                *settings = fresh;
+            }
+        }
+        Err(err) => {
+            board.raise(
+                key,
+                format!("reload: [service.webhooks]: {err}; the keys in force stay"),
+            );
+            return;
+        }
+    }
     match handle.call(Command::Reload).await {
         Ok(Reply::Reloaded { reloaded, problems }) if problems.is_empty() => {
             let _ = entries_tx.send(entries);

@@ -14,6 +14,7 @@ mod durable;
 mod error;
 mod holder;
 mod identity;
+mod inbox;
 mod keys;
 mod log;
 mod ops;
@@ -28,6 +29,7 @@ pub use contact_list::{ContactListEntry, display_name, sort_name};
 pub use error::StoreError;
 pub use holder::holder_of;
 pub use identity::KnownPerson;
+pub use inbox::{InboxEntry, Pushed};
 pub use keys::{entity_key, entity_prefix};
 pub use records::*;
 pub use restore::{Restored, TrailerCheck};
@@ -80,6 +82,8 @@ pub struct Store {
     peer_identity: sled::Tree,
     /// GHL contacts whose children were listed and matched (`identity.rs`).
     child_surveys: sled::Tree,
+    /// Webhook deliveries in transit and the delivery ids seen (`inbox.rs`; not in backups).
+    inbox: inbox::InboxTrees,
     /// Shared by every clone: concurrent writers share fsyncs (`durable.rs`).
     group: std::sync::Arc<durable::GroupFlush>,
     /// Says which process holds the store while it is open (`holder.rs`).
@@ -134,6 +138,7 @@ impl Store {
             contact_list: tree("contact_list")?,
             peer_identity: tree("peer_identity")?,
             child_surveys: tree("child_surveys")?,
+            inbox: inbox::InboxTrees::open(&db)?,
             group: Default::default(),
             _holder: holder,
             path: path.to_path_buf(),

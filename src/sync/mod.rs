@@ -19,6 +19,7 @@ mod replay;
 pub mod run;
 pub mod send;
 pub mod settings;
+mod targeted;
 mod twins;
 
 pub use contacts::{differing_targets, ghl_differences, in_step};

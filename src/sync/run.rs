@@ -37,6 +37,10 @@ pub struct RunOptions {
     pub full: bool,
     /// Entities to sync; empty = all enabled.
     pub entities: Vec<EntityKind>,
+    /// A targeted run (a webhook, "one contact now"): only these GHL contacts, each read by
+    /// id and planned to the peer as a full run would (`targeted.rs`); no listing, no pages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ghl_contacts: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -47,6 +51,7 @@ impl Default for RunOptions {
             limit: None,
             full: false,
             entities: Vec::new(),
+            ghl_contacts: Vec::new(),
         }
     }
 }
@@ -300,7 +305,7 @@ impl<'a> Run<'a> {
         self.tally.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wants(&self, kind: EntityKind) -> bool {
+    pub(super) fn wants(&self, kind: EntityKind) -> bool {
         (self.options.entities.is_empty() || self.options.entities.contains(&kind))
             && self.ctx.mapping.entity(kind).is_some()
             && {
@@ -310,6 +315,9 @@ impl<'a> Run<'a> {
     }
 
     async fn steps(&mut self) -> Result<(), SyncError> {
+        if !self.options.ghl_contacts.is_empty() {
+            return self.targeted().await;
+        }
         let contacts = self.wants(EntityKind::Contact);
         if contacts {
             // One request per 100 contacts: the base for conflict detection, identity and flow 4.

@@ -108,7 +108,20 @@ impl PeerSetup for GrowbotsSetup {
         super::capabilities()
     }
 
-    fn build(&self, peer: &str, _: &PeerSecrets) -> Result<Arc<dyn Peer>, PeerError> {
-        Ok(Arc::new(GrowbotsPeer::new(peer, &self.connection)?))
+    fn build(&self, peer: &str, secrets: &PeerSecrets) -> Result<Arc<dyn Peer>, PeerError> {
+        let mut built = GrowbotsPeer::new(peer, &self.connection)?;
+        if let Some(secret) = secrets.get("webhook_secret") {
+            let receiver = self.connection.receiver(secret.clone()).map_err(|err| {
+                PeerError::unsupported(
+                    peer,
+                    format!(
+                        "the bridge's receiver cannot open {}: {err}; check the events folder's permissions",
+                        self.connection.events.display()
+                    ),
+                )
+            })?;
+            built = built.with_receiver(receiver);
+        }
+        Ok(Arc::new(built))
     }
 }

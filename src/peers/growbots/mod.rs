@@ -129,6 +129,8 @@ pub struct GrowbotsPeer {
     company_columns: Columns,
     walk: Mutex<Walk>,
     health: HealthRecorder,
+    /// The bridge's receiver, for `accept_push` (the service's `POST /webhooks/peer/<name>`).
+    receiver: Option<Receiver>,
 }
 
 /// The contact walk of this process: the cursors handed out, and the prospects events made,
@@ -217,6 +219,13 @@ impl GrowbotsPeer {
             company_columns,
             walk: Mutex::new(Walk::default()),
             health: HealthRecorder::default(),
+            receiver: None,
         })
+    }
+
+    /// Takes the bridge's events pushed to the service through `receiver`.
+    pub fn with_receiver(mut self, receiver: Receiver) -> GrowbotsPeer {
+        self.receiver = Some(receiver);
+        self
     }
 }

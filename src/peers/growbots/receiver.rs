@@ -19,35 +19,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
-use hmac::{Hmac, Mac};
 use serde_json::json;
-use sha2::Sha256;
 
 use super::events::{Event, EventFolders};
 use crate::config::Secret;
+pub use crate::peers::push::{Refused, SignedHeaders, check_signed, signature};
 
 pub const SIGNATURE_HEADER: &str = "x-growbots-signature";
 pub const TIMESTAMP_HEADER: &str = "x-growbots-timestamp";
-
-/// `sha256=<hex>` of HMAC-SHA256(secret, `<timestamp>.<body>`): what the bridge sends.
-pub fn signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
-    let hex: String = mac(secret, timestamp, body)
-        .map(|mac| mac.finalize().into_bytes())
-        .iter()
-        .flatten()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
-}
-
-/// HMAC takes keys of any length, so this is always `Some`.
-fn mac(secret: &[u8], timestamp: &str, body: &[u8]) -> Option<Hmac<Sha256>> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).ok()?;
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    Some(mac)
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct ReceiverOptions {
@@ -78,27 +57,6 @@ pub struct Accepted {
 impl Accepted {
     pub fn body(&self) -> String {
         json!({"ok": true, "id": self.event_id, "duplicate": self.duplicate}).to_string()
-    }
-}
-
-/// A refused request: answer `status` with `message` (it never holds the secret).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{status}: {message}")]
-pub struct Refused {
-    pub status: u16,
-    pub message: String,
-}
-
-impl Refused {
-    fn new(status: u16, message: impl Into<String>) -> Refused {
-        Refused {
-            status,
-            message: message.into(),
-        }
-    }
-
-    pub fn body(&self) -> String {
-        json!({"ok": false, "error": self.message}).to_string()
     }
 }
 
@@ -178,49 +136,16 @@ impl Receiver {
                 ),
             ));
         }
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::trim)
-        };
-        let (Some(timestamp), Some(sent)) = (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER))
-        else {
-            return Err(Refused::new(
-                401,
-                "unsigned: send X-Growbots-Timestamp and X-Growbots-Signature (sha256=HMAC of \"<timestamp>.<body>\" with the shared secret)",
-            ));
-        };
-        let Ok(at) = timestamp.parse::<i64>() else {
-            return Err(Refused::new(
-                401,
-                "X-Growbots-Timestamp is not Unix seconds",
-            ));
-        };
         let tolerance = self.options.tolerance.as_secs() as i64;
-        if (now - at).abs() > tolerance {
-            return Err(Refused::new(
-                401,
-                format!(
-                    "stale: the timestamp is {}s from now, outside the {tolerance}s window (a replay, or the bridge's clock is off)",
-                    now - at
-                ),
-            ));
-        }
-        let Some(hex) = sent.strip_prefix("sha256=").and_then(decode_hex) else {
-            return Err(Refused::new(
-                401,
-                "X-Growbots-Signature must be sha256=<64 hex digits>",
-            ));
-        };
-        let expected = mac(self.secret.expose().as_bytes(), timestamp, body);
-        // verify_slice compares in constant time.
-        if expected.is_none_or(|mac| mac.verify_slice(&hex).is_err()) {
-            return Err(Refused::new(
-                401,
-                "bad signature: check that the bridge and ghlsync share the same secret and sign the raw body",
-            ));
-        }
+        let (at, sent) = check_signed(
+            &GROWBOTS_HEADERS,
+            self.secret.expose().as_bytes(),
+            now,
+            tolerance,
+            headers,
+            body,
+        )?;
+        let sent = sent.as_str();
         let event = Event::parse(body).map_err(|why| Refused::new(422, why))?;
         let mut seen = self
             .seen
@@ -290,15 +215,11 @@ impl Receiver {
     }
 }
 
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok())
-        .collect()
-}
+pub const GROWBOTS_HEADERS: SignedHeaders = SignedHeaders {
+    timestamp: TIMESTAMP_HEADER,
+    signature: SIGNATURE_HEADER,
+    shown_prefix: "X-Growbots-",
+};
 
 #[cfg(test)]
 #[path = "receiver_tests.rs"]

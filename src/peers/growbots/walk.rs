@@ -355,6 +355,23 @@ impl GrowbotsPeer {
 
 #[async_trait::async_trait]
 impl Peer for GrowbotsPeer {
+    fn accept_push(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Option<Result<crate::peers::push::PushAccepted, crate::peers::push::Refused>> {
+        let receiver = self.receiver.as_ref()?;
+        // The receiver stores the event in its inbox folder (fsynced) and dedupes by event id;
+        // the service's inbox only needs to know a run is due.
+        Some(
+            receiver
+                .accept(headers, body)
+                .map(|accepted| crate::peers::push::PushAccepted {
+                    replay_key: Some(format!("event:{}", accepted.event_id)),
+                    duplicate: accepted.duplicate,
+                }),
+        )
+    }
     fn name(&self) -> &str {
         &self.name
     }

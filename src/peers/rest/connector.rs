@@ -51,6 +51,7 @@ impl Connector for Rest {
             file,
             base_url: connection.base_url,
             mapping,
+            push: connection.push,
         }))
     }
 
@@ -85,18 +86,28 @@ struct RestSetup {
     file: ConnectorFile,
     base_url: Option<String>,
     mapping: Option<String>,
+    /// The app pushes events, signed with secret `webhook_secret`.
+    push: bool,
 }
 
 impl PeerSetup for RestSetup {
     fn secrets(&self) -> Vec<SecretNeed> {
-        self.file
+        let mut needs: Vec<SecretNeed> = self
+            .file
             .secret_names()
             .into_iter()
             .map(|key| SecretNeed {
                 what: format!("secret {key:?} of connector file {}", self.file.origin),
                 key,
             })
-            .collect()
+            .collect();
+        if self.push && !needs.iter().any(|need| need.key == "webhook_secret") {
+            needs.push(SecretNeed {
+                key: "webhook_secret".into(),
+                what: "the secret the app signs its pushed events with (push = true; choose a long random one and give the app the same)".into(),
+            });
+        }
+        needs
     }
 
     /// An app is its base URL; the file's name tells two apps on one server apart.

@@ -43,12 +43,29 @@ pub struct RestConnection {
     /// Replaces the file's `base_url` (a sandbox on another port, a staging server).
     #[serde(default)]
     pub base_url: Option<String>,
+    /// The app pushes its changes to the service's `POST /webhooks/peer/<name>`, signed with
+    /// secret `webhook_secret` (`X-Ghlsync-Timestamp`, `X-Ghlsync-Signature`; README,
+    /// "Webhooks"); each push starts this peer's incremental run.
+    #[serde(default)]
+    pub push: bool,
 }
+
+/// The headers an app that pushes signs with.
+pub const PUSH_HEADERS: crate::peers::push::SignedHeaders = crate::peers::push::SignedHeaders {
+    timestamp: "x-ghlsync-timestamp",
+    signature: "x-ghlsync-signature",
+    shown_prefix: "X-Ghlsync-",
+};
+
+/// How far a push's timestamp may be from now.
+const PUSH_TOLERANCE_SECS: i64 = 300;
 
 pub struct RestPeer {
     name: String,
     file: ConnectorFile,
     http: PeerHttp,
+    /// `webhook_secret`, when the app pushes (`RestConnection::push`).
+    push_secret: Option<Secret>,
 }
 
 impl std::fmt::Debug for RestPeer {
@@ -93,6 +110,7 @@ impl RestPeer {
             name: peer_name.to_string(),
             file,
             http,
+            push_secret: secrets.get("webhook_secret").cloned(),
         })
     }
 
@@ -322,6 +340,29 @@ fn resolve_auth(
 
 #[async_trait::async_trait]
 impl Peer for RestPeer {
+    fn accept_push(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Option<Result<crate::peers::push::PushAccepted, crate::peers::push::Refused>> {
+        let secret = self.push_secret.as_ref()?;
+        let checked = crate::peers::push::check_signed(
+            &PUSH_HEADERS,
+            secret.expose().as_bytes(),
+            chrono::Utc::now().timestamp(),
+            PUSH_TOLERANCE_SECS,
+            headers,
+            body,
+        );
+        // The body is only a nudge: the run reads the app's changes through its API.
+        Some(
+            checked.map(|(_, signature)| crate::peers::push::PushAccepted {
+                replay_key: Some(signature),
+                duplicate: false,
+            }),
+        )
+    }
+
     fn name(&self) -> &str {
         &self.name
     }

@@ -290,3 +290,122 @@ async fn a_peer_outage_alerts_once_to_the_webhook_and_the_command_and_once_on_re
         "the alert webhook's URL reached the log"
     );
 }
+
+/// Waits (up to 60 s) until `/metrics` shows a finished run of Repsly.
+async fn wait_first_run(port: u16) {
+    for _ in 0..600 {
+        let (_, metrics) = get(&format!("http://127.0.0.1:{port}/metrics")).await;
+        if metrics.contains("ghlsync_last_run_timestamp_seconds{peer=\"repsly\"}") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no run of repsly ended in 60 s");
+}
+
+/// Repsly clients (the dump's) whose `City` is `city`.
+async fn repsly_clients_in(h: &Harness, city: &str) -> usize {
+    let dump = h.dump().await;
+    dump["repsly"]["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["City"] == city)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_acknowledged_then_killed_is_processed_after_restart() {
+    use ed25519_dalek::Signer;
+    use ed25519_dalek::pkcs8::EncodePublicKey;
+    let h = Harness::start(20).await;
+    h.create_mapping_fields(None).await;
+    h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
+        .await;
+    let home = tempfile::tempdir().unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+    let pem = key
+        .verifying_key()
+        .to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .unwrap();
+    std::fs::write(home.path().join("ghl-test-key.pem"), pem).unwrap();
+    let port = free_port();
+    let config = service_config(
+        &h,
+        home.path(),
+        &format!(
+            "listen = \"127.0.0.1:{port}\"\nmetrics = true\n\n[service.schedule]\nall = \"1h\"\n\n[service.webhooks]\ned25519_keys = [\"ghl-test-key.pem\"]\n"
+        ),
+    );
+    let mut child = start(home.path(), &config);
+    wait_for_log(home.path(), "ghlsync run: started").await;
+    wait_first_run(port).await;
+
+    // A change in GHL that nothing has told the service about yet.
+    let contact = h.dump().await["ghl"]["contacts"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let answer = h
+        .http
+        .put(h.url(&format!("/contacts/{contact}")))
+        .bearer_auth(h.sandbox.token.expose())
+        .header("Version", "2021-07-28")
+        .json(&serde_json::json!({"city": "Durable City"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    // GHL refuses every request for now: the event cannot be processed before the kill.
+    h.admin_post("limits", serde_json::json!({"throttleForMs": 600_000}))
+        .await;
+    let body = serde_json::json!({
+        "type": "ContactUpdate",
+        "locationId": h.sandbox.location_id,
+        "id": contact,
+        "webhookId": "durable-1",
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+    })
+    .to_string();
+    let signature = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        key.sign(body.as_bytes()).to_bytes(),
+    );
+    let delivered = h
+        .http
+        .post(format!("http://127.0.0.1:{port}/webhooks/ghl"))
+        .header("X-GHL-Signature", signature)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delivered.status().as_u16(), 200);
+    // Killed right after the 200, before anything reached the peer.
+    signal(&child, libc::SIGKILL);
+    child.wait().await.unwrap();
+    assert_eq!(repsly_clients_in(&h, "Durable City").await, 0);
+
+    h.admin_post("limits", serde_json::json!({"throttleForMs": 0}))
+        .await;
+    // No scheduled run after the restart: only the inbox can bring the change.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("all = \"1h\"", "all = \"off\"")).unwrap();
+    let mut child = start(home.path(), &config);
+    let mut arrived = 0;
+    for _ in 0..300 {
+        arrived = repsly_clients_in(&h, "Durable City").await;
+        if arrived > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        arrived,
+        1,
+        "the acknowledged event was lost with the process; log:\n{}",
+        log(home.path())
+    );
+    signal(&child, libc::SIGTERM);
+    child.wait().await.unwrap();
+}

@@ -251,11 +251,13 @@ async fn a_peer_outage_alerts_once_to_the_webhook_and_the_command_and_once_on_re
     text.push_str(&format!("alerts_webhook_url = \"{hook}\"\n"));
     std::fs::write(&secrets, text).unwrap();
 
-    // Repsly is down when the service starts, and back a few seconds later.
-    h.admin_post("repsly/settings", serde_json::json!({"downForMs": 4000}))
+    // Repsly is down when the service starts, and back once the alert is out.
+    h.admin_post("repsly/settings", serde_json::json!({"downForMs": 600_000}))
         .await;
     let mut child = start(home.path(), &config);
     wait_for_log(home.path(), "alert: repsly is not answering").await;
+    h.admin_post("repsly/settings", serde_json::json!({"downForMs": 0}))
+        .await;
     wait_for_log(home.path(), "recovered: repsly answers again").await;
     signal(&child, libc::SIGTERM);
     child.wait().await.unwrap();

@@ -471,6 +471,9 @@ async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
                 let (open, history) = shared.board.alerts();
                 Reply::Alerts { open, history }
             }
+            Command::Health => Reply::Health {
+                health: health(shared, ctx).await?,
+            },
             // Engine-wide: `dispatch` answers them.
             Command::Drain | Command::Reload | Command::Shutdown => Reply::Done,
             // Answered by inbox.rs before dispatch.
@@ -539,7 +542,7 @@ async fn save_and_swap(shared: &RwLock<Arc<SyncContext>>, text: &str) -> Result<
     })
 }
 
-async fn status(shared: &Shared, ctx: &SyncContext) -> Result<Status, SyncError> {
+async fn peer_states(shared: &Shared) -> Vec<PeerState> {
     let mut peers = Vec::with_capacity(shared.peers.len());
     for slot in &shared.peers {
         let peer = slot.ctx.read().await.peer.clone();
@@ -548,6 +551,22 @@ async fn status(shared: &Shared, ctx: &SyncContext) -> Result<Status, SyncError>
             health: peer.health(),
         });
     }
+    peers
+}
+
+async fn health(shared: &Shared, ctx: &SyncContext) -> Result<protocol::Health, SyncError> {
+    let limiter = ctx.ghl.limiter_state();
+    Ok(protocol::Health {
+        dead: ctx.store.operations_in("dead")?.len(),
+        peers: peer_states(shared).await,
+        rate_limited_seen: limiter.rate_limited_seen,
+        daily_limit: limiter.daily_limit,
+        daily_remaining: limiter.daily_remaining,
+    })
+}
+
+async fn status(shared: &Shared, ctx: &SyncContext) -> Result<Status, SyncError> {
+    let peers = peer_states(shared).await;
     let mut queue = std::collections::BTreeMap::new();
     for state in ["in_flight", "retry_scheduled", "failed", "dead"] {
         queue.insert(state.to_string(), ctx.store.operations_in(state)?.len());

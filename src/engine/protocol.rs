@@ -82,6 +82,9 @@ pub enum Command {
     UndoMapping,
     /// The service's alerts: open ones and the recent history (`Reply::Alerts`).
     Alerts,
+    /// What the alert checks read, cheaply (`Status` counts the whole sync log):
+    /// `Reply::Health`.
+    Health,
     /// Stop taking writes and wait for the one in progress: a run starts no record after this
     /// (what is in flight finishes and commits); later writers are refused. SIGTERM's first step.
     Drain,
@@ -163,6 +166,9 @@ pub enum Reply {
     Alerts {
         open: Vec<Alert>,
         history: Vec<Alert>,
+    },
+    Health {
+        health: Health,
     },
     Reloaded {
         /// Peers now running on the files just read.
@@ -414,6 +420,19 @@ pub struct Status {
     /// Schedules, webhooks, lag and the last hour's figures, when the engine is `ghlsync run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<ServiceStatus>,
+}
+
+/// The engine's health in brief, for the service's alert checks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    /// Operations that went dead (out of retries), every peer's.
+    pub dead: usize,
+    /// Every peer, in the engine's order.
+    pub peers: Vec<PeerState>,
+    /// GHL 429s this process has seen.
+    pub rate_limited_seen: u64,
+    pub daily_limit: Option<u64>,
+    pub daily_remaining: Option<u64>,
 }
 
 /// One peer of the engine, for the console's peer switcher and `status`.

@@ -6,7 +6,8 @@
 use crate::config::Secret;
 use crate::config::service::AlertsSection;
 use crate::engine::board::{Alert, AlertKey, AlertState, Board};
-use crate::engine::{Command, EngineHandle, Event, Reply, Status};
+use crate::engine::protocol::Health;
+use crate::engine::{Command, EngineHandle, Event, PeerState, Reply};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -20,55 +21,49 @@ pub struct AlertSettings {
     pub webhooks_silent_after: Option<Duration>,
 }
 
-/// One round of checks over every peer's status.
-pub async fn check(handle: &EngineHandle, peers: &[String], settings: &AlertSettings) {
+/// One round of checks over the engine's health (one cheap query for every peer).
+pub async fn check(handle: &EngineHandle, settings: &AlertSettings) {
     let board = handle.board();
-    let mut dead_total = None;
-    for peer in peers {
-        let Ok(Reply::Status { status }) = handle.call_on(Some(peer), Command::Status).await else {
-            continue;
-        };
-        judge_peer(&board, &status, settings);
-        // The queue is the store's (every peer's); read it once.
-        if dead_total.is_none() {
-            dead_total = status.queue.get("dead").copied();
-            board.observe_rate_limited(status.rate_limit.rate_limited_seen);
-            judge_location(&board, &status, settings);
-        }
+    let Ok(Reply::Health { health }) = handle.call(Command::Health).await else {
+        return;
+    };
+    for peer in &health.peers {
+        judge_peer(&board, peer, settings);
     }
-    if let Some(dead) = dead_total {
-        let key = AlertKey::DeadOperations("all".into());
-        if dead > 0 {
-            board.raise(
-                key,
-                format!(
-                    "{dead} operation(s) went dead (out of retries); see `ghlsync failures list --state dead`, fix the cause, then `ghlsync failures retry`"
-                ),
-            );
-        } else {
-            board.recover(&key, "no dead operation is left");
-        }
+    board.observe_rate_limited(health.rate_limited_seen);
+    judge_quota(&board, &health, settings);
+    let key = AlertKey::DeadOperations("all".into());
+    if health.dead > 0 {
+        board.raise(
+            key,
+            format!(
+                "{} operation(s) went dead (out of retries); see `ghlsync failures list --state dead`, fix the cause, then `ghlsync failures retry`",
+                health.dead
+            ),
+        );
+    } else {
+        board.recover(&key, "no dead operation is left");
     }
     if let Some(after) = settings.webhooks_silent_after {
         judge_webhooks(&board, after);
     }
 }
 
-fn judge_peer(board: &Board, status: &Status, settings: &AlertSettings) {
-    let key = AlertKey::PeerDown(status.peer.clone());
-    let health = &status.peer_health;
+fn judge_peer(board: &Board, peer: &PeerState, settings: &AlertSettings) {
+    let key = AlertKey::PeerDown(peer.name.clone());
+    let health = &peer.health;
     if health.failures_in_a_row >= settings.alerts.peer_failures.max(1) {
         board.raise(
             key,
             format!(
                 "{} is not answering: {} calls failed in a row ({}); check its status page and credentials (`ghlsync doctor`)",
-                status.peer,
+                peer.name,
                 health.failures_in_a_row,
                 health.last_error.as_deref().unwrap_or("no message")
             ),
         );
     } else if health.failures_in_a_row == 0 && health.last_ok_at.is_some() {
-        board.recover(&key, format!("{} answers again", status.peer));
+        board.recover(&key, format!("{} answers again", peer.name));
     }
 }
 
@@ -90,9 +85,8 @@ pub fn judge_run(board: &Board, reply: &Reply) {
     }
 }
 
-fn judge_location(board: &Board, status: &Status, settings: &AlertSettings) {
-    let rate = &status.rate_limit;
-    if let (Some(limit), Some(left)) = (rate.daily_limit, rate.daily_remaining)
+fn judge_quota(board: &Board, health: &Health, settings: &AlertSettings) {
+    if let (Some(limit), Some(left)) = (health.daily_limit, health.daily_remaining)
         && limit > 0
     {
         let share = left as f64 / limit as f64;

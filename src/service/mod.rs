@@ -108,12 +108,7 @@ pub async fn serve(handle: EngineHandle, options: ServiceOptions) -> Result<Ende
     let scheduler = tokio::spawn(run_schedule(handle.clone(), entries_rx, stop_rx.clone()));
     let settings = alert_settings(&options.config);
     let (settings_tx, settings_rx) = watch::channel(settings);
-    let checks = tokio::spawn(run_checks(
-        handle.clone(),
-        options.peers.clone(),
-        settings_rx,
-        stop_rx.clone(),
-    ));
+    let checks = tokio::spawn(run_checks(handle.clone(), settings_rx, stop_rx.clone()));
     tokio::spawn(alerts::deliver(
         handle.clone(),
         Arc::new(options.sinks.clone()),
@@ -341,13 +336,12 @@ async fn run_schedule(
 /// The alert checks, every `check_secs`, until the service stops.
 async fn run_checks(
     handle: EngineHandle,
-    peers: Vec<String>,
     settings: watch::Receiver<alerts::AlertSettings>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
         let current = settings.borrow().clone();
-        alerts::check(&handle, &peers, &current).await;
+        alerts::check(&handle, &current).await;
         let every = Duration::from_secs(current.alerts.check_secs.max(1));
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

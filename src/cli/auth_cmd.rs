@@ -18,7 +18,7 @@ use super::args::{
 use super::connection::OAUTH_TOKEN_FILE_NAME;
 use crate::config::paths::Dirs;
 use crate::config::secrets::{ENV_GHL_CLIENT_SECRET, Secrets, secrets_path};
-use crate::config::{Config, ConfigError, Secret, config_path};
+use crate::config::{ConfigError, Secret};
 use crate::ghl::{
     AuthSettings, ClientSettings, GhlClient, OAuthClient, TokenInfo, exchange_code_as,
     load_token_file, save_location_token,
@@ -60,17 +60,7 @@ struct App {
 }
 
 fn app(explicit_config: Option<&Path>, flags: &AuthAppArgs) -> Result<App, CliError> {
-    let path = config_path(explicit_config)?;
-    let config = match Config::load(&path)? {
-        Some(config) => config,
-        None if explicit_config.is_some() => {
-            return Err(CliError::Usage(format!(
-                "config file {} does not exist",
-                path.display()
-            )));
-        }
-        None => Config::default(),
-    };
+    let (path, config) = super::connection::config_or_default(explicit_config)?;
     let client_id = flags
         .client_id
         .clone()

@@ -12,10 +12,11 @@ use std::time::Duration;
 
 pub const OAUTH_TOKEN_FILE_NAME: &str = "ghl-oauth-token.json";
 
-pub fn client_settings(
+/// The config, or the defaults when there is none at the default path (the GHL commands work
+/// with flags and environment alone); a `--config` file that does not exist is a usage error.
+pub fn config_or_default(
     explicit_config: Option<&Path>,
-    flags: &ConnectionArgs,
-) -> Result<ClientSettings, CliError> {
+) -> Result<(std::path::PathBuf, Config), CliError> {
     let path = config_path(explicit_config)?;
     let config = match Config::load(&path)? {
         Some(config) => config,
@@ -27,6 +28,14 @@ pub fn client_settings(
         }
         None => Config::default(),
     };
+    Ok((path, config))
+}
+
+pub fn client_settings(
+    explicit_config: Option<&Path>,
+    flags: &ConnectionArgs,
+) -> Result<ClientSettings, CliError> {
+    let (path, config) = config_or_default(explicit_config)?;
     let base_url = flags
         .base_url
         .clone()

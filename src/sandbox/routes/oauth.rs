@@ -25,21 +25,22 @@ fn oauth_error(error: &'static str, description: &str) -> ApiError {
         .with("error_description", json!(description))
 }
 
-pub async fn token(State(st): State<Arc<AppState>>, req: Request) -> Response {
-    match grant(&st, req).await {
-        Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn grant(st: &AppState, req: Request) -> Result<Value, ApiError> {
-    let content_type = req
+/// A form-encoded OAuth body (`/oauth/token`, `/oauth/locationToken`): refused unless it is
+/// `application/x-www-form-urlencoded`; with GHL's 422 lines for properties `Dto` does not
+/// have and for `required` ones missing or empty, for the caller to add its own to.
+pub(super) async fn read_form<Dto: serde::de::DeserializeOwned>(
+    req: Request,
+    required: &[&str],
+) -> Result<(Map<String, Value>, Vec<String>), ApiError> {
+    let form_body = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !form_body {
         return Err(ApiError::bad_request(
             "Content-Type must be application/x-www-form-urlencoded",
         ));
@@ -48,21 +49,37 @@ async fn grant(st: &AppState, req: Request) -> Result<Value, ApiError> {
     let form: Map<String, Value> = url::form_urlencoded::parse(&bytes)
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
-    let mut problems: Vec<String> =
-        unknown_properties::<TokenRequestForm>(&Value::Object(form.clone()))
-            .into_iter()
-            .map(|p| format!("property {p} should not exist"))
-            .collect();
+    let mut problems: Vec<String> = unknown_properties::<Dto>(&Value::Object(form.clone()))
+        .into_iter()
+        .map(|p| format!("property {p} should not exist"))
+        .collect();
+    for name in required {
+        if form
+            .get(*name)
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            problems.push(format!("{name} must be a string"));
+        }
+    }
+    Ok((form, problems))
+}
+
+pub async fn token(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    match grant(&st, req).await {
+        Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn grant(st: &AppState, req: Request) -> Result<Value, ApiError> {
+    let (form, mut problems) =
+        read_form::<TokenRequestForm>(req, &["client_id", "client_secret", "grant_type"]).await?;
     let field = |name: &str| {
         form.get(name)
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty())
     };
-    for name in ["client_id", "client_secret", "grant_type"] {
-        if field(name).is_none() {
-            problems.push(format!("{name} must be a string"));
-        }
-    }
     let grant_type = field("grant_type").unwrap_or_default();
     let refresh = match grant_type {
         "refresh_token" => true,

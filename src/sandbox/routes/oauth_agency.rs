@@ -6,17 +6,15 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::query_map;
 use crate::ghl::models::{
     CONTACTS_API_VERSION, InstalledLocation, InstalledLocations, LocationTokenForm,
-    unknown_properties,
 };
 use crate::sandbox::auth::{ALL_SCOPES, bearer, check_version, scopes_of};
-use crate::sandbox::body::read_limited;
 use crate::sandbox::errors::ApiError;
 use crate::sandbox::state::{AppState, lock};
 
@@ -116,38 +114,13 @@ pub async fn location_token(State(st): State<Arc<AppState>>, req: Request) -> Re
 
 async fn mint(st: &AppState, req: Request) -> Result<Value, ApiError> {
     let company = agency(st, req.headers(), "oauth.write")?;
-    let form_body = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    if !form_body {
-        return Err(ApiError::bad_request(
-            "Content-Type must be application/x-www-form-urlencoded",
-        ));
-    }
-    let bytes = read_limited(req).await?;
-    let form: Map<String, Value> = url::form_urlencoded::parse(&bytes)
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
-    let mut problems: Vec<String> =
-        unknown_properties::<LocationTokenForm>(&Value::Object(form.clone()))
-            .into_iter()
-            .map(|p| format!("property {p} should not exist"))
-            .collect();
+    let (form, problems) =
+        super::oauth::read_form::<LocationTokenForm>(req, &["companyId", "locationId"]).await?;
     let field = |name: &str| {
         form.get(name)
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty())
     };
-    for name in ["companyId", "locationId"] {
-        if field(name).is_none() {
-            problems.push(format!("{name} must be a string"));
-        }
-    }
     if !problems.is_empty() {
         return Err(ApiError::unprocessable(problems));
     }

@@ -141,7 +141,7 @@ pub fn store(path: &Path) -> Vec<Check> {
     };
     let mut checks = Vec::new();
     let size = folder_size(path);
-    checks.push(match dir_mode_loose(&metadata) {
+    checks.push(match crate::private_file::loose_mode(&metadata) {
         Some(mode) => Check::warn(
             "store folder",
             format!(
@@ -214,20 +214,6 @@ fn in_use(holder: Option<&str>) -> String {
             format!("in use by ghlsync run (pid {pid}); not verified while it runs")
         }
         _ => format!("in use by {holder}; not verified while it holds the store"),
-    }
-}
-
-fn dir_mode_loose(metadata: &std::fs::Metadata) -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = metadata.permissions().mode() & 0o777;
-        (mode & 0o077 != 0).then_some(mode)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = metadata;
-        None
     }
 }
 

@@ -111,21 +111,41 @@ fn start_sandbox(
     }
 }
 
-/// Adds to the config's `[service]` (the sandbox wrote one when it was given a listener) and
-/// appends `tables`, then starts `ghlsync run`; returns its listener's URL and pid.
+/// Merges `tables` (TOML) and the bench's `[service]` keys into the config (the sandbox wrote a
+/// whole `[service]` when given a listener), then starts `ghlsync run`; returns its listener's
+/// URL and pid.
 fn start_service(root: &Path, port: u16, tables: &str, procs: &mut Processes) -> (String, u32) {
-    let config = root.join("ghlsync.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    let ours = "instance = \"bench\"\nmetrics = true\n";
-    if text.contains("\n[service]\n") {
-        text = text.replacen("\n[service]\n", &format!("\n[service]\n{ours}"), 1);
-    } else {
-        text.push_str(&format!(
-            "\n[service]\n{ours}listen = \"127.0.0.1:{port}\"\n"
-        ));
+    fn merge(into: &mut toml::Table, from: toml::Table) {
+        for (key, value) in from {
+            match (into.get_mut(&key), value) {
+                (Some(toml::Value::Table(mine)), toml::Value::Table(theirs)) => merge(mine, theirs),
+                (_, value) => {
+                    into.insert(key, value);
+                }
+            }
+        }
     }
-    text.push_str(&format!("\n{tables}\n"));
-    std::fs::write(&config, text).unwrap();
+    let config = root.join("ghlsync.toml");
+    let mut table: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    let ours: toml::Table = toml::from_str(&format!(
+        "[service]\ninstance = \"bench\"\nmetrics = true\n{tables}\n"
+    ))
+    .unwrap();
+    merge(&mut table, ours);
+    let service = table
+        .entry("service")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(service) = service {
+        service
+            .entry("listen")
+            .or_insert_with(|| toml::Value::String(format!("127.0.0.1:{port}")));
+    }
+    let url = match &table["service"]["listen"] {
+        toml::Value::String(listen) => format!("http://{listen}"),
+        _ => unreachable!("listen is a string"),
+    };
+    std::fs::write(&config, toml::to_string(&table).unwrap()).unwrap();
     std::fs::create_dir_all(root.join("runtime")).unwrap();
     let child = ghlsync(root)
         .arg("--config")
@@ -137,7 +157,7 @@ fn start_service(root: &Path, port: u16, tables: &str, procs: &mut Processes) ->
         .unwrap();
     let pid = child.id();
     procs.0.push(child);
-    (format!("http://127.0.0.1:{port}"), pid)
+    (url, pid)
 }
 
 /// Waits until every peer has a last run in `/metrics`; returns how long it took.

@@ -78,7 +78,8 @@ pub fn exit_code_for_class(class: &str) -> i32 {
         "validation" => 6,
         "not_found" => 7,
         "rate_limited" => 8,
-        "transient" => 9,
+        // "stopping": a service draining (SIGTERM) refused a write; run it again once it is back.
+        "transient" | "stopping" => 9,
         "ambiguous" => 10,
         "decode" => 11,
         "damaged" => 12,

@@ -90,12 +90,26 @@ pub enum Command {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct RunArgs {
-    /// Log to `stderr` (journald) or `file` (the rotating log); overrides `[service] log_to`.
-    #[arg(long, value_name = "TARGET", value_parser = ["stderr", "file"])]
-    pub log_to: Option<String>,
-    /// `text` or `json` lines; overrides `[service] log_format`.
-    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
-    pub log_format: Option<String>,
+    /// Log to stderr (journald) or the rotating file; overrides `[service] log_to`.
+    #[arg(long, value_name = "TARGET", value_enum)]
+    pub log_to: Option<LogTo>,
+    /// Text or JSON lines; overrides `[service] log_format`.
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub log_format: Option<LogFormatArg>,
+}
+
+/// `run --log-to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogTo {
+    Stderr,
+    File,
+}
+
+/// `run --log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
 }
 
 impl ConsoleArgs {

@@ -2,7 +2,7 @@
 //! configured peer (with a reloader for SIGHUP) and hands it to `service::serve`.
 
 use super::CliError;
-use super::args::RunArgs;
+use super::args::{LogFormatArg, LogTo, RunArgs};
 use super::engine_setup::{self, BindingPolicy};
 use crate::config::paths::Dirs;
 use crate::config::secrets::Secrets;
@@ -19,17 +19,17 @@ pub async fn run(
     args: RunArgs,
 ) -> Result<(), CliError> {
     let (config_path, config) = engine_setup::load_config(explicit_config)?;
-    let output = match args.log_to.as_deref() {
-        Some("file") => Output::File,
-        Some(_) => Output::Stderr,
+    let output = match args.log_to {
+        Some(LogTo::File) => Output::File,
+        Some(LogTo::Stderr) => Output::Stderr,
         None => match config.service.log_to {
             LogTarget::File => Output::File,
             LogTarget::Stderr => Output::Stderr,
         },
     };
-    let format = match args.log_format.as_deref() {
-        Some("json") => Format::Json,
-        Some(_) => Format::Text,
+    let format = match args.log_format {
+        Some(LogFormatArg::Json) => Format::Json,
+        Some(LogFormatArg::Text) => Format::Text,
         None => match config.service.log_format {
             LogFormat::Json => Format::Json,
             LogFormat::Text => Format::Text,

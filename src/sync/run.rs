@@ -170,7 +170,9 @@ struct Tally {
 }
 
 pub async fn run_sync(ctx: &SyncContext, options: &RunOptions) -> Result<RunReport, SyncError> {
-    run_sync_until(ctx, options, None).await
+    // Boxed: a debug build copies a future onto the stack at each level that awaits it, and a
+    // run's future is large (tests run it on 2 MiB thread stacks).
+    Box::pin(run_sync_until(ctx, options, None)).await
 }
 
 /// `run_sync` that starts no record once `stop` is set (what is in flight finishes).

@@ -163,10 +163,7 @@ mod tests {
 
     #[test]
     fn contact_ids_read_as_ghl_unless_prefixed_peer() {
-        assert_eq!(
-            contact_ref("abc").unwrap(),
-            ContactRef::Ghl("abc".into())
-        );
+        assert_eq!(contact_ref("abc").unwrap(), ContactRef::Ghl("abc".into()));
         assert_eq!(
             contact_ref("ghl:abc").unwrap(),
             ContactRef::Ghl("abc".into())

@@ -20,7 +20,10 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["status", "st"], "go to status"),
     (&["alerts", "alert", "al"], "go to the service's alerts"),
     (&["sync now", "sync"], "run a sync now"),
-    (&["sync peer now", "sync peer"], "sync the peer on screen now, only it"),
+    (
+        &["sync peer now", "sync peer"],
+        "sync the peer on screen now, only it",
+    ),
     (
         &["sync contact"],
         "sync the selected contact now (contact list or detail)",

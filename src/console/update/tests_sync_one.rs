@@ -68,9 +68,7 @@ fn s_on_the_contact_list_syncs_the_row_under_the_cursor_by_its_ghl_id() {
     assert_eq!(level, FlashLevel::Warn, "a failure is a warning");
     assert_eq!(
         text,
-        format!(
-            "contact GHL id {ghl_id} synced (repsly, crm): 1 written, 2 unchanged, 1 failed"
-        )
+        format!("contact GHL id {ghl_id} synced (repsly, crm): 1 written, 2 unchanged, 1 failed")
     );
     let asked = calls(&effects);
     assert!(asked.contains(&&Request::FailedQueue), "{asked:?}");
@@ -147,7 +145,11 @@ fn a_failed_contact_sync_says_why_and_other_screens_have_no_contact() {
 
     state.stack = vec![Screen::Status];
     assert!(act(&mut state, Action::SyncContact).is_empty());
-    assert!(flash(&state).1.contains("no contact here"), "{:?}", flash(&state));
+    assert!(
+        flash(&state).1.contains("no contact here"),
+        "{:?}",
+        flash(&state)
+    );
 }
 
 #[test]

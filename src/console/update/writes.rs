@@ -63,7 +63,10 @@ pub fn sync_peer(state: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     state.sync = SyncPhase::Running;
-    state.flash(FlashLevel::Info, format!("sync of peer {} started", state.peer));
+    state.flash(
+        FlashLevel::Info,
+        format!("sync of peer {} started", state.peer),
+    );
     vec![Effect::Call(Request::SyncPeer)]
 }
 

@@ -306,6 +306,40 @@ async fn two_locations_two_services_separate_sockets_and_the_console_switches() 
             "{name}'s socket is removed on exit"
         );
     }
+
+    // No service: `sync --contact` runs in this process, over A's store.
+    let (contact, email) = new_ghl_contact(&a.h).await;
+    let (stdout, stderr) = a.cli(runtime, &["sync", "--contact", &contact]).await;
+    assert!(!stderr.contains("attached"), "{stderr}");
+    assert!(stdout.contains("create     ok"), "{stdout}");
+    assert!(repsly_has_email(&a.h, &email).await);
+    // A peer id nothing links, and flags a single contact does not take, are refused.
+    let out = isolated(
+        a.home.path(),
+        &["--config", &a.config(), "sync", "--contact", "peer:NO-SUCH"],
+    )
+    .env("XDG_RUNTIME_DIR", runtime)
+    .output()
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("linked to no GHL contact"), "{stderr}");
+    let out = isolated(
+        a.home.path(),
+        &[
+            "--config",
+            &a.config(),
+            "sync",
+            "--contact",
+            "x",
+            "--dry-run",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
 }
 
 /// `ghlsync --config CFG console` in a pseudo-terminal, and the screen it draws.

@@ -269,3 +269,77 @@ async fn demo_start_fills_the_console_and_a_failure_can_be_retried_and_skipped()
     assert!(app.quit);
     let _ = app.engine.call(ghlsync::engine::Command::Shutdown).await;
 }
+
+/// `s` on a contact: "one contact now" through the engine (`Command::SyncContact`); a GHL
+/// change reaches the peer and the bottom line counts it; a second `s` writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s_on_a_contact_syncs_it_now_and_says_what_it_wrote() {
+    let h = Harness::start(60).await;
+    h.create_mapping_fields(None).await;
+    h.admin_post("repsly/settings", serde_json::json!({"importDelayMs": 0}))
+        .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = start(&h, &dir).await;
+    let effects = init(&mut app.state, true);
+    app.run(effects).await;
+    assert_eq!(app.state.sync, SyncPhase::Idle, "the first run ended");
+
+    app.act(Action::Focus(FocusTarget::Screen(Screen::Contacts)))
+        .await;
+    let contacts = &app.state.contacts;
+    let position = contacts
+        .visible
+        .iter()
+        .position(|&i| {
+            let row = &contacts.rows[i];
+            row.peer_id.is_some() && row.ghl_id.is_some()
+        })
+        .expect("a linked contact");
+    app.state.contacts.selected = position;
+    let row = app.state.contacts.selected_row().cloned().expect("a row");
+    let (peer_id, ghl_id) = (row.peer_id.unwrap(), row.ghl_id.unwrap());
+    h.client()
+        .update_contact(
+            &ghl_id,
+            &ghlsync::ghl::models::UpdateContactDto {
+                city: Some("Sync Now City".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("GHL takes the edit");
+
+    let writes = common::sync::sandbox_writes(&h, common::sync::Routes::All).await;
+    app.act(Action::SyncContact).await;
+    let flash = app.state.flash.clone().expect("a flash line").text;
+    assert!(
+        flash.starts_with(&format!(
+            "contact GHL id {ghl_id} synced (repsly): 1 written"
+        )),
+        "{flash}"
+    );
+    assert!(common::sync::sandbox_writes(&h, common::sync::Routes::All).await > writes);
+    let dump = h.dump().await;
+    let city = dump["repsly"]["clients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["Code"] == peer_id.as_str())
+        .map(|c| c["City"].clone());
+    assert_eq!(
+        city,
+        Some(serde_json::json!("Sync Now City")),
+        "the peer has it"
+    );
+
+    // Already in sync: nothing written.
+    let writes = common::sync::sandbox_writes(&h, common::sync::Routes::All).await;
+    app.act(Action::SyncContact).await;
+    let flash = app.state.flash.clone().expect("a flash line").text;
+    assert!(flash.contains(": 0 written"), "{flash}");
+    assert_eq!(
+        common::sync::sandbox_writes(&h, common::sync::Routes::All).await,
+        writes
+    );
+    let _ = app.engine.call(ghlsync::engine::Command::Shutdown).await;
+}

@@ -180,7 +180,8 @@ pub struct ConsoleArgs {
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The peer: its [peers.NAME] in the config (default: every peer, or the only one).
+    /// The peer: its [peers.NAME] in the config (default: every peer, or the only one). "One
+    /// peer now": with a service running (`ghlsync run`) the run happens there, attached.
     #[arg(long, value_name = "NAME")]
     pub peer: Option<String>,
     /// Only these entities (contact, task, note, appointment); repeatable.
@@ -198,6 +199,11 @@ pub struct SyncArgs {
     /// Print the run report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// One contact now: its GHL id (or `ghl:ID`), or `peer:ID` for a peer record's id (found
+    /// through its link). Every peer that syncs contacts gets it; through the running service
+    /// when one is attached, else in this process.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["peer", "entities", "dry_run", "limit", "full"])]
+    pub contact: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,7 +5,7 @@ use super::args::SyncArgs;
 use super::engine_setup;
 use super::output::print_json;
 use super::progress::Progress;
-use crate::engine::{Command, Reply};
+use crate::engine::{Command, ContactRef, Reply};
 use crate::peers::EntityKind;
 use crate::store::Direction;
 use crate::sync::{PlannedChange, RunOptions, RunReport};
@@ -22,18 +22,24 @@ pub async fn run(
         .iter()
         .map(|e| e.parse::<EntityKind>().map_err(CliError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
+    let contact = args.contact.as_deref().map(contact_ref).transpose()?;
     let engine = engine_setup::attach_or_start(config, store, args.peer.as_deref(), policy).await?;
     // The run's total is not known before its pages are read: a count, not an ETA.
     let progress = Progress::start(&engine, "sync", None);
-    let options = RunOptions {
-        trigger: "cli".into(),
-        dry_run: args.dry_run,
-        limit: args.limit,
-        full: args.full,
-        entities,
-        ghl_contacts: Vec::new(),
+    let command = match contact {
+        Some(contact) => Command::SyncContact { contact },
+        None => Command::Sync {
+            options: RunOptions {
+                trigger: "cli".into(),
+                dry_run: args.dry_run,
+                limit: args.limit,
+                full: args.full,
+                entities,
+                ghl_contacts: Vec::new(),
+            },
+        },
     };
-    let reply = engine.call(Command::Sync { options }).await;
+    let reply = engine.call(command).await;
     if let Some(progress) = progress {
         progress.finish();
     }
@@ -54,6 +60,26 @@ pub async fn run(
         }
         other => Err(engine_setup::unexpected(&other)),
     }
+}
+
+/// `--contact ID`: a GHL id (bare or `ghl:ID`), or `peer:ID` for a peer record's id.
+pub fn contact_ref(text: &str) -> Result<ContactRef, CliError> {
+    let text = text.trim();
+    let (peer, id) = match text.split_once(':') {
+        Some((prefix, id)) if prefix.eq_ignore_ascii_case("peer") => (true, id.trim()),
+        Some((prefix, id)) if prefix.eq_ignore_ascii_case("ghl") => (false, id.trim()),
+        _ => (false, text),
+    };
+    if id.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--contact {text:?} names no contact; give a GHL contact id, or peer:ID for a peer record's id"
+        )));
+    }
+    Ok(if peer {
+        ContactRef::Peer(id.to_string())
+    } else {
+        ContactRef::Ghl(id.to_string())
+    })
 }
 
 /// The summary table (and, for a dry run, the plan).
@@ -129,4 +155,24 @@ fn plan_details(change: &PlannedChange) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_ids_read_as_ghl_unless_prefixed_peer() {
+        assert_eq!(contact_ref("abc").unwrap(), ContactRef::Ghl("abc".into()));
+        assert_eq!(
+            contact_ref("ghl:abc").unwrap(),
+            ContactRef::Ghl("abc".into())
+        );
+        assert_eq!(
+            contact_ref("PEER: 42").unwrap(),
+            ContactRef::Peer("42".into())
+        );
+        assert!(contact_ref("peer:").is_err());
+        assert!(contact_ref("  ").is_err());
+    }
 }

@@ -134,6 +134,11 @@ pub enum Action {
     ConfirmSwitch,
     /// Show the next peer's contacts, children, mapping and status (`:peer NAME` picks one).
     PeerNext,
+    /// "One contact now": the contact under the cursor (contact list) or on screen (detail),
+    /// through every peer that syncs contacts.
+    SyncContact,
+    /// "One peer now": a sync of the peer on screen only.
+    SyncPeer,
 }
 
 /// The action names with their argument forms, for error messages and docs.
@@ -174,6 +179,8 @@ pub const ACTION_FORMS: &[&str] = &[
     "confirm:no",
     "confirm:switch",
     "peer:next",
+    "sync:contact",
+    "sync:peer",
 ];
 
 const CLASS_NAMES: &str =
@@ -190,6 +197,8 @@ impl Action {
         matches!(
             self,
             Action::SyncNow
+                | Action::SyncContact
+                | Action::SyncPeer
                 | Action::Retry { .. }
                 | Action::Skip
                 | Action::Resolve

@@ -91,6 +91,12 @@ pub enum Request {
     UndoMapping,
     /// The service's open alerts and their history.
     Alerts,
+    /// "One contact now" (`Command::SyncContact`), for every peer that syncs contacts.
+    SyncContact {
+        contact: ContactRef,
+    },
+    /// "One peer now": a sync of the peer on screen only.
+    SyncPeer,
 }
 
 impl Request {
@@ -102,6 +108,8 @@ impl Request {
                 | Request::Close { .. }
                 | Request::SaveMapping { .. }
                 | Request::UndoMapping
+                | Request::SyncContact { .. }
+                | Request::SyncPeer
         )
     }
 
@@ -115,6 +123,7 @@ impl Request {
                 | Request::SyncNow
                 | Request::Retry { .. }
                 | Request::Close { .. }
+                | Request::SyncContact { .. }
         )
     }
 
@@ -135,6 +144,7 @@ impl Request {
     pub const MAPPING_CHECK: &'static str = "mapping check";
     pub const MAPPING_PREVIEW: &'static str = "mapping preview";
     pub const SAVE_MAPPING: &'static str = "save mapping";
+    pub const SYNC_CONTACT: &'static str = "sync contact";
 
     pub fn label(&self) -> &'static str {
         match self {
@@ -153,6 +163,9 @@ impl Request {
             Request::SaveMapping { .. } => Request::SAVE_MAPPING,
             Request::UndoMapping => "undo mapping",
             Request::Alerts => "alerts",
+            Request::SyncContact { .. } => Request::SYNC_CONTACT,
+            // A run like "sync now" (the header's sync phase follows it), of one peer.
+            Request::SyncPeer => "sync",
         }
     }
 }
@@ -237,6 +250,11 @@ pub enum Answer {
     Alerts {
         open: Vec<crate::engine::board::Alert>,
         history: Vec<crate::engine::board::Alert>,
+    },
+    /// "One contact now" ran: the contact asked for, and its runs' counts added up.
+    ContactSynced {
+        contact: ContactRef,
+        report: Box<RunReport>,
     },
     /// The engine refused or failed the request.
     Failed {

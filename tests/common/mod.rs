@@ -10,6 +10,7 @@ use ghlsync::net::RetryPolicy;
 use ghlsync::sandbox::{self, RunningSandbox, SandboxOptions};
 pub mod binary;
 pub mod oracle;
+pub mod pty;
 pub mod scenario;
 pub mod sync;
 

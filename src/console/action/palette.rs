@@ -21,6 +21,14 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["alerts", "alert", "al"], "go to the service's alerts"),
     (&["sync now", "sync"], "run a sync now"),
     (
+        &["sync peer now", "sync peer"],
+        "sync the peer on screen now, only it",
+    ),
+    (
+        &["sync contact"],
+        "sync the selected contact now (contact list or detail)",
+    ),
+    (
         &["retry selected", "retry"],
         "retry the selected failures (add --original for the stored payload)",
     ),
@@ -96,7 +104,12 @@ pub fn parse_command(line: &str) -> Result<Action, String> {
         "quit" | "q" | "q!" | "qa" => no_args(Action::Quit),
         "sync" => match rest {
             [] | ["now"] => Ok(Action::SyncNow),
-            _ => Err(format!(":sync takes \"now\" (got {:?})", rest.join(" "))),
+            ["peer"] | ["peer", "now"] => Ok(Action::SyncPeer),
+            ["contact"] | ["contact", "now"] => Ok(Action::SyncContact),
+            _ => Err(format!(
+                ":sync takes \"now\", \"peer now\" or \"contact\" (got {:?})",
+                rest.join(" ")
+            )),
         },
         "retry" => parse_retry(rest),
         "skip" | "resolve" => match rest {

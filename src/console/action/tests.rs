@@ -31,6 +31,8 @@ fn all_examples() -> Vec<&'static str> {
         "toggle_mark",
         "children:scope --toggle",
         "sync:now",
+        "sync:contact",
+        "sync:peer",
         "sync:retry --selected",
         "sync:retry --selected-class",
         "sync:retry --selected-reason",
@@ -138,6 +140,8 @@ fn write_and_dangerous_flags() {
     let parse = |s: &str| s.parse::<Action>().unwrap();
     for s in [
         "sync:now",
+        "sync:contact",
+        "sync:peer",
         "sync:retry --selected",
         "sync:retry --original --selected",
         "sync:retry --selected-class",
@@ -199,6 +203,9 @@ fn palette_commands_and_aliases() {
         (":status", focus(Screen::Status)),
         (":sync now", Action::SyncNow),
         (":sync", Action::SyncNow),
+        (":sync peer now", Action::SyncPeer),
+        (":sync peer", Action::SyncPeer),
+        (":sync contact", Action::SyncContact),
         (
             ":retry class auth",
             Action::Retry {

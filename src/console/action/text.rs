@@ -101,6 +101,8 @@ impl FromStr for Action {
             "confirm:no" => Some(Action::ConfirmNo),
             "confirm:switch" => Some(Action::ConfirmSwitch),
             "peer:next" => Some(Action::PeerNext),
+            "sync:contact" => Some(Action::SyncContact),
+            "sync:peer" => Some(Action::SyncPeer),
             _ => None,
         };
         if let Some(action) = simple {
@@ -243,6 +245,8 @@ impl fmt::Display for Action {
             Action::ConfirmNo => f.write_str("confirm:no"),
             Action::ConfirmSwitch => f.write_str("confirm:switch"),
             Action::PeerNext => f.write_str("peer:next"),
+            Action::SyncContact => f.write_str("sync:contact"),
+            Action::SyncPeer => f.write_str("sync:peer"),
         }
     }
 }

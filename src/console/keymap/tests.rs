@@ -187,6 +187,14 @@ fn the_default_has_the_k9s_and_vim_conventions() {
     assert_eq!(k.resolve(l, none, key("t")), act("log:timestamps --toggle"));
     assert_eq!(k.resolve(Layer::Contacts, none, key("S")), act("sync:now"));
     assert_eq!(
+        k.resolve(Layer::Contacts, none, key("s")),
+        act("sync:contact")
+    );
+    assert_eq!(
+        k.resolve(Layer::Detail, none, key("s")),
+        act("sync:contact")
+    );
+    assert_eq!(
         k.resolve(Layer::Contacts, none, key("<C-l>")),
         act("redraw")
     );

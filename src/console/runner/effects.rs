@@ -50,6 +50,13 @@ pub fn command_for(request: &Request) -> Command {
         Request::SaveMapping { text } => Command::SaveMapping { text },
         Request::UndoMapping => Command::UndoMapping,
         Request::Alerts => Command::Alerts,
+        Request::SyncContact { contact } => Command::SyncContact { contact },
+        Request::SyncPeer => Command::Sync {
+            options: RunOptions {
+                trigger: "console".into(),
+                ..RunOptions::default()
+            },
+        },
     }
 }
 
@@ -115,9 +122,13 @@ pub fn answer_for(request: &Request, reply: Reply) -> Answer {
             version,
             undo: false,
         },
-        (Request::SyncNow, Reply::Runs { reports }) if !reports.is_empty() => {
+        (Request::SyncNow | Request::SyncPeer, Reply::Runs { reports }) if !reports.is_empty() => {
             Answer::Ran(Box::new(merged(reports)))
         }
+        (Request::SyncContact { contact }, Reply::Runs { reports }) => Answer::ContactSynced {
+            contact: contact.clone(),
+            report: Box::new(merged(reports)),
+        },
         (_, other) => unexpected(&other),
     }
 }

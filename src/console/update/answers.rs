@@ -93,6 +93,26 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
             }
             return effects;
         }
+        Answer::ContactSynced { contact, report } => {
+            let (written, unchanged, failed) = outcome_counts(&report);
+            let level = if failed > 0 {
+                FlashLevel::Warn
+            } else {
+                FlashLevel::Info
+            };
+            state.flash(
+                level,
+                format!(
+                    "contact {contact} synced ({}): {written} written, {unchanged} unchanged, {failed} failed",
+                    report.run.peer
+                ),
+            );
+            let mut effects = refresh_after_write();
+            if let Some(contact) = state.detail.contact.clone() {
+                effects.push(Effect::Call(Request::ContactDetail { contact }));
+            }
+            return effects;
+        }
         Answer::Retried(report) => {
             let level = if report.failed.is_empty() {
                 FlashLevel::Info
@@ -221,6 +241,20 @@ pub fn on_answer(state: &mut AppState, answer: Answer) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// A run's written (ok), unchanged and failed (failed or parked) records.
+fn outcome_counts(report: &crate::sync::RunReport) -> (u64, u64, u64) {
+    let sum = |outcome: &str| -> u64 {
+        report
+            .run
+            .counts
+            .iter()
+            .filter(|(key, _)| key.ends_with(&format!("/{outcome}")))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    (sum("ok"), sum("unchanged"), sum("failed") + sum("parked"))
 }
 
 pub fn on_log(state: &mut AppState, entry: LogEntry) -> Vec<Effect> {

@@ -210,6 +210,8 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Suspend => vec![Effect::Suspend],
         Action::Redraw => vec![Effect::ClearScreen],
         Action::PeerNext => peers::switch(state, None),
+        Action::SyncContact => writes::sync_contact(state),
+        Action::SyncPeer => writes::sync_peer(state),
         Action::Noop | Action::ConfirmYes | Action::ConfirmNo | Action::ConfirmSwitch => Vec::new(),
     }
 }
@@ -270,3 +272,5 @@ mod tests_failures;
 mod tests_peers;
 #[cfg(test)]
 mod tests_scope;
+#[cfg(test)]
+mod tests_sync_one;

@@ -2,6 +2,7 @@
 //! Dangerous ones go through the confirm popup first, with Cancel focused.
 
 use crate::console::action::{Action, RetryTarget};
+use crate::console::engine_api::ContactRef;
 use crate::console::msg::{Effect, Request};
 use crate::console::state::{
     AppState, Confirm, FlashLevel, PendingWrite, Popup, Screen, SyncPhase,
@@ -16,6 +17,57 @@ pub fn sync_now(state: &mut AppState) -> Vec<Effect> {
     state.sync = SyncPhase::Running;
     state.flash(FlashLevel::Info, "sync started");
     vec![Effect::Call(Request::SyncNow)]
+}
+
+/// "One contact now": the contact under the cursor (contact list) or on screen (detail), by
+/// its GHL id when it has one (the engine syncs GHL's side to every peer), else its peer id.
+pub fn sync_contact(state: &mut AppState) -> Vec<Effect> {
+    let contact = match state.screen() {
+        Screen::Contacts => state.contacts.selected_row().and_then(|row| {
+            row.ghl_id
+                .clone()
+                .map(ContactRef::Ghl)
+                .or_else(|| row.contact())
+        }),
+        Screen::Detail => state
+            .detail
+            .detail
+            .as_ref()
+            .and_then(|detail| detail.ghl_id.clone())
+            .map(ContactRef::Ghl)
+            .or_else(|| state.detail.contact.clone()),
+        _ => None,
+    };
+    let Some(contact) = contact else {
+        state.flash(
+            FlashLevel::Info,
+            "no contact here: pick one in the contact list (1) or open its detail",
+        );
+        return Vec::new();
+    };
+    state.flash(FlashLevel::Info, format!("syncing contact {contact} now…"));
+    vec![Effect::Call(Request::SyncContact { contact })]
+}
+
+/// "One peer now": a sync of the peer on screen only (the runner sends it to that peer).
+pub fn sync_peer(state: &mut AppState) -> Vec<Effect> {
+    if state.sync == SyncPhase::Running {
+        state.flash(FlashLevel::Info, "a sync is already running");
+        return Vec::new();
+    }
+    if state.peer.is_empty() {
+        state.flash(
+            FlashLevel::Info,
+            "which peer is on screen is not known yet (the status has not answered); try again in a moment",
+        );
+        return Vec::new();
+    }
+    state.sync = SyncPhase::Running;
+    state.flash(
+        FlashLevel::Info,
+        format!("sync of peer {} started", state.peer),
+    );
+    vec![Effect::Call(Request::SyncPeer)]
 }
 
 /// The failed operations "the selection" means on the current screen.

@@ -411,3 +411,96 @@ async fn a_webhook_acknowledged_then_killed_is_processed_after_restart() {
     signal(&child, libc::SIGTERM);
     child.wait().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_on_the_running_service_sync_follow_the_log_retry_reload_and_see_it_stop() {
+    use ghlsync::engine::{Command, Event, Reply};
+    use ghlsync::sync::{RetryMode, RunOptions, Selection};
+    let h = Harness::start(40).await;
+    h.create_mapping_fields(None).await;
+    let home = tempfile::tempdir().unwrap();
+    // No schedule: the clients drive it.
+    let config = service_config(&h, home.path(), "\n[service.schedule]\nall = \"off\"\n");
+    let mut child = start(home.path(), &config);
+    wait_for_log(home.path(), "ghlsync run: started").await;
+    let socket = home.path().join("runtime/ghlsync/test.sock");
+    let a = ghlsync::engine::socket::connect(&socket).await.unwrap();
+    let b = ghlsync::engine::socket::connect(&socket).await.unwrap();
+    let mut live = b.subscribe();
+
+    let reply = a
+        .call(Command::Sync {
+            options: RunOptions::default(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(reply, Reply::Run { .. } | Reply::Runs { .. }),
+        "{reply:?}"
+    );
+    // B followed A's run live.
+    let mut seen = 0;
+    while let Ok(Ok(event)) = tokio::time::timeout(Duration::from_millis(500), live.recv()).await {
+        if matches!(event, Event::Log { .. }) {
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "the second client saw none of the run's outcomes");
+
+    // The seed's dirt leaves failures; B lists them, A retries one.
+    let Reply::FailedQueue { operations } = b.call(Command::FailedQueue).await.unwrap() else {
+        panic!("no failed queue");
+    };
+    assert!(
+        !operations.is_empty(),
+        "the seed's dirty records left no failure"
+    );
+    let id = operations[0].id;
+    let Reply::Retried { report } = a
+        .call(Command::Retry {
+            selection: Selection::Ids(vec![id]),
+            mode: RetryMode::CurrentMapping,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("no retry report");
+    };
+    assert!(
+        report.succeeded.contains(&id)
+            || report.failed.contains(&id)
+            || report.not_claimed.contains(&id),
+        "{report:?}"
+    );
+
+    signal(&child, libc::SIGHUP);
+    wait_for_log(home.path(), "reloaded reloaded=").await;
+    assert!(matches!(
+        b.call(Command::Status).await.unwrap(),
+        Reply::Status { .. }
+    ));
+
+    signal(&child, libc::SIGTERM);
+    let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success());
+    // The clients are told the service is gone.
+    let mut lost = false;
+    while let Ok(Ok(event)) = tokio::time::timeout(Duration::from_secs(5), live.recv()).await {
+        if matches!(
+            event,
+            Event::Connection {
+                connected: false,
+                ..
+            }
+        ) {
+            lost = true;
+            break;
+        }
+    }
+    assert!(lost, "the client was not told the service stopped");
+    let store = Store::open(&home.path().join("store")).unwrap();
+    assert!(store.operations_in("in_flight").unwrap().is_empty());
+}

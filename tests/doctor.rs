@@ -195,7 +195,18 @@ async fn an_unknown_ghl_token_fails_the_token_line_with_the_auth_code() {
 async fn a_store_held_by_another_process_is_in_use_not_failed() {
     let h = Harness::start(5).await;
     let (home, config) = good_home(&h).await;
-    let held = ghlsync::store::Store::open(&home.path().join("store")).unwrap();
+    // sled lets go of a store's lock from a background thread after the drop in `good_home`.
+    let mut held = None;
+    for _ in 0..100 {
+        match ghlsync::store::Store::open(&home.path().join("store")) {
+            Ok(store) => {
+                held = Some(store);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    let held = held.expect("the store opens once good_home's handle is gone");
 
     let out = doctor(home.path(), &config, true).await;
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);

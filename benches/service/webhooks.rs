@@ -114,13 +114,16 @@ pub async fn latency(root: &Path) {
     let first = wait_first_runs(&http, &url, 1).await;
     // The first sync's own writes into GHL come back as webhooks (the sandbox sends them as GHL
     // does); they are measured apart, not mixed into the first rate's figures.
+    let writes = "ghlsync_writes_last_hour{peer=\"repsly\"}";
+    let writes_before = metric(&http, &url, writes).await.unwrap_or(0.0);
     let backlog = inbox_drained(&http, &url).await;
+    let echo_writes = metric(&http, &url, writes).await.unwrap_or(0.0) - writes_before;
     let socket = root.join("runtime/ghlsync/bench.sock");
     let engine = ghlsync::engine::socket::connect(&socket).await.unwrap();
     let ids = linked(&engine).await;
     let (token, _) = credentials(root);
     println!(
-        "  the first sync's echoes: {} webhooks (its own writes into GHL) taken and synced in {:.1} s after the sync, at 0 writes",
+        "  the first sync's echoes: {} webhooks (its own writes into GHL) taken and synced in {:.1} s after the sync, {echo_writes} writes",
         backlog.0,
         backlog.1.as_secs_f64()
     );

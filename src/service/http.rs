@@ -16,7 +16,6 @@ use tokio::task::JoinHandle;
 
 struct Shared {
     handle: EngineHandle,
-    peers: Vec<String>,
 }
 
 /// Binds `addr` and serves until `stop` turns true.
@@ -29,10 +28,7 @@ pub async fn listen(
 ) -> std::io::Result<JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let webhooks = super::receiver::router(handle.clone(), receiver);
-    let shared = Arc::new(Shared {
-        handle,
-        peers: options.peers.clone(),
-    });
+    let shared = Arc::new(Shared { handle });
     let mut app = Router::new().route("/healthz", get(healthz));
     if options.config.service.metrics {
         app = app.route("/metrics", get(metrics));
@@ -65,7 +61,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    let text = super::metrics::render(&shared.handle, &shared.peers).await;
+    let text = super::metrics::render(&shared.handle).await;
     (
         [(
             header::CONTENT_TYPE,

@@ -6,15 +6,13 @@ use crate::engine::board::ServiceStatus;
 use crate::engine::{Command, EngineHandle, Reply, Status};
 use std::fmt::Write;
 
-/// Every peer's status, rendered.
-pub async fn render(handle: &EngineHandle, peers: &[String]) -> String {
-    let mut statuses = Vec::with_capacity(peers.len());
-    for peer in peers {
-        if let Ok(Reply::Status { status }) = handle.call_on(Some(peer), Command::Status).await {
-            statuses.push(*status);
-        }
+/// The engine's status, rendered. One `Status` holds every figure: the queue, the limiter and
+/// the log are the location's, each peer's health is in `peers`, the series in `service`.
+pub async fn render(handle: &EngineHandle) -> String {
+    match handle.call(Command::Status).await {
+        Ok(Reply::Status { status }) => text(Some(&status)),
+        _ => text(None),
     }
-    text(&statuses)
 }
 
 fn escape(value: &str) -> String {
@@ -24,8 +22,8 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The exposition text for these statuses (the first one's location-wide figures).
-pub fn text(statuses: &[Status]) -> String {
+/// The exposition text for a status (`None`: the engine did not answer).
+pub fn text(status: Option<&Status>) -> String {
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, rows: Vec<(String, f64)>| {
         let _ = writeln!(out, "# HELP ghlsync_{name} {help}");
@@ -35,7 +33,7 @@ pub fn text(statuses: &[Status]) -> String {
         }
     };
     let peer_label = |peer: &str| format!("{{peer=\"{}\"}}", escape(peer));
-    let Some(first) = statuses.first() else {
+    let Some(first) = status else {
         metric(
             "up",
             "gauge",
@@ -85,14 +83,10 @@ pub fn text(statuses: &[Status]) -> String {
         "peer_failures_in_a_row",
         "gauge",
         "Failed calls to the peer since its last success.",
-        statuses
+        first
+            .peers
             .iter()
-            .map(|s| {
-                (
-                    peer_label(&s.peer),
-                    f64::from(s.peer_health.failures_in_a_row),
-                )
-            })
+            .map(|p| (peer_label(&p.name), f64::from(p.health.failures_in_a_row)))
             .collect(),
     );
     metric(

@@ -697,3 +697,53 @@ async fn faults_on_both_sides_converge_to_the_fault_free_state() {
         stats["faultsInjected"]
     );
 }
+
+/// A first run that fails as a whole links nobody, so the next run links people after the
+/// user's edits: how a first link decides a field both sides hold differently must not depend
+/// on that. It decides as a linked record's merge would (the field's authority, then the later
+/// change), so the end state is the one where the first run went through — for a GHL edit
+/// (`lastName`, "latest"), a Robly unsubscribe (authority peer) and a Robly edit (`fname`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_run_that_fails_wholly_loses_no_later_edit() {
+    let reference = {
+        let r = rig_with(Some(convergence_mapping()), |_| {}).await;
+        first_run_then_edits(&r, None).await;
+        common::scenario::until_quiet(&r.h, &r.ctx).await;
+        EndState::capture(&r.h).await
+    };
+    for down in ["faults", "robly/faults"] {
+        let r = rig_with(Some(convergence_mapping()), |_| {}).await;
+        let baseline = EndState::capture(&r.h).await;
+        first_run_then_edits(&r, Some(down)).await;
+        common::scenario::until_quiet(&r.h, &r.ctx).await;
+        let actual = EndState::capture(&r.h).await;
+        println!("first run failed on {down}");
+        assert_converged(&reference, &actual, &baseline);
+    }
+}
+
+/// The first run (every request to `down`'s side failing, when given), then one edit on each
+/// side and one run.
+async fn first_run_then_edits(r: &Rig, down: Option<&str>) {
+    let members = r.plain_members().await;
+    if let Some(route) = down {
+        r.h.admin_post(route, json!({"rate": 1.0, "next": []}))
+            .await;
+    }
+    r.run_quietly().await;
+    if let Some(route) = down {
+        r.h.admin_post(route, json!({"rate": 0.0, "next": []}))
+            .await;
+    }
+    r.edit_member(json!({"id": members[0]["id"], "fields": {"fname": "Oracle"}}))
+        .await;
+    r.edit_member(json!({"id": members[1]["id"], "isUnsubscribed": true}))
+        .await;
+    let contact = r.ghl_contact(members[2]["email"].as_str().unwrap()).await;
+    r.edit_contact(
+        contact["id"].as_str().unwrap(),
+        json!({"lastName": "Converged"}),
+    )
+    .await;
+    r.run_quietly().await;
+}

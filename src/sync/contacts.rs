@@ -145,16 +145,7 @@ impl Run<'_> {
         let ctx = self.ctx;
         let entity = ctx.entity(KIND)?;
         let keys = self.ghl_keys(KIND)?;
-        let ghl_updated = self
-            .ghl_contact(ghl_id)?
-            .and_then(|contact| contact.date_updated)
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&chrono::Utc));
-        // Without a peer clock, the change we are looking at now is the later one.
-        let peer_is_newer = match (record.updated_at, ghl_updated) {
-            (Some(peer), Some(ghl)) => peer >= ghl,
-            _ => true,
-        };
+        let peer_is_newer = self.peer_is_newer(record, ghl_id)?;
         // A constant never changes on the peer's side: it is written when a record is linked,
         // and is not a change to merge (`EntityMapping::constant_ghl_fields`).
         let mut peer_side = restrict(&peer_fields, &keys);
@@ -259,6 +250,25 @@ impl Run<'_> {
             .await?;
         }
         Ok(())
+    }
+
+    /// Whether peer record `record` changed after GHL contact `ghl_id` did, by each record's own
+    /// clock (the peer's `updated_at`, GHL's `dateUpdated`): "latest" authority. Without a
+    /// clock on either side, the change being looked at now is taken for the later one.
+    pub(super) fn peer_is_newer(
+        &self,
+        record: &PeerRecord,
+        ghl_id: &str,
+    ) -> Result<bool, SyncError> {
+        let ghl_updated = self
+            .ghl_contact(ghl_id)?
+            .and_then(|contact| contact.date_updated)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc));
+        Ok(match (record.updated_at, ghl_updated) {
+            (Some(peer), Some(ghl)) => peer >= ghl,
+            _ => true,
+        })
     }
 
     /// After a peer contact was linked to an existing GHL contact: GHL may hold two-way fields

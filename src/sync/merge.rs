@@ -23,6 +23,40 @@ pub struct Conflict {
     pub winner: &'static str,
 }
 
+impl Conflict {
+    /// A field both sides hold differently, decided by its authority; under "latest", by which
+    /// side changed last (`peer_is_newer`). The one rule for a linked record's merge and for a
+    /// first link, which has no base (`Null`): whether a run linked a person before or after a
+    /// user's edit must not change which value stands.
+    pub fn decide(
+        field: &str,
+        base: Value,
+        peer: Value,
+        ghl: Value,
+        rule: Authority,
+        peer_is_newer: bool,
+    ) -> Conflict {
+        let winner = match rule {
+            Authority::Peer => "peer",
+            Authority::Ghl => "ghl",
+            Authority::Latest if peer_is_newer => "peer",
+            Authority::Latest => "ghl",
+        };
+        Conflict {
+            field: field.to_string(),
+            base,
+            peer,
+            ghl,
+            rule: format!("{rule:?}").to_lowercase(),
+            winner,
+        }
+    }
+
+    pub fn peer_wins(&self) -> bool {
+        self.winner == "peer"
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Merged {
     /// Fields GHL must change to (GHL field names).
@@ -56,21 +90,14 @@ pub fn merge(
         } else if same(&p, &b) {
             g.clone()
         } else {
-            let rule = authority(key);
-            let (winner, value) = match rule {
-                Authority::Peer => ("peer", p.clone()),
-                Authority::Ghl => ("ghl", g.clone()),
-                Authority::Latest if peer_is_newer => ("peer", p.clone()),
-                Authority::Latest => ("ghl", g.clone()),
+            let conflict =
+                Conflict::decide(key, b, p.clone(), g.clone(), authority(key), peer_is_newer);
+            let value = if conflict.peer_wins() {
+                p.clone()
+            } else {
+                g.clone()
             };
-            merged.conflicts.push(Conflict {
-                field: key.clone(),
-                base: b,
-                peer: p.clone(),
-                ghl: g.clone(),
-                rule: format!("{rule:?}").to_lowercase(),
-                winner,
-            });
+            merged.conflicts.push(conflict);
             value
         };
         if !same(&agreed, &g) {

@@ -12,11 +12,11 @@ use super::hash::{additions, diff, hash_fields, normalise};
 use super::hold::{Held, Reason};
 use super::identity::{contact_keys, external_key};
 use super::mapping::MatchKey;
-use super::merge::tags_for_ghl;
+use super::merge::{Conflict, tags_for_ghl};
 use super::run::Run;
 use super::send::{Sent, project, restrict};
 use crate::peers::{EntityKind, PeerRecord};
-use crate::store::{Action, Direction, UpsertKey};
+use crate::store::{Action, Direction, Outcome, UpsertKey};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -318,6 +318,69 @@ impl Run<'_> {
         Ok(found.into_iter().map(|contact| contact.id).collect())
     }
 
+    /// The fields a first link finds held differently on both sides (`changed`: what the peer
+    /// would change in GHL; `ghl`: what GHL holds), decided as a linked record's merge decides
+    /// them (`Conflict::decide`, with no base) rather than by which side a run met first: a run
+    /// that failed before linking must not let an older value beat a user's later edit. Where
+    /// GHL wins, the field leaves `changed` and the peer gets GHL's value with the gaps
+    /// (`fill_peer_gaps`). Tags join as sets and constants are stamped; neither is decided. A
+    /// field GHL leaves empty is filled from the peer.
+    fn first_link_conflicts(
+        &self,
+        record: &PeerRecord,
+        ghl_id: &str,
+        changed: &mut Map<String, Value>,
+        ghl: &Map<String, Value>,
+    ) -> Result<Vec<Conflict>, SyncError> {
+        let entity = self.ctx.entity(KIND)?;
+        let constants = entity.constant_ghl_fields();
+        let peer_is_newer = self.peer_is_newer(record, ghl_id)?;
+        let mut conflicts = Vec::new();
+        let mut decide = |field: &str, peer: &Value, held: &Value| {
+            let rule = entity.authority(field);
+            let conflict = Conflict::decide(
+                field,
+                Value::Null,
+                peer.clone(),
+                held.clone(),
+                rule,
+                peer_is_newer,
+            );
+            let peer_wins = conflict.peer_wins();
+            conflicts.push(conflict);
+            peer_wins
+        };
+        changed.retain(|field, value| match field.as_str() {
+            "tags" => true,
+            _ if constants.contains(field) => true,
+            "customFields" => {
+                let held = ghl.get(field).and_then(Value::as_array);
+                let entries = value.as_array_mut().map(std::mem::take).unwrap_or_default();
+                let kept: Vec<Value> = entries
+                    .into_iter()
+                    .filter(|entry| {
+                        let same_field = |old: &&Value| {
+                            (old.get("id"), old.get("key")) == (entry.get("id"), entry.get("key"))
+                        };
+                        match held.and_then(|held| held.iter().find(same_field)) {
+                            Some(old) if !is_empty(old.get("field_value")) => {
+                                decide(field, entry, old)
+                            }
+                            _ => true,
+                        }
+                    })
+                    .collect();
+                *value = Value::Array(kept);
+                value.as_array().is_some_and(|kept| !kept.is_empty())
+            }
+            _ => match ghl.get(field) {
+                Some(held) if !is_empty(Some(held)) => decide(field, value, held),
+                _ => true,
+            },
+        });
+        Ok(conflicts)
+    }
+
     /// A peer record ghlsync made from GHL contact `ghl_id` (it carries the contact's id as its
     /// own), found without a link: the store was lost or restored. GHL is where the record came
     /// from, so the peer gets GHL's side as flow 4 would send it (nothing, when it holds that
@@ -401,6 +464,7 @@ impl Run<'_> {
         );
         // Adopting stamps the mapping's constants too (`source`): the record is the peer's.
         let mut changed = changed_fields(&peer_fields, &agreed);
+        let conflicts = self.first_link_conflicts(&record, &ghl_id, &mut changed, &agreed)?;
         if let Some(peer_tags) = changed.remove("tags") {
             // First linked: the peer's tags join GHL's, never replace them.
             let ghl_tags = agreed.get("tags").cloned().unwrap_or(Value::Null);
@@ -434,6 +498,10 @@ impl Run<'_> {
             &changed,
         );
         report.insert("linked_by".into(), Value::from(describe_key(&by)));
+        let outcome = (!conflicts.is_empty()).then(|| {
+            report.insert("conflicts".into(), json!(conflicts));
+            Outcome::Conflict
+        });
         let out = super::contacts::ghl_update(
             &record,
             &ghl_id,
@@ -446,6 +514,7 @@ impl Run<'_> {
                 diff: report,
                 planned_against: Some(hash_fields(&ghl_fields)),
                 gaps_open: true,
+                outcome,
                 upsert_by: self.upsert_key(&ghl_id, &changed),
                 ..Bookkeeping::default()
             },
@@ -595,5 +664,15 @@ fn describe_key(key: &str) -> String {
     match key.split_once(':') {
         Some((kind, value)) => format!("{kind} {value}"),
         None => key.to_string(),
+    }
+}
+
+/// Nothing held: absent, `null`, an empty string or list (`hash::normalise` drops those).
+fn is_empty(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => true,
+        Some(Value::String(text)) => text.is_empty(),
+        Some(Value::Array(items)) => items.is_empty(),
+        Some(_) => false,
     }
 }

@@ -324,7 +324,9 @@ impl Run<'_> {
     /// that failed before linking must not let an older value beat a user's later edit. Where
     /// GHL wins, the field leaves `changed` and the peer gets GHL's value with the gaps
     /// (`fill_peer_gaps`). Tags join as sets and constants are stamped; neither is decided. A
-    /// field GHL leaves empty is filled from the peer.
+    /// field GHL leaves empty is filled from the peer. Returned: the fields where GHL's value
+    /// stood, logged as conflicts with both values (a field the peer fills is an ordinary
+    /// change, as an initial import's thousands of them should read).
     fn first_link_conflicts(
         &self,
         record: &PeerRecord,
@@ -347,7 +349,9 @@ impl Run<'_> {
                 peer_is_newer,
             );
             let peer_wins = conflict.peer_wins();
-            conflicts.push(conflict);
+            if !peer_wins {
+                conflicts.push(conflict);
+            }
             peer_wins
         };
         changed.retain(|field, value| match field.as_str() {

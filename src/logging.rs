@@ -66,7 +66,7 @@ pub fn init_with(
 ) -> Result<LogGuard, LoggingError> {
     let filter = filter(level)?;
     if output == Output::Stderr {
-        let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+        let (writer, guard) = non_blocking(std::io::stderr());
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(writer)
@@ -95,7 +95,7 @@ pub fn init_with(
             dir: dir.to_path_buf(),
             message: err.to_string(),
         })?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let (writer, guard) = non_blocking(appender);
     // A second init (tests, embedding) keeps the first subscriber; that is not an error.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -110,3 +110,16 @@ pub fn init_with(
         dir: dir.to_path_buf(),
     })
 }
+
+/// The log writer's thread and its queue. The queue is allocated whole up front, and the
+/// default (128,000 lines, 4 MB) is a tenth of an idle service's memory; past these lines a
+/// burst drops lines rather than blocking the sync (the default's trade too).
+fn non_blocking<W: std::io::Write + Send + 'static>(
+    writer: W,
+) -> (tracing_appender::non_blocking::NonBlocking, WorkerGuard) {
+    tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(writer)
+}
+
+const LOG_QUEUE_LINES: usize = 8_192;

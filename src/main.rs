@@ -6,16 +6,13 @@ use std::io::Write;
 fn main() {
     let cli = Cli::parse();
     // Before any thread starts.
-    ghlsync::allocator::tune(
-        if matches!(
-            cli.command,
-            None | Some(ghlsync::cli::args::Command::Console(_))
-        ) {
+    ghlsync::allocator::tune(match cli.command {
+        None | Some(ghlsync::cli::args::Command::Console(_)) => {
             ghlsync::allocator::Workload::Console
-        } else {
-            ghlsync::allocator::Workload::Other
-        },
-    );
+        }
+        Some(ghlsync::cli::args::Command::Run(_)) => ghlsync::allocator::Workload::Service,
+        Some(_) => ghlsync::allocator::Workload::Other,
+    });
     // Logs go to a file in the XDG state dir; without one we still run, just unlogged. The
     // service sets up its own (stderr for journald, or the file; text or JSON) from its config.
     let service = matches!(cli.command, Some(ghlsync::cli::args::Command::Run(_)));

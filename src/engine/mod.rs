@@ -21,8 +21,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::{Mutex, RwLock, broadcast, mpsc, oneshot};
 
-/// How many live events a slow subscriber may fall behind before it skips ahead.
-const EVENT_BUFFER: usize = 4096;
+/// How many live events a slow subscriber may fall behind before it skips ahead. The channel
+/// keeps the last this-many events (log entries with their diffs) alive, idle or not.
+const EVENT_BUFFER: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -409,6 +410,7 @@ async fn handle(shared: &Shared, slot: &PeerSlot, command: Command) -> Reply {
                 if pruned > 0 {
                     tracing::info!(pruned, "sync log retention");
                 }
+                crate::allocator::release_after_run();
                 Reply::Run { report }
             }
             Command::Retry { selection, mode } => {

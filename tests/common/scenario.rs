@@ -233,7 +233,13 @@ pub fn context(h: &Harness, store: Store, ghl: GhlClient) -> SyncContext {
 /// One sync run; a run stopped by a fault (a listing that failed after its retries) is simply
 /// over, as `ghlsync run` would try again at its next tick.
 pub async fn run_once(ctx: &SyncContext) -> bool {
-    run_sync(ctx, &RunOptions::default()).await.is_ok()
+    match run_sync(ctx, &RunOptions::default()).await {
+        Ok(_) => true,
+        Err(err) => {
+            println!("run failed: {err}");
+            false
+        }
+    }
 }
 
 /// Sync, fault-free, until a run writes nothing and nothing waits on the ladder. Returns the

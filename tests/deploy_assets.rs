@@ -198,11 +198,11 @@ fn embedded_configs() -> Vec<(String, String)> {
             .filter(|n| !n.starts_with(' '))
         {
             configs.push((name.to_string(), String::new()));
-        } else if let Some((_, text)) = configs.last_mut() {
-            if line.is_empty() || line.starts_with("    ") {
-                text.push_str(line.strip_prefix("    ").unwrap_or(""));
-                text.push('\n');
-            }
+        } else if let Some((_, text)) = configs.last_mut()
+            && (line.is_empty() || line.starts_with("    "))
+        {
+            text.push_str(line.strip_prefix("    ").unwrap_or(""));
+            text.push('\n');
         }
     }
     configs

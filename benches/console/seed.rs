@@ -163,7 +163,7 @@ pub fn ghl_fields(i: usize) -> Map<String, Value> {
     let first = FIRST[i % FIRST.len()];
     let last = LAST[(i / FIRST.len()) % LAST.len()];
     let (city, state, zip) = CITY[i % CITY.len()];
-    let domain = if i % 10 == 0 {
+    let domain = if i.is_multiple_of(10) {
         "example.org"
     } else {
         "example.com"
@@ -174,7 +174,7 @@ pub fn ghl_fields(i: usize) -> Map<String, Value> {
         fields.insert("firstName".into(), json!(first));
         fields.insert("lastName".into(), json!(last));
     }
-    if i % 3 == 0 || i % 20 == 7 {
+    if i.is_multiple_of(3) || i % 20 == 7 {
         fields.insert(
             "companyName".into(),
             json!(format!("{} {}", COMPANY[i % COMPANY.len()], i % 97)),
@@ -199,7 +199,7 @@ pub fn ghl_fields(i: usize) -> Map<String, Value> {
     fields.insert("country".into(), json!("US"));
     fields.insert(
         "tags".into(),
-        json!(if i % 4 == 0 {
+        json!(if i.is_multiple_of(4) {
             vec!["vip", "north"]
         } else {
             vec!["retail"]
@@ -234,7 +234,7 @@ pub fn peer_record(i: usize) -> PeerRecord {
         "ZIP": text("postalCode"),
         "Country": "US",
         "Website": "",
-        "Tag": if i % 4 == 0 { "vip, north" } else { "retail" },
+        "Tag": if i.is_multiple_of(4) { "vip, north" } else { "retail" },
         "Active": true,
         "Note": "Prefers morning visits",
     })
@@ -277,7 +277,7 @@ fn child_fields(kind: EntityKind, j: usize) -> Map<String, Value> {
             "title": format!("Visit task {j}: check the shelf"),
             "body": "Audit",
             "dueDate": at.to_rfc3339(),
-            "completed": j % 3 == 0,
+            "completed": j.is_multiple_of(3),
         }),
         EntityKind::Note => json!({
             "title": "Field rep",
@@ -287,7 +287,7 @@ fn child_fields(kind: EntityKind, j: usize) -> Map<String, Value> {
             "title": format!("Store visit {j}"),
             "startTime": at.to_rfc3339(),
             "endTime": (at + ChronoDuration::minutes(30)).to_rfc3339(),
-            "appointmentStatus": if j % 5 == 0 { "cancelled" } else { "confirmed" },
+            "appointmentStatus": if j.is_multiple_of(5) { "cancelled" } else { "confirmed" },
         }),
     };
     value.as_object().cloned().unwrap_or_default()
@@ -295,7 +295,7 @@ fn child_fields(kind: EntityKind, j: usize) -> Map<String, Value> {
 
 /// One of the stored log lines; `k` orders them in time.
 pub fn log_entry(k: usize, contacts: usize, at: DateTime<Utc>) -> LogEntry {
-    let i = if k % 50 == 0 {
+    let i = if k.is_multiple_of(50) {
         DETAIL_CONTACT
     } else {
         (mix(k as u64) % contacts as u64) as usize
@@ -331,9 +331,14 @@ pub fn log_entry(k: usize, contacts: usize, at: DateTime<Utc>) -> LogEntry {
     }
     LogEntry {
         at,
-        trigger: if k % 7 == 0 { "console" } else { "schedule" }.into(),
+        trigger: if k.is_multiple_of(7) {
+            "console"
+        } else {
+            "schedule"
+        }
+        .into(),
         peer: PEER.into(),
-        direction: if k % 9 == 0 {
+        direction: if k.is_multiple_of(9) {
             Direction::ToPeer
         } else {
             Direction::ToGhl

@@ -108,17 +108,17 @@ impl DisplayZone {
 /// link (`…/zoneinfo/Europe/Paris`), else `/etc/timezone`'s text (Debian). Paths are
 /// parameters so tests can point them elsewhere.
 pub fn detect_local(tz_env: Option<&str>, localtime: &Path, timezone_file: &Path) -> Option<Tz> {
-    if let Some(value) = tz_env {
-        if let Ok(tz) = value.trim().trim_start_matches(':').parse::<Tz>() {
-            return Some(tz);
-        }
+    if let Some(value) = tz_env
+        && let Ok(tz) = value.trim().trim_start_matches(':').parse::<Tz>()
+    {
+        return Some(tz);
     }
     if let Ok(target) = std::fs::read_link(localtime) {
         let target = target.to_string_lossy().into_owned();
-        if let Some((_, name)) = target.split_once("zoneinfo/") {
-            if let Ok(tz) = name.parse::<Tz>() {
-                return Some(tz);
-            }
+        if let Some((_, name)) = target.split_once("zoneinfo/")
+            && let Ok(tz) = name.parse::<Tz>()
+        {
+            return Some(tz);
         }
     }
     std::fs::read_to_string(timezone_file)

@@ -260,13 +260,13 @@ impl ContactsState {
         self.stale = true;
         let mut text = String::new();
         let (_, name_end, _) = push_search_text(&mut text, &self.rows[index]);
-        if let Some(&(start, _, end)) = self.spans.get(index) {
-            if self.search.get(start as usize..end as usize) != Some(text.as_str()) {
-                // The old text stays behind until the rows are replaced.
-                let start = self.search.len() as u32;
-                self.search.push_str(&text);
-                self.spans[index] = (start, start + name_end, self.search.len() as u32);
-            }
+        if let Some(&(start, _, end)) = self.spans.get(index)
+            && self.search.get(start as usize..end as usize) != Some(text.as_str())
+        {
+            // The old text stays behind until the rows are replaced.
+            let start = self.search.len() as u32;
+            self.search.push_str(&text);
+            self.spans[index] = (start, start + name_end, self.search.len() as u32);
         }
         true
     }
@@ -396,14 +396,14 @@ mod tests {
     fn row(i: usize, name: &str, state: RowState) -> ContactRow {
         ContactRow {
             peer_id: Some(format!("C{i:03}")),
-            ghl_id: (i % 5 != 0).then(|| format!("G{i:03}x")),
+            ghl_id: (!i.is_multiple_of(5)).then(|| format!("G{i:03}x")),
             name: name.to_string(),
             email: Some(format!(
                 "{}{i}@Example.com",
                 name.split(' ').next().unwrap_or("")
             )),
-            phone: (i % 2 == 0).then(|| format!("+1 555 01{i:02}")),
-            company: (i % 3 != 0)
+            phone: (i.is_multiple_of(2)).then(|| format!("+1 555 01{i:02}")),
+            company: (!i.is_multiple_of(3))
                 .then(|| ["Acme Tools", "Zoë's Café", "SMITH & co"][i % 3].to_string()),
             state,
             last_at: chrono::DateTime::from_timestamp(1_780_000_000 + (i as i64 * 37) % 500, 0),

@@ -195,10 +195,10 @@ impl FailuresState {
     }
 
     pub fn toggle_mark(&mut self) {
-        if let Some(id) = self.selected_op().map(|op| op.id) {
-            if !self.marked.remove(&id) {
-                self.marked.insert(id);
-            }
+        if let Some(id) = self.selected_op().map(|op| op.id)
+            && !self.marked.remove(&id)
+        {
+            self.marked.insert(id);
         }
     }
 

@@ -50,10 +50,10 @@ impl LogFilter {
         {
             return false;
         }
-        if let Some(class) = &self.class {
-            if entry.error_class.map(|c| c.as_str()) != Some(class.as_str()) {
-                return false;
-            }
+        if let Some(class) = &self.class
+            && entry.error_class.map(|c| c.as_str()) != Some(class.as_str())
+        {
+            return false;
         }
         if self.text.is_empty() {
             return true;

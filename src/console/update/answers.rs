@@ -260,29 +260,29 @@ fn outcome_counts(report: &crate::sync::RunReport) -> (u64, u64, u64) {
 pub fn on_log(state: &mut AppState, entry: LogEntry) -> Vec<Effect> {
     let mut effects = Vec::new();
     // Keep the contact's badge live while a run goes, without re-reading the whole list.
-    if entry.kind == EntityKind::Contact {
-        if let Some(peer_id) = &entry.peer_id {
-            let new_state = match entry.outcome {
-                Outcome::Ok | Outcome::Unchanged => Some(RowState::Synced),
-                Outcome::Failed | Outcome::Retrying => Some(RowState::Failed),
-                Outcome::Conflict => Some(RowState::Conflict),
-                Outcome::Queued | Outcome::Parked => Some(RowState::Queued),
-                Outcome::DryRun => None,
-            };
-            if let Some(new_state) = new_state {
-                let contacts = &mut state.contacts;
-                let found = contacts.update_row(peer_id, |row| {
-                    row.state = new_state;
-                    row.last_at = Some(entry.at);
-                    if row.ghl_id.is_none() {
-                        row.ghl_id = entry.ghl_id.clone();
-                    }
-                });
-                if !found && !contacts.refreshing {
-                    // A contact the list has not seen: reload it, one request at a time.
-                    contacts.refreshing = true;
-                    effects.push(Effect::Call(Request::all_contacts()));
+    if entry.kind == EntityKind::Contact
+        && let Some(peer_id) = &entry.peer_id
+    {
+        let new_state = match entry.outcome {
+            Outcome::Ok | Outcome::Unchanged => Some(RowState::Synced),
+            Outcome::Failed | Outcome::Retrying => Some(RowState::Failed),
+            Outcome::Conflict => Some(RowState::Conflict),
+            Outcome::Queued | Outcome::Parked => Some(RowState::Queued),
+            Outcome::DryRun => None,
+        };
+        if let Some(new_state) = new_state {
+            let contacts = &mut state.contacts;
+            let found = contacts.update_row(peer_id, |row| {
+                row.state = new_state;
+                row.last_at = Some(entry.at);
+                if row.ghl_id.is_none() {
+                    row.ghl_id = entry.ghl_id.clone();
                 }
+            });
+            if !found && !contacts.refreshing {
+                // A contact the list has not seen: reload it, one request at a time.
+                contacts.refreshing = true;
+                effects.push(Effect::Call(Request::all_contacts()));
             }
         }
     }

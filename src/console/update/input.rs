@@ -51,11 +51,11 @@ fn prompt_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
 
 /// The filter applies as it is typed (k9s).
 fn live_filter(state: &mut AppState) {
-    if let Some(prompt) = &state.prompt {
-        if prompt.kind == PromptKind::Filter {
-            let text = prompt.input.clone();
-            apply_filter(state, &text);
-        }
+    if let Some(prompt) = &state.prompt
+        && prompt.kind == PromptKind::Filter
+    {
+        let text = prompt.input.clone();
+        apply_filter(state, &text);
     }
 }
 

@@ -288,10 +288,10 @@ fn short(desc: &str) -> String {
     };
     let clause = desc.split(['/', '(', ';', ':']).next().unwrap_or(desc);
     let mut picked: Vec<String> = words(clause).into_iter().take(2).collect();
-    if picked.len() < 2 {
-        if let Some(last) = words(desc).pop().filter(|last| !picked.contains(last)) {
-            picked.push(last);
-        }
+    if picked.len() < 2
+        && let Some(last) = words(desc).pop().filter(|last| !picked.contains(last))
+    {
+        picked.push(last);
     }
     picked.join(" ")
 }

@@ -90,10 +90,10 @@ pub async fn children(
         page.iter()
             .any(|row| row.contact_peer_id.is_none() && index.get(kind, &row.peer_id).is_none())
     };
-    if missing(&index, &page) {
-        if let Err(problem) = index.learn(ctx, kind).await {
-            problems.push(problem);
-        }
+    if missing(&index, &page)
+        && let Err(problem) = index.learn(ctx, kind).await
+    {
+        problems.push(problem);
     }
     let peer = ctx.peer_name().to_string();
     let mut names: HashMap<String, String> = HashMap::new();

@@ -254,14 +254,15 @@ pub fn apply(rows: Vec<ClientRow>, data: &mut Data, out: &mut Outcome) {
             );
         }
         let client = row.merge(data.client(&code));
-        if let Some(rep) = row.text.iter().find(|(k, _)| *k == "RepresentativeCode") {
-            if !rep.1.is_empty() && rep_name(&rep.1).is_none() {
-                out.warn(
-                    &code,
-                    &name,
-                    format!("Representative '{}' not found.", rep.1),
-                );
-            }
+        if let Some(rep) = row.text.iter().find(|(k, _)| *k == "RepresentativeCode")
+            && !rep.1.is_empty()
+            && rep_name(&rep.1).is_none()
+        {
+            out.warn(
+                &code,
+                &name,
+                format!("Representative '{}' not found.", rep.1),
+            );
         }
         match data.put_client(client).0 {
             Upserted::Inserted => out.inserted += 1,

@@ -328,12 +328,13 @@ fn coerce(kind: EntityKind, target: &Target, value: Value) -> Result<Value, Stri
     };
     // GHL answers 422 to a malformed email and refuses the whole contact; dropping just the field
     // keeps the rest of the record flowing.
-    if kind == EntityKind::Contact && name == "email" {
-        if let Some(email) = coerced.as_str().filter(|e| !text::is_valid_email(e)) {
-            return Err(format!(
-                "{email:?} is not a valid email address; expected name@example.com"
-            ));
-        }
+    if kind == EntityKind::Contact
+        && name == "email"
+        && let Some(email) = coerced.as_str().filter(|e| !text::is_valid_email(e))
+    {
+        return Err(format!(
+            "{email:?} is not a valid email address; expected name@example.com"
+        ));
     }
     Ok(coerced)
 }

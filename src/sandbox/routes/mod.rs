@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod appointments;
 pub mod children;
+mod contact_checks;
 mod contact_write;
 pub mod contacts;
 #[cfg(test)]

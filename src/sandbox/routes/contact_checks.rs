@@ -6,6 +6,8 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use crate::ghl::models::CustomField;
+use crate::sandbox::errors::ApiError;
 use crate::sandbox::store::{parse_iso, utc};
 
 /// The formats `dateOfBirth`'s description lists. A full ISO 8601 date-time is also taken:
@@ -167,4 +169,71 @@ pub fn without_valueless_fields(body: &Value) -> Value {
         entries.retain(|e| e.get("field_value").is_some());
     }
     body
+}
+
+/// The kind of `field_value` a field of `data_type` takes, per the spec's anyOf members
+/// (`TextField` … `FileField`); `None` for types the spec gives no member (anything goes).
+fn value_kind(data_type: &str) -> Option<&'static str> {
+    match data_type {
+        "TEXT" | "LARGE_TEXT" | "SINGLE_OPTIONS" | "RADIO" | "PHONE" | "EMAIL" | "DATE"
+        | "TIME" => Some("a string"),
+        "NUMERICAL" | "MONETORY" | "FLOAT" => Some("a number"),
+        "CHECKBOX" | "MULTIPLE_OPTIONS" => Some("an array of strings"),
+        "FILE_UPLOAD" | "SIGNATURE" => Some("an object"),
+        _ => None,
+    }
+}
+
+fn fits(kind: &str, value: &Value) -> bool {
+    match (kind, value) {
+        // Empty values clear a field of any type.
+        (_, Value::Null) => true,
+        (_, Value::String(s)) if s.is_empty() => true,
+        ("a string", v) => v.is_string(),
+        // GHL's forms post numbers as text; a numeric string is a number to it.
+        ("a number", Value::String(s)) => s.trim().parse::<f64>().is_ok_and(f64::is_finite),
+        ("a number", v) => v.is_number(),
+        ("an array of strings", Value::Array(items)) => items.iter().all(Value::is_string),
+        ("an object", v) => v.is_object(),
+        _ => false,
+    }
+}
+
+/// Each `customFields` entry's `field_value` against the type of the location field it names
+/// (by id, or by key with or without the `contact.` prefix); entries naming no field are
+/// ignored, as GHL ignores them.
+pub fn field_types(body: &Value, fields: &[&CustomField]) -> Result<(), ApiError> {
+    let entries = body
+        .get("customFields")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let Some(value) = entry.get("field_value") else {
+            continue;
+        };
+        let id = entry.get("id").and_then(Value::as_str);
+        let key = entry.get("key").and_then(Value::as_str);
+        let field = fields.iter().find(|f| {
+            id == Some(f.id.as_str())
+                || key.is_some_and(|k| {
+                    k == f.field_key || Some(k) == f.field_key.strip_prefix("contact.")
+                })
+        });
+        let Some(field) = field else { continue };
+        if let Some(kind) = value_kind(&field.data_type)
+            && !fits(kind, value)
+        {
+            out.push(format!(
+                "customFields.{i}.field_value must be {kind} ({} is a {} field)",
+                field.field_key, field.data_type
+            ));
+        }
+    }
+    if out.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(out))
+    }
 }

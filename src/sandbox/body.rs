@@ -128,13 +128,24 @@ fn check(name: &str, kind: Kind, value: &Value, out: &mut Vec<String>) {
 /// Judges `body` against the DTO `T` and its rules, then deserialises it. Rules for fields `T`
 /// does not declare are skipped (one rule list serves create, update and upsert).
 pub fn validate<T: DeserializeOwned>(body: &Value, rules: &[Rule]) -> Result<T, ApiError> {
+    judge::<T>(body, rules, |_| Vec::new())?;
+    deserialize(body)
+}
+
+/// [`validate`]'s checks without reading the body, with `nested` adding the messages of checks
+/// the flat rules cannot express (nested objects, formats); all messages are answered together,
+/// as class-validator does.
+pub fn judge<T: DeserializeOwned>(
+    body: &Value,
+    rules: &[Rule],
+    nested: impl Fn(&Map<String, Value>) -> Vec<String>,
+) -> Result<(), ApiError> {
+    let object = require_object(body)?;
     let known = serde_aux::serde_introspection::serde_introspect::<T>();
     let mut messages: Vec<String> = unknown_properties::<T>(body)
         .into_iter()
         .map(|p| format!("property {p} should not exist"))
         .collect();
-    let empty = Map::new();
-    let object = body.as_object().unwrap_or(&empty);
     for rule in rules.iter().filter(|r| known.contains(&r.name)) {
         match object.get(rule.name) {
             None | Some(Value::Null) if rule.required => {
@@ -144,11 +155,56 @@ pub fn validate<T: DeserializeOwned>(body: &Value, rules: &[Rule]) -> Result<T, 
             Some(value) => check(rule.name, rule.kind, value, &mut messages),
         }
     }
-    if !messages.is_empty() {
-        return Err(ApiError::unprocessable(messages));
+    messages.extend(nested(object));
+    if messages.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(messages))
     }
-    let object = Value::Object(object.clone());
-    serde_json::from_value(object).map_err(|e| ApiError::unprocessable(vec![e.to_string()]))
+}
+
+/// A DTO body must be a JSON object. GHL's body parser is strict: a top-level scalar or `null`
+/// is a JSON syntax error (400) before any pipe runs; an array passes the parser and is
+/// refused by class-validator (422), which knows no rules for it.
+pub fn require_object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
+    match body {
+        Value::Object(map) => Ok(map),
+        Value::Array(_) => Err(ApiError::unprocessable(vec![
+            "an unknown value was passed to the validate function".into(),
+        ])),
+        other => {
+            let first = other.to_string().chars().next().unwrap_or('?');
+            Err(ApiError::bad_request(format!(
+                "Unexpected token {first} in JSON at position 0"
+            )))
+        }
+    }
+}
+
+/// Reads an already judged body as `T`. The rules catch what GHL refuses before this runs, so a
+/// failure here is a gap in them; it is still answered in class-validator's words, never
+/// serde's, since a client may show GHL's messages to a person.
+pub fn deserialize<T: DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
+    serde_json::from_value(body.clone()).map_err(|e| ApiError::unprocessable(vec![nest_words(&e)]))
+}
+
+/// serde's message for a body that does not fit a DTO, in the words a NestJS pipe would use.
+fn nest_words(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let quoted = |prefix: &str| {
+        text.strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+    };
+    if let Some(field) = quoted("missing field `") {
+        format!("{field} should not be empty")
+    } else if let Some(field) = quoted("unknown field `") {
+        format!("property {field} should not exist")
+    } else if let Some(value) = quoted("unknown variant `") {
+        format!("{value} is not one of the allowed values")
+    } else {
+        "each property must be of the type the API declares for it".into()
+    }
 }
 
 #[cfg(test)]

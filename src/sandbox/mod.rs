@@ -46,8 +46,8 @@ pub use limits::{BurstLimit, WindowKind};
 use auth::{ALL_SCOPES, TokenStore, scopes_of};
 use limits::Limiter;
 use routes::{
-    admin, appointments, children, contacts, custom_fields, dump, notes, oauth, oauth_agency,
-    queries, tasks,
+    admin, appointments, calendar_events, children, contacts, custom_fields, dump, notes, oauth,
+    oauth_agency, queries, tasks,
 };
 use state::AppState;
 
@@ -341,8 +341,9 @@ fn router(state: Arc<AppState>) -> Router {
             "/locations/{locationId}/customFields",
             get(custom_fields::list).post(custom_fields::create),
         )
-        .route("/calendars/", get(appointments::calendars))
-        .route("/calendars", get(appointments::calendars))
+        .route("/calendars/", get(calendar_events::calendars))
+        .route("/calendars", get(calendar_events::calendars))
+        .route("/calendars/events", get(calendar_events::list))
         .route("/calendars/events/appointments", post(appointments::create))
         .route(
             "/calendars/events/appointments/{eventId}",

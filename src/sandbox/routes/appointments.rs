@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::ghl::models::{
-    Appointment, AppointmentCreateDto, AppointmentEditDto, CalendarList, EventEnvelope, EventList,
+    Appointment, AppointmentCreateDto, AppointmentEditDto, EventEnvelope, EventList,
     WRITABLE_APPOINTMENT_STATUSES,
 };
 use crate::sandbox::auth::{Caller, check_location};
@@ -26,7 +26,8 @@ use crate::sandbox::seed::{fmt_event_time, location_offset};
 use crate::sandbox::state::{AppState, lock};
 use crate::sandbox::store::{ApptRec, Store, parse_iso};
 
-use super::{LocatedQuery, lock_contact};
+use super::calendar_events::booking;
+use super::lock_contact;
 
 const MEETING_TYPES: &[&str] = &[
     "custom", "zoom", "gmeet", "phone", "address", "ms_teams", "google",
@@ -99,14 +100,18 @@ fn schema_response(rec: &ApptRec) -> Value {
     body.insert("contactId".into(), json!(e.contact_id));
     body.insert("startTime".into(), json!(e.start_time));
     body.insert("endTime".into(), json!(e.end_time));
-    body.insert("title".into(), json!(e.title));
+    if let Some(title) = &e.title {
+        body.insert("title".into(), json!(title));
+    }
     for key in ["meetingLocationType", "rrule", "isRecurring"] {
         if let Some(v) = e.extra.get(key) {
             body.insert(key.into(), v.clone());
         }
     }
     body.insert("appointmentStatus".into(), json!(e.appointment_status));
-    body.insert("assignedUserId".into(), json!(e.assigned_user_id));
+    if let Some(user) = &e.assigned_user_id {
+        body.insert("assignedUserId".into(), json!(user));
+    }
     if let Some(address) = &e.address {
         body.insert("address".into(), json!(address));
     }
@@ -131,28 +136,6 @@ pub async fn for_contact(
         StatusCode::OK,
         EventList {
             events,
-            trace_id: None,
-        },
-    )
-}
-
-pub async fn calendars(
-    State(st): State<Arc<AppState>>,
-    LocatedQuery(q, location): LocatedQuery,
-) -> ApiResult {
-    let group = q.get("groupId").filter(|g| !g.is_empty());
-    let store = lock(&st.data);
-    let calendars = store
-        .calendars
-        .iter()
-        .filter(|c| c.location_id.as_deref() == Some(location.as_str()))
-        .filter(|c| group.is_none() || c.group_id.as_ref() == group)
-        .cloned()
-        .collect();
-    ok(
-        StatusCode::OK,
-        CalendarList {
-            calendars,
             trace_id: None,
         },
     )
@@ -185,21 +168,6 @@ pub async fn get_one(
             trace_id: None,
         },
     )
-}
-
-/// The calendar's slot length, after checking it belongs to the caller's location.
-fn calendar_minutes(store: &Store, calendar_id: &str, caller: &Caller) -> Result<i64, ApiError> {
-    let calendar = store
-        .calendars
-        .iter()
-        .find(|c| c.id == calendar_id)
-        .ok_or_else(|| ApiError::bad_request("Calendar not found"))?;
-    check_location(caller, calendar.location_id.as_deref().unwrap_or_default())?;
-    Ok(calendar
-        .extra
-        .get("slotDuration")
-        .and_then(Value::as_i64)
-        .unwrap_or(30))
 }
 
 fn parse_time(s: &str) -> Result<DateTime<FixedOffset>, ApiError> {
@@ -237,16 +205,16 @@ pub async fn create(
     check_location(&caller, &dto.location_id)?;
     let start = parse_time(&dto.start_time)?;
     let mut store = lock(&st.data);
-    let minutes = calendar_minutes(&store, &dto.calendar_id, &caller)?;
-    match store.owned(&dto.contact_id, &caller.location_id) {
+    let calendar = booking(&store, &dto.calendar_id, &caller)?;
+    let contact_name = match store.owned(&dto.contact_id, &caller.location_id) {
         Err(e) if e.status == StatusCode::NOT_FOUND => {
             return Err(ApiError::bad_request("Contact not found"));
         }
-        other => other.map(|_| ())?,
-    }
+        other => other?.contact.name.clone(),
+    };
     let end = match &dto.end_time {
         Some(end) => parse_time(end)?,
-        None => start + Duration::minutes(minutes),
+        None => start + Duration::minutes(calendar.minutes),
     };
     if end < start {
         return Err(ApiError::bad_request("endTime must be after startTime"));
@@ -261,10 +229,18 @@ pub async fn create(
         "description".into(),
         json!(dto.description.clone().unwrap_or_default()),
     );
-    extra.insert(
-        "users".into(),
-        json!(dto.assigned_user_id.iter().collect::<Vec<_>>()),
-    );
+    // GHL titles an untitled booking with its calendar's event title, "{{contact.name}}" by
+    // default; the spec has `title` and `assignedUserId` as strings, never null.
+    let title = dto
+        .title
+        .clone()
+        .or(contact_name.filter(|n| !n.is_empty()))
+        .unwrap_or(calendar.name);
+    let assigned = dto.assigned_user_id.clone().or(calendar.next_user);
+    if let Some(group) = &calendar.group_id {
+        extra.insert("groupId".into(), json!(group));
+    }
+    extra.insert("users".into(), json!(assigned.iter().collect::<Vec<_>>()));
     if let Some(rrule) = &dto.rrule {
         extra.insert("rrule".into(), json!(rrule));
     }
@@ -273,13 +249,13 @@ pub async fn create(
         calendar_id: Some(dto.calendar_id.clone()),
         location_id: Some(dto.location_id.clone()),
         contact_id: Some(dto.contact_id.clone()),
-        title: dto.title.clone(),
+        title: Some(title),
         appointment_status: Some(
             dto.appointment_status
                 .clone()
                 .unwrap_or_else(|| "confirmed".into()),
         ),
-        assigned_user_id: dto.assigned_user_id.clone(),
+        assigned_user_id: assigned,
         address: dto.address.clone(),
         start_time: Some(json!(fmt_event_time(&start))),
         end_time: Some(json!(fmt_event_time(&end))),
@@ -310,9 +286,10 @@ pub async fn update(
     let dto = validate::<AppointmentEditDto>(&body, &edit_rules())?;
     let mut store = lock(&st.data);
     owned_appt(&mut store, &event_id, &caller)?;
-    if let Some(calendar_id) = &dto.calendar_id {
-        calendar_minutes(&store, calendar_id, &caller)?;
-    }
+    let calendar = match &dto.calendar_id {
+        Some(calendar_id) => Some(booking(&store, calendar_id, &caller)?),
+        None => None,
+    };
     let rec = owned_appt(&mut store, &event_id, &caller)?;
     let length = rec.end - rec.start;
     if let Some(start) = &dto.start_time {
@@ -337,6 +314,18 @@ pub async fn update(
     set(&mut e.title, &dto.title);
     set(&mut e.appointment_status, &dto.appointment_status);
     set(&mut e.assigned_user_id, &dto.assigned_user_id);
+    if let Some(calendar) = calendar {
+        match &calendar.group_id {
+            Some(group) => e.extra.insert("groupId".into(), json!(group)),
+            None => e.extra.remove("groupId"),
+        };
+        if e.assigned_user_id.is_none() {
+            e.assigned_user_id = calendar.next_user;
+        }
+    }
+    if let Some(user) = &e.assigned_user_id {
+        e.extra.insert("users".into(), json!([user]));
+    }
     set(&mut e.address, &dto.address);
     if let Some(kind) = &dto.meeting_location_type {
         e.extra.insert("meetingLocationType".into(), json!(kind));

@@ -6,7 +6,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::ghl::models::{Contact, CustomFieldValue, UpsertContactDto};
-use crate::sandbox::body::{Kind, Rule, opt, req, validate};
+use crate::sandbox::body::{Kind, Rule, deserialize, judge, opt, req};
+
+use super::contact_checks;
 use crate::sandbox::errors::ApiError;
 use crate::sandbox::store::{fmt_ms, now_ms};
 
@@ -40,8 +42,8 @@ const CONTACT_RULES: &[Rule] = &[
 /// Validates against the endpoint's DTO `T`, then reads the body as the widest DTO (upsert's),
 /// which every contact write body is a subset of.
 pub fn parse_write<T: DeserializeOwned>(body: &Value) -> Result<UpsertContactDto, ApiError> {
-    validate::<T>(body, CONTACT_RULES)?;
-    serde_json::from_value(body.clone()).map_err(|e| ApiError::unprocessable(vec![e.to_string()]))
+    judge::<T>(body, CONTACT_RULES, contact_checks::check)?;
+    deserialize(&contact_checks::without_valueless_fields(body))
 }
 
 pub fn normalize_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Vec<String> {

@@ -27,7 +27,7 @@ use crate::sandbox::state::{AppState, lock};
 use crate::sandbox::store::{ContactRec, Store, fmt_ms, now_ms};
 
 use super::contact_write::{apply, normalize_tags, parse_write};
-use super::lock_contact;
+use super::{contact_checks, lock_contact};
 
 fn duplicate_error(rec: &ContactRec, field: &str) -> ApiError {
     let meta = json!({
@@ -58,6 +58,16 @@ fn new_contact(store: &mut Store, location: &str, dto: &UpsertContactDto) -> Con
         added_ms: now,
     });
     contact
+}
+
+/// The body's custom field values against the types of `location`'s fields.
+fn check_field_types(store: &Store, location: &str, body: &Value) -> Result<(), ApiError> {
+    let fields: Vec<_> = store
+        .custom_fields
+        .iter()
+        .filter(|f| f.location_id.as_deref() == Some(location))
+        .collect();
+    contact_checks::field_types(body, &fields)
 }
 
 /// `{contact}`, with `succeded` on update.
@@ -101,6 +111,7 @@ pub async fn create(
 ) -> ApiResult {
     let (dto, location) = parse_located::<CreateContactDto>(&body, &caller)?;
     let mut store = lock(&st.data);
+    check_field_types(&store, &location, &body)?;
     if !st.allow_duplicates.load(Ordering::Relaxed)
         && let Some((rec, field)) =
             store.find_duplicate(&location, dto.email.as_deref(), dto.phone.as_deref(), None)
@@ -119,6 +130,7 @@ pub async fn update(
 ) -> ApiResult {
     let dto = parse_write::<UpdateContactDto>(&body)?;
     let mut store = lock_contact(&st, &caller, &id)?;
+    check_field_types(&store, &caller.location_id, &body)?;
     if !st.allow_duplicates.load(Ordering::Relaxed) {
         let found = store.find_duplicate(
             &caller.location_id,
@@ -145,6 +157,7 @@ pub async fn upsert(
 ) -> ApiResult {
     let (dto, location) = parse_located::<UpsertContactDto>(&body, &caller)?;
     let mut store = lock(&st.data);
+    check_field_types(&store, &location, &body)?;
     let allow_new = dto.create_new_if_duplicate_allowed == Some(true)
         && st.allow_duplicates.load(Ordering::Relaxed);
     let matched = if allow_new {

@@ -3,7 +3,9 @@
 
 pub mod admin;
 pub mod appointments;
+pub mod calendar_events;
 pub mod children;
+mod contact_checks;
 mod contact_write;
 pub mod contacts;
 #[cfg(test)]
@@ -79,6 +81,18 @@ pub fn query_location(
     Ok(location.clone())
 }
 
+/// A query parameter the spec types as a number: any finite decimal form (`20`, `20.0`, `2e1`)
+/// is taken, as NestJS's number conversion takes it, and read as the whole number it holds.
+pub fn query_number(raw: &str) -> Option<i64> {
+    let raw = raw.trim();
+    if let Ok(value) = raw.parse::<i64>() {
+        return Some(value);
+    }
+    // f64's parser also takes "inf" and "NaN"; neither is a number to class-validator.
+    let value = raw.parse::<f64>().ok().filter(|v| v.is_finite())?;
+    (value.abs() < 9.0e15).then_some(value.trunc() as i64)
+}
+
 /// An optional integer query parameter within `min..=max`.
 pub fn query_int(
     query: &HashMap<String, String>,
@@ -90,7 +104,7 @@ pub fn query_int(
     let Some(raw) = query.get(name).filter(|v| !v.is_empty()) else {
         return Ok(default);
     };
-    let value: i64 = raw.trim().parse().map_err(|_| {
+    let value = query_number(raw).ok_or_else(|| {
         ApiError::unprocessable(vec![format!(
             "{name} must be a number conforming to the specified constraints"
         )])
@@ -106,4 +120,20 @@ pub fn query_int(
         )]));
     }
     Ok(value)
+}
+
+/// An optional boolean query parameter: `true` or `false`, anything else refused.
+pub fn query_bool(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, ApiError> {
+    match query.get(name).map(String::as_str) {
+        None | Some("") => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(_) => Err(ApiError::unprocessable(vec![format!(
+            "{name} must be a boolean value"
+        )])),
+    }
 }

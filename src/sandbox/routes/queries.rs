@@ -22,7 +22,7 @@ use crate::sandbox::state::{AppState, lock};
 use crate::sandbox::store::{ContactRec, Key, phone_digits};
 
 use super::search_filters::Filter;
-use super::{LocatedQuery, query_int};
+use super::{LocatedQuery, query_int, query_number};
 
 /// `query`: case-insensitive substring of name, email, phone or company; digits also match the
 /// phone whatever its punctuation.
@@ -59,13 +59,14 @@ pub async fn list(
     let start_after = q
         .get("startAfter")
         .filter(|v| !v.is_empty())
-        .map(|v| v.trim().parse::<i64>())
-        .transpose()
-        .map_err(|_| {
-            ApiError::unprocessable(vec![
-                "startAfter must be a number conforming to the specified constraints".into(),
-            ])
-        })?;
+        .map(|v| {
+            query_number(v).ok_or_else(|| {
+                ApiError::unprocessable(vec![
+                    "startAfter must be a number conforming to the specified constraints".into(),
+                ])
+            })
+        })
+        .transpose()?;
     let start_after_id = q.get("startAfterId").filter(|v| !v.is_empty()).cloned();
     let query = q.get("query").cloned().unwrap_or_default();
     let store = lock(&st.data);

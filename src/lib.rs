@@ -2,6 +2,7 @@
 //! and peer apps, with a terminal console. See ARCHITECTURE.md for the map.
 
 pub mod allocator;
+pub mod bounded_file;
 pub mod cli;
 pub mod config;
 pub mod console;

@@ -254,6 +254,39 @@ async fn a_bad_config_names_file_line_column_and_alternatives() {
     );
 }
 
+/// A mapping, connector or keymap path that names something else — a huge file, or one that
+/// never ends — is refused at its size limit, naming the file, where it used to be read whole.
+#[tokio::test]
+async fn a_file_that_is_far_too_large_is_refused_naming_it() {
+    let home = tempfile::tempdir().unwrap();
+    let huge = home.path().join("huge.toml");
+    std::fs::write(&huge, vec![b'#'; 2 * 1024 * 1024]).unwrap();
+    for (args, what) in [
+        (
+            vec!["mapping", "check", huge.to_str().unwrap()],
+            "mapping file",
+        ),
+        (vec!["mapping", "check", "/dev/zero"], "mapping file"),
+        (vec!["connector", "check", "/dev/zero"], "/dev/zero"),
+        (vec!["keymap", "check", "/dev/zero"], "/dev/zero"),
+    ] {
+        let out = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            ghlsync(home.path(), &[], &args),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{args:?} reads to the end of an endless file"));
+        let stderr = text(&out.stderr);
+        let stdout = text(&out.stdout);
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {stdout}{stderr}");
+        assert!(
+            (stderr.contains(what) || stdout.contains(what))
+                && (stderr.contains("larger than") || stdout.contains("larger than")),
+            "{args:?}: {stdout}{stderr}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_world_readable_secrets_file_is_refused_with_the_fix() {
     let home = tempfile::tempdir().unwrap();

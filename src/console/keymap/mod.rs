@@ -212,7 +212,7 @@ fn read_file(
     warnings: &mut Vec<KeymapWarning>,
 ) -> Option<(String, String)> {
     let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match crate::bounded_file::read_text(path, crate::bounded_file::KEYMAP_BYTES) {
         Ok(text) => Some((name, text)),
         Err(err) if missing_ok && err.kind() == std::io::ErrorKind::NotFound => None,
         Err(err) => {

@@ -90,7 +90,7 @@ pub(super) fn now_unix() -> i64 {
 
 /// Read the token file. A missing file means nobody has logged in yet.
 pub fn load_token_file(path: &Path) -> Result<StoredToken, GhlError> {
-    let text = std::fs::read_to_string(path).map_err(|err| GhlError::Auth {
+    let text = crate::bounded_file::read_text(path, crate::bounded_file::KEY_FILE_BYTES).map_err(|err| GhlError::Auth {
         ctx: None,
         status: None,
         detail: if err.kind() == std::io::ErrorKind::NotFound {

@@ -103,7 +103,7 @@ fn key_text(spec: &str, base: Option<&Path>) -> Result<String, String> {
         Some(base) if path.is_relative() => base.join(path),
         _ => path.to_path_buf(),
     };
-    match std::fs::read_to_string(&path) {
+    match crate::bounded_file::read_text(&path, crate::bounded_file::KEY_FILE_BYTES) {
         Ok(text) => Ok(text),
         Err(_) if looks_base64(spec) => Ok(spec.to_string()),
         Err(err) => Err(format!(

@@ -46,7 +46,11 @@ impl Connector for Rest {
         let path = source.resolve(Path::new(&connection.file));
         let file =
             ConnectorFile::load(&path).map_err(|err| source.invalid(format!("file: {err}")))?;
-        let mapping = std::fs::read_to_string(mapping_path(&path)).ok();
+        let mapping = crate::bounded_file::read_text(
+            &mapping_path(&path),
+            crate::bounded_file::DEFINITION_FILE_BYTES,
+        )
+        .ok();
         Ok(Box::new(RestSetup {
             file,
             base_url: connection.base_url,

@@ -211,10 +211,11 @@ impl std::fmt::Debug for ConnectorFile {
 
 impl ConnectorFile {
     pub fn load(path: &Path) -> Result<ConnectorFile, ConnectorFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConnectorFileError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::bounded_file::read_text(path, crate::bounded_file::DEFINITION_FILE_BYTES)
+            .map_err(|source| ConnectorFileError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         ConnectorFile::parse(&text, &path.display().to_string())
     }
 

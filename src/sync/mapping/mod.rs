@@ -76,10 +76,11 @@ impl Mapping {
 
     /// Reads and parses a mapping file.
     pub fn load(path: &Path) -> Result<Mapping, MappingError> {
-        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::bounded_file::read_text(path, crate::bounded_file::DEFINITION_FILE_BYTES)
+            .map_err(|source| MappingError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Mapping::parse(&text, &path.display().to_string())
     }
 

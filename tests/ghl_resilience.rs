@@ -262,6 +262,26 @@ async fn an_html_error_page_and_a_malformed_body_are_decode_errors() {
     assert_eq!(err.class(), ErrorClass::Decode, "{err}");
 }
 
+/// A body that never ends (a broken proxy streaming) is cut off at the answer limit: a decode
+/// error naming the size, in seconds and without holding the stream in memory.
+#[tokio::test]
+async fn an_answer_that_never_ends_is_cut_off_at_the_limit() {
+    let h = Harness::start(5).await;
+    let client = h.client();
+    h.queue_faults(&[("GET /contacts/", "endless200")]).await;
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        client.list_contacts_page(&Default::default()),
+    )
+    .await
+    .expect("the read stops at the limit")
+    .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Decode, "{err}");
+    assert!(err.to_string().contains("larger than 32 MB"), "{err}");
+    // The next answer is read as usual.
+    assert!(client.list_contacts_page(&Default::default()).await.is_ok());
+}
+
 #[tokio::test]
 async fn transient_faults_on_reads_are_retried() {
     let h = Harness::start(5).await;

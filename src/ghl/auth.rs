@@ -73,12 +73,21 @@ async fn request_token(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("none")
         .to_string();
-    let body = response.bytes().await.map_err(|err| GhlError::Network {
-        ctx: token_ctx(),
-        class: crate::net::ErrorClass::Transient,
-        detail: super::transport::describe_reqwest_error(&err),
-        hint: Some("retry later".to_string()),
-    })?;
+    let body = crate::net::body::read_limited(response, crate::net::body::ANSWER_BYTES)
+        .await
+        .map_err(|err| GhlError::Network {
+            ctx: token_ctx(),
+            class: crate::net::ErrorClass::Transient,
+            detail: match err {
+                crate::net::body::BodyError::Network(err) => {
+                    super::transport::describe_reqwest_error(&err)
+                }
+                crate::net::body::BodyError::TooLarge { limit } => {
+                    crate::net::body::BodyError::too_large_detail(limit)
+                }
+            },
+            hint: Some("retry later".to_string()),
+        })?;
     let secrets = [
         form.client_secret.as_str(),
         form.refresh_token.as_deref().unwrap_or(""),

@@ -1,6 +1,7 @@
 //! One GHL call end to end: token, limiter permit, headers, timeout, retries, decoding and
 //! classification. Endpoints describe a [`Call`]; [`GhlClient::execute`] does the rest.
 
+use crate::net::body::{ANSWER_BYTES, BodyError, read_limited};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -175,15 +176,31 @@ impl GhlClient {
             let headers = response.headers().clone();
             let rate = RateHeaders::from_headers(&headers, retry.cap);
             permit.observe(status, &rate);
-            let body = match response.bytes().await {
-                Ok(body) => body.to_vec(),
-                Err(err) => match self.on_network_error(&call, &ctx, &err, &mut failures) {
-                    Outcome::Done(result) => return result,
-                    Outcome::RetryAfter(pause) => {
-                        tokio::time::sleep(pause).await;
-                        continue;
+            let body = match read_limited(response, ANSWER_BYTES).await {
+                Ok(body) => body,
+                Err(BodyError::TooLarge { limit }) => {
+                    return Err(GhlError::Decode(Box::new(super::error::DecodeError {
+                        ctx: ctx.clone(),
+                        status,
+                        content_type: headers
+                            .get(reqwest::header::CONTENT_TYPE)
+                            .and_then(|value| value.to_str().ok())
+                            .unwrap_or("none")
+                            .to_string(),
+                        excerpt: String::new(),
+                        detail: BodyError::too_large_detail(limit),
+                        trace_id: None,
+                    })));
+                }
+                Err(BodyError::Network(err)) => {
+                    match self.on_network_error(&call, &ctx, &err, &mut failures) {
+                        Outcome::Done(result) => return result,
+                        Outcome::RetryAfter(pause) => {
+                            tokio::time::sleep(pause).await;
+                            continue;
+                        }
                     }
-                },
+                }
             };
             let answer = Answer {
                 status,

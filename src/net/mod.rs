@@ -2,6 +2,7 @@
 //! classes, the retry policy and `Retry-After`, and scrubbing secrets from what failures say.
 //! Neutral ground: it depends on nothing of ghlsync's own (reqwest's error type aside).
 
+pub mod body;
 mod class;
 pub mod retry;
 mod scrub;

@@ -48,6 +48,8 @@ pub enum FaultKind {
     Html200,
     /// 200 with truncated JSON: not in the random set.
     Malformed,
+    /// 200 whose JSON body never ends (a broken proxy streaming): not in the random set.
+    Endless200,
 }
 
 /// The random set (`kinds` default). `html200` and `malformed` are opt-in.
@@ -270,6 +272,7 @@ pub fn replacement(kind: FaultKind) -> Option<Response> {
             )
                 .into_response(),
         ),
+        FaultKind::Endless200 => Some(endless()),
         FaultKind::Drop => Some(dropped()),
         FaultKind::Slow
         | FaultKind::SlowAfter
@@ -277,6 +280,22 @@ pub fn replacement(kind: FaultKind) -> Option<Response> {
         | FaultKind::Create422
         | FaultKind::Write422 => None,
     }
+}
+
+/// `200 {"contacts":[{…},{…},…` without end, in 64 KB chunks, until the client hangs up.
+fn endless() -> Response {
+    let record = r#"{"id":"endlessXXXXXXXXXXXX","firstName":"Endless"},"#.repeat(1300);
+    let chunk = Bytes::from(record);
+    let head = futures::stream::once(async {
+        Ok::<Bytes, std::io::Error>(Bytes::from_static(b"{\"contacts\":["))
+    });
+    let tail = futures::stream::repeat_with(move || Ok::<Bytes, std::io::Error>(chunk.clone()));
+    let mut response = Response::new(Body::from_stream(futures::StreamExt::chain(head, tail)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
 }
 
 /// A response whose body fails before its first byte: hyper then aborts the connection, so the

@@ -23,6 +23,7 @@ pub use errors::{ErrorBody, ErrorReader, StatusClasses};
 pub(crate) use errors::{body_message, peer_error};
 pub use request::{Answer, HttpSettings, Request, Target, encode_segment, link_next};
 
+use crate::net::body::{ANSWER_BYTES, BodyError, read_limited};
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -287,7 +288,18 @@ impl PeerHttp {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let headers = response.headers().clone();
-                    response.bytes().await.map(|bytes| (status, headers, bytes))
+                    match read_limited(response, ANSWER_BYTES).await {
+                        Ok(bytes) => Ok((status, headers, bytes)),
+                        Err(BodyError::Network(err)) => Err(err),
+                        Err(BodyError::TooLarge { limit }) => {
+                            return Err(self.error(
+                                &operation,
+                                ErrorClass::Decode,
+                                BodyError::too_large_detail(limit),
+                                None,
+                            ));
+                        }
+                    }
                 }
                 Err(err) => Err(err),
             };

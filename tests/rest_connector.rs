@@ -520,6 +520,24 @@ async fn queue_faults(h: &Harness, route: &str, kind: &str, count: usize, slow_m
         .await;
 }
 
+/// A peer's answer that never ends is cut off at the answer limit, as GHL's is
+/// (`net::body`): a decode error naming the size, not a read until memory runs out.
+#[tokio::test]
+async fn a_peer_answer_that_never_ends_is_cut_off_at_the_limit() {
+    let h = start(10).await;
+    let peer = peer(&h, &GenericOptions::default()).await;
+    queue_faults(&h, "GET /generic/contacts", "endless200", 1, 0).await;
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        peer.fetch_changes(EntityKind::Contact, None),
+    )
+    .await
+    .expect("the read stops at the limit")
+    .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Decode, "{err}");
+    assert!(err.to_string().contains("larger than 32 MB"), "{err}");
+}
+
 #[tokio::test]
 async fn html_pages_are_decode_errors_or_transient_with_their_title() {
     let h = start(10).await;

@@ -17,6 +17,16 @@ pub const KEY_FILE_BYTES: u64 = 64 * 1024;
 /// `FileTooLarge`, whose message names the limit (the caller names the file). Invalid UTF-8:
 /// `InvalidData`, as `std::fs::read_to_string` says it.
 pub fn read_text(path: &Path, cap: u64) -> std::io::Result<String> {
+    String::from_utf8(read_bytes(path, cap)?).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text: is the path right?",
+        )
+    })
+}
+
+/// `path`'s bytes, at most `cap` of them; past that, `FileTooLarge` after reading one byte more.
+pub fn read_bytes(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
     let file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
     file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
@@ -29,12 +39,7 @@ pub fn read_text(path: &Path, cap: u64) -> std::io::Result<String> {
             ),
         ));
     }
-    String::from_utf8(bytes).map_err(|_| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "not UTF-8 text: is the path right?",
-        )
-    })
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! cursor that names a file by name and content, and moving a file on to `done/` or to
 //! `rejected/` (with its reason beside it).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -34,23 +33,17 @@ pub(super) fn waiting(inbox: &Path) -> std::io::Result<Vec<String>> {
 
 /// A file's bytes, or why it is too large to read. `Ok(None)` when it is gone.
 pub(super) fn read(path: &Path, limit: u64) -> std::io::Result<Option<Result<Vec<u8>, Rejection>>> {
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(err),
-    };
-    let mut bytes = Vec::new();
-    // One byte past the limit tells "too large" without reading a huge file whole.
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Ok(Some(Err(Rejection::at(
+    match crate::bounded_file::read_bytes(path, limit) {
+        Ok(bytes) => Ok(Some(Ok(bytes))),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) if err.kind() == std::io::ErrorKind::FileTooLarge => Ok(Some(Err(Rejection::at(
             1,
             1,
             format!("the file is over the {limit}-byte limit"),
             "split it into smaller files (each keeps the header row) and put those in the inbox",
-        ))));
+        )))),
+        Err(err) => Err(err),
     }
-    Ok(Some(Ok(bytes)))
 }
 
 /// A short hash of a file's content: the cursor tells a file from a new one of the same name.

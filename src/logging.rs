@@ -236,7 +236,10 @@ mod tests {
         let old = dir.join("ghlsync.2020-01-01.log");
         std::fs::write(&old, "old\n").unwrap();
         std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let _guard = init(&dir, Some("info")).unwrap();
+        // What `init_with` does before the appender opens today's file (`init` itself would
+        // install the process's subscriber; tests/secrets.rs checks it through the binary).
+        owner_only(&dir).unwrap();
+        prepare_day(&dir, chrono::Utc::now().date_naive()).unwrap();
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&old), 0o600);
         let files: Vec<PathBuf> = std::fs::read_dir(&dir)

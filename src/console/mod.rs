@@ -133,6 +133,12 @@ pub async fn run(options: ConsoleOptions) -> Result<runner::Exit, ConsoleError> 
         };
         (engine, Mode::Live, None)
     };
+    // The engine refuses writes too, not only the keys and the palette.
+    let engine = if options.read_only {
+        engine.read_only()
+    } else {
+        engine
+    };
     // Until the engine's status names it, the first peer answers (`EngineHandle::call`).
     let peer = options.peer.clone().unwrap_or_default();
     let mut state = AppState::new(mode, &peer, options.read_only, theme);

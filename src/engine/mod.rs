@@ -54,9 +54,18 @@ pub struct EngineHandle {
     events: broadcast::Sender<Event>,
     next_id: Arc<AtomicU64>,
     board: Arc<board::Board>,
+    /// `--read-only`: this door refuses every writing command, whatever the front end sends.
+    read_only: bool,
 }
 
 impl EngineHandle {
+    /// This handle, refusing every command that writes (sync, retry, skip, resolve, mapping
+    /// save/undo) with `Reply::Error { class: "read_only" }`; reads pass. Clones keep it.
+    pub fn read_only(mut self) -> EngineHandle {
+        self.read_only = true;
+        self
+    }
+
     /// Sends a command about every peer (a sync, a retry, the failed queue) or, for a command
     /// about one peer's records, the first peer; waits for its reply.
     pub async fn call(&self, command: Command) -> Result<Reply, EngineError> {
@@ -69,6 +78,12 @@ impl EngineHandle {
         peer: Option<&str>,
         command: Command,
     ) -> Result<Reply, EngineError> {
+        if self.read_only && refused_read_only(&command) {
+            return Ok(Reply::Error {
+                class: "read_only".into(),
+                message: "read-only (--read-only): nothing is written; start ghlsync without --read-only to sync, retry, skip, resolve or save the mapping".into(),
+            });
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply_to, reply) = oneshot::channel();
         let envelope = Envelope {
@@ -214,6 +229,7 @@ pub fn start_engine_with(
         events,
         next_id: Arc::new(AtomicU64::new(1)),
         board,
+        read_only: false,
     }
 }
 
@@ -294,6 +310,20 @@ fn writes(command: &Command) -> bool {
             | Command::SaveMapping { .. }
             | Command::UndoMapping
     )
+}
+
+/// What a read-only handle refuses: every writer, a contact synced now, webhook deliveries,
+/// and stopping or reloading a service. `Shutdown` passes: over the socket it only hangs up.
+fn refused_read_only(command: &Command) -> bool {
+    writes(command)
+        || matches!(
+            command,
+            Command::SyncContact { .. }
+                | Command::Deliver { .. }
+                | Command::ServeInbox { .. }
+                | Command::Drain
+                | Command::Reload
+        )
 }
 
 async fn drain(shared: &Shared) -> Reply {

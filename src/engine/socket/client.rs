@@ -67,6 +67,7 @@ pub async fn attach_as(
         board: Arc::new(Board::new(events.clone())),
         events,
         next_id: Arc::new(AtomicU64::new(1)),
+        read_only: false,
     };
     Ok((handle, info))
 }

@@ -156,7 +156,8 @@ impl Command {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConsoleArgs {
-    /// Hide and refuse every write action (sync, retry, skip, resolve, mapping save/undo).
+    /// Hide and refuse every write action (sync, retry, skip, resolve, mapping save/undo); the
+    /// engine refuses them too, in process or through a running service.
     #[arg(long)]
     pub read_only: bool,
     /// Demo mode with a temporary store, deleted on exit.

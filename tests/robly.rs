@@ -628,16 +628,7 @@ async fn scenario(r: &Rig, faulty: bool) {
     fault(faulty).await;
     r.run_quietly().await;
     fault(false).await;
-    r.edit_member(json!({"id": members[0]["id"], "fields": {"fname": "Oracle"}}))
-        .await;
-    r.edit_member(json!({"id": members[1]["id"], "isUnsubscribed": true}))
-        .await;
-    let contact = r.ghl_contact(members[2]["email"].as_str().unwrap()).await;
-    r.edit_contact(
-        contact["id"].as_str().unwrap(),
-        json!({"lastName": "Converged"}),
-    )
-    .await;
+    r.scenario_edits(&members).await;
     fault(faulty).await;
     r.run_quietly().await;
     r.run_quietly().await;
@@ -647,6 +638,23 @@ async fn scenario(r: &Rig, faulty: bool) {
 impl Rig {
     async fn run_quietly(&self) {
         let _ = run_sync(&self.ctx, &RunOptions::default()).await;
+    }
+
+    /// The convergence scenarios' edits: a Robly edit, a Robly unsubscribe and a GHL edit, each
+    /// of another plain member.
+    async fn scenario_edits(&self, members: &[Value]) {
+        self.edit_member(json!({"id": members[0]["id"], "fields": {"fname": "Oracle"}}))
+            .await;
+        self.edit_member(json!({"id": members[1]["id"], "isUnsubscribed": true}))
+            .await;
+        let contact = self
+            .ghl_contact(members[2]["email"].as_str().unwrap())
+            .await;
+        self.edit_contact(
+            contact["id"].as_str().unwrap(),
+            json!({"lastName": "Converged"}),
+        )
+        .await;
     }
 }
 
@@ -735,15 +743,6 @@ async fn first_run_then_edits(r: &Rig, down: Option<&str>) {
         r.h.admin_post(route, json!({"rate": 0.0, "next": []}))
             .await;
     }
-    r.edit_member(json!({"id": members[0]["id"], "fields": {"fname": "Oracle"}}))
-        .await;
-    r.edit_member(json!({"id": members[1]["id"], "isUnsubscribed": true}))
-        .await;
-    let contact = r.ghl_contact(members[2]["email"].as_str().unwrap()).await;
-    r.edit_contact(
-        contact["id"].as_str().unwrap(),
-        json!({"lastName": "Converged"}),
-    )
-    .await;
+    r.scenario_edits(&members).await;
     r.run_quietly().await;
 }

@@ -427,17 +427,8 @@ async fn console_screens_show_no_secret_and_a_read_only_engine_refuses_writes() 
             frames.push((format!("{what} at {width}×{height}"), text));
         }
     };
-    let screens = [
-        Screen::Contacts,
-        Screen::Tasks,
-        Screen::Notes,
-        Screen::Appointments,
-        Screen::Mapping,
-        Screen::SyncLog,
-        Screen::Failures,
-        Screen::Status,
-        Screen::Alerts,
-    ];
+    // Every tab, and Alerts, which sits under Status.
+    let screens = Screen::TABS.into_iter().chain([Screen::Alerts]);
     let mut steps: Vec<Action> = Vec::new();
     for screen in screens {
         steps.push(Action::Focus(FocusTarget::Screen(screen)));

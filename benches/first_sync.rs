@@ -17,14 +17,15 @@
 // Bench code: a panic is how it stops (Cargo.toml denies these outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ghlsync::ghl::{AuthSettings, ClientSettings, GhlClient};
-use ghlsync::peers::repsly::{RepslyPeer, RepslySettings};
+#[path = "shared/repsly_engine.rs"]
+mod repsly_engine;
+#[path = "shared/sandbox_stats.rs"]
+mod stats;
+
 use ghlsync::sandbox::{self, BurstLimit, SandboxOptions};
-use ghlsync::store::Store;
-use ghlsync::sync::mapping::Mapping;
-use ghlsync::sync::{RunOptions, RunReport, SyncContext, SyncSettings, run_sync};
+use ghlsync::sync::{RunOptions, RunReport, run_sync};
 use serde_json::{Value, json};
-use std::sync::Arc;
+use stats::Stats;
 use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 
@@ -105,46 +106,15 @@ async fn first_sync(sandboxes: &Handle, contacts: usize, limit: Option<BurstLimi
     if let Some(ms) = env::<u64>("IMPORT_DELAY_MS") {
         admin("repsly/settings", json!({"importDelayMs": ms})).await;
     }
-    let ghl = GhlClient::new(ClientSettings::new(
-        sandbox.base_url.clone(),
-        sandbox.location_id.clone(),
-        AuthSettings::PrivateToken(sandbox.token.clone()),
-    ))
-    .expect("client");
-    let mapping = Mapping::builtin("repsly").expect("built-in mapping");
-    // The location's set-up, as `mapping check --create-fields` does it; then the counters (and
-    // the limit's window) start again from zero.
-    ghlsync::sync::mapping::create_missing_fields(&mapping, &ghl)
-        .await
-        .expect("the mapping's custom fields are created");
+    let engine = repsly_engine::start(&sandbox, env("POLL_MS").unwrap_or(5)).await;
+    let ctx = engine.ctx.clone();
+    // The counters (and the limit's window) start again from zero after the set-up.
     admin("reset", json!({})).await;
     if let Some(limit) = limit {
         tokio::time::sleep(limit.interval).await;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ctx = Arc::new(SyncContext {
-        store: Store::open(&dir.path().join("store")).expect("store opens"),
-        ghl,
-        peer: Arc::new(
-            RepslyPeer::new(RepslySettings {
-                base_url: sandbox.repsly_base_url.clone(),
-                username: sandbox.repsly_username.clone(),
-                password: sandbox.repsly_password.clone(),
-                min_request_interval_ms: 0,
-                import_poll_interval_ms: env("POLL_MS").unwrap_or(5),
-                ..RepslySettings::default()
-            })
-            .expect("repsly peer"),
-        ),
-        mapping,
-        settings: SyncSettings::default(),
-        events: None,
-    });
 
-    let sampler = tokio::spawn(sample(
-        http.clone(),
-        format!("{}/_sandbox/stats", sandbox.base_url),
-    ));
+    let sampler = tokio::spawn(sample(http.clone(), sandbox.base_url.clone()));
     let started = Instant::now();
     // On a worker of the runtime, as the engine runs it.
     let run = tokio::spawn({
@@ -157,17 +127,9 @@ async fn first_sync(sandboxes: &Handle, contacts: usize, limit: Option<BurstLimi
         .expect("run completes");
     let wall = started.elapsed();
     sampler.abort();
-    let stats = Stats(
-        http.get(format!("{}/_sandbox/stats", sandbox.base_url))
-            .send()
-            .await
-            .expect("stats")
-            .json()
-            .await
-            .expect("stats json"),
-    );
+    let stats = Stats::read(&http, &sandbox.base_url).await;
     let ghl_requests = stats.ghl();
-    let repsly_requests = stats.total() - ghl_requests;
+    let repsly_requests = stats.peer();
     let (durable, fsyncs) = ctx.store.group_flush_counts();
     println!();
     match limit {
@@ -195,12 +157,13 @@ async fn first_sync(sandboxes: &Handle, contacts: usize, limit: Option<BurstLimi
     println!("   store: {durable} intents made durable in {fsyncs} fsyncs");
     println!("   GHL requests by route: {}", stats.ghl_routes());
     drop(ctx);
+    drop(engine);
     Outcome { ghl_requests, wall }
 }
 
 /// Samples `/_sandbox/stats` once a second and prints GHL and Repsly requests per second (only
 /// with `TIMELINE`): where GHL's ceiling sits idle.
-async fn sample(http: reqwest::Client, url: String) {
+async fn sample(http: reqwest::Client, base_url: String) {
     if std::env::var_os("TIMELINE").is_none() {
         return;
     }
@@ -208,69 +171,14 @@ async fn sample(http: reqwest::Client, url: String) {
     let mut line = String::new();
     for second in 1.. {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let Ok(response) = http.get(&url).send().await else {
-            return;
-        };
-        let Ok(stats) = response.json::<Value>().await else {
-            return;
-        };
-        let stats = Stats(stats);
-        let now = (stats.ghl(), stats.total() - stats.ghl());
+        let stats = Stats::read(&http, &base_url).await;
+        let now = (stats.ghl(), stats.peer());
         line.push_str(&format!(" {}/{}", now.0 - last.0, now.1 - last.1));
         last = now;
         if second % 10 == 0 {
             println!("   t={:>3}s{line}", second - 10);
             line.clear();
         }
-    }
-}
-
-/// A `/_sandbox/stats` answer.
-struct Stats(Value);
-
-impl Stats {
-    fn rows(&self) -> impl Iterator<Item = &Value> {
-        self.0["requests"].as_array().into_iter().flatten()
-    }
-
-    fn where_(&self, keep: impl Fn(&Value) -> bool) -> u64 {
-        self.rows()
-            .filter(|r| keep(r))
-            .filter_map(|r| r["count"].as_u64())
-            .sum()
-    }
-
-    fn is_ghl(row: &Value) -> bool {
-        !row["route"].as_str().unwrap_or("").starts_with("/repsly/")
-    }
-
-    fn ghl(&self) -> u64 {
-        self.where_(Stats::is_ghl)
-    }
-
-    fn too_many(&self) -> u64 {
-        self.where_(|r| r["status"] == 429)
-    }
-
-    fn total(&self) -> u64 {
-        self.where_(|_| true)
-    }
-
-    fn ghl_routes(&self) -> String {
-        let mut routes: std::collections::BTreeMap<String, u64> = Default::default();
-        for row in self.rows().filter(|r| Stats::is_ghl(r)) {
-            let key = format!(
-                "{} {}",
-                row["method"].as_str().unwrap_or(""),
-                row["route"].as_str().unwrap_or("")
-            );
-            *routes.entry(key).or_default() += row["count"].as_u64().unwrap_or(0);
-        }
-        routes
-            .iter()
-            .map(|(route, n)| format!("{route} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 

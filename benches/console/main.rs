@@ -134,6 +134,9 @@ fn main() {
         seed::APPOINTMENTS,
     );
 
+    let (store_mb, store_open_ms) = store_figures(&store_path);
+    println!("store on disk {store_mb:.0} MB; opened cold in a fresh process in {store_open_ms:.0} ms");
+
     // 1, 4, 5, 6: the real console in a pseudo-terminal.
     let pty = pty::measure(dir.path(), &store_path, contacts, seeded.rows());
 
@@ -210,6 +213,40 @@ fn main() {
         "6. sync log streaming {STREAM_RATE} events/s: {:.0} bytes/s, {:.0} bytes per event, {:.1} frames/s",
         pty.stream_bytes_per_sec, pty.stream_bytes_per_event, pty.stream_fps
     );
+    // Gathered by `benches/figures`.
+    let rows = seeded.rows();
+    println!(
+        "FIGURE|store at {rows} contacts with children: size on disk, open|{:.0} MB, {:.0} ms|—|—",
+        store_mb, store_open_ms
+    );
+    println!("FIGURE|console first frame, {rows} contacts|{:.0} ms|—|≤ 300 ms", pty.first_frame_ms);
+    println!("FIGURE|console render per frame, worst p99|{:.2} ms|—|≤ 2 ms", worst.p99_ms);
+    println!("FIGURE|console filter per keystroke, max|{:.2} ms|—|≤ 15 ms", pure.filter_max_ms);
+    println!("FIGURE|console memory, peak|{:.0} MB|—|≤ 150 MB", pty.peak_mb);
+    println!("FIGURE|console idle CPU|{:.3} % of a core|—|≤ 0.5 %", pty.idle_cpu_percent);
+}
+
+/// The store's size on disk in MB, and how long it takes to open cold in a fresh process (the
+/// `open` probe), in ms.
+fn store_figures(store: &Path) -> (f64, f64) {
+    let bytes: u64 = walk_size(store);
+    let output = std::process::Command::new(std::env::current_exe().expect("this bench"))
+        .env(PROBE_ENV, "open")
+        .env(CHILD_ENV, store)
+        .output()
+        .expect("the probe runs");
+    let open_ms = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("open_ms ")?.trim().parse().ok())
+        .unwrap_or(f64::NAN);
+    (bytes as f64 / 1e6, open_ms)
+}
+
+fn walk_size(path: &Path) -> u64 {
+    match std::fs::read_dir(path) {
+        Ok(entries) => entries.flatten().map(|e| walk_size(&e.path())).sum(),
+        Err(_) => std::fs::metadata(path).map_or(0, |m| m.len()),
+    }
 }
 
 /// Percentiles and means of per-frame times.

@@ -1,6 +1,7 @@
 //! One part of the contact list measured alone, in a fresh process (sled's cache and the heap
 //! start empty, as in the console): `api`, the store's contact list the engine's query stands
-//! on (first page, then all); `memory`, the process's memory at each step of loading the list.
+//! on (first page, then all); `memory`, the process's memory at each step of loading the list;
+//! `open`, the store's open alone.
 use super::*;
 
 pub fn run(mode: &str, store_path: &Path) {
@@ -12,6 +13,12 @@ pub fn run(mode: &str, store_path: &Path) {
     ghlsync::allocator::tune(ghlsync::allocator::Workload::Console);
     match mode {
         "api" => api(store_path),
+        "open" => {
+            let started = Instant::now();
+            let store = open_when_free(store_path);
+            println!("open_ms {:.1}", started.elapsed().as_secs_f64() * 1000.0);
+            drop(store);
+        }
         _ => memory_steps(store_path, contacts),
     }
 }

@@ -359,6 +359,14 @@ fn report(s: &Settings, figures: &[Figures], slices: &[Slice]) {
         by_cpu.min(by_hwm),
         by_cpu.min(by_private),
     );
+    // Gathered by `benches/figures`.
+    println!(
+        "FIGURE|locations per {}-core host ({:.0} MB for engines)|{:.0}–{:.0}|—|≥ 50",
+        s.cores,
+        s.memory_budget_mb,
+        by_cpu.min(by_hwm),
+        by_cpu.min(by_private),
+    );
     if fraction < 0.9 {
         println!(
             "note: the engines used {:.0} % of their ceiling; at a full ceiling the CPU share would be about {:.2} %",

@@ -235,6 +235,15 @@ async fn idle(root: PathBuf) {
         "  RSS {:.1} MB at the end, peak {:.1} MB in the window (goal ≤ 40 MB); RssAnon {:.1} MB, RssFile {:.1} MB, VmHWM {:.1} MB",
         end.rss, peak_rss, end.anon, end.file, end.hwm
     );
+    // Gathered by `benches/figures`.
+    println!(
+        "FIGURE|service idle CPU, {contacts} contacts|{:.3} % of a core|—|≤ 0.2 %",
+        100.0 * cpu / elapsed
+    );
+    println!(
+        "FIGURE|service idle RSS, {contacts} contacts|{:.0} MB (private {:.0} MB)|—|≤ 40 MB",
+        end.rss, end.anon
+    );
 }
 
 #[tokio::main]

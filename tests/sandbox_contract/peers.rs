@@ -1,0 +1,1 @@
+//! The peer emulations against hand-written schemas (`peers/*.json`).

@@ -74,6 +74,8 @@ pub fn serde_words(text: &str) -> Option<&'static str> {
         "unknown field `",
         "expected struct",
         "unknown variant",
+        "while parsing",
+        "trailing characters",
         "`",
     ]
     .into_iter()

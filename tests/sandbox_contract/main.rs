@@ -10,8 +10,10 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod coverage;
 mod generate;
 mod ghl;
+mod ghl_ctx;
 mod ghl_ops;
 mod peers;
 mod schema;

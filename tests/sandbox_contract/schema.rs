@@ -1,6 +1,6 @@
 //! A JSON Schema validator for the keywords GHL's OpenAPI files and the peers' hand-written
 //! schemas use (type, properties, required, additionalProperties, items, enum, allOf, anyOf,
-//! oneOf, minimum, maximum, maxLength, maxItems, format date-time). A keyword it does not know
+//! oneOf, minimum, maximum, maxLength, maxItems, minItems, pattern, format date-time). A keyword it does not know
 //! fails the test, so nothing passes by being ignored.
 //!
 //! Each violation names a path in which array indices are `*`, so a waiver can name a field of
@@ -41,7 +41,6 @@ const ANNOTATIONS: &[&str] = &[
     "writeOnly",
     "title",
     "$comment",
-    "pattern", // GHL's patterns are documentation (JavaScript regex flavour); not judged here
 ];
 
 pub fn validate(schema: &Value, value: &Value) -> Vec<Violation> {
@@ -97,6 +96,7 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
                 "maxItems",
                 "minItems",
                 "format",
+                "pattern",
             ]
             .contains(&key.as_str());
         // GHL's files carry a few vendor keys beside the schema ones (`timeOffset`, `unit`…
@@ -145,6 +145,13 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
             && n > max
         {
             fail(out, path, format!("{n} is greater than {max}"));
+        }
+    }
+    if let (Some(s), Some(Value::String(pattern))) = (value.as_str(), map.get("pattern")) {
+        let re = regex::Regex::new(pattern)
+            .unwrap_or_else(|e| panic!("pattern {pattern:?} at {path}: {e}"));
+        if !re.is_match(s) {
+            fail(out, path, format!("{s:?} does not match {pattern:?}"));
         }
     }
     if let (Some(s), Some(max)) = (value.as_str(), map.get("maxLength").and_then(Value::as_u64))

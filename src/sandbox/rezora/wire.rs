@@ -92,7 +92,14 @@ pub fn body_fields(headers: &HeaderMap, bytes: &Bytes) -> Result<Map<String, Val
         .to_ascii_lowercase();
     if kind.starts_with("application/json") {
         let json: Value = serde_json::from_slice(bytes)
-            .map_err(|err| format!("the JSON body does not parse: {err}"))?;
+            // serde's own wording ("EOF while parsing a value") is no PHP server's; the place is.
+            .map_err(|err| {
+                format!(
+                    "the JSON body does not parse (line {}, column {})",
+                    err.line(),
+                    err.column()
+                )
+            })?;
         return match json.get("data") {
             Some(Value::Object(data)) => Ok(data.clone()),
             _ => Err("JSON request bodies are wrapped in data: {\"data\":{…}}".into()),

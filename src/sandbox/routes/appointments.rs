@@ -19,7 +19,7 @@ use crate::ghl::models::{
     WRITABLE_APPOINTMENT_STATUSES,
 };
 use crate::sandbox::auth::{Caller, check_location};
-use crate::sandbox::body::{JsonBody, Kind, Rule, opt, req, validate};
+use crate::sandbox::body::{JsonBody, Kind, Rule, opt, req, require_object, validate};
 use crate::sandbox::errors::{ApiError, ApiResult, ok};
 use crate::sandbox::ids;
 use crate::sandbox::seed::{fmt_event_time, location_offset};
@@ -345,12 +345,21 @@ pub async fn update(
 }
 
 /// `DELETE /calendars/events/:eventId`: 201 `{succeeded: true}` as the spec answers. The
-/// (empty) `DeleteAppointmentSchema` body is not required: clients send none.
+/// (empty) `DeleteAppointmentSchema` body is not required: clients send none. One that is sent
+/// is judged like any DTO: a non-object or any property is refused.
 pub async fn delete(
     State(st): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
     Path(event_id): Path<String>,
+    JsonBody(body): JsonBody,
 ) -> ApiResult {
+    let extra: Vec<String> = require_object(&body)?
+        .keys()
+        .map(|k| format!("property {k} should not exist"))
+        .collect();
+    if !extra.is_empty() {
+        return Err(ApiError::unprocessable(extra));
+    }
     let mut store = lock(&st.data);
     let contact = owned_appt(&mut store, &event_id, &caller)?
         .event

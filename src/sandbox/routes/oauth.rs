@@ -93,6 +93,9 @@ async fn grant(st: &AppState, req: Request) -> Result<Value, ApiError> {
             true
         }
     };
+    if field("user_type").is_some_and(|t| !["Company", "Location"].contains(&t)) {
+        problems.push("user_type must be one of the following values: Company, Location".into());
+    }
     let secret_field = if refresh { "refresh_token" } else { "code" };
     if !grant_type.is_empty() && field(secret_field).is_none() {
         problems.push(format!("{secret_field} must be a string"));

@@ -78,6 +78,14 @@ fn list(st: &AppState, req: &Request) -> Result<Value, ApiError> {
             problems.push(format!("{name} must be a string"));
         }
     }
+    for name in ["isInstalled", "onTrial"] {
+        if query
+            .get(name)
+            .is_some_and(|v| !["", "true", "false"].contains(&v.as_str()))
+        {
+            problems.push(format!("{name} must be a boolean value"));
+        }
+    }
     if !problems.is_empty() {
         return Err(ApiError::unprocessable(problems));
     }

@@ -62,6 +62,7 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
         .filter_map(|l| l.strip_prefix("[peers.")?.strip_suffix(']').map(str::to_string))
         .filter(|name| !name.contains('.'))
         .collect();
+    compress_peer_limits(&config);
     // The location's set-up, as a user does it before a first sync.
     let setup = ghlsync(root)
         .arg("--config")
@@ -137,6 +138,28 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
 
 fn ceiling() -> f64 {
     f64::from(LIMIT.max) / LIMIT.interval.as_secs_f64()
+}
+
+/// GHL's window is compressed ×10; a peer's own documented limit (a connector file's
+/// `requests_per_second`) is compressed alike, or a peer that never binds at the real limits
+/// (the REST app's 20/s against GHL's 10/s) would bind here.
+fn compress_peer_limits(config: &Path) {
+    let factor = 10.0 / LIMIT.interval.as_secs_f64();
+    let dir = config.parent().expect("config dir").join("connectors");
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).expect("connector file");
+        let scaled: Vec<String> = text
+            .lines()
+            .map(|line| match line.trim().strip_prefix("requests_per_second = ") {
+                Some(rate) => {
+                    let rate: f64 = rate.trim().parse().expect("a rate");
+                    format!("requests_per_second = {}", rate * factor)
+                }
+                None => line.to_string(),
+            })
+            .collect();
+        std::fs::write(entry.path(), scaled.join("\n") + "\n").expect("connector file written");
+    }
 }
 
 /// `requests_per_second` of a `rest` peer's connector file, if the config names one.

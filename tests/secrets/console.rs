@@ -9,7 +9,7 @@ use serde_json::json;
 /// gives the console), refuses every write however it is asked, and still answers reads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_screens_show_no_secret_and_a_read_only_engine_refuses_writes() {
-    use common::sync::{Routes, context, sandbox_writes};
+    use crate::common::sync::{Routes, context, sandbox_writes};
     use ghlsync::console::action::{Action, FocusTarget};
     use ghlsync::console::msg::{Effect, Msg};
     use ghlsync::console::runner::effects::perform;

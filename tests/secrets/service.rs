@@ -136,6 +136,10 @@ async fn a_running_service_keeps_its_alerts_url_and_push_secret_out_of_everythin
 
     h.admin_post("repsly/settings", json!({"downForMs": 0}))
         .await;
+    // A run of Repsly now, through the service (the schedule's next one is an hour away).
+    let synced = run(home, &config, &["sync", "--peer", "repsly"]).await;
+    assert_eq!(synced.code, Some(0), "{}", synced.stderr);
+    runs.push(synced);
     wait_for("the recovery", || {
         text(&service_log).contains("recovered: repsly answers again")
     })

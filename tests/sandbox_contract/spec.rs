@@ -1,6 +1,7 @@
 //! GHL's OpenAPI files, loaded at test time: every `$ref` inlined (local and
 //! `../common/common-schemas.json`) and OpenAPI 3.0's `nullable: true` turned into JSON Schema's
-//! `"type": [T, "null"]`, so the validator and the generators speak plain JSON Schema.
+//! `"type": [T, "null"]`, so the validator (the `jsonschema` crate, `schema.rs`) and the
+//! generators speak plain JSON Schema.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -154,6 +155,11 @@ impl Resolver<'_> {
                         _ => self.resolve(v, depth + 1),
                     };
                     out.insert(k.clone(), v);
+                }
+                // GHL's one `oneOf` (SMS or email templates) has overlapping branches and no
+                // discriminator, so a value matching both is no fault: judged as `anyOf`.
+                if let Some(branches) = out.remove("oneOf") {
+                    out.insert("anyOf".into(), branches);
                 }
                 if out.remove("nullable") == Some(Value::Bool(true)) {
                     if let Some(Value::String(t)) = out.get("type").cloned() {

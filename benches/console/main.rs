@@ -135,7 +135,9 @@ fn main() {
     );
 
     let (store_mb, store_open_ms) = store_figures(&store_path);
-    println!("store on disk {store_mb:.0} MB; opened cold in a fresh process in {store_open_ms:.0} ms");
+    println!(
+        "store on disk {store_mb:.0} MB; opened cold in a fresh process in {store_open_ms:.0} ms"
+    );
 
     // 1, 4, 5, 6: the real console in a pseudo-terminal.
     let pty = pty::measure(dir.path(), &store_path, contacts, seeded.rows());
@@ -219,11 +221,26 @@ fn main() {
         "FIGURE|store at {rows} contacts with children: size on disk, open|{:.0} MB, {:.0} ms|—|—",
         store_mb, store_open_ms
     );
-    println!("FIGURE|console first frame, {rows} contacts|{:.0} ms|—|≤ 300 ms", pty.first_frame_ms);
-    println!("FIGURE|console render per frame, worst p99|{:.2} ms|—|≤ 2 ms", worst.p99_ms);
-    println!("FIGURE|console filter per keystroke, max|{:.2} ms|—|≤ 15 ms", pure.filter_max_ms);
-    println!("FIGURE|console memory, peak|{:.0} MB|—|≤ 150 MB", pty.peak_mb);
-    println!("FIGURE|console idle CPU|{:.3} % of a core|—|≤ 0.5 %", pty.idle_cpu_percent);
+    println!(
+        "FIGURE|console first frame, {rows} contacts|{:.0} ms|—|≤ 300 ms",
+        pty.first_frame_ms
+    );
+    println!(
+        "FIGURE|console render per frame, worst p99|{:.2} ms|—|≤ 2 ms",
+        worst.p99_ms
+    );
+    println!(
+        "FIGURE|console filter per keystroke, max|{:.2} ms|—|≤ 15 ms",
+        pure.filter_max_ms
+    );
+    println!(
+        "FIGURE|console memory, peak|{:.0} MB|—|≤ 150 MB",
+        pty.peak_mb
+    );
+    println!(
+        "FIGURE|console idle CPU|{:.3} % of a core|—|≤ 0.5 %",
+        pty.idle_cpu_percent
+    );
 }
 
 /// The store's size on disk in MB, and how long it takes to open cold in a fresh process (the

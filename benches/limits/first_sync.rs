@@ -39,7 +39,13 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
     let out = std::fs::File::create(root.join("sandbox.out")).expect("sandbox.out");
     let _sandbox = Killed(
         ghlsync(root)
-            .args(["sandbox", "--contacts", &contacts.to_string(), "--rate-limit", &limit])
+            .args([
+                "sandbox",
+                "--contacts",
+                &contacts.to_string(),
+                "--rate-limit",
+                &limit,
+            ])
             .arg("--write-config")
             .arg(&config)
             .stdout(out)
@@ -50,16 +56,26 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
     let started = Instant::now();
     let base_url = loop {
         let text = std::fs::read_to_string(root.join("sandbox.out")).unwrap_or_default();
-        if let Some(url) = text.lines().find_map(|l| l.strip_prefix("GHL sandbox listening on ")) {
+        if let Some(url) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("GHL sandbox listening on "))
+        {
             break url.trim().to_string();
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "the sandbox did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the sandbox did not start"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let peers: Vec<String> = std::fs::read_to_string(&config)
         .expect("the written config")
         .lines()
-        .filter_map(|l| l.strip_prefix("[peers.")?.strip_suffix(']').map(str::to_string))
+        .filter_map(|l| {
+            l.strip_prefix("[peers.")?
+                .strip_suffix(']')
+                .map(str::to_string)
+        })
         .filter(|name| !name.contains('.'))
         .collect();
     compress_peer_limits(&config);
@@ -70,7 +86,11 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
         .args(["mapping", "check", "--create-fields"])
         .output()
         .expect("mapping check runs");
-    assert!(setup.status.success(), "mapping check --create-fields: {}", String::from_utf8_lossy(&setup.stderr));
+    assert!(
+        setup.status.success(),
+        "mapping check --create-fields: {}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
     let http = reqwest::Client::new();
     tokio::time::sleep(LIMIT.interval).await;
     // Peer by peer, as `ghlsync sync` runs them (one writer at a time), each its own process so
@@ -102,14 +122,19 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
             delta.ghl,
             delta.too_many,
             delta.peer,
-            peer_rate.map_or(String::new(), |r| format!(" at its {r}/s: floor {peer_floor:.1} s")),
+            peer_rate.map_or(String::new(), |r| format!(
+                " at its {r}/s: floor {peer_floor:.1} s"
+            )),
             report["run"]["counts"],
         );
         rows.push((wall, delta, ghl_floor.max(peer_floor)));
     }
     let wall = started.elapsed().as_secs_f64();
     timeline.abort();
-    println!("   GHL/peer requests per 10 s, the last:{}", tail.lock().expect("tail"));
+    println!(
+        "   GHL/peer requests per 10 s, the last:{}",
+        tail.lock().expect("tail")
+    );
     let ghl: u64 = rows.iter().map(|r| r.1.ghl).sum();
     let floor = ghl as f64 / ceiling();
     let true_floor: f64 = rows.iter().map(|r| r.2).sum();
@@ -150,13 +175,15 @@ fn compress_peer_limits(config: &Path) {
         let text = std::fs::read_to_string(entry.path()).expect("connector file");
         let scaled: Vec<String> = text
             .lines()
-            .map(|line| match line.trim().strip_prefix("requests_per_second = ") {
-                Some(rate) => {
-                    let rate: f64 = rate.trim().parse().expect("a rate");
-                    format!("requests_per_second = {}", rate * factor)
-                }
-                None => line.to_string(),
-            })
+            .map(
+                |line| match line.trim().strip_prefix("requests_per_second = ") {
+                    Some(rate) => {
+                        let rate: f64 = rate.trim().parse().expect("a rate");
+                        format!("requests_per_second = {}", rate * factor)
+                    }
+                    None => line.to_string(),
+                },
+            )
             .collect();
         std::fs::write(entry.path(), scaled.join("\n") + "\n").expect("connector file written");
     }
@@ -184,7 +211,11 @@ fn peer_rate(config: &Path, peer: &str) -> Option<f64> {
 }
 
 /// GHL and peer requests per 10 s while the sync runs: where GHL's ceiling sits idle.
-async fn timeline(http: reqwest::Client, base_url: String, tail: std::sync::Arc<std::sync::Mutex<String>>) {
+async fn timeline(
+    http: reqwest::Client,
+    base_url: String,
+    tail: std::sync::Arc<std::sync::Mutex<String>>,
+) {
     let mut last = (0, 0);
     for second in 1.. {
         tokio::time::sleep(Duration::from_secs(10)).await;
@@ -194,7 +225,10 @@ async fn timeline(http: reqwest::Client, base_url: String, tail: std::sync::Arc<
         line.push_str(&format!(" {}/{}", now.0 - last.0, now.1 - last.1));
         last = now;
         if second % 10 == 0 {
-            println!("   GHL/peer requests per 10 s from t={:>4}s:{line}", (second - 10) * 10);
+            println!(
+                "   GHL/peer requests per 10 s from t={:>4}s:{line}",
+                (second - 10) * 10
+            );
             line.clear();
         }
     }

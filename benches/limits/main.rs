@@ -66,7 +66,8 @@ fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
 
 fn main() {
     ghlsync::allocator::tune(ghlsync::allocator::Workload::Other);
-    let sections = std::env::var("SECTIONS").unwrap_or_else(|_| "ceiling,requests,first_sync".into());
+    let sections =
+        std::env::var("SECTIONS").unwrap_or_else(|_| "ceiling,requests,first_sync".into());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -87,8 +88,12 @@ fn main() {
                 env("CALLS").unwrap_or(2_000),
                 env("WORKERS").unwrap_or(8),
             )),
-            "requests" => runtime.block_on(requests::measure(env("REQUEST_CONTACTS").unwrap_or(2_000))),
-            "first_sync" => runtime.block_on(first_sync::measure(env("CONTACTS").unwrap_or(10_000))),
+            "requests" => {
+                runtime.block_on(requests::measure(env("REQUEST_CONTACTS").unwrap_or(2_000)))
+            }
+            "first_sync" => {
+                runtime.block_on(first_sync::measure(env("CONTACTS").unwrap_or(10_000)))
+            }
             other => panic!("SECTIONS: unknown section {other:?} (ceiling, requests, first_sync)"),
         });
     }

@@ -30,7 +30,12 @@ impl NaiveClient {
         }
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&serde_json::Value>) -> Sent {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Sent {
         let mut too_many = 0;
         loop {
             let mut request = self

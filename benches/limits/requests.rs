@@ -2,10 +2,10 @@
 //! with 1 % of GHL's contacts changed, one change arriving by webhook — next to the naive
 //! poller: every run reads every peer record and writes each into GHL with one call.
 
+use crate::Figure;
 use crate::naive::NaiveClient;
 use crate::repsly_engine;
 use crate::stats::{Delta, Stats};
-use crate::Figure;
 use ghlsync::peers::EntityKind;
 use ghlsync::sandbox::{self, SandboxOptions};
 use ghlsync::sync::{RunOptions, run_sync};
@@ -61,24 +61,47 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
         .map(|c| c.id)
         .collect();
     let records = ghl_ids.len();
-    println!("   ghlsync, contacts only: {records} contacts in GHL after the first run; counts {:?}", first.run.counts);
+    println!(
+        "   ghlsync, contacts only: {records} contacts in GHL after the first run; counts {:?}",
+        first.run.counts
+    );
     measured("ghlsync first run", &initial, records);
 
     let changed: Vec<&String> = ghl_ids.iter().step_by(100).collect();
     for (n, id) in changed.iter().enumerate() {
         let body = json!({"city": format!("Changed {n}")});
-        let sent = naive.send(reqwest::Method::PUT, &format!("/contacts/{id}"), Some(&body)).await;
+        let sent = naive
+            .send(
+                reqwest::Method::PUT,
+                &format!("/contacts/{id}"),
+                Some(&body),
+            )
+            .await;
         assert_eq!(sent.status, 200, "a GHL contact changes");
     }
     let before = Stats::read(&http, &sandbox.base_url).await;
     let second = sync(contacts_only.clone()).await;
     let incremental = Delta::between(&before, &Stats::read(&http, &sandbox.base_url).await);
-    println!("   {} GHL contacts changed (1 %); the next run's counts {:?}", changed.len(), second.run.counts);
+    println!(
+        "   {} GHL contacts changed (1 %); the next run's counts {:?}",
+        changed.len(),
+        second.run.counts
+    );
     measured("ghlsync run, 1 % changed", &incremental, records);
 
     let id = &ghl_ids[records / 2];
     let body = json!({"city": "Changed by a webhook"});
-    assert_eq!(naive.send(reqwest::Method::PUT, &format!("/contacts/{id}"), Some(&body)).await.status, 200);
+    assert_eq!(
+        naive
+            .send(
+                reqwest::Method::PUT,
+                &format!("/contacts/{id}"),
+                Some(&body)
+            )
+            .await
+            .status,
+        200
+    );
     let before = Stats::read(&http, &sandbox.base_url).await;
     // What the service's inbox worker runs for a `ContactUpdate` webhook.
     let targeted = sync(RunOptions {
@@ -105,8 +128,18 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
 
     let per = |d: &Delta| format!("{:.3}", d.ghl as f64 / records.max(1) as f64);
     vec![
-        Figure::new("GHL requests per contact: first sync", per(&initial), per(&poll), "—"),
-        Figure::new("… a run with 1 % changed", per(&incremental), per(&poll), "—"),
+        Figure::new(
+            "GHL requests per contact: first sync",
+            per(&initial),
+            per(&poll),
+            "—",
+        ),
+        Figure::new(
+            "… a run with 1 % changed",
+            per(&incremental),
+            per(&poll),
+            "—",
+        ),
         Figure::new(
             "GHL requests per change by webhook",
             webhook.ghl.to_string(),
@@ -134,7 +167,9 @@ async fn naive_poll(ctx: &ghlsync::sync::SyncContext, naive: &NaiveClient) -> us
                 "email": field("Email"),
                 "city": field("City"),
             });
-            naive.send(reqwest::Method::POST, "/contacts/upsert", Some(&body)).await;
+            naive
+                .send(reqwest::Method::POST, "/contacts/upsert", Some(&body))
+                .await;
             written += 1;
         }
         if page.done || page.records.is_empty() {

@@ -71,12 +71,14 @@ impl Stats {
 }
 
 /// Counts between two readings.
+#[allow(dead_code)] // the `first_sync` bench reads whole runs only
 pub struct Delta {
     pub ghl: u64,
     pub peer: u64,
     pub too_many: u64,
 }
 
+#[allow(dead_code)]
 impl Delta {
     pub fn between(before: &Stats, after: &Stats) -> Delta {
         Delta {

@@ -107,8 +107,19 @@ pub fn runtime_dir(home: &Path) -> PathBuf {
 pub async fn create_fields(home: &Path, config: &Path) -> Vec<Run> {
     let mut runs = Vec::new();
     for peer in ["repsly", "robly", "crm"] {
-        let created = run(home, config, &["mapping", "check", "--create-fields", "--peer", peer]).await;
-        assert_eq!(created.code, Some(0), "{}: {}", created.what, created.stderr);
+        let created = run(
+            home,
+            config,
+            &["mapping", "check", "--create-fields", "--peer", peer],
+        )
+        .await;
+        assert_eq!(
+            created.code,
+            Some(0),
+            "{}: {}",
+            created.what,
+            created.stderr
+        );
         runs.push(created);
     }
     runs

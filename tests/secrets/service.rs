@@ -110,12 +110,10 @@ async fn a_running_service_keeps_its_alerts_url_and_push_secret_out_of_everythin
     let push = |secret: Option<&[u8]>| {
         let mut request = http.post(&url).body(body);
         if let Some(secret) = secret {
-            request = request
-                .header("X-Ghlsync-Timestamp", ts.clone())
-                .header(
-                    "X-Ghlsync-Signature",
-                    ghlsync::peers::push::signature(secret, &ts, body.as_bytes()),
-                );
+            request = request.header("X-Ghlsync-Timestamp", ts.clone()).header(
+                "X-Ghlsync-Signature",
+                ghlsync::peers::push::signature(secret, &ts, body.as_bytes()),
+            );
         }
         async move {
             let answer = request.send().await.unwrap();

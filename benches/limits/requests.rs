@@ -54,7 +54,7 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
     let initial = Delta::between(&before, &Stats::read(&http, &sandbox.base_url).await);
     let ghl_ids: Vec<String> = ctx
         .ghl
-        .list_all_contacts(None, 100, 10)
+        .list_all_contacts(None, 100, usize::MAX)
         .await
         .expect("GHL's contacts")
         .into_iter()
@@ -89,7 +89,16 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
     );
     measured("ghlsync run, 1 % changed", &incremental, records);
 
-    let id = &ghl_ids[records / 2];
+    // A contact linked to a Repsly client (not one of the seed's dirty records that failed).
+    let linked = ctx
+        .store
+        .links("repsly", EntityKind::Contact)
+        .expect("the store's links");
+    let id = &linked
+        .iter()
+        .map(|(_, link)| link.ghl_id.clone())
+        .find(|id| !changed.contains(&id))
+        .expect("a linked contact");
     let body = json!({"city": "Changed by a webhook"});
     assert_eq!(
         naive

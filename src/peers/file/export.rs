@@ -1,6 +1,7 @@
 //! The export file: the peer's contact book (what the inbox brought and what GHL wrote), one
 //! record per id, kept in memory and written whole — a temp file, fsync, rename, 0600 — so a
-//! reader never sees half a file. Reloaded when someone else changed it.
+//! reader never sees half a file. Reloaded when someone else changed it (never while changes
+//! of its own wait for their save: `FilePeer::save_through`).
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -112,7 +113,12 @@ impl ExportBook {
         Ok(())
     }
 
-    fn render(&self, layout: &Layout) -> std::io::Result<Vec<u8>> {
+    /// After the bytes `render` gave were written to `path` by someone else (a group save).
+    pub fn mark_saved(&mut self, path: &Path) {
+        self.stamp = stamp(path);
+    }
+
+    pub fn render(&self, layout: &Layout) -> std::io::Result<Vec<u8>> {
         let records = self
             .rows
             .iter()

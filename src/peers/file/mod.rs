@@ -10,8 +10,10 @@
 //! - A file that cannot be read moves to `rejected/` with `<file>.reason.txt` (line:column,
 //!   problem, fix); the walk goes on with the next file.
 //! - The export file is the peer's contact book: what the inbox brought and what GHL wrote, one
-//!   record per id, rewritten atomically (0600) on every write. `get` reads it, after the pages
-//!   handed out and not yet committed.
+//!   record per id, rewritten atomically (0600). Writes that arrive while the file is being
+//!   saved share the next save (a group commit): a write returns once a save holding it is on
+//!   disk, and a page of N records costs far fewer than N rewrites of the whole file. `get`
+//!   reads it, after the pages handed out and not yet committed.
 
 mod connector;
 mod export;
@@ -95,6 +97,9 @@ pub struct FilePeer {
     delimiter: u8,
     limits: FileLimits,
     state: Mutex<State>,
+    /// Held by whoever writes the export file (a group save, or a committed page joining it), so
+    /// that an older snapshot can never land after a newer one.
+    saver: tokio::sync::Mutex<()>,
     health: HealthRecorder,
 }
 
@@ -112,6 +117,24 @@ struct State {
     walk: Walk,
     /// The export as last read or written; `None` until first needed.
     export: Option<ExportBook>,
+    /// Generations of the book's changes: made in memory, saved to the file, and lost with a
+    /// book dropped after a failed save (their writers are told so).
+    changed: u64,
+    saved: u64,
+    lost: u64,
+    /// A save is writing the file outside the lock: the book must not be read back meanwhile.
+    saving: bool,
+    /// Group saves written (what the group commit saves is seen in tests).
+    saves: u64,
+}
+
+impl State {
+    /// After a save of the whole book failed: the changes it held are lost, the file is read
+    /// again by the next use.
+    fn drop_unsaved(&mut self) {
+        self.export = None;
+        self.lost = self.changed;
+    }
 }
 
 impl FilePeer {
@@ -178,6 +201,7 @@ impl FilePeer {
             delimiter,
             limits: FileLimits::default(),
             state: Mutex::new(State::default()),
+            saver: tokio::sync::Mutex::new(()),
             health: HealthRecorder::default(),
         })
     }
@@ -241,10 +265,12 @@ impl FilePeer {
     /// The export book, read again if the file changed under it.
     fn export<'s>(&self, state: &'s mut State) -> Result<&'s mut ExportBook, PeerError> {
         let path = &self.connection.export;
+        // Changes not saved yet are newer than the file: never replaced by it.
+        let settled = state.changed == state.saved && !state.saving;
         let stale = state
             .export
             .as_ref()
-            .is_none_or(|book| !book.is_current(path));
+            .is_none_or(|book| settled && !book.is_current(path));
         if stale {
             let book =
                 ExportBook::load(path, &self.layout(), &self.limits).map_err(|err| match err {
@@ -274,35 +300,95 @@ impl FilePeer {
         Ok(book.get(id).map(|fields| shape.exported(id, fields)))
     }
 
-    fn write(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
+    async fn write(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
         self.check_record(record)?;
-        let mut state = self.lock();
-        let layout = self.layout();
-        // A record read from an inbox file not committed yet is not in the book: its whole row
-        // goes in first, or the columns the sync does not write back would be lost (committing
-        // the file skips a record written meanwhile).
-        let pending = state.walk.pending(&record.id);
-        let book = self.export(&mut state)?;
-        let created = if record.active {
-            if let Some(pending) = pending {
-                book.upsert(&record.id, &pending.fields, &layout);
-            }
-            book.upsert(&record.id, &record.fields, &layout)
-        } else {
-            book.remove(&record.id);
-            false
+        let (created, generation) = {
+            let mut state = self.lock();
+            let layout = self.layout();
+            // A record read from an inbox file not committed yet is not in the book: its whole
+            // row goes in first, or the columns the sync does not write back would be lost
+            // (committing the file skips a record written meanwhile).
+            let pending = state.walk.pending(&record.id);
+            let book = self.export(&mut state)?;
+            let created = if record.active {
+                if let Some(pending) = pending {
+                    book.upsert(&record.id, &pending.fields, &layout);
+                }
+                book.upsert(&record.id, &record.fields, &layout)
+            } else {
+                book.remove(&record.id);
+                false
+            };
+            state.changed += 1;
+            (created, state.changed)
         };
-        if let Err(err) = book.save(&self.connection.export, &layout) {
-            // Not written: the next use reads the file as it is.
-            state.export = None;
-            return Err(self.io_error("write export", &self.connection.export, &err));
-        }
-        state.walk.note_written(&record.id);
+        self.save_through(generation).await?;
+        self.lock().walk.note_written(&record.id);
         Ok(WriteOutcome {
             id: record.id.clone(),
             created,
             reference: None,
         })
+    }
+
+    /// Returns once the book's changes up to `generation` are on disk: saved by this call, or by
+    /// a save another write started after it (the group commit). The file is written outside
+    /// the lock, so other writes join the book meanwhile and share the next save.
+    async fn save_through(&self, generation: u64) -> Result<(), PeerError> {
+        let path = &self.connection.export;
+        let _turn = self.saver.lock().await;
+        let (bytes, upto) = {
+            let mut state = self.lock();
+            if state.saved >= generation {
+                return Ok(());
+            }
+            if state.lost >= generation {
+                return Err(self.error(
+                    "write export",
+                    ErrorClass::Transient,
+                    format!(
+                        "{} could not be saved with this record in it; it is written again on the next try",
+                        path.display()
+                    ),
+                ));
+            }
+            let layout = self.layout();
+            let rendered = match state.export.as_ref() {
+                Some(book) => book.render(&layout),
+                None => Err(std::io::Error::other("the export was not loaded")),
+            };
+            match rendered {
+                Ok(bytes) => {
+                    state.saving = true;
+                    (bytes, state.changed)
+                }
+                Err(err) => {
+                    state.drop_unsaved();
+                    return Err(self.io_error("write export", path, &err));
+                }
+            }
+        };
+        let target = path.clone();
+        let written =
+            tokio::task::spawn_blocking(move || crate::private_file::write_atomic(&target, &bytes))
+                .await
+                .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())));
+        let mut state = self.lock();
+        state.saving = false;
+        match written {
+            Ok(()) => {
+                state.saved = upto;
+                state.saves += 1;
+                if let Some(book) = state.export.as_mut() {
+                    book.mark_saved(path);
+                }
+                Ok(())
+            }
+            Err(err) => {
+                state.drop_unsaved();
+                Err(self.io_error("write export", path, &err))
+            }
+        }
     }
 
     fn check_record(&self, record: &PeerRecord) -> Result<(), PeerError> {
@@ -369,6 +455,8 @@ impl Peer for FilePeer {
         cursor: Option<&str>,
     ) -> Result<ChangePage, PeerError> {
         self.only_contacts(kind)?;
+        // A walk may settle a committed page into the export: its save takes its turn.
+        let _turn = self.saver.lock().await;
         let page = self.fetch(cursor);
         self.health.record(&page);
         page
@@ -376,6 +464,7 @@ impl Peer for FilePeer {
 
     async fn page_committed(&self, kind: EntityKind, cursor: &str) -> Result<(), PeerError> {
         self.only_contacts(kind)?;
+        let _turn = self.saver.lock().await;
         let settled = self.committed(cursor);
         self.health.record(&settled);
         settled
@@ -391,7 +480,7 @@ impl Peer for FilePeer {
     }
 
     async fn upsert(&self, record: &PeerRecord) -> Result<WriteOutcome, PeerError> {
-        let written = self.write(record);
+        let written = self.write(record).await;
         self.health.record(&written);
         written
     }

@@ -164,9 +164,11 @@ impl FilePeer {
                 book.upsert(&record.id, &record.fields, &layout);
             }
             if let Err(err) = book.save(&self.connection.export, &layout) {
-                state.export = None;
+                state.drop_unsaved();
                 return Err(self.io_error("write export", &self.connection.export, &err));
             }
+            // The whole book went to disk, writes waiting for their group save included.
+            state.saved = state.changed;
         }
         inbox::move_into(inbox, name, inbox::DONE)
             .map_err(|err| self.io_error(operation, &path, &err))?;

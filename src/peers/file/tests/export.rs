@@ -179,3 +179,39 @@ fn rows_hash_alike_whatever_their_order() {
     assert_eq!(records::row_hash(&a), records::row_hash(&b));
     assert_ne!(records::row_hash(&a), records::row_hash(&c));
 }
+
+/// Writes that arrive together (a page's lanes) share saves, and none returns before its row
+/// is in the file.
+#[tokio::test]
+async fn writes_arriving_together_share_saves_and_each_returns_once_on_disk() {
+    let rig = Rig::new();
+    let peer = rig.peer();
+    let export = rig.export();
+    let writes = (0..200).map(|n| {
+        let (peer, export) = (&peer, &export);
+        async move {
+            let id = format!("g-{n:03}");
+            peer.upsert(&contact(
+                &id,
+                json!({ "email": format!("p{n}@example.com") }),
+            ))
+            .await
+            .unwrap();
+            let on_disk = std::fs::read_to_string(export).unwrap();
+            assert!(
+                on_disk
+                    .lines()
+                    .any(|line| line.starts_with(&format!("{id},"))),
+                "{id} returned before its row was saved"
+            );
+        }
+    });
+    futures::future::join_all(writes).await;
+    let text = rig.read(&export);
+    assert_eq!(text.lines().count(), 201, "a header and 200 rows");
+    let saves = peer.lock().saves;
+    assert!(
+        (1..50).contains(&saves),
+        "200 writes arriving together took {saves} saves"
+    );
+}

@@ -16,7 +16,7 @@
 mod connector;
 mod export;
 mod inbox;
-mod parse;
+pub(crate) mod parse;
 mod records;
 mod walk;
 

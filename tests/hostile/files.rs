@@ -164,3 +164,17 @@ fn hostile_token_files_are_refused_naming_the_file_and_line() {
     }
     failures.finish(checked);
 }
+
+/// `--config /dev/zero` (or a FIFO, or a dump of gigabytes): refused after the 1 MB limit, where
+/// the loader used to read the whole file to find its longest line.
+#[test]
+fn an_endless_config_file_is_refused_at_its_limit() {
+    let err = Config::load(Path::new("/dev/zero"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("/dev/zero: the file is larger than 1.0 MB"),
+        "{err}"
+    );
+    assert!(err.contains("point --config at the right file"), "{err}");
+}

@@ -185,6 +185,40 @@ proptest! {
         }
     }
 
+    /// `Config::to_toml` (what `config check` and `--write-config` print) reads back as the
+    /// config it printed.
+    #[test]
+    fn configs_round_trip_through_their_printer(
+        base_url in prop::sample::select(vec!["https://services.leadconnectorhq.com", "http://127.0.0.1:8080", "https://proxy.example.com/ghl"]),
+        location in "[A-Za-z0-9]{1,24}",
+        timeout in 1u64..600,
+        store in proptest::option::of("/[a-z0-9_]{1,12}(/[a-z0-9_.-]{1,12}){0,3}"),
+        days in proptest::option::of(1u32..3650),
+        zone in proptest::option::of(prop::sample::select(vec!["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata"])),
+    ) {
+        let mut text = format!("[ghl]\nbase_url = \"{base_url}\"\nlocation_id = \"{location}\"\ntimeout_secs = {timeout}\n");
+        if store.is_some() || days.is_some() {
+            text.push_str("\n[store]\n");
+        }
+        if let Some(store) = &store {
+            text.push_str(&format!("path = \"{store}\"\n"));
+        }
+        if let Some(days) = days {
+            text.push_str(&format!("log_max_age_days = {days}\n"));
+        }
+        if let Some(zone) = zone {
+            text.push_str(&format!("\n[console]\ntime_zone = \"{zone}\"\n"));
+        }
+        let path = Path::new("/etc/ghlsync.toml");
+        let config = Config::parse(&text, path).unwrap();
+        let printed = config.to_toml();
+        let again = Config::parse(&printed, path).unwrap_or_else(|err| panic!("{err}\n{printed}"));
+        prop_assert_eq!(&again.ghl, &config.ghl);
+        prop_assert_eq!(&again.store, &config.store);
+        prop_assert_eq!(&again.console, &config.console);
+        prop_assert_eq!(again.to_toml(), printed);
+    }
+
     #[test]
     fn arbitrary_text_as_any_file_never_panics(text in "(?s).{0,200}") {
         let _ = Mapping::parse(&text, "m.toml");

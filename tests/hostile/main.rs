@@ -10,6 +10,7 @@
 mod backup;
 mod files;
 mod ghl;
+mod growbots;
 mod inbox;
 mod peers;
 mod props;

@@ -10,7 +10,8 @@ use crate::ghl::models::{
     NoteEnvelope, NoteList, TaskEnvelope, TaskList,
 };
 
-/// A GHL answer: as a 2xx, decoded into each model the client reads, under its wrapping key;
+/// A GHL answer: as a 2xx, decoded into each model the client reads, under its wrapping key
+/// (checked first where the client does: `customFields`);
 /// as a 4xx and a 5xx, read as GHL's error body; as the OAuth token endpoint's answer.
 pub fn ghl_answer(bytes: &[u8]) {
     use crate::ghl::error::RequestContext;
@@ -26,14 +27,14 @@ pub fn ghl_answer(bytes: &[u8]) {
     };
     let ok = answer(200);
     let _ = decode::<ContactEnvelope>(&ctx, &ok, Some("contact"), false, &[]);
-    let _ = decode::<ContactList>(&ctx, &ok, Some("contacts"), true, &[]);
+    let _ = decode::<ContactList>(&ctx, &ok, Some("contacts"), false, &[]);
     let _ = decode::<TaskEnvelope>(&ctx, &ok, Some("task"), false, &[]);
-    let _ = decode::<TaskList>(&ctx, &ok, Some("tasks"), true, &[]);
+    let _ = decode::<TaskList>(&ctx, &ok, Some("tasks"), false, &[]);
     let _ = decode::<NoteEnvelope>(&ctx, &ok, Some("note"), false, &[]);
-    let _ = decode::<NoteList>(&ctx, &ok, Some("notes"), true, &[]);
+    let _ = decode::<NoteList>(&ctx, &ok, Some("notes"), false, &[]);
     let _ = decode::<EventEnvelope>(&ctx, &ok, Some("event"), false, &[]);
-    let _ = decode::<EventList>(&ctx, &ok, Some("events"), true, &[]);
-    let _ = decode::<CalendarList>(&ctx, &ok, Some("calendars"), true, &[]);
+    let _ = decode::<EventList>(&ctx, &ok, Some("events"), false, &[]);
+    let _ = decode::<CalendarList>(&ctx, &ok, Some("calendars"), false, &[]);
     let _ = decode::<CustomFieldList>(&ctx, &ok, Some("customFields"), true, &[]);
     let _ = decode::<Value>(&ctx, &ok, None, false, &[]);
     for status in [400, 422, 429, 503] {

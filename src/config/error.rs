@@ -35,7 +35,6 @@ pub enum ConfigError {
     },
 }
 
-/// Converts a byte offset in `text` to a 1-based (line, column), counting columns in characters.
 /// A TOML error's message as ghlsync shows it: cut to 300 bytes (toml quotes a value of the wrong
 /// type whole, and a value may be megabytes) and ended with what to do.
 pub(crate) fn toml_problem(message: &str) -> String {
@@ -69,6 +68,7 @@ pub(crate) fn toml_next_step(message: &str) -> &'static str {
     }
 }
 
+/// Converts a byte offset in `text` to a 1-based (line, column), counting columns in characters.
 pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);

@@ -5,8 +5,8 @@
 
 use crate::{Failures, corpus};
 use ghlsync::config::rehearsal_peers;
+use ghlsync::peers::EntityKind;
 use ghlsync::peers::registry::{Rehearsal, rehearsals};
-use ghlsync::peers::{EntityKind, Peer};
 use ghlsync::sandbox::{self, SandboxOptions};
 
 /// Files Growbots reads as no records, on purpose: a header and nothing under it.

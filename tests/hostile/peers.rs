@@ -49,10 +49,10 @@ async fn peers(server: &Server, folder: &std::path::Path) -> Vec<(String, Arc<dy
 }
 
 /// An answer a peer reads as "nothing there", on purpose (RELIABILITY.md, "Hostile input"): a
-/// lookup (`get`) of any JSON that holds no record (read as lossy UTF-8, as `PeerHttp` reads
-/// every body) is "not found", and its callers skip the
-/// record (nothing is deleted on an absence); a change page of no rows (empty, `null`, `[]`, a
-/// records key that is `null`) is empty, and rows without a usable id are skipped with a warning.
+/// lookup (`get`) of any JSON holding no record (read as lossy UTF-8, as `PeerHttp` reads every
+/// body) is "not found", and its callers skip the record (nothing is deleted on an absence); a
+/// change page of no rows (empty, `null`, `[]`, a records key that is `null`) is empty, and rows
+/// without a usable id are skipped with a warning.
 fn graceful(read: &str, name: &str, body: &[u8]) -> bool {
     let json = body.iter().all(u8::is_ascii_whitespace)
         || serde_json::from_str::<serde_json::Value>(&String::from_utf8_lossy(body)).is_ok();

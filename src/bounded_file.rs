@@ -15,14 +15,33 @@ pub const KEY_FILE_BYTES: u64 = 64 * 1024;
 
 /// Reads `path` as UTF-8 text of at most `cap` bytes. Larger: an `io::Error` of kind
 /// `FileTooLarge`, whose message names the limit (the caller names the file). Invalid UTF-8:
-/// `InvalidData`, as `std::fs::read_to_string` says it.
+/// `InvalidData`, naming the line and column of the first byte that is not.
 pub fn read_text(path: &Path, cap: u64) -> std::io::Result<String> {
-    String::from_utf8(read_bytes(path, cap)?).map_err(|_| {
+    utf8_text(read_bytes(path, cap)?)
+}
+
+/// `bytes` as text; if they are not UTF-8, an `InvalidData` error naming the line and column
+/// (1-based, in bytes) of the first invalid byte.
+pub fn utf8_text(bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|err| {
+        let (line, column) = line_column(&err.as_bytes()[..err.utf8_error().valid_up_to()]);
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            "not UTF-8 text: is the path right?",
+            format!(
+                "not UTF-8 text (line {line}, column {column} is not): is the path right? Save the file as UTF-8"
+            ),
         )
     })
+}
+
+/// The 1-based line and byte column just after `before`.
+fn line_column(before: &[u8]) -> (usize, usize) {
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |at| at + 1);
+    (line, before.len() - start + 1)
 }
 
 /// `path`'s bytes, at most `cap` of them; past that, `FileTooLarge` after reading one byte more.
@@ -58,10 +77,9 @@ mod tests {
         // An endless file ends at the limit.
         let endless = read_text(Path::new("/dev/zero"), 4096).unwrap_err();
         assert_eq!(endless.kind(), std::io::ErrorKind::FileTooLarge);
-        std::fs::write(&path, [0xff, 0xfe]).unwrap();
-        assert_eq!(
-            read_text(&path, 2048).unwrap_err().kind(),
-            std::io::ErrorKind::InvalidData
-        );
+        std::fs::write(&path, b"a = 1\nb = \"\xff\"").unwrap();
+        let err = read_text(&path, 2048).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("line 2, column 6"), "{err}");
     }
 }

@@ -8,6 +8,8 @@ pub mod config;
 pub mod console;
 pub mod engine;
 pub mod failpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ghl;
 pub mod logging;
 pub mod net;

@@ -203,6 +203,23 @@ async fn a_bad_code_or_a_foreign_state_is_an_auth_error_and_saves_nothing() {
     assert!(!token_file.exists());
 }
 
+/// A paste that never ends its line (a file of anything piped in, /dev/zero): read up to 64 KB,
+/// then refused, where the whole stream used to be read waiting for a line break.
+#[tokio::test]
+async fn an_endless_paste_is_cut_at_its_limit_and_refused() {
+    let h = Harness::start(5).await;
+    let home = tempfile::tempdir().unwrap();
+    let (config, token_file) = write_config(&h, home.path());
+    let (mut child, _, _) = start_login(home.path(), &config, &["--redirect-uri", REDIRECT]).await;
+    let mut stdin = child.stdin.take().unwrap();
+    // 100 KB, no line break, and stdin stays open: only the limit ends the read.
+    stdin.write_all(&vec![b'x'; 100 * 1024]).await.ok();
+    let out = finish(child).await;
+    drop(stdin);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!token_file.exists());
+}
+
 #[tokio::test]
 async fn listen_catches_the_browsers_redirect() {
     let h = Harness::start(10).await;

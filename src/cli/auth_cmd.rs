@@ -162,7 +162,9 @@ async fn login(config: Option<&Path>, args: AuthLoginArgs) -> Result<(), CliErro
         )?;
         super::output::flush()?;
         let mut line = String::new();
-        tokio::io::BufReader::new(tokio::io::stdin())
+        // A redirect URL is a few hundred bytes: a line read from a pipe (a file of anything,
+        // /dev/zero) stops at 64 KB, and the paste check refuses what it holds.
+        tokio::io::BufReader::new(tokio::io::AsyncReadExt::take(tokio::io::stdin(), 64 * 1024))
             .read_line(&mut line)
             .await
             .map_err(|e| CliError::io("reading the pasted redirect from stdin", e))?;

@@ -178,7 +178,7 @@ impl Config {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message: err.message().trim().to_string(),
+                message: super::toml_problem(err.message()),
             }
         })?;
         config.validate(path)?;

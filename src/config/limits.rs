@@ -12,13 +12,25 @@ pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 pub const MAX_VALUE_BYTES: usize = 16 * 1024;
 
 /// Reads a file of at most `cap` bytes. A larger one is refused naming the line and key that
-/// make it so (the longest line), without reading it into a `String`'s worth of TOML parsing.
+/// make it so (the longest line of its first `cap` bytes), without reading more than that: a
+/// wrong path (`/dev/zero`, a FIFO, a dump of gigabytes) costs `cap` bytes, never the machine.
+/// Text that is not UTF-8 is refused naming the line and column of its first invalid byte.
 pub(super) fn read_capped(path: &Path, cap: u64) -> std::io::Result<Result<String, ConfigError>> {
-    let len = std::fs::metadata(path)?.len();
-    if len <= cap {
-        return std::fs::read_to_string(path).map(Ok);
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 <= cap {
+        return Ok(
+            crate::bounded_file::utf8_text(bytes).map_err(|err| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: err.to_string(),
+            }),
+        );
     }
-    let bytes = std::fs::read(path)?;
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    let lines = bytes.split(|b| *b == b'\n').count();
     let (index, longest) = bytes
         .split(|b| *b == b'\n')
         .enumerate()
@@ -28,13 +40,19 @@ pub(super) fn read_capped(path: &Path, cap: u64) -> std::io::Result<Result<Strin
     Ok(Err(ConfigError::Invalid {
         path: path.to_path_buf(),
         message: format!(
-            "the file is {} (at most {} is read); line {} ({}) is {} long. A config is a few KB: fix that value, or point --config at the right file",
-            size(len),
+            "the file is {} (at most {} is read); line {} ({}) is {}{} long. A config is a few KB: fix that value, or point --config at the right file",
+            if len > cap {
+                size(len)
+            } else {
+                format!("larger than {}", size(cap))
+            },
             size(cap),
             index + 1,
             key.map_or("not a key = value line".to_string(), |k| format!(
                 "the value of `{k}`"
             )),
+            // The last line read runs on past the limit.
+            if index + 1 == lines { "at least " } else { "" },
             size(longest.len() as u64)
         ),
     }))
@@ -153,5 +171,24 @@ mod tests {
         let err = check_values(&huge, path).unwrap_err().to_string();
         assert!(err.contains("`ghl.base_url` is 16 KB long"), "{err}");
         assert!(check_values("[ghl]\nlocation_id = \"abc\"\n", path).is_ok());
+    }
+
+    #[test]
+    fn an_endless_or_binary_file_is_refused_after_reading_at_most_the_limit() {
+        // /dev/zero has no length and no end: refused after `cap` bytes, not read forever.
+        let err = read_capped(Path::new("/dev/zero"), 4096)
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("larger than 4 KB"), "{err}");
+        assert!(
+            err.contains("line 1 (not a key = value line) is at least 4 KB"),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ghlsync.toml");
+        std::fs::write(&path, b"[ghl]\nbase_url = \"\xc3\x28\"\n").unwrap();
+        let err = read_capped(&path, 4096).unwrap().unwrap_err().to_string();
+        assert!(err.contains("line 2, column 13"), "{err}");
     }
 }

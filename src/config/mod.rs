@@ -11,7 +11,7 @@ pub mod secrets;
 pub mod service;
 
 pub use error::ConfigError;
-pub(crate) use error::line_column;
+pub(crate) use error::{line_column, toml_next_step, toml_problem};
 pub use file::{AuthKind, Config, ConsoleSection, GhlSection, PeerSection, StoreSection};
 pub use peers::{ConfiguredPeer, configured_peers, rehearsal_peers, write_rehearsal_files};
 pub use secret::Secret;

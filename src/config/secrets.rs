@@ -101,7 +101,7 @@ impl Secrets {
                 Err(ConfigError::Invalid {
                     path: path.to_path_buf(),
                     message: format!(
-                        "unknown key `{key}`: no configured peer uses it; this config's secrets are {}",
+                        "unknown key `{key}`: no configured peer uses it (fix the name, or remove the line); this config's secrets are {}",
                         valid.join(", ")
                     ),
                 })
@@ -139,7 +139,7 @@ impl Secrets {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message: redact_quoted(&head),
+                message: format!("{}{}", redact_quoted(&head), super::toml_next_step(&head)),
             }
         })?;
         let mut secrets = Secrets::default();
@@ -158,7 +158,7 @@ impl Secrets {
                         line,
                         column,
                         message: format!(
-                            "unknown key `{key}`; secrets.toml holds {} and each peer's secrets as <peer>_<secret> (e.g. repsly_password)",
+                            "unknown key `{key}`: fix the name, or remove the line; secrets.toml holds {} and each peer's secrets as <peer>_<secret> (e.g. repsly_password)",
                             SECRET_KEYS.join(", ")
                         ),
                     });

@@ -350,6 +350,6 @@ fn with_context(err: GhlError, ctx: &RequestContext) -> GhlError {
     }
 }
 
-mod decode;
+pub(crate) mod decode;
 #[cfg(test)]
 mod tests;

@@ -167,7 +167,9 @@ impl PeerError {
             }
             ErrorClass::Validation => format!("{at}: rejected: {detail}"),
             ErrorClass::NotFound => format!("{at}: not found: {detail}"),
-            ErrorClass::Decode => format!("{at}: could not understand the answer: {detail}"),
+            ErrorClass::Decode => format!(
+                "{at}: could not understand the answer: {detail}; check that base_url is the app's API (a proxy or a login page answers otherwise), or report it with this excerpt"
+            ),
             ErrorClass::Transient | ErrorClass::ScopeOrConfig => format!("{at}: {detail}"),
         }
     }

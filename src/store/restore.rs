@@ -33,6 +33,10 @@ pub struct Restored {
     pub report: VerifyReport,
 }
 
+/// The longest line a backup may hold: one stored value (a record, a mapping version) with
+/// its key, well under this.
+const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Where the lines read so far stand.
 struct Reading<'a> {
     path: &'a Path,
@@ -194,13 +198,24 @@ impl Store {
             let mut number = 0u64;
             loop {
                 raw.clear();
-                let read = reader
+                // One line at most MAX_LINE_BYTES (+1 to see it is past): a file without line
+                // breaks (a binary, /dev/zero) is refused, not read into memory whole.
+                let read = std::io::Read::take(&mut reader, MAX_LINE_BYTES + 1)
                     .read_until(b'\n', &mut raw)
                     .map_err(io_err(format!("reading {}", backup.display())))?;
                 if read == 0 {
                     break;
                 }
                 number += 1;
+                if raw.len() as u64 > MAX_LINE_BYTES {
+                    return Err(reading.bad(
+                        number,
+                        format!(
+                            "the line is longer than {} MB, far more than a stored record: this is not a ghlsync backup",
+                            MAX_LINE_BYTES >> 20
+                        ),
+                    ));
+                }
                 reading.line(&store, number, &raw)?;
             }
             let trailer = reading.check_trailer(check)?;

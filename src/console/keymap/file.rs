@@ -115,7 +115,7 @@ pub(super) fn parse(name: &str, text: &str) -> (KeymapFile, Vec<KeymapWarning>) 
             let pos = err.span().map(|span| index.pos(span.start));
             let message = format!(
                 "not a valid keymap, ignoring this file: {}",
-                err.message().trim_end()
+                crate::config::toml_problem(err.message())
             );
             warn(&mut warnings, pos, message);
             return (file, warnings);

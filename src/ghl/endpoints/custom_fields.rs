@@ -27,7 +27,10 @@ impl GhlClient {
             CUSTOM_FIELDS_READ,
         )
         .query("model", "contact")
-        .wrapped_in("customFields");
+        // The list's type defaults a missing `customFields` to none: an answer without it (an
+        // error body sent as 200) must not read as a location with no fields, or the missing
+        // ones would be created again.
+        .requires_key("customFields");
         self.execute(request).await
     }
 

@@ -14,7 +14,7 @@ use crate::ghl::models::{ErrorBody, ErrorMessage};
 use crate::net::{excerpt, scrub_token_like};
 
 /// An answer with its body read.
-pub(super) struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -50,7 +50,7 @@ fn exposed(secrets: &[Secret]) -> Vec<&str> {
 
 /// A 2xx answer into `T`; a missing wrapping key is named. `T` itself refuses an answer
 /// without `key` unless `check_key_first` says it would default it.
-pub(super) fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     ctx: &RequestContext,
     answer: &Answer,
     key: Option<&str>,
@@ -109,7 +109,7 @@ pub(super) fn decode<T: DeserializeOwned>(
 }
 
 /// An error status into a classified [`GhlError`].
-pub(super) fn error_from_answer(
+pub(crate) fn error_from_answer(
     ctx: &RequestContext,
     answer: &Answer,
     is_create: bool,

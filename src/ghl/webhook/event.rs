@@ -71,9 +71,11 @@ impl WebhookEvent {
     /// Reads a delivery's body. An error says what is wrong with it (no body content quoted).
     pub fn parse(body: &[u8]) -> Result<WebhookEvent, String> {
         let value: Value =
-            serde_json::from_slice(body).map_err(|err| format!("the body is not JSON ({err})"))?;
+            serde_json::from_slice(body).map_err(|err| {
+                format!("the body is not JSON ({err}); point only GHL's webhooks at this URL (GHL posts one JSON object with a \"type\")")
+            })?;
         let Some(object) = value.as_object() else {
-            return Err("the body is not a JSON object".into());
+            return Err("the body is not a JSON object; point only GHL's webhooks at this URL (GHL posts one JSON object with a \"type\")".into());
         };
         let text = |v: Option<&Value>| {
             v.and_then(Value::as_str)
@@ -82,7 +84,9 @@ impl WebhookEvent {
                 .map(str::to_string)
         };
         let Some(type_name) = text(object.get("type")) else {
-            return Err("the body has no \"type\": not a GHL webhook event".into());
+            return Err(
+                "the body has no \"type\": not a GHL webhook event; point only GHL's webhooks at this URL".into(),
+            );
         };
         // The docs label AppointmentUpdate and AppointmentDelete examples "AppointmentCreate";
         // the nesting, not the label, says where the record is.
@@ -107,16 +111,31 @@ impl WebhookEvent {
             Some(Value::String(s)) => Some(
                 chrono::DateTime::parse_from_rfc3339(s.trim())
                     .map(|at| at.timestamp_millis())
-                    .map_err(|_| format!("\"timestamp\" {s:?} is not an RFC 3339 time"))?,
+                    .map_err(|_| {
+                        format!("\"timestamp\" {s:?} is not an RFC 3339 time: expected e.g. \"2026-01-31T09:00:00Z\"")
+                    })?,
             ),
             Some(Value::Number(n)) => {
                 let Some(n) = n.as_i64() else {
-                    return Err("\"timestamp\" is not a whole number".into());
+                    return Err(
+                        "\"timestamp\" is not a whole number: expected e.g. \"2026-01-31T09:00:00Z\", or unix seconds or milliseconds".into(),
+                    );
                 };
-                // Seconds until the year 5138; milliseconds after.
-                Some(if n < 100_000_000_000 { n * 1000 } else { n })
+                // Seconds until the year 5138; milliseconds after. A number no clock gives
+                // (past i64 milliseconds) is refused, not wrapped.
+                if n < 100_000_000_000 {
+                    Some(n.checked_mul(1000).ok_or_else(|| {
+                        format!("\"timestamp\" {n} is not a time: expected e.g. \"2026-01-31T09:00:00Z\", or unix seconds or milliseconds")
+                    })?)
+                } else {
+                    Some(n)
+                }
             }
-            Some(_) => return Err("\"timestamp\" is neither a string nor a number".into()),
+            Some(_) => {
+                return Err(
+                    "\"timestamp\" is neither a string nor a number: expected e.g. \"2026-01-31T09:00:00Z\", or unix seconds or milliseconds".into(),
+                );
+            }
         };
         Ok(WebhookEvent {
             type_name,

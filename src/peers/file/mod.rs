@@ -18,7 +18,7 @@
 mod connector;
 mod export;
 mod inbox;
-mod parse;
+pub(crate) mod parse;
 mod records;
 mod walk;
 

@@ -119,6 +119,7 @@ pub fn parse(
     let text = utf8(bytes)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_lines(text, limits.line_bytes)?;
+    check_nul(text)?;
     match format {
         FileFormat::Csv => parse_csv(text, delimiter),
         FileFormat::Jsonl => parse_jsonl(text),
@@ -160,7 +161,61 @@ fn check_lines(text: &str, max: usize) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// A NUL byte is never in CSV or JSONL text: the file is UTF-16 (every other byte NUL) or binary.
+fn check_nul(text: &str) -> Result<(), Rejection> {
+    let Some(at) = text.find('\0') else {
+        return Ok(());
+    };
+    let before = &text[..at];
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = (at - before.rfind('\n').map_or(0, |nl| nl + 1)) as u64 + 1;
+    Err(Rejection::at(
+        line,
+        column,
+        "the file holds a NUL byte: it is not CSV/JSONL text (a UTF-16 export, or a binary file)"
+            .into(),
+        "save it as UTF-8 (in a spreadsheet: Save As → \"CSV UTF-8\"), then put it back in the inbox",
+    ))
+}
+
+/// Where a quoted field opens that no quote closes: the csv reader takes the rest of the file
+/// into that one value (a runaway quote), so the file is refused instead. Quotes follow the
+/// csv crate's reading: a field is quoted when its first byte is `"`; inside, `""` is a quote.
+fn unclosed_quote(text: &str, delimiter: u8) -> Option<(u64, u64)> {
+    let bytes = text.as_bytes();
+    let (mut line, mut line_start) = (1u64, 0usize);
+    let mut opened: Option<(u64, u64)> = None;
+    let mut field_start = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        match (opened.is_some(), byte) {
+            (true, b'"') if bytes.get(i + 1) == Some(&b'"') => i += 1,
+            (true, b'"') => opened = None,
+            (false, b'"') if field_start => {
+                opened = Some((line, (i - line_start) as u64 + 1));
+            }
+            _ => {}
+        }
+        if byte == b'\n' {
+            line += 1;
+            line_start = i + 1;
+        }
+        field_start = opened.is_none() && (byte == delimiter || byte == b'\n' || byte == b'\r');
+        i += 1;
+    }
+    opened
+}
+
 fn parse_csv(text: &str, delimiter: u8) -> Result<Vec<Row>, Rejection> {
+    if let Some((line, column)) = unclosed_quote(text, delimiter) {
+        return Err(Rejection::at(
+            line,
+            column,
+            "a quoted value opens here and no quote closes it: the rest of the file would be one value".into(),
+            "close the quote (a quote inside a quoted value is written twice: \"\"), or export the file again from its source",
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)

@@ -53,6 +53,21 @@ impl RecordShape<'_> {
     }
 
     fn id_of(&self, field: &str, format: FileFormat, row: &Row) -> Result<String, Rejection> {
+        if let Some(value @ (Value::Object(_) | Value::Array(_) | Value::Bool(_))) =
+            row.fields.get(field)
+        {
+            let what = if value.is_boolean() {
+                "true/false"
+            } else {
+                "a list or an object"
+            };
+            return Err(Rejection::at(
+                row.line,
+                row.column_of(field),
+                format!("{field} is {what}, not an id"),
+                "give every record its id as a text or a number, e.g. \"code\": \"C-1\"",
+            ));
+        }
         let id = row.fields.get(field).map(cell_text);
         if let Some(id) = id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
             return Ok(id.to_string());

@@ -15,7 +15,7 @@
 //! the headers (a `Link` header, a `Location`).
 
 mod auth;
-mod errors;
+pub(crate) mod errors;
 mod request;
 
 pub use auth::Auth;
@@ -359,10 +359,16 @@ impl PeerHttp {
             }
             let (message, field) =
                 errors::explain(&bytes, class, self.error_reader, &self.auth.secrets());
+            // A refused read is about ghlsync's request, not a record: its settings.
+            let next = if !write && class == ErrorClass::Validation {
+                "; the app refused ghlsync's read: check the peer's base_url and settings (ghlsync doctor)"
+            } else {
+                ""
+            };
             return Err(self.error(
                 &operation,
                 class,
-                format!("HTTP {status}: {message}"),
+                format!("HTTP {status}: {message}{next}"),
                 field,
             ));
         }

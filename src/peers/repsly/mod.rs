@@ -3,14 +3,14 @@
 //! import jobs keyed by `Code` / `ScheduleCode`. Settings marked [verify] are switches for what
 //! the research could not confirm.
 
-mod clients;
+pub(crate) mod clients;
 mod connector;
 pub mod dates;
 mod errors;
 mod http;
 mod imports;
-mod notes;
-mod paging;
+pub(crate) mod notes;
+pub(crate) mod paging;
 mod rows;
 mod schedules;
 mod settings;

@@ -54,7 +54,7 @@ impl Locator<'_> {
                 .and_then(|key| find_key(self.text, span.clone(), key))
                 .unwrap_or(span.start)
         });
-        self.error(offset, message)
+        self.error(offset, crate::config::toml_problem(&message))
     }
 }
 

@@ -15,7 +15,7 @@
 
 pub mod client;
 mod connector;
-mod records;
+pub(crate) mod records;
 mod settings;
 
 pub use connector::CONNECTOR;

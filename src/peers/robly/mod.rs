@@ -5,7 +5,7 @@
 //! (`writes.rs`). Robly has no tasks, notes or appointments, and no webhooks.
 
 mod connector;
-mod members;
+pub(crate) mod members;
 mod settings;
 mod writes;
 

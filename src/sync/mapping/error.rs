@@ -69,7 +69,11 @@ impl Source<'_> {
             origin: self.origin.to_string(),
             line,
             column,
-            message: format!("{}{}", err.message().trim_end(), shape_hint(err.message())),
+            message: format!(
+                "{}{}",
+                crate::config::toml_problem(err.message()),
+                shape_hint(err.message())
+            ),
         }
     }
 }

@@ -50,13 +50,15 @@ pub fn write_config(h: &Harness, home: &Path, sync: &str) -> PathBuf {
         "[ghl]\nbase_url = {}\nlocation_id = {}\nauth = \"private-token\"\n\n\
          [store]\npath = {}\n\n\
          [peers.repsly.connection]\nbase_url = {}\nusername = {}\n\
-         min_request_interval_ms = 0\nimport_poll_interval_ms = 5\n\n\
+         min_request_interval_ms = 0\nimport_poll_interval_ms = 5\n\
+         schedule_window_days_back = {}\n\n\
          [peers.repsly.sync]\n{sync}\n",
         quote(&s.base_url),
         quote(&s.location_id),
         quote(&home.join("store").display().to_string()),
         quote(&s.repsly_base_url),
         quote(&s.repsly_username),
+        super::sync::TEST_WINDOW_DAYS_BACK,
     );
     let path = home.join("ghlsync.toml");
     std::fs::write(&path, text).unwrap();

@@ -103,9 +103,16 @@ pub fn repsly_settings(h: &Harness) -> RepslySettings {
         password: h.sandbox.repsly_password.clone(),
         min_request_interval_ms: 0,
         import_poll_interval_ms: 5,
+        schedule_window_days_back: TEST_WINDOW_DAYS_BACK,
         ..RepslySettings::default()
     }
 }
+
+/// The seed's schedules reach 7 days back from its anchor day. With the default 7-day window, a
+/// test running across midnight UTC would see them leave the window between its reference run
+/// and its faulted one (seen in CI: 17 differences, every one dated anchor − 7); one more day
+/// keeps them in.
+pub const TEST_WINDOW_DAYS_BACK: u32 = 8;
 
 pub fn context(
     h: &Harness,

@@ -243,19 +243,23 @@ fn main() {
     );
 }
 
-/// The store's size on disk in MB, and how long it takes to open cold in a fresh process (the
-/// `open` probe), in ms.
+/// The store's size on disk in MB, and how long it takes to open in a fresh process (the `open`
+/// probe), in ms. The best of three: the first may wait for the seeding's lock to be let go.
 fn store_figures(store: &Path) -> (f64, f64) {
     let bytes: u64 = walk_size(store);
-    let output = std::process::Command::new(std::env::current_exe().expect("this bench"))
-        .env(PROBE_ENV, "open")
-        .env(CHILD_ENV, store)
-        .output()
-        .expect("the probe runs");
-    let open_ms = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("open_ms ")?.trim().parse().ok())
-        .unwrap_or(f64::NAN);
+    let open_ms = (0..3)
+        .map(|_| {
+            let output = std::process::Command::new(std::env::current_exe().expect("this bench"))
+                .env(PROBE_ENV, "open")
+                .env(CHILD_ENV, store)
+                .output()
+                .expect("the probe runs");
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("open_ms ")?.trim().parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        })
+        .fold(f64::INFINITY, f64::min);
     (bytes as f64 / 1e6, open_ms)
 }
 

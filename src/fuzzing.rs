@@ -47,7 +47,6 @@ pub fn ghl_answer(bytes: &[u8]) {
 /// `null`), then through each connector's page reader: Repsly's clients and notes pages,
 /// Robly's member, Rezora's contact rows.
 pub fn peer_answer(bytes: &[u8]) {
-    use crate::peers::repsly::paging::{CLIENT_NOTES, CLIENTS, parse_page};
     let text = String::from_utf8_lossy(bytes);
     let trimmed = text.trim().trim_start_matches('\u{feff}');
     let json: Value = if trimmed.is_empty() {
@@ -61,43 +60,18 @@ pub fn peer_answer(bytes: &[u8]) {
             }
         }
     };
-    let op = "GET export/clients/0";
-    let _ = parse_page(
-        &json,
-        CLIENTS,
-        "0",
-        op,
-        crate::peers::repsly::clients::client_record,
-    );
-    let _ = parse_page(&json, CLIENT_NOTES, "0", op, |row| {
-        crate::peers::repsly::notes::note_record(row, None)
-    });
-    if let Some(member) = crate::peers::robly::members::member_of(&json) {
-        let _ = crate::peers::robly::members::record(member);
-    }
-    let rows = json
-        .get("data")
-        .and_then(Value::as_array)
-        .or_else(|| json.as_array());
-    for row in rows.into_iter().flatten() {
-        let _ = crate::peers::rezora::records::contact_record(row, &["Primary".to_string()]);
-    }
+    crate::peers::registry::fuzz::peer_answer(&json);
 }
 
 /// A file peer's inbox file, as CSV and as JSONL.
 pub fn inbox_file(bytes: &[u8]) {
-    use crate::peers::file::parse::parse;
-    use crate::peers::file::{FileFormat, FileLimits};
-    let limits = FileLimits::default();
-    let _ = parse(bytes, FileFormat::Csv, b',', &limits);
-    let _ = parse(bytes, FileFormat::Csv, b';', &limits);
-    let _ = parse(bytes, FileFormat::Jsonl, b',', &limits);
+    crate::peers::registry::fuzz::inbox_file(bytes);
 }
 
 /// A webhook delivery: GHL's, and the Growbots bridge's.
 pub fn webhook_body(bytes: &[u8]) {
     let _ = crate::ghl::webhook::WebhookEvent::parse(bytes);
-    let _ = crate::peers::growbots::Event::parse(bytes);
+    crate::peers::registry::fuzz::bridge_event(bytes);
 }
 
 /// A mapping file's text.
@@ -107,7 +81,7 @@ pub fn mapping_file(text: &str) {
 
 /// A connector file's text.
 pub fn connector_file(text: &str) {
-    let _ = crate::peers::rest::ConnectorFile::parse(text, "fuzz.toml");
+    crate::peers::registry::fuzz::connector_file(text);
 }
 
 /// A keymap.toml's text, layered over the default keymap.

@@ -342,3 +342,57 @@ mod tests {
         );
     }
 }
+
+/// The connectors' own parsers, for `crate::fuzzing` (the cargo-fuzz targets): named here, with
+/// the registry's other lines, so that no code outside a connector's folder names it.
+#[doc(hidden)]
+pub mod fuzz {
+    use serde_json::Value;
+
+    /// A peer's answer through each connector's page reader: Repsly's clients and notes pages,
+    /// Robly's member, Rezora's contact rows.
+    pub fn peer_answer(json: &Value) {
+        use super::super::repsly::paging::{CLIENT_NOTES, CLIENTS, parse_page};
+        let op = "GET export/clients/0";
+        let _ = parse_page(
+            json,
+            CLIENTS,
+            "0",
+            op,
+            super::super::repsly::clients::client_record,
+        );
+        let _ = parse_page(json, CLIENT_NOTES, "0", op, |row| {
+            super::super::repsly::notes::note_record(row, None)
+        });
+        if let Some(member) = super::super::robly::members::member_of(json) {
+            let _ = super::super::robly::members::record(member);
+        }
+        let rows = json
+            .get("data")
+            .and_then(Value::as_array)
+            .or_else(|| json.as_array());
+        for row in rows.into_iter().flatten() {
+            let _ = super::super::rezora::records::contact_record(row, &["Primary".to_string()]);
+        }
+    }
+
+    /// A file peer's inbox file, as CSV (two delimiters) and as JSONL.
+    pub fn inbox_file(bytes: &[u8]) {
+        use super::super::file::parse::parse;
+        use super::super::file::{FileFormat, FileLimits};
+        let limits = FileLimits::default();
+        let _ = parse(bytes, FileFormat::Csv, b',', &limits);
+        let _ = parse(bytes, FileFormat::Csv, b';', &limits);
+        let _ = parse(bytes, FileFormat::Jsonl, b',', &limits);
+    }
+
+    /// A Growbots bridge event.
+    pub fn bridge_event(bytes: &[u8]) {
+        let _ = super::super::growbots::Event::parse(bytes);
+    }
+
+    /// A REST connector file's text.
+    pub fn connector_file(text: &str) {
+        let _ = super::super::rest::ConnectorFile::parse(text, "fuzz.toml");
+    }
+}

@@ -118,7 +118,8 @@ impl Harness {
         self.admin_get("stats").await
     }
 
-    async fn admin_get(&self, path: &str) -> Value {
+    /// `GET /_sandbox/PATH` (`info`, `dump`, `stats`).
+    pub async fn admin_get(&self, path: &str) -> Value {
         self.http
             .get(self.url(&format!("/_sandbox/{path}")))
             .send()

@@ -11,15 +11,7 @@ use super::ghl_ops::{Auth, Ctx, Setup};
 impl Ctx {
     pub async fn start() -> Ctx {
         let h = Harness::start(5).await;
-        let info: Value = h
-            .http
-            .get(h.url("/_sandbox/info"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let info = h.admin_get("info").await;
         let location = h.sandbox.location_id.clone();
         let calendar = info["calendars"]
             .as_array()
@@ -35,16 +27,7 @@ impl Ctx {
             .split_once('-')
             .map_or(client, |(a, _)| a)
             .to_string();
-        let agency: Value = h
-            .http
-            .post(h.url("/_sandbox/tokens"))
-            .json(&json!({"userType": "Company"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let agency = h.admin_post("tokens", json!({"userType": "Company"})).await;
         let mut cx = Ctx {
             location,
             company: info["companyId"].as_str().unwrap().to_string(),
@@ -57,33 +40,36 @@ impl Ctx {
             h,
         };
         let path = format!("/contacts/?locationId={}&limit=100", cx.location);
-        let (status, seeded) = cx
-            .send("GET", &path, Some("2021-07-28"), Auth::Location, None)
-            .await;
-        assert_eq!(status, 200, "{seeded}");
-        cx.seeded = seeded["contacts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_str().unwrap().to_string())
-            .collect();
+        cx.seeded = cx.ids_listed(&path, "contacts", |_| true).await;
         let path = format!("/locations/{}/customFields", cx.location);
-        let (status, fields) = cx
-            .send("GET", &path, Some("2021-07-28"), Auth::Location, None)
+        cx.text_fields = cx
+            .ids_listed(&path, "customFields", |f| f["dataType"] == "TEXT")
             .await;
-        assert_eq!(status, 200, "{fields}");
-        cx.text_fields = fields["customFields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["dataType"] == "TEXT")
-            .map(|f| f["id"].as_str().unwrap().to_string())
-            .collect();
         assert!(
             !cx.text_fields.is_empty(),
             "the seed has TEXT custom fields"
         );
         cx
+    }
+
+    /// The ids of the records under `key` in the location's answer to `GET path`, kept by `keep`.
+    async fn ids_listed(
+        &self,
+        path: &str,
+        key: &str,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Vec<String> {
+        let (status, answer) = self
+            .send("GET", path, Some("2021-07-28"), Auth::Location, None)
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        answer[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|record| keep(record))
+            .map(|record| record["id"].as_str().unwrap().to_string())
+            .collect()
     }
 
     /// `body`: `(is_form, raw text)`, sent as it is.
@@ -146,17 +132,7 @@ impl Ctx {
             ("businessId", "contract-business".to_string()),
         ]);
         if setup == Setup::Refresh {
-            let t: Value = self
-                .h
-                .http
-                .post(self.h.url("/_sandbox/tokens"))
-                .json(&json!({}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let t = self.h.admin_post("tokens", json!({})).await;
             ids.insert("refresh", t["refresh_token"].as_str().unwrap().to_string());
         }
         if setup == Setup::Seeded {

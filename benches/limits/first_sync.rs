@@ -3,10 +3,11 @@
 //! limit time-compressed to 100 per 1 s. No run can take less than its GHL requests ÷ 100/s: the
 //! floor. The figure is wall time ÷ floor.
 
+use crate::ghlsync_process::{ghlsync, sandbox_url};
 use crate::stats::{Delta, Stats};
-use crate::{BIN, Figure, LIMIT};
+use crate::{Figure, LIMIT};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// Kills the sandbox also when the bench panics.
@@ -17,18 +18,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn ghlsync(root: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    // Logs and default paths stay in the bench's temp dir.
-    command
-        .env("XDG_STATE_HOME", root.join("state"))
-        .env("XDG_CONFIG_HOME", root.join("config"))
-        .env("XDG_DATA_HOME", root.join("data"))
-        .env("XDG_RUNTIME_DIR", root.join("run"))
-        .stdin(Stdio::null());
-    command
 }
 
 pub async fn measure(contacts: usize) -> Vec<Figure> {
@@ -53,21 +42,7 @@ pub async fn measure(contacts: usize) -> Vec<Figure> {
             .spawn()
             .expect("ghlsync sandbox starts"),
     );
-    let started = Instant::now();
-    let base_url = loop {
-        let text = std::fs::read_to_string(root.join("sandbox.out")).unwrap_or_default();
-        if let Some(url) = text
-            .lines()
-            .find_map(|l| l.strip_prefix("GHL sandbox listening on "))
-        {
-            break url.trim().to_string();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the sandbox did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let base_url = sandbox_url(&root.join("sandbox.out"), Duration::from_secs(60));
     let peers: Vec<String> = std::fs::read_to_string(&config)
         .expect("the written config")
         .lines()

@@ -23,6 +23,8 @@
 
 mod ceiling;
 mod first_sync;
+#[path = "../shared/ghlsync_process.rs"]
+mod ghlsync_process;
 mod naive;
 #[path = "../shared/repsly_engine.rs"]
 mod repsly_engine;
@@ -32,8 +34,6 @@ mod stats;
 
 use ghlsync::sandbox::BurstLimit;
 use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ghlsync");
 
 /// GHL's 100 per 10 s, ten times faster.
 const LIMIT: BurstLimit = BurstLimit {

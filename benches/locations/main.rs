@@ -30,6 +30,8 @@
 //! part (peak RssAnon) with the shared file pages counted once for the host.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../shared/ghlsync_process.rs"]
+mod ghlsync_process;
 mod probe;
 mod processes;
 

@@ -1,9 +1,10 @@
 //! The bench's processes: one `ghlsync sandbox` and one `ghlsync sync` per location.
 
-use crate::{BIN, Settings};
+use crate::Settings;
+use crate::ghlsync_process::{ghlsync, sandbox_url};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 
 /// One location: its sandbox process, its engine process, and where they keep their files.
 pub struct Location {
@@ -21,17 +22,6 @@ impl Drop for Location {
             let _ = child.wait();
         }
     }
-}
-
-fn ghlsync(xdg: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    // Logs and any default paths go to the bench's temp dir, not the user's home.
-    command
-        .env("XDG_STATE_HOME", xdg.join("state"))
-        .env("XDG_CONFIG_HOME", xdg.join("config"))
-        .env("XDG_DATA_HOME", xdg.join("data"))
-        .stdin(Stdio::null());
-    command
 }
 
 pub fn start_sandbox(root: &Path, index: usize, s: &Settings) -> Location {
@@ -53,23 +43,7 @@ pub fn start_sandbox(root: &Path, index: usize, s: &Settings) -> Location {
         .stderr(err)
         .spawn()
         .expect("ghlsync sandbox starts");
-    // The announcement is printed after the config is written.
-    let started = Instant::now();
-    let base_url = loop {
-        let text = std::fs::read_to_string(dir.join("sandbox.out")).unwrap_or_default();
-        if let Some(url) = text
-            .lines()
-            .find_map(|l| l.strip_prefix("GHL sandbox listening on "))
-        {
-            break url.trim().to_string();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "sandbox {index} did not announce itself in 60 s: see {}",
-            dir.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let base_url = sandbox_url(&dir.join("sandbox.out"), Duration::from_secs(60));
     Location {
         dir,
         base_url,

@@ -14,18 +14,19 @@
 //! service between runs — CPU from /proc/PID/stat over the window, RSS every second.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../shared/ghlsync_process.rs"]
+mod ghlsync_process;
 #[path = "../locations/probe.rs"]
 #[allow(dead_code)]
 mod probe;
 
 mod webhooks;
 
+use ghlsync_process::{ghlsync, sandbox_url};
 use probe::{cpu_seconds, load_average, memory};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ghlsync");
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -44,17 +45,6 @@ impl Drop for Processes {
             let _ = child.wait();
         }
     }
-}
-
-fn ghlsync(root: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .env("XDG_STATE_HOME", root.join("state"))
-        .env("XDG_CONFIG_HOME", root.join("config"))
-        .env("XDG_DATA_HOME", root.join("data"))
-        .env("XDG_RUNTIME_DIR", root.join("runtime"))
-        .stdin(Stdio::null());
-    command
 }
 
 fn free_port() -> u16 {
@@ -97,18 +87,7 @@ fn start_sandbox(
         .spawn()
         .unwrap();
     procs.0.push(child);
-    let started = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        if let Some(url) = text
-            .lines()
-            .find_map(|l| l.strip_prefix("GHL sandbox listening on "))
-        {
-            return url.trim().to_string();
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "no sandbox");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    sandbox_url(&out, Duration::from_secs(120))
 }
 
 /// Merges `tables` (TOML) and the bench's `[service]` keys into the config (the sandbox wrote a
